@@ -1,0 +1,165 @@
+"""Clinical core: code sets, one per clinical concept, each pair carrying its system.
+
+Imports only the standard library. Source IDs refer to ``b12-clinical.md`` §3.
+Codes marked ``# unverified`` are flagged ❌ there: they are recognised so real
+data is not lost, and must be checked against a terminology server before a
+deployment relies on them.
+"""
+
+from __future__ import annotations
+
+from .record import Finding, LabKind, Product
+
+LOINC = "http://loinc.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+SNOMED = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+UCUM = "http://unitsofmeasure.org"
+
+Code = tuple[str, str]
+
+
+def _set(system: str, *codes: str) -> frozenset[Code]:
+    return frozenset((system, c) for c in codes)
+
+
+# §3.1 LOINC (and the UK GP-record SNOMED lab codes for serum B12).
+LAB_CODES: dict[LabKind, frozenset[Code]] = {
+    LabKind.B12: _set(LOINC, "2132-9", "14685-2") | _set(SNOMED, "271216009", "365607006"),
+    LabKind.HOLOTC: _set(LOINC, "72160-5"),
+    LabKind.MMA: _set(LOINC, "13964-2"),
+    LabKind.HCY: _set(LOINC, "13965-9"),
+    LabKind.HB: _set(LOINC, "718-7"),
+    LabKind.MCV: _set(LOINC, "787-2"),
+    LabKind.RETIC: _set(LOINC, "17849-1"),
+    LabKind.POTASSIUM: _set(LOINC, "2823-3", "6298-4"),
+    LabKind.FOLATE: _set(LOINC, "2284-8", "14732-2"),
+    LabKind.FERRITIN: _set(LOINC, "2276-4"),
+}
+
+# Observation codes that record pregnancy status (value 77386006 = pregnant).
+PREGNANCY_STATUS = _set(LOINC, "82810-3")
+PREGNANT_VALUE = _set(SNOMED, "77386006")
+
+# §3.2 RxNorm, Current Prescribable Content 2025-10-06. Exposure is matched by
+# ingredient (IN) first, then by clinical drug (SCD/SBD) to learn the form.
+CYANOCOBALAMIN_IN = "11248"
+HYDROXOCOBALAMIN_IN = "5514"
+METHYLCOBALAMIN_IN = "29421"
+B12_INGREDIENTS = {
+    CYANOCOBALAMIN_IN: "cyanocobalamin",
+    HYDROXOCOBALAMIN_IN: "hydroxocobalamin",
+    METHYLCOBALAMIN_IN: "methylcobalamin",
+    "21373": "cobamamide",
+}
+
+# Clinical drugs: code -> (product, ingredient, dose in mg per unit).
+B12_DRUGS: dict[str, tuple[Product, str, float]] = {
+    "309594": (Product.B12_INJECTION, "cyanocobalamin", 1.0),  # 1 MG/ML injectable
+    "2598453": (Product.B12_INJECTION, "cyanocobalamin", 1.0),  # [Dodex]
+    "317106": (Product.B12_INJECTION, "hydroxocobalamin", 1.0),  # 1 MG/ML injectable
+    "2001499": (Product.B12_INJECTION, "cyanocobalamin", 5.0),  # Synthea only (§3.2 ◐)
+    "700496": (Product.CYANOKIT, "hydroxocobalamin", 5000.0),  # Cyanokit SCD: S10
+    "700499": (Product.CYANOKIT, "hydroxocobalamin", 5000.0),  # Cyanokit SBD: S10
+    "861113": (Product.B12_NASAL, "cyanocobalamin", 0.5),
+    "861115": (Product.B12_NASAL, "cyanocobalamin", 0.5),  # [Nascobal]
+    "309593": (Product.B12_ORAL_HIGH, "cyanocobalamin", 1.0),
+    "237779": (Product.B12_ORAL_HIGH, "cyanocobalamin", 1.0),  # sublingual
+    "237776": (Product.B12_ORAL_HIGH, "cyanocobalamin", 1.0),  # 24 HR
+    "240516": (Product.B12_ORAL_HIGH, "cyanocobalamin", 1.5),
+    "237777": (Product.B12_ORAL_HIGH, "cyanocobalamin", 2.0),
+    "313896": (Product.B12_ORAL_HIGH, "cyanocobalamin", 0.5),
+    "309604": (Product.B12_ORAL_LOW, "cyanocobalamin", 0.25),
+    "309595": (Product.B12_ORAL_LOW, "cyanocobalamin", 0.1),
+    "105686": (Product.B12_ORAL_LOW, "cyanocobalamin", 0.05),
+    "1539820": (Product.B12_ORAL_HIGH, "methylcobalamin", 1.0),
+    "846934": (Product.B12_ORAL_HIGH, "methylcobalamin", 1.0),
+}
+CYANOKIT = _set(RXNORM, "700496", "700499")
+
+METFORMIN = _set(RXNORM, "6809", "860975", "861007", "861004", "861010")
+ACID_SUPPRESSANTS = _set(
+    RXNORM,
+    "7646",  # omeprazole
+    "283742",  # esomeprazole
+    "40790",  # pantoprazole
+    "17128",  # lansoprazole
+    "114979",  # rabeprazole
+    "816346",  # dexlansoprazole
+    "4278",  # famotidine
+    "2541",  # cimetidine
+    "42319",  # nizatidine
+    "9143",  # ranitidine
+)
+FOLIC_ACID = _set(RXNORM, "4511")
+NITROUS_OXIDE_DRUG = _set(RXNORM, "7486")
+
+# §3.3 SNOMED CT (IPS free set 2022-07-31) and §3.4 ICD-10-CM.
+FINDING_CODES: dict[Finding, frozenset[Code]] = {
+    Finding.PERNICIOUS_ANAEMIA: _set(SNOMED, "84027009")
+    | _set(ICD10CM, "D51.0")
+    | _set(ICD10, "D51.0"),
+    Finding.ATROPHIC_GASTRITIS: _set(SNOMED, "84568007"),
+    Finding.GASTRECTOMY: _set(SNOMED, "53442002", "49209004") | _set(ICD10CM, "Z90.3"),
+    Finding.BARIATRIC_BYPASS: _set(SNOMED, "430715008", "708983005", "443906008", "173747005")
+    | _set(ICD10CM, "Z98.84"),
+    # unverified (❌ §3.3): sleeve gastrectomy and ileal resection have no verified SCTID;
+    # the ICD-10-CM codes are the ones §3.4 lists, flagged ❌.
+    Finding.SLEEVE_GASTRECTOMY: frozenset(),
+    Finding.ILEAL_RESECTION: _set(ICD10CM, "Z90.49", "K91.2"),  # unverified
+    Finding.SHORT_BOWEL: _set(SNOMED, "26629001"),
+    Finding.CROHNS: _set(SNOMED, "34000006", "38106008", "56689002")
+    | _set(ICD10CM, "K50.0", "K50.00", "K50.9", "K50.90"),  # K50 sub-codes unverified
+    Finding.COELIAC: _set(SNOMED, "396331005") | _set(ICD10CM, "K90.0"),
+    Finding.MALABSORPTION: _set(SNOMED, "32230006"),
+    Finding.B12_DEFICIENCY: _set(SNOMED, "190634004", "64117007", "49472006")
+    | _set(ICD10CM, "D51.8", "D51.9", "E53.8", "D51.1", "D51.2"),
+    Finding.DIETARY_DEFICIENCY: _set(ICD10CM, "D51.3"),
+    Finding.NEURO: _set(
+        SNOMED, "91019004", "309086004", "309087008", "42345000", "386033004", "95662005",
+        "302226006",
+    )
+    | _set(ICD10CM, "G62.9", "R20.2"),  # R20.2 unverified
+    Finding.NEURO_SEVERE: _set(SNOMED, "52448006", "386805003", "76976005")
+    | _set(ICD10CM, "G32.0"),
+    Finding.LEBER: _set(ICD10CM, "H47.22"),  # unverified; no verified SCTID (§3.3)
+    Finding.PREGNANCY: _set(SNOMED, "77386006"),
+    Finding.NITROUS_OXIDE: frozenset(),
+}
+
+# Findings whose coded presence makes the cause irreversible (§6.1, S1).
+IRREVERSIBLE_FINDINGS = frozenset(
+    {
+        Finding.PERNICIOUS_ANAEMIA,
+        Finding.ATROPHIC_GASTRITIS,
+        Finding.GASTRECTOMY,
+        Finding.BARIATRIC_BYPASS,
+        Finding.ILEAL_RESECTION,
+        Finding.SHORT_BOWEL,
+    }
+)
+
+# What we suggest ordering (LOINC, display). Order codes for panels and for
+# analytes we never read as results live here too.
+ORDERABLE_LABS: dict[str, tuple[str, str]] = {
+    "CBC": ("58410-2", "CBC panel - Blood by Automated count"),
+    "RETIC": ("17849-1", "Reticulocytes/100 erythrocytes in Blood by Automated count"),
+    "POTASSIUM": ("2823-3", "Potassium [Moles/volume] in Serum or Plasma"),
+    "B12": ("2132-9", "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma"),
+    "HOLOTC": ("72160-5", "Holo-transcobalamin II [Moles/volume] in Serum"),
+    "MMA": ("13964-2", "Methylmalonate [Moles/volume] in Serum or Plasma"),
+    "HCY": ("13965-9", "Homocysteine [Moles/volume] in Serum or Plasma"),
+    "FOLATE": ("2284-8", "Folate [Mass/volume] in Serum or Plasma"),
+    "FERRITIN": ("2276-4", "Ferritin [Mass/volume] in Serum or Plasma"),
+    "IF_AB": ("31444-3", "Intrinsic factor blocking antibody"),  # long name unverified
+    "PCA": ("8087-9", "Parietal cell antibody"),  # long name unverified
+    "TSH": ("3016-3", "Thyrotropin [Units/volume] in Serum or Plasma"),
+}
+
+# Dosage.route, SNOMED (§3.3). Only IM is verified; the others are read by
+# text and UCUM-free heuristics in the FHIR reader.
+ROUTE_IM = (SNOMED, "78421000", "Intramuscular route")
+ROUTE_ORAL = (SNOMED, "26643006", "Oral route")  # unverified
+
+OVERRIDE_REASON_SYSTEM = "https://cds-b12.example.org/CodeSystem/override-reason"

@@ -1,0 +1,80 @@
+"""Clinical core: what a rule concludes, as data with no sentences in it.
+
+Imports only the standard library. ``render/`` turns a Recommendation into a
+CDS card using the wording in ``cards/<rule>.toml``; ``facts`` holds the
+patient's own values that the wording quotes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+
+from .regimens import Regimen
+
+
+class Indicator(StrEnum):
+    """CDS Hooks 2.0 card indicator, ordered by urgency."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return ("info", "warning", "critical").index(self.value)
+
+
+class Kind(StrEnum):
+    START_LOADING = "START_LOADING"
+    START_MAINTENANCE = "START_MAINTENANCE"
+    START_ORAL = "START_ORAL"
+    GIVE_DOSE = "GIVE_DOSE"
+    INTENSIFY = "INTENSIFY"
+    CONTINUE_LOADING = "CONTINUE_LOADING"
+    CONSIDER_STOP = "CONSIDER_STOP"
+    ORDER_LABS = "ORDER_LABS"
+    URGENT_ASSESSMENT = "URGENT_ASSESSMENT"
+    ORDER_ADVICE = "ORDER_ADVICE"  # about an order being placed
+    CHANGE_PRODUCT = "CHANGE_PRODUCT"
+
+
+class Urgency(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    STAT = "stat"
+
+
+@dataclass(frozen=True, slots=True)
+class LabOrder:
+    """A follow-up test (key of ``codes.ORDERABLE_LABS``) due in a date window."""
+
+    test: str
+    due_from: date
+    due_to: date | None = None
+    note: str = ""  # a short key such as "baseline" or "48h"; the card wording explains it
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    rule: str  # stable ID, e.g. "R11-maintenance-overdue"; also the card file name
+    indicator: Indicator
+    kind: Kind
+    urgency: Urgency
+    sources: tuple[str, ...]  # keys of sources.SOURCES
+    regimen: Regimen | None = None
+    alternative: Regimen | None = None  # a second regimen offered as an option
+    labs: tuple[LabOrder, ...] = ()
+    facts: dict[str, str] = field(default_factory=dict)  # wording placeholders
+    safety: tuple[str, ...] = ()  # S-IDs that changed or qualified this recommendation
+    draft_id: str | None = None  # "MedicationRequest/x": the draft order this concerns
+    start_on: date | None = None  # when the suggested regimen starts
+
+    def with_safety(self, sid: str, **changes) -> Recommendation:
+        """A copy that records safety rule ``sid`` and applies ``changes``."""
+        safety = self.safety if sid in self.safety else (*self.safety, sid)
+        return replace(self, safety=safety, **changes)
+
+    def at_least(self, indicator: Indicator) -> Indicator:
+        return indicator if indicator.rank > self.indicator.rank else self.indicator

@@ -1,0 +1,221 @@
+"""Clinical core: the typed patient record that the FHIR reader fills in.
+
+Imports only the standard library. Every number is already in its canonical
+unit (the unit is in the field name or in ``LabKind.unit``); converting is the
+FHIR reader's job and nobody else's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class LabKind(StrEnum):
+    """Lab analytes the rules use; each value is stored in ``unit``."""
+
+    B12 = "B12"  # total serum/plasma cobalamin, ng/L (= pg/mL)
+    HOLOTC = "HOLOTC"  # holotranscobalamin (active B12), pmol/L
+    MMA = "MMA"  # methylmalonic acid, umol/L
+    HCY = "HCY"  # total homocysteine, umol/L
+    HB = "HB"  # haemoglobin, g/dL
+    MCV = "MCV"  # mean cell volume, fL
+    RETIC = "RETIC"  # reticulocytes, % of red cells
+    POTASSIUM = "POTASSIUM"  # mmol/L
+    FOLATE = "FOLATE"  # serum folate, ng/mL
+    FERRITIN = "FERRITIN"  # ng/mL (= ug/L)
+
+    @property
+    def unit(self) -> str:
+        """The canonical UCUM unit of this analyte."""
+        return _CANONICAL_UNITS[self]
+
+
+_CANONICAL_UNITS = {
+    LabKind.B12: "ng/L",
+    LabKind.HOLOTC: "pmol/L",
+    LabKind.MMA: "umol/L",
+    LabKind.HCY: "umol/L",
+    LabKind.HB: "g/dL",
+    LabKind.MCV: "fL",
+    LabKind.RETIC: "%",
+    LabKind.POTASSIUM: "mmol/L",
+    LabKind.FOLATE: "ng/mL",
+    LabKind.FERRITIN: "ng/mL",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Lab:
+    """One final lab result in canonical units."""
+
+    kind: LabKind
+    value: float
+    on: date
+    resource_id: str
+    ref_low: float | None = None  # lab's own range, canonical unit
+    ref_high: float | None = None
+    interpretation: str | None = None  # v3 ObservationInterpretation code: L, LL, H, HH, N, A
+
+
+class Product(StrEnum):
+    """What a medication is, as far as B12 logic cares."""
+
+    B12_INJECTION = "B12_INJECTION"
+    B12_ORAL_HIGH = "B12_ORAL_HIGH"  # >= 0.5 mg per dose
+    B12_ORAL_LOW = "B12_ORAL_LOW"  # dietary dose, 50-250 ug
+    B12_NASAL = "B12_NASAL"
+    CYANOKIT = "CYANOKIT"  # hydroxocobalamin 5 g cyanide antidote: never B12 therapy (S10)
+    METFORMIN = "METFORMIN"
+    ACID_SUPPRESSANT = "ACID_SUPPRESSANT"  # PPI or H2RA
+    FOLIC_ACID = "FOLIC_ACID"
+
+
+class Route(StrEnum):
+    IM = "IM"
+    SC = "SC"
+    ORAL = "ORAL"
+    NASAL = "NASAL"
+    UNKNOWN = "UNKNOWN"
+
+
+class MedSource(StrEnum):
+    REQUEST = "MedicationRequest"
+    ADMINISTRATION = "MedicationAdministration"
+    STATEMENT = "MedicationStatement"
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """``Dosage.timing.repeat`` as written, kept so a schedule can be shown exactly."""
+
+    frequency: int = 1
+    period: float | None = None
+    period_max: float | None = None
+    period_unit: str | None = None  # UCUM: s min h d wk mo a
+
+    @property
+    def interval_days(self) -> float | None:
+        """Days between doses at the shortest stated period."""
+        return _to_days(self.period, self.period_unit, self.frequency)
+
+    @property
+    def interval_max_days(self) -> float | None:
+        """Days between doses at the longest stated period (``periodMax``)."""
+        if self.period_max is None:
+            return self.interval_days
+        return _to_days(self.period_max, self.period_unit, self.frequency)
+
+
+_UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1, "wk": 7, "mo": 30, "a": 365}
+
+
+def _to_days(period: float | None, unit: str | None, frequency: int) -> float | None:
+    if period is None or unit not in _UNIT_DAYS or frequency < 1:
+        return None
+    return period * _UNIT_DAYS[unit] / frequency
+
+
+@dataclass(frozen=True, slots=True)
+class Medication:
+    """A B12 product, risk drug or folic acid from an order, a dose given or a statement."""
+
+    source: MedSource
+    product: Product
+    resource_id: str
+    status: str
+    ingredient: str | None = None  # cyanocobalamin | hydroxocobalamin | methylcobalamin | None
+    intent: str | None = None
+    on: date | None = None  # authoredOn, effective[x] start, or dateAsserted
+    start: date | None = None  # validity/bounds/effective period start
+    end: date | None = None  # validity/bounds/effective period end
+    dose_mg: float | None = None
+    route: Route = Route.UNKNOWN
+    timing: Timing | None = None
+
+    @property
+    def is_b12_therapy(self) -> bool:
+        """True for products that treat B12 deficiency; Cyanokit is excluded (S10)."""
+        return self.product in B12_THERAPY
+
+    @property
+    def is_injection(self) -> bool:
+        return self.product is Product.B12_INJECTION
+
+
+B12_THERAPY = frozenset(
+    {Product.B12_INJECTION, Product.B12_ORAL_HIGH, Product.B12_ORAL_LOW, Product.B12_NASAL}
+)
+
+
+class Finding(StrEnum):
+    """Conditions, procedures and allergies that change B12 decisions."""
+
+    PERNICIOUS_ANAEMIA = "PERNICIOUS_ANAEMIA"
+    ATROPHIC_GASTRITIS = "ATROPHIC_GASTRITIS"
+    GASTRECTOMY = "GASTRECTOMY"
+    BARIATRIC_BYPASS = "BARIATRIC_BYPASS"
+    SLEEVE_GASTRECTOMY = "SLEEVE_GASTRECTOMY"
+    ILEAL_RESECTION = "ILEAL_RESECTION"
+    SHORT_BOWEL = "SHORT_BOWEL"
+    CROHNS = "CROHNS"
+    COELIAC = "COELIAC"
+    MALABSORPTION = "MALABSORPTION"
+    B12_DEFICIENCY = "B12_DEFICIENCY"  # coded diagnosis of B12 deficiency (any cause)
+    DIETARY_DEFICIENCY = "DIETARY_DEFICIENCY"  # vegan diet or dietary B12 deficiency
+    NEURO = "NEURO"  # paraesthesia, neuropathy
+    NEURO_SEVERE = "NEURO_SEVERE"  # subacute combined degeneration, dementia, optic atrophy
+    LEBER = "LEBER"  # Leber hereditary optic neuropathy
+    COBALT_B12_ALLERGY = "COBALT_B12_ALLERGY"
+    PREGNANCY = "PREGNANCY"
+    NITROUS_OXIDE = "NITROUS_OXIDE"
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicalFinding:
+    """One Condition, Procedure or AllergyIntolerance mapped to a Finding."""
+
+    finding: Finding
+    resource_id: str
+    active: bool  # clinicalStatus active/recurrence/relapse (procedures: completed)
+    on: date | None = None  # onset, performed or recorded date
+    resolved_on: date | None = None  # abatement date
+
+
+@dataclass(frozen=True, slots=True)
+class DraftOrder:
+    """An order being selected or signed (order-select / order-sign ``draftOrders``)."""
+
+    resource_type: str  # MedicationRequest | ServiceRequest | ...
+    resource_id: str
+    resource: dict  # the draft as sent, so a suggestion can update it
+    medication: Medication | None = None  # for medication drafts we recognise
+    lab: LabKind | None = None  # for lab drafts we recognise
+
+
+@dataclass(frozen=True, slots=True)
+class DataNote:
+    """A resource we skipped or a value we ignored, and why: shown to the clinician."""
+
+    resource: str  # "Observation/obs-1", or the resourceType when there is no id
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    resource_id: str
+    sex: str | None = None  # FHIR administrative gender
+    birth_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRecord:
+    """Everything the core knows about one patient, read tolerantly from FHIR."""
+
+    patient: Patient | None = None
+    labs: tuple[Lab, ...] = ()
+    medications: tuple[Medication, ...] = ()
+    findings: tuple[ClinicalFinding, ...] = ()
+    drafts: tuple[DraftOrder, ...] = ()
+    notes: tuple[DataNote, ...] = field(default=())

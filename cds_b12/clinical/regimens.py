@@ -1,0 +1,137 @@
+"""Clinical core: the regimen catalogue of ``b12-clinical.md`` §1.4, keyed by regimen ID.
+
+Imports only the standard library. A rule names a regimen ID; ``render/``
+turns the regimen into a ``MedicationRequest``. Each step maps one-to-one onto
+a FHIR ``Dosage`` (``timing.repeat`` plus ``boundsDuration`` or ``count``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .record import Route
+
+
+@dataclass(frozen=True, slots=True)
+class Drug:
+    rxnorm: str
+    display: str
+    ingredient: str
+
+
+CYANOCOBALAMIN_INJ = Drug("309594", "vitamin B12 1 MG/ML Injectable Solution", "cyanocobalamin")
+HYDROXOCOBALAMIN_INJ = Drug(
+    "317106", "hydroxocobalamin 1 MG/ML Injectable Solution", "hydroxocobalamin"
+)
+CYANOCOBALAMIN_ORAL_1MG = Drug("309593", "vitamin B12 1 MG Oral Tablet", "cyanocobalamin")
+CYANOCOBALAMIN_ORAL_100UG = Drug("309595", "vitamin B12 0.1 MG Oral Tablet", "cyanocobalamin")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One phase of a schedule: ``frequency`` doses per ``period`` ``period_unit``."""
+
+    frequency: int
+    period: float
+    period_unit: str  # UCUM: d wk mo
+    period_max: float | None = None
+    count: int | None = None  # number of doses in this step
+    duration: tuple[float, str] | None = None  # boundsDuration (value, UCUM unit)
+    text: str = ""  # patient instruction, e.g. "until no further improvement"
+
+    @property
+    def interval_days(self) -> float:
+        return self.period * _DAYS[self.period_unit] / self.frequency
+
+    @property
+    def interval_max_days(self) -> float:
+        return (self.period_max or self.period) * _DAYS[self.period_unit] / self.frequency
+
+
+_DAYS = {"d": 1, "wk": 7, "mo": 30, "a": 365}
+
+
+@dataclass(frozen=True, slots=True)
+class Regimen:
+    id: str
+    drug: Drug
+    dose: float
+    dose_unit: str  # UCUM: ug | mg
+    route: Route
+    steps: tuple[Step, ...]
+    sources: tuple[str, ...]
+    then: str | None = None  # regimen that follows this one
+    lifelong: bool = False
+
+    @property
+    def is_injection(self) -> bool:
+        return self.route in (Route.IM, Route.SC)
+
+    @property
+    def maintenance_interval_days(self) -> float:
+        """The interval of the last (open-ended) step."""
+        return self.steps[-1].interval_days
+
+
+CATALOGUE: dict[str, Regimen] = {
+    r.id: r
+    for r in (
+        Regimen("UK_LOAD_STD", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
+           (Step(3, 1, "wk", count=6, duration=(2, "wk")),), ("UK-1",), then="UK_MAINT_STD"),
+        Regimen("UK_LOAD_NEURO", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
+           (Step(1, 2, "d", text="until no further improvement"),), ("UK-2", "UK-3"),
+           then="UK_MAINT_NEURO"),
+        Regimen("UK_MAINT_STD", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
+           (Step(1, 2, "mo", period_max=3),), ("UK-1", "UK-5"), lifelong=True),
+        Regimen("UK_MAINT_NEURO", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
+           (Step(1, 2, "mo"),), ("UK-2",), lifelong=True),
+        Regimen("UK_DIET_ORAL", CYANOCOBALAMIN_ORAL_100UG, 100, "ug", Route.ORAL,
+           (Step(1, 1, "d"),), ("UK-4",)),
+        Regimen("UK_DIET_IM", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
+           (Step(1, 6, "mo"),), ("UK-4",)),
+        Regimen("US_LOAD_STD", CYANOCOBALAMIN_INJ, 1000, "ug", Route.IM,
+           (Step(1, 2, "d", count=4, duration=(1, "wk")),
+            Step(1, 1, "wk", count=4, duration=(4, "wk"))), ("US-3",), then="US_MAINT"),
+        # §6.3 "Loading, neuro" (US-4): daily for 1-2 weeks, then weekly; the
+        # catalogue has no ID for it, so this one follows the US_* naming.
+        Regimen("US_LOAD_NEURO", CYANOCOBALAMIN_INJ, 1000, "ug", Route.IM,
+           (Step(1, 1, "d", count=14, duration=(2, "wk")),
+            Step(1, 1, "wk", count=4, duration=(4, "wk"))), ("US-4", "US-3"), then="US_MAINT"),
+        Regimen("US_LOAD_LABEL", CYANOCOBALAMIN_INJ, 100, "ug", Route.IM,
+           (Step(1, 1, "d", count=7, duration=(1, "wk")),
+            Step(1, 2, "d", count=7, duration=(2, "wk")),
+            Step(2, 1, "wk", count=6, duration=(3, "wk"))), ("US-1",)),
+        Regimen("US_MAINT", CYANOCOBALAMIN_INJ, 1000, "ug", Route.IM,
+           (Step(1, 1, "mo"),), ("US-3", "US-1"), lifelong=True),
+        Regimen("ORAL_HIGH", CYANOCOBALAMIN_ORAL_1MG, 1000, "ug", Route.ORAL,
+           (Step(1, 1, "d"),), ("US-5", "US-7")),
+        # SP-1 is only partly verified (◐): AFP's 1 mg/day oral is the verified option.
+        Regimen("BARIATRIC_PROPH", CYANOCOBALAMIN_ORAL_1MG, 1000, "ug", Route.ORAL,
+           (Step(1, 1, "d"),), ("US-5", "SP-1"), lifelong=True),
+    )
+}
+
+# MAINT_INTENSIFIED (§1.4): one step shorter, never below 14 days (S16).
+# judgement: the US every-2-3-weeks step is expert/seed-document opinion (◐).
+INTENSIFIED_STEPS: dict[str, tuple[Step, ...]] = {
+    "UK": (Step(1, 2, "mo"), Step(1, 1, "mo")),
+    "US": (Step(1, 2, "wk", period_max=3),),
+}
+MIN_INTERVAL_DAYS = 14  # S16
+
+
+def intensified(current: Regimen, current_interval_days: float, profile: str) -> Regimen | None:
+    """The next shorter maintenance step (MAINT_INTENSIFIED), or None at the floor."""
+    for step in INTENSIFIED_STEPS[profile]:
+        shorter = step.interval_days < current_interval_days - 1
+        if shorter and step.interval_days >= MIN_INTERVAL_DAYS:
+            return Regimen("MAINT_INTENSIFIED", current.drug, current.dose, current.dose_unit,
+                           current.route, (step,), ("UK-9",), lifelong=current.lifelong)
+    return None
+
+
+def with_drug(regimen: Regimen, drug: Drug) -> Regimen:
+    """The same schedule with another product (S4: hydroxocobalamin for Leber's)."""
+    dose, unit = (1, "mg") if drug is HYDROXOCOBALAMIN_INJ else (regimen.dose, regimen.dose_unit)
+    return Regimen(regimen.id, drug, dose, unit, regimen.route, regimen.steps, regimen.sources,
+                   regimen.then, regimen.lifelong)

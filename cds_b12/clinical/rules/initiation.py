@@ -1,0 +1,179 @@
+"""Clinical core: rules R1-R7, starting treatment for a patient not yet on B12.
+
+Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
+§6.2 R1-R7; sources UK-1..UK-6, US-1..US-6, WHO (§2.6), BSH key rec. 4.
+"""
+
+from __future__ import annotations
+
+from ..assess import Anaemia, Assessment, Band, Cause, Functional, Phase
+from ..facts import PRODUCT_NAMES, by_profile, recommend
+from ..followup import baseline_labs, merge, potassium_labs, response_labs, window
+from ..profiles import Profile
+from ..recommendation import Indicator, Kind, Recommendation, Urgency
+from ..record import Finding
+from ..regimens import CATALOGUE
+
+_IM_CAUSES = (Cause.IRREVERSIBLE_MALABSORPTION, Cause.UNKNOWN, Cause.POSSIBLY_REVERSIBLE_GI)
+
+
+def _neuro_loading(a: Assessment, p: Profile, rule: str) -> Recommendation:
+    """Shared by R1 and R6: neuro loading now, urgent advice, no waiting for MMA."""
+    labs = merge(baseline_labs(a, antibodies=True, pca=True), response_labs(a.as_of))
+    return recommend(
+        a, rule, Indicator.CRITICAL, Kind.START_LOADING,
+        by_profile(p, uk=("UK-2", "UK-3", "UK-6"), us=("US-4", "US-3")),
+        urgency=Urgency.URGENT,
+        regimen=CATALOGUE[p.neuro_loading],
+        labs=labs,
+        start_on=a.as_of,
+    )
+
+
+def r1_start_neuro_loading(a: Assessment, p: Profile) -> Recommendation | None:
+    """Start neuro loading and seek urgent specialist advice.
+
+    Fires: no B12 therapy in 12 months; deficient by level or functional marker;
+    neurological signs. Silent: already treated; indeterminate level (R6).
+    Sources: UK-2, UK-3 (BNF/CKS), US-4 (BMJ BP), BSH 2014 (UK-6).
+    """
+    if a.phase is not Phase.NONE or not a.has_neuro or not a.is_deficient:
+        return None
+    return _neuro_loading(a, p, "R1-start-neuro-loading")
+
+
+def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | None:
+    """Start IM loading for confirmed deficiency without neurological signs.
+
+    Fires: no B12 therapy in 12 months; deficient; cause irreversible, GI,
+    unknown, or dietary/drug-related with moderate or severe anaemia. Silent:
+    neuro signs (R1), dietary (R3) or drug (R4) cause with mild or no anaemia.
+    US option: oral 1000 micrograms daily unless anaemia is severe (US-5, US-6).
+    Sources: UK-1, US-3.
+    """
+    if a.phase is not Phase.NONE or a.has_neuro or not a.is_deficient:
+        return None
+    marked_anaemia = a.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE)
+    if a.cause not in _IM_CAUSES and not marked_anaemia:
+        return None
+    if a.cause is Cause.MEDICATION and not a.is_anaemic:
+        return None
+    oral_ok = p.name == "US" and a.anaemia is not Anaemia.SEVERE and not a.pregnant
+    return recommend(
+        a, "R2-start-standard-loading", Indicator.WARNING, Kind.START_LOADING,
+        by_profile(p, uk=("UK-1", "UK-5"), us=("US-3", "US-5")),
+        regimen=CATALOGUE[p.loading],
+        alternative=CATALOGUE[p.oral] if oral_ok else None,
+        labs=merge(baseline_labs(a, antibodies=a.cause is Cause.UNKNOWN),
+                   response_labs(a.as_of)),
+        start_on=a.as_of,
+    )
+
+
+def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
+    """Treat a dietary deficiency orally, with dietary advice.
+
+    Fires: no therapy; deficient; dietary cause; no neuro signs; no anaemia or
+    mild anaemia. Silent: moderate/severe anaemia (R2 gives IM loading).
+    Sources: UK-4 (CKS), US-5 (AFP 2017).
+    """
+    if a.phase is not Phase.NONE or a.has_neuro or not a.is_deficient:
+        return None
+    if a.cause is not Cause.DIETARY or a.anaemia not in (Anaemia.NONE, Anaemia.MILD, Anaemia.NA):
+        return None
+    labs = (window(a.as_of, (0, 0), "CBC", "baseline"),) if a.is_anaemic else ()
+    return recommend(
+        a, "R3-dietary-oral", Indicator.INFO, Kind.START_ORAL,
+        by_profile(p, uk=("UK-4",), us=("US-5",)),
+        regimen=CATALOGUE[p.dietary],
+        alternative=CATALOGUE[p.dietary_alternative] if p.name == "UK" else None,
+        labs=labs,
+        start_on=a.as_of,
+    )
+
+
+def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
+    """Treat a drug-related deficiency by severity and continue metformin.
+
+    Fires: no therapy; deficient; cause is long-term metformin, PPI/H2RA or
+    nitrous oxide; no neuro signs. Oral high-dose unless anaemic, when IM
+    loading leads and oral is the alternative. Never suggests stopping
+    metformin (S7); suggests reviewing the PPI indication. Sources: US-5,
+    SP-4, SP-5 (MHRA), SP-6 (Lam).
+    """
+    if a.phase is not Phase.NONE or a.has_neuro or not a.is_deficient:
+        return None
+    if a.cause is not Cause.MEDICATION or a.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE):
+        return None
+    oral, im = CATALOGUE[p.oral], CATALOGUE[p.loading]
+    regimen, alternative = (im, oral) if a.is_anaemic else (oral, im)
+    drugs = [e.medication.product for e in (a.metformin, a.acid_suppressant) if e and e.active]
+    return recommend(
+        a, "R4-medication-cause", Indicator.WARNING if a.is_anaemic else Indicator.INFO,
+        Kind.START_ORAL if regimen is oral else Kind.START_LOADING,
+        ("US-5", "SP-5", "SP-4", "SP-6"),
+        regimen=regimen,
+        alternative=alternative,
+        start_on=a.as_of,
+        drug=" and ".join(PRODUCT_NAMES[d] for d in drugs) or "nitrous oxide",
+    )
+
+
+def _has_symptom_or_risk(a: Assessment) -> bool:
+    """NG239 (UK-8): test when a symptom and a risk factor are present."""
+    return (
+        a.cause is not Cause.UNKNOWN
+        or a.is_anaemic
+        or a.macrocytosis
+        or a.pregnant
+        or (a.age_years or 0) > 75
+        or a.has(Finding.B12_DEFICIENCY)
+    )
+
+
+def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | None:
+    """Order MMA (US: with homocysteine) after an indeterminate B12.
+
+    Fires: no therapy; B12 indeterminate; MMA not yet done; no neuro signs;
+    a symptom or risk factor present. Silent: neuro signs (R6); MMA already
+    resulted (then the band is decided by it). Sources: UK-8 (NG239), US-6.
+    """
+    if a.phase is not Phase.NONE or a.has_neuro or a.b12_band is not Band.INDETERMINATE:
+        return None
+    if a.functional is not Functional.NA or not _has_symptom_or_risk(a):
+        return None
+    tests = ("MMA",) if p.name == "UK" else ("MMA", "HCY")
+    return recommend(
+        a, "R5-indeterminate-order-mma", Indicator.INFO, Kind.ORDER_LABS,
+        by_profile(p, uk=("UK-8",), us=("US-6",)),
+        labs=tuple(window(a.as_of, (0, 0), t, "confirm") for t in tests),
+    )
+
+
+def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
+    """Treat an indeterminate B12 with neurological signs as R1, without waiting for MMA.
+
+    Fires: no therapy; B12 indeterminate; neuro signs; not already deficient
+    (R1 covers that). Sources: BSH 2014 (UK-6), UK-2, US-4.
+    """
+    if a.phase is not Phase.NONE or not a.has_neuro or a.is_deficient:
+        return None
+    if a.b12_band is not Band.INDETERMINATE:
+        return None
+    return _neuro_loading(a, p, "R6-indeterminate-neuro")
+
+
+def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
+    """Urgent assessment for severe anaemia, with potassium monitoring.
+
+    Fires: Hb below 8 g/dL in any phase. Sources: WHO (§2.6), US-4, US-2 (K+).
+    """
+    if a.anaemia is not Anaemia.SEVERE:
+        return None
+    return recommend(
+        a, "R7-severe-anaemia", Indicator.CRITICAL, Kind.URGENT_ASSESSMENT,
+        ("WHO-2.6", "US-4", "US-2"),
+        urgency=Urgency.URGENT,
+        labs=merge(potassium_labs(a.as_of),
+                   (window(a.as_of, (5, 7), "RETIC", "response"),)),
+    )

@@ -1,0 +1,206 @@
+"""Clinical core: rules R11-R16, for a patient on maintenance or oral therapy.
+
+Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
+§6.2 R11-R16; sources UK-1, UK-9, UK-10 (NG239), US-3, §2.8 (serum B12 on
+replacement). Nothing here suggests stopping or spacing for an irreversible
+cause (S1), and R16 is the only rule that may suggest stopping at all.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .. import profiles as k
+from ..assess import Assessment, Band, Cause, Phase
+from ..facts import PRODUCT_NAMES, by_profile, findings_text, interval_text, recommend
+from ..followup import on, window
+from ..profiles import Profile
+from ..recommendation import Indicator, Kind, Recommendation
+from ..record import Finding, Lab, LabKind
+from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
+
+
+def _r12_applies(a: Assessment) -> bool:
+    return a.missed_doses >= 2 and (a.neuro_history or a.is_irreversible)
+
+
+def _due_facts(a: Assessment) -> dict[str, str]:
+    due = a.last_dose + timedelta(days=round(a.interval_days)) if a.last_dose else a.as_of
+    return {"due_date": due.isoformat(), "days_overdue": str(a.days_late)}
+
+
+def _restart(a: Assessment, p: Profile) -> Regimen | None:
+    """A maintenance order to restart from today, only when none is active."""
+    return None if a.order is not None else CATALOGUE[p.maintenance]
+
+
+def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
+    """Give the overdue maintenance dose now and resume the schedule.
+
+    Fires: maintenance; days since the last dose exceed the interval plus grace
+    (7 days if monthly, 14 if longer). Silent: two or more doses missed with a
+    neuro history or irreversible cause (R12 owns those). Info rather than
+    warning when only slightly late for a reversible cause. No re-loading
+    unless symptoms recurred. Sources: UK-1, US-3; grace is expert default (❌).
+    """
+    if a.phase is not Phase.MAINTENANCE or not a.is_overdue or _r12_applies(a):
+        return None
+    slight = (not a.is_irreversible and not a.neuro_history
+              and a.days_late <= 2 * (a.grace_days or 0))
+    return recommend(
+        a, "R11-maintenance-overdue", Indicator.INFO if slight else Indicator.WARNING,
+        Kind.GIVE_DOSE, p.sources_maintenance,
+        regimen=_restart(a, p),
+        start_on=a.as_of,
+        **_due_facts(a),
+    )
+
+
+def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
+    """Address adherence after two or more missed doses, and check for relapse.
+
+    Fires: maintenance; at least two intervals since the last dose; neuro
+    history or irreversible cause. Suggests a dose now, CBC and MMA, and
+    re-loading (R1/R2) only if symptoms recur. Sources: UK-1, UK-2, US-3.
+    """
+    if a.phase is not Phase.MAINTENANCE or not _r12_applies(a):
+        return None
+    return recommend(
+        a, "R12-missed-doses", Indicator.WARNING, Kind.GIVE_DOSE,
+        by_profile(p, uk=("UK-1", "UK-2"), us=("US-3",)),
+        regimen=_restart(a, p),
+        labs=(on(a.as_of, "CBC", "now"), on(a.as_of, "MMA", "now")),
+        start_on=a.as_of,
+        missed_doses=str(a.missed_doses),
+        **_due_facts(a),
+    )
+
+
+def _current_regimen(a: Assessment, p: Profile) -> Regimen:
+    base = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]
+    if a.order is not None and a.order.ingredient == "hydroxocobalamin":
+        return with_drug(base, HYDROXOCOBALAMIN_INJ)
+    return base
+
+
+def _intensify(a: Assessment, p: Profile, rule: str, indicator: Indicator,
+               labs=(), **facts: str) -> Recommendation | None:
+    if a.interval_days is None:
+        return None
+    regimen = intensified(_current_regimen(a, p), a.interval_days, p.name)
+    new_interval = interval_text(regimen.steps[0].interval_days) if regimen else "no shorter step"
+    return recommend(
+        a, rule, indicator, Kind.INTENSIFY,
+        by_profile(p, uk=("UK-9", "UK-5"), us=("UK-9", "US-3")),
+        regimen=regimen, labs=labs, start_on=a.as_of, new_interval=new_interval, **facts,
+    )
+
+
+def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
+    """Shorten the interval one step after symptoms recur despite adherence.
+
+    Fires: maintenance; adherent (no gap beyond interval plus grace in the
+    last year); new neurological signs recorded after therapy began. Never a
+    default, never below 14 days (S16). Sources: UK-9 (NG239: "increase the
+    frequency ... in line with product information"); US step is ◐ opinion.
+    """
+    if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.neuro_recurrence:
+        return None
+    return _intensify(a, p, "R13-intensify-interval", Indicator.INFO,
+                      recurrence=findings_text(a.neuro_recurrence))
+
+
+def _drift_text(a: Assessment) -> str:
+    parts = []
+    for flag, kind, verb in ((a.hb_falling, LabKind.HB, "fell"),
+                             (a.mcv_rising, LabKind.MCV, "rose"),
+                             (a.functional_rising, LabKind.MMA, "rose")):
+        series: list[Lab] = [lab for lab in a.record.labs if lab.kind is kind]
+        if flag and len(series) >= 2:
+            before, now = sorted(series, key=lambda x: x.on)[-2:]
+            parts.append(f"{kind.value.replace('HB', 'Hb')} {verb} from {before.value:g} to "
+                         f"{now.value:g} {kind.unit} ({before.on.isoformat()} to "
+                         f"{now.on.isoformat()})")
+    return "; ".join(parts)
+
+
+def r14_lab_drift(a: Assessment, p: Profile) -> Recommendation | None:
+    """Check iron, folate and thyroid, then intensify, when labs drift on maintenance.
+
+    Fires: maintenance; adherent; Hb falling into anaemia, MCV rising above
+    100 fL, or MMA rising above its reference. Sources: UK-9, US-2, S14.
+    """
+    if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.has_lab_drift:
+        return None
+    eight_weeks = a.as_of + timedelta(days=56)
+    labs = (on(a.as_of, "FERRITIN", "now"), on(a.as_of, "FOLATE", "now"),
+            on(a.as_of, "TSH", "now"), on(eight_weeks, "CBC", "8 weeks"))
+    return _intensify(a, p, "R14-lab-drift", Indicator.WARNING, labs=labs,
+                      drift=_drift_text(a))
+
+
+def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
+    """Advise against a serum B12 order for a patient established on replacement.
+
+    Fires (order hooks): a serum or active B12 test is being ordered and the
+    patient is on maintenance or oral therapy. UK: always (not routinely
+    needed; use symptoms and FBC; not within 42 days of the last). US: only
+    within 14 days of an injection, when the result cannot be interpreted.
+    Sources: §2.8 (BNSSG, North Bristol, RUH Bath, Mayo).
+    """
+    if a.phase not in (Phase.MAINTENANCE, Phase.ORAL):
+        return None
+    recent_dose = (a.days_since_last_dose is not None
+                   and a.days_since_last_dose <= k.POST_INJECTION_B12_INVALID_DAYS)
+    if not (p.b12_test_on_replacement_not_needed or recent_dose):
+        return None
+    for draft in a.record.drafts:
+        if draft.lab in (LabKind.B12, LabKind.HOLOTC):
+            return recommend(
+                a, "R15-b12-order-on-maintenance", Indicator.INFO, Kind.ORDER_ADVICE,
+                by_profile(p, uk=("LAB-UK-2.8", "LAB-2.8"), us=("LAB-2.8",)),
+                draft_id=draft.resource_id,
+            )
+    return None
+
+
+def _resolved_reversible_cause(a: Assessment) -> str | None:
+    """A documented reversible cause that has gone: drug stopped, diet corrected."""
+    if a.cause not in (Cause.UNKNOWN, Cause.DIETARY):
+        return None
+    for exposure in (a.metformin, a.acid_suppressant):
+        stopped = exposure.stopped_on if exposure and not exposure.active else None
+        if stopped is not None and (a.as_of - stopped).days >= k.REVERSIBLE_RESOLVED_DAYS:
+            name = PRODUCT_NAMES[exposure.medication.product]
+            return f"{name} stopped {stopped.isoformat()}"
+    diet = a.findings(Finding.DIETARY_DEFICIENCY, active_only=False)
+    resolved = [f for f in diet if not f.active and f.resolved_on is not None]
+    if resolved and not any(f.active for f in diet):
+        return f"dietary cause resolved {resolved[-1].resolved_on.isoformat()}"
+    return None
+
+
+def r16_consider_stop(a: Assessment, p: Profile) -> Recommendation | None:
+    """Consider stopping or spacing replacement once a reversible cause has resolved.
+
+    Fires: maintenance or oral; a documented reversible cause that has gone
+    (drug stopped 3+ months ago, diet corrected); no neuro signs, no anaemia,
+    B12 not low, not pregnant. Never fires for an irreversible cause (S1).
+    Recheck interval after stopping is expert opinion (❌). Sources: UK-9, UK-10.
+    """
+    if a.phase not in (Phase.MAINTENANCE, Phase.ORAL) or a.is_irreversible:
+        return None
+    if a.has_neuro or a.is_anaemic or a.pregnant:
+        return None
+    if a.b12_band in (Band.DEFICIENT, Band.INDETERMINATE):
+        return None
+    resolved = _resolved_reversible_cause(a)
+    if resolved is None:
+        return None
+    recheck = (k.RECHECK_AFTER_STOP_DAYS, 2 * k.RECHECK_AFTER_STOP_DAYS)
+    return recommend(
+        a, "R16-consider-stop", Indicator.INFO, Kind.CONSIDER_STOP, ("UK-9", "UK-10"),
+        labs=(window(a.as_of, recheck, "B12", "after stopping"),
+              window(a.as_of, recheck, "MMA", "after stopping")),
+        resolved=resolved,
+    )

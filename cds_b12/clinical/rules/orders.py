@@ -1,0 +1,110 @@
+"""Clinical core: rules R20-R21, unsafe prescribing caught as it happens.
+
+Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
+§6.2 R20-R21, the rule side of safety rails S3 (folate masking), S4 (Leber's
+disease) and S5 (cobalt/B12 hypersensitivity). They look at draft orders
+(order-select, order-sign) and at current orders (patient-view).
+"""
+
+from __future__ import annotations
+
+from .. import profiles as k
+from ..assess import ACTIVE_ORDER, ACTIVE_STATEMENT, Assessment, Band, Phase
+from ..facts import FINDING_NAMES, recommend
+from ..followup import on
+from ..profiles import Profile
+from ..recommendation import Indicator, Kind, Recommendation, Urgency
+from ..record import Finding, Medication, MedSource, Product
+from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
+
+
+def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
+    """Drafts first (with their ids), then current orders and statements."""
+    found = [(d.medication, d.resource_id) for d in a.record.drafts
+             if d.medication is not None and wanted(d.medication)]
+    for m in a.record.medications:
+        live = ACTIVE_STATEMENT if m.source is MedSource.STATEMENT else ACTIVE_ORDER
+        if m.source is not MedSource.ADMINISTRATION and m.status in live and wanted(m):
+            found.append((m, None))
+    return found
+
+
+def med_text(m: Medication) -> str:
+    """e.g. "cyanocobalamin 1 mg IM", for quoting an order back to the prescriber."""
+    name = m.ingredient or {Product.FOLIC_ACID: "folic acid"}.get(m.product, m.product.value)
+    dose = f" {m.dose_mg:g} mg" if m.dose_mg is not None else ""
+    route = f" {m.route.value}" if m.route.value != "UNKNOWN" else ""
+    return f"{name}{dose}{route}"
+
+
+def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
+    """Check B12 before or alongside folic acid; never folate alone.
+
+    Fires: folic acid ordered or current; not on B12 therapy; no normal B12
+    in the last 3 months; macrocytosis, neuro signs, or no B12 on file.
+    Sources: FDA label precautions (S3), CKS.
+    """
+    folate = _current(a, lambda m: m.product is Product.FOLIC_ACID)
+    if not folate or a.phase is not Phase.NONE:
+        return None
+    recent = a.days_ago(a.b12.on) if a.b12 else None
+    excluded = (a.b12_band is Band.NORMAL and recent is not None
+                and recent <= k.FOLATE_B12_LOOKBACK_DAYS)
+    if excluded or not (a.macrocytosis or a.has_neuro or a.b12 is None or
+                        recent > k.FOLATE_B12_LOOKBACK_DAYS):
+        return None
+    med, draft_id = folate[0]
+    return recommend(
+        a, "R20-folate-without-b12", Indicator.CRITICAL, Kind.ORDER_LABS, ("LABEL-S3",),
+        urgency=Urgency.URGENT,
+        labs=(on(a.as_of, "B12", "before folate"), on(a.as_of, "FOLATE", "before folate")),
+        draft_id=draft_id,
+        folate_order=med_text(med),
+    )
+
+
+def _draft_schedule(m: Medication, fallback: Regimen) -> Regimen:
+    """The prescriber's own schedule, kept when only the product must change (S4)."""
+    t = m.timing
+    if t is None or t.period is None or t.period_unit not in ("d", "wk", "mo"):
+        return fallback
+    step = Step(t.frequency, t.period, t.period_unit, period_max=t.period_max)
+    return Regimen("DRAFT", fallback.drug, fallback.dose, fallback.dose_unit, fallback.route,
+                   (step,), fallback.sources, lifelong=fallback.lifelong)
+
+
+def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendation | None:
+    """Use hydroxocobalamin in Leber's disease; avoid B12 products with cobalt allergy.
+
+    Fires: cyanocobalamin ordered or current with Leber's optic neuropathy
+    recorded (switch to hydroxocobalamin, keeping the schedule); or any B12
+    product ordered or current with cobalt/B12 hypersensitivity (no product
+    suggested; S5 withholds it). Sources: FDA label (S4, S5), UK-5 (SmPC).
+    """
+    allergy = a.has(Finding.COBALT_B12_ALLERGY)
+    leber = a.has(Finding.LEBER)
+    if not (allergy or leber):
+        return None
+    if allergy:
+        orders = _current(a, lambda m: m.is_b12_therapy)
+        reason = FINDING_NAMES[Finding.COBALT_B12_ALLERGY]
+    else:
+        orders = _current(a, lambda m: m.is_b12_therapy and m.ingredient == "cyanocobalamin")
+        reason = FINDING_NAMES[Finding.LEBER]
+    if not orders:
+        return None
+    med, draft_id = orders[0]
+    regimen = None
+    if leber and not allergy:
+        base = with_drug(CATALOGUE[p.maintenance], HYDROXOCOBALAMIN_INJ)
+        regimen = _draft_schedule(med, base) if med.is_injection else base
+    return recommend(
+        a, "R21-cyanocobalamin-contraindicated", Indicator.CRITICAL, Kind.CHANGE_PRODUCT,
+        ("LABEL-S4", "UK-5"),
+        urgency=Urgency.URGENT,
+        regimen=regimen,
+        draft_id=draft_id,
+        start_on=a.as_of,
+        reason=reason,
+        product=med_text(med),
+    )

@@ -1,0 +1,100 @@
+"""Clinical core: rules R17-R19, testing and prophylaxis for patients at risk.
+
+Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
+§6.2 R17-R19; sources SP-1, SP-3, SP-4 (ADA), SP-5 (MHRA), SP-6, US-5.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .. import profiles as k
+from ..assess import Assessment, Phase
+from ..facts import by_profile, findings_text, recommend
+from ..followup import on
+from ..profiles import Profile
+from ..recommendation import Indicator, Kind, Recommendation
+from ..record import Finding
+from ..regimens import CATALOGUE
+
+_SURGERY = (Finding.BARIATRIC_BYPASS, Finding.GASTRECTOMY, Finding.SLEEVE_GASTRECTOMY)
+
+
+def _no_recent_b12(a: Assessment) -> bool:
+    days = a.days_ago(a.last_b12_test)
+    return days is None or days > k.SCREENING_B12_LOOKBACK_DAYS
+
+
+def _years(days: int | None) -> str:
+    return "unknown" if days is None else f"{days / 365:.1f}".rstrip("0").rstrip(".")
+
+
+def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
+    """Test B12 (with a CBC) in long-term or high-dose metformin users.
+
+    Fires: metformin active for 4+ years or 1500+ mg/day, or with neuropathy
+    or anaemia; no B12 result in 12 months; not on B12 therapy. Continue
+    metformin (S7). Sources: SP-4 (ADA, ◐), SP-5 (MHRA).
+    """
+    m = a.metformin
+    if m is None or not m.active or a.phase is not Phase.NONE or not _no_recent_b12(a):
+        return None
+    long_use = (m.days or 0) >= k.METFORMIN_RISK_DAYS
+    high_dose = (m.mg_per_day or 0) >= k.METFORMIN_HIGH_DOSE_MG_DAY
+    if not (long_use or high_dose or a.has_neuro or a.is_anaemic):
+        return None
+    dose = f"{m.mg_per_day:g} mg/day" if m.mg_per_day else "dose not stated"
+    return recommend(
+        a, "R17-metformin-screening", Indicator.INFO, Kind.ORDER_LABS,
+        by_profile(p, uk=("SP-5",), us=("SP-4", "SP-5")),
+        labs=(on(a.as_of, "B12", "screen"), on(a.as_of, "CBC", "screen")),
+        metformin_years=_years(m.days),
+        metformin_dose=dose,
+        last_b12=a.last_b12_test.isoformat() if a.last_b12_test else "none on file",
+    )
+
+
+def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation | None:
+    """Test B12 in long-term PPI or H2RA users with a symptom or aged over 75.
+
+    Fires: PPI/H2RA active 12+ months; neuro signs, anaemia, macrocytosis or
+    age over 75; no B12 in 12 months; not on B12 therapy. Sources: US-5, SP-6.
+    """
+    e = a.acid_suppressant
+    if e is None or not e.active or a.phase is not Phase.NONE or not _no_recent_b12(a):
+        return None
+    if (e.days or 0) < k.ACID_SUPPRESSANT_RISK_DAYS:
+        return None
+    elderly = (a.age_years or 0) > k.ELDERLY_AGE_YEARS
+    if not (a.has_neuro or a.is_anaemic or a.macrocytosis or elderly):
+        return None
+    return recommend(
+        a, "R18-acid-suppressant-screening", Indicator.INFO, Kind.ORDER_LABS, ("US-5", "SP-6"),
+        labs=(on(a.as_of, "B12", "screen"), on(a.as_of, "CBC", "screen")),
+        drug="acid suppression (PPI or H2RA)",
+        drug_years=_years(e.days),
+        last_b12=a.last_b12_test.isoformat() if a.last_b12_test else "none on file",
+    )
+
+
+def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | None:
+    """Start lifelong B12 prophylaxis after gastric or bariatric surgery.
+
+    Fires: gastrectomy, gastric bypass or sleeve coded; no B12 therapy.
+    Silent: already deficient (R1/R2 treat instead). US: oral 1 mg daily (AFP),
+    or 1000 micrograms IM monthly (ASMBS, ◐). UK: hydroxocobalamin 1 mg every
+    2-3 months (SmPC). Annual B12 and CBC (ASMBS, ◐). Sources: US-5, SP-1, SP-3.
+    """
+    surgery = a.findings(*_SURGERY, active_only=False)
+    if not surgery or a.phase is not Phase.NONE or a.is_deficient:
+        return None
+    annual = a.as_of + timedelta(days=365)
+    return recommend(
+        a, "R19-bariatric-prophylaxis", Indicator.WARNING, Kind.START_MAINTENANCE,
+        by_profile(p, uk=("UK-5", "SP-1"), us=("US-5", "SP-1")),
+        regimen=CATALOGUE[p.bariatric],
+        alternative=CATALOGUE[p.bariatric_alternative],
+        labs=(on(annual, "B12", "annual"), on(annual, "CBC", "annual")),
+        start_on=a.as_of,
+        surgery=findings_text(surgery),
+    )

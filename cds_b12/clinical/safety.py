@@ -1,0 +1,174 @@
+"""Clinical core: safety rails S1-S11 (``b12-clinical.md`` §5), applied after every rule.
+
+Imports only ``cds_b12.clinical``. Each rail looks at one Recommendation and
+may drop it (returns None), change its regimen, raise its indicator or add
+labs, recording its S-ID in ``Recommendation.safety`` so the card and the
+audit can say why. Rails add no prose: ``cards/safety.toml`` holds the words.
+S12-S16 are covered elsewhere: S13 by the baseline labs of R1/R2 and R6,
+S14 by R8, S16 by ``regimens.intensified``; S12 (nitrous oxide) only feeds the
+cause (§6.1) for now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .assess import Anaemia, Assessment, Phase
+from .followup import merge, on, potassium_labs
+from .profiles import HYPOKALAEMIA_RISK_HB_BELOW_G_DL, Profile
+from .recommendation import Indicator, Kind, Recommendation
+from .record import Finding, Product, Route
+from .regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, with_drug
+
+_TREATMENT = frozenset(
+    {Kind.START_LOADING, Kind.START_ORAL, Kind.START_MAINTENANCE, Kind.INTENSIFY, Kind.GIVE_DOSE,
+     Kind.CONTINUE_LOADING}
+)
+_STARTS = frozenset({Kind.START_LOADING, Kind.START_ORAL, Kind.START_MAINTENANCE})
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A recommendation a safety rail removed, kept for the audit."""
+
+    rule: str
+    safety: str
+
+
+def s1_irreversible_cause(r: Recommendation, a: Assessment, p: Profile) -> Recommendation | None:
+    """Never suggest stopping or lengthening injections for an irreversible cause."""
+    if not a.is_irreversible:
+        return r
+    if r.kind is Kind.CONSIDER_STOP:
+        return None
+    longest = CATALOGUE[p.maintenance].steps[-1].interval_max_days
+    if r.regimen and r.regimen.is_injection and r.regimen.steps[-1].interval_max_days > longest:
+        return None
+    if r.kind in (Kind.GIVE_DOSE, Kind.START_MAINTENANCE, Kind.START_LOADING, Kind.INTENSIFY):
+        return r.with_safety("S1")
+    return r
+
+
+def s2_post_injection_b12(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Say so when a B12 taken within 14 days of an injection was set aside."""
+    return r.with_safety("S2") if a.ignored_b12 else r
+
+
+def s3_folate_masking(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Folic acid without B12 is always critical."""
+    if r.rule.startswith("R20-"):
+        return r.with_safety("S3", indicator=Indicator.CRITICAL)
+    return r
+
+
+def _hydroxocobalamin(regimen: Regimen | None, p: Profile) -> Regimen | None:
+    if regimen is None or regimen.drug.ingredient != "cyanocobalamin":
+        return regimen
+    if regimen.is_injection:
+        return with_drug(regimen, HYDROXOCOBALAMIN_INJ)
+    return with_drug(CATALOGUE[p.maintenance], HYDROXOCOBALAMIN_INJ)
+
+
+def s4_leber(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """No cyanocobalamin in Leber's disease: the same plan with hydroxocobalamin."""
+    if not a.has(Finding.LEBER):
+        return r
+    regimen = _hydroxocobalamin(r.regimen, p)
+    alternative = r.alternative
+    if alternative is not None and alternative.drug.ingredient == "cyanocobalamin":
+        alternative = None
+    if regimen is r.regimen and alternative is r.alternative:
+        return r
+    return r.with_safety("S4", regimen=regimen, alternative=alternative)
+
+
+def s5_hypersensitivity(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Cobalt or B12 allergy: withhold every product suggestion; critical."""
+    if not a.has(Finding.COBALT_B12_ALLERGY) or (r.regimen is None and r.alternative is None
+                                                 and not r.rule.startswith("R21-")):
+        return r
+    return r.with_safety("S5", regimen=None, alternative=None, indicator=Indicator.CRITICAL)
+
+
+def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Potassium at baseline and 48 h when loading starts with Hb below 8 g/dL."""
+    if r.kind is not Kind.START_LOADING or a.hb is None:
+        return r
+    if a.hb.value >= HYPOKALAEMIA_RISK_HB_BELOW_G_DL:
+        return r
+    start = r.start_on or a.as_of
+    return r.with_safety("S6", labs=merge(r.labs, potassium_labs(start)))
+
+
+def s7_metformin(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Continue metformin: say so on every card for a patient taking it."""
+    on_metformin = a.metformin is not None and a.metformin.active
+    return r.with_safety("S7") if on_metformin and r.kind in _TREATMENT | {Kind.ORDER_LABS} else r
+
+
+def s8_neurological(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Neurological signs before treatment or recurring on it: critical, neuro loading."""
+    active = a.has_neuro and (a.phase is Phase.NONE or a.neuro_recurrence)
+    if not active or r.kind not in _TREATMENT:
+        return r
+    regimen = r.regimen
+    if r.kind is Kind.START_ORAL or (regimen is not None and regimen.route is Route.ORAL):
+        regimen = CATALOGUE[p.neuro_loading]
+    return r.with_safety("S8", regimen=regimen, indicator=Indicator.CRITICAL)
+
+
+def s9_severe_anaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Hb below 8 g/dL makes starting treatment critical."""
+    if a.anaemia is not Anaemia.SEVERE or r.kind not in _STARTS | {Kind.URGENT_ASSESSMENT}:
+        return r
+    return r.with_safety("S9", indicator=Indicator.CRITICAL)
+
+
+def s10_cyanokit(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Explain that a Cyanokit dose was not counted as B12 therapy."""
+    had = any(m.product is Product.CYANOKIT for m in a.record.medications)
+    return r.with_safety("S10") if had and r.kind in _STARTS else r
+
+
+def s11_pregnancy(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Pregnancy: check folate, review at 1 month, at least a warning."""
+    if not a.pregnant or r.kind not in _TREATMENT | {Kind.ORDER_LABS}:
+        return r
+    labs = merge(r.labs, (on(a.as_of, "FOLATE", "pregnancy"),))
+    return r.with_safety("S11", labs=labs, indicator=r.at_least(Indicator.WARNING))
+
+
+Rail = Callable[[Recommendation, Assessment, Profile], Recommendation | None]
+
+RAILS: tuple[tuple[str, Rail], ...] = (
+    ("S1", s1_irreversible_cause),
+    ("S2", s2_post_injection_b12),
+    ("S3", s3_folate_masking),
+    ("S4", s4_leber),
+    ("S5", s5_hypersensitivity),
+    ("S6", s6_hypokalaemia),
+    ("S7", s7_metformin),
+    ("S8", s8_neurological),
+    ("S9", s9_severe_anaemia),
+    ("S10", s10_cyanokit),
+    ("S11", s11_pregnancy),
+)
+
+
+def apply_safety(
+    recs: tuple[Recommendation, ...], a: Assessment, p: Profile
+) -> tuple[tuple[Recommendation, ...], tuple[Suppressed, ...]]:
+    """Run every rail over every recommendation, in S-ID order."""
+    kept: list[Recommendation] = []
+    dropped: list[Suppressed] = []
+    for rec in recs:
+        current: Recommendation | None = rec
+        for sid, rail in RAILS:
+            current = rail(current, a, p)
+            if current is None:
+                dropped.append(Suppressed(rec.rule, sid))
+                break
+        if current is not None:
+            kept.append(current)
+    return tuple(kept), tuple(dropped)

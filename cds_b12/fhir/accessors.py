@@ -1,0 +1,118 @@
+"""FHIR layer: tolerant accessors over plain FHIR JSON. Imports the standard library only.
+
+Every accessor returns ``None`` (or an empty value) for a missing or wrongly typed
+element instead of raising, so one bad field costs one value, not the resource.
+A lone object where FHIR wants an array is read as a one-element array: the
+official CDS Hooks examples send ``doseAndRate`` that way (cds-hooks-2.0.md §5.4).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+_NUMBER = re.compile(
+    r"\s*(?:<=|>=|<|>|=|≤|≥)?\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)"
+)
+_B12_SPELLING = re.compile(r"\bb[\s-]12\b")
+
+
+def dig(obj: object, *path: str | int) -> object:
+    """Follow object keys; an integer step takes the first array element."""
+    for step in path:
+        if isinstance(step, int):
+            if isinstance(obj, list):
+                obj = obj[0] if obj else None
+            elif not isinstance(obj, dict):
+                return None
+        elif isinstance(obj, dict):
+            obj = obj.get(step)
+        else:
+            return None
+    return obj
+
+
+def as_dict(obj: object) -> dict:
+    return obj if isinstance(obj, dict) else {}
+
+
+def as_list(obj: object) -> list:
+    if isinstance(obj, list):
+        return obj
+    return [obj] if isinstance(obj, dict) else []
+
+
+def dicts(obj: object) -> list[dict]:
+    """The objects of an array, skipping anything else."""
+    return [item for item in as_list(obj) if isinstance(item, dict)]
+
+
+def string(obj: object, *path: str | int) -> str | None:
+    """A non-blank string at ``path``, stripped."""
+    value = dig(obj, *path)
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return None
+
+
+def number(value: object) -> float | None:
+    """A finite number from a JSON number or a numeric string such as ``"<150"``."""
+    parsed = number_and_rest(value)
+    return None if parsed is None else parsed[0]
+
+
+def number_and_rest(value: object) -> tuple[float, str] | None:
+    """A finite number and the text after it (``"245 pg/mL"`` → ``(245.0, "pg/mL")``).
+
+    A leading comparator is dropped: ``"<150"`` reads as 150, as labs report it.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            result = float(value)
+        except OverflowError:
+            return None
+        return (result, "") if math.isfinite(result) else None
+    if not isinstance(value, str):
+        return None
+    match = _NUMBER.fullmatch(value)
+    if match is None:
+        return None
+    result = float(match.group(1))
+    return (result, match.group(2).strip()) if math.isfinite(result) else None
+
+
+def codings(concept: object) -> list[tuple[str, str]]:
+    """``(system, code)`` pairs of a CodeableConcept; a trailing ``/`` on the system is dropped."""
+    pairs = []
+    for coding in dicts(dig(concept, "coding")):
+        system, code = string(coding, "system"), string(coding, "code")
+        if system and code:
+            pairs.append((system.rstrip("/"), code))
+    return pairs
+
+
+def concept_text(concepts: Iterable[object]) -> str:
+    """Lower-cased ``text`` and ``coding.display`` of CodeableConcepts, for word matching."""
+    parts = []
+    for concept in concepts:
+        parts.append(string(concept, "text") or "")
+        parts.extend(string(coding, "display") or "" for coding in dicts(dig(concept, "coding")))
+    text = " ".join(" ".join(parts).lower().replace("’", "'").split())
+    return _B12_SPELLING.sub("b12", text)
+
+
+def shorten(value: str, limit: int = 40) -> str:
+    """Keep notes readable when a field holds a long junk string."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def label(resource: dict) -> str:
+    """``Type/id`` for notes and ``resource_id`` fields; the type alone when there is no id."""
+    rtype = resource.get("resourceType")
+    rtype = rtype if isinstance(rtype, str) and rtype else "Resource"
+    rid = string(resource, "id")
+    return f"{shorten(rtype)}/{shorten(rid, 64)}" if rid else shorten(rtype)

@@ -1,0 +1,30 @@
+"""FHIR layer: tolerant FHIR date and dateTime parsing. Imports the standard library only.
+
+Rules compare calendar days, so a dateTime becomes the date as written, with no
+timezone conversion. EHR feeds send dateTimes without a timezone, which strict
+validators reject (python-ecosystem.md §1.4 item 5); we accept them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_DATE = re.compile(
+    r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?"
+)
+
+
+def parse_date(value: object) -> date | None:
+    """The calendar date of a FHIR date/dateTime/instant; ``YYYY-MM`` → day 1, ``YYYY`` → 1 Jan."""
+    if not isinstance(value, str):
+        return None
+    match = _DATE.fullmatch(value.strip())
+    if match is None:
+        return None
+    year, month, day = match.groups()
+    try:
+        return date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        return None

@@ -1,0 +1,149 @@
+"""FHIR layer: Observation → ``Lab`` (or a pregnancy/diet finding). Imports cds_b12.clinical.
+
+Only results we use are read; an Observation with another code is ignored without
+a note. Values are converted to ``LabKind.unit`` by ``units.to_canonical``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cds_b12.clinical.codes import LAB_CODES, PREGNANCY_STATUS, PREGNANT_VALUE
+from cds_b12.clinical.record import ClinicalFinding, Finding, Lab, LabKind
+
+from .accessors import (
+    as_dict,
+    codings,
+    concept_text,
+    dig,
+    label,
+    number,
+    number_and_rest,
+    shorten,
+    string,
+)
+from .dates import parse_date
+from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
+from .units import quantity_unit, to_canonical
+
+LAB_KINDS: dict[tuple[str, str], LabKind] = {
+    pair: kind for kind, pairs in LAB_CODES.items() for pair in pairs
+}
+
+ANALYTE_NAMES = {
+    LabKind.B12: "vitamin B12",
+    LabKind.HOLOTC: "holotranscobalamin",
+    LabKind.MMA: "methylmalonic acid",
+    LabKind.HCY: "homocysteine",
+    LabKind.HB: "haemoglobin",
+    LabKind.MCV: "MCV",
+    LabKind.RETIC: "reticulocytes",
+    LabKind.POTASSIUM: "potassium",
+    LabKind.FOLATE: "folate",
+    LabKind.FERRITIN: "ferritin",
+}
+
+OBSERVATION_STATUS = StatusPolicy(
+    keep=frozenset({"final", "amended", "corrected"}),
+    noted={
+        "entered-in-error": ENTERED_IN_ERROR,
+        "cancelled": "skipped: result cancelled",
+        "preliminary": "skipped: preliminary result",
+        "registered": "skipped: result not yet available",
+        "unknown": "skipped: result status unknown",
+    },
+)
+
+
+def lab_kind(concept: object) -> LabKind | None:
+    """The analyte named by a CodeableConcept, by system and code (§3.1)."""
+    for pair in codings(concept):
+        kind = LAB_KINDS.get(pair)
+        if kind is not None:
+            return kind
+    return None
+
+
+def read_observation(resource: dict, note: Note) -> Lab | ClinicalFinding | None:
+    """A lab result in canonical units, a pregnancy or vegan-diet finding, or None if unused."""
+    code = resource.get("code")
+    kind = lab_kind(code)
+    if kind is not None:
+        OBSERVATION_STATUS.apply(resource, note)
+        return _read_lab(resource, kind, note)
+    finding = _finding(resource, code)
+    if finding is None:
+        return None
+    if OBSERVATION_STATUS.apply(resource, note) is None:
+        return None
+    return ClinicalFinding(finding, label(resource), True, _when(resource, note))
+
+
+def _finding(resource: dict, code: object) -> Finding | None:
+    value = resource.get("valueCodeableConcept")
+    if any(pair in PREGNANCY_STATUS for pair in codings(code)):
+        pregnant = any(pair in PREGNANT_VALUE for pair in codings(value))
+        return Finding.PREGNANCY if pregnant else None
+    text = concept_text((code, value)) + " " + (string(resource, "valueString") or "").lower()
+    return Finding.DIETARY_DEFICIENCY if "vegan" in text else None
+
+
+def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab:
+    on = _when(resource, note)
+    if on is None:
+        raise Skip("skipped: no date")
+    ranges = as_dict(dig(resource, "referenceRange", 0))
+    range_unit = quantity_unit(ranges.get("low")) or quantity_unit(ranges.get("high"))
+    value, unit = _value_and_unit(resource, range_unit)
+    name = ANALYTE_NAMES[kind]
+    if unit is None:
+        raise Skip(f"value ignored: no unit given for {name}")
+    canonical = to_canonical(kind, value, unit)
+    if canonical is None:
+        raise Skip(f"value ignored: unit '{shorten(unit)}' is not a known unit for {name}")
+    return Lab(
+        kind=kind,
+        value=canonical,
+        on=on,
+        resource_id=label(resource),
+        ref_low=_bound(kind, ranges.get("low"), unit),
+        ref_high=_bound(kind, ranges.get("high"), unit),
+        interpretation=string(resource, "interpretation", 0, "coding", 0, "code"),
+    )
+
+
+def _value_and_unit(resource: dict, range_unit: str | None) -> tuple[float, str | None]:
+    """The number as reported and its unit; a ``valueString`` may carry its unit ("245 pg/mL").
+
+    A bare ``valueString`` takes the unit of the lab's own reference range, which
+    states the unit the result was reported in.
+    """
+    quantity = resource.get("valueQuantity")
+    value = number(dig(quantity, "value"))
+    if value is not None:
+        return value, quantity_unit(quantity)
+    parsed = number_and_rest(resource.get("valueString"))
+    if parsed is None:
+        raise Skip("skipped: no result value")
+    return parsed[0], parsed[1] or range_unit
+
+
+def _bound(kind: LabKind, quantity: object, value_unit: str) -> float | None:
+    value = number(dig(quantity, "value"))
+    if value is None:
+        return None
+    return to_canonical(kind, value, quantity_unit(quantity) or value_unit)
+
+
+def _when(resource: dict, note: Note) -> date | None:
+    """When the sample was taken; the report date only as a noted fallback (§3.1)."""
+    on = (
+        parse_date(resource.get("effectiveDateTime"))
+        or parse_date(dig(resource, "effectivePeriod", "start"))
+        or parse_date(resource.get("effectiveInstant"))
+    )
+    if on is None:
+        on = parse_date(resource.get("issued"))
+        if on is not None:
+            note("no collection date; used the report date")
+    return on

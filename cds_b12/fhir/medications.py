@@ -1,0 +1,324 @@
+"""FHIR layer: MedicationRequest/Administration/Statement → Medication. Imports cds_b12.clinical.
+
+A product is identified by RxNorm first (§3.2: a clinical drug fixes the form; an
+ingredient leaves the form to route and dose), then by words, because statements
+are often free text. Multivitamins are never B12 therapy (§3.2 notes), and
+Cyanokit is recognised so that it can be excluded (S10). Nitrous oxide becomes a
+finding, not a medication. Products we do not use are ignored without a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import NamedTuple
+
+from cds_b12.clinical.codes import (
+    ACID_SUPPRESSANTS,
+    B12_DRUGS,
+    B12_INGREDIENTS,
+    CYANOKIT,
+    FOLIC_ACID,
+    METFORMIN,
+    NITROUS_OXIDE_DRUG,
+    RXNORM,
+)
+from cds_b12.clinical.record import (
+    ClinicalFinding,
+    Finding,
+    Medication,
+    MedSource,
+    Product,
+    Route,
+)
+
+from .accessors import as_dict, codings, concept_text, dicts, dig, label, number, shorten, string
+from .dates import parse_date
+from .routes import read_route
+from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
+from .timings import read_timing
+from .units import mass_mg, normalise_unit, quantity_unit
+
+MEDICATION_SOURCES = {source.value: source for source in MedSource}
+
+_STATUS = {
+    MedSource.REQUEST: StatusPolicy(
+        keep=frozenset({"active", "on-hold", "completed", "stopped", "unknown"}),
+        noted={"entered-in-error": ENTERED_IN_ERROR, "cancelled": "skipped: order cancelled"},
+        # a draft in the record is not yet a medication the patient is on
+        silent=frozenset({"draft"}),
+    ),
+    MedSource.ADMINISTRATION: StatusPolicy(
+        keep=frozenset({"completed", "in-progress", "stopped", "on-hold", "unknown"}),
+        noted={"entered-in-error": ENTERED_IN_ERROR, "not-done": "skipped: dose not given"},
+    ),
+    MedSource.STATEMENT: StatusPolicy(
+        keep=frozenset({"active", "completed", "intended", "on-hold", "stopped", "unknown"}),
+        noted={"entered-in-error": ENTERED_IN_ERROR, "not-taken": "skipped: marked not taken"},
+    ),
+}
+_ENDED = frozenset({"completed", "stopped"})
+
+ORAL_HIGH_MIN_MG = 0.5  # Product.B12_ORAL_HIGH: >= 0.5 mg per dose
+CYANOKIT_MIN_MG = 1000.0  # Cyanokit is 5 g; B12 therapy is at most a few mg (S10)
+
+_MULTIVITAMIN_WORDS = ("multivitamin", "multiple vitamins", "b complex", "b-complex")
+_B12_WORDS = (  # more specific first: "cobalamin" is part of every ingredient name
+    ("hydroxocobalamin", "hydroxocobalamin"),
+    ("cyanocobalamin", "cyanocobalamin"),
+    ("methylcobalamin", "methylcobalamin"),
+    ("mecobalamin", "methylcobalamin"),  # RxNorm's name for methylcobalamin (§3.2)
+    ("vitamin b12", None),
+    ("cobalamin", None),
+)
+_ACID_SUPPRESSANT_WORDS = (
+    "omeprazole",
+    "esomeprazole",
+    "pantoprazole",
+    "lansoprazole",
+    "rabeprazole",
+    "dexlansoprazole",
+    "famotidine",
+    "cimetidine",
+    "nizatidine",
+    "ranitidine",
+)
+_OTHER_WORDS = (
+    ("metformin", Product.METFORMIN),
+    *((word, Product.ACID_SUPPRESSANT) for word in _ACID_SUPPRESSANT_WORDS),
+    ("folic acid", Product.FOLIC_ACID),
+    ("folate", Product.FOLIC_ACID),
+)
+_OTHER_CODES = (
+    (METFORMIN, Product.METFORMIN),
+    (ACID_SUPPRESSANTS, Product.ACID_SUPPRESSANT),
+    (FOLIC_ACID, Product.FOLIC_ACID),
+)
+
+# Dose units that count tablets, sprays or vials of a known clinical drug.
+_COUNT_UNITS = frozenset(
+    {
+        "1", "{tbl}", "{tablet}", "tablet", "tablets", "tab", "{capsule}", "capsule", "cap",
+        "{spray}", "spray", "sprays", "{actuat}", "actuat", "actuation", "puff", "{vial}", "vial",
+    }
+)  # fmt: skip
+
+
+class MedicationIndex:
+    """The Medication resources in the data, by ``Medication/<id>`` and by Bundle ``fullUrl``."""
+
+    __slots__ = ("_by_reference",)
+
+    def __init__(self, entries: Iterable[tuple[dict, str | None]]) -> None:
+        self._by_reference: dict[str, dict] = {}
+        for resource, full_url in entries:
+            if resource.get("resourceType") != "Medication":
+                continue
+            rid = string(resource, "id")
+            if rid:
+                self._by_reference.setdefault(f"Medication/{rid}", resource)
+            if full_url:
+                self._by_reference.setdefault(full_url, resource)
+
+    def resolve(self, reference: str, holder: dict) -> dict | None:
+        """The Medication a reference points to: contained (``#id``), bundled, or absolute URL."""
+        if reference.startswith("#"):
+            for contained in dicts(holder.get("contained")):
+                if contained.get("resourceType") == "Medication" and string(contained, "id") in (
+                    reference[1:],
+                    reference,
+                ):
+                    return contained
+            return None
+        found = self._by_reference.get(reference)
+        if found is None:
+            # an absolute or versioned reference to a Medication we hold by relative reference
+            parts = reference.split("/_history/")[0].split("/")
+            found = self._by_reference.get("/".join(parts[-2:]))
+        return found
+
+
+class _Match(NamedTuple):
+    product: Product | None  # None: a B12 ingredient whose form follows route and dose
+    ingredient: str | None = None
+    strength_mg: float | None = None  # per mL for injectables, per unit otherwise (B12_DRUGS)
+
+
+def read_medication(
+    resource: dict, source: MedSource, index: MedicationIndex, note: Note, *, draft: bool = False
+) -> Medication | ClinicalFinding | None:
+    """A B12 product, risk drug or folic acid; a nitrous oxide finding; or None if unused.
+
+    ``draft`` reads an order being signed: its status is kept whatever it is.
+    """
+    concepts, ingredient_count, unresolved = _product_concepts(resource, index)
+    rx_codes = [code for c in concepts for system, code in codings(c) if system == RXNORM]
+    text = concept_text(concepts)
+    nitrous = "nitrous oxide" in text or any((RXNORM, c) in NITROUS_OXIDE_DRUG for c in rx_codes)
+    match = None if nitrous else _identify(rx_codes, text, ingredient_count)
+    if not nitrous and match is None:
+        if unresolved:
+            raise Skip(f"skipped: medication '{shorten(unresolved)}' is not in the data")
+        return None
+    if draft:
+        status = string(resource, "status") or "unknown"
+    else:
+        status = _STATUS[source].apply(resource, note)
+    if status is None:
+        return None
+    on, start, end = _dates(resource, source)
+    if match is None:
+        # an administration is exposure that happened; an order or statement may have ended
+        active = source is MedSource.ADMINISTRATION or status not in _ENDED
+        return ClinicalFinding(Finding.NITROUS_OXIDE, label(resource), active, on or start, end)
+    dosage = _dosage(resource, source)
+    route_concept = dosage.get("route")
+    route = read_route(route_concept)
+    dose_mg = _dose_mg(_dose_quantity(dosage, source), match)
+    product = match.product or _b12_form(
+        match.ingredient, route, dose_mg, source, route_concept is not None, note
+    )
+    return Medication(
+        source=source,
+        product=product,
+        resource_id=label(resource),
+        status=status,
+        ingredient=match.ingredient,
+        intent=string(resource, "intent") if source is MedSource.REQUEST else None,
+        on=on,
+        start=start,
+        end=end,
+        dose_mg=dose_mg,
+        route=route,
+        timing=None if source is MedSource.ADMINISTRATION else read_timing(dosage.get("timing")),
+    )
+
+
+def _product_concepts(resource: dict, index: MedicationIndex) -> tuple[list[object], int, str]:
+    """The CodeableConcepts naming the product, the ingredient count, and an unresolvable reference.
+
+    The reference is returned only when nothing else names the product.
+    """
+    concept = resource.get("medicationCodeableConcept")
+    if isinstance(concept, dict):
+        return [concept], 0, ""
+    reference = as_dict(resource.get("medicationReference"))
+    display = string(reference, "display")
+    concepts: list[object] = [{"text": display}] if display else []
+    target = string(reference, "reference")
+    medication = index.resolve(target, resource) if target else None
+    if medication is None:
+        return concepts, 0, "" if display else (target or "")
+    ingredients = dicts(medication.get("ingredient"))
+    concepts.append(medication.get("code"))
+    concepts.extend(ingredient.get("itemCodeableConcept") for ingredient in ingredients)
+    return concepts, len(ingredients), ""
+
+
+def _identify(rx_codes: list[str], text: str, ingredient_count: int) -> _Match | None:
+    if any((RXNORM, code) in CYANOKIT for code in rx_codes):
+        return _Match(Product.CYANOKIT, "hydroxocobalamin")
+    for code in rx_codes:
+        if code in B12_DRUGS:
+            return _Match(*B12_DRUGS[code])
+    if "cyanokit" in text:
+        return _Match(Product.CYANOKIT, "hydroxocobalamin")
+    if any(word in text for word in _MULTIVITAMIN_WORDS):
+        return None
+    # a combination product (more than one ingredient) is not B12 therapy (§3.2 notes)
+    b12_ingredient = ingredient_count <= 1
+    for code in rx_codes:
+        if code in B12_INGREDIENTS:
+            return _Match(None, B12_INGREDIENTS[code]) if b12_ingredient else None
+    for codes, product in _OTHER_CODES:
+        if any((RXNORM, code) in codes for code in rx_codes):
+            return _Match(product)
+    for word, ingredient in _B12_WORDS:
+        if word in text:
+            return _Match(None, ingredient) if b12_ingredient else None
+    for word, product in _OTHER_WORDS:
+        if word in text:
+            return _Match(product)
+    return None
+
+
+def _b12_form(
+    ingredient: str | None,
+    route: Route,
+    dose_mg: float | None,
+    source: MedSource,
+    route_stated: bool,
+    note: Note,
+) -> Product:
+    """The form of a B12 product known only by ingredient, from route and dose."""
+    if ingredient == "hydroxocobalamin" and dose_mg is not None and dose_mg >= CYANOKIT_MIN_MG:
+        return Product.CYANOKIT
+    if route in (Route.IM, Route.SC):
+        return Product.B12_INJECTION
+    if route is Route.NASAL:
+        return Product.B12_NASAL
+    if route is Route.ORAL:
+        return _oral(dose_mg)
+    # hydroxocobalamin is only injectable at B12 doses; a clinic gives cyanocobalamin 1 mg by IM
+    injected = ingredient == "hydroxocobalamin" or (
+        source is MedSource.ADMINISTRATION
+        and ingredient in ("cyanocobalamin", None)
+        and dose_mg is not None
+        and dose_mg >= ORAL_HIGH_MIN_MG
+    )
+    why = "not recognised" if route_stated else "not stated"
+    note(f"route {why}; assumed {'injection' if injected else 'oral'}")
+    return Product.B12_INJECTION if injected else _oral(dose_mg)
+
+
+def _oral(dose_mg: float | None) -> Product:
+    if dose_mg is None or dose_mg >= ORAL_HIGH_MIN_MG:
+        return Product.B12_ORAL_HIGH
+    return Product.B12_ORAL_LOW
+
+
+def _dosage(resource: dict, source: MedSource) -> dict:
+    if source is MedSource.ADMINISTRATION:
+        return as_dict(resource.get("dosage"))
+    key = "dosageInstruction" if source is MedSource.REQUEST else "dosage"
+    return as_dict(dig(resource, key, 0))
+
+
+def _dose_quantity(dosage: dict, source: MedSource) -> object:
+    if source is MedSource.ADMINISTRATION:
+        return dosage.get("dose")
+    # STU3-style doseQuantity directly on the dosage, as in the CDS Hooks examples (§5.4)
+    return dig(dosage, "doseAndRate", 0, "doseQuantity") or dosage.get("doseQuantity")
+
+
+def _dose_mg(quantity: object, match: _Match) -> float | None:
+    """The dose in mg; volumes and counts only for a clinical drug of known strength."""
+    value = number(dig(quantity, "value"))
+    if value is None:
+        return None
+    unit = quantity_unit(quantity)
+    dose = mass_mg(value, unit)
+    if dose is not None or match.strength_mg is None or unit is None:
+        return dose
+    unit = normalise_unit(unit)
+    injectable = match.product is Product.B12_INJECTION
+    if (unit == "ml" and injectable) or (unit in _COUNT_UNITS and not injectable):
+        return value * match.strength_mg
+    return None
+
+
+def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None, date | None]:
+    """``on``, ``start`` and ``end`` of an order, a dose given or a statement."""
+    if source is MedSource.REQUEST:
+        period = as_dict(dig(resource, "dispenseRequest", "validityPeriod"))
+        if not (period.get("start") or period.get("end")):
+            bounds = dig(resource, "dosageInstruction", 0, "timing", "repeat", "boundsPeriod")
+            period = as_dict(bounds)
+        on = parse_date(resource.get("authoredOn"))
+        return on, parse_date(period.get("start")), parse_date(period.get("end"))
+    effective = as_dict(resource.get("effectivePeriod"))
+    on = parse_date(resource.get("effectiveDateTime")) or parse_date(effective.get("start"))
+    if source is MedSource.ADMINISTRATION:
+        return on, None, None
+    on = on or parse_date(resource.get("dateAsserted"))
+    return on, parse_date(effective.get("start")), parse_date(effective.get("end"))

@@ -1,0 +1,208 @@
+"""FHIR layer: CDS Hooks prefetch and draft orders → ``PatientRecord``. Imports cds_b12.clinical.
+
+We read plain JSON dicts with small tolerant accessors (``accessors.py``) rather
+than validating with fhir.resources R4B models. Full validation of a typical
+prefetch costs about 6 ms, over 90% of request CPU, and rejects a whole Bundle
+for one unknown vendor property or one dateTime without a timezone
+(python-ecosystem.md §1.3–1.4), while the rules need a small subset of fields.
+The tests use fhir.resources R4B to validate every resource the service emits.
+
+``read_record`` never raises. A resource that cannot be read becomes a
+``DataNote`` and the others are still read; no pydantic, no deep copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from cds_b12.clinical.codes import LOINC
+from cds_b12.clinical.record import (
+    ClinicalFinding,
+    DataNote,
+    DraftOrder,
+    Lab,
+    LabKind,
+    Medication,
+    MedSource,
+    Patient,
+    PatientRecord,
+)
+
+from .accessors import as_list, codings, label, shorten, string
+from .dates import parse_date
+from .findings import read_allergy, read_condition, read_procedure
+from .labs import lab_kind, read_observation
+from .medications import MEDICATION_SOURCES, MedicationIndex, read_medication
+from .resource_types import R4_RESOURCE_TYPES
+from .skips import Note, Skip
+
+B12_FOLATE_PANEL = (LOINC, "96805-7")  # §3.1: B12 + folate order panel (Mayo FB12)
+
+Fact = Lab | Medication | ClinicalFinding
+T = TypeVar("T")
+
+
+def collect_resources(data: object) -> list[dict]:
+    """The resources in a Bundle, list, single resource or prefetch mapping, in document order."""
+    return [resource for resource, _ in _walk(data, prefetch=True)]
+
+
+def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
+    """Everything the rules need from the prefetch, and the draft orders; never raises."""
+    notes: list[DataNote] = []
+    entries = list(_walk(data, prefetch=True))
+    drafts_in = list(_walk(draft_orders, prefetch=False, junk=notes))
+    index = MedicationIndex([*entries, *drafts_in])
+    reader = _Reader(index)
+    for resource, _ in entries:
+        _guarded(resource, reader.read, notes)
+    drafts = []
+    for resource, _ in drafts_in:
+        draft = _guarded(resource, lambda r, note: _read_draft(r, index, note), notes)
+        if draft is not None:
+            drafts.append(draft)
+    return PatientRecord(
+        patient=reader.patient,
+        labs=tuple(reader.labs),
+        medications=tuple(reader.medications),
+        findings=tuple(reader.findings),
+        drafts=tuple(drafts),
+        notes=tuple(notes),
+    )
+
+
+def _walk(
+    data: object, *, prefetch: bool, junk: list[DataNote] | None = None
+) -> Iterator[tuple[dict, str | None]]:
+    """Yield ``(resource, fullUrl)`` through Bundles (nested too) and lists, without recursion.
+
+    With ``prefetch``, a top-level object without a resourceType is a CDS Hooks
+    prefetch mapping; its null and non-resource values are skipped. With
+    ``junk``, a non-object where a resource should be is noted.
+    """
+    stack: list[tuple[object, str | None]] = [(data, None)]
+    seen: set[int] = set()
+    while stack:
+        item, full_url = stack.pop()
+        if isinstance(item, dict | list):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+        if isinstance(item, list):
+            stack.extend((child, None) for child in reversed(item))
+        elif isinstance(item, dict):
+            if item.get("resourceType") == "Bundle":
+                stack.extend(
+                    (entry.get("resource"), string(entry, "fullUrl"))
+                    for entry in reversed(as_list(item.get("entry")))
+                    if isinstance(entry, dict)
+                )
+            elif prefetch and item is data and "resourceType" not in item:
+                stack.extend((value, None) for value in reversed(list(item.values())))
+            else:
+                yield item, full_url
+        elif item is not None and junk is not None:
+            junk.append(DataNote("draftOrders", "skipped: draft order is not a FHIR resource"))
+
+
+def _guarded(resource: dict, read: Callable[[dict, Note], T], notes: list[DataNote]) -> T | None:
+    """Run one resource's reader; a Skip or any error becomes a note about that resource only."""
+    where = label(resource)
+
+    def note(message: str) -> None:
+        notes.append(DataNote(where, message))
+
+    try:
+        return read(resource, note)
+    except Skip as skip:
+        note(skip.message)
+    except Exception:  # one unreadable resource must not cost the others (never raise)
+        note("skipped: unreadable resource")
+    return None
+
+
+@dataclass(slots=True)
+class _Reader:
+    """Sorts the facts of each resource in the prefetch into the record's fields."""
+
+    index: MedicationIndex
+    patient: Patient | None = None
+    labs: list[Lab] = field(default_factory=list)
+    medications: list[Medication] = field(default_factory=list)
+    findings: list[ClinicalFinding] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def read(self, resource: dict, note: Note) -> None:
+        rtype = resource.get("resourceType")
+        if not isinstance(rtype, str) or not rtype.strip():
+            raise Skip("skipped: resource has no resourceType")
+        rid = string(resource, "id")
+        if rid is not None:
+            # overlapping prefetch queries return the same resource twice
+            if (rtype, rid) in self.seen:
+                return
+            self.seen.add((rtype, rid))
+        if rtype == "Patient":
+            self._read_patient(resource, note)
+        elif rtype == "Observation":
+            self._add(read_observation(resource, note))
+        elif rtype in MEDICATION_SOURCES:
+            self._add(read_medication(resource, MEDICATION_SOURCES[rtype], self.index, note))
+        elif rtype == "Condition":
+            self._add(*read_condition(resource, note))
+        elif rtype == "Procedure":
+            self._add(*read_procedure(resource, note))
+        elif rtype == "AllergyIntolerance":
+            self._add(*read_allergy(resource, note))
+        elif rtype not in R4_RESOURCE_TYPES:
+            raise Skip(f"skipped: unknown resource type '{shorten(rtype)}'")
+
+    def _read_patient(self, resource: dict, note: Note) -> None:
+        if self.patient is not None:
+            note(f"ignored: more than one Patient; used {self.patient.resource_id}")
+            return
+        gender = string(resource, "gender")
+        self.patient = Patient(
+            resource_id=label(resource),
+            sex=gender.lower() if gender else None,
+            birth_date=parse_date(resource.get("birthDate")),
+        )
+
+    def _add(self, *facts: Fact | None) -> None:
+        for fact in facts:
+            if isinstance(fact, Lab):
+                self.labs.append(fact)
+            elif isinstance(fact, Medication):
+                self.medications.append(fact)
+            elif isinstance(fact, ClinicalFinding):
+                self.findings.append(fact)
+
+
+def _read_draft(resource: dict, index: MedicationIndex, note: Note) -> DraftOrder:
+    """A draft order as sent, with the medication or lab it orders when we recognise it."""
+    rtype = resource.get("resourceType")
+    if not isinstance(rtype, str) or not rtype.strip():
+        raise Skip("skipped: draft order has no resourceType")
+    medication = lab = None
+    if rtype == "MedicationRequest":
+        try:
+            parsed = read_medication(resource, MedSource.REQUEST, index, note, draft=True)
+        except Skip as skip:
+            note(skip.message.removeprefix("skipped: "))
+        except Exception:  # the order is still returned so a suggestion can update it
+            note("medication not recognised: unreadable order")
+        else:
+            medication = parsed if isinstance(parsed, Medication) else None
+    elif rtype == "ServiceRequest":
+        lab = _ordered_lab(resource.get("code"))
+    return DraftOrder(rtype, label(resource), resource, medication, lab)
+
+
+def _ordered_lab(concept: object) -> LabKind | None:
+    """The analyte a lab order asks for; the B12 + folate panel counts as a B12 order."""
+    kind = lab_kind(concept)
+    if kind is None and B12_FOLATE_PANEL in codings(concept):
+        return LabKind.B12
+    return kind

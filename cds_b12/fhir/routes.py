@@ -1,0 +1,55 @@
+"""FHIR layer: ``Dosage.route`` → ``Route``. Imports cds_b12.clinical.
+
+Codes first (SNOMED, HL7 v3 RouteOfAdministration), then words, because many EHRs
+send the route as text only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cds_b12.clinical.codes import ROUTE_IM, ROUTE_ORAL, SNOMED
+from cds_b12.clinical.record import Route
+
+from .accessors import codings, concept_text, dicts, dig, string
+
+V3_ROUTE = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
+
+_CODED = {
+    (SNOMED, ROUTE_IM[1]): Route.IM,
+    (SNOMED, ROUTE_ORAL[1]): Route.ORAL,
+    # unverified (❌ §3.3): subcutaneous, sublingual and nasal SCTIDs
+    (SNOMED, "34206005"): Route.SC,
+    (SNOMED, "37839007"): Route.ORAL,
+    (SNOMED, "46713006"): Route.NASAL,
+    (V3_ROUTE, "IM"): Route.IM,
+    (V3_ROUTE, "SQ"): Route.SC,
+    (V3_ROUTE, "SC"): Route.SC,
+    (V3_ROUTE, "PO"): Route.ORAL,
+    (V3_ROUTE, "SL"): Route.ORAL,
+    (V3_ROUTE, "NASINHL"): Route.NASAL,
+    (V3_ROUTE, "NASAL"): Route.NASAL,
+}
+
+# Checked in order; abbreviations must stand alone as words.
+_WORDS = (
+    (re.compile(r"intramuscular|\bim\b"), Route.IM),
+    (re.compile(r"subcutaneous|\bsubcut|\bsc\b|\bsq\b"), Route.SC),
+    (re.compile(r"nasal"), Route.NASAL),
+    (re.compile(r"\boral|by mouth|\bpo\b|sublingual|\bsl\b"), Route.ORAL),
+)
+
+
+def read_route(concept: object) -> Route:
+    """The route of a ``Dosage.route`` CodeableConcept; UNKNOWN when absent or not recognised."""
+    for pair in codings(concept):
+        route = _CODED.get(pair)
+        if route is not None:
+            return route
+    # a route code under a local system still names the route
+    codes = " ".join(string(coding, "code") or "" for coding in dicts(dig(concept, "coding")))
+    text = f"{concept_text((concept,))} {codes.lower()}"
+    for pattern, route in _WORDS:
+        if pattern.search(text):
+            return route
+    return Route.UNKNOWN

@@ -1,0 +1,68 @@
+"""FHIR layer: unit normalisation and conversion to canonical units. Imports cds_b12.clinical.
+
+Each analyte has an explicit table of the units labs really send (b12-clinical.md
+§2.1, §3.1, §3.5). A unit that is not in the table is never guessed: a wrong
+factor would turn a deficient B12 into a normal one.
+"""
+
+from __future__ import annotations
+
+from cds_b12.clinical.codes import UCUM
+from cds_b12.clinical.record import LabKind
+
+from .accessors import string
+
+# Spellings EHRs use for the same unit, after lower-casing (§3.5: UCUM writes "ug", not "mcg").
+_SPELLINGS = {"mcg": "ug", "mcmol": "umol", "µ": "u", "μ": "u", "³": "3", "^3": "3", " ": ""}
+_ALIASES = {"gm/dl": "g/dl", "gm/l": "g/l", "percent": "%"}
+
+# Canonical value = value * numerator / denominator, keyed by normalised unit.
+_LAB_FACTORS: dict[LabKind, dict[str, tuple[float, float]]] = {
+    # §2.1: 1 pg/mL = 1 ng/L; pmol/L × 1.355 = pg/mL (MW 1355.4)
+    LabKind.B12: {"pg/ml": (1, 1), "ng/l": (1, 1), "pmol/l": (1.355, 1), "ng/ml": (1000, 1)},
+    LabKind.HOLOTC: {"pmol/l": (1, 1)},
+    # §2.1: 1 umol/L = 1000 nmol/L = 1 nmol/mL
+    LabKind.MMA: {"umol/l": (1, 1), "nmol/l": (1, 1000), "nmol/ml": (1, 1), "mmol/l": (1000, 1)},
+    LabKind.HCY: {"umol/l": (1, 1), "nmol/ml": (1, 1)},
+    # haemoglobin tetramer basis: 1 mmol/L = 1.611 g/dL
+    LabKind.HB: {"g/dl": (1, 1), "g/l": (1, 10), "mmol/l": (1.611, 1)},
+    LabKind.MCV: {"fl": (1, 1), "um3": (1, 1)},
+    LabKind.RETIC: {"%": (1, 1)},
+    # monovalent ion: 1 mEq/L = 1 mmol/L, for potassium only
+    LabKind.POTASSIUM: {"mmol/l": (1, 1), "meq/l": (1, 1)},
+    # folic acid MW 441.4: 1 ng/mL = 2.266 nmol/L
+    LabKind.FOLATE: {"ng/ml": (1, 1), "ug/l": (1, 1), "nmol/l": (1, 2.266)},
+    LabKind.FERRITIN: {"ng/ml": (1, 1), "ug/l": (1, 1)},
+}
+
+_MASS_MG = {"ug": (1, 1000), "mg": (1, 1), "g": (1000, 1)}
+
+
+def normalise_unit(unit: str) -> str:
+    """Fold case and the common spellings of one unit into one key (``"µg/L"`` → ``"ug/l"``)."""
+    key = unit.strip().lower()
+    for spelling, replacement in _SPELLINGS.items():
+        key = key.replace(spelling, replacement)
+    return _ALIASES.get(key, key)
+
+
+def quantity_unit(quantity: object) -> str | None:
+    """The unit of a Quantity as sent: the UCUM ``code`` when coded in UCUM, else ``unit``."""
+    code = string(quantity, "code")
+    if code and (string(quantity, "system") or "").rstrip("/") == UCUM:
+        return code
+    return string(quantity, "unit") or code
+
+
+def to_canonical(kind: LabKind, value: float, unit: str | None) -> float | None:
+    """``value`` in ``kind.unit``, or None when the unit is missing or not known for ``kind``."""
+    if unit is None:
+        return None
+    factor = _LAB_FACTORS[kind].get(normalise_unit(unit))
+    return None if factor is None else value * factor[0] / factor[1]
+
+
+def mass_mg(value: float, unit: str | None) -> float | None:
+    """A dose in mg from ug/mcg/µg, mg or g; None for any other unit."""
+    factor = _MASS_MG.get(normalise_unit(unit)) if unit else None
+    return None if factor is None else value * factor[0] / factor[1]

@@ -1,0 +1,1 @@
+"""Hooks layer: turn one hook's FHIR data into the CDS Hooks response body."""

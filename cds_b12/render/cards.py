@@ -1,0 +1,292 @@
+"""Render layer: Recommendation → CDS Hooks 2.0 card JSON, with FHIR resources as suggestions.
+
+Imports only the standard library and ``cds_b12.clinical`` (never flask or
+requests): the API layer serialises what this returns. Every sentence comes
+from ``cards/`` (see ``wording.py``) except the schedule phrasing, which is
+built from the regimen's numbers (``schedule.py``). Output follows the CDS
+Hooks 2.0 card rules (spec §card, §suggestion, §action): summary under 140
+characters, a source label, override reasons with a display, suggestions only
+with ``selectionBehavior``, lower-case action types, and no null or empty value
+anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from uuid import uuid4
+
+from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
+from cds_b12.clinical.profiles import Profile
+from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation
+from cds_b12.clinical.record import DataNote
+from cds_b12.clinical.regimens import Regimen
+from cds_b12.clinical.sources import SOURCES, Source
+
+from .errors import RenderError
+from .resources import medication_request, service_request
+from .schedule import order_text, regimen_name, schedule_text
+from .wording import CardLibrary, CardWording, fill, load_card_library
+
+SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
+MAX_DATA_NOTES = 5  # more would bury the clinical message
+SELECTION_BEHAVIOR = "at-most-one"  # the suggestions on a card are alternatives
+
+
+def render_cards(
+    recs: Sequence[Recommendation],
+    *,
+    profile: Profile,
+    as_of: date,
+    patient_id: str | None,
+    notes: Sequence[DataNote] = (),
+    drafts: Mapping[str, dict] | None = None,
+    library: CardLibrary | None = None,
+    new_id: Callable[[], str] = lambda: str(uuid4()),
+) -> list[dict]:
+    """One CDS Hooks card per recommendation, in the order given.
+
+    ``drafts`` maps "MedicationRequest/x" / "ServiceRequest/y" to the draft
+    orders of an order-select/order-sign request, so a suggestion can update
+    or delete them. ``notes`` (data-quality notes) are shown on every card.
+    Raises ``RenderError`` for wording or data the renderer cannot honour.
+    """
+    renderer = _Renderer(
+        profile=profile,
+        as_of=as_of,
+        patient_id=patient_id,
+        notes=tuple(notes),
+        drafts=dict(drafts or {}),
+        library=library or load_card_library(),
+        new_id=new_id,
+    )
+    return [renderer.card(rec) for rec in recs]
+
+
+def fit_summary(summary: str) -> str:
+    """``summary`` cut at a word to the spec limit; the wording tests keep this a no-op."""
+    summary = " ".join(summary.split())
+    if not summary:
+        raise RenderError("card summary is empty")
+    if len(summary) <= SUMMARY_MAX_CHARS:
+        return summary
+    cut = summary[: SUMMARY_MAX_CHARS - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def prune(value: object) -> object:
+    """``value`` without None, "", [] or {} at any depth (CDS Hooks 2.0 §JSON)."""
+    if isinstance(value, dict):
+        pruned_dict = {k: prune(v) for k, v in value.items()}
+        return {k: v for k, v in pruned_dict.items() if not _empty(v)}
+    if isinstance(value, list):
+        return [v for v in (prune(v) for v in value) if not _empty(v)]
+    return value
+
+
+def _empty(value: object) -> bool:
+    return value is None or (isinstance(value, str | list | dict) and not value)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+@dataclass(frozen=True)
+class _Renderer:
+    """The per-request context every card shares."""
+
+    profile: Profile
+    as_of: date
+    patient_id: str | None
+    notes: tuple[DataNote, ...]
+    drafts: Mapping[str, dict]
+    library: CardLibrary
+    new_id: Callable[[], str]
+
+    def card(self, rec: Recommendation) -> dict:
+        wording = self.library.card(rec.rule, self.profile.name)
+        values = self._values(rec)
+        summary = fill(wording.summary, values, wording.where("summary"))
+        card: dict = {
+            "uuid": self.new_id(),
+            "summary": fit_summary(summary),
+            "indicator": Indicator(rec.indicator).value,
+            "detail": self._detail(rec, wording, values),
+            "source": self._card_source(rec, wording),
+        }
+        suggestions = self._suggestions(rec, wording, values)
+        if suggestions:
+            card["suggestions"] = suggestions
+            card["selectionBehavior"] = SELECTION_BEHAVIOR
+        card["overrideReasons"] = [
+            {"system": OVERRIDE_REASON_SYSTEM, "code": r.code, "display": r.display}
+            for r in wording.override_reasons
+        ]
+        pruned = prune(card)
+        assert isinstance(pruned, dict)
+        return pruned
+
+    # -- wording -----------------------------------------------------------
+
+    def _values(self, rec: Recommendation) -> dict[str, str]:
+        """Placeholders: the rule's facts plus the automatic ones (see cards/README.md)."""
+        values = {key: str(value) for key, value in rec.facts.items()}
+        values["profile"] = self.profile.name
+        if rec.regimen is not None:
+            values["regimen"] = regimen_name(rec.regimen)
+            values["schedule"] = schedule_text(rec.regimen)
+        if rec.alternative is not None:
+            values["alternative"] = regimen_name(rec.alternative)
+        return values
+
+    def _section(self, key: str, **values: object) -> str:
+        return self.library.text("sections", key, self.profile.name, values)
+
+    def _detail(self, rec: Recommendation, wording: CardWording, values: dict[str, str]) -> str:
+        blocks = [fill(wording.detail, values, wording.where("detail")).strip()]
+        if rec.regimen is not None:
+            blocks.append(self._section("plan", schedule=schedule_text(rec.regimen)))
+        if rec.alternative is not None:
+            blocks.append(self._section("alternative", schedule=schedule_text(rec.alternative)))
+        if rec.labs:
+            items = "; ".join(self._lab_item(lab) for lab in rec.labs)
+            blocks.append(self._section("labs", labs=items))
+        if rec.safety:
+            lines = [self.library.safety_text(sid, self.profile.name, values)
+                     for sid in _unique(rec.safety)]
+            blocks.append(self._list(self._section("safety"), lines))
+        notes = _unique(
+            self._section("data_quality_item", resource=n.resource,
+                          message=" ".join(n.message.split()))
+            for n in self.notes
+        )
+        if notes:
+            shown = notes[:MAX_DATA_NOTES]
+            if len(notes) > MAX_DATA_NOTES:
+                shown.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
+            blocks.append(self._list(self._section("data_quality"), shown))
+        links = [self._section("source_link", label=s.label, url=s.url)
+                 for s in (self._source(rec, sid) for sid in _unique(rec.sources))]
+        if links:
+            blocks.append(self._section("sources", sources="; ".join(links)))
+        return "\n\n".join(block for block in blocks if block)
+
+    @staticmethod
+    def _list(heading: str, items: Sequence[str]) -> str:
+        """A GitHub-Markdown bullet list under a heading line."""
+        return heading + "\n\n" + "\n".join(f"- {item}" for item in items)
+
+    def _lab_window(self, lab: LabOrder) -> str:
+        if lab.due_to is None:
+            return self._section("lab_date", date=lab.due_from.isoformat())
+        return self._section("lab_window", start=lab.due_from.isoformat(),
+                             end=lab.due_to.isoformat())
+
+    def _lab_item(self, lab: LabOrder) -> str:
+        name = self.library.lab_name(lab.test, self.profile.name)
+        window = self._lab_window(lab)
+        if lab.note:
+            note = self.library.lab_note(lab.note, self.profile.name)
+            return self._section("lab_item_note", lab=name, window=window, note=note)
+        return self._section("lab_item", lab=name, window=window)
+
+    def _source(self, rec: Recommendation, sid: str) -> Source:
+        if sid not in SOURCES:
+            raise RenderError(f"{rec.rule}: unknown source ID {sid!r} (not in sources.SOURCES)")
+        return SOURCES[sid]
+
+    def _card_source(self, rec: Recommendation, wording: CardWording) -> dict:
+        source = wording.source
+        if source is None:
+            if not rec.sources:
+                raise RenderError(f"{rec.rule}: no source IDs and no [source] in {wording.file}")
+            source = self._source(rec, rec.sources[0])
+        return {"label": source.label, "url": source.url}
+
+    # -- suggestions ---------------------------------------------------------
+
+    def _draft(self, rec: Recommendation, resource_type: str) -> dict | None:
+        """The draft order ``rec`` concerns, if it is of ``resource_type`` and was sent."""
+        if rec.draft_id and rec.draft_id.startswith(f"{resource_type}/"):
+            return self.drafts.get(rec.draft_id)
+        return None
+
+    def _suggestions(
+        self, rec: Recommendation, wording: CardWording, values: dict[str, str]
+    ) -> list[dict]:
+        def label(key: str) -> str:
+            return fill(getattr(wording, key), values, wording.where(key))
+
+        medication_draft = self._draft(rec, "MedicationRequest")
+        candidates: list[dict | None] = []
+        if rec.regimen is not None:
+            actions = [self._medication_action(rec, rec.regimen, medication_draft),
+                       *self._lab_actions(rec)]
+            candidates.append(self._suggestion(label("suggestion_label"), actions))
+            if rec.alternative is not None:
+                # An alternative replaces the same draft: at-most-one keeps them exclusive.
+                actions = [self._medication_action(rec, rec.alternative, medication_draft),
+                           *self._lab_actions(rec)]
+                candidates.append(self._suggestion(label("alternative_label"), actions))
+        elif rec.labs:
+            candidates.append(self._suggestion(label("labs_label"), self._lab_actions(rec)))
+        if self._removes_draft(rec):
+            assert rec.draft_id is not None
+            description = self.library.text("actions", "delete", self.profile.name,
+                                            {"draft": rec.draft_id})
+            # CDS Hooks 2.0 (cds-resp-2): a delete carries resourceId and no resource.
+            action = {"type": "delete", "description": description, "resourceId": rec.draft_id}
+            candidates.append(self._suggestion(label("remove_label"), [action]))
+        suggestions = [s for s in candidates if s is not None]
+        if suggestions:
+            suggestions[0]["isRecommended"] = True  # at-most-one: only ever the first
+        return suggestions
+
+    def _removes_draft(self, rec: Recommendation) -> bool:
+        """Offer to delete the draft: order advice on a lab, or a product with no substitute."""
+        if rec.regimen is not None:
+            return False
+        if rec.kind is Kind.ORDER_ADVICE:
+            return self._draft(rec, "ServiceRequest") is not None
+        if rec.kind is Kind.CHANGE_PRODUCT:
+            return self._draft(rec, "MedicationRequest") is not None
+        return False
+
+    def _suggestion(self, label: str, actions: Sequence[dict | None]) -> dict | None:
+        kept = [a for a in actions if a is not None]
+        if not kept:
+            return None
+        return {"uuid": self.new_id(), "label": label, "actions": kept}
+
+    def _medication_action(
+        self, rec: Recommendation, regimen: Regimen, draft: dict | None
+    ) -> dict | None:
+        resource = medication_request(regimen, patient_id=self.patient_id, as_of=self.as_of,
+                                      start_on=rec.start_on, new_id=self.new_id, draft=draft)
+        if "subject" not in resource:
+            return None  # R4 MedicationRequest.subject is 1..1: never offer an invalid order
+        kind = "update" if draft is not None else "create"
+        description = self.library.text(
+            "actions", f"{kind}_medication", self.profile.name,
+            {"order": order_text(regimen), "regimen": regimen_name(regimen),
+             "draft": rec.draft_id or ""},
+        )
+        return {"type": kind, "description": description, "resource": resource}
+
+    def _lab_actions(self, rec: Recommendation) -> list[dict]:
+        actions = []
+        for lab in rec.labs:
+            name = self.library.lab_name(lab.test, self.profile.name)
+            note = self.library.lab_note(lab.note, self.profile.name) if lab.note else None
+            resource = service_request(lab, patient_id=self.patient_id, urgency=rec.urgency,
+                                       new_id=self.new_id, text=name, note_text=note)
+            if "subject" not in resource:
+                continue  # R4 ServiceRequest.subject is 1..1
+            description = self.library.text("actions", "create_lab", self.profile.name,
+                                            {"lab": name, "window": self._lab_window(lab)})
+            actions.append({"type": "create", "description": description, "resource": resource})
+        return actions

@@ -1,0 +1,351 @@
+"""Render layer: card wording read from ``cards/*.toml`` and filled with a patient's facts.
+
+Imports only the standard library and ``cds_b12.clinical``. Wording is data so
+clinicians can change a sentence without touching Python (style guide §5).
+The files are checked when loaded (unknown keys, malformed placeholders, stray
+braces, override reasons without a display) and again when filled: a template
+naming a placeholder that the recommendation does not provide raises
+``RenderError`` naming the file, the field and the placeholder, so a wording
+mistake fails a test instead of reaching a clinician as "{b12}".
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from cds_b12.clinical.codes import ORDERABLE_LABS
+from cds_b12.clinical.sources import Source
+
+from .errors import RenderError
+
+CARDS_DIR_ENV = "CDS_B12_CARDS_DIR"
+DEFAULT_CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"
+DEFAULTS_FILE = "_defaults.toml"
+SAFETY_FILE = "safety.toml"
+PROFILE_TABLES = ("uk", "us")
+
+LABEL_KEYS = ("suggestion_label", "alternative_label", "labs_label", "remove_label")
+TEXT_KEYS = ("summary", "detail", *LABEL_KEYS)
+_PROFILE_KEYS = frozenset({*TEXT_KEYS, "source", "override_reasons"})
+_CARD_KEYS = frozenset({"rule", *_PROFILE_KEYS, *PROFILE_TABLES})
+
+# Placeholders each generated piece of text may use (cards/_defaults.toml).
+SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "plan": frozenset({"schedule"}),
+    "alternative": frozenset({"schedule"}),
+    "labs": frozenset({"labs"}),
+    "lab_item": frozenset({"lab", "window"}),
+    "lab_item_note": frozenset({"lab", "window", "note"}),
+    "lab_window": frozenset({"start", "end"}),
+    "lab_date": frozenset({"date"}),
+    "safety": frozenset(),
+    "data_quality": frozenset(),
+    "data_quality_item": frozenset({"resource", "message"}),
+    "more": frozenset({"count"}),
+    "sources": frozenset({"sources"}),
+    "source_link": frozenset({"label", "url"}),
+})
+ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "create_medication": frozenset({"order", "regimen"}),
+    "update_medication": frozenset({"order", "regimen", "draft"}),
+    "create_lab": frozenset({"lab", "window"}),
+    "delete": frozenset({"draft"}),
+})
+_DEFAULT_TABLES = ("override_reasons", "labels", "sections", "actions", "lab_names", "lab_notes")
+_SAFETY_ID = re.compile(r"^S[0-9]+$")
+_FORMATTER = string.Formatter()
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideReason:
+    code: str
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
+class CardWording:
+    """One rule's templates for one profile, with profile tables and defaults applied."""
+
+    rule: str
+    file: str
+    profile: str
+    summary: str
+    detail: str
+    suggestion_label: str
+    alternative_label: str
+    labs_label: str
+    remove_label: str
+    source: Source | None
+    override_reasons: tuple[OverrideReason, ...]
+
+    def where(self, field: str) -> str:
+        """Where a template came from, for error messages."""
+        return f"{self.file} ({self.profile}) {field}"
+
+
+@dataclass(frozen=True)
+class CardLibrary:
+    """All wording in one ``cards/`` directory, checked at load time."""
+
+    root: Path
+    cards: Mapping[str, Mapping[str, Any]]
+    defaults: Mapping[str, Any]
+    safety: Mapping[str, Any]
+
+    def rules(self) -> list[str]:
+        """Rule IDs that have a card file."""
+        return sorted(self.cards)
+
+    def card(self, rule: str, profile: str) -> CardWording:
+        """The wording for ``rule`` under ``profile`` ("UK"/"US")."""
+        if rule not in self.cards:
+            raise RenderError(f"no card wording for rule {rule!r}: expected cards/{rule}.toml")
+        raw = self.cards[rule]
+        merged = {**raw, **raw.get(profile.lower(), {})}
+        labels = self.table("labels", profile)
+        reasons = merged.get("override_reasons") or self.defaults["override_reasons"]
+        source = merged.get("source")
+        return CardWording(
+            rule=rule,
+            file=f"cards/{rule}.toml",
+            profile=profile,
+            summary=merged["summary"],
+            detail=merged["detail"],
+            **{key: merged.get(key, labels[key]) for key in LABEL_KEYS},
+            source=Source(source["label"], source["url"]) if source else None,
+            override_reasons=tuple(OverrideReason(r["code"], r["display"]) for r in reasons),
+        )
+
+    def table(self, name: str, profile: str) -> dict[str, Any]:
+        """A ``_defaults.toml`` table with its ``[uk.<name>]``/``[us.<name>]`` overrides."""
+        return {**self.defaults[name], **self.defaults.get(profile.lower(), {}).get(name, {})}
+
+    def text(self, table: str, key: str, profile: str, values: Mapping[str, object]) -> str:
+        """Fill one template from ``_defaults.toml`` (a section or action text)."""
+        return fill(self.table(table, profile)[key], values, f"cards/{DEFAULTS_FILE} {table}.{key}")
+
+    def lab_name(self, test: str, profile: str) -> str:
+        """Clinician-facing test name, falling back to the LOINC display."""
+        name = self.table("lab_names", profile).get(test)
+        if name:
+            return name
+        if test not in ORDERABLE_LABS:
+            raise RenderError(f"lab test {test!r} is not in codes.ORDERABLE_LABS")
+        return ORDERABLE_LABS[test][1]
+
+    def lab_note(self, key: str, profile: str) -> str:
+        """Words for a ``LabOrder.note`` key such as "48h"; the key itself if unmapped."""
+        return self.table("lab_notes", profile).get(key, key)
+
+    def safety_text(self, sid: str, profile: str, values: Mapping[str, object]) -> str:
+        """The qualifier sentence for safety rule ``sid`` (cards/safety.toml)."""
+        text = self.safety.get(profile.lower(), {}).get(sid) or self.safety.get(sid)
+        if not text:
+            raise RenderError(f"no wording for safety rule {sid!r} in cards/{SAFETY_FILE}")
+        return fill(text, values, f"cards/{SAFETY_FILE} {sid}")
+
+
+def placeholders(template: str, where: str = "template") -> list[str]:
+    """Placeholder names in ``template``, in order; raises on malformed braces."""
+    try:
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError as exc:
+        raise RenderError(f"{where}: malformed braces ({exc})") from exc
+    names = []
+    for literal, field, spec, conversion in parsed:
+        if "{" in literal or "}" in literal:
+            raise RenderError(f"{where}: literal braces are not allowed ('{{{{' or '}}}}')")
+        if field is None:
+            continue
+        if not field.isidentifier() or spec or conversion:
+            raise RenderError(f"{where}: placeholder {{{field}}} must be a plain {{name}}")
+        names.append(field)
+    return names
+
+
+def fill(template: str, values: Mapping[str, object], where: str) -> str:
+    """``template`` with each ``{name}`` replaced; unknown names raise ``RenderError``.
+
+    Braces inside values become parentheses, so no brace ever reaches a card.
+    """
+    for name in placeholders(template, where):
+        if name not in values:
+            known = ", ".join(sorted(values))
+            raise RenderError(f"{where}: unknown placeholder {{{name}}} (available: {known})")
+    out = []
+    for literal, field, _spec, _conversion in _FORMATTER.parse(template):
+        out.append(literal)
+        if field is not None:
+            out.append(str(values[field]).replace("{", "(").replace("}", ")"))
+    return "".join(out)
+
+
+def load_card_library(cards_dir: Path | None = None) -> CardLibrary:
+    """Load and check the wording in ``cards_dir``.
+
+    Default: ``$CDS_B12_CARDS_DIR`` if set, else the repository's ``cards/``;
+    the default is cached per directory because wording does not change while
+    the service runs. An explicit ``cards_dir`` is always read afresh.
+    """
+    if cards_dir is not None:
+        return _load(Path(cards_dir))
+    env = os.environ.get(CARDS_DIR_ENV)
+    return _load_cached(Path(env).resolve() if env else DEFAULT_CARDS_DIR)
+
+
+@functools.cache
+def _load_cached(root: Path) -> CardLibrary:
+    return _load(root)
+
+
+def _load(root: Path) -> CardLibrary:
+    if not root.is_dir():
+        raise RenderError(f"card wording directory not found: {root}")
+    cards = {}
+    for path in sorted(root.glob("*.toml")):
+        if path.name in (DEFAULTS_FILE, SAFETY_FILE):
+            continue
+        raw = _read(path)
+        _check_card(raw, path)
+        cards[path.stem] = MappingProxyType(raw)
+    defaults = _read(root / DEFAULTS_FILE)
+    _check_defaults(defaults, f"cards/{DEFAULTS_FILE}")
+    safety = _read(root / SAFETY_FILE)
+    _check_safety(safety, f"cards/{SAFETY_FILE}")
+    return CardLibrary(root, MappingProxyType(cards), MappingProxyType(defaults),
+                       MappingProxyType(safety))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise RenderError(f"missing wording file: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RenderError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RenderError(f"{where}: must be a non-empty string")
+    placeholders(value, where)
+    return value
+
+
+def _check_card(raw: Mapping[str, Any], path: Path) -> None:
+    name = f"cards/{path.name}"
+    unknown = set(raw) - _CARD_KEYS
+    if unknown:
+        raise RenderError(f"{name}: unknown keys {sorted(unknown)}")
+    if raw.get("rule") != path.stem:
+        raise RenderError(f"{name}: rule = {raw.get('rule')!r} must equal the file name")
+    for key in ("summary", "detail"):
+        _text(raw.get(key), f"{name} {key}")
+    _check_texts(raw, name)
+    for profile in PROFILE_TABLES:
+        table = raw.get(profile, {})
+        if not isinstance(table, dict):
+            raise RenderError(f"{name} [{profile}]: must be a table")
+        unknown = set(table) - _PROFILE_KEYS
+        if unknown:
+            raise RenderError(f"{name} [{profile}]: unknown keys {sorted(unknown)}")
+        _check_texts(table, f"{name} [{profile}]")
+
+
+def _check_texts(raw: Mapping[str, Any], where: str) -> None:
+    for key in TEXT_KEYS:
+        if key in raw:
+            _text(raw[key], f"{where} {key}")
+    if "source" in raw:
+        source = raw["source"]
+        if not isinstance(source, dict) or set(source) != {"label", "url"}:
+            raise RenderError(f"{where} [source]: needs exactly label and url")
+        _text(source["label"], f"{where} source.label")
+        if not str(source["url"]).startswith(("https://", "http://")):
+            raise RenderError(f"{where} source.url: must be an absolute URL")
+    if "override_reasons" in raw:
+        _check_reasons(raw["override_reasons"], where)
+
+
+def _check_reasons(reasons: object, where: str) -> None:
+    if not isinstance(reasons, list) or not reasons:
+        raise RenderError(f"{where} override_reasons: must be a non-empty array of tables")
+    for i, reason in enumerate(reasons):
+        # CDS Hooks 2.0: every overrideReasons Coding MUST have a display.
+        if not isinstance(reason, dict) or set(reason) != {"code", "display"}:
+            raise RenderError(f"{where} override_reasons[{i}]: needs exactly code and display")
+        _text(reason["code"], f"{where} override_reasons[{i}].code")
+        _text(reason["display"], f"{where} override_reasons[{i}].display")
+
+
+def _check_defaults(raw: Mapping[str, Any], where: str) -> None:
+    unknown = set(raw) - {*_DEFAULT_TABLES, *PROFILE_TABLES}
+    if unknown:
+        raise RenderError(f"{where}: unknown keys {sorted(unknown)}")
+    for table in _DEFAULT_TABLES:
+        if table not in raw:
+            raise RenderError(f"{where}: missing [{table}]")
+    _check_reasons(raw["override_reasons"], where)
+    _check_default_tables(raw, where, complete=True)
+    for profile in PROFILE_TABLES:
+        overrides = raw.get(profile, {})
+        unknown = set(overrides) - (set(_DEFAULT_TABLES) - {"override_reasons"})
+        if unknown:
+            raise RenderError(f"{where} [{profile}]: unknown keys {sorted(unknown)}")
+        _check_default_tables(overrides, f"{where} [{profile}]", complete=False)
+
+
+def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool) -> None:
+    expected: dict[str, Mapping[str, frozenset[str]] | None] = {
+        "labels": {key: frozenset({"regimen", "alternative", "profile"}) for key in LABEL_KEYS},
+        "sections": SECTION_PLACEHOLDERS,
+        "actions": ACTION_PLACEHOLDERS,
+        "lab_names": None,
+        "lab_notes": None,
+    }
+    for table, allowed in expected.items():
+        entries = raw.get(table, {})
+        if not isinstance(entries, dict):
+            raise RenderError(f"{where} [{table}]: must be a table")
+        if table == "lab_names" and set(entries) - set(ORDERABLE_LABS):
+            bad = sorted(set(entries) - set(ORDERABLE_LABS))
+            raise RenderError(f"{where} [lab_names]: not in codes.ORDERABLE_LABS: {bad}")
+        if allowed is None:
+            for key, value in entries.items():
+                _text(value, f"{where} {table}.{key}")
+            continue
+        if complete and set(allowed) - set(entries):
+            raise RenderError(f"{where} [{table}]: missing {sorted(set(allowed) - set(entries))}")
+        for key, value in entries.items():
+            if key not in allowed:
+                raise RenderError(f"{where} [{table}]: unknown key {key!r}")
+            names = set(placeholders(_text(value, f"{where} {table}.{key}")))
+            unknown = names - allowed[key]
+            if unknown:
+                raise RenderError(f"{where} {table}.{key}: unknown placeholders {sorted(unknown)} "
+                                  f"(allowed: {sorted(allowed[key])})")
+
+
+def _check_safety(raw: Mapping[str, Any], where: str) -> None:
+    for key, value in raw.items():
+        if key in PROFILE_TABLES:
+            if not isinstance(value, dict):
+                raise RenderError(f"{where} [{key}]: must be a table")
+            for sid, text in value.items():
+                if not _SAFETY_ID.match(sid) or sid not in raw:
+                    raise RenderError(f"{where} [{key}] {sid}: needs a base {sid} entry")
+                _text(text, f"{where} [{key}] {sid}")
+            continue
+        if not _SAFETY_ID.match(key):
+            raise RenderError(f"{where}: {key!r} is not a safety rule ID (S1, S2, ...)")
+        _text(value, f"{where} {key}")

@@ -1,0 +1,134 @@
+"""Safety rails S1-S11: each one changes what it must and leaves the rest alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_b12.clinical import evaluate
+from cds_b12.clinical.assess import assess
+from cds_b12.clinical.profiles import UK, US
+from cds_b12.clinical.record import Finding, LabKind, MedSource, Medication, Product, Route
+from cds_b12.clinical.recommendation import Indicator, Kind, Recommendation, Urgency
+from cds_b12.clinical.regimens import CATALOGUE
+from cds_b12.clinical.safety import apply_safety
+
+from .records import AS_OF, MONTHLY, ago, doses, draft_med, finding, lab, metformin, order, record
+
+PA = finding(Finding.PERNICIOUS_ANAEMIA)
+LOW_B12 = lab(LabKind.B12, 120)
+
+
+def recs(rec, profile=US):
+    return evaluate(rec, profile, AS_OF).recommendations
+
+
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_s1_drops_stop_and_lengthening_for_irreversible_cause(profile):
+    a = assess(record(PA, order(), *doses(10, 40)), profile, AS_OF)
+    stop = Recommendation("R16-consider-stop", Indicator.INFO, Kind.CONSIDER_STOP,
+                          Urgency.ROUTINE, ("UK-9",))
+    longer = Recommendation("R10-start-maintenance", Indicator.INFO, Kind.START_MAINTENANCE,
+                            Urgency.ROUTINE, ("UK-1",), regimen=CATALOGUE["UK_DIET_IM"])
+    kept, dropped = apply_safety((stop, longer), a, profile)
+    assert kept == ()
+    assert {(d.rule, d.safety) for d in dropped} == {
+        ("R16-consider-stop", "S1"), ("R10-start-maintenance", "S1")}
+
+
+def test_s1_keeps_stop_for_reversible_cause():
+    a = assess(record(order(), *doses(10, 40)), US, AS_OF)
+    stop = Recommendation("R16-consider-stop", Indicator.INFO, Kind.CONSIDER_STOP,
+                          Urgency.ROUTINE, ("UK-9",))
+    assert apply_safety((stop,), a, US)[0] == (stop,)
+
+
+def test_s2_b12_five_days_after_a_dose_is_ignored_and_changes_nothing():
+    rec = record(PA, order(), *doses(5, 35, 65), lab(LabKind.B12, 95, days=0))
+    ev = evaluate(rec, US, AS_OF)
+    assert ev.recommendations == ()
+    assert ev.assessment.b12 is None and len(ev.assessment.ignored_b12) == 1
+    assert any("within 14 days" in n.message for n in ev.notes)
+
+
+def test_s2_b12_fifteen_days_after_a_dose_counts():
+    a = assess(record(PA, order(), *doses(15, 45), lab(LabKind.B12, 95, days=0)), US, AS_OF)
+    assert a.b12 is not None and a.ignored_b12 == ()
+
+
+def test_s3_folate_card_is_critical():
+    folate = order(MONTHLY, product=Product.FOLIC_ACID, ingredient=None, route=Route.ORAL)
+    (r,) = recs(record(finding(Finding.NEURO), draft_med(folate)))
+    assert r.indicator is Indicator.CRITICAL and "S3" in r.safety
+
+
+def test_s4_leber_never_gets_cyanocobalamin():
+    for r in recs(record(finding(Finding.LEBER), LOW_B12)):
+        for reg in (r.regimen, r.alternative):
+            assert reg is None or reg.drug.ingredient == "hydroxocobalamin"
+    (r,) = recs(record(finding(Finding.LEBER), LOW_B12))
+    assert "S4" in r.safety and r.regimen.steps == CATALOGUE["US_LOAD_STD"].steps
+
+
+def test_s5_allergy_withholds_regimen():
+    (r,) = recs(record(finding(Finding.COBALT_B12_ALLERGY), PA, LOW_B12))
+    assert r.regimen is None and r.alternative is None
+    assert r.indicator is Indicator.CRITICAL and "S5" in r.safety
+
+
+def test_s6_potassium_when_loading_with_hb_below_8():
+    loading = next(r for r in recs(record(PA, LOW_B12, lab(LabKind.HB, 7.5)))
+                   if r.kind is Kind.START_LOADING)
+    assert "S6" in loading.safety
+    assert [x.note for x in loading.labs if x.test == "POTASSIUM"] == ["baseline", "48h"]
+    (mild,) = recs(record(PA, LOW_B12, lab(LabKind.HB, 11.5)))
+    assert "S6" not in mild.safety and "POTASSIUM" not in {x.test for x in mild.labs}
+
+
+def test_s7_metformin_never_stopped():
+    for rec in (record(metformin(), LOW_B12, sex="male"), record(metformin(days=5 * 365))):
+        (r,) = recs(rec)
+        assert "S7" in r.safety
+        for reg in (r.regimen, r.alternative):
+            assert reg is None or reg.drug.ingredient == "cyanocobalamin"
+
+
+def test_s8_neuro_before_treatment_is_critical_and_never_oral():
+    vegan = finding(Finding.DIETARY_DEFICIENCY)
+    (r,) = recs(record(vegan, finding(Finding.NEURO), LOW_B12))
+    assert r.rule == "R1-start-neuro-loading" and "S8" in r.safety
+    assert r.regimen.route is Route.IM
+
+
+def test_s8_recurrence_makes_an_overdue_dose_critical():
+    overdue = record(PA, order(), *doses(45, 75, 105))
+    (plain,) = recs(overdue)
+    assert plain.indicator is Indicator.WARNING and "S8" not in plain.safety
+    (r,) = recs(record(PA, order(), *doses(45, 75, 105), finding(Finding.NEURO, days=10)))
+    assert r.rule == "R11-maintenance-overdue"
+    assert r.indicator is Indicator.CRITICAL and "S8" in r.safety
+
+
+def test_s8_old_neuro_on_maintenance_is_not_escalated():
+    (r,) = recs(record(PA, order(), *doses(45, 75, 105), finding(Finding.NEURO, days=400)))
+    assert r.indicator is Indicator.WARNING and "S8" not in r.safety
+
+
+def test_s9_severe_anaemia_upgrades_start():
+    starts = [r for r in recs(record(PA, LOW_B12, lab(LabKind.HB, 7.0))) if r.kind is Kind.START_LOADING]
+    assert starts and all(r.indicator is Indicator.CRITICAL and "S9" in r.safety for r in starts)
+
+
+def test_s10_cyanokit_is_not_b12_therapy():
+    cyanokit = Medication(MedSource.ADMINISTRATION, Product.CYANOKIT, "MedicationAdministration/ck",
+                          "completed", "hydroxocobalamin", on=ago(60), dose_mg=5000)
+    ev = evaluate(record(cyanokit, LOW_B12), US, AS_OF)
+    assert ev.assessment.phase.value == "NONE" and ev.assessment.doses == ()
+    (r,) = ev.recommendations
+    assert r.rule == "R2-start-standard-loading" and "S10" in r.safety
+
+
+def test_s11_pregnancy_adds_folate_and_one_month_review():
+    (r,) = recs(record(finding(Finding.PREGNANCY, days=100), LOW_B12, age=30))
+    assert "S11" in r.safety and "FOLATE" in {x.test for x in r.labs}
+    assert r.facts["review_date"] == "2026-03-31"
+    assert r.alternative is None  # no oral option offered in pregnancy

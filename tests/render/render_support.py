@@ -1,0 +1,273 @@
+"""Shared builders for the render tests: full fact sets and one Recommendation per rule.
+
+Facts are long but realistic, so a summary that only fits with short values fails here.
+A plain module with a unique name (not conftest) so test modules can import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+
+from cds_b12.clinical.profiles import UK, US, Profile
+from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency
+from cds_b12.clinical.regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, intensified, with_drug
+
+AS_OF = date(2026, 1, 15)
+PATIENT = "pat-42"
+PROFILES = (UK, US)
+
+ALWAYS_FACTS: dict[str, str] = {
+    "as_of": "2026-01-15",
+    "b12": "152 ng/L on 2026-01-03 (lab range 180–914 ng/L; total B12 by immunoassay)",
+    "hb": "7.9 g/dL on 2026-01-03 (down from 12.1 g/dL on 2025-06-10)",
+    "mcv": "112 fL on 2026-01-03 (up from 96 fL on 2025-06-10)",
+    "mma": "0.62 umol/L on 2026-01-04 (upper reference 0.40 umol/L)",
+    "cause": "pernicious anaemia (intrinsic factor antibody positive) and partial gastrectomy",
+    "neuro": "paraesthesia of both feet since 2025-11-02 and unsteady gait since 2025-12-20",
+    "last_dose": "2025-12-01 (45 days ago; hydroxocobalamin 1 mg IM by the practice nurse)",
+    "interval": "every 2–3 months (hydroxocobalamin 1 mg IM, active order of 2024-03-01)",
+    "review_date": "2026-04-15",
+}
+
+RULE_FACTS: dict[str, dict[str, str]] = {
+    "R1-start-neuro-loading": {},
+    "R2-start-standard-loading": {},
+    "R3-dietary-oral": {},
+    "R4-medication-cause": {
+        "drug": "metformin 1 g twice daily (modified release) since 2019-04-01",
+    },
+    "R5-indeterminate-order-mma": {},
+    "R6-indeterminate-neuro": {},
+    "R7-severe-anaemia": {},
+    "R8-suboptimal-response": {"course_day": "12", "retic": "1.1 % on 2026-01-13 (upper 2.5 %)"},
+    "R9-neuro-loading-continue": {
+        "draft_schedule": "hydroxocobalamin 1 mg IM every 2 months starting 2026-01-20",
+    },
+    "R10-start-maintenance": {"doses_given": "6", "loading_start": "2025-12-29"},
+    "R11-maintenance-overdue": {"due_date": "2026-02-01", "days_overdue": "23"},
+    "R12-missed-doses": {"due_date": "2025-11-01", "days_overdue": "75", "missed_doses": "2"},
+    "R13-intensify-interval": {
+        "recurrence": "tingling in both hands returns 2–3 weeks before each dose "
+        "(documented 2025-10-02 and 2025-12-05)",
+        "new_interval": "every 2 months",
+    },
+    "R14-lab-drift": {
+        "drift": "Hb fell from 13.4 to 11.6 g/dL and MCV rose from 92 to 103 fL "
+        "between 2025-03-01 and 2026-01-03",
+    },
+    "R15-b12-order-on-maintenance": {},
+    "R16-consider-stop": {
+        "resolved": "vegan diet corrected with fortified foods since 2025-03-01 and "
+        "omeprazole stopped on 2025-06-01",
+    },
+    "R17-metformin-screening": {
+        "metformin_years": "6.5",
+        "metformin_dose": "2000 mg a day (1 g twice daily, modified release)",
+        "last_b12": "none in the last 12 months (last: 310 ng/L on 2023-05-02)",
+    },
+    "R18-acid-suppressant-screening": {
+        "drug": "omeprazole 40 mg once daily",
+        "drug_years": "3.2",
+        "last_b12": "no result on file",
+    },
+    "R19-bariatric-prophylaxis": {
+        "surgery": "Roux-en-Y gastric bypass (laparoscopic) on 2021-09-14",
+    },
+    "R20-folate-without-b12": {"folate_order": "folic acid 5 mg tablets once daily, 28 tablets"},
+    "R21-cyanocobalamin-contraindicated": {
+        "reason": "Leber hereditary optic neuropathy (coded 2019-02-11)",
+        "product": "cyanocobalamin 1000 micrograms/mL injection",
+    },
+}
+RULES = tuple(RULE_FACTS)
+AUTOMATIC = frozenset({"profile"})
+REGIMEN_PLACEHOLDERS = frozenset({"regimen", "schedule", "alternative"})
+
+
+def facts_for(rule: str) -> dict[str, str]:
+    """Every fact the clinical layer promises for ``rule``."""
+    return {**ALWAYS_FACTS, **RULE_FACTS[rule]}
+
+
+def labs(*tests: str, start: date = AS_OF, days: int = 0, note: str = "") -> tuple[LabOrder, ...]:
+    end = date.fromordinal(start.toordinal() + days) if days else None
+    return tuple(LabOrder(test, start, end, note) for test in tests)
+
+
+BASELINE = labs("CBC", "RETIC", "FOLATE", "FERRITIN", "IF_AB", note="baseline")
+RESPONSE = labs("RETIC", start=date(2026, 1, 22), days=3, note="day7")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How a rule's Recommendation looks in the tests (what the clinical rules would send)."""
+
+    indicator: Indicator
+    kind: Kind
+    regimen: Callable[[Profile], str | None] = lambda p: None
+    alternative: Callable[[Profile], str | None] = lambda p: None
+    labs: tuple[LabOrder, ...] = ()
+    draft: str | None = None
+    sources: tuple[str, ...] = ("UK-1",)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+SPECS: dict[str, Spec] = {
+    "R1-start-neuro-loading": Spec(
+        Indicator.CRITICAL, Kind.START_LOADING, lambda p: p.neuro_loading,
+        labs=(*BASELINE, *labs("POTASSIUM", start=date(2026, 1, 17), note="48h"), *RESPONSE),
+        sources=("UK-2", "UK-3", "SP-7")),
+    "R2-start-standard-loading": Spec(
+        Indicator.WARNING, Kind.START_LOADING, lambda p: p.loading,
+        lambda p: p.oral if p.name == "US" else None, labs=(*BASELINE, *RESPONSE),
+        sources=("UK-1", "UK-5")),
+    "R3-dietary-oral": Spec(Indicator.INFO, Kind.START_ORAL, lambda p: p.dietary,
+                            lambda p: p.dietary_alternative, sources=("UK-4",)),
+    "R4-medication-cause": Spec(Indicator.INFO, Kind.START_ORAL, lambda p: p.oral,
+                                lambda p: p.loading, sources=("US-5", "SP-5")),
+    "R5-indeterminate-order-mma": Spec(Indicator.INFO, Kind.ORDER_LABS, labs=labs("MMA", "HCY"),
+                                       sources=("UK-8", "US-6")),
+    "R6-indeterminate-neuro": Spec(Indicator.CRITICAL, Kind.START_LOADING,
+                                   lambda p: p.neuro_loading, labs=BASELINE,
+                                   sources=("UK-6", "UK-2")),
+    "R7-severe-anaemia": Spec(
+        Indicator.CRITICAL, Kind.URGENT_ASSESSMENT,
+        labs=(*labs("POTASSIUM", note="baseline"),
+              *labs("POTASSIUM", start=date(2026, 1, 17), note="48h"),
+              *labs("RETIC", start=date(2026, 1, 20), days=2)),
+        sources=("WHO-2.6", "US-2")),
+    "R8-suboptimal-response": Spec(Indicator.WARNING, Kind.ORDER_LABS,
+                                   labs=labs("FERRITIN", "FOLATE", "TSH", "CBC", "RETIC"),
+                                   sources=("US-2",)),
+    "R9-neuro-loading-continue": Spec(Indicator.WARNING, Kind.CONTINUE_LOADING,
+                                      lambda p: p.neuro_loading,
+                                      draft="MedicationRequest/draft-maint", sources=("UK-2",)),
+    "R10-start-maintenance": Spec(Indicator.INFO, Kind.START_MAINTENANCE,
+                                  lambda p: p.maintenance, lambda p: p.oral,
+                                  labs=labs("CBC", "RETIC", start=date(2026, 2, 23), days=7,
+                                            note="8wk"),
+                                  sources=("UK-1", "UK-5")),
+    "R11-maintenance-overdue": Spec(Indicator.WARNING, Kind.GIVE_DOSE, lambda p: p.maintenance,
+                                    sources=("UK-1",)),
+    "R12-missed-doses": Spec(Indicator.WARNING, Kind.GIVE_DOSE, lambda p: p.maintenance,
+                             labs=labs("CBC", "MMA"), sources=("UK-1", "UK-10")),
+    "R13-intensify-interval": Spec(Indicator.INFO, Kind.INTENSIFY, lambda p: "INTENSIFIED",
+                                   sources=("UK-9",)),
+    "R14-lab-drift": Spec(Indicator.WARNING, Kind.ORDER_LABS,
+                          labs=labs("CBC", "FERRITIN", "FOLATE", "TSH"), sources=("UK-9",)),
+    "R15-b12-order-on-maintenance": Spec(Indicator.INFO, Kind.ORDER_ADVICE,
+                                         draft="ServiceRequest/draft-b12",
+                                         sources=("LAB-UK-2.8", "LAB-2.8")),
+    "R16-consider-stop": Spec(Indicator.INFO, Kind.CONSIDER_STOP,
+                              labs=labs("B12", "MMA", start=date(2026, 4, 15), days=90,
+                                        note="recheck"),
+                              sources=("UK-9",)),
+    "R17-metformin-screening": Spec(Indicator.INFO, Kind.ORDER_LABS, labs=labs("B12", "CBC"),
+                                    sources=("SP-4", "SP-5")),
+    "R18-acid-suppressant-screening": Spec(Indicator.INFO, Kind.ORDER_LABS, labs=labs("B12"),
+                                           sources=("US-5", "SP-6")),
+    "R19-bariatric-prophylaxis": Spec(Indicator.WARNING, Kind.START_MAINTENANCE,
+                                      lambda p: p.bariatric, lambda p: p.bariatric_alternative,
+                                      labs=labs("B12", "CBC", start=date(2027, 1, 15), days=30,
+                                                note="annual"),
+                                      sources=("SP-1", "US-5")),
+    "R20-folate-without-b12": Spec(Indicator.CRITICAL, Kind.ORDER_ADVICE,
+                                   labs=labs("B12", "FOLATE"),
+                                   draft="MedicationRequest/draft-folic", sources=("LABEL-S3",)),
+    "R21-cyanocobalamin-contraindicated": Spec(
+        Indicator.CRITICAL, Kind.CHANGE_PRODUCT,
+        lambda p: "LEBER", draft="MedicationRequest/draft-cyano", sources=("LABEL-S4", "UK-5")),
+}
+
+
+def _regimen(regimen_id: str | None, profile: Profile):
+    if regimen_id is None:
+        return None
+    if regimen_id == "INTENSIFIED":
+        current = CATALOGUE[profile.maintenance]
+        return intensified(current, current.steps[-1].interval_max_days, profile.name)
+    if regimen_id == "LEBER":
+        return with_drug(CATALOGUE[profile.loading], HYDROXOCOBALAMIN_INJ)
+    return CATALOGUE[regimen_id]
+
+
+def make_rec(
+    rule: str, profile: Profile, *, with_regimen: bool = True, **changes: Any
+) -> Recommendation:
+    """The Recommendation the clinical rules would send for ``rule`` (regimen optional)."""
+    spec = SPECS[rule]
+    fields: dict[str, Any] = {
+        "rule": rule,
+        "indicator": spec.indicator,
+        "kind": spec.kind,
+        "urgency": Urgency.URGENT if spec.indicator is Indicator.CRITICAL else Urgency.ROUTINE,
+        "sources": spec.sources,
+        "regimen": _regimen(spec.regimen(profile), profile) if with_regimen else None,
+        "alternative": _regimen(spec.alternative(profile), profile) if with_regimen else None,
+        "labs": spec.labs,
+        "facts": facts_for(rule),
+        "draft_id": spec.draft,
+        "start_on": AS_OF if with_regimen else None,
+        **spec.extra,
+    }
+    fields.update(changes)
+    return Recommendation(**fields)
+
+
+def medication_draft(draft_id: str = "draft-maint") -> dict:
+    """A MedicationRequest draft as an order-select request might carry it."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": draft_id,
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "requester": {"reference": "Practitioner/dr-1"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                        "code": "309594", "display": "vitamin B12 1 MG/ML Injectable Solution"}],
+        },
+        "dosageInstruction": [{"text": "1 mg every 2 months"}],
+        "note": [{"text": "entered by Dr One"}],
+    }
+
+
+def lab_draft(draft_id: str = "draft-b12") -> dict:
+    return {
+        "resourceType": "ServiceRequest",
+        "id": draft_id,
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9"}]},
+    }
+
+
+def all_drafts() -> dict[str, dict]:
+    return {
+        "MedicationRequest/draft-maint": medication_draft("draft-maint"),
+        "MedicationRequest/draft-folic": medication_draft("draft-folic"),
+        "MedicationRequest/draft-cyano": medication_draft("draft-cyano"),
+        "ServiceRequest/draft-b12": lab_draft("draft-b12"),
+    }
+
+
+def validate_fhir(resource: dict) -> None:
+    """Raise unless ``resource`` is a valid FHIR R4B resource of its type."""
+    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def walk(value: Any, path: str = "$"):
+    """Yield (path, value) for every node of a JSON value."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from walk(child, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from walk(child, f"{path}[{i}]")

@@ -1,0 +1,185 @@
+"""Card wording files: complete, well-formed, and loud when a placeholder is wrong."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from render_support import (
+    ALWAYS_FACTS,
+    AUTOMATIC,
+    PATIENT,
+    PROFILES,
+    REGIMEN_PLACEHOLDERS,
+    RULE_FACTS,
+    RULES,
+    make_rec,
+)
+
+from cds_b12.clinical.profiles import UK, US, Profile
+from cds_b12.render import RenderError, load_card_library, render_cards
+from cds_b12.render.wording import (
+    CARDS_DIR_ENV,
+    DEFAULT_CARDS_DIR,
+    LABEL_KEYS,
+    CardLibrary,
+    fill,
+    placeholders,
+)
+
+SAFETY_IDS = [f"S{i}" for i in range(1, 17)]
+
+
+def test_one_card_file_per_rule(library: CardLibrary) -> None:
+    assert sorted(library.rules()) == sorted(RULES)
+
+
+def test_default_directory_is_the_repo_cards_folder() -> None:
+    assert Path(__file__).resolve().parents[2] / "cards" == DEFAULT_CARDS_DIR
+    assert (DEFAULT_CARDS_DIR / "README.md").is_file()
+
+
+def test_every_safety_rule_has_wording(library: CardLibrary) -> None:
+    for profile in PROFILES:
+        for sid in SAFETY_IDS:
+            text = library.safety_text(sid, profile.name, {})
+            assert text.endswith(".") and len(text) < 240, sid
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_cards_use_only_the_facts_their_rule_provides(
+    rule: str, profile: Profile, library: CardLibrary
+) -> None:
+    """A placeholder outside the promised facts would fail only for real patients."""
+    wording = library.card(rule, profile.name)
+    allowed = set(ALWAYS_FACTS) | set(RULE_FACTS[rule]) | AUTOMATIC
+    for field in ("summary", "detail"):
+        used = set(placeholders(getattr(wording, field)))
+        assert used <= allowed, f"{rule} {field}: {used - allowed}"
+    for field in LABEL_KEYS:
+        used = set(placeholders(getattr(wording, field)))
+        assert used <= allowed | REGIMEN_PLACEHOLDERS, f"{rule} {field}: {used - allowed}"
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_summaries_lead_with_an_action(rule: str, library: CardLibrary) -> None:
+    verbs = ("Start ", "Give ", "Order ", "Check ", "Do not ", "Continue ", "Arrange ",
+             "Shorten ", "Consider ", "Remove ")
+    for profile in PROFILES:
+        summary = library.card(rule, profile.name).summary
+        assert summary.startswith(verbs), summary
+
+
+def test_fill_replaces_and_neutralises_braces() -> None:
+    assert fill("B12 {b12}.", {"b12": "90 {ng/L}"}, "t") == "B12 90 (ng/L)."
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("B12 is {b21}", "unknown placeholder {b21}"),
+        ("B12 is {b12!r}", "plain {name}"),
+        ("B12 is {b12:>10}", "plain {name}"),
+        ("B12 is {facts.b12}", "plain {name}"),
+        ("B12 is {}", "plain {name}"),
+        ("literal {{braces}}", "literal braces"),
+        ("unclosed {b12", "malformed braces"),
+    ],
+)
+def test_fill_rejects_bad_templates(template: str, message: str) -> None:
+    with pytest.raises(RenderError, match=re.escape(message)):
+        fill(template, {"b12": "90 ng/L"}, "cards/X.toml summary")
+
+
+def _copy_cards(tmp_path: Path) -> Path:
+    target = tmp_path / "cards"
+    shutil.copytree(DEFAULT_CARDS_DIR, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_unknown_placeholder_raises_naming_card_and_placeholder(tmp_path: Path) -> None:
+    cards = _copy_cards(tmp_path)
+    _edit(cards / "R11-maintenance-overdue.toml", "Give the overdue", "Give the {dose_due}")
+    library = load_card_library(cards)
+    rec = make_rec("R11-maintenance-overdue", UK)
+    with pytest.raises(RenderError) as caught:
+        render_cards([rec], profile=UK, as_of=date(2026, 1, 15), patient_id=PATIENT,
+                     library=library)
+    assert "cards/R11-maintenance-overdue.toml" in str(caught.value)
+    assert "{dose_due}" in str(caught.value)
+
+
+def test_missing_fact_raises() -> None:
+    rec = make_rec("R17-metformin-screening", US)
+    del rec.facts["metformin_dose"]
+    with pytest.raises(RenderError, match=r"\{metformin_dose\}"):
+        render_cards([rec], profile=US, as_of=date(2026, 1, 15), patient_id=PATIENT)
+
+
+def test_missing_card_file_raises() -> None:
+    rec = replace(make_rec("R11-maintenance-overdue", UK), rule="R99-made-up")
+    with pytest.raises(RenderError, match=re.escape("cards/R99-made-up.toml")):
+        render_cards([rec], profile=UK, as_of=date(2026, 1, 15), patient_id=PATIENT)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("R3-dietary-oral.toml", 'rule = "R3-dietary-oral"', 'rule = "R3"', "file name"),
+        ("R3-dietary-oral.toml", "summary =", "sumary =", "unknown keys"),
+        ("R3-dietary-oral.toml", "[uk]", "[uk]\nsummmary = 'x'", "unknown keys"),
+        ("R3-dietary-oral.toml", "Start oral", "Start {{oral}}", "literal braces"),
+        ("_defaults.toml", 'display = "Patient declined"', 'disp = "x"', "code and display"),
+        ("_defaults.toml", 'plan = "**Plan:** {schedule}."', 'plan = "{regimen}"',
+         "unknown placeholders"),
+        ("_defaults.toml", 'TSH = "TSH"', 'VITAMIN_Q = "Q"', "ORDERABLE_LABS"),
+        ("safety.toml", "S1 =", "X1 =", "not a safety rule ID"),
+        ("R3-dietary-oral.toml", 'rule = "R3-dietary-oral"',
+         'rule = "R3-dietary-oral"\nsource = { label = "x", url = "not a url" }', "absolute URL"),
+    ],
+)
+def test_bad_wording_fails_at_load(
+    tmp_path: Path, file: str, old: str, new: str, message: str
+) -> None:
+    cards = _copy_cards(tmp_path)
+    _edit(cards / file, old, new)
+    with pytest.raises(RenderError, match=re.escape(message)):
+        load_card_library(cards)
+
+
+def test_missing_defaults_fails_at_load(tmp_path: Path) -> None:
+    cards = _copy_cards(tmp_path)
+    (cards / "_defaults.toml").unlink()
+    with pytest.raises(RenderError, match=re.escape("_defaults.toml")):
+        load_card_library(cards)
+
+
+def test_default_library_is_cached() -> None:
+    assert load_card_library() is load_card_library()
+
+
+def test_env_var_overrides_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cards = _copy_cards(tmp_path)
+    _edit(cards / "R18-acid-suppressant-screening.toml",
+          'summary = "Check serum B12:', 'summary = "Check serum B12 (local wording):')
+    monkeypatch.setenv(CARDS_DIR_ENV, str(cards))
+    library = load_card_library()
+    assert library.root == cards.resolve()
+    assert library is load_card_library()
+    assert "(local wording)" in library.card("R18-acid-suppressant-screening", "US").summary
+
+
+def test_explicit_directory_is_read_afresh(tmp_path: Path) -> None:
+    cards = _copy_cards(tmp_path)
+    assert load_card_library(cards) is not load_card_library(cards)
