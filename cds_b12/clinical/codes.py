@@ -161,5 +161,6 @@ ORDERABLE_LABS: dict[str, tuple[str, str]] = {
 # text and UCUM-free heuristics in the FHIR reader.
 ROUTE_IM = (SNOMED, "78421000", "Intramuscular route")
 ROUTE_ORAL = (SNOMED, "26643006", "Oral route")  # unverified
+ROUTE_SC = (SNOMED, "34206005", "Subcutaneous route")  # unverified
 
 OVERRIDE_REASON_SYSTEM = "https://cds-b12.example.org/CodeSystem/override-reason"

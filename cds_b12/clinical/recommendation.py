@@ -68,7 +68,7 @@ class Recommendation:
     labs: tuple[LabOrder, ...] = ()
     facts: dict[str, str] = field(default_factory=dict)  # wording placeholders
     safety: tuple[str, ...] = ()  # S-IDs that changed or qualified this recommendation
-    draft_id: str | None = None  # "MedicationRequest/x": the draft order this concerns
+    draft_id: str | None = None  # "MedicationRequest/x" or "ServiceRequest/y": draft concerned
     start_on: date | None = None  # when the suggested regimen starts
 
     def with_safety(self, sid: str, **changes) -> Recommendation:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 from uuid import uuid4
 
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
@@ -95,6 +96,14 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _same_window(labs: Iterable[LabOrder]) -> list[list[LabOrder]]:
+    """Labs grouped by (window, note) in first-seen order, so baseline tests read as one line."""
+    groups: dict[tuple[object, ...], list[LabOrder]] = {}
+    for lab in labs:
+        groups.setdefault((lab.due_from, lab.due_to, lab.note), []).append(lab)
+    return list(groups.values())
+
+
 @dataclass(frozen=True)
 class _Renderer:
     """The per-request context every card shares."""
@@ -126,9 +135,7 @@ class _Renderer:
             {"system": OVERRIDE_REASON_SYSTEM, "code": r.code, "display": r.display}
             for r in wording.override_reasons
         ]
-        pruned = prune(card)
-        assert isinstance(pruned, dict)
-        return pruned
+        return cast(dict, prune(card))
 
     # -- wording -----------------------------------------------------------
 
@@ -153,7 +160,7 @@ class _Renderer:
         if rec.alternative is not None:
             blocks.append(self._section("alternative", schedule=schedule_text(rec.alternative)))
         if rec.labs:
-            items = "; ".join(self._lab_item(lab) for lab in rec.labs)
+            items = "; ".join(self._lab_item(group) for group in _same_window(rec.labs))
             blocks.append(self._section("labs", labs=items))
         if rec.safety:
             lines = [self.library.safety_text(sid, self.profile.name, values)
@@ -186,8 +193,10 @@ class _Renderer:
         return self._section("lab_window", start=lab.due_from.isoformat(),
                              end=lab.due_to.isoformat())
 
-    def _lab_item(self, lab: LabOrder) -> str:
-        name = self.library.lab_name(lab.test, self.profile.name)
+    def _lab_item(self, group: Sequence[LabOrder]) -> str:
+        """Tests due in the same window for the same reason, as one item."""
+        lab = group[0]
+        name = ", ".join(self.library.lab_name(g.test, self.profile.name) for g in group)
         window = self._lab_window(lab)
         if lab.note:
             note = self.library.lab_note(lab.note, self.profile.name)
@@ -234,27 +243,37 @@ class _Renderer:
                 candidates.append(self._suggestion(label("alternative_label"), actions))
         elif rec.labs:
             candidates.append(self._suggestion(label("labs_label"), self._lab_actions(rec)))
-        if self._removes_draft(rec):
-            assert rec.draft_id is not None
+        removed = self._removed_draft(rec)
+        if removed is not None:
             description = self.library.text("actions", "delete", self.profile.name,
-                                            {"draft": rec.draft_id})
+                                            {"draft": removed})
             # CDS Hooks 2.0 (cds-resp-2): a delete carries resourceId and no resource.
-            action = {"type": "delete", "description": description, "resourceId": rec.draft_id}
+            action = {"type": "delete", "description": description, "resourceId": removed}
             candidates.append(self._suggestion(label("remove_label"), [action]))
         suggestions = [s for s in candidates if s is not None]
         if suggestions:
             suggestions[0]["isRecommended"] = True  # at-most-one: only ever the first
         return suggestions
 
-    def _removes_draft(self, rec: Recommendation) -> bool:
-        """Offer to delete the draft: order advice on a lab, or a product with no substitute."""
+    def _removed_draft(self, rec: Recommendation) -> str | None:
+        """``Type/id`` of a draft to delete: order advice on a lab, or a product with no substitute.
+
+        The reference is taken from the draft itself, so it names the EHR's own id.
+        """
         if rec.regimen is not None:
-            return False
+            return None
         if rec.kind is Kind.ORDER_ADVICE:
-            return self._draft(rec, "ServiceRequest") is not None
-        if rec.kind is Kind.CHANGE_PRODUCT:
-            return self._draft(rec, "MedicationRequest") is not None
-        return False
+            resource_type = "ServiceRequest"
+        elif rec.kind is Kind.CHANGE_PRODUCT:
+            resource_type = "MedicationRequest"
+        else:
+            return None
+        draft = self._draft(rec, resource_type)
+        if draft is None:
+            return None
+        draft_id = draft.get("id")
+        return f"{resource_type}/{draft_id}" if isinstance(draft_id, str) and draft_id else (
+            rec.draft_id)
 
     def _suggestion(self, label: str, actions: Sequence[dict | None]) -> dict | None:
         kept = [a for a in actions if a is not None]

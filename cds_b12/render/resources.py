@@ -13,7 +13,15 @@ import copy
 from collections.abc import Callable
 from datetime import date
 
-from cds_b12.clinical.codes import LOINC, ORDERABLE_LABS, ROUTE_IM, ROUTE_ORAL, RXNORM, SNOMED, UCUM
+from cds_b12.clinical.codes import (
+    LOINC,
+    ORDERABLE_LABS,
+    ROUTE_IM,
+    ROUTE_ORAL,
+    ROUTE_SC,
+    RXNORM,
+    UCUM,
+)
 from cds_b12.clinical.recommendation import LabOrder, Urgency
 from cds_b12.clinical.record import Route
 from cds_b12.clinical.regimens import Regimen, Step
@@ -21,8 +29,6 @@ from cds_b12.clinical.regimens import Regimen, Step
 from .errors import RenderError
 from .schedule import dosage_texts
 
-# codes.py has no SC route; SNOMED 34206005 is the "Subcutaneous route" qualifier.
-ROUTE_SC = (SNOMED, "34206005", "Subcutaneous route")
 _ROUTES = {Route.IM: ROUTE_IM, Route.ORAL: ROUTE_ORAL, Route.SC: ROUTE_SC}
 _DOSE_UNIT_TEXT = {"ug": "micrograms", "mg": "mg", "g": "g"}
 
@@ -175,7 +181,6 @@ def service_request(
 
 
 __all__ = [
-    "ROUTE_SC",
     "dosage_instructions",
     "medication_concept",
     "medication_request",

@@ -44,7 +44,8 @@ def finding(f: Finding, days: int = 400, active: bool = True, **kw) -> ClinicalF
     return ClinicalFinding(f, f"Condition/{f.value.lower()}", active, ago(days), **kw)
 
 
-def dose(days: int, ingredient: str = "cyanocobalamin", product=Product.B12_INJECTION) -> Medication:
+def dose(days: int, ingredient: str = "cyanocobalamin",
+         product: Product = Product.B12_INJECTION) -> Medication:
     return Medication(MedSource.ADMINISTRATION, product, f"MedicationAdministration/d{days}",
                       "completed", ingredient, on=ago(days), dose_mg=1.0, route=Route.IM)
 

@@ -52,7 +52,8 @@ meds = st.builds(
 findings = st.builds(ClinicalFinding, finding=st.sampled_from(Finding),
                      resource_id=st.just("Condition/c"), active=st.booleans(), on=maybe_day,
                      resolved_on=maybe_day)
-drafts = st.builds(DraftOrder, resource_type=st.sampled_from(["MedicationRequest", "ServiceRequest"]),
+drafts = st.builds(DraftOrder,
+                   resource_type=st.sampled_from(["MedicationRequest", "ServiceRequest"]),
                    resource_id=st.just("MedicationRequest/d"), resource=st.just({}),
                    medication=st.none() | meds, lab=st.none() | st.sampled_from(LabKind))
 records = st.builds(

@@ -6,8 +6,8 @@ import pytest
 
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.profiles import UK, US
-from cds_b12.clinical.record import Finding, LabKind, Product, Route
 from cds_b12.clinical.recommendation import Indicator
+from cds_b12.clinical.record import Finding, LabKind, Product, Route
 
 from .records import (
     ALTERNATE_DAYS,
@@ -33,7 +33,8 @@ LOW_B12 = lab(LabKind.B12, 120)
 
 
 def fired(rec, profile=US) -> dict[str, Indicator]:
-    return {r.rule.split("-")[0]: r.indicator for r in evaluate(rec, profile, AS_OF).recommendations}
+    ev = evaluate(rec, profile, AS_OF)
+    return {r.rule.split("-")[0]: r.indicator for r in ev.recommendations}
 
 
 def only(rec, profile=US):
@@ -120,7 +121,8 @@ def test_r7_severe_anaemia_is_critical_with_potassium():
 
 
 def _uk_loading(*extra, retic: float = 1.0):
-    return record(PA, order(THREE_A_WEEK, days=13), *doses(12, 10, 8, 5, 3, ingredient="hydroxocobalamin"),
+    given = doses(12, 10, 8, 5, 3, ingredient="hydroxocobalamin")
+    return record(PA, order(THREE_A_WEEK, days=13), *given,
                   lab(LabKind.RETIC, retic, days=2, ref_low=0.5, ref_high=2.5), *extra)
 
 

@@ -7,8 +7,8 @@ import pytest
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.assess import assess
 from cds_b12.clinical.profiles import UK, US
-from cds_b12.clinical.record import Finding, LabKind, MedSource, Medication, Product, Route
 from cds_b12.clinical.recommendation import Indicator, Kind, Recommendation, Urgency
+from cds_b12.clinical.record import Finding, LabKind, Medication, MedSource, Product, Route
 from cds_b12.clinical.regimens import CATALOGUE
 from cds_b12.clinical.safety import apply_safety
 
@@ -114,7 +114,8 @@ def test_s8_old_neuro_on_maintenance_is_not_escalated():
 
 
 def test_s9_severe_anaemia_upgrades_start():
-    starts = [r for r in recs(record(PA, LOW_B12, lab(LabKind.HB, 7.0))) if r.kind is Kind.START_LOADING]
+    found = recs(record(PA, LOW_B12, lab(LabKind.HB, 7.0)))
+    starts = [r for r in found if r.kind is Kind.START_LOADING]
     assert starts and all(r.indicator is Indicator.CRITICAL and "S9" in r.safety for r in starts)
 
 

@@ -100,7 +100,7 @@ def labs(*tests: str, start: date = AS_OF, days: int = 0, note: str = "") -> tup
 
 
 BASELINE = labs("CBC", "RETIC", "FOLATE", "FERRITIN", "IF_AB", note="baseline")
-RESPONSE = labs("RETIC", start=date(2026, 1, 22), days=3, note="day7")
+RESPONSE = labs("RETIC", start=date(2026, 1, 22), days=3, note="response")
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ SPECS: dict[str, Spec] = {
     "R10-start-maintenance": Spec(Indicator.INFO, Kind.START_MAINTENANCE,
                                   lambda p: p.maintenance, lambda p: p.oral,
                                   labs=labs("CBC", "RETIC", start=date(2026, 2, 23), days=7,
-                                            note="8wk"),
+                                            note="8 weeks"),
                                   sources=("UK-1", "UK-5")),
     "R11-maintenance-overdue": Spec(Indicator.WARNING, Kind.GIVE_DOSE, lambda p: p.maintenance,
                                     sources=("UK-1",)),
@@ -165,7 +165,7 @@ SPECS: dict[str, Spec] = {
                                          sources=("LAB-UK-2.8", "LAB-2.8")),
     "R16-consider-stop": Spec(Indicator.INFO, Kind.CONSIDER_STOP,
                               labs=labs("B12", "MMA", start=date(2026, 4, 15), days=90,
-                                        note="recheck"),
+                                        note="after stopping"),
                               sources=("UK-9",)),
     "R17-metformin-screening": Spec(Indicator.INFO, Kind.ORDER_LABS, labs=labs("B12", "CBC"),
                                     sources=("SP-4", "SP-5")),

@@ -163,13 +163,20 @@ def test_delete_uses_resource_id_only() -> None:
     rec = make_rec("R15-b12-order-on-maintenance", UK)
     card = render_one(rec, UK, drafts={"ServiceRequest/draft-b12": lab_draft()})
     (suggestion,) = card["suggestions"]
-    assert suggestion["label"] == "Remove the serum B12 order"
+    assert suggestion["label"] == "Remove the B12 test order"
     assert suggestion["isRecommended"] is True
     (action,) = suggestion["actions"]
     assert action["type"] == "delete"
     assert action["resourceId"] == "ServiceRequest/draft-b12"
     assert "resource" not in action
     assert card["selectionBehavior"] == "at-most-one"
+
+
+def test_delete_names_the_drafts_own_id() -> None:
+    """The reader may shorten a long id in ``draft_id``; the EHR needs its real one."""
+    rec = make_rec("R15-b12-order-on-maintenance", UK, draft_id="ServiceRequest/abc…")
+    card = render_one(rec, UK, drafts={"ServiceRequest/abc…": lab_draft("abcdef")})
+    assert card["suggestions"][0]["actions"][0]["resourceId"] == "ServiceRequest/abcdef"
 
 
 def test_order_advice_without_the_draft_has_no_suggestions() -> None:
@@ -247,9 +254,10 @@ def test_detail_sections() -> None:
                              "paraesthesia of both feet")
     assert ("**Plan:** hydroxocobalamin 1 mg IM every other day until no further improvement, "
             "then every 2 months for life.") in detail
-    assert "Reticulocytes 2026-01-22 to 2026-01-25 (reticulocyte response, day 7 to 10)" in detail
+    assert "Reticulocytes 2026-01-22 to 2026-01-25 (reticulocyte response to treatment)" in detail
     assert "Potassium on 2026-01-17 (48 hours after the first injection" in detail
-    assert "Full blood count (FBC) on 2026-01-15" in detail
+    assert ("Full blood count (FBC), Reticulocytes, Serum folate, Ferritin, Intrinsic factor "
+            "antibody on 2026-01-15 (baseline: take before the first injection);") in detail
     assert detail.count("- Neurological signs:") == 1  # S8 de-duplicated
     assert "- Severe anaemia: check potassium" in detail
     assert "- Observation/o4: unit number 4 not recognised" in detail
@@ -265,13 +273,14 @@ def test_detail_omits_empty_sections() -> None:
     for heading in ("**Plan:**", "**Alternative:**", "**Follow-up labs:**", "**Safety:**",
                     "**Data quality:**"):
         assert heading not in detail
-    assert detail.startswith("omeprazole 40 mg once daily for 3.2 years")
+    assert "- Acid suppressant: omeprazole 40 mg once daily; 3.2 years of use" in detail
 
 
 def test_us_profile_says_cbc_and_uk_says_fbc() -> None:
     rec = make_rec("R17-metformin-screening", UK)
-    assert "Full blood count (FBC) on" in render_one(rec, UK)["detail"]
-    assert "CBC on" in render_one(make_rec("R17-metformin-screening", US), US)["detail"]
+    assert "Serum B12, Full blood count (FBC) on" in render_one(rec, UK)["detail"]
+    us_detail = render_one(make_rec("R17-metformin-screening", US), US)["detail"]
+    assert "Serum B12, CBC on" in us_detail
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)

@@ -146,7 +146,7 @@ def test_no_patient_means_no_subject(new_id: Callable[[], str]) -> None:
 @pytest.mark.parametrize("test", ORDERABLE_LABS)
 @pytest.mark.parametrize("urgency", list(Urgency))
 def test_every_lab_validates(test: str, urgency: Urgency, new_id: Callable[[], str]) -> None:
-    lab = LabOrder(test, date(2026, 1, 22), date(2026, 1, 25), note="day7")
+    lab = LabOrder(test, date(2026, 1, 22), date(2026, 1, 25), note="response")
     resource = service_request(lab, patient_id=PATIENT, urgency=urgency, new_id=new_id)
     validate_fhir(resource)
     assert resource["priority"] == urgency.value
@@ -155,7 +155,7 @@ def test_every_lab_validates(test: str, urgency: Urgency, new_id: Callable[[], s
                                              "display": ORDERABLE_LABS[test][1]}
     assert resource["occurrencePeriod"] == {"start": "2026-01-22", "end": "2026-01-25"}
     assert "occurrenceDateTime" not in resource
-    assert resource["note"] == [{"text": "day7"}]
+    assert resource["note"] == [{"text": "response"}]
 
 
 def test_lab_without_window_uses_a_date(new_id: Callable[[], str]) -> None:
