@@ -77,6 +77,7 @@ class Route(StrEnum):
     SC = "SC"
     ORAL = "ORAL"
     NASAL = "NASAL"
+    IV = "IV"  # only hydroxocobalamin 5 g (Cyanokit) is given this way
     UNKNOWN = "UNKNOWN"
 
 
@@ -125,7 +126,7 @@ class Medication:
     product: Product
     resource_id: str
     status: str
-    ingredient: str | None = None  # cyanocobalamin | hydroxocobalamin | methylcobalamin | None
+    ingredient: str | None = None  # a codes.B12_INGREDIENTS name, or None for other drugs
     intent: str | None = None
     on: date | None = None  # authoredOn, effective[x] start, or dateAsserted
     start: date | None = None  # validity/bounds/effective period start

@@ -50,11 +50,12 @@ def dicts(obj: object) -> list[dict]:
 
 def string(obj: object, *path: str | int) -> str | None:
     """A non-blank string at ``path``, stripped."""
-    value = dig(obj, *path)
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return None
+    return text(obj.get(path[0]) if len(path) == 1 and isinstance(obj, dict) else dig(obj, *path))
+
+
+def text(value: object) -> str | None:
+    """``value`` stripped, if it is a non-blank string."""
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def number(value: object) -> float | None:
@@ -88,8 +89,8 @@ def number_and_rest(value: object) -> tuple[float, str] | None:
 def codings(concept: object) -> list[tuple[str, str]]:
     """``(system, code)`` pairs of a CodeableConcept; a trailing ``/`` on the system is dropped."""
     pairs = []
-    for coding in dicts(dig(concept, "coding")):
-        system, code = string(coding, "system"), string(coding, "code")
+    for coding in dicts(concept.get("coding") if isinstance(concept, dict) else None):
+        system, code = text(coding.get("system")), text(coding.get("code"))
         if system and code:
             pairs.append((system.rstrip("/"), code))
     return pairs
@@ -115,4 +116,4 @@ def label(resource: dict) -> str:
     rtype = resource.get("resourceType")
     rtype = rtype if isinstance(rtype, str) and rtype else "Resource"
     rid = string(resource, "id")
-    return f"{shorten(rtype)}/{shorten(rid, 64)}" if rid else shorten(rtype)
+    return f"{rtype}/{rid}" if rid else rtype

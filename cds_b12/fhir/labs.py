@@ -74,8 +74,7 @@ def read_observation(resource: dict, note: Note) -> Lab | ClinicalFinding | None
     finding = _finding(resource, code)
     if finding is None:
         return None
-    if OBSERVATION_STATUS.apply(resource, note) is None:
-        return None
+    OBSERVATION_STATUS.apply(resource, note)
     return ClinicalFinding(finding, label(resource), True, _when(resource, note))
 
 
@@ -93,8 +92,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab:
     if on is None:
         raise Skip("skipped: no date")
     ranges = as_dict(dig(resource, "referenceRange", 0))
-    range_unit = quantity_unit(ranges.get("low")) or quantity_unit(ranges.get("high"))
-    value, unit = _value_and_unit(resource, range_unit)
+    value, unit = _value_and_unit(resource, ranges)
     name = ANALYTE_NAMES[kind]
     if unit is None:
         raise Skip(f"value ignored: no unit given for {name}")
@@ -112,7 +110,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab:
     )
 
 
-def _value_and_unit(resource: dict, range_unit: str | None) -> tuple[float, str | None]:
+def _value_and_unit(resource: dict, ranges: dict) -> tuple[float, str | None]:
     """The number as reported and its unit; a ``valueString`` may carry its unit ("245 pg/mL").
 
     A bare ``valueString`` takes the unit of the lab's own reference range, which
@@ -125,6 +123,7 @@ def _value_and_unit(resource: dict, range_unit: str | None) -> tuple[float, str 
     parsed = number_and_rest(resource.get("valueString"))
     if parsed is None:
         raise Skip("skipped: no result value")
+    range_unit = quantity_unit(ranges.get("low")) or quantity_unit(ranges.get("high"))
     return parsed[0], parsed[1] or range_unit
 
 

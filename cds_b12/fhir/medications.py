@@ -253,6 +253,8 @@ def _b12_form(
     """The form of a B12 product known only by ingredient, from route and dose."""
     if ingredient == "hydroxocobalamin" and dose_mg is not None and dose_mg >= CYANOKIT_MIN_MG:
         return Product.CYANOKIT
+    if ingredient == "hydroxocobalamin" and route is Route.IV:
+        return Product.CYANOKIT  # S10: IV hydroxocobalamin is the cyanide antidote
     if route in (Route.IM, Route.SC):
         return Product.B12_INJECTION
     if route is Route.NASAL:

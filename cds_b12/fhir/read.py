@@ -109,10 +109,9 @@ def _walk(
 
 def _guarded(resource: dict, read: Callable[[dict, Note], T], notes: list[DataNote]) -> T | None:
     """Run one resource's reader; a Skip or any error becomes a note about that resource only."""
-    where = label(resource)
 
     def note(message: str) -> None:
-        notes.append(DataNote(where, message))
+        notes.append(DataNote(shorten(label(resource), 100), message))
 
     try:
         return read(resource, note)

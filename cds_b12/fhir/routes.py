@@ -18,10 +18,11 @@ V3_ROUTE = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
 _CODED = {
     (SNOMED, ROUTE_IM[1]): Route.IM,
     (SNOMED, ROUTE_ORAL[1]): Route.ORAL,
-    # unverified (❌ §3.3): subcutaneous, sublingual and nasal SCTIDs
+    # unverified (❌ §3.3): subcutaneous, sublingual, nasal and intravenous SCTIDs
     (SNOMED, "34206005"): Route.SC,
     (SNOMED, "37839007"): Route.ORAL,
     (SNOMED, "46713006"): Route.NASAL,
+    (SNOMED, "47625008"): Route.IV,
     (V3_ROUTE, "IM"): Route.IM,
     (V3_ROUTE, "SQ"): Route.SC,
     (V3_ROUTE, "SC"): Route.SC,
@@ -29,6 +30,7 @@ _CODED = {
     (V3_ROUTE, "SL"): Route.ORAL,
     (V3_ROUTE, "NASINHL"): Route.NASAL,
     (V3_ROUTE, "NASAL"): Route.NASAL,
+    (V3_ROUTE, "IV"): Route.IV,
 }
 
 # Checked in order; abbreviations must stand alone as words.
@@ -36,6 +38,7 @@ _WORDS = (
     (re.compile(r"intramuscular|\bim\b"), Route.IM),
     (re.compile(r"subcutaneous|\bsubcut|\bsc\b|\bsq\b"), Route.SC),
     (re.compile(r"nasal"), Route.NASAL),
+    (re.compile(r"intravenous|\biv\b"), Route.IV),
     (re.compile(r"\boral|by mouth|\bpo\b|sublingual|\bsl\b"), Route.ORAL),
 )
 

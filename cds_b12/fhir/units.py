@@ -7,10 +7,12 @@ factor would turn a deficient B12 into a normal one.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from cds_b12.clinical.codes import UCUM
 from cds_b12.clinical.record import LabKind
 
-from .accessors import string
+from .accessors import text
 
 # Spellings EHRs use for the same unit, after lower-casing (§3.5: UCUM writes "ug", not "mcg").
 _SPELLINGS = {"mcg": "ug", "mcmol": "umol", "µ": "u", "μ": "u", "³": "3", "^3": "3", " ": ""}
@@ -38,6 +40,7 @@ _LAB_FACTORS: dict[LabKind, dict[str, tuple[float, float]]] = {
 _MASS_MG = {"ug": (1, 1000), "mg": (1, 1), "g": (1000, 1)}
 
 
+@lru_cache(maxsize=256)
 def normalise_unit(unit: str) -> str:
     """Fold case and the common spellings of one unit into one key (``"µg/L"`` → ``"ug/l"``)."""
     key = unit.strip().lower()
@@ -48,10 +51,12 @@ def normalise_unit(unit: str) -> str:
 
 def quantity_unit(quantity: object) -> str | None:
     """The unit of a Quantity as sent: the UCUM ``code`` when coded in UCUM, else ``unit``."""
-    code = string(quantity, "code")
-    if code and (string(quantity, "system") or "").rstrip("/") == UCUM:
+    if not isinstance(quantity, dict):
+        return None
+    code = text(quantity.get("code"))
+    if code and (text(quantity.get("system")) or "").rstrip("/") == UCUM:
         return code
-    return string(quantity, "unit") or code
+    return text(quantity.get("unit")) or code
 
 
 def to_canonical(kind: LabKind, value: float, unit: str | None) -> float | None:

@@ -580,7 +580,8 @@ def test_bounds_period_when_no_validity_period():
         ({"text": "by mouth"}, Route.ORAL),
         ({"text": "Sublingual"}, Route.ORAL),
         ({"text": "intranasal"}, Route.NASAL),
-        ({"text": "intravenous"}, Route.UNKNOWN),
+        ({"text": "intravenous"}, Route.IV),
+        ({"text": "topical"}, Route.UNKNOWN),
     ],
 )
 def test_route_mapping(route, expected):
@@ -1148,3 +1149,15 @@ def test_typical_prefetch():
         Finding.COBALT_B12_ALLERGY,
     ]
     assert all(isinstance(note, DataNote) for note in record.notes)
+
+
+def test_intravenous_hydroxocobalamin_is_cyanokit_not_therapy():
+    admin = {
+        "resourceType": "MedicationAdministration", "id": "iv1", "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "5514"}]},
+        "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-01-01",
+        "dosage": {"route": {"coding": [{"system": "http://snomed.info/sct",
+                                         "code": "47625008"}]}},
+    }
+    (med,) = read_record([admin]).medications
+    assert med.product is Product.CYANOKIT and not med.is_b12_therapy
