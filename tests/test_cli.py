@@ -68,3 +68,15 @@ def test_bad_as_of_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["evaluate", "--bundle", str(R1), "--as-of", "yesterday"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+@pytest.mark.parametrize("hook", ["patient-view", "order-sign"])
+def test_every_fixture_evaluates_in_both_profiles_and_hooks(profile, hook, capsys):
+    from .test_scenarios import assert_valid_card
+
+    for path in sorted(FIXTURES.glob("*/*.json")):
+        assert main(["evaluate", "--bundle", str(path), "--profile", profile, "--hook", hook,
+                     "--json", "--as-of", "2026-11-21"]) == 0, path
+        for card in json.loads(capsys.readouterr().out)["cards"]:
+            assert_valid_card(card)
