@@ -6,7 +6,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from render_support import (
+
+from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
+from cds_b12.clinical.profiles import UK, US, Profile
+from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency
+from cds_b12.clinical.record import DataNote
+from cds_b12.clinical.sources import SOURCES
+from cds_b12.render import RenderError, load_card_library, render_cards
+from cds_b12.render.cards import SUMMARY_MAX_CHARS, fit_summary, prune
+from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary, fill
+
+from .render_support import (
     AS_OF,
     PATIENT,
     PROFILES,
@@ -20,15 +30,6 @@ from render_support import (
     validate_fhir,
     walk,
 )
-
-from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
-from cds_b12.clinical.profiles import UK, US, Profile
-from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency
-from cds_b12.clinical.record import DataNote
-from cds_b12.clinical.sources import SOURCES
-from cds_b12.render import RenderError, load_card_library, render_cards
-from cds_b12.render.cards import SUMMARY_MAX_CHARS, fit_summary, prune
-from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary, fill
 
 ACTION_TYPES = {"create", "update", "delete"}
 

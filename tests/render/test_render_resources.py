@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from render_support import AS_OF, PATIENT, medication_draft, validate_fhir
 
 from cds_b12.clinical.codes import ORDERABLE_LABS
 from cds_b12.clinical.recommendation import LabOrder, Urgency
@@ -21,6 +20,8 @@ from cds_b12.clinical.regimens import (
     with_drug,
 )
 from cds_b12.render import RenderError, medication_request, service_request
+
+from .render_support import AS_OF, PATIENT, medication_draft, validate_fhir
 
 UCUM = "http://unitsofmeasure.org"
 

@@ -9,16 +9,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from render_support import (
-    ALWAYS_FACTS,
-    AUTOMATIC,
-    PATIENT,
-    PROFILES,
-    REGIMEN_PLACEHOLDERS,
-    RULE_FACTS,
-    RULES,
-    make_rec,
-)
 
 from cds_b12.clinical.profiles import UK, US, Profile
 from cds_b12.render import RenderError, load_card_library, render_cards
@@ -29,6 +19,17 @@ from cds_b12.render.wording import (
     CardLibrary,
     fill,
     placeholders,
+)
+
+from .render_support import (
+    ALWAYS_FACTS,
+    AUTOMATIC,
+    PATIENT,
+    PROFILES,
+    REGIMEN_PLACEHOLDERS,
+    RULE_FACTS,
+    RULES,
+    make_rec,
 )
 
 SAFETY_IDS = [f"S{i}" for i in range(1, 17)]
