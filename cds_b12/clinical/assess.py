@@ -74,13 +74,6 @@ class Phase(StrEnum):
 
 ACTIVE_ORDER = frozenset({"active", "on-hold"})
 ACTIVE_STATEMENT = frozenset({"active", "intended", "on-hold"})
-# judgement (§6.1 "POSSIBLY_REVERSIBLE_GI: sleeve ... treat as irreversible by default").
-SLEEVE_IS_IRREVERSIBLE = True
-# A gap longer than this between injections starts a new course (§6.1 phase).
-NEW_COURSE_GAP_DAYS = 180
-LOADING_GAP_DAYS = 14  # doses closer than this are a loading course, not maintenance
-MONTHLY_INTERVAL_DAYS = 35  # intervals up to this use the monthly grace (R11)
-RETIC_UPPER_PCT = 2.5  # judgement: used only when the lab sends no reference range (R8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,13 +208,15 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     patient = record.patient
     age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
     pregnant = any(f.finding is Finding.PREGNANCY and f.active for f in record.findings)
-    female = bool(patient and patient.sex == "female")
 
     mma = _latest(labs, LabKind.MMA, as_of)
     hcy = _latest(labs, LabKind.HCY, as_of)
     hb = _latest(labs, LabKind.HB, as_of)
     mcv = _latest(labs, LabKind.MCV, as_of)
-    anaemia_below = 11.0 if pregnant else (12.0 if female or patient is None else 13.0)
+    # WHO (§2.6); unknown sex uses the female cut-off, so mild anaemia is not over-called.
+    anaemia_below = (k.ANAEMIA_BELOW_PREGNANT_G_DL if pregnant
+                     else k.ANAEMIA_BELOW_MALE_G_DL if patient and patient.sex == "male"
+                     else k.ANAEMIA_BELOW_FEMALE_G_DL)
 
     neuro_findings = tuple(
         f for f in record.findings
@@ -237,12 +232,13 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     cause, cause_findings = _cause(record.findings, metformin, acid)
 
     phase, order, course = _phase(meds, doses, as_of)
-    neuro_course = bool(course.interval and course.interval <= 3 and profile.name == "UK"
-                        and (neuro_findings or _any_neuro(record.findings)))
+    alternate_days = bool(course.interval and course.interval <= k.NEURO_COURSE_MAX_GAP_DAYS)
+    neuro_course = (alternate_days and profile.name == "UK"
+                    and bool(neuro_findings or _any_neuro(record.findings)))
     interval = _interval(phase, order, course, profile)
     grace = None
     if interval is not None:
-        grace = (profile.overdue_grace_monthly_days if interval <= MONTHLY_INTERVAL_DAYS
+        grace = (profile.overdue_grace_monthly_days if interval <= k.MONTHLY_INTERVAL_DAYS
                  else profile.overdue_grace_long_days)
     last_dose = doses[-1] if doses else (order.on if order and order.is_injection else None)
     days_since = (as_of - last_dose).days if last_dose else None
@@ -412,13 +408,13 @@ def _cause(
 ) -> tuple[Cause, tuple[ClinicalFinding, ...]]:
     """§6.1 cause; the most severe wins. Irreversible causes count even if coded inactive."""
     irreversible = set(IRREVERSIBLE_FINDINGS)
-    if SLEEVE_IS_IRREVERSIBLE:
+    if k.SLEEVE_IS_IRREVERSIBLE:
         irreversible.add(Finding.SLEEVE_GASTRECTOMY)
     found = tuple(f for f in findings if f.finding in irreversible)
     if found:
         return Cause.IRREVERSIBLE_MALABSORPTION, found
     found = tuple(f for f in findings if f.active and f.finding in _GI_REVERSIBLE)
-    if not SLEEVE_IS_IRREVERSIBLE:
+    if not k.SLEEVE_IS_IRREVERSIBLE:
         found += tuple(f for f in findings if f.finding is Finding.SLEEVE_GASTRECTOMY)
     if found:
         return Cause.POSSIBLY_REVERSIBLE_GI, found
@@ -497,7 +493,7 @@ def _course(doses: tuple[date, ...]) -> _Course:
         return _Course()
     start_index = 0
     for i in range(1, len(doses)):
-        if (doses[i] - doses[i - 1]).days > NEW_COURSE_GAP_DAYS:
+        if (doses[i] - doses[i - 1]).days > k.NEW_COURSE_GAP_DAYS:
             start_index = i
     course = doses[start_index:]
     gaps = [(b - a).days for a, b in itertools.pairwise(course)]
@@ -519,11 +515,11 @@ def _phase(
     order = orders[-1] if orders else None
     recent = bool(doses) and (as_of - doses[-1]).days <= k.NO_THERAPY_LOOKBACK_DAYS
     if order is not None and order.timing and order.timing.interval_days is not None:
-        if order.timing.interval_days <= LOADING_GAP_DAYS:
+        if order.timing.interval_days <= k.LOADING_GAP_DAYS:
             return Phase.LOADING, order, course
         return Phase.MAINTENANCE, order, course
     if recent:
-        loading_only = course.interval is not None and course.interval <= LOADING_GAP_DAYS
+        loading_only = course.interval is not None and course.interval <= k.LOADING_GAP_DAYS
         return (Phase.LOADING if loading_only else Phase.MAINTENANCE), order, course
     if order is not None:
         return Phase.MAINTENANCE, order, course

@@ -68,11 +68,23 @@ METFORMIN_HIGH_DOSE_MG_DAY = 1500  # SP-4 (◐)
 ACID_SUPPRESSANT_RISK_DAYS = 365  # R18 / §6.1: PPI or H2RA >= 12 months (US-5)
 SCREENING_B12_LOOKBACK_DAYS = 365  # R17: no B12 in the last 12 months
 ELDERLY_AGE_YEARS = 75  # US-5
+ANAEMIA_BELOW_MALE_G_DL = 13.0  # WHO (2.6)
+ANAEMIA_BELOW_FEMALE_G_DL = 12.0  # WHO (2.6), non-pregnant women
+ANAEMIA_BELOW_PREGNANT_G_DL = 11.0  # WHO (2.6)
 SEVERE_ANAEMIA_BELOW_G_DL = 8.0  # WHO (2.6), S9
 MODERATE_ANAEMIA_BELOW_G_DL = 11.0  # WHO (2.6)
 HYPOKALAEMIA_RISK_HB_BELOW_G_DL = 8.0  # S6
 SUBOPTIMAL_RESPONSE_DAY = 10  # R8: retic should have risen by day 10 (2.7)
 HB_RESPONSE_DAY = 28  # R8 / S14: Hb should be rising by week 4
+# §6.1 phase: a gap longer than this between injections starts a new course (judgement).
+NEW_COURSE_GAP_DAYS = 180
+LOADING_GAP_DAYS = 14  # doses closer than this are a loading course, not maintenance
+NEURO_COURSE_MAX_GAP_DAYS = 3  # UK-2: alternate-day dosing marks the neuro course
+MONTHLY_INTERVAL_DAYS = 35  # intervals up to this get the monthly grace (R11)
+# judgement (§6.1 "sleeve ... treat as irreversible by default", configurable).
+SLEEVE_IS_IRREVERSIBLE = True
+# judgement: reticulocyte upper limit (%) used only when the lab sends no range (R8).
+RETIC_UPPER_PCT = 2.5
 # judgement (❌ §6.2 R16): recheck 3-6 months after stopping; no guideline interval.
 RECHECK_AFTER_STOP_DAYS = 90
 # judgement: a resolved reversible cause counts once the drug has been stopped this long.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .. import profiles as k
-from ..assess import RETIC_UPPER_PCT, Assessment, Phase
+from ..assess import Assessment, Phase
 from ..facts import by_profile, interval_text, lab_text, recommend
 from ..followup import CBC_NORMALISED_DAYS, RETIC_RESPONSE_DAYS, on, window
 from ..profiles import Profile
@@ -34,7 +34,7 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     retics = [lab for lab in since if lab.kind is LabKind.RETIC
               and (lab.on - a.course_start).days >= RETIC_RESPONSE_DAYS[0]]
     retic_flat = bool(retics) and day >= k.SUBOPTIMAL_RESPONSE_DAY and all(
-        lab.value <= (lab.ref_high if lab.ref_high is not None else RETIC_UPPER_PCT)
+        lab.value <= (lab.ref_high if lab.ref_high is not None else k.RETIC_UPPER_PCT)
         for lab in retics
     )
     before = [lab for lab in a.record.labs
