@@ -436,7 +436,7 @@ def _exposure(meds: tuple[Medication, ...], product: Product, as_of: date) -> Ex
     found = [m for m in meds if m.product is product and m.source is not MedSource.ADMINISTRATION]
     if not found:
         return None
-    active = [m for m in found if _is_current(m, as_of)]
+    active = [m for m in found if is_current(m, as_of)]
     starts = [d for m in found for d in (m.start, m.on) if d is not None]
     since = min(starts) if starts else None
     current = active[-1] if active else found[-1]
@@ -457,7 +457,8 @@ def _exposure(meds: tuple[Medication, ...], product: Product, as_of: date) -> Ex
     )
 
 
-def _is_current(m: Medication, as_of: date) -> bool:
+def is_current(m: Medication, as_of: date) -> bool:
+    """An order or statement still in force on ``as_of`` (status and end date)."""
     if m.end is not None and m.end < as_of:
         return False
     statuses = ACTIVE_STATEMENT if m.source is MedSource.STATEMENT else ACTIVE_ORDER
@@ -509,7 +510,7 @@ def _phase(
     course = _course(doses)
     therapy = [m for m in meds if m.is_b12_therapy and m.source is not MedSource.ADMINISTRATION]
     orders = sorted(
-        (m for m in therapy if m.is_injection and _is_current(m, as_of)),
+        (m for m in therapy if m.is_injection and is_current(m, as_of)),
         key=lambda m: m.on or date.min,
     )
     order = orders[-1] if orders else None
@@ -523,7 +524,7 @@ def _phase(
         return (Phase.LOADING if loading_only else Phase.MAINTENANCE), order, course
     if order is not None:
         return Phase.MAINTENANCE, order, course
-    oral = [m for m in therapy if not m.is_injection and _is_current(m, as_of)]
+    oral = [m for m in therapy if not m.is_injection and is_current(m, as_of)]
     if oral:
         return Phase.ORAL, oral[-1], course
     return Phase.NONE, None, course

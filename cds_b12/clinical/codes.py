@@ -38,6 +38,9 @@ LAB_CODES: dict[LabKind, frozenset[Code]] = {
     LabKind.FERRITIN: _set(LOINC, "2276-4"),
 }
 
+# §3.1: B12 + folate order panel (Mayo FB12); a draft of it is a B12 order (R15).
+B12_FOLATE_PANEL = (LOINC, "96805-7")
+
 # Observation codes that record pregnancy status (value 77386006 = pregnant).
 PREGNANCY_STATUS = _set(LOINC, "82810-3")
 PREGNANT_VALUE = _set(SNOMED, "77386006")
@@ -157,10 +160,13 @@ ORDERABLE_LABS: dict[str, tuple[str, str]] = {
     "TSH": ("3016-3", "Thyrotropin [Units/volume] in Serum or Plasma"),
 }
 
-# Dosage.route, SNOMED (§3.3). Only IM is verified; the others are read by
-# text and UCUM-free heuristics in the FHIR reader.
+# Dosage.route, SNOMED (§3.3). Only IM is verified (❌ for the others); the FHIR
+# reader also recognises HL7 v3 route codes and plain words.
 ROUTE_IM = (SNOMED, "78421000", "Intramuscular route")
 ROUTE_ORAL = (SNOMED, "26643006", "Oral route")  # unverified
 ROUTE_SC = (SNOMED, "34206005", "Subcutaneous route")  # unverified
+ROUTE_SUBLINGUAL = (SNOMED, "37839007", "Sublingual route")  # unverified
+ROUTE_NASAL = (SNOMED, "46713006", "Nasal route")  # unverified
+ROUTE_IV = (SNOMED, "47625008", "Intravenous route")  # unverified
 
 OVERRIDE_REASON_SYSTEM = "https://cds-b12.example.org/CodeSystem/override-reason"

@@ -52,7 +52,6 @@ class Profile:
     review_days: int  # UK-8: review at 3 months
     pregnancy_review_days: int  # UK-8: 1 month if pregnant
 
-    sources_loading: tuple[str, ...]
     sources_maintenance: tuple[str, ...]
 
 
@@ -118,7 +117,6 @@ US = Profile(
     b12_retest_min_days=None,
     review_days=90,
     pregnancy_review_days=30,
-    sources_loading=("US-3", "US-1"),
     sources_maintenance=("US-3", "US-1"),
 )
 
@@ -149,7 +147,6 @@ UK = Profile(
     b12_retest_min_days=42,  # RUH Bath (2.8)
     review_days=90,  # UK-8
     pregnancy_review_days=30,  # UK-8
-    sources_loading=("UK-1", "UK-5"),
     sources_maintenance=("UK-1", "UK-5"),
 )
 

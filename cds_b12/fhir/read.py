@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from cds_b12.clinical.codes import LOINC
+from cds_b12.clinical.codes import B12_FOLATE_PANEL
 from cds_b12.clinical.record import (
     ClinicalFinding,
     DataNote,
@@ -37,8 +37,6 @@ from .labs import lab_kind, read_observation
 from .medications import MEDICATION_SOURCES, MedicationIndex, read_medication
 from .resource_types import R4_RESOURCE_TYPES
 from .skips import Note, Skip
-
-B12_FOLATE_PANEL = (LOINC, "96805-7")  # §3.1: B12 + folate order panel (Mayo FB12)
 
 Fact = Lab | Medication | ClinicalFinding
 T = TypeVar("T")

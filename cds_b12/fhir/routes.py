@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import re
 
-from cds_b12.clinical.codes import ROUTE_IM, ROUTE_ORAL, SNOMED
+from cds_b12.clinical.codes import (
+    ROUTE_IM,
+    ROUTE_IV,
+    ROUTE_NASAL,
+    ROUTE_ORAL,
+    ROUTE_SC,
+    ROUTE_SUBLINGUAL,
+)
 from cds_b12.clinical.record import Route
 
 from .accessors import codings, concept_text, dicts, dig, string
@@ -16,13 +23,12 @@ from .accessors import codings, concept_text, dicts, dig, string
 V3_ROUTE = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
 
 _CODED = {
-    (SNOMED, ROUTE_IM[1]): Route.IM,
-    (SNOMED, ROUTE_ORAL[1]): Route.ORAL,
-    # unverified (❌ §3.3): subcutaneous, sublingual, nasal and intravenous SCTIDs
-    (SNOMED, "34206005"): Route.SC,
-    (SNOMED, "37839007"): Route.ORAL,
-    (SNOMED, "46713006"): Route.NASAL,
-    (SNOMED, "47625008"): Route.IV,
+    ROUTE_IM[:2]: Route.IM,
+    ROUTE_ORAL[:2]: Route.ORAL,
+    ROUTE_SC[:2]: Route.SC,
+    ROUTE_SUBLINGUAL[:2]: Route.ORAL,
+    ROUTE_NASAL[:2]: Route.NASAL,
+    ROUTE_IV[:2]: Route.IV,
     (V3_ROUTE, "IM"): Route.IM,
     (V3_ROUTE, "SQ"): Route.SC,
     (V3_ROUTE, "SC"): Route.SC,

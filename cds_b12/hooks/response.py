@@ -46,6 +46,8 @@ def respond(
 
 def split_drafts(resources: list[dict]) -> tuple[list[dict], list[dict]]:
     """Separate draft orders from the record, as an EHR's ``draftOrders`` would."""
-    drafts = [r for r in resources if r.get("status") == "draft"
-              and r.get("resourceType") in ("MedicationRequest", "ServiceRequest")]
-    return [r for r in resources if not any(r is d for d in drafts)], drafts
+    def is_draft(r: dict) -> bool:
+        return (r.get("status") == "draft"
+                and r.get("resourceType") in ("MedicationRequest", "ServiceRequest"))
+
+    return [r for r in resources if not is_draft(r)], [r for r in resources if is_draft(r)]

@@ -60,7 +60,7 @@ RULE_FACTS: dict[str, dict[str, str]] = {
         "drift": "Hb fell from 13.4 to 11.6 g/dL and MCV rose from 92 to 103 fL "
         "between 2025-03-01 and 2026-01-03",
     },
-    "R15-b12-order-on-maintenance": {},
+    "R15-b12-order-on-maintenance": {"retest_min_days": "42"},
     "R16-consider-stop": {
         "resolved": "vegan diet corrected with fortified foods since 2025-03-01 and "
         "omeprazole stopped on 2025-06-01",

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from ..assess import Anaemia, Assessment, Band, Cause, Functional, Phase
 from ..facts import PRODUCT_NAMES, by_profile, recommend
-from ..followup import baseline_labs, merge, potassium_labs, response_labs, window
+from ..followup import (
+    RETIC_SEVERE_DAYS,
+    baseline_labs,
+    merge,
+    on,
+    potassium_labs,
+    response_labs,
+    window,
+)
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation, Urgency
 from ..record import Finding
@@ -56,8 +64,6 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
     marked_anaemia = a.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE)
     if a.cause not in _IM_CAUSES and not marked_anaemia:
         return None
-    if a.cause is Cause.MEDICATION and not a.is_anaemic:
-        return None
     oral_ok = p.name == "US" and a.anaemia is not Anaemia.SEVERE and not a.pregnant
     return recommend(
         a, "R2-start-standard-loading", Indicator.WARNING, Kind.START_LOADING,
@@ -81,7 +87,7 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
         return None
     if a.cause is not Cause.DIETARY or a.anaemia not in (Anaemia.NONE, Anaemia.MILD, Anaemia.NA):
         return None
-    labs = (window(a.as_of, (0, 0), "CBC", "baseline"),) if a.is_anaemic else ()
+    labs = (on(a.as_of, "CBC", "baseline"),) if a.is_anaemic else ()
     return recommend(
         a, "R3-dietary-oral", Indicator.INFO, Kind.START_ORAL,
         by_profile(p, uk=("UK-4",), us=("US-5",)),
@@ -146,7 +152,7 @@ def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | No
     return recommend(
         a, "R5-indeterminate-order-mma", Indicator.INFO, Kind.ORDER_LABS,
         by_profile(p, uk=("UK-8",), us=("US-6",)),
-        labs=tuple(window(a.as_of, (0, 0), t, "confirm") for t in tests),
+        labs=tuple(on(a.as_of, t, "confirm") for t in tests),
     )
 
 
@@ -175,5 +181,5 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         ("WHO-2.6", "US-4", "US-2"),
         urgency=Urgency.URGENT,
         labs=merge(potassium_labs(a.as_of),
-                   (window(a.as_of, (5, 7), "RETIC", "response"),)),
+                   (window(a.as_of, RETIC_SEVERE_DAYS, "RETIC", "response"),)),
     )

@@ -160,6 +160,7 @@ def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | 
                 a, "R15-b12-order-on-maintenance", Indicator.INFO, Kind.ORDER_ADVICE,
                 by_profile(p, uk=("LAB-UK-2.8", "LAB-2.8"), us=("LAB-2.8",)),
                 draft_id=draft.resource_id,
+                retest_min_days=str(p.b12_retest_min_days or ""),
             )
     return None
 

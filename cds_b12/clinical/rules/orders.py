@@ -9,8 +9,8 @@ disease) and S5 (cobalt/B12 hypersensitivity). They look at draft orders
 from __future__ import annotations
 
 from .. import profiles as k
-from ..assess import ACTIVE_ORDER, ACTIVE_STATEMENT, Assessment, Band, Phase
-from ..facts import FINDING_NAMES, recommend
+from ..assess import Assessment, Band, Phase, is_current
+from ..facts import FINDING_NAMES, PRODUCT_NAMES, recommend
 from ..followup import on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation, Urgency
@@ -23,15 +23,14 @@ def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
     found = [(d.medication, d.resource_id) for d in a.record.drafts
              if d.medication is not None and wanted(d.medication)]
     for m in a.record.medications:
-        live = ACTIVE_STATEMENT if m.source is MedSource.STATEMENT else ACTIVE_ORDER
-        if m.source is not MedSource.ADMINISTRATION and m.status in live and wanted(m):
+        if m.source is not MedSource.ADMINISTRATION and is_current(m, a.as_of) and wanted(m):
             found.append((m, None))
     return found
 
 
 def med_text(m: Medication) -> str:
     """e.g. "cyanocobalamin 1 mg IM", for quoting an order back to the prescriber."""
-    name = m.ingredient or {Product.FOLIC_ACID: "folic acid"}.get(m.product, m.product.value)
+    name = m.ingredient or PRODUCT_NAMES.get(m.product, m.product.value)
     dose = f" {m.dose_mg:g} mg" if m.dose_mg is not None else ""
     route = f" {m.route.value}" if m.route.value != "UNKNOWN" else ""
     return f"{name}{dose}{route}"
