@@ -7,13 +7,15 @@ same patient gives the same cards everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import uuid4
 
 from ..clinical import Evaluation, Profile, evaluate
+from ..clinical.record import DataNote
 from ..fhir.read import read_record
+from ..render import CardLibrary
 from ..render.cards import render_cards
 
 HOOKS = ("patient-view", "order-select", "order-sign")
@@ -24,6 +26,7 @@ ORDER_HOOKS = ("order-select", "order-sign")
 class HookResult:
     body: dict  # the CDS Hooks response: {"cards": [...]}
     evaluation: Evaluation
+    fetched: tuple[str, ...] = ()  # prefetch keys fetched from the FHIR server instead
 
 
 def respond(
@@ -32,15 +35,22 @@ def respond(
     profile: Profile,
     as_of: date,
     draft_orders: object = None,
+    missing: Sequence[DataNote] = (),
+    library: CardLibrary | None = None,
     new_id: Callable[[], str] = lambda: str(uuid4()),
 ) -> HookResult:
-    """Evaluate one patient's data (and any draft orders) and render the cards."""
+    """Evaluate one patient's data (and any draft orders) and render the cards.
+
+    ``missing`` names data the EHR could not supply; it leads the data-quality
+    notes on every card because it matters more than a skipped entry.
+    """
     record = read_record(data, draft_orders=draft_orders)
     ev = evaluate(record, profile, as_of)
     patient_id = record.patient.resource_id.split("/")[-1] if record.patient else None
     drafts = {d.resource_id: d.resource for d in record.drafts}
     cards = render_cards(ev.recommendations, profile=profile, as_of=as_of,
-                         patient_id=patient_id, notes=ev.notes, drafts=drafts, new_id=new_id)
+                         patient_id=patient_id, notes=(*missing, *ev.notes), drafts=drafts,
+                         library=library, new_id=new_id)
     return HookResult({"cards": cards}, ev)
 
 

@@ -1,0 +1,49 @@
+"""API layer: the Flask app factory. The only layer that imports flask.
+
+HTTP → request → patient data → assessment → recommendations → cards → HTTP:
+the blueprints parse and answer; everything between is ``cds_b12.hooks``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import Flask
+from flask_cors import CORS
+
+from ..config import Settings
+from .discovery import bp as discovery_bp
+from .errors import register_error_handlers
+from .feedback import bp as feedback_bp
+from .health import bp as health_bp
+from .logs import configure_logging, register_request_log
+from .runtime import Runtime
+from .services import bp as services_bp
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+def create_app(
+    settings: Settings | None = None, *, today: Callable[[], date] = date.today
+) -> Flask:
+    """Build the app; ``today`` is injectable so tests can pin the evaluation date."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False  # keep CDS Hooks field order as written
+    app.json.compact = True
+    app.extensions["cds_b12"] = Runtime.start(settings, today)
+    CORS(
+        app,
+        origins=list(settings.cors_origins),
+        allow_headers=["Authorization", "Content-Type"],
+        methods=["GET", "POST", "OPTIONS"],
+        max_age=600,
+    )
+    for bp in (discovery_bp, services_bp, feedback_bp, health_bp):
+        app.register_blueprint(bp)
+    register_error_handlers(app)
+    register_request_log(app)
+    return app

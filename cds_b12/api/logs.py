@@ -1,0 +1,70 @@
+"""Structured logs: one JSON line per request. Never tokens, JWTs or patient details."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+from flask import Flask, Response, g, request
+
+REQUEST_LOGGER = "cds_b12.request"
+
+
+class JsonLines(logging.Formatter):
+    """A log record as one JSON object; request lines carry their fields in ``fields``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+JsonLines.converter = time.gmtime
+
+
+def configure_logging(level: str) -> None:
+    """Send the service's logs to stderr as JSON lines, once per process."""
+    root = logging.getLogger("cds_b12")
+    root.setLevel(level)
+    if not any(isinstance(h.formatter, JsonLines) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonLines())
+        root.addHandler(handler)
+        root.propagate = False
+
+
+def annotate(**fields: object) -> None:
+    """Add fields to this request's log line (service, hook, rules fired...)."""
+    g.setdefault("log_fields", {}).update(fields)
+
+
+def register_request_log(app: Flask) -> None:
+    log = logging.getLogger(REQUEST_LOGGER)
+
+    @app.before_request
+    def start_clock() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        if request.method == "OPTIONS" or request.path == "/healthz":
+            return response
+        fields = {
+            "method": request.method,
+            "path": request.path,  # never the query string
+            "status": response.status_code,
+            "latency_ms": round((time.perf_counter() - g.get("started", time.perf_counter()))
+                                * 1000, 1),
+            **g.get("log_fields", {}),
+        }
+        log.info("request", extra={"fields": fields})
+        return response

@@ -1,0 +1,98 @@
+"""Settings: every knob of the service is a ``CDS_B12_*`` environment variable.
+
+The defaults run the service on this machine with nothing configured: the US
+profile, a SQLite file, any FHIR server, no caller authentication. The README's
+configuration table lists each variable; ``tests/test_front_door.py`` keeps the
+two in step.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "CDS_B12_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    profile: Literal["us", "uk"] = "us"
+    database_url: str = "sqlite:///cds-b12.sqlite3"
+    public_url: str | None = None
+    trusted_issuers: Annotated[dict[str, dict[str, Any]], NoDecode] = Field(default_factory=dict)
+    fhir_server_allowlist: Annotated[tuple[str, ...], NoDecode] = ()
+    fhir_connect_timeout: float = Field(default=2.0, gt=0)
+    fhir_read_timeout: float = Field(default=5.0, gt=0)
+    fhir_deadline: float = Field(default=8.0, gt=0)
+    fhir_max_pages: int = Field(default=10, ge=1)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
+    cards_dir: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("profile", "log_level", mode="before")
+    @classmethod
+    def _case(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.lower() if value.lower() in ("us", "uk") else value.upper()
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        # kept a plain string: the JWT `aud` check compares it exactly (issue 4)
+        return value.rstrip("/") if value else None
+
+    @field_validator("trusted_issuers", mode="before")
+    @classmethod
+    def _issuers(cls, value: object) -> object:
+        """Inline JSON, or the path of a JSON file, mapping each issuer to its keys."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return {}
+        if not text.startswith("{"):
+            try:
+                text = Path(text).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(f"cannot read {value}: {exc.strerror or exc}") from None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"not a JSON object: {exc}") from None
+
+    @field_validator("fhir_server_allowlist", "cors_origins", mode="before")
+    @classmethod
+    def _list(cls, value: object) -> object:
+        """A JSON list, or comma-separated values."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"not a JSON list: {exc}") from None
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    @field_validator("fhir_server_allowlist")
+    @classmethod
+    def _bases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(base.rstrip("/") for base in value)
+
+
+def describe_error(exc: Exception) -> str:
+    """One line naming each bad variable, for ``serve`` to print instead of a traceback."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)
+    parts = []
+    for err in errors():
+        name = ENV_PREFIX + "_".join(str(p) for p in err["loc"][:1]).upper()
+        parts.append(f"{name}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,117 @@
+"""Gather the patient's data: use the prefetch, fetch what it lacks, decide whether to go on.
+
+Per prefetch key (spec §Prefetch template, cds-hooks-2.0 notes §4.3):
+
+- present: used as sent;
+- ``null``: the client looked and found nothing;
+- an OperationOutcome, or a Bundle carrying an error OperationOutcome: the client
+  failed, so the key is fetched as if absent;
+- absent: fetched from ``fhirServer`` with the client's bearer token.
+
+Missing required data (the Patient, the labs) is a 412; missing optional data
+becomes a data-quality note on every card, so the clinician knows what the
+advice could not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..clinical.record import DataNote
+from .fetch import FetchError, FhirClient
+from .prefetch import QUERIES, expand, templates
+from .request import BadRequest, HookCall
+
+
+class PreconditionFailed(Exception):
+    """Required data could not be had (412); the message says what and why."""
+
+
+@dataclass(slots=True)
+class Gathered:
+    data: list[object] = field(default_factory=list)  # resources, Bundles and pages
+    notes: list[DataNote] = field(default_factory=list)  # what could not be had
+    fetched: list[str] = field(default_factory=list)  # keys fetched from the server
+
+
+def gather(call: HookCall, client: FhirClient, as_of: date) -> Gathered:
+    got = Gathered()
+    failures: dict[str, str] = {}
+    wanted = templates(as_of)
+    to_fetch: dict[str, str] = {}
+    for query in QUERIES:
+        key, problem = query.key, None
+        if key in call.prefetch:
+            value = call.prefetch[key]
+            if value is None:  # the client looked and found nothing
+                if key == "patient":
+                    failures[key] = f"the client found no Patient/{call.patient_id}"
+                continue
+            problem = _prefetch_problem(value, call.patient_id)
+            if problem is None:
+                got.data.append(value)
+                continue
+        relative = expand(wanted[key], call.context)
+        if relative is None:
+            failures[key] = "the prefetch template cannot be filled from this context"
+        elif call.fhir_server is None:
+            failures[key] = problem or "not in the prefetch, and the request names no fhirServer"
+        else:
+            to_fetch[key] = relative
+
+    if to_fetch and call.fhir_server is not None:
+        for key, result in client.fetch_all(call.fhir_server, to_fetch).items():
+            if isinstance(result, FetchError):
+                failures[key] = (
+                    f"Patient/{call.patient_id} was not found on the FHIR server"
+                    if key == "patient" and result.not_found
+                    else result.reason
+                )
+            else:
+                got.data.append(result)
+                got.fetched.append(key)
+
+    required = [q for q in QUERIES if q.required and q.key in failures]
+    if required:
+        raise PreconditionFailed(
+            "Cannot evaluate without "
+            + "; ".join(f"{q.what} ({failures[q.key]})" for q in required)
+        )
+    got.notes = [
+        DataNote(q.what, f"not available ({failures[q.key]}); advice made without it")
+        for q in QUERIES
+        if q.key in failures
+    ]
+    return got
+
+
+def _prefetch_problem(value: object, patient_id: str) -> str | None:
+    """Why a prefetched value cannot be used, or None when it can."""
+    if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+        return "the prefetch value is not a FHIR resource"
+    rtype = value["resourceType"]
+    if rtype == "OperationOutcome" or (rtype == "Bundle" and _has_error(value)):
+        return "the client reported an error for this prefetch"
+    # cards computed on another patient's record must never be shown
+    if rtype == "Patient" and value.get("id") not in (None, patient_id):
+        raise BadRequest(
+            f"prefetch.patient is Patient/{value.get('id')}, but context.patientId is "
+            f"{patient_id}"
+        )
+    return None
+
+
+def _has_error(bundle: dict) -> bool:
+    entries = bundle.get("entry")
+    if not isinstance(entries, list):
+        return False
+    for entry in entries:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+            issues = resource.get("issue")
+            if isinstance(issues, list) and any(
+                isinstance(i, dict) and i.get("severity") in ("error", "fatal") for i in issues
+            ):
+                return True
+    return False

@@ -1,0 +1,144 @@
+"""The CDS Hooks 2.0 request: checked field by field, unknown fields ignored.
+
+Only the envelope and the context fields we use are typed. Prefetch values and
+draft orders stay plain JSON: the FHIR reader is tolerant of them, and the
+official examples would fail a strict FHIR model (cds-hooks-2.0 notes §5.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from .fetch import FhirServer
+from .services import Service
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2000)]
+
+
+class BadRequest(Exception):
+    """The request is malformed; the message says which field and why (400)."""
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class FhirAuthorization(_Lenient):
+    access_token: Text
+    token_type: Annotated[str, StringConstraints(pattern=r"^(?i:bearer)$")]
+    expires_in: int | None = None
+    scope: str | None = None
+    subject: str | None = None
+    patient: str | None = None
+
+
+class Envelope(_Lenient):
+    hook: Text
+    hookInstance: Text
+    fhirServer: Url | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    context: dict[str, Any]
+    prefetch: dict[str, Any] | None = None
+    extension: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _server_with_token(self) -> Envelope:
+        if self.fhirAuthorization is not None and self.fhirServer is None:
+            raise ValueError("fhirServer is required when fhirAuthorization is present")
+        return self
+
+
+class PatientViewContext(_Lenient):
+    userId: Text
+    patientId: Text
+    encounterId: str | None = None
+
+
+class OrderSignContext(PatientViewContext):
+    draftOrders: dict[str, Any]
+
+
+class OrderSelectContext(OrderSignContext):
+    # REQUIRED by the hook, but tolerated when absent: every draft is then selected
+    selections: list[Text] | None = None
+
+
+CONTEXTS: dict[str, type[PatientViewContext]] = {
+    "patient-view": PatientViewContext,
+    "order-select": OrderSelectContext,
+    "order-sign": OrderSignContext,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HookCall:
+    """One validated hook invocation, as the rest of the service sees it."""
+
+    service: Service
+    hook_instance: str
+    patient_id: str
+    context: dict[str, Any]
+    prefetch: dict[str, Any]
+    fhir_server: FhirServer | None
+    draft_orders: dict[str, Any] | None
+
+
+def parse_call(body: object, service: Service) -> HookCall:
+    """Check a request body against the 2.0 envelope and the service's hook."""
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    envelope = _validate(Envelope, body, "")
+    if envelope.hook != service.hook:
+        raise BadRequest(
+            f"hook: service '{service.id}' answers '{service.hook}', not '{envelope.hook}'"
+        )
+    context = _validate(CONTEXTS[service.hook], envelope.context, "context.")
+    server = None
+    if envelope.fhirServer is not None:
+        token = envelope.fhirAuthorization.access_token if envelope.fhirAuthorization else None
+        server = FhirServer(envelope.fhirServer, token)
+    return HookCall(
+        service=service,
+        hook_instance=envelope.hookInstance,
+        patient_id=context.patientId,
+        context=envelope.context,
+        prefetch=envelope.prefetch or {},
+        fhir_server=server,
+        draft_orders=getattr(context, "draftOrders", None),
+    )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validate(model: type[M], data: object, prefix: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadRequest(_message(exc, prefix)) from None
+
+
+def _message(exc: ValidationError, prefix: str) -> str:
+    """``context.patientId: field required; hookInstance: ...``, at most three problems."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:3]:
+        where = prefix + ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "required"
+        elif err["type"] == "string_pattern_mismatch" and err["loc"][-1:] == ("token_type",):
+            msg = "must be 'Bearer'"
+        elif err["type"] == "string_pattern_mismatch":
+            msg = "must be an http or https URL"
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)

