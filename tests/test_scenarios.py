@@ -4,50 +4,14 @@ and every card and suggested resource is valid CDS Hooks 2.0 and FHIR R4."""
 from __future__ import annotations
 
 import pytest
-from fhir.resources.R4B import get_fhir_model_class
 
 from cds_b12.clinical import get_profile
 from cds_b12.hooks.response import respond
 
+from .conformance import assert_valid_card
 from .scenarios import AS_OF, scenarios
 
 SCENARIOS = scenarios()
-INDICATORS = {"info", "warning", "critical"}
-
-
-def _no_empties(value, path="$"):
-    assert value is not None, path
-    if isinstance(value, dict):
-        assert value, path
-        for key, item in value.items():
-            _no_empties(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        assert value, path
-        for i, item in enumerate(value):
-            _no_empties(item, f"{path}[{i}]")
-    elif isinstance(value, str):
-        assert value.strip(), path
-
-
-def assert_valid_card(card: dict) -> None:
-    _no_empties(card)
-    assert len(card["summary"]) < 140
-    assert card["indicator"] in INDICATORS
-    assert card["source"]["label"] and card["source"]["url"].startswith("http")
-    assert "{" not in card["summary"] + card["detail"]
-    assert all(r["display"] for r in card["overrideReasons"])
-    assert ("suggestions" in card) == ("selectionBehavior" in card)
-    for suggestion in card.get("suggestions", []):
-        assert suggestion["label"] and suggestion["uuid"]
-        for action in suggestion["actions"]:
-            assert action["type"] in ("create", "update", "delete") and action["description"]
-            if action["type"] == "delete":
-                assert "resource" not in action and "/" in action["resourceId"]
-            else:
-                resource = action["resource"]
-                get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-
-
 def test_every_rule_has_a_firing_scenario_in_each_profile_it_applies_to():
     fired = {(rule.split("-")[0], s.profile) for s in SCENARIOS for rule in s.expect}
     assert {rule for rule, _ in fired} == {f"R{i}" for i in range(1, 22)}

@@ -1,0 +1,54 @@
+"""CDS Hooks 2.0 response checks shared by every test that sees a response.
+
+The checklist: no null or empty member anywhere, summary under 140 characters,
+the indicator enum, a source with label and url, overrideReasons with display,
+selectionBehavior exactly when there are suggestions, actions with type and
+description, delete by resourceId only, and suggested resources valid FHIR R4(B).
+"""
+
+from __future__ import annotations
+
+from fhir.resources.R4B import get_fhir_model_class
+
+INDICATORS = {"info", "warning", "critical"}
+
+
+def _no_empties(value, path="$"):
+    assert value is not None, path
+    if isinstance(value, dict):
+        assert value, path
+        for key, item in value.items():
+            _no_empties(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        assert value, path
+        for i, item in enumerate(value):
+            _no_empties(item, f"{path}[{i}]")
+    elif isinstance(value, str):
+        assert value.strip(), path
+
+
+def assert_valid_card(card: dict) -> None:
+    _no_empties(card)
+    assert len(card["summary"]) < 140
+    assert card["indicator"] in INDICATORS
+    assert card["source"]["label"] and card["source"]["url"].startswith("http")
+    assert "{" not in card["summary"] + card["detail"]
+    assert all(r["display"] for r in card["overrideReasons"])
+    assert ("suggestions" in card) == ("selectionBehavior" in card)
+    for suggestion in card.get("suggestions", []):
+        assert suggestion["label"] and suggestion["uuid"]
+        for action in suggestion["actions"]:
+            assert action["type"] in ("create", "update", "delete") and action["description"]
+            if action["type"] == "delete":
+                assert "resource" not in action and "/" in action["resourceId"]
+            else:
+                resource = action["resource"]
+                get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def assert_valid_response(body: dict) -> None:
+    """A whole hook response: ``{"cards": [...]}``, each card valid, nothing else empty."""
+    assert set(body) <= {"cards", "systemActions"}, body.keys()
+    assert isinstance(body["cards"], list)
+    for card in body["cards"]:
+        assert_valid_card(card)
