@@ -1,22 +1,35 @@
-"""Command line: ``cds-b12 evaluate`` prints the cards a hook would return for a bundle.
+"""Command line: ``cds-b12 evaluate`` prints the cards for a bundle or a patient on a FHIR
+server; ``cds-b12 serve`` runs the service.
 
 May import every cds_b12 layer. Errors a user can cause (missing file, not
-JSON, not FHIR) print one line and exit 2, never a traceback.
+JSON, not FHIR, an unreachable or refusing FHIR server, bad settings) print one
+line and exit 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import os
 import sys
 import textwrap
 from datetime import date
 from pathlib import Path
+from uuid import uuid4
+
+from pydantic import ValidationError
 
 from .clinical import get_profile
+from .config import Settings, describe_error
 from .fhir.read import collect_resources
 from .fhir.redate import is_anchor_dated, redate
+from .hooks.example_request import example_request
+from .hooks.fetch import FhirClient, FhirServer, Limits
+from .hooks.gather import PreconditionFailed, gather
+from .hooks.request import HookCall
 from .hooks.response import HOOKS, ORDER_HOOKS, respond, split_drafts
+from .hooks.services import SERVICES
 
 EXIT_USAGE = 2
 
@@ -68,6 +81,27 @@ def _print_text(body: dict, notes) -> None:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
+    if args.fhir_server:
+        data, missing = _fetch_patient(args)
+    else:
+        data, missing = _load_bundle(Path(args.bundle)), []
+        if isinstance(data, dict) and is_anchor_dated(data):
+            data = redate(data, args.as_of)
+    resources = collect_resources(data)
+    drafts: list[dict] = []
+    if args.hook in ORDER_HOOKS:
+        resources, drafts = split_drafts(resources)
+    result = respond(resources, profile=get_profile(args.profile), as_of=args.as_of,
+                     draft_orders=drafts, missing=missing)
+    if args.json:
+        print(json.dumps(result.body, indent=2))
+    else:
+        _print_text(result.body, [*missing, *result.evaluation.notes])
+    return 0
+
+
+def request_command(args: argparse.Namespace) -> int:
+    """Print the hook request an EHR would send for a bundle, ready for curl."""
     data = _load_bundle(Path(args.bundle))
     if isinstance(data, dict) and is_anchor_dated(data):
         data = redate(data, args.as_of)
@@ -75,20 +109,82 @@ def evaluate_command(args: argparse.Namespace) -> int:
     drafts: list[dict] = []
     if args.hook in ORDER_HOOKS:
         resources, drafts = split_drafts(resources)
-    result = respond(resources, profile=get_profile(args.profile), as_of=args.as_of,
-                     draft_orders=drafts)
-    if args.json:
-        print(json.dumps(result.body, indent=2))
-    else:
-        _print_text(result.body, result.evaluation.notes)
+    try:
+        body = example_request(resources, hook=args.hook, drafts=drafts)
+    except ValueError as exc:
+        raise UsageError(f"{args.bundle}: {exc}") from None
+    print(json.dumps(body, indent=2))
     return 0
+
+
+def _fetch_patient(args: argparse.Namespace) -> tuple[list[object], list]:
+    """Gather one patient from a FHIR server exactly as the service does without prefetch."""
+    if not args.patient:
+        raise UsageError("--fhir-server needs --patient ID")
+    token = None
+    if args.bearer_token_env:
+        token = os.environ.get(args.bearer_token_env)
+        if not token:
+            raise UsageError(f"environment variable {args.bearer_token_env} is not set or empty")
+    if not args.fhir_server.startswith(("http://", "https://")):
+        raise UsageError(f"--fhir-server must be an http or https URL: {args.fhir_server}")
+    service = next(s for s in SERVICES if s.hook == args.hook)
+    call = HookCall(
+        service=service,
+        hook_instance=str(uuid4()),
+        patient_id=args.patient,
+        context={"userId": "Practitioner/cds-b12-cli", "patientId": args.patient},
+        prefetch={},
+        fhir_server=FhirServer(args.fhir_server, token),
+        draft_orders=None,
+    )
+    settings = _settings()
+    client = FhirClient(Limits(settings.fhir_connect_timeout, settings.fhir_read_timeout,
+                               settings.fhir_deadline, settings.fhir_max_pages))
+    try:
+        got = gather(call, client, args.as_of)
+    except PreconditionFailed as exc:
+        raise UsageError(str(exc)) from None
+    return got.data, got.notes
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise UsageError(describe_error(exc)) from None
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from .serve import serve  # gunicorn is only needed here
+
+    settings = _settings()
+    if args.workers < 1 or args.threads < 1:
+        raise UsageError("--workers and --threads must be at least 1")
+    print(f"cds-b12: serving http://{_url_host(args.host)}:{args.port}/cds-services "
+          f"({settings.profile.upper()} profile, {args.workers} workers)", file=sys.stderr)
+    serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    return 0
+
+
+def _url_host(host: str) -> str:
+    try:
+        return f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+    except ValueError:
+        return host
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cds-b12", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    ev = sub.add_parser("evaluate", help="print the cards for a FHIR bundle")
-    ev.add_argument("--bundle", required=True, help="FHIR Bundle, resource or list (JSON)")
+    ev = sub.add_parser("evaluate", help="print the cards for a FHIR bundle or a server's patient")
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--bundle", help="FHIR Bundle, resource or list (JSON)")
+    source.add_argument("--fhir-server", metavar="URL",
+                        help="FHIR R4 base URL to fetch the patient from (with --patient)")
+    ev.add_argument("--patient", metavar="ID", help="Patient id on --fhir-server")
+    ev.add_argument("--bearer-token-env", metavar="VAR",
+                    help="environment variable holding a bearer token for --fhir-server")
     ev.add_argument("--hook", choices=HOOKS, default="patient-view")
     ev.add_argument("--profile", choices=("us", "uk"), default="us",
                     type=str.lower, help="guideline profile (default: us)")
@@ -96,6 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="evaluation date, YYYY-MM-DD (default: today)")
     ev.add_argument("--json", action="store_true", help="print the CDS Hooks response JSON")
     ev.set_defaults(func=evaluate_command)
+
+    rq = sub.add_parser("request", help="print the hook request an EHR would send for a bundle")
+    rq.add_argument("--bundle", required=True, help="FHIR Bundle, resource or list (JSON)")
+    rq.add_argument("--hook", choices=HOOKS, default="patient-view")
+    rq.add_argument("--as-of", type=_as_of, default=date.today(),
+                    help="date that fixture bundles are shifted to (default: today)")
+    rq.set_defaults(func=request_command)
+
+    sv = sub.add_parser("serve", help="run the CDS Hooks service under gunicorn")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    sv.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
+    sv.add_argument("--threads", type=int, default=4, help="threads per worker (default: 4)")
+    sv.set_defaults(func=serve_command)
     return parser
 
 

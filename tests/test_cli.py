@@ -73,7 +73,7 @@ def test_bad_as_of_is_a_usage_error(capsys):
 @pytest.mark.parametrize("profile", ["us", "uk"])
 @pytest.mark.parametrize("hook", ["patient-view", "order-sign"])
 def test_every_fixture_evaluates_in_both_profiles_and_hooks(profile, hook, capsys):
-    from .test_scenarios import assert_valid_card
+    from .conformance import assert_valid_card
 
     for path in sorted(FIXTURES.glob("*/*.json")):
         assert main(["evaluate", "--bundle", str(path), "--profile", profile, "--hook", hook,

@@ -17,5 +17,5 @@ def healthz() -> Response:
         "status": "ok",
         "profile": rt.profile.name,
         "services": [s.id for s in SERVICES],
-        "cardRules": len(rt.cards.rules),
+        "cardRules": len(rt.cards.rules()),
     })

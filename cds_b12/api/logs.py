@@ -31,12 +31,24 @@ class JsonLines(logging.Formatter):
 JsonLines.converter = time.gmtime
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
 def configure_logging(level: str) -> None:
     """Send the service's logs to stderr as JSON lines, once per process."""
     root = logging.getLogger("cds_b12")
     root.setLevel(level)
     if not any(isinstance(h.formatter, JsonLines) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _Stderr()
         handler.setFormatter(JsonLines())
         root.addHandler(handler)
         root.propagate = False

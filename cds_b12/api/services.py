@@ -28,7 +28,7 @@ def call_service(service_id: str) -> Response:
     call = parse_call(body, service)
     rt = runtime()
     result = invoke(call, profile=rt.profile, library=rt.cards, client=rt.client,
-                    as_of=rt.today())
+                    as_of=rt.today(), allowlist=rt.settings.fhir_server_allowlist)
     annotate(rules=[rec.rule for rec in result.evaluation.recommendations],
              cards=len(result.body["cards"]), fetched=result.fetched)
     return jsonify(result.body)

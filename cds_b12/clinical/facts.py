@@ -57,12 +57,15 @@ def lab_text(lab: Lab | None) -> str:
 
 
 def findings_text(findings: tuple[ClinicalFinding, ...]) -> str:
-    names: list[str] = []
+    """Each finding once, with its earliest date, oldest first: the same text whatever order
+    the EHR sent the resources in (a Condition and a Procedure often record one event)."""
+    first: dict[Finding, date | None] = {}
     for f in findings:
-        name = FINDING_NAMES[f.finding] + (f" (since {f.on.isoformat()})" if f.on else "")
-        if name not in names:
-            names.append(name)
-    return ", ".join(names)
+        known = first.get(f.finding, f.on)
+        first[f.finding] = min(d for d in (known, f.on) if d) if known or f.on else None
+    ordered = sorted(first.items(), key=lambda item: (item[1] or date.max, FINDING_NAMES[item[0]]))
+    return ", ".join(FINDING_NAMES[finding] + (f" (since {on.isoformat()})" if on else "")
+                     for finding, on in ordered)
 
 
 def cause_text(a: Assessment) -> str:

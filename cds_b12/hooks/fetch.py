@@ -45,6 +45,11 @@ class FhirServer:
     def url(self, relative: str) -> str:
         return self.base.rstrip("/") + "/" + relative.lstrip("/")
 
+    def allowed_by(self, allowlist: tuple[str, ...]) -> bool:
+        """Whether this base is one of the allowed bases, or under one; an empty list allows all."""
+        base = self.base.rstrip("/")
+        return not allowlist or any(base == b or base.startswith(b + "/") for b in allowlist)
+
     def same_origin(self, url: str) -> bool:
         """Whether a server-supplied link stays on this server (so the token may go there)."""
         a, b = urlsplit(self.base), urlsplit(url)

@@ -35,8 +35,13 @@ class Gathered:
     fetched: list[str] = field(default_factory=list)  # keys fetched from the server
 
 
-def gather(call: HookCall, client: FhirClient, as_of: date) -> Gathered:
+def gather(
+    call: HookCall, client: FhirClient, as_of: date, *, allowlist: tuple[str, ...] = ()
+) -> Gathered:
+    """``allowlist``: the FHIR bases we may contact (empty: any); others are never contacted."""
     got = Gathered()
+    server = call.fhir_server
+    refused = server is not None and not server.allowed_by(allowlist)
     failures: dict[str, str] = {}
     wanted = templates(as_of)
     to_fetch: dict[str, str] = {}
@@ -55,13 +60,15 @@ def gather(call: HookCall, client: FhirClient, as_of: date) -> Gathered:
         relative = expand(wanted[key], call.context)
         if relative is None:
             failures[key] = "the prefetch template cannot be filled from this context"
-        elif call.fhir_server is None:
+        elif server is None:
             failures[key] = problem or "not in the prefetch, and the request names no fhirServer"
+        elif refused:
+            failures[key] = "not in the prefetch, and fhirServer is not on the allowlist"
         else:
             to_fetch[key] = relative
 
-    if to_fetch and call.fhir_server is not None:
-        for key, result in client.fetch_all(call.fhir_server, to_fetch).items():
+    if to_fetch and server is not None:
+        for key, result in client.fetch_all(server, to_fetch).items():
             if isinstance(result, FetchError):
                 failures[key] = (
                     f"Patient/{call.patient_id} was not found on the FHIR server"

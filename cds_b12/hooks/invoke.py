@@ -20,9 +20,10 @@ def invoke(
     client: FhirClient,
     as_of: date,
     library: CardLibrary | None = None,
+    allowlist: tuple[str, ...] = (),
 ) -> HookResult:
     """Raises ``PreconditionFailed`` (412) or ``BadRequest`` (400), by design nothing else."""
-    got = gather(call, client, as_of)
+    got = gather(call, client, as_of, allowlist=allowlist)
     result = respond(got.data, profile=profile, as_of=as_of, draft_orders=call.draft_orders,
                      missing=got.notes, library=library)
     return replace(result, fetched=tuple(got.fetched))

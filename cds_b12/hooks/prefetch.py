@@ -36,6 +36,10 @@ class PrefetchQuery:
     required: bool  # without it the service cannot answer: 412
     what: str  # how a clinician would name the data, for data-quality notes
 
+    @property
+    def resource_type(self) -> str:
+        return self.template.split("?", 1)[0].split("/", 1)[0]
+
 
 QUERIES: tuple[PrefetchQuery, ...] = (
     PrefetchQuery("patient", "Patient/{{context.patientId}}", True, "the patient record"),
