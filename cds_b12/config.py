@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     def _case(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
+        value = value.strip()
         return value.lower() if value.lower() in ("us", "uk") else value.upper()
 
     @field_validator("public_url")

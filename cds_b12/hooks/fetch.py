@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -47,15 +47,35 @@ class FhirServer:
 
     def allowed_by(self, allowlist: tuple[str, ...]) -> bool:
         """Whether this base is one of the allowed bases, or under one; an empty list allows all."""
-        base = self.base.rstrip("/")
-        return not allowlist or any(base == b or base.startswith(b + "/") for b in allowlist)
+        return not allowlist or any(within(self.base, allowed) for allowed in allowlist)
 
     def same_origin(self, url: str) -> bool:
-        """Whether a server-supplied link stays on this server (so the token may go there)."""
-        a, b = urlsplit(self.base), urlsplit(url)
-        return (a.scheme, a.netloc) == (b.scheme, b.netloc) and b.path.startswith(
-            a.path.rstrip("/")
-        )
+        """Whether a server-supplied link stays under this base (so the token may go there)."""
+        return within(url, self.base)
+
+
+def within(url: str, base: str) -> bool:
+    """``url`` is ``base`` or below it: same scheme, host and port, and whole path segments.
+
+    A dot segment fails, since HTTP clients resolve ``/fhir/../admin`` to ``/admin``.
+    """
+    u, b = _parts(url), _parts(base)
+    return u is not None and b is not None and u[:2] == b[:2] and u[2][: len(b[2])] == b[2]
+
+
+def _parts(url: str) -> tuple[str, str, tuple[str, ...]] | None:
+    split = urlsplit(url)
+    scheme = split.scheme.lower()
+    segments = tuple(seg for seg in split.path.split("/") if seg)
+    if scheme not in ("http", "https") or not split.hostname:
+        return None
+    if any(unquote(seg) in (".", "..") for seg in segments):
+        return None
+    try:
+        port = split.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        return None
+    return scheme, f"{split.hostname.lower()}:{port}", segments
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,111 @@
+"""CORS for browser clients (the sandbox): preflight without auth, headers on every answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from .support import assert_operation_outcome, make_app, scenario_named, scenario_request
+
+ORIGIN = "https://sandbox.cds-hooks.org"
+PREFLIGHT = {
+    "Origin": ORIGIN,
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "authorization, content-type",
+}
+
+
+def allowed_origin(response) -> str | None:
+    return response.headers.get("Access-Control-Allow-Origin")
+
+
+def header_set(response, name: str) -> set[str]:
+    return {h.strip().lower() for h in response.headers.get(name, "").split(",") if h.strip()}
+
+
+@pytest.mark.parametrize("path", [
+    "/cds-services",
+    "/cds-services/b12-patient-view",
+    "/cds-services/b12-order-sign/",
+    "/cds-services/b12-order-select/feedback",
+])
+def test_preflight_is_answered_without_auth(client, path):
+    response = client.options(path, headers=PREFLIGHT)
+    assert 200 <= response.status_code < 300
+    assert allowed_origin(response) in (ORIGIN, "*")
+    assert {"authorization", "content-type"} <= header_set(
+        response, "Access-Control-Allow-Headers")
+    assert "post" in header_set(response, "Access-Control-Allow-Methods")
+    assert not response.get_data()
+
+
+def test_preflight_does_not_need_a_token_when_issuers_are_configured():
+    app = make_app(trusted_issuers={"https://sandbox.cds-hooks.org": {"jku": [
+        "https://sandbox.cds-hooks.org/.well-known/jwks.json"]}})
+    response = app.test_client().options("/cds-services/b12-patient-view", headers=PREFLIGHT)
+    assert 200 <= response.status_code < 300
+    assert allowed_origin(response) in (ORIGIN, "*")
+
+
+def test_configured_origins_are_the_only_ones_allowed():
+    client = make_app(cors_origins=("https://ehr.example",)).test_client()
+    ok = client.get("/cds-services", headers={"Origin": "https://ehr.example"})
+    assert allowed_origin(ok) == "https://ehr.example"
+    other = client.get("/cds-services", headers={"Origin": "https://evil.example"})
+    assert other.status_code == 200 and allowed_origin(other) is None
+
+
+def post(client, path, **kwargs):
+    return client.post(path, headers={"Origin": ORIGIN}, **kwargs)
+
+
+def test_cors_header_on_200(client):
+    service, body = scenario_request(scenario_named("R1-start-neuro-loading"))
+    response = post(client, f"/cds-services/{service}", json=body)
+    assert response.status_code == 200
+    assert allowed_origin(response) in (ORIGIN, "*")
+    discovery = client.get("/cds-services", headers={"Origin": ORIGIN})
+    assert allowed_origin(discovery) in (ORIGIN, "*")
+
+
+def test_cors_header_on_400(client):
+    response = post(client, "/cds-services/b12-patient-view", data=b"nope")
+    assert_operation_outcome(response, 400)
+    assert allowed_origin(response) in (ORIGIN, "*")
+
+
+def test_cors_header_on_404(client):
+    response = post(client, "/cds-services/no-such-service", json={})
+    assert_operation_outcome(response, 404)
+    assert allowed_origin(response) in (ORIGIN, "*")
+
+
+def test_cors_header_on_405(client):
+    response = client.get("/cds-services/b12-patient-view", headers={"Origin": ORIGIN})
+    assert_operation_outcome(response, 405)
+    assert allowed_origin(response) in (ORIGIN, "*")
+
+
+def test_cors_header_on_412(client):
+    service, body = scenario_request(scenario_named("R1-start-neuro-loading"))
+    del body["prefetch"]
+    response = post(client, f"/cds-services/{service}", json=body)
+    assert_operation_outcome(response, 412)
+    assert allowed_origin(response) in (ORIGIN, "*")
+
+
+def test_500_has_cors_and_an_operation_outcome_without_the_details(client, logs, monkeypatch):
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr("cds_b12.api.services.invoke", explode)
+    service, body = scenario_request(scenario_named("R1-start-neuro-loading"))
+    response = post(client, f"/cds-services/{service}", json=body)
+    assert_operation_outcome(response, 500)
+    assert allowed_origin(response) in (ORIGIN, "*")
+    text = response.get_data(as_text=True)
+    assert "secret detail" not in text and "Traceback" not in text
+    assert "RuntimeError" not in text
+    # the details go to the service log instead, and the request is still logged
+    (error,) = [r for r in logs.records() if r["level"] == "error"]
+    assert "secret detail" in error["exception"]
+    assert [r["status"] for r in logs.requests()] == [500]
