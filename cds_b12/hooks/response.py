@@ -49,9 +49,15 @@ def respond(
     patient_id = record.patient.resource_id.split("/")[-1] if record.patient else None
     drafts = {d.resource_id: d.resource for d in record.drafts}
     cards = render_cards(ev.recommendations, profile=profile, as_of=as_of,
-                         patient_id=patient_id, notes=(*missing, *ev.notes), drafts=drafts,
-                         library=library, new_id=new_id)
+                         patient_id=patient_id, notes=(*missing, *_in_order(ev.notes)),
+                         drafts=drafts, library=library, new_id=new_id)
     return HookResult({"cards": cards}, ev)
+
+
+def _in_order(notes: Sequence[DataNote]) -> list[DataNote]:
+    """Notes by resource, so a card reads the same whatever order the EHR sent the entries in
+    (a FHIR search sorts newest first; a bundle may not) and the first few shown are stable."""
+    return sorted(notes, key=lambda n: (n.resource, n.message))
 
 
 def split_drafts(resources: list[dict]) -> tuple[list[dict], list[dict]]:
