@@ -80,17 +80,22 @@ def _print_text(body: dict, notes) -> None:
             print(f"  - {note.resource}: {note.message}")
 
 
+def _record_and_drafts(data: object, args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
+    """The resources, with drafts split off as ``draftOrders`` on the order hooks."""
+    if isinstance(data, dict) and is_anchor_dated(data):
+        data = redate(data, args.as_of)
+    resources = collect_resources(data)
+    if args.hook in ORDER_HOOKS:
+        return split_drafts(resources)
+    return resources, []
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
     if args.fhir_server:
         data, missing = _fetch_patient(args)
     else:
         data, missing = _load_bundle(Path(args.bundle)), []
-        if isinstance(data, dict) and is_anchor_dated(data):
-            data = redate(data, args.as_of)
-    resources = collect_resources(data)
-    drafts: list[dict] = []
-    if args.hook in ORDER_HOOKS:
-        resources, drafts = split_drafts(resources)
+    resources, drafts = _record_and_drafts(data, args)
     result = respond(resources, profile=get_profile(args.profile), as_of=args.as_of,
                      draft_orders=drafts, missing=missing)
     if args.json:
@@ -102,13 +107,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 def request_command(args: argparse.Namespace) -> int:
     """Print the hook request an EHR would send for a bundle, ready for curl."""
-    data = _load_bundle(Path(args.bundle))
-    if isinstance(data, dict) and is_anchor_dated(data):
-        data = redate(data, args.as_of)
-    resources = collect_resources(data)
-    drafts: list[dict] = []
-    if args.hook in ORDER_HOOKS:
-        resources, drafts = split_drafts(resources)
+    resources, drafts = _record_and_drafts(_load_bundle(Path(args.bundle)), args)
     try:
         body = example_request(resources, hook=args.hook, drafts=drafts)
     except ValueError as exc:

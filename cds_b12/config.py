@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
-        # kept a plain string: the JWT `aud` check compares it exactly (issue 4)
+        # a plain string, not a URL type: the JWT `aud` check compares it exactly
         return value.rstrip("/") if value else None
 
     @field_validator("trusted_issuers", mode="before")
