@@ -8,6 +8,8 @@ description, delete by resourceId only, and suggested resources valid FHIR R4(B)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fhir.resources.R4B import get_fhir_model_class
 
 INDICATORS = {"info", "warning", "critical"}
@@ -52,3 +54,17 @@ def assert_valid_response(body: dict) -> None:
     assert isinstance(body["cards"], list)
     for card in body["cards"]:
         assert_valid_card(card)
+
+
+def examples_dir() -> Path:
+    """The official CDS Hooks examples, read in place from ``shared/cds-hooks-examples``
+    beside the checkout (or beside one of its parent folders); never copied into the repo."""
+    root = Path(__file__).resolve().parents[1]
+    for folder in root.parents:
+        candidate = folder / "shared" / "cds-hooks-examples"
+        if (candidate / "spec-2.0.1" / "patient-view-request.json").is_file():
+            return candidate
+    raise AssertionError(
+        "the official CDS Hooks examples are missing: expected shared/cds-hooks-examples "
+        f"beside {root} or one of its parent folders"
+    )

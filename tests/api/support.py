@@ -6,7 +6,6 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from uuid import uuid4
 
 from flask import Flask
@@ -16,10 +15,10 @@ from cds_b12.api.logs import REQUEST_LOGGER, JsonLines
 from cds_b12.config import Settings
 from cds_b12.hooks.response import ORDER_HOOKS
 
+from ..conformance import examples_dir
 from ..scenarios import Scenario, scenarios
 
 # The official CDS Hooks examples live beside the project, never copied into it.
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "cds-hooks-examples"
 
 TODAY = date(2026, 1, 1)
 SERVICE_FOR_HOOK = {
@@ -48,11 +47,8 @@ def make_app(today: Callable[[], date] = lambda: TODAY, **settings: object) -> F
 
 def example(relative: str) -> dict:
     """An official example by its path under the examples folder; missing means a failure."""
-    path = EXAMPLES / relative
-    assert path.is_file(), (
-        f"official CDS Hooks example {relative} is missing: the examples folder must sit "
-        "beside the project as shared/cds-hooks-examples"
-    )
+    path = examples_dir() / relative
+    assert path.is_file(), f"official CDS Hooks example {relative} is missing"
     return json.loads(path.read_text(encoding="utf-8"))
 
 

@@ -31,10 +31,11 @@ from cds_b12.config import Settings
 from cds_b12.fhir.redate import is_anchor_dated, redate
 from cds_b12.hooks.response import split_drafts
 
+from ..conformance import examples_dir as find_examples
+
 REPO = Path(__file__).resolve().parents[2]
 SERVER_DIR = REPO / "tests" / "fhir_server"
 FIXTURES = REPO / "fhir_fixtures"
-EXAMPLES = REPO.parent / "shared" / "cds-hooks-examples"
 EXAMPLE_PATIENT_ID = "1288992"  # the spec's patient-view example patient
 START_TIMEOUT = 30.0  # seconds for Node to load the FHIR definitions and listen
 HTTP_TIMEOUT = 30.0
@@ -162,10 +163,8 @@ def fhir_server(tmp_path_factory, as_of) -> Iterator[FhirTestServer]:
 @pytest.fixture(scope="session")
 def examples_dir(fhir_server) -> Path:
     """The official examples, with their patient (Patient/1288992) loaded on our server."""
-    if not (EXAMPLES / "spec-2.0.1" / "patient-view-request.json").is_file():
-        pytest.fail(f"the CDS Hooks examples are missing: expected them in {EXAMPLES.name}/ "
-                    "next to the repository (../shared/cds-hooks-examples)")
-    spec = json.loads((EXAMPLES / "spec-2.0.1" / "patient-view-request.json").read_text())
+    examples = find_examples()
+    spec = json.loads((examples / "spec-2.0.1" / "patient-view-request.json").read_text())
     patient = spec["prefetch"]["patientToGreet"]
     assert patient["id"] == EXAMPLE_PATIENT_ID
     post_transaction(fhir_server.base, {
@@ -174,7 +173,7 @@ def examples_dir(fhir_server) -> Path:
         "entry": [{"resource": patient,
                    "request": {"method": "PUT", "url": f"Patient/{EXAMPLE_PATIENT_ID}"}}],
     }, "example patient")
-    return EXAMPLES
+    return examples
 
 
 @pytest.fixture(scope="session")
