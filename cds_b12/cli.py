@@ -160,10 +160,27 @@ def serve_command(args: argparse.Namespace) -> int:
     settings = _settings()
     if args.workers < 1 or args.threads < 1:
         raise UsageError("--workers and --threads must be at least 1")
+    if not settings.authenticating:
+        if not _is_loopback(args.host):
+            raise UsageError(
+                f"refusing to serve on {args.host} without CDS_B12_TRUSTED_ISSUERS: callers "
+                "would not be authenticated. Bind 127.0.0.1 for local use, or configure the "
+                "EHRs' issuers and CDS_B12_PUBLIC_URL")
+        print("cds-b12: warning: authentication is off (no CDS_B12_TRUSTED_ISSUERS); "
+              "serving on loopback only", file=sys.stderr)
     print(f"cds-b12: serving http://{_url_host(args.host)}:{args.port}/cds-services "
           f"({settings.profile.upper()} profile, {args.workers} workers)", file=sys.stderr)
     serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _url_host(host: str) -> str:

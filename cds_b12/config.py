@@ -12,8 +12,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from .auth.issuers import parse_issuers
 
 ENV_PREFIX = "CDS_B12_"
 
@@ -25,6 +27,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///cds-b12.sqlite3"
     public_url: str | None = None
     trusted_issuers: Annotated[dict[str, dict[str, Any]], NoDecode] = Field(default_factory=dict)
+    redis_url: str | None = None
     fhir_server_allowlist: Annotated[tuple[str, ...], NoDecode] = ()
     fhir_connect_timeout: float = Field(default=2.0, gt=0)
     fhir_read_timeout: float = Field(default=5.0, gt=0)
@@ -81,6 +84,24 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a JSON list: {exc}") from None
         return tuple(part.strip() for part in text.split(",") if part.strip())
 
+    @field_validator("trusted_issuers")
+    @classmethod
+    def _issuer_entries(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        parse_issuers(value)  # each entry is checked now, so a typo stops start-up
+        return value
+
+    @model_validator(mode="after")
+    def _audience_base(self) -> Settings:
+        if self.trusted_issuers and not self.public_url:
+            raise ValueError("CDS_B12_PUBLIC_URL is required with CDS_B12_TRUSTED_ISSUERS: "
+                             "tokens are checked against the service's public URL")
+        return self
+
+    @property
+    def authenticating(self) -> bool:
+        """Callers must present a JWT from a trusted issuer (else: local development only)."""
+        return bool(self.trusted_issuers)
+
     @field_validator("fhir_server_allowlist")
     @classmethod
     def _bases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -94,6 +115,8 @@ def describe_error(exc: Exception) -> str:
         return str(exc)
     parts = []
     for err in errors():
-        name = ENV_PREFIX + "_".join(str(p) for p in err["loc"][:1]).upper()
-        parts.append(f"{name}: {err['msg']}")
+        message = err["msg"].removeprefix("Value error, ")
+        if err["loc"]:
+            message = f"{ENV_PREFIX}{str(err['loc'][0]).upper()}: {message}"
+        parts.append(message)
     return "; ".join(parts)

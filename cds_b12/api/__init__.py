@@ -13,6 +13,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from ..config import Settings
+from .auth import register_auth
 from .discovery import bp as discovery_bp
 from .errors import register_error_handlers
 from .feedback import bp as feedback_bp
@@ -44,6 +45,7 @@ def create_app(
     )
     for bp in (discovery_bp, services_bp, feedback_bp, health_bp):
         app.register_blueprint(bp)
+    register_auth(app)
     register_error_handlers(app)
     register_request_log(app)
     return app

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..hooks.gather import PreconditionFailed
 from ..hooks.request import BadRequest
+from .logs import annotate
 
 log = logging.getLogger("cds_b12.api")
 
@@ -31,17 +32,23 @@ def problem(status: int, message: str) -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BadRequest)
     def bad_request(exc: BadRequest) -> Response:
+        annotate(reason=str(exc))
         return problem(400, str(exc))
 
     @app.errorhandler(PreconditionFailed)
     def precondition_failed(exc: PreconditionFailed) -> Response:
+        annotate(reason=str(exc))
         return problem(412, str(exc))
+
+    @app.errorhandler(RecursionError)
+    def too_deep(exc: RecursionError) -> Response:
+        return problem(400, "the request nests JSON too deeply")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         if status == 401:
-            return Response(status=401)
+            return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
         response = problem(status, exc.description or exc.name)
         if status == 405 and exc.response is None:
             response.headers["Allow"] = ", ".join(exc.valid_methods or ())  # type: ignore[attr-defined]

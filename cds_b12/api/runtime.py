@@ -1,4 +1,5 @@
-"""What every request needs, built once per process: settings, profile, cards, FHIR client."""
+"""What every request needs, built once per process: settings, profile, cards, FHIR client,
+and, when issuers are trusted, the JWT verifier."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from datetime import date
 
 from flask import current_app
 
+from ..auth.issuers import parse_issuers
+from ..auth.keys import KeyStore
+from ..auth.replay import MemoryReplayStore, RedisReplayStore
+from ..auth.verify import Caller, Verifier
 from ..clinical import Profile, get_profile
 from ..config import Settings
-from ..hooks.fetch import FhirClient, Limits
+from ..hooks.fetch import FhirClient, Limits, ServerPolicy
 from ..render import CardLibrary, load_card_library
 
 
@@ -20,6 +25,7 @@ class Runtime:
     profile: Profile
     cards: CardLibrary
     client: FhirClient
+    verifier: Verifier | None  # None: no trusted issuers, authentication off (loopback only)
     today: Callable[[], date]
 
     @classmethod
@@ -31,13 +37,28 @@ class Runtime:
             deadline=settings.fhir_deadline,
             max_pages=settings.fhir_max_pages,
         )
+        verifier = None
+        if settings.authenticating:
+            replay = (RedisReplayStore(settings.redis_url) if settings.redis_url
+                      else MemoryReplayStore())
+            verifier = Verifier(parse_issuers(settings.trusted_issuers), KeyStore(), replay)
         return cls(
             settings=settings,
             profile=get_profile(settings.profile),
             cards=load_card_library(settings.cards_dir),
             client=FhirClient(limits),
+            verifier=verifier,
             today=today,
         )
+
+    def server_policy(self, caller: Caller | None) -> ServerPolicy:
+        """Without authentication (local development) any server is allowed unless an
+        allowlist is set; with it, https only, and only the allowlist and the issuer's servers."""
+        allowlist = self.settings.fhir_server_allowlist
+        if self.verifier is None:
+            return ServerPolicy(allowlist)
+        issuer_servers = caller.issuer.fhir_servers if caller else ()
+        return ServerPolicy((*allowlist, *issuer_servers), open=False, https_only=True)
 
 
 def runtime() -> Runtime:

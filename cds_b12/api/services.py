@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from ..hooks.invoke import invoke
 from ..hooks.request import parse_call
 from ..hooks.services import SERVICE_BY_ID, Service
+from .auth import current_caller
 from .logs import annotate
 from .runtime import runtime
 
@@ -28,7 +29,7 @@ def call_service(service_id: str) -> Response:
     call = parse_call(body, service)
     rt = runtime()
     result = invoke(call, profile=rt.profile, library=rt.cards, client=rt.client,
-                    as_of=rt.today(), allowlist=rt.settings.fhir_server_allowlist)
+                    as_of=rt.today(), policy=rt.server_policy(current_caller()))
     annotate(rules=[rec.rule for rec in result.evaluation.recommendations],
              cards=len(result.body["cards"]), fetched=result.fetched)
     return jsonify(result.body)

@@ -9,6 +9,7 @@ log line and the CLI.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -17,6 +18,7 @@ from http import HTTPStatus
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -45,13 +47,36 @@ class FhirServer:
     def url(self, relative: str) -> str:
         return self.base.rstrip("/") + "/" + relative.lstrip("/")
 
-    def allowed_by(self, allowlist: tuple[str, ...]) -> bool:
-        """Whether this base is one of the allowed bases, or under one; an empty list allows all."""
-        return not allowlist or any(within(self.base, allowed) for allowed in allowlist)
-
     def same_origin(self, url: str) -> bool:
         """Whether a server-supplied link stays under this base (so the token may go there)."""
         return within(url, self.base)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerPolicy:
+    """Which ``fhirServer`` values we may contact (and send the client's token to).
+
+    ``bases``: the allowed bases; a server must be one of them or under one.
+    With no bases, ``open`` allows any server (local development) and a closed
+    policy allows none (prefetch only).
+    """
+
+    bases: tuple[str, ...] = ()
+    open: bool = True
+    https_only: bool = False
+
+    def refusal(self, server: FhirServer) -> str | None:
+        """Why this server may not be contacted, or None when it may."""
+        if self.https_only and urlsplit(server.base).scheme.lower() != "https":
+            return "fhirServer must use https"
+        if self.bases:
+            if any(within(server.base, base) for base in self.bases):
+                return None
+            return "fhirServer is not on the allowlist"
+        return None if self.open else "no FHIR server is allowed for this caller"
+
+
+ANY_SERVER = ServerPolicy()  # local development and the CLI: the user names the server
 
 
 def within(url: str, base: str) -> bool:
@@ -84,6 +109,7 @@ class Limits:
     read_timeout: float = 5.0
     deadline: float = 8.0  # seconds for all keys together
     max_pages: int = 10
+    max_bytes: int = 32 * 1024 * 1024  # per answer: about 20,000 typical Observations
 
 
 class FhirClient:
@@ -143,10 +169,14 @@ class FhirClient:
         if first.get("resourceType") != "Bundle":
             return first
         pages = [first]
+        seen = {server.url(query)}
         link = _next_link(server, first)
         while link and len(pages) < self.limits.max_pages:
             if not server.same_origin(link):
                 break  # never send the token to another host
+            if link in seen:
+                break  # a server whose next link loops back
+            seen.add(link)
             if time.monotonic() - started > self.limits.deadline:
                 break
             page = self._get(server, link, f"{what} (page {len(pages) + 1})")
@@ -160,27 +190,34 @@ class FhirClient:
         headers = {"Accept": FHIR_JSON}
         if server.token:
             headers["Authorization"] = f"Bearer {server.token}"
+        limit = self.limits.max_bytes
         try:
-            resp = self.session.get(
+            with self.session.get(
                 url,
                 headers=headers,
                 timeout=(self.limits.connect_timeout, self.limits.read_timeout),
                 allow_redirects=False,  # a redirect could carry the token elsewhere
-            )
+                stream=True,
+            ) as resp:
+                if resp.status_code != 200:
+                    raise FetchError(
+                        f"{what}: the server answered {_status(resp.status_code)}",
+                        not_found=resp.status_code in (404, 410),
+                    )
+                body = resp.raw.read(limit + 1, decode_content=True)
         except requests.Timeout:
             raise FetchError(f"{what}: timed out") from None
         except requests.ConnectionError as exc:
             raise FetchError(f"{what}: {_connection_problem(exc)}") from None
-        except requests.RequestException:
-            raise FetchError(f"{what}: request failed") from None
-        if resp.status_code != 200:
-            raise FetchError(
-                f"{what}: the server answered {_status(resp.status_code)}",
-                not_found=resp.status_code in (404, 410),
-            )
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            text = str(exc).lower()
+            problem = "timed out" if "timed out" in text else "the answer was cut short"
+            raise FetchError(f"{what}: {problem}") from None
+        if len(body) > limit:
+            raise FetchError(f"{what}: the answer is larger than {limit // (1024 * 1024)} MB")
         try:
-            data = resp.json()
-        except ValueError:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
             raise FetchError(f"{what}: the answer is not JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
             raise FetchError(f"{what}: the answer is not a FHIR resource")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..clinical.record import DataNote
-from .fetch import FetchError, FhirClient
+from .fetch import ANY_SERVER, FetchError, FhirClient, ServerPolicy
 from .prefetch import QUERIES, expand, templates
 from .request import BadRequest, HookCall
 
@@ -36,12 +36,12 @@ class Gathered:
 
 
 def gather(
-    call: HookCall, client: FhirClient, as_of: date, *, allowlist: tuple[str, ...] = ()
+    call: HookCall, client: FhirClient, as_of: date, *, policy: ServerPolicy = ANY_SERVER
 ) -> Gathered:
-    """``allowlist``: the FHIR bases we may contact (empty: any); others are never contacted."""
+    """A server the ``policy`` refuses is never contacted: what the prefetch lacks is missing."""
     got = Gathered()
     server = call.fhir_server
-    refused = server is not None and not server.allowed_by(allowlist)
+    refused = policy.refusal(server) if server is not None else None
     failures: dict[str, str] = {}
     wanted = templates(as_of)
     to_fetch: dict[str, str] = {}
@@ -63,7 +63,7 @@ def gather(
         elif server is None:
             failures[key] = problem or "not in the prefetch, and the request names no fhirServer"
         elif refused:
-            failures[key] = "not in the prefetch, and fhirServer is not on the allowlist"
+            failures[key] = f"not in the prefetch, and {refused}"
         else:
             to_fetch[key] = relative
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from ..clinical import Profile
 from ..render import CardLibrary
-from .fetch import FhirClient
+from .fetch import ANY_SERVER, FhirClient, ServerPolicy
 from .gather import gather
 from .request import HookCall
 from .response import HookResult, respond
@@ -20,10 +20,10 @@ def invoke(
     client: FhirClient,
     as_of: date,
     library: CardLibrary | None = None,
-    allowlist: tuple[str, ...] = (),
+    policy: ServerPolicy = ANY_SERVER,
 ) -> HookResult:
     """Raises ``PreconditionFailed`` (412) or ``BadRequest`` (400), by design nothing else."""
-    got = gather(call, client, as_of, allowlist=allowlist)
+    got = gather(call, client, as_of, policy=policy)
     result = respond(got.data, profile=profile, as_of=as_of, draft_orders=call.draft_orders,
                      missing=got.notes, library=library)
     return replace(result, fetched=tuple(got.fetched))

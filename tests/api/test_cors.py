@@ -39,11 +39,17 @@ def test_preflight_is_answered_without_auth(client, path):
 
 
 def test_preflight_does_not_need_a_token_when_issuers_are_configured():
-    app = make_app(trusted_issuers={"https://sandbox.cds-hooks.org": {"jku": [
-        "https://sandbox.cds-hooks.org/.well-known/jwks.json"]}})
-    response = app.test_client().options("/cds-services/b12-patient-view", headers=PREFLIGHT)
+    app = make_app(public_url="https://cds.example.org", trusted_issuers={
+        "https://sandbox.cds-hooks.org": {
+            "jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json"}})
+    client = app.test_client()
+    response = client.options("/cds-services/b12-patient-view", headers=PREFLIGHT)
     assert 200 <= response.status_code < 300
     assert allowed_origin(response) in (ORIGIN, "*")
+    # the call itself does need one, and its bare 401 still carries CORS headers
+    refused = client.post("/cds-services/b12-patient-view", json={}, headers={"Origin": ORIGIN})
+    assert refused.status_code == 401 and refused.data == b""
+    assert allowed_origin(refused) in (ORIGIN, "*")
 
 
 def test_configured_origins_are_the_only_ones_allowed():

@@ -69,18 +69,45 @@ def test_bad_fhir_server_allowlist_is_an_error(monkeypatch, value):
 
 
 ISSUERS = {"https://sandbox.cds-hooks.org": {
-    "jku": ["https://sandbox.cds-hooks.org/.well-known/jwks.json"], "algs": ["ES384"]}}
+    "jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json",
+    "jku_allowlist": ["https://sandbox.cds-hooks.org/.well-known/jwks.json"],
+    "algorithms": ["ES384"]}}
+PUBLIC = "https://cds.example.org"
 
 
 def test_trusted_issuers_inline_json(monkeypatch):
-    settings = settings_from(monkeypatch, trusted_issuers=json.dumps(ISSUERS))
+    settings = settings_from(monkeypatch, trusted_issuers=json.dumps(ISSUERS), public_url=PUBLIC)
     assert settings.trusted_issuers == ISSUERS
+    assert settings.authenticating
 
 
 def test_trusted_issuers_from_a_file(monkeypatch, tmp_path):
     path = tmp_path / "issuers.json"
     path.write_text(json.dumps(ISSUERS), encoding="utf-8")
-    assert settings_from(monkeypatch, trusted_issuers=str(path)).trusted_issuers == ISSUERS
+    settings = settings_from(monkeypatch, trusted_issuers=str(path), public_url=PUBLIC)
+    assert settings.trusted_issuers == ISSUERS
+
+
+def test_trusted_issuers_need_the_public_url(monkeypatch):
+    with pytest.raises(ValidationError) as exc:
+        settings_from(monkeypatch, trusted_issuers=json.dumps(ISSUERS))
+    assert "CDS_B12_PUBLIC_URL is required" in describe_error(exc.value)
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({}, "exactly one of jwks_url and jwks"),
+    ({"jwks_url": "ftp://x"}, "jwks_url must be an http(s) URL"),
+    ({"jwks": {"nokeys": []}}, "jwks must be a JWK Set"),
+    ({"jwks_url": "https://x", "algorithms": ["HS256"]}, "algorithms not allowed: HS256"),
+    ({"jwks_url": "https://x", "algorithms": ["none"]}, "algorithms not allowed: none"),
+    ({"jwks_url": "https://x", "fhir_servers": "https://x"}, "fhir_servers must be a list"),
+])
+def test_bad_issuer_entries_are_named(monkeypatch, entry, message):
+    with pytest.raises(ValidationError) as exc:
+        settings_from(monkeypatch, trusted_issuers=json.dumps({"https://iss.example": entry}),
+                      public_url=PUBLIC)
+    text = describe_error(exc.value)
+    assert text.startswith("CDS_B12_TRUSTED_ISSUERS: https://iss.example: ") and message in text
 
 
 def test_empty_trusted_issuers_is_none_trusted(monkeypatch):

@@ -10,6 +10,8 @@
 //   status=<code>     answer with that status and an OperationOutcome
 //   body=garbage      answer 200 with a body that is not JSON
 //   body=truncated    answer 200 with JSON cut short
+//   body=loop         answer searches normally, with a `next` link back to the same page
+//   entries=<n>       add <n> made-up old, normal Hb results to each search answer
 //   type=<Resource>   apply the fault only to requests for that resource type
 const http = require('node:http');
 const { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } = require('@medplum/core');
@@ -75,7 +77,8 @@ async function handle(req, res) {
   }
   path = path.slice('/fhir'.length) || '/';
   const resourceType = path.split('/')[1] || '';
-  if (fault && (!fault.type || fault.type === resourceType)) {
+  const faulty = fault && (!fault.type || fault.type === resourceType);
+  if (faulty) {
     if (fault.delay) await new Promise((resolve) => setTimeout(resolve, Number(fault.delay)));
     if (fault.status) return send(res, Number(fault.status), outcome('exception', 'injected fault'));
     if (fault.body === 'garbage') return send(res, 200, '<html>Service Unavailable</html>', 'text/html');
@@ -101,7 +104,31 @@ async function handle(req, res) {
     { method: req.method, url: path + url.search, body, params: {}, query, headers: req.headers },
     repo,
   );
-  return send(res, getStatus(result), resource ?? result);
+  const answer = resource ?? result;
+  if (faulty && answer.resourceType === 'Bundle') {
+    if (fault.body === 'loop') {
+      answer.link = [{ relation: 'next', url: `http://127.0.0.1:${server.address().port}${req.url}` }];
+    }
+    if (fault.entries) {
+      answer.entry = [...(answer.entry ?? []), ...madeUpResults(Number(fault.entries), query.patient)];
+    }
+  }
+  return send(res, getStatus(result), answer);
+}
+
+function madeUpResults(count, patient) {
+  const day = 24 * 3600 * 1000;
+  return Array.from({ length: count }, (_, i) => ({
+    resource: {
+      resourceType: 'Observation',
+      id: `made-up-${i}`,
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '718-7' }] },
+      subject: { reference: `Patient/${patient}` },
+      effectiveDateTime: new Date(Date.now() - (i + 400) * day).toISOString(),
+      valueQuantity: { value: 14, unit: 'g/dL', system: 'http://unitsofmeasure.org', code: 'g/dL' },
+    },
+  }));
 }
 
 const server = http.createServer((req, res) => {

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from cds_b12.hooks.fetch import FetchError, FhirServer
+from cds_b12.hooks.fetch import FetchError, FhirServer, ServerPolicy
 from cds_b12.hooks.gather import PreconditionFailed, gather
 from cds_b12.hooks.prefetch import LOOKBACK_DAYS, QUERIES
 from cds_b12.hooks.request import BadRequest, parse_call
@@ -238,7 +238,7 @@ ALLOWLIST = ("https://ehr.example/fhir",)
 ])
 def test_a_fhir_server_on_the_allowlist_is_used(base):
     client = FakeClient()
-    got = gather(call({}, base=base), client, AS_OF, allowlist=ALLOWLIST)
+    got = gather(call({}, base=base), client, AS_OF, policy=ServerPolicy(ALLOWLIST))
     assert client.fetched == set(full_prefetch()) and got.notes == []
 
 
@@ -253,7 +253,7 @@ def test_a_fhir_server_on_the_allowlist_is_used(base):
 def test_a_fhir_server_off_the_allowlist_is_never_contacted(base):
     client = FakeClient()
     with pytest.raises(PreconditionFailed, match="allowlist"):
-        gather(call({}, base=base), client, AS_OF, allowlist=ALLOWLIST)
+        gather(call({}, base=base), client, AS_OF, policy=ServerPolicy(ALLOWLIST))
     assert client.calls == []
 
 
@@ -261,7 +261,7 @@ def test_off_the_allowlist_optional_keys_become_notes():
     prefetch = {k: v for k, v in full_prefetch().items() if k in REQUIRED}
     client = FakeClient()
     got = gather(call(prefetch, base="https://evil.example/fhir"), client, AS_OF,
-                 allowlist=ALLOWLIST)
+                 policy=ServerPolicy(ALLOWLIST))
     assert client.calls == []
     assert {n.resource for n in got.notes} == {WHAT[k] for k in OPTIONAL}
     assert all("allowlist" in n.message for n in got.notes)
@@ -271,6 +271,6 @@ def test_dot_segments_cannot_climb_out_of_an_allowed_base():
     client = FakeClient()
     with pytest.raises(PreconditionFailed, match="allowlist"):
         gather(call({}, base="https://ehr.example/fhir/../admin"), client, AS_OF,
-               allowlist=ALLOWLIST)
+               policy=ServerPolicy(ALLOWLIST))
     assert client.calls == []
 

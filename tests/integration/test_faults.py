@@ -66,6 +66,7 @@ def test_server_slower_than_the_deadline_is_412_in_time(make_client, fhir_server
     ("status=500", "500 Internal Server Error"),
     ("status=503", "503 Service Unavailable"),  # retried, then given up
     ("status=401", "401 Unauthorized"),
+    ("status=403", "403 Forbidden"),
     ("body=garbage", "not JSON"),
     ("body=truncated", "not JSON"),
 ])
@@ -119,3 +120,28 @@ def test_failing_optional_data_gives_the_cards_with_a_note(client, fhir_server, 
     for card in answer.body["cards"]:
         assert note in card["detail"], card["detail"]
     assert [without_note(c, note) for c in normalise(answer.body)] == normalise(expected.body)
+
+
+def test_failing_lab_search_is_412_naming_it(client, fhir_server):
+    ehr = MockEhr(client, fhir_server.fault("type=Observation,status=404"))
+    diagnostics = assert_outcome(timed_call(ehr, ehr.request("patient-view", PATIENT)), 412)
+    assert "laboratory results (Observation search: the server answered 404 Not Found)" \
+        in diagnostics
+    assert "the patient record" not in diagnostics  # the Patient read itself worked
+
+
+@pytest.mark.parametrize("fault", [
+    "body=loop",  # every search's next link points back at itself
+    "type=Observation,entries=10000",  # ten thousand (old, normal) Hb results
+])
+def test_looping_or_huge_searches_still_give_the_cards_in_time(client, fhir_server, as_of,
+                                                                 fault):
+    _, drafts = SCENARIO.data(as_of)
+    good = MockEhr(client, fhir_server.base)
+    expected = good.call(good.request(SCENARIO.hook, PATIENT, drafts=drafts))
+    assert expected.status == 200 and expected.body["cards"]
+
+    ehr = MockEhr(client, fhir_server.fault(fault))
+    answer = timed_call(ehr, ehr.request(SCENARIO.hook, PATIENT, drafts=drafts))
+    assert answer.status == 200, answer.body
+    assert normalise(answer.body) == normalise(expected.body)

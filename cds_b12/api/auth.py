@@ -1,0 +1,43 @@
+"""Every call but the CORS preflight and ``/healthz`` carries a JWT from a trusted EHR.
+
+A refusal is a bare 401: the reason goes to the server log (never the token),
+so a caller probing us learns nothing about why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, abort, g, request
+
+from ..auth.replay import ReplayStoreDown
+from ..auth.verify import Caller, Unauthorized
+from .logs import annotate
+from .runtime import runtime
+
+log = logging.getLogger("cds_b12.auth")
+OPEN_ENDPOINTS = {"health.healthz"}
+
+
+def register_auth(app: Flask) -> None:
+    @app.before_request
+    def authenticate() -> None:
+        verifier = runtime().verifier
+        if verifier is None or request.method == "OPTIONS" or request.endpoint in OPEN_ENDPOINTS:
+            return
+        audience = runtime().settings.public_url + request.path.rstrip("/")
+        try:
+            g.caller = verifier.verify(request.headers.get("Authorization"), audience)
+        except Unauthorized as exc:
+            log.warning("authentication refused",
+                        extra={"fields": {"reason": str(exc), "path": request.path}})
+            annotate(auth="refused")
+            abort(401)
+        except ReplayStoreDown as exc:
+            log.error("replay store unavailable", extra={"fields": {"error": str(exc)}})
+            abort(503, "authentication is temporarily unavailable")
+        annotate(iss=g.caller.issuer.iss, tenant=g.caller.tenant, jti=g.caller.jti)
+
+
+def current_caller() -> Caller | None:
+    return g.get("caller")
