@@ -19,6 +19,7 @@ from .errors import register_error_handlers
 from .feedback import bp as feedback_bp
 from .health import bp as health_bp
 from .logs import configure_logging, register_request_log
+from .openapi import bp as openapi_bp
 from .runtime import Runtime
 from .services import bp as services_bp
 
@@ -43,9 +44,9 @@ def create_app(
         methods=["GET", "POST", "OPTIONS"],
         max_age=600,
     )
-    for bp in (discovery_bp, services_bp, feedback_bp, health_bp):
+    for bp in (discovery_bp, services_bp, feedback_bp, health_bp, openapi_bp):
         app.register_blueprint(bp)
+    register_request_log(app)  # first: its clock also times the token check
     register_auth(app)
     register_error_handlers(app)
-    register_request_log(app)
     return app

@@ -1,4 +1,5 @@
-"""Every call but the CORS preflight and ``/healthz`` carries a JWT from a trusted EHR.
+"""Every call but the CORS preflight, ``/healthz`` and ``/openapi.json`` carries a JWT from
+a trusted EHR.
 
 A refusal is a bare 401: the reason goes to the server log (never the token),
 so a caller probing us learns nothing about why.
@@ -16,7 +17,7 @@ from .logs import annotate
 from .runtime import runtime
 
 log = logging.getLogger("cds_b12.auth")
-OPEN_ENDPOINTS = {"health.healthz"}
+OPEN_ENDPOINTS = {"health.healthz", "openapi.openapi"}
 
 
 def register_auth(app: Flask) -> None:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .keys import NoKey, fetchable, jwk_set
+
 # ES384 and RS384 are what CDS Hooks recommends; an issuer may add the others.
 DEFAULT_ALGORITHMS = frozenset({"ES384", "RS384"})
 OPTIONAL_ALGORITHMS = frozenset({"ES256", "ES512", "RS256", "RS512", "PS256", "PS384", "PS512"})
@@ -34,11 +36,17 @@ def parse_issuers(raw: Mapping[str, Any]) -> dict[str, Issuer]:
         jwks_url, jwks = entry.get("jwks_url"), entry.get("jwks")
         if (jwks_url is None) == (jwks is None):
             raise IssuerConfigError(f"{iss}: give exactly one of jwks_url and jwks")
-        if jwks_url is not None and not _is_url(jwks_url):
-            raise IssuerConfigError(f"{iss}: jwks_url must be an http(s) URL")
-        if jwks is not None and not (isinstance(jwks, Mapping) and isinstance(jwks.get("keys"),
-                                                                               list)):
-            raise IssuerConfigError(f'{iss}: jwks must be a JWK Set, {{"keys": [...]}}')
+        if jwks_url is not None and not isinstance(jwks_url, str):
+            raise IssuerConfigError(f"{iss}: jwks_url must be a URL")
+        jku_allowlist = _strings(entry, "jku_allowlist", iss)
+        for url in (*jku_allowlist, *([jwks_url] if jwks_url else [])):
+            if not fetchable(url):
+                raise IssuerConfigError(f"{iss}: {url} must be https (http only on loopback)")
+        if jwks is not None:
+            try:
+                jwk_set(jwks)
+            except NoKey as exc:
+                raise IssuerConfigError(f"{iss}: jwks: {exc}") from None
         algorithms = frozenset(_strings(entry, "algorithms", iss) or DEFAULT_ALGORITHMS)
         unknown = algorithms - DEFAULT_ALGORITHMS - OPTIONAL_ALGORITHMS
         if unknown:
@@ -48,7 +56,7 @@ def parse_issuers(raw: Mapping[str, Any]) -> dict[str, Issuer]:
             iss=iss,
             jwks_url=jwks_url,
             jwks=jwks,
-            jku_allowlist=_strings(entry, "jku_allowlist", iss),
+            jku_allowlist=jku_allowlist,
             fhir_servers=tuple(s.rstrip("/") for s in _strings(entry, "fhir_servers", iss)),
             algorithms=algorithms,
             tenants=_strings(entry, "tenants", iss),
@@ -61,7 +69,3 @@ def _strings(entry: Mapping[str, Any], field: str, iss: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise IssuerConfigError(f"{iss}: {field} must be a list of strings")
     return tuple(value)
-
-
-def _is_url(value: object) -> bool:
-    return isinstance(value, str) and value.startswith(("https://", "http://"))

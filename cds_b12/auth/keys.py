@@ -73,7 +73,7 @@ class KeyStore:
         return self._cache[url]
 
     def _fetch(self, url: str) -> object:
-        if not _fetchable(url):
+        if not fetchable(url):
             raise NoKey(f"JWKS URL must be https (or loopback http): {url}")
         try:
             with self._session.get(url, timeout=TIMEOUT, allow_redirects=False, stream=True,
@@ -102,8 +102,12 @@ def jwk_set(data: object) -> dict[str, Mapping[str, Any]]:
     return {k["kid"]: k for k in keys}
 
 
-def _fetchable(url: str) -> bool:
-    parts = urlsplit(url)
+def fetchable(url: str) -> bool:
+    """https anywhere; plain http only to this machine (local development and tests)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
     if parts.scheme == "https":
         return True
     if parts.scheme != "http" or not parts.hostname:

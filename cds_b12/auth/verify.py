@@ -53,7 +53,7 @@ class Verifier:
                 token,
                 key=jwt.PyJWK(dict(key), algorithm=header["alg"]),
                 algorithms=sorted(issuer.algorithms),
-                audience=audience,
+                audience=[audience, audience + "/"],  # one trailing slash is tolerated
                 issuer=issuer.iss,
                 leeway=LEEWAY,
                 options={"require": ["iss", "aud", "exp", "iat", "jti"]},
@@ -71,8 +71,9 @@ class Verifier:
         issuer = self.issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
             raise Unauthorized(f"untrusted issuer {str(iss)[:100]!r}")
-        if header.get("alg") not in issuer.algorithms:
-            raise Unauthorized(f"algorithm {str(header.get('alg'))[:20]!r} not allowed")
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in issuer.algorithms:
+            raise Unauthorized(f"algorithm {str(alg)[:20]!r} not allowed")
         return issuer
 
     def _key(self, header: dict[str, Any], issuer: Issuer) -> Mapping[str, Any]:
@@ -96,6 +97,8 @@ class Verifier:
 
     def _claims(self, claims: dict[str, Any], issuer: Issuer) -> Caller:
         now = time.time()
+        if not all(_is_number(claims[name]) for name in ("exp", "iat")):
+            raise Unauthorized("exp and iat must be numbers")
         if claims["iat"] > now + LEEWAY:
             raise Unauthorized("iat is in the future")
         if claims["exp"] > now + MAX_LIFETIME + LEEWAY:
@@ -110,6 +113,10 @@ class Verifier:
         if not self.replay.first_use(issuer.iss, jti, float(claims["exp"]) + LEEWAY):
             raise Unauthorized(f"replayed jti {jti[:100]!r}")
         return Caller(issuer, tenant, jti)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _bearer(authorization: str | None) -> str:

@@ -89,7 +89,10 @@ def within(url: str, base: str) -> bool:
 
 
 def _parts(url: str) -> tuple[str, str, tuple[str, ...]] | None:
-    split = urlsplit(url)
+    try:
+        split = urlsplit(url)
+    except ValueError:  # e.g. "http://[" : not a URL at all
+        return None
     scheme = split.scheme.lower()
     segments = tuple(seg for seg in split.path.split("/") if seg)
     if scheme not in ("http", "https") or not split.hostname:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -50,6 +52,19 @@ class Envelope(_Lenient):
     context: dict[str, Any]
     prefetch: dict[str, Any] | None = None
     extension: dict[str, Any] | None = None
+
+    @field_validator("fhirServer")
+    @classmethod
+    def _parseable(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parts = urlsplit(value)
+                parts.port  # noqa: B018 - raises ValueError for a bad port
+            except ValueError:
+                raise ValueError("must be an http or https URL") from None
+            if not parts.hostname:
+                raise ValueError("must be an http or https URL")
+        return value
 
     @model_validator(mode="after")
     def _server_with_token(self) -> Envelope:

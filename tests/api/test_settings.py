@@ -96,8 +96,11 @@ def test_trusted_issuers_need_the_public_url(monkeypatch):
 
 @pytest.mark.parametrize(("entry", "message"), [
     ({}, "exactly one of jwks_url and jwks"),
-    ({"jwks_url": "ftp://x"}, "jwks_url must be an http(s) URL"),
-    ({"jwks": {"nokeys": []}}, "jwks must be a JWK Set"),
+    ({"jwks_url": "ftp://x"}, "ftp://x must be https (http only on loopback)"),
+    ({"jwks_url": "http://keys.example/jwks"}, "must be https (http only on loopback)"),
+    ({"jwks_url": "https://x", "jku_allowlist": ["http://x/jwks"]}, "http://x/jwks must be https"),
+    ({"jwks": {"nokeys": []}}, "jwks: not a JWK Set"),
+    ({"jwks": {"keys": [{"kty": "EC"}]}}, "jwks: every key in a JWK Set needs a unique kid"),
     ({"jwks_url": "https://x", "algorithms": ["HS256"]}, "algorithms not allowed: HS256"),
     ({"jwks_url": "https://x", "algorithms": ["none"]}, "algorithms not allowed: none"),
     ({"jwks_url": "https://x", "fhir_servers": "https://x"}, "fhir_servers must be a list"),

@@ -1,0 +1,60 @@
+"""Fixtures for the authentication tests: a clean environment, log capture, and an https
+FHIR server (the service only ever contacts https servers once callers are authenticated)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from ..api.support import LogCapture
+from .tls import make_tls
+
+
+@pytest.fixture(autouse=True)
+def _no_service_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from the test, never from whoever runs it."""
+    for name in list(os.environ):
+        if name.startswith("CDS_B12_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def logs() -> Iterator[LogCapture]:
+    """The "cds_b12" logger does not propagate, so its records are caught on it directly."""
+    handler = LogCapture()
+    logger = logging.getLogger("cds_b12")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory):
+    return make_tls(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def _https_server(tls) -> Iterator[HTTPServer]:
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=tls[0], threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture
+def https_server(_https_server: HTTPServer) -> HTTPServer:
+    """A real https server on 127.0.0.1; ``ca_file`` is what a client must trust for it."""
+    _https_server.clear()
+    return _https_server
+
+
+@pytest.fixture
+def ca_file(tls) -> Path:
+    return tls[1]

@@ -1,0 +1,220 @@
+"""Keys, tokens and apps for the authentication tests.
+
+Tokens are signed with the CDS Hooks spec's published ES384 key (``jwk-private.json``,
+kid ``example-kid``) unless a test needs another key: an RSA key for RS384, a P-256
+key for ES256, and attacker keys that reuse the issuer's kids.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from uuid import uuid4
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from flask import Flask
+
+from ..api.support import (
+    TODAY,
+    TYPE_BY_KEY,
+    LogCapture,
+    make_app,
+    scenario_named,
+    scenario_request,
+    searchset,
+)
+from ..conformance import examples_dir
+
+SPEC = examples_dir() / "spec-2.0.1"
+SPEC_PRIVATE_JWK: dict = json.loads((SPEC / "jwk-private.json").read_text(encoding="utf-8"))
+SPEC_PUBLIC_JWKS: dict = json.loads((SPEC / "jwks-public.json").read_text(encoding="utf-8"))
+SPEC_EXAMPLE_TOKEN = (SPEC / "jwt-example.txt").read_text(encoding="utf-8").strip()
+SANDBOX_JWKS: dict = json.loads(
+    (examples_dir() / "sandbox" / "sandbox-jwks.json").read_text(encoding="utf-8"))
+SPEC_KID = "example-kid"
+SANDBOX_KID = SANDBOX_JWKS["keys"][0]["kid"]
+assert SPEC_PRIVATE_JWK["kid"] == SPEC_KID == SPEC_PUBLIC_JWKS["keys"][0]["kid"]
+
+PUBLIC_URL = "https://cds.example.org"
+SERVICE = "b12-patient-view"
+SERVICE_PATH = f"/cds-services/{SERVICE}"
+DISCOVERY_AUD = f"{PUBLIC_URL}/cds-services"
+SERVICE_AUD = f"{PUBLIC_URL}{SERVICE_PATH}"
+FEEDBACK_AUD = f"{SERVICE_AUD}/feedback"
+ORIGIN = "https://ehr.example.org"
+
+ISS = "https://fhir-ehr.example.com/"  # the issuer of the spec's example token
+ISS_TENANTED = "https://tenanted-ehr.example.com"
+ISS_ES256 = "https://es256-ehr.example.com"
+ISS_SANDBOX = "https://sandbox.cds-hooks.org"
+ISS_JWKS_URL = "https://fetched-keys-ehr.example.com"
+TENANT = "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"
+
+RSA_KID, P256_KID, ENC_KID, JKU_KID = "rsa-kid", "p256-kid", "enc-kid", "jku-kid"
+
+SPEC_KEY = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(SPEC_PRIVATE_JWK))
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+P256_KEY = ec.generate_private_key(ec.SECP256R1())
+ENC_KEY = ec.generate_private_key(ec.SECP384R1())  # published with use "enc", never "sig"
+JKU_KEY = ec.generate_private_key(ec.SECP384R1())  # published only at an allow-listed jku
+ATTACKER_EC_KEY = ec.generate_private_key(ec.SECP384R1())
+ATTACKER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+KEY_FOR_ALG = {"ES384": SPEC_KEY, "RS384": RSA_KEY, "ES256": P256_KEY}
+
+
+def public_jwk(private_key: Any, kid: str, alg: str, use: str = "sig") -> dict:
+    public = private_key.public_key()
+    family = jwt.algorithms.RSAAlgorithm if isinstance(public, rsa.RSAPublicKey) \
+        else jwt.algorithms.ECAlgorithm
+    return {**family.to_jwk(public, as_dict=True), "kid": kid, "use": use, "alg": alg}
+
+
+def jwks(*keys: dict) -> dict:
+    return {"keys": list(keys)}
+
+
+SPEC_PUBLIC_JWK: dict = SPEC_PUBLIC_JWKS["keys"][0]
+RSA_JWK = public_jwk(RSA_KEY, RSA_KID, "RS384")
+P256_JWK = public_jwk(P256_KEY, P256_KID, "ES256")
+ENC_JWK = public_jwk(ENC_KEY, ENC_KID, "ES384", use="enc")
+JKU_JWK = public_jwk(JKU_KEY, JKU_KID, "ES384")
+# The issuer's keys as configured out of band: the spec's key and an RSA key, plus a P-256
+# key (so an ES256 token is refused for its algorithm, not for a missing key) and an
+# encryption key (so a token it verifies is refused for the key's use).
+ISSUER_JWKS = jwks(SPEC_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK)
+SPEC_PUBLIC_PEM = SPEC_KEY.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def claims(aud: str | list[str] | None = SERVICE_AUD, *, omit: tuple[str, ...] = (),
+           **overrides: object) -> dict:
+    """A good payload for ``aud``, ``overrides`` applied and the ``omit`` claims removed."""
+    now = int(time.time())
+    payload = {"iss": ISS, "aud": aud, "exp": now + 300, "iat": now, "jti": str(uuid4()),
+               **overrides}
+    return {k: v for k, v in payload.items() if k not in omit}
+
+
+def make_token(aud: str | list[str] | None = SERVICE_AUD, *, alg: str = "ES384",
+               key: Any = None, kid: str | None = SPEC_KID, typ: str | None = "JWT",
+               jku: str | None = None, omit: tuple[str, ...] = (), **overrides: object) -> str:
+    """A signed JWT as a CDS client sends it; by default a good one for the service call."""
+    headers: dict[str, Any] = {"typ": typ}  # PyJWT drops a typ of None
+    if kid is not None:
+        headers["kid"] = kid
+    if jku is not None:
+        headers["jku"] = jku
+    return jwt.encode(claims(aud, omit=omit, **overrides), key or KEY_FOR_ALG[alg],
+                      algorithm=alg, headers=headers)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def segment(value: Mapping[str, Any]) -> str:
+    return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def unsigned_token(header: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
+    """``header.payload.`` with an empty signature (what ``alg: none`` looks like)."""
+    return f"{segment(header)}.{segment(payload)}."
+
+
+def hmac_token(secret: bytes, alg: str = "HS256", **overrides: object) -> str:
+    """Signed by hand: PyJWT itself refuses to use a public key as an HMAC secret."""
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+    signing_input = (f"{segment({'alg': alg, 'typ': 'JWT', 'kid': SPEC_KID})}."
+                     f"{segment(claims(**overrides))}")
+    signature = hmac.new(secret, signing_input.encode(), digest).digest()
+    return f"{signing_input}.{b64url(signature)}"
+
+
+def tampered(token: str, **changes: object) -> str:
+    """The token with its payload changed after signing, the signature kept."""
+    header, payload, signature = token.split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return f"{header}.{segment({**data, **changes})}.{signature}"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Origin": ORIGIN}
+
+
+def issuer_config(**extra: object) -> dict:
+    return {"jwks": ISSUER_JWKS, **extra}
+
+
+def auth_app(issuers: Mapping[str, Any] | None = None, **settings: object) -> Flask:
+    """The service with authentication on: ``ISS`` trusted with its keys given inline."""
+    return make_app(public_url=PUBLIC_URL, trusted_issuers=dict(issuers or {ISS: issuer_config()}),
+                    **settings)
+
+
+def close(app: Flask) -> None:
+    """Close the app's pool of connections to FHIR servers."""
+    app.extensions["cds_b12"].client.session.close()
+
+
+def prefetched_body() -> dict:
+    """A patient-view call for the R1 fixture patient with every prefetch key answered."""
+    service, body = scenario_request(scenario_named("R1-start-neuro-loading"))
+    assert service == SERVICE
+    return body
+
+
+def fetching_body(base: str, access_token: str | None = None) -> dict:
+    """The same call without prefetch, so everything must come from ``base``."""
+    body = prefetched_body()
+    del body["prefetch"]
+    body["fhirServer"] = base
+    if access_token is not None:
+        body["fhirAuthorization"] = {"access_token": access_token, "token_type": "Bearer",
+                                     "expires_in": 300, "scope": "user/*.read",
+                                     "subject": "cds-b12"}
+    return body
+
+
+def serve_r1_patient(server: Any, next_links: Mapping[str, str] | None = None) -> str:
+    """Make ``server`` a FHIR server holding the R1 fixture patient; returns its base URL.
+
+    ``next_links`` gives a search (by resource type) a ``next`` page link.
+    """
+    resources, _drafts = scenario_named("R1-start-neuro-loading").data(TODAY)
+    for rtype in TYPE_BY_KEY.values():
+        found = [r for r in resources if r["resourceType"] == rtype]
+        if rtype == "Patient":
+            server.expect_request(f"/fhir/Patient/{found[0]['id']}").respond_with_json(found[0])
+        else:
+            bundle = searchset(found)
+            if next_links and rtype in next_links:
+                bundle["link"] = [{"relation": "next", "url": next_links[rtype]}]
+            server.expect_request(f"/fhir/{rtype}").respond_with_json(bundle)
+    return server.url_for("/fhir")
+
+
+def assert_bare_401(response) -> None:
+    """A refusal says nothing: 401, empty body, a Bearer challenge, and CORS still on."""
+    assert response.status_code == 401, response.get_data(as_text=True)
+    assert response.get_data() == b""
+    assert response.headers.get("WWW-Authenticate") == "Bearer"
+    assert response.headers.get("Access-Control-Allow-Origin") in (ORIGIN, "*")
+
+
+def refusals(logs: LogCapture) -> list[str]:
+    """The logged reasons for refused tokens, in order."""
+    return [r["reason"] for r in logs.records()
+            if r["logger"] == "cds_b12.auth" and r["message"] == "authentication refused"]
+
+
+def assert_hook_did_not_run(logs: LogCapture) -> None:
+    (line,) = logs.requests()
+    assert line["status"] == 401 and line["auth"] == "refused"
+    assert not {"service", "hook", "rules", "cards", "fetched", "iss", "jti"} & set(line)

@@ -1,0 +1,150 @@
+"""Replay protection: each (iss, jti) once until the token expires, in memory or in Redis.
+
+Redis is the real server on 127.0.0.1:6379; every test uses fresh jti values, so
+nothing is flushed and nothing collides with other users of that server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from uuid import uuid4
+
+import pytest
+import redis
+
+from cds_b12.auth.replay import MemoryReplayStore, RedisReplayStore, ReplayStoreDown, _key
+
+from .support import (
+    ATTACKER_EC_KEY,
+    ISS,
+    ISS_TENANTED,
+    SERVICE_PATH,
+    assert_bare_401,
+    auth_app,
+    bearer,
+    issuer_config,
+    make_token,
+    prefetched_body,
+    refusals,
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def raw_redis() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL)
+    assert client.ping(), "the Redis server on 127.0.0.1:6379 is needed"
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request, raw_redis):
+    return MemoryReplayStore() if request.param == "memory" else RedisReplayStore(REDIS_URL)
+
+
+def jti() -> str:
+    return f"replay-test-{uuid4()}"
+
+
+def test_a_jti_is_accepted_once(store):
+    token_id, expires = jti(), time.time() + 300
+    assert store.first_use(ISS, token_id, expires) is True
+    assert store.first_use(ISS, token_id, expires) is False
+    assert store.first_use(ISS, token_id, expires + 600) is False
+
+
+def test_the_same_jti_from_another_issuer_is_another_token(store):
+    token_id, expires = jti(), time.time() + 300
+    assert store.first_use(ISS, token_id, expires) is True
+    assert store.first_use(ISS_TENANTED, token_id, expires) is True
+    assert store.first_use(ISS_TENANTED, token_id, expires) is False
+
+
+def test_issuer_and_jti_are_not_confused_by_concatenation(store):
+    token_id, expires = jti(), time.time() + 300
+    assert store.first_use("https://ehr.example/a", f"b{token_id}", expires) is True
+    assert store.first_use("https://ehr.example/ab", token_id, expires) is True
+
+
+def test_an_expired_entry_can_be_used_again(store):
+    """Not before it expires (Redis keeps whole seconds, so it may be up to a second late)."""
+    token_id, expires = jti(), time.time() + 0.3
+    assert store.first_use(ISS, token_id, expires) is True
+    assert store.first_use(ISS, token_id, expires) is False
+    deadline = time.time() + 3
+    while not store.first_use(ISS, token_id, expires):
+        assert time.time() < deadline, "the entry never expired"
+        time.sleep(0.05)
+    accepted_at = time.time()
+    assert accepted_at >= expires
+    assert accepted_at < expires + 2
+
+
+def test_redis_entries_expire_with_the_token(raw_redis):
+    token_id, expires = jti(), time.time() + 300
+    assert RedisReplayStore(REDIS_URL).first_use(ISS, token_id, expires) is True
+    key = _key(ISS, token_id)
+    assert token_id not in key and ISS not in key  # the caller's text is hashed
+    assert 298 <= raw_redis.ttl(key) <= 302
+    assert raw_redis.delete(key) == 1
+
+
+def test_redis_unreachable_raises_replay_store_down():
+    with pytest.raises(ReplayStoreDown):
+        RedisReplayStore(UNREACHABLE_REDIS_URL).first_use(ISS, jti(), time.time() + 300)
+
+
+def test_two_workers_sharing_redis_refuse_a_token_replayed_across_them(raw_redis, logs):
+    worker_a, worker_b = (auth_app(redis_url=REDIS_URL).test_client() for _ in range(2))
+    token = make_token()
+    assert worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)) \
+        .status_code == 200
+    assert_bare_401(worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)))
+    assert_bare_401(worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)))
+    assert [r.split(" ", 2)[:2] for r in refusals(logs)] == [["replayed", "jti"]] * 2
+    fresh = make_token()  # a new jti still goes through on either worker
+    assert worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(fresh)) \
+        .status_code == 200
+
+
+def test_workers_with_their_own_memory_cannot_see_each_others_tokens():
+    """Why Redis: without it, each process only knows the jti values it has seen itself."""
+    worker_a, worker_b = (auth_app().test_client() for _ in range(2))
+    token = make_token()
+    for worker in (worker_a, worker_b):
+        assert worker.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)) \
+            .status_code == 200
+
+
+def test_redis_unreachable_is_503_not_200_and_not_500(logs):
+    client = auth_app(redis_url=UNREACHABLE_REDIS_URL).test_client()
+    response = client.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(make_token()))
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert "temporarily unavailable" in body["issue"][0]["diagnostics"]
+    assert response.headers.get("Access-Control-Allow-Origin")
+    down = [r for r in logs.records() if r["message"] == "replay store unavailable"]
+    assert [r["level"] for r in down] == ["error"]
+    (line,) = logs.requests()
+    assert line["status"] == 503 and "rules" not in line
+
+
+def test_redis_unreachable_still_refuses_a_bad_token_with_401():
+    client = auth_app(redis_url=UNREACHABLE_REDIS_URL).test_client()
+    forged = make_token(key=ATTACKER_EC_KEY)
+    assert_bare_401(client.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(forged)))
+
+
+def test_the_replay_store_is_per_issuer_through_the_app(raw_redis):
+    app = auth_app({ISS: issuer_config(), ISS_TENANTED: issuer_config()}, redis_url=REDIS_URL)
+    client, shared = app.test_client(), jti()
+    for iss in (ISS, ISS_TENANTED):
+        assert client.post(SERVICE_PATH, json=prefetched_body(),
+                           headers=bearer(make_token(iss=iss, jti=shared))).status_code == 200
+    assert_bare_401(client.post(SERVICE_PATH, json=prefetched_body(),
+                                headers=bearer(make_token(iss=ISS, jti=shared))))
