@@ -14,11 +14,13 @@ import json
 import os
 import sys
 import textwrap
-from datetime import date
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
 from pathlib import Path
 from uuid import uuid4
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from .clinical import get_profile
 from .config import Settings, describe_error
@@ -30,6 +32,9 @@ from .hooks.gather import PreconditionFailed, gather
 from .hooks.request import HookCall
 from .hooks.response import HOOKS, ORDER_HOOKS, respond, split_drafts
 from .hooks.services import SERVICES
+from .store.db import Database
+from .store.report import purge, report
+from .store.table import report_table
 
 EXIT_USAGE = 2
 
@@ -154,6 +159,39 @@ def _settings() -> Settings:
         raise UsageError(describe_error(exc)) from None
 
 
+def _database() -> Database:
+    """The store, migrated to the current schema (so a report works on a fresh install)."""
+    db = Database(_settings().store_url)
+    db.upgrade()
+    return db
+
+
+def db_command(args: argparse.Namespace) -> int:
+    changed = Database(_settings().store_url).upgrade()
+    print("store migrated to the current schema" if changed else "store already current")
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    since = datetime.combine(args.since, dt_time.min, UTC) if args.since else None
+    rows = report(_database(), since)
+    if args.json:
+        print(json.dumps({"since": args.since.isoformat() if args.since else None,
+                          "rules": [r.as_json() for r in rows]}, indent=2))
+    else:
+        print(report_table(rows, args.since))
+    return 0
+
+
+def purge_command(args: argparse.Namespace) -> int:
+    if args.older_than < 1:
+        raise UsageError("--older-than must be at least 1 day")
+    calls, feedback = purge(_database(), args.older_than)
+    print(f"deleted {calls} hook calls (with their cards) and {feedback} feedback entries "
+          f"received more than {args.older_than} days ago")
+    return 0
+
+
 def serve_command(args: argparse.Namespace) -> int:
     from .serve import serve  # gunicorn is only needed here
 
@@ -209,6 +247,21 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print the CDS Hooks response JSON")
     ev.set_defaults(func=evaluate_command)
 
+    db = sub.add_parser("db", help="manage the feedback and audit store")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply pending schema migrations").set_defaults(
+        func=db_command)
+
+    rp = sub.add_parser("report", help="cards issued and clinicians' feedback, per rule")
+    rp.add_argument("--since", type=_as_of, help="only calls and feedback from this date on")
+    rp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    rp.set_defaults(func=report_command)
+
+    pg = sub.add_parser("purge", help="delete stored calls and feedback past retention")
+    pg.add_argument("--older-than", type=int, required=True, metavar="DAYS",
+                    help="delete what was received more than DAYS days ago")
+    pg.set_defaults(func=purge_command)
+
     rq = sub.add_parser("request", help="print the hook request an EHR would send for a bundle")
     rq.add_argument("--bundle", required=True, help="FHIR Bundle, resource or list (JSON)")
     rq.add_argument("--hook", choices=HOOKS, default="patient-view")
@@ -231,6 +284,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UsageError as exc:
         print(f"cds-b12: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SQLAlchemyError as exc:  # an unreachable or unusable store: one line, no traceback
+        cause = getattr(exc, "orig", None) or exc
+        line = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        print(f"cds-b12: error: store unavailable: {line}", file=sys.stderr)
         return EXIT_USAGE
 
 

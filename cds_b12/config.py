@@ -1,7 +1,7 @@
 """Settings: every knob of the service is a ``CDS_B12_*`` environment variable.
 
 The defaults run the service on this machine with nothing configured: the US
-profile, a SQLite file, any FHIR server, no caller authentication. The README's
+profile, a SQLite file under ``./data``, any FHIR server, no caller authentication. The README's
 configuration table lists each variable; ``tests/test_front_door.py`` keeps the
 two in step.
 """
@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .auth.issuers import parse_issuers
@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
     profile: Literal["us", "uk"] = "us"
-    database_url: str = "sqlite:///cds-b12.sqlite3"
+    data_dir: Path = Path("data")
+    database_url: str | None = None  # None: a SQLite file in data_dir
+    pseudonym_key: SecretStr | None = None
     public_url: str | None = None
     trusted_issuers: Annotated[dict[str, dict[str, Any]], NoDecode] = Field(default_factory=dict)
     redis_url: str | None = None
@@ -96,6 +98,11 @@ class Settings(BaseSettings):
             raise ValueError("CDS_B12_PUBLIC_URL is required with CDS_B12_TRUSTED_ISSUERS: "
                              "tokens are checked against the service's public URL")
         return self
+
+    @property
+    def store_url(self) -> str:
+        """The feedback and audit store: ``CDS_B12_DATABASE_URL``, else SQLite in the data dir."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'cds-b12.sqlite3').resolve()}"
 
     @property
     def authenticating(self) -> bool:

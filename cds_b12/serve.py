@@ -7,7 +7,7 @@ card wording checked and the code paths already imported and exercised.
 
 from __future__ import annotations
 
-import logging
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
@@ -15,35 +15,23 @@ from gunicorn.app.base import BaseApplication
 
 from .api import create_app
 from .config import Settings
-from .hooks.services import SERVICES
+from .hooks.response import respond
+from .hooks.services import discovery_document
 
-# A small, made-up patient: enough to run reader, rules and renderer once.
-_WARM_UP = {
-    "hook": "patient-view",
-    "hookInstance": "warm-up",
-    "context": {"userId": "Practitioner/warm-up", "patientId": "warm-up"},
-    "prefetch": {
-        "patient": {"resourceType": "Patient", "id": "warm-up", "gender": "female"},
-        "labs": {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "entry": [{"resource": {
-                "resourceType": "Observation",
-                "id": "warm-up-b12",
-                "status": "final",
-                "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9"}]},
-                "effectiveDateTime": "2000-01-01",
-                "valueQuantity": {"value": 100, "unit": "pg/mL"},
-            }}],
+
+def _warm_up_patient(as_of: date) -> list[dict]:
+    """A made-up patient with a low B12 last week: enough to run reader, rules and renderer."""
+    return [
+        {"resourceType": "Patient", "id": "warm-up", "gender": "female"},
+        {
+            "resourceType": "Observation",
+            "id": "warm-up-b12",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9"}]},
+            "effectiveDateTime": (as_of - timedelta(days=7)).isoformat(),
+            "valueQuantity": {"value": 100, "unit": "pg/mL"},
         },
-        "medicationRequests": None,
-        "medicationAdministrations": None,
-        "medicationStatements": None,
-        "conditions": None,
-        "procedures": None,
-        "allergies": None,
-    },
-}
+    ]
 
 
 class _Gunicorn(BaseApplication):
@@ -61,18 +49,18 @@ class _Gunicorn(BaseApplication):
 
 
 def warm_up(app: Flask) -> None:
-    """Answer discovery and one hook call in-process; a failure here stops start-up."""
-    quiet = logging.getLogger("cds_b12.request")
-    level = quiet.level
-    quiet.setLevel(logging.WARNING)
-    try:
-        client = app.test_client()
-        for path, body in (("/cds-services", None), (f"/cds-services/{SERVICES[0].id}", _WARM_UP)):
-            response = client.post(path, json=body) if body else client.get(path)
-            if response.status_code != 200:
-                raise RuntimeError(f"warm-up call {path} answered {response.status_code}")
-    finally:
-        quiet.setLevel(level)
+    """Answer discovery and evaluate one made-up patient in-process, unaudited; a failure
+    here stops start-up. Then close the store's connections: workers open their own."""
+    rt = app.extensions["cds_b12"]
+    response = app.test_client().get("/healthz")
+    if response.status_code != 200:
+        raise RuntimeError(f"warm-up: /healthz answered {response.status_code}")
+    discovery_document(rt.today())
+    result = respond(_warm_up_patient(rt.today()), profile=rt.profile, as_of=rt.today(),
+                     library=rt.cards)
+    if not result.body["cards"]:
+        raise RuntimeError("warm-up: the made-up deficient patient got no card")
+    rt.db.dispose()
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:

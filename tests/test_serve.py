@@ -34,7 +34,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server():
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_B12_")}
+    env = {k: v for k, v in os.environ.items() if k == "CDS_B12_DATA_DIR"
+           or not k.startswith("CDS_B12_")}
     proc = subprocess.Popen([CDS_B12, "serve", "--port", str(port), "--workers", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     base = f"http://127.0.0.1:{port}"

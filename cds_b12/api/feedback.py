@@ -1,17 +1,22 @@
 """``POST /cds-services/{id}/feedback``: what the clinician did with our cards.
 
-The body is checked in full. Storing it belongs to the feedback store; until
-then each entry is logged (card uuid and outcome only) and acknowledged.
+The body is checked in full before anything is written, then every entry is
+stored in one transaction; the 200 comes only after it is committed. A card
+uuid we never issued is stored and flagged, not refused.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..hooks.feedback import parse_feedback
+from ..store.records import record_feedback
+from .auth import current_caller
 from .logs import annotate
+from .runtime import runtime
 from .services import find_service
 
 bp = Blueprint("feedback", __name__)
@@ -22,8 +27,13 @@ log = logging.getLogger("cds_b12.feedback")
 def feedback(service_id: str) -> Response:
     service = find_service(service_id)
     entries = parse_feedback(request.get_json(force=True, silent=True))
-    annotate(service=service.id, feedback=len(entries))
-    for entry in entries:
-        log.info("feedback", extra={"fields": {"service": service.id, "card": entry.card,
-                                               "outcome": entry.outcome}})
+    caller = current_caller()
+    try:
+        stored = record_feedback(runtime().db, service.id, entries,
+                                 issuer=caller.issuer.iss if caller else None,
+                                 tenant=caller.tenant if caller else None)
+    except SQLAlchemyError as exc:
+        log.error("feedback not stored", extra={"fields": {"error": type(exc).__name__}})
+        abort(503, "the feedback could not be stored; please send it again")
+    annotate(service=service.id, feedback=len(entries), stored=stored)
     return jsonify({})

@@ -1,5 +1,5 @@
 """What every request needs, built once per process: settings, profile, cards, FHIR client,
-and, when issuers are trusted, the JWT verifier."""
+the store (migrated to the current schema), and, when issuers are trusted, the JWT verifier."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from ..clinical import Profile, get_profile
 from ..config import Settings
 from ..hooks.fetch import FhirClient, Limits, ServerPolicy
 from ..render import CardLibrary, load_card_library
+from ..store.db import Database
+from ..store.pseudonym import load_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class Runtime:
     cards: CardLibrary
     client: FhirClient
     verifier: Verifier | None  # None: no trusted issuers, authentication off (loopback only)
+    db: Database
+    pseudonym_key: bytes
     today: Callable[[], date]
 
     @classmethod
@@ -42,12 +46,17 @@ class Runtime:
             replay = (RedisReplayStore(settings.redis_url) if settings.redis_url
                       else MemoryReplayStore())
             verifier = Verifier(parse_issuers(settings.trusted_issuers), KeyStore(), replay)
+        db = Database(settings.store_url)
+        db.upgrade()  # at head this is one query; SQLite is local, PostgreSQL takes a lock
+        secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
         return cls(
             settings=settings,
             profile=get_profile(settings.profile),
             cards=load_card_library(settings.cards_dir),
             client=FhirClient(limits),
             verifier=verifier,
+            db=db,
+            pseudonym_key=load_key(secret, settings.data_dir),
             today=today,
         )
 

@@ -1,17 +1,29 @@
-"""``POST /cds-services/{id}``: one hook call, answered with ``{"cards": [...]}``."""
+"""``POST /cds-services/{id}``: one hook call, answered with ``{"cards": [...]}``.
+
+Each answered call is audited (cards issued, per rule, for a pseudonymous
+patient). If the store is down the clinician still gets the cards: advice
+matters more than its record, and the failure is logged as an error.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, abort, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..hooks.invoke import invoke
-from ..hooks.request import parse_call
+from ..hooks.request import HookCall, parse_call
+from ..hooks.response import HookResult
 from ..hooks.services import SERVICE_BY_ID, Service
+from ..store.pseudonym import patient_key
+from ..store.records import CallRecord, record_call
 from .auth import current_caller
 from .logs import annotate
-from .runtime import runtime
+from .runtime import Runtime, runtime
 
 bp = Blueprint("services", __name__)
+log = logging.getLogger("cds_b12.audit")
 
 
 def find_service(service_id: str) -> Service:
@@ -32,7 +44,29 @@ def call_service(service_id: str) -> Response:
                     as_of=rt.today(), policy=rt.server_policy(current_caller()))
     annotate(rules=[rec.rule for rec in result.evaluation.recommendations],
              cards=len(result.body["cards"]), fetched=result.fetched)
+    _audit(rt, call, result)
     return jsonify(result.body)
+
+
+def _audit(rt: Runtime, call: HookCall, result: HookResult) -> None:
+    caller = current_caller()
+    rules = [rec.rule for rec in result.evaluation.recommendations]
+    record = CallRecord(
+        service_id=call.service.id,
+        hook=call.service.hook,
+        hook_instance=call.hook_instance,
+        issuer=caller.issuer.iss if caller else None,
+        tenant=caller.tenant if caller else None,
+        patient_key=patient_key(rt.pseudonym_key, call.patient_id),
+        profile=rt.profile.name,
+        cards=list(zip(rules, result.body["cards"], strict=True)),
+    )
+    try:
+        record_call(rt.db, record)
+    except SQLAlchemyError as exc:
+        log.error("audit not stored", extra={"fields": {"error": type(exc).__name__,
+                                                        "hookInstance": call.hook_instance}})
+        annotate(audit="failed")
 
 
 def _hook_instance(body: object) -> str | None:

@@ -1,36 +1,15 @@
-"""Fixtures for the authentication tests: a clean environment, log capture, and an https
-FHIR server (the service only ever contacts https servers once callers are authenticated)."""
+"""Fixtures for the authentication tests: an https FHIR server (the service only ever
+contacts https servers once callers are authenticated)."""
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from ..api.support import LogCapture
 from .tls import make_tls
-
-
-@pytest.fixture(autouse=True)
-def _no_service_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings come from the test, never from whoever runs it."""
-    for name in list(os.environ):
-        if name.startswith("CDS_B12_"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def logs() -> Iterator[LogCapture]:
-    """The "cds_b12" logger does not propagate, so its records are caught on it directly."""
-    handler = LogCapture()
-    logger = logging.getLogger("cds_b12")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,89 @@
+"""Writing: one hook call with its cards, and a batch of feedback entries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..hooks.feedback import Feedback as FeedbackEntry
+from .db import Database
+from .schema import Feedback, HookCall, IssuedCard
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    service_id: str
+    hook: str
+    hook_instance: str
+    issuer: str | None
+    tenant: str | None
+    patient_key: str
+    profile: str
+    cards: Sequence[tuple[str, dict]]  # (rule id, card as sent)
+
+
+def record_call(db: Database, call: CallRecord) -> None:
+    with db.session() as session:
+        row = HookCall(
+            received_at=datetime.now(UTC),
+            service_id=call.service_id,
+            hook=call.hook,
+            hook_instance=call.hook_instance[:200],
+            issuer=call.issuer,
+            tenant=call.tenant,
+            patient_key=call.patient_key,
+            profile=call.profile,
+        )
+        row.cards = [
+            IssuedCard(
+                uuid=card["uuid"],
+                rule_id=rule,
+                indicator=card["indicator"],
+                suggestion_uuids=[s["uuid"] for s in card.get("suggestions", [])],
+            )
+            for rule, card in call.cards
+        ]
+        session.add(row)
+
+
+def record_feedback(db: Database, service_id: str, entries: Sequence[FeedbackEntry], *,
+                    issuer: str | None, tenant: str | None) -> int:
+    """Store every entry in one transaction; returns how many were new (a resend is a no-op)."""
+    now = datetime.now(UTC)
+    with db.session() as session:
+        uuids = {e.card for e in entries}
+        known = set(session.scalars(select(IssuedCard.uuid).where(IssuedCard.uuid.in_(uuids))))
+        rows = [_row(service_id, e, now, e.card in known, issuer, tenant) for e in entries]
+        dialect = postgresql if not db.is_sqlite else sqlite
+        statement = dialect.insert(Feedback).values(rows).on_conflict_do_nothing(
+            index_elements=["entry_key"]
+        ).returning(Feedback.id)
+        return len(session.execute(statement).all())
+
+
+def _row(service_id: str, entry: FeedbackEntry, now: datetime, known: bool,
+         issuer: str | None, tenant: str | None) -> dict:
+    reason = entry.overrideReason.reason if entry.overrideReason else None
+    accepted = [s.id for s in entry.acceptedSuggestions or ()]
+    canonical = json.dumps([service_id, entry.model_dump(mode="json")], sort_keys=True)
+    return {
+        "entry_key": hashlib.sha256(canonical.encode()).hexdigest(),
+        "received_at": now,
+        "service_id": service_id,
+        "card_uuid": entry.card,
+        "known_card": known,
+        "outcome": entry.outcome,
+        "accepted_suggestions": accepted,
+        "override_system": reason.system if reason else None,
+        "override_code": reason.code if reason else None,
+        "has_comment": bool(entry.overrideReason and entry.overrideReason.userComment),
+        "outcome_at": datetime.fromisoformat(entry.outcomeTimestamp),
+        "issuer": issuer,
+        "tenant": tenant,
+    }

@@ -1,0 +1,66 @@
+"""The tables. Changing them means a new Alembic migration in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class HookCall(Base):
+    """One answered hook call. The patient is a keyed hash, never the id or a name."""
+
+    __tablename__ = "hook_call"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    hook: Mapped[str] = mapped_column(String(64))
+    hook_instance: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str | None] = mapped_column(String(500))
+    tenant: Mapped[str | None] = mapped_column(String(200))
+    patient_key: Mapped[str] = mapped_column(String(64), index=True)
+    profile: Mapped[str] = mapped_column(String(8))
+    cards: Mapped[list[IssuedCard]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class IssuedCard(Base):
+    __tablename__ = "issued_card"
+
+    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("hook_call.id", ondelete="CASCADE"), index=True
+    )
+    rule_id: Mapped[str] = mapped_column(String(64), index=True)
+    indicator: Mapped[str] = mapped_column(String(16))
+    suggestion_uuids: Mapped[list[str]] = mapped_column(JSON)
+    call: Mapped[HookCall] = relationship(back_populates="cards")
+
+
+class Feedback(Base):
+    """One feedback entry as received. ``card_uuid`` is not a foreign key: feedback on a card
+    we have no record of (purged, or never ours) is kept and flagged ``known_card = false``."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_key: Mapped[str] = mapped_column(String(64), unique=True)  # a resent entry is a no-op
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    card_uuid: Mapped[str] = mapped_column(String(1000), index=True)
+    known_card: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str] = mapped_column(String(16))
+    accepted_suggestions: Mapped[list[str]] = mapped_column(JSON)
+    override_system: Mapped[str | None] = mapped_column(String(1000))
+    override_code: Mapped[str | None] = mapped_column(String(1000))
+    has_comment: Mapped[bool] = mapped_column(Boolean)  # the free text itself is not kept
+    outcome_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issuer: Mapped[str | None] = mapped_column(String(500))
+    tenant: Mapped[str | None] = mapped_column(String(200))
