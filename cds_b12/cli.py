@@ -17,7 +17,6 @@ import textwrap
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
 from pathlib import Path
-from uuid import uuid4
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,7 +28,7 @@ from .fhir.redate import is_anchor_dated, redate
 from .hooks.example_request import example_request
 from .hooks.fetch import FhirClient, FhirServer, Limits
 from .hooks.gather import PreconditionFailed, gather
-from .hooks.request import HookCall
+from .hooks.request import patient_call
 from .hooks.response import HOOKS, ORDER_HOOKS, respond, split_drafts
 from .hooks.services import SERVICES
 from .store.db import Database
@@ -133,15 +132,7 @@ def _fetch_patient(args: argparse.Namespace) -> tuple[list[object], list]:
     if not args.fhir_server.startswith(("http://", "https://")):
         raise UsageError(f"--fhir-server must be an http or https URL: {args.fhir_server}")
     service = next(s for s in SERVICES if s.hook == args.hook)
-    call = HookCall(
-        service=service,
-        hook_instance=str(uuid4()),
-        patient_id=args.patient,
-        context={"userId": "Practitioner/cds-b12-cli", "patientId": args.patient},
-        prefetch={},
-        fhir_server=FhirServer(args.fhir_server, token),
-        draft_orders=None,
-    )
+    call = patient_call(service, args.patient, FhirServer(args.fhir_server, token))
     settings = _settings()
     client = FhirClient(Limits(settings.fhir_connect_timeout, settings.fhir_read_timeout,
                                settings.fhir_deadline, settings.fhir_max_pages))

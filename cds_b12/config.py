@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     fhir_deadline: float = Field(default=8.0, gt=0)
     fhir_max_pages: int = Field(default=10, ge=1)
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
+    smart_client_id: str | None = None  # set: cards link to the timeline as a SMART app
     cards_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

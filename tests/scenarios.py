@@ -1,28 +1,37 @@
-"""The fixture scenarios, loaded from each folder's ``scenarios.toml`` index."""
+"""The fixture scenarios: each bundled patient once per profile it is written for."""
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from cds_b12.fhir.read import collect_resources
-from cds_b12.fhir.redate import redate
-from cds_b12.hooks.response import ORDER_HOOKS, split_drafts
+from cds_b12.hooks.fixtures import DEFAULT_FIXTURES, FixturePatient, fixture_patients
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fhir_fixtures"
+FIXTURES = DEFAULT_FIXTURES
 AS_OF = date(2026, 11, 21)
 
 
 @dataclass(frozen=True)
 class Scenario:
-    path: Path
+    patient: FixturePatient
     profile: str
-    hook: str
-    expect: frozenset[str]
-    messy: bool
+
+    @property
+    def path(self) -> Path:
+        return self.patient.path
+
+    @property
+    def hook(self) -> str:
+        return self.patient.hook
+
+    @property
+    def expect(self) -> frozenset[str]:
+        return self.patient.expect
+
+    @property
+    def messy(self) -> bool:
+        return self.patient.messy
 
     @property
     def id(self) -> str:
@@ -30,15 +39,8 @@ class Scenario:
 
     def data(self, as_of: date = AS_OF) -> tuple[list[dict], list[dict]]:
         """(resources, draft orders) redated to ``as_of``, split as the hook would send them."""
-        resources = collect_resources(redate(json.loads(self.path.read_text()), as_of))
-        return split_drafts(resources) if self.hook in ORDER_HOOKS else (resources, [])
+        return self.patient.data(as_of)
 
 
 def scenarios() -> list[Scenario]:
-    found = []
-    for index in sorted(FIXTURES.glob("*/scenarios.toml")):
-        for s in tomllib.loads(index.read_text())["scenario"]:
-            for profile in s["profiles"]:
-                found.append(Scenario(index.parent / s["file"], profile.lower(), s["hook"],
-                                      frozenset(s["expect"]), s.get("messy", False)))
-    return found
+    return [Scenario(p, profile) for p in fixture_patients() for profile in p.profiles]

@@ -20,8 +20,10 @@ from .feedback import bp as feedback_bp
 from .health import bp as health_bp
 from .logs import configure_logging, register_request_log
 from .openapi import bp as openapi_bp
+from .preview import bp as preview_bp
 from .runtime import Runtime
 from .services import bp as services_bp
+from .timeline import bp as timeline_bp
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
@@ -44,7 +46,8 @@ def create_app(
         methods=["GET", "POST", "OPTIONS"],
         max_age=600,
     )
-    for bp in (discovery_bp, services_bp, feedback_bp, health_bp, openapi_bp):
+    for bp in (discovery_bp, services_bp, feedback_bp, health_bp, openapi_bp, preview_bp,
+               timeline_bp):
         app.register_blueprint(bp)
     register_request_log(app)  # first: its clock also times the token check
     register_auth(app)

@@ -17,7 +17,9 @@ from .logs import annotate
 from .runtime import runtime
 
 log = logging.getLogger("cds_b12.auth")
-OPEN_ENDPOINTS = {"health.healthz", "openapi.openapi"}
+# Browser navigations carry no JWT: the SMART launch authenticates through the EHR instead.
+OPEN_ENDPOINTS = {"health.healthz", "openapi.openapi", "static", "timeline.launch",
+                  "timeline.callback"}
 
 
 def register_auth(app: Flask) -> None:

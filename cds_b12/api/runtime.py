@@ -70,5 +70,15 @@ class Runtime:
         return ServerPolicy((*allowlist, *issuer_servers), open=False, https_only=True)
 
 
+    def launch_policy(self) -> ServerPolicy:
+        """Which FHIR servers a SMART launch may name as ``iss``: with authentication on,
+        the allowlist and every trusted issuer's servers, https only."""
+        if self.verifier is None:
+            return self.server_policy(None)
+        servers = [s for issuer in self.verifier.issuers.values() for s in issuer.fhir_servers]
+        return ServerPolicy((*self.settings.fhir_server_allowlist, *servers), open=False,
+                            https_only=True)
+
+
 def runtime() -> Runtime:
     return current_app.extensions["cds_b12"]

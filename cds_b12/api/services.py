@@ -12,6 +12,7 @@ import logging
 from flask import Blueprint, Response, abort, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..clinical import get_profile
 from ..hooks.invoke import invoke
 from ..hooks.request import HookCall, parse_call
 from ..hooks.response import HookResult
@@ -21,6 +22,7 @@ from ..store.records import CallRecord, record_call
 from .auth import current_caller
 from .logs import annotate
 from .runtime import Runtime, runtime
+from .timeline import timeline_link
 
 bp = Blueprint("services", __name__)
 log = logging.getLogger("cds_b12.audit")
@@ -40,15 +42,20 @@ def call_service(service_id: str) -> Response:
     annotate(service=service.id, hook=service.hook, hookInstance=_hook_instance(body))
     call = parse_call(body, service)
     rt = runtime()
-    result = invoke(call, profile=rt.profile, library=rt.cards, client=rt.client,
+    profile = get_profile(call.profile) if call.profile else rt.profile
+    result = invoke(call, profile=profile, library=rt.cards, client=rt.client,
                     as_of=rt.today(), policy=rt.server_policy(current_caller()))
     annotate(rules=[rec.rule for rec in result.evaluation.recommendations],
              cards=len(result.body["cards"]), fetched=result.fetched)
-    _audit(rt, call, result)
+    _audit(rt, call, result, profile.name)
+    link = timeline_link(rt, call.patient_id, call.fhir_server)
+    if link is not None:
+        for card in result.body["cards"]:
+            card["links"] = [link]
     return jsonify(result.body)
 
 
-def _audit(rt: Runtime, call: HookCall, result: HookResult) -> None:
+def _audit(rt: Runtime, call: HookCall, result: HookResult, profile: str) -> None:
     caller = current_caller()
     rules = [rec.rule for rec in result.evaluation.recommendations]
     record = CallRecord(
@@ -58,7 +65,7 @@ def _audit(rt: Runtime, call: HookCall, result: HookResult) -> None:
         issuer=caller.issuer.iss if caller else None,
         tenant=caller.tenant if caller else None,
         patient_key=patient_key(rt.pseudonym_key, call.patient_id),
-        profile=rt.profile.name,
+        profile=profile,
         cards=list(zip(rules, result.body["cards"], strict=True)),
     )
     try:

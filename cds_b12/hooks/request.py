@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 from pydantic import (
     BaseModel,
@@ -95,6 +96,10 @@ CONTEXTS: dict[str, type[PatientViewContext]] = {
 }
 
 
+# A request may name its guideline profile: one deployment can serve US and UK sites.
+PROFILE_EXTENSION = "cds-b12.profile"
+
+
 @dataclass(frozen=True, slots=True)
 class HookCall:
     """One validated hook invocation, as the rest of the service sees it."""
@@ -106,6 +111,21 @@ class HookCall:
     prefetch: dict[str, Any]
     fhir_server: FhirServer | None
     draft_orders: dict[str, Any] | None
+    profile: str | None = None  # "us" | "uk" from the request's extension; None: the default
+
+
+def patient_call(service: Service, patient_id: str, server: FhirServer) -> HookCall:
+    """A call with no prefetch for one patient on a FHIR server: the CLI and the timeline
+    fetch through the same code as a hook call."""
+    return HookCall(
+        service=service,
+        hook_instance=str(uuid4()),
+        patient_id=patient_id,
+        context={"userId": "Practitioner/cds-b12", "patientId": patient_id},
+        prefetch={},
+        fhir_server=server,
+        draft_orders=None,
+    )
 
 
 def parse_call(body: object, service: Service) -> HookCall:
@@ -130,7 +150,17 @@ def parse_call(body: object, service: Service) -> HookCall:
         prefetch=envelope.prefetch or {},
         fhir_server=server,
         draft_orders=getattr(context, "draftOrders", None),
+        profile=_profile(envelope.extension),
     )
+
+
+def _profile(extension: dict[str, Any] | None) -> str | None:
+    value = (extension or {}).get(PROFILE_EXTENSION)
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.lower() not in ("us", "uk"):
+        raise BadRequest(f"extension.{PROFILE_EXTENSION}: must be 'us' or 'uk'")
+    return value.lower()
 
 
 M = TypeVar("M", bound=BaseModel)

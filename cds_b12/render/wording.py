@@ -307,7 +307,10 @@ def _check_defaults(raw: Mapping[str, Any], where: str) -> None:
 
 def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool) -> None:
     expected: dict[str, Mapping[str, frozenset[str]] | None] = {
-        "labels": {key: frozenset({"regimen", "alternative", "profile"}) for key in LABEL_KEYS},
+        "labels": {
+            **{key: frozenset({"regimen", "alternative", "profile"}) for key in LABEL_KEYS},
+            "timeline_label": frozenset(),  # the card link to the timeline; not per card
+        },
         "sections": SECTION_PLACEHOLDERS,
         "actions": ACTION_PLACEHOLDERS,
         "lab_names": None,

@@ -122,13 +122,15 @@ def assert_outcome(answer: Answer, status: int) -> str:
 
 
 def normalise(body: dict) -> list[dict]:
-    """The cards without what is new on every call: card and suggestion uuids, new resource ids.
+    """The cards without what is new on every call: card and suggestion uuids, new resource ids,
+    and the timeline link (it names the FHIR server the data came from).
 
     An ``update`` keeps its id (it is the draft's own id); only ``create`` ids are fresh.
     """
     cards = copy.deepcopy(body["cards"])
     for card in cards:
         card.pop("uuid", None)
+        card.pop("links", None)
         for suggestion in card.get("suggestions", []):
             suggestion.pop("uuid", None)
             for action in suggestion.get("actions", []):

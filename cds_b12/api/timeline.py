@@ -1,0 +1,212 @@
+"""``/timeline``: one patient's B12 results, injections, phases and plan as a picture.
+
+Two ways in:
+
+- local development: ``/timeline?patient=ID`` for a bundled patient, with
+  ``&fhirServer=URL`` for a patient on a FHIR server (same allowlist as the hooks);
+- a SMART-capable EHR: the card's ``smart`` link opens ``/timeline/launch`` with
+  ``launch`` and ``iss``; the service asks the EHR to authorize, exchanges the
+  code for a token, fetches the patient with it, and draws the page. The token
+  never reaches the browser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from ..clinical import evaluate
+from ..clinical.timeline import timeline
+from ..fhir.read import read_record
+from ..hooks.fetch import FhirServer
+from ..hooks.fixtures import find_fixture
+from ..hooks.gather import PreconditionFailed, gather
+from ..hooks.request import BadRequest, patient_call
+from ..hooks.services import SERVICES
+from ..render.timeline import timeline_json
+from .runtime import Runtime, runtime
+
+bp = Blueprint("timeline", __name__)
+STATE_COOKIE = "cds_b12_smart"
+STATE_SECONDS = 600
+SCOPES = ("launch patient/Patient.read patient/Observation.read "
+          "patient/MedicationRequest.read patient/MedicationAdministration.read "
+          "patient/MedicationStatement.read patient/Condition.read patient/Procedure.read "
+          "patient/AllergyIntolerance.read")
+
+
+@bp.get("/timeline")
+def page() -> Response:
+    if runtime().verifier is not None:
+        abort(404)  # without a SMART launch there is no one to vouch for the viewer
+    return _page(None)
+
+
+@bp.get("/timeline/data")
+def data() -> Response:
+    rt = runtime()
+    if rt.verifier is not None:
+        abort(404)
+    patient_id = request.args.get("patient", "")
+    if not patient_id:
+        raise BadRequest("patient: a patient id is required")
+    server = request.args.get("fhirServer")
+    if server:
+        resources = _fetch(rt, patient_id, FhirServer(server))
+    else:
+        fixture = find_fixture(patient_id)
+        if fixture is None:
+            raise BadRequest(f"patient: no bundled patient '{patient_id[:100]}'")
+        resources, _ = fixture.data(rt.today())
+    return jsonify(_timeline(rt, patient_id, resources))
+
+
+@bp.get("/timeline/launch")
+def launch() -> Response:
+    """SMART EHR launch: discover the EHR's endpoints and send the browser to authorize."""
+    rt = runtime()
+    iss, launch_id = request.args.get("iss", ""), request.args.get("launch", "")
+    client_id = rt.settings.smart_client_id
+    if not client_id:
+        abort(404)
+    if not iss or not launch_id:
+        raise BadRequest("a SMART launch needs iss and launch")
+    refusal = rt.launch_policy().refusal(FhirServer(iss))
+    if refusal:
+        raise BadRequest(f"iss: {refusal}")
+    config = _smart_configuration(rt, iss)
+    state = secrets.token_urlsafe(24)
+    target = config["authorization_endpoint"] + "?" + urlencode({
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": _callback_url(rt),
+        "launch": launch_id,
+        "scope": SCOPES,
+        "state": state,
+        "aud": iss,
+    })
+    response = redirect(target)
+    cookie = _signer(rt).dumps({"state": state, "iss": iss,
+                                "token": config["token_endpoint"]})
+    response.set_cookie(STATE_COOKIE, cookie, max_age=STATE_SECONDS, httponly=True,
+                        samesite="Lax", secure=request.is_secure)
+    return response
+
+
+@bp.get("/timeline/callback")
+def callback() -> Response:
+    """The EHR sends the browser back with a code: exchange it and draw the patient."""
+    rt = runtime()
+    if not rt.settings.smart_client_id:
+        abort(404)
+    try:
+        saved = _signer(rt).loads(request.cookies.get(STATE_COOKIE, ""), max_age=STATE_SECONDS)
+    except BadSignature:
+        raise BadRequest(
+            "the SMART launch expired or was not started here; launch again") from None
+    if not hmac.compare_digest(str(saved.get("state")), request.args.get("state", "")):
+        raise BadRequest("state does not match this launch")
+    code = request.args.get("code")
+    if not code:
+        raise BadRequest(f"the EHR did not authorize: {request.args.get('error', 'no code')}")
+    token, patient_id = _exchange(rt, saved["token"], code)
+    resources = _fetch(rt, patient_id, FhirServer(saved["iss"], token))
+    response = _page(_timeline(rt, patient_id, resources))
+    response.delete_cookie(STATE_COOKIE)
+    return response
+
+
+def _page(embedded: dict | None) -> Response:
+    """The page; with ``embedded`` data (a SMART launch) it needs no further call."""
+    html = (Path(current_app.static_folder or "") / "timeline.html").read_text(encoding="utf-8")
+    data = json.dumps(embedded).replace("</", "<\\/") if embedded else "null"
+    return Response(html.replace("/*TIMELINE_DATA*/null", data), mimetype="text/html")
+
+
+def _timeline(rt: Runtime, patient_id: str, resources: list[object]) -> dict:
+    today = rt.today()
+    record = read_record(resources)
+    evaluation = evaluate(record, rt.profile, today)
+    return timeline_json(timeline(record, evaluation, rt.profile, today),
+                         patient_id=patient_id, profile=rt.profile.name)
+
+
+def _fetch(rt: Runtime, patient_id: str, server: FhirServer) -> list[object]:
+    call = patient_call(SERVICES[0], patient_id, server)
+    try:
+        return gather(call, rt.client, rt.today(), policy=rt.launch_policy()).data
+    except PreconditionFailed as exc:
+        abort(412, str(exc))
+
+
+def _smart_configuration(rt: Runtime, iss: str) -> dict:
+    url = iss.rstrip("/") + "/.well-known/smart-configuration"
+    try:
+        resp = rt.client.session.get(url, timeout=(rt.settings.fhir_connect_timeout,
+                                                   rt.settings.fhir_read_timeout),
+                                     allow_redirects=False, headers={"Accept": "application/json"})
+        config = resp.json() if resp.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        config = None
+    if not isinstance(config, dict) or not all(
+        isinstance(config.get(k), str) and config[k].startswith(("https://", "http://"))
+        for k in ("authorization_endpoint", "token_endpoint")
+    ):
+        abort(412, f"{iss} has no usable SMART configuration")
+    return config
+
+
+def _exchange(rt: Runtime, token_endpoint: str, code: str) -> tuple[str, str]:
+    try:
+        resp = rt.client.session.post(token_endpoint, timeout=(
+            rt.settings.fhir_connect_timeout, rt.settings.fhir_read_timeout), data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": _callback_url(rt),
+            "client_id": rt.settings.smart_client_id,
+        }, allow_redirects=False, headers={"Accept": "application/json"})
+        answer = resp.json() if resp.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        answer = None
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    patient = answer.get("patient") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not isinstance(patient, str) or not token or not patient:
+        abort(412, "the EHR did not give a token for a patient")
+    return token, patient
+
+
+def _callback_url(rt: Runtime) -> str:
+    return _base_url(rt) + "/timeline/callback"
+
+
+def _base_url(rt: Runtime) -> str:
+    return rt.settings.public_url or request.host_url.rstrip("/")
+
+
+def _signer(rt: Runtime) -> URLSafeTimedSerializer:
+    secret = hmac.new(rt.pseudonym_key, b"smart-launch-state", hashlib.sha256).hexdigest()
+    return URLSafeTimedSerializer(secret, salt="cds-b12-smart")
+
+
+def timeline_link(rt: Runtime, patient_id: str, server: FhirServer | None) -> dict | None:
+    """The card link to this patient's timeline, or None when it could not be opened."""
+    label = rt.cards.table("labels", rt.profile.name).get("timeline_label", "B12 timeline")
+    if rt.settings.smart_client_id:
+        return {"label": label, "url": _base_url(rt) + "/timeline/launch", "type": "smart"}
+    if rt.verifier is not None:
+        return None
+    query = {"patient": patient_id}
+    if server is not None:
+        query["fhirServer"] = server.base
+    elif find_fixture(patient_id) is None:
+        return None  # the data came only in the prefetch: nowhere to read it from again
+    return {"label": label, "url": _base_url(rt) + "/timeline?" + urlencode(query),
+            "type": "absolute"}

@@ -1,0 +1,122 @@
+"""Clinical core: one patient's B12 story over time, for the timeline picture.
+
+Pure, like the rest of the core: it lays out what the assessment already knows
+(results in one unit each, injections, treatment phases) and what the
+recommendations plan (the next dose, labs due), with the reference bands the
+rules themselves use.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from . import profiles as k
+from .assess import Assessment, Phase
+from .evaluate import Evaluation
+from .profiles import Profile
+from .record import LabKind, PatientRecord
+
+SHOWN = (LabKind.B12, LabKind.MMA, LabKind.HB, LabKind.MCV)
+MCV_LOWER_FL = 80.0  # microcytosis below this (BSH); only drawn, never used by a rule
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    kind: LabKind
+    unit: str
+    points: tuple[tuple[date, float], ...]  # oldest first
+    normal_low: float | None  # the reference band the rules use
+    normal_high: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    phase: Phase  # LOADING or MAINTENANCE
+    start: date
+    end: date
+
+
+@dataclass(frozen=True, slots=True)
+class DueLab:
+    test: str
+    due_from: date
+    due_to: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    as_of: date
+    series: tuple[Series, ...]
+    doses: tuple[date, ...]
+    planned_doses: tuple[date, ...]  # the schedule's next dose, and the start of a suggested one
+    due_labs: tuple[DueLab, ...]
+    phases: tuple[Band, ...]
+
+
+def timeline(record: PatientRecord, evaluation: Evaluation, profile: Profile,
+             as_of: date) -> Timeline:
+    a = evaluation.assessment
+    return Timeline(
+        as_of=as_of,
+        series=tuple(_series(record, a, profile, kind) for kind in SHOWN),
+        doses=a.doses,
+        planned_doses=tuple(sorted({
+            *_planned(a, as_of),
+            *(rec.start_on or as_of for rec in evaluation.recommendations
+              if rec.regimen is not None),
+        })),
+        due_labs=tuple(
+            DueLab(lab.test, lab.due_from, lab.due_to)
+            for rec in evaluation.recommendations for lab in rec.labs
+        ),
+        phases=_phases(a, as_of),
+    )
+
+
+def _series(record: PatientRecord, a: Assessment, profile: Profile, kind: LabKind) -> Series:
+    points = tuple(sorted({(lab.on, lab.value) for lab in record.labs if lab.kind is kind}))
+    low, high = {
+        LabKind.B12: (profile.b12_indeterminate_below_ng_l, None),
+        LabKind.MMA: (None, profile.mma_upper_umol_l),
+        LabKind.HB: (_hb_lower(record), None),
+        LabKind.MCV: (MCV_LOWER_FL, profile.macrocytosis_above_fl),
+    }[kind]
+    return Series(kind, kind.unit, points, low, high)
+
+
+def _hb_lower(record: PatientRecord) -> float:
+    sex = record.patient.sex if record.patient else None
+    return k.ANAEMIA_BELOW_MALE_G_DL if sex == "male" else k.ANAEMIA_BELOW_FEMALE_G_DL
+
+
+def _planned(a: Assessment, as_of: date) -> tuple[date, ...]:
+    """The next dose on the current schedule (today if it is overdue)."""
+    if a.phase not in (Phase.LOADING, Phase.MAINTENANCE) or a.last_dose is None:
+        return ()
+    if a.interval_days is None:
+        return ()
+    return (max(a.last_dose + timedelta(days=round(a.interval_days)), as_of),)
+
+
+def _phases(a: Assessment, as_of: date) -> tuple[Band, ...]:
+    """Loading where doses come within two weeks of each other, maintenance where they are
+    further apart, nothing across a gap long enough to start a new course."""
+    bands: list[Band] = []
+    for first, second in itertools.pairwise(a.doses):
+        gap = (second - first).days
+        if gap > k.NEW_COURSE_GAP_DAYS:
+            continue
+        phase = Phase.LOADING if gap <= k.LOADING_GAP_DAYS else Phase.MAINTENANCE
+        if bands and bands[-1].phase is phase and bands[-1].end == first:
+            bands[-1] = Band(phase, bands[-1].start, second)
+        else:
+            bands.append(Band(phase, first, second))
+    if bands and a.phase in (Phase.LOADING, Phase.MAINTENANCE) and a.last_dose == bands[-1].end:
+        last = bands[-1]
+        if last.phase is a.phase:
+            bands[-1] = Band(last.phase, last.start, as_of)
+        else:
+            bands.append(Band(a.phase, last.end, as_of))
+    return tuple(bands)
