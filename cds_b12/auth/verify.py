@@ -106,8 +106,8 @@ class Verifier:
         jti, tenant = claims["jti"], claims.get("tenant")
         if not isinstance(jti, str) or not jti or len(jti) > 256:
             raise Unauthorized("jti is not a usable string")
-        if tenant is not None and not isinstance(tenant, str):
-            raise Unauthorized("tenant is not a string")
+        if tenant is not None and (not isinstance(tenant, str) or len(tenant) > 200):
+            raise Unauthorized("tenant is not a string of at most 200 characters")
         if issuer.tenants and tenant not in issuer.tenants:
             raise Unauthorized(f"tenant {str(tenant)[:100]!r} not allowed for this issuer")
         if not self.replay.first_use(issuer.iss, jti, float(claims["exp"]) + LEEWAY):

@@ -31,8 +31,8 @@ class _Strict(BaseModel):
 
 class Coding(_Strict):
     code: Text
-    system: str | None = None
-    display: str | None = None
+    system: Text | None = None
+    display: Text | None = None
 
 
 class OverrideReason(_Strict):

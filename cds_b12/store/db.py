@@ -64,6 +64,8 @@ class Database:
                 return False
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_MIGRATION_LOCK})
+                if MigrationContext.configure(conn).get_current_revision() == _head():
+                    return False  # another replica migrated while we waited for the lock
             config = _config()
             config.attributes["connection"] = conn
             command.upgrade(config, "head")

@@ -20,12 +20,32 @@ def load_key(configured: str | None, data_dir: Path) -> bytes:
     if configured:
         return configured.encode()
     path = data_dir / KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    key = path.read_text().strip() if path.exists() else ""
+    if not key:  # never an empty secret: that would make the patient key an unkeyed hash
+        key = _create(path)
+    return key.encode()
+
+
+def _create(path: Path) -> str:
+    """Write a new key atomically: a reader sees no file or the whole key, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key)
+        out.flush()
+        os.fsync(out.fileno())
+    try:
+        os.link(temporary, path)  # fails if the file exists: another process made a key
+    except FileExistsError:
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+        os.replace(temporary, path)  # an empty file left by a crash: replace it
+    finally:
+        temporary.unlink(missing_ok=True)
+    return key
 
 
 def patient_key(key: bytes, patient_id: str) -> str:

@@ -71,7 +71,10 @@ def _row(service_id: str, entry: FeedbackEntry, now: datetime, known: bool,
          issuer: str | None, tenant: str | None) -> dict:
     reason = entry.overrideReason.reason if entry.overrideReason else None
     accepted = [s.id for s in entry.acceptedSuggestions or ()]
-    canonical = json.dumps([service_id, entry.model_dump(mode="json")], sort_keys=True)
+    # the comment text is never kept, not even inside the hash of the entry
+    fields = entry.model_dump(mode="json", exclude={"overrideReason": {"userComment"}})
+    has_comment = bool(entry.overrideReason and entry.overrideReason.userComment)
+    canonical = json.dumps([service_id, fields, has_comment], sort_keys=True)
     return {
         "entry_key": hashlib.sha256(canonical.encode()).hexdigest(),
         "received_at": now,
@@ -82,8 +85,8 @@ def _row(service_id: str, entry: FeedbackEntry, now: datetime, known: bool,
         "accepted_suggestions": accepted,
         "override_system": reason.system if reason else None,
         "override_code": reason.code if reason else None,
-        "has_comment": bool(entry.overrideReason and entry.overrideReason.userComment),
-        "outcome_at": datetime.fromisoformat(entry.outcomeTimestamp),
+        "has_comment": has_comment,
+        "outcome_at": datetime.fromisoformat(entry.outcomeTimestamp).astimezone(UTC),
         "issuer": issuer,
         "tenant": tenant,
     }

@@ -1,0 +1,1 @@
+"""The feedback and audit store, on SQLite and on PostgreSQL."""
