@@ -29,16 +29,24 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 def create_app(
-    settings: Settings | None = None, *, today: Callable[[], date] = date.today
+    settings: Settings | None = None,
+    *,
+    today: Callable[[], date] = date.today,
+    background_audit: bool = False,
 ) -> Flask:
-    """Build the app; ``today`` is injectable so tests can pin the evaluation date."""
+    """Build the app; ``today`` is injectable so tests can pin the evaluation date.
+
+    ``background_audit``: audit rows go through a writer thread per worker (``serve``);
+    otherwise each call writes its own before answering, which tests can rely on.
+    """
     settings = settings or Settings()
     configure_logging(settings.log_level)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # keep CDS Hooks field order as written
     app.json.compact = True
-    app.extensions["cds_b12"] = Runtime.start(settings, today)
+    app.extensions["cds_b12"] = Runtime.start(settings, today,
+                                              background_audit=background_audit)
     CORS(
         app,
         origins=list(settings.cors_origins),

@@ -28,8 +28,10 @@ def feedback(service_id: str) -> Response:
     service = find_service(service_id)
     entries = parse_feedback(request.get_json(force=True, silent=True))
     caller = current_caller()
+    rt = runtime()
+    rt.audit.flush()  # the cards this feedback is about are written before it is matched
     try:
-        stored = record_feedback(runtime().db, service.id, entries,
+        stored = record_feedback(rt.db, service.id, entries,
                                  issuer=caller.issuer.iss if caller else None,
                                  tenant=caller.tenant if caller else None)
     except SQLAlchemyError as exc:

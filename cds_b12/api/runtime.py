@@ -17,6 +17,7 @@ from ..clinical import Profile, get_profile
 from ..config import Settings
 from ..hooks.fetch import FhirClient, Limits, ServerPolicy
 from ..render import CardLibrary, load_card_library
+from ..store.audit_writer import AuditWriter
 from ..store.db import Database
 from ..store.pseudonym import load_key
 
@@ -29,11 +30,13 @@ class Runtime:
     client: FhirClient
     verifier: Verifier | None  # None: no trusted issuers, authentication off (loopback only)
     db: Database
+    audit: AuditWriter
     pseudonym_key: bytes
     today: Callable[[], date]
 
     @classmethod
-    def start(cls, settings: Settings, today: Callable[[], date]) -> Runtime:
+    def start(cls, settings: Settings, today: Callable[[], date], *,
+              background_audit: bool = False) -> Runtime:
         """Load and check the card wording now, so a bad card file stops start-up, not a call."""
         limits = Limits(
             connect_timeout=settings.fhir_connect_timeout,
@@ -56,6 +59,7 @@ class Runtime:
             client=FhirClient(limits),
             verifier=verifier,
             db=db,
+            audit=AuditWriter(db, background=background_audit),
             pseudonym_key=load_key(secret, settings.data_dir),
             today=today,
         )

@@ -1,16 +1,14 @@
 """``POST /cds-services/{id}``: one hook call, answered with ``{"cards": [...]}``.
 
 Each answered call is audited (cards issued, per rule, for a pseudonymous
-patient). If the store is down the clinician still gets the cards: advice
-matters more than its record, and the failure is logged as an error.
+patient) by the process's audit writer, off the request path. If the store is
+down the clinician still gets the cards: advice matters more than its record,
+and the failure is logged as an error.
 """
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Response, abort, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..clinical import get_profile
 from ..hooks.invoke import invoke
@@ -18,14 +16,13 @@ from ..hooks.request import HookCall, parse_call
 from ..hooks.response import HookResult
 from ..hooks.services import SERVICE_BY_ID, Service
 from ..store.pseudonym import patient_key
-from ..store.records import CallRecord, record_call
+from ..store.records import CallRecord
 from .auth import current_caller
 from .logs import annotate
 from .runtime import Runtime, runtime
 from .timeline import timeline_link
 
 bp = Blueprint("services", __name__)
-log = logging.getLogger("cds_b12.audit")
 
 
 def find_service(service_id: str) -> Service:
@@ -68,12 +65,7 @@ def _audit(rt: Runtime, call: HookCall, result: HookResult, profile: str) -> Non
         profile=profile,
         cards=list(zip(rules, result.body["cards"], strict=True)),
     )
-    try:
-        record_call(rt.db, record)
-    except SQLAlchemyError as exc:
-        log.error("audit not stored", extra={"fields": {"error": type(exc).__name__,
-                                                        "hookInstance": call.hook_instance}})
-        annotate(audit="failed")
+    rt.audit.submit(record)
 
 
 def _hook_instance(body: object) -> str | None:

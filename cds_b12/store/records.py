@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..hooks.feedback import Feedback as FeedbackEntry
@@ -26,30 +26,38 @@ class CallRecord:
     patient_key: str
     profile: str
     cards: Sequence[tuple[str, dict]]  # (rule id, card as sent)
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def record_call(db: Database, call: CallRecord) -> None:
+def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
+    """Several hook calls and their cards in one transaction (plain inserts, no ORM units)."""
     with db.session() as session:
-        row = HookCall(
-            received_at=datetime.now(UTC),
-            service_id=call.service_id,
-            hook=call.hook,
-            hook_instance=call.hook_instance[:200],
-            issuer=call.issuer,
-            tenant=call.tenant,
-            patient_key=call.patient_key,
-            profile=call.profile,
-        )
-        row.cards = [
-            IssuedCard(
-                uuid=card["uuid"],
-                rule_id=rule,
-                indicator=card["indicator"],
-                suggestion_uuids=[s["uuid"] for s in card.get("suggestions", [])],
-            )
+        ids = session.execute(
+            insert(HookCall).returning(HookCall.id, sort_by_parameter_order=True),
+            [{
+                "received_at": call.received_at,
+                "service_id": call.service_id,
+                "hook": call.hook,
+                "hook_instance": call.hook_instance[:200],
+                "issuer": call.issuer,
+                "tenant": call.tenant,
+                "patient_key": call.patient_key,
+                "profile": call.profile,
+            } for call in calls],
+        ).scalars().all()
+        cards = [
+            {
+                "uuid": card["uuid"],
+                "call_id": call_id,
+                "rule_id": rule,
+                "indicator": card["indicator"],
+                "suggestion_uuids": [s["uuid"] for s in card.get("suggestions", [])],
+            }
+            for call_id, call in zip(ids, calls, strict=True)
             for rule, card in call.cards
         ]
-        session.add(row)
+        if cards:
+            session.execute(insert(IssuedCard), cards)
 
 
 def record_feedback(db: Database, service_id: str, entries: Sequence[FeedbackEntry], *,

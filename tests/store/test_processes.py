@@ -4,6 +4,7 @@ every process, and parallel clients through several workers store each entry exa
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from itertools import cycle
@@ -28,6 +29,15 @@ def stored_cards(db_url: str) -> list[str]:
         return list(session.scalars(select(Feedback.card_uuid)))
 
 
+def audited(db: Database, calls: int) -> None:
+    """Wait for the workers' audit writers: a call's row follows its answer within moments
+    (it was never acknowledged, so it is not part of what kill -9 must preserve)."""
+    deadline = time.monotonic() + 10
+    while counts(db)["hook_call"] < calls:
+        assert time.monotonic() < deadline, f"audit of {calls} calls not written: {counts(db)}"
+        time.sleep(0.02)
+
+
 def test_what_was_acknowledged_survives_kill_9_of_master_and_workers(start_server, db_url):
     server = start_server(workers=2)
     service, call = scenario_request(scenario_named("R1-start-neuro-loading/pa-neuro"),
@@ -36,11 +46,12 @@ def test_what_was_acknowledged_survives_kill_9_of_master_and_workers(start_serve
     assert response.status_code == 200, server.output()
     (card,) = response.json()["cards"]
     body = {"feedback": [accepted(card["uuid"], card["suggestions"][0]["uuid"])]}
+    db = Database(db_url)
+    audited(db, 1)
     assert server.post(FEEDBACK, body).status_code == 200
 
     server.kill()  # SIGKILL to the whole process group, the moment the 200 arrived
 
-    db = Database(db_url)
     assert counts(db) == {"hook_call": 1, "issued_card": 1, "feedback": 1}
     (row,) = report(db)
     assert (row.rule, row.service, row.issued, row.feedback, row.accepted) \
@@ -49,6 +60,7 @@ def test_what_was_acknowledged_survives_kill_9_of_master_and_workers(start_serve
     restarted = start_server(workers=2)  # on the same store, which it finds intact
     assert restarted.post(FEEDBACK, body).status_code == 200  # a resend after the crash
     assert restarted.post(f"/cds-services/{service}", call).status_code == 200
+    audited(db, 2)
     assert counts(db) == {"hook_call": 2, "issued_card": 2, "feedback": 1}
     assert stored_cards(db_url) == [card["uuid"]]
 

@@ -1,0 +1,174 @@
+"""Part 1: one hook call in-process, beside the JSON floor for the same request and response.
+
+Three timings per patient size, each over the same request bytes:
+
+- ``service``: a POST through Flask's test client, the whole HTTP code path minus the
+  socket: JSON parse, request validation, gather + evaluate + render, handing the audit
+  row to the writer thread, the request log line, jsonify;
+- ``evaluate``: ``json.loads`` + ``parse_call`` + ``invoke`` only (no Flask, no audit);
+- ``floor``: ``json.loads(request bytes)`` + ``json.dumps(response)``, what any Python
+  service must spend to read this request and write this answer;
+- ``audit``: the audit row alone (``record_calls``), as the writer thread writes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from uuid import uuid4
+
+from flask import Flask
+
+from cds_b12.api import create_app
+from cds_b12.config import Settings
+from cds_b12.hooks.invoke import invoke
+from cds_b12.hooks.request import parse_call
+from cds_b12.hooks.services import SERVICE_BY_ID
+from cds_b12.store.pseudonym import patient_key
+from cds_b12.store.records import CallRecord, record_calls
+
+from .patients import SIZES, hook_request, service_path
+from .stats import Timing, time_calls
+
+
+class BrokenPath(AssertionError):
+    """The service did not answer a benchmark request with 200 and at least one card."""
+
+
+@dataclass(frozen=True, slots=True)
+class Iterations:
+    count: int
+    warmup: int
+    budget_s: float  # stop early once this much time is spent on one timing
+
+
+PLANS: dict[str, dict[str, Iterations]] = {
+    "full": {"typical": Iterations(2000, 200, 20), "heavy": Iterations(300, 20, 30),
+             "order-sign": Iterations(2000, 200, 20)},
+    "quick": {"typical": Iterations(400, 50, 5), "heavy": Iterations(60, 5, 5),
+              "order-sign": Iterations(400, 50, 5)},
+    "smoke": {"typical": Iterations(100, 10, 0.5), "heavy": Iterations(5, 1, 0.5),
+              "order-sign": Iterations(50, 5, 0.5)},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SizeResult:
+    size: str
+    request_kb: float
+    resources: int
+    cards: int
+    rules: tuple[str, ...]
+    service: Timing
+    evaluate: Timing
+    floor: Timing
+    audit: Timing
+
+    @property
+    def ratio(self) -> float:
+        """Median service time over median floor: how many floors one call costs."""
+        return self.service.median / self.floor.median
+
+    @property
+    def evaluate_ratio(self) -> float:
+        return self.evaluate.median / self.floor.median
+
+
+@contextlib.contextmanager
+def without_service_env() -> Iterator[None]:
+    """Hide any ``CDS_B12_*`` settings of the caller's shell while the app is built."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("CDS_B12_")}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """The service logs one JSON line per request to stderr; send them to /dev/null
+    (still formatted and written, as in production) so the table stays readable."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
+        yield
+
+
+def count_resources(body: dict) -> int:
+    total = 0
+    for value in [*body.get("prefetch", {}).values(), body["context"].get("draftOrders")]:
+        if isinstance(value, dict):
+            total += len(value.get("entry", [])) if value.get("resourceType") == "Bundle" else 1
+    return total
+
+
+def run(data_dir: Path, as_of: date, plan: str = "full",
+        sizes: tuple[str, ...] = SIZES) -> list[SizeResult]:
+    with without_service_env():
+        # as `cds-b12 serve` runs it: the audit row is written by the writer thread
+        app = create_app(Settings(data_dir=data_dir), today=lambda: as_of, background_audit=True)
+    try:
+        with quiet_stderr():
+            return [measure(app, size, as_of, PLANS[plan][size]) for size in sizes]
+    finally:
+        app.extensions["cds_b12"].audit.flush()
+        app.extensions["cds_b12"].db.dispose()
+
+
+def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
+    client = app.test_client()
+    rt = app.extensions["cds_b12"]
+    body = hook_request(size, as_of)
+    raw = json.dumps(body).encode()
+    path = service_path(size)
+    service = SERVICE_BY_ID[path.rsplit("/", 1)[1]]
+
+    # a benchmark of a broken path is worthless: 200 with at least one card, or stop
+    answer = client.post(path, data=raw, content_type="application/json")
+    payload = answer.get_json(silent=True) or {}
+    if answer.status_code != 200 or not payload.get("cards"):
+        raise BrokenPath(f"{size}: {answer.status_code} with "
+                         f"{len(payload.get('cards', []))} cards: "
+                         f"{answer.get_data(as_text=True)[:300]}")
+    once = invoke(parse_call(json.loads(raw), service), profile=rt.profile, library=rt.cards,
+                  client=rt.client, as_of=as_of)
+    rules = tuple(rec.rule for rec in once.evaluation.recommendations)
+    key = patient_key(rt.pseudonym_key, body["context"]["patientId"])
+
+    def post() -> None:
+        client.post(path, data=raw, content_type="application/json")
+
+    def evaluate() -> None:
+        call = parse_call(json.loads(raw), service)
+        invoke(call, profile=rt.profile, library=rt.cards, client=rt.client, as_of=as_of,
+               policy=rt.server_policy(None))
+
+    def floor() -> None:
+        json.loads(raw)
+        json.dumps(payload, separators=(",", ":"))
+
+    def audit() -> None:
+        # what cds_b12.api.services._audit writes, without the request context
+        cards = [(rule, {**card, "uuid": str(uuid4())})
+                 for rule, card in zip(rules, once.body["cards"], strict=True)]
+        record_calls(rt.db, [CallRecord(
+            service_id=service.id, hook=service.hook, hook_instance=body["hookInstance"],
+            issuer=None, tenant=None, patient_key=key, profile=rt.profile.name, cards=cards)])
+
+    def timed(fn: Callable[[], None]) -> Timing:
+        return time_calls(fn, iterations=it.count, warmup=it.warmup, budget_s=it.budget_s)
+
+    return SizeResult(
+        size=size,
+        request_kb=len(raw) / 1024,
+        resources=count_resources(body),
+        cards=len(payload["cards"]),
+        rules=rules,
+        service=timed(post),
+        evaluate=timed(evaluate),
+        floor=timed(floor),
+        audit=timed(audit),
+    )

@@ -1,0 +1,27 @@
+"""The benchmark's smoke mode: a few seconds, no wrk, no Node.
+
+``python -m benchmarks --smoke`` answers each benchmark patient in-process (each must
+get 200 and at least one card), then compares ``cds-b12 serve`` with the bare echo
+app under the same gunicorn settings. It fails only on a broken path or when the
+throughput ratio cds-b12 / echo collapses below 0.2: a pathology, not noise, so
+this is not a timed test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_smoke() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_B12_")}
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=180, check=False)
+    output = f"{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, output[-6000:]
+    assert "smoke: ok" in done.stdout, output[-6000:]
+    assert "throughput ratio cds-b12 / echo" in done.stdout
