@@ -85,6 +85,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+SMOKE_ATTEMPTS = 3
+
+
 def choose_tool(args: argparse.Namespace) -> str:
     if args.tool != "auto":
         if args.tool == "wrk" and wrk_path() is None:
@@ -135,6 +138,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"2/4 HTTP: cds-b12 and echo, {plan.rounds} x {plan.duration_s:g} s "
                       f"each with {tool} ...", flush=True)
                 h = run_http(plan, work, body)
+                # a collapse persists; noise from a busy machine does not: measure again
+                for attempt in range(2, SMOKE_ATTEMPTS + 1):
+                    if args.mode != "smoke" or h.ratio >= COLLAPSE_RATIO:
+                        break
+                    print(f"    ratio {h.ratio:.2f} is below {COLLAPSE_RATIO:g}: measuring "
+                          f"again (attempt {attempt} of {SMOKE_ATTEMPTS})", flush=True)
+                    retry = work / f"attempt-{attempt}"
+                    retry.mkdir()
+                    h = run_http(plan, retry, body)
                 for rnd in h.order:
                     r = rnd.load
                     print(f"    {rnd.name:8} {r.rps:7,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "

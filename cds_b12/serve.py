@@ -72,6 +72,12 @@ def warm_up(app: Flask) -> None:
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
     app = create_app(settings, background_audit=True)
     warm_up(app)
+    run_gunicorn(app, host=host, port=port, workers=workers, threads=threads, name="cds-b12")
+
+
+def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int,
+                 name: str) -> None:
+    """The server settings, in one place: the benchmark's echo app runs under the same."""
     _Gunicorn(app, {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -83,6 +89,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
         "keepalive": 5,
         "accesslog": None,  # the app logs one JSON line per request itself
         "errorlog": "-",
-        "proc_name": "cds-b12",
+        "proc_name": name,
         "control_socket_disable": True,  # several instances may run on one host
     }).run()
