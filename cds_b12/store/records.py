@@ -30,9 +30,9 @@ class CallRecord:
 
 
 def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
-    """Several hook calls and their cards in one transaction (plain inserts, no ORM units)."""
-    with db.session() as session:
-        ids = session.execute(
+    """Several hook calls and their cards in one transaction (Core inserts: no ORM session)."""
+    with db.engine.begin() as conn:
+        ids = conn.execute(
             insert(HookCall).returning(HookCall.id, sort_by_parameter_order=True),
             [{
                 "received_at": call.received_at,
@@ -57,7 +57,7 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
             for rule, card in call.cards
         ]
         if cards:
-            session.execute(insert(IssuedCard), cards)
+            conn.execute(insert(IssuedCard), cards)
 
 
 def record_feedback(db: Database, service_id: str, entries: Sequence[FeedbackEntry], *,
