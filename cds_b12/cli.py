@@ -134,8 +134,7 @@ def _fetch_patient(args: argparse.Namespace) -> tuple[list[object], list]:
     service = next(s for s in SERVICES if s.hook == args.hook)
     call = patient_call(service, args.patient, FhirServer(args.fhir_server, token))
     settings = _settings()
-    client = FhirClient(Limits(settings.fhir_connect_timeout, settings.fhir_read_timeout,
-                               settings.fhir_deadline, settings.fhir_max_pages))
+    client = FhirClient(Limits.of(settings))
     try:
         got = gather(call, client, args.as_of)
     except PreconditionFailed as exc:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, sen
 from sqlalchemy import select
 
 from ..hooks.drafts import draft_order
-from ..hooks.example_request import example_request
+from ..hooks.example_request import example_request, server_request
 from ..hooks.fixtures import find_fixture, fixture_patients
 from ..hooks.request import PROFILE_EXTENSION, BadRequest
 from ..hooks.response import HOOKS, ORDER_HOOKS
@@ -67,7 +67,7 @@ def build_request() -> Response:
     drafts = [draft_order(c, patient_id, today) for c in choices] if hook in ORDER_HOOKS else []
     server = body.get("fhirServer")
     if server:
-        call = _server_request(hook, patient_id, str(server), drafts)
+        call = server_request(patient_id, hook=hook, drafts=drafts, fhir_server=str(server))
     else:
         fixture = find_fixture(patient_id)
         if fixture is None:
@@ -79,14 +79,6 @@ def build_request() -> Response:
     call["extension"] = {PROFILE_EXTENSION: profile}
     service = next(s for s in SERVICES if s.hook == hook)
     return jsonify({"service": service.id, "request": call})
-
-
-def _server_request(hook: str, patient_id: str, server: str, drafts: list[dict]) -> dict:
-    call = example_request([{"resourceType": "Patient", "id": patient_id}], hook=hook,
-                           drafts=drafts)
-    call.pop("prefetch")
-    call["fhirServer"] = server
-    return call
 
 
 @bp.get("/preview/feedback/<path:card>")

@@ -38,12 +38,6 @@ class Runtime:
     def start(cls, settings: Settings, today: Callable[[], date], *,
               background_audit: bool = False) -> Runtime:
         """Load and check the card wording now, so a bad card file stops start-up, not a call."""
-        limits = Limits(
-            connect_timeout=settings.fhir_connect_timeout,
-            read_timeout=settings.fhir_read_timeout,
-            deadline=settings.fhir_deadline,
-            max_pages=settings.fhir_max_pages,
-        )
         verifier = None
         if settings.authenticating:
             replay = (RedisReplayStore(settings.redis_url) if settings.redis_url
@@ -56,7 +50,7 @@ class Runtime:
             settings=settings,
             profile=get_profile(settings.profile),
             cards=load_card_library(settings.cards_dir),
-            client=FhirClient(limits),
+            client=FhirClient(Limits.of(settings)),
             verifier=verifier,
             db=db,
             audit=AuditWriter(db, background=background_audit),

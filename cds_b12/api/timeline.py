@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -126,9 +127,14 @@ def callback() -> Response:
 
 def _page(embedded: dict | None) -> Response:
     """The page; with ``embedded`` data (a SMART launch) it needs no further call."""
-    html = (Path(current_app.static_folder or "") / "timeline.html").read_text(encoding="utf-8")
+    html = _read(Path(current_app.static_folder or "") / "timeline.html")
     data = json.dumps(embedded).replace("</", "<\\/") if embedded else "null"
     return Response(html.replace("/*TIMELINE_DATA*/null", data), mimetype="text/html")
+
+
+@cache
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 def _timeline(rt: Runtime, patient_id: str, resources: list[object]) -> dict:
@@ -198,7 +204,7 @@ def _signer(rt: Runtime) -> URLSafeTimedSerializer:
 
 def timeline_link(rt: Runtime, patient_id: str, server: FhirServer | None) -> dict | None:
     """The card link to this patient's timeline, or None when it could not be opened."""
-    label = rt.cards.table("labels", rt.profile.name).get("timeline_label", "B12 timeline")
+    label = rt.cards.table("labels", rt.profile.name)["timeline_label"]
     if rt.settings.smart_client_id:
         return {"label": label, "url": _base_url(rt) + "/timeline/launch", "type": "smart"}
     if rt.verifier is not None:

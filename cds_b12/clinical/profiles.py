@@ -72,6 +72,7 @@ ANAEMIA_BELOW_FEMALE_G_DL = 12.0  # WHO (2.6), non-pregnant women
 ANAEMIA_BELOW_PREGNANT_G_DL = 11.0  # WHO (2.6)
 SEVERE_ANAEMIA_BELOW_G_DL = 8.0  # WHO (2.6), S9
 MODERATE_ANAEMIA_BELOW_G_DL = 11.0  # WHO (2.6)
+MCV_NORMAL_FROM_FL = 80.0  # normal MCV about 80-100 fL (2.6, ◐); drawn on the timeline only
 HYPOKALAEMIA_RISK_HB_BELOW_G_DL = 8.0  # S6
 SUBOPTIMAL_RESPONSE_DAY = 10  # R8: retic should have risen by day 10 (2.7)
 HB_RESPONSE_DAY = 28  # R8 / S14: Hb should be rising by week 4

@@ -19,7 +19,6 @@ from .profiles import Profile
 from .record import LabKind, PatientRecord
 
 SHOWN = (LabKind.B12, LabKind.MMA, LabKind.HB, LabKind.MCV)
-MCV_LOWER_FL = 80.0  # microcytosis below this (BSH); only drawn, never used by a rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +80,7 @@ def _series(record: PatientRecord, a: Assessment, profile: Profile, kind: LabKin
         LabKind.B12: (profile.b12_indeterminate_below_ng_l, None),
         LabKind.MMA: (None, profile.mma_upper_umol_l),
         LabKind.HB: (_hb_lower(record), None),
-        LabKind.MCV: (MCV_LOWER_FL, profile.macrocytosis_above_fl),
+        LabKind.MCV: (k.MCV_NORMAL_FROM_FL, profile.macrocytosis_above_fl),
     }[kind]
     return Series(kind, kind.unit, points, low, high)
 

@@ -27,6 +27,12 @@ def example_request(resources: Sequence[dict], *, hook: str, drafts: Sequence[di
             prefetch[query.key] = _bundle(
                 "searchset", [r for r in resources if r.get("resourceType") == query.resource_type]
             )
+    return {**server_request(patient_id, hook=hook, drafts=drafts), "prefetch": prefetch}
+
+
+def server_request(patient_id: str, *, hook: str, drafts: Sequence[dict] = (),
+                   fhir_server: str | None = None) -> dict:
+    """The request without prefetch: the service fetches from ``fhir_server``."""
     context: dict[str, object] = {"userId": "Practitioner/example", "patientId": patient_id}
     if hook != "patient-view":
         context["draftOrders"] = _bundle("collection", drafts)
@@ -34,12 +40,14 @@ def example_request(resources: Sequence[dict], *, hook: str, drafts: Sequence[di
         if hook == "order-select" and selections:
             context["selections"] = selections
     service = next(s for s in SERVICES if s.hook == hook)
-    return {
+    request: dict[str, object] = {
         "hook": service.hook,
         "hookInstance": str(uuid4()),
         "context": context,
-        "prefetch": prefetch,
     }
+    if fhir_server is not None:
+        request["fhirServer"] = fhir_server
+    return request
 
 
 def _bundle(kind: str, resources: Sequence[dict]) -> dict:

@@ -15,12 +15,16 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 FHIR_JSON = "application/fhir+json"
 
@@ -113,6 +117,11 @@ class Limits:
     deadline: float = 8.0  # seconds for all keys together
     max_pages: int = 10
     max_bytes: int = 32 * 1024 * 1024  # per answer: about 20,000 typical Observations
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(settings.fhir_connect_timeout, settings.fhir_read_timeout,
+                   settings.fhir_deadline, settings.fhir_max_pages)
 
 
 class FhirClient:
