@@ -42,39 +42,74 @@ from .servers import StartError
 PARTS = ("inprocess", "http", "fallback", "memory")
 MODES = {
     # duration and warm-up in seconds; memory: measured requests, warm-up requests
-    "full": {"duration": 20.0, "rounds": 2, "warmup": 3.0, "memory": 10_000,
-             "memory_warmup": 1_000, "fallback_runs": 7},
-    "quick": {"duration": 5.0, "rounds": 2, "warmup": 1.0, "memory": 2_000,
-              "memory_warmup": 500, "fallback_runs": 3},
-    "smoke": {"duration": 1.0, "rounds": 1, "warmup": 0.3, "memory": 0,
-              "memory_warmup": 0, "fallback_runs": 0},
+    "full": {
+        "duration": 20.0,
+        "rounds": 2,
+        "warmup": 3.0,
+        "memory": 10_000,
+        "memory_warmup": 1_000,
+        "fallback_runs": 7,
+    },
+    "quick": {
+        "duration": 5.0,
+        "rounds": 2,
+        "warmup": 1.0,
+        "memory": 2_000,
+        "memory_warmup": 500,
+        "fallback_runs": 3,
+    },
+    "smoke": {
+        "duration": 1.0,
+        "rounds": 1,
+        "warmup": 0.3,
+        "memory": 0,
+        "memory_warmup": 0,
+        "fallback_runs": 0,
+    },
 }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="shorter runs for trying things")
-    mode.add_argument("--smoke", action="store_true",
-                      help="in-process and a short HTTP comparison with a Python client")
-    parser.add_argument("--only", default=None,
-                        help=f"comma-separated parts to run, of: {', '.join(PARTS)}")
-    parser.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto",
-                        help="HTTP load generator (auto: wrk if installed; smoke: python)")
+    mode.add_argument(
+        "--smoke",
+        action="store_true",
+        help="in-process and a short HTTP comparison with a Python client",
+    )
+    parser.add_argument(
+        "--only", default=None, help=f"comma-separated parts to run, of: {', '.join(PARTS)}"
+    )
+    parser.add_argument(
+        "--tool",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="HTTP load generator (auto: wrk if installed; smoke: python)",
+    )
     parser.add_argument("--duration", type=float, help="seconds per HTTP round")
     parser.add_argument("--rounds", type=int, help="rounds per server (A, B, A, B, ...)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
-    parser.add_argument("--wrk-threads", type=int, default=1,
-                        help="wrk threads (1 leaves the most CPU to the servers)")
+    parser.add_argument(
+        "--wrk-threads",
+        type=int,
+        default=1,
+        help="wrk threads (1 leaves the most CPU to the servers)",
+    )
     parser.add_argument("--memory-requests", type=int, help="requests for the memory part")
-    parser.add_argument("--delay-ms", type=int, default=200,
-                        help="delay per FHIR request in the fallback part")
+    parser.add_argument(
+        "--delay-ms", type=int, default=200, help="delay per FHIR request in the fallback part"
+    )
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the work directory (server logs, audit stores)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work directory (server logs, audit stores)"
+    )
     args = parser.parse_args(argv)
     args.mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     default_parts = ("inprocess", "http") if args.smoke else PARTS
@@ -96,8 +131,11 @@ def choose_tool(args: argparse.Namespace) -> str:
     if args.mode == "smoke":
         return "python"
     if wrk_path() is None:
-        print("note: wrk is not installed (apt-get install wrk); using the Python client, "
-              "whose figures are lower and whose ratios are compressed", file=sys.stderr)
+        print(
+            "note: wrk is not installed (apt-get install wrk); using the Python client, "
+            "whose figures are lower and whose ratios are compressed",
+            file=sys.stderr,
+        )
         return "python"
     return "wrk"
 
@@ -117,8 +155,11 @@ def main(argv: list[str] | None = None) -> int:
             print("1/4 in-process ...", flush=True)
             results = inprocess.run(work / "inprocess-data", as_of, plan=args.mode)
             for r in results:
-                print(f"    {r.size}: {r.cards} card(s), rules {', '.join(r.rules)}; "
-                      f"{r.service.count} timed calls", flush=True)
+                print(
+                    f"    {r.size}: {r.cards} card(s), rules {', '.join(r.rules)}; "
+                    f"{r.service.count} timed calls",
+                    flush=True,
+                )
             rows += inprocess_rows(results)
 
         if {"http", "memory"} & set(args.parts):
@@ -135,49 +176,70 @@ def main(argv: list[str] | None = None) -> int:
                 wrk_threads=args.wrk_threads,
             )
             if "http" in args.parts:
-                print(f"2/4 HTTP: cds-b12 and echo, {plan.rounds} x {plan.duration_s:g} s "
-                      f"each with {tool} ...", flush=True)
+                print(
+                    f"2/4 HTTP: cds-b12 and echo, {plan.rounds} x {plan.duration_s:g} s "
+                    f"each with {tool} ...",
+                    flush=True,
+                )
                 h = run_http(plan, work, body)
                 # a collapse persists; noise from a busy machine does not: measure again
                 for attempt in range(2, SMOKE_ATTEMPTS + 1):
                     if args.mode != "smoke" or h.ratio >= COLLAPSE_RATIO:
                         break
-                    print(f"    ratio {h.ratio:.2f} is below {COLLAPSE_RATIO:g}: measuring "
-                          f"again (attempt {attempt} of {SMOKE_ATTEMPTS})", flush=True)
+                    print(
+                        f"    ratio {h.ratio:.2f} is below {COLLAPSE_RATIO:g}: measuring "
+                        f"again (attempt {attempt} of {SMOKE_ATTEMPTS})",
+                        flush=True,
+                    )
                     retry = work / f"attempt-{attempt}"
                     retry.mkdir()
                     h = run_http(plan, retry, body)
                 for rnd in h.order:
                     r = rnd.load
-                    print(f"    {rnd.name:8} {r.rps:7,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
-                          f"p99 {r.p99_ms:6.2f} ms  {r.requests} requests, "
-                          f"{r.non_2xx + r.socket_errors} failed; worker CPU split "
-                          f"{rnd.worker_split}%, other load {rnd.other_load_pct:.0f}% of "
-                          "the machine"
-                          + (f" (attempt {rnd.attempts}: an earlier one left a worker idle)"
-                             if rnd.attempts > 1 else ""), flush=True)
+                    print(
+                        f"    {rnd.name:8} {r.rps:7,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
+                        f"p99 {r.p99_ms:6.2f} ms  {r.requests} requests, "
+                        f"{r.non_2xx + r.socket_errors} failed; worker CPU split "
+                        f"{rnd.worker_split}%, other load {rnd.other_load_pct:.0f}% of "
+                        "the machine"
+                        + (
+                            f" (attempt {rnd.attempts}: an earlier one left a worker idle)"
+                            if rnd.attempts > 1
+                            else ""
+                        ),
+                        flush=True,
+                    )
                 rows += http_rows(h)
                 if not (h.service.ok and h.echo.ok):
                     problems.append("requests failed under load (see the log in the work dir)")
                 if h.ratio < COLLAPSE_RATIO:
-                    problems.append(f"throughput ratio cds-b12 / echo {h.ratio:.2f} is below "
-                                    f"{COLLAPSE_RATIO:g}: a pathology, not noise")
+                    problems.append(
+                        f"throughput ratio cds-b12 / echo {h.ratio:.2f} is below "
+                        f"{COLLAPSE_RATIO:g}: a pathology, not noise"
+                    )
 
         if "fallback" in args.parts:
             print(f"3/4 FHIR fallback, {args.delay_ms} ms per FHIR request ...", flush=True)
             try:
-                f = fallback.run(work / "fallback-data", work, as_of, delay_ms=args.delay_ms,
-                                 runs=mode["fallback_runs"] or 3)
+                f = fallback.run(
+                    work / "fallback-data",
+                    work,
+                    as_of,
+                    delay_ms=args.delay_ms,
+                    runs=mode["fallback_runs"] or 3,
+                )
                 rows += fallback_rows(f)
             except StartError as exc:
                 rows.append(Row("3 FHIR fallback", "skipped", str(exc).splitlines()[0]))
 
         if "memory" in args.parts:
             count = args.memory_requests or mode["memory"] or 2_000
-            print(f"4/4 memory: {count:,} requests after "
-                  f"{mode['memory_warmup'] or 500:,} to warm up ...", flush=True)
-            m = run_memory(plan, work, body, requests=count,
-                           warmup=mode["memory_warmup"] or 500)
+            print(
+                f"4/4 memory: {count:,} requests after "
+                f"{mode['memory_warmup'] or 500:,} to warm up ...",
+                flush=True,
+            )
+            m = run_memory(plan, work, body, requests=count, warmup=mode["memory_warmup"] or 500)
             rows += memory_rows(m)
     except (BrokenPath, StartError, RuntimeError) as exc:
         problems.append(f"{type(exc).__name__}: {exc}")
@@ -192,9 +254,18 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("Figures depend on the machine; compare the ratios, not the absolute numbers.")
     if args.json:
-        args.json.write_text(json.dumps({"mode": args.mode, "date": as_of.isoformat(),
-                                         "machine": machine(), "problems": problems,
-                                         "rows": [asdict(r) for r in rows]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "mode": args.mode,
+                    "date": as_of.isoformat(),
+                    "machine": machine(),
+                    "problems": problems,
+                    "rows": [asdict(r) for r in rows],
+                },
+                indent=2,
+            )
+        )
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     if args.mode == "smoke" and not problems:

@@ -17,6 +17,7 @@ from cds_b12.serve import run_gunicorn
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # as cds_b12.api.MAX_BODY_BYTES
 
+
 def create_echo_app() -> Flask:
     app = Flask("cds_b12_echo")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -38,15 +39,24 @@ def create_echo_app() -> Flask:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.echo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.echo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args(argv)
-    run_gunicorn(create_echo_app(), host=args.host, port=args.port, workers=args.workers,
-                 threads=args.threads, name="cds-b12-echo")
+    run_gunicorn(
+        create_echo_app(),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        name="cds-b12-echo",
+    )
 
 
 if __name__ == "__main__":

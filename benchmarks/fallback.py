@@ -57,16 +57,21 @@ class FallbackResult:
 
 
 def _load(base: str, resources: list[dict]) -> None:
-    resp = requests.post(base, json=transaction(resources), timeout=60,
-                         headers={"Content-Type": "application/fhir+json"})
+    resp = requests.post(
+        base,
+        json=transaction(resources),
+        timeout=60,
+        headers={"Content-Type": "application/fhir+json"},
+    )
     resp.raise_for_status()
     statuses = [e.get("response", {}).get("status", "") for e in resp.json().get("entry", [])]
     if len(statuses) != len(resources) or not all(s.startswith("2") for s in statuses):
         raise RuntimeError(f"the test FHIR server refused part of the patient: {statuses}")
 
 
-def run(data_dir: Path, log_dir: Path, as_of: date, *, delay_ms: int = 200,
-        runs: int = 7) -> FallbackResult:
+def run(
+    data_dir: Path, log_dir: Path, as_of: date, *, delay_ms: int = 200, runs: int = 7
+) -> FallbackResult:
     server = start_fhir_server(log_dir / "fhir-server.log")
     try:
         _load(f"{server.root}/fhir", record("typical", as_of))
@@ -78,31 +83,45 @@ def run(data_dir: Path, log_dir: Path, as_of: date, *, delay_ms: int = 200,
         context = {"userId": "Practitioner/example", "patientId": PATIENT_ID}
 
         def body(fhir_server: str) -> bytes:
-            return json.dumps({"hook": "patient-view",
-                               "hookInstance": "00000000-0000-4000-8000-0000000000f0",
-                               "fhirServer": fhir_server, "context": context}).encode()
+            return json.dumps(
+                {
+                    "hook": "patient-view",
+                    "hookInstance": "00000000-0000-4000-8000-0000000000f0",
+                    "fhirServer": fhir_server,
+                    "context": context,
+                }
+            ).encode()
 
         # the path must work before it is timed: every key fetched, and cards
-        once = invoke(parse_call(json.loads(body(delayed)), SERVICE_BY_ID[SERVICE]),
-                      profile=rt.profile, library=rt.cards, client=rt.client, as_of=as_of)
+        once = invoke(
+            parse_call(json.loads(body(delayed)), SERVICE_BY_ID[SERVICE]),
+            profile=rt.profile,
+            library=rt.cards,
+            client=rt.client,
+            as_of=as_of,
+        )
         if len(once.fetched) != len(QUERIES) or not once.body["cards"]:
-            raise BrokenPath(f"FHIR fallback: fetched {once.fetched}, "
-                             f"{len(once.body['cards'])} cards")
+            raise BrokenPath(
+                f"FHIR fallback: fetched {once.fetched}, {len(once.body['cards'])} cards"
+            )
 
         def call(raw: bytes) -> None:
-            resp = client.post(f"/cds-services/{SERVICE}", data=raw,
-                               content_type="application/json")
+            resp = client.post(
+                f"/cds-services/{SERVICE}", data=raw, content_type="application/json"
+            )
             if resp.status_code != 200:
-                raise BrokenPath(f"FHIR fallback: {resp.status_code} "
-                                 f"{resp.get_data(as_text=True)[:300]}")
+                raise BrokenPath(
+                    f"FHIR fallback: {resp.status_code} {resp.get_data(as_text=True)[:300]}"
+                )
 
         wanted = templates(as_of)
         target = FhirServer(delayed)
         single: dict[str, Timing] = {}
         with quiet_stderr():
             total = time_calls(lambda: call(body(delayed)), iterations=runs, warmup=1)
-            undelayed = time_calls(lambda: call(body(f"{server.root}/fhir")),
-                                   iterations=runs, warmup=1)
+            undelayed = time_calls(
+                lambda: call(body(f"{server.root}/fhir")), iterations=runs, warmup=1
+            )
             for query in QUERIES:
                 relative = expand(wanted[query.key], context)
                 assert relative is not None
@@ -114,7 +133,8 @@ def run(data_dir: Path, log_dir: Path, as_of: date, *, delay_ms: int = 200,
 
                 single[query.key] = time_calls(fetch, iterations=runs, warmup=1)
         rt.db.dispose()
-        return FallbackResult(delay_ms, once.fetched, len(once.body["cards"]), total,
-                              undelayed, single)
+        return FallbackResult(
+            delay_ms, once.fetched, len(once.body["cards"]), total, undelayed, single
+        )
     finally:
         server.stop()

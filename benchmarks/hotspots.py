@@ -30,12 +30,19 @@ from .patients import SIZES, hook_request, service_path
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.hotspots", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.hotspots",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--size", choices=SIZES, default="typical")
     parser.add_argument("--calls", type=int, default=500)
-    parser.add_argument("--path", choices=("service", "evaluate"), default="service",
-                        help="service: Flask test client POST; evaluate: parse_call + invoke")
+    parser.add_argument(
+        "--path",
+        choices=("service", "evaluate"),
+        default="service",
+        help="service: Flask test client POST; evaluate: parse_call + invoke",
+    )
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--pyinstrument", action="store_true")
     args = parser.parse_args(argv)
@@ -54,8 +61,13 @@ def main(argv: list[str] | None = None) -> None:
             if args.path == "service":
                 client.post(path, data=raw, content_type="application/json")
             else:
-                invoke(parse_call(json.loads(raw), service), profile=rt.profile,
-                       library=rt.cards, client=rt.client, as_of=as_of)
+                invoke(
+                    parse_call(json.loads(raw), service),
+                    profile=rt.profile,
+                    library=rt.cards,
+                    client=rt.client,
+                    as_of=as_of,
+                )
 
         with quiet_stderr():
             for _ in range(min(50, args.calls)):

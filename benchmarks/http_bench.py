@@ -67,8 +67,11 @@ class Round:
         round, which halves a CPU-bound server's throughput whatever its code does.
         """
         total = sum(self.worker_cpu_s)
-        return len(self.worker_cpu_s) < 2 or total == 0 or \
-            min(self.worker_cpu_s) / total >= MIN_WORKER_SHARE
+        return (
+            len(self.worker_cpu_s) < 2
+            or total == 0
+            or min(self.worker_cpu_s) / total >= MIN_WORKER_SHARE
+        )
 
     @property
     def worker_split(self) -> str:
@@ -91,8 +94,7 @@ class Side:
 
     @property
     def rps(self) -> float:
-        return (sum(r.requests for r in self.rounds)
-                / sum(r.duration_s for r in self.rounds))
+        return sum(r.requests for r in self.rounds) / sum(r.duration_s for r in self.rounds)
 
     @property
     def p50_ms(self) -> float:
@@ -125,8 +127,11 @@ class HttpResult:
     def cpu_ms_per_request(self, name: str) -> float:
         """Worker CPU per answered request: what one call costs, whatever the machine's load."""
         rounds = [r for r in self.order if r.name == name]
-        return (sum(sum(r.worker_cpu_s) for r in rounds) * 1000
-                / max(1, sum(r.load.requests for r in rounds)))
+        return (
+            sum(sum(r.worker_cpu_s) for r in rounds)
+            * 1000
+            / max(1, sum(r.load.requests for r in rounds))
+        )
 
     def worker_busy_pct(self, name: str) -> float:
         """How much of the machine's CPU the workers used while under load."""
@@ -149,8 +154,9 @@ class MemoryResult:
     @property
     def growth_pct(self) -> float:
         """The largest growth of any worker from the warm-up to the end, in percent."""
-        return max((self.after_kb[p] - self.base_kb[p]) / self.base_kb[p] * 100
-                   for p in self.base_kb)
+        return max(
+            (self.after_kb[p] - self.base_kb[p]) / self.base_kb[p] * 100 for p in self.base_kb
+        )
 
     @property
     def peak_mb(self) -> float:
@@ -158,20 +164,30 @@ class MemoryResult:
 
 
 def check_answers(server: Managed, body: bytes, *, want_cards: bool) -> None:
-    req = urllib.request.Request(server.root + SERVICE_PATH, data=body, method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        server.root + SERVICE_PATH,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=30) as resp:
         status, payload = resp.status, json.loads(resp.read())
     if status != 200 or (want_cards and not payload.get("cards")):
         raise BrokenPath(f"{server.name}: {status} with {len(payload.get('cards', []))} cards")
 
 
-def _drive(plan: HttpPlan, server: Managed, body: bytes, body_file: Path,
-           seconds: float) -> LoadResult:
+def _drive(
+    plan: HttpPlan, server: Managed, body: bytes, body_file: Path, seconds: float
+) -> LoadResult:
     url = server.root + SERVICE_PATH
     if plan.tool == "wrk":
-        return wrk_for(url, body_file, connections=plan.connections, duration_s=seconds,
-                       threads=plan.wrk_threads)
+        return wrk_for(
+            url,
+            body_file,
+            connections=plan.connections,
+            duration_s=seconds,
+            threads=plan.wrk_threads,
+        )
     return python_load(url, body, connections=plan.connections, duration_s=seconds)
 
 
@@ -181,13 +197,26 @@ def _driver_cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _round(plan: HttpPlan, name: str, server: Managed, workers: list[int], body: bytes,
-           body_file: Path, attempt: int) -> Round:
+def _round(
+    plan: HttpPlan,
+    name: str,
+    server: Managed,
+    workers: list[int],
+    body: bytes,
+    body_file: Path,
+    attempt: int,
+) -> Round:
     before = ([cpu_seconds(p) for p in workers], _driver_cpu(), machine_busy_seconds())
     load = _drive(plan, server, body, body_file, plan.duration_s)
     after = ([cpu_seconds(p) for p in workers], _driver_cpu(), machine_busy_seconds())
-    return Round(name, load, tuple(b - a for a, b in zip(before[0], after[0], strict=True)),
-                 after[1] - before[1], after[2] - before[2], attempt)
+    return Round(
+        name,
+        load,
+        tuple(b - a for a, b in zip(before[0], after[0], strict=True)),
+        after[1] - before[1],
+        after[2] - before[2],
+        attempt,
+    )
 
 
 def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
@@ -195,11 +224,18 @@ def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
     body_file.write_bytes(body)
     service = echo = None
     try:
-        service = start_service(workers=plan.workers, threads=plan.threads,
-                                data_dir=work_dir / "service-data",
-                                log_path=work_dir / "service.log")
-        echo = start_echo(workers=plan.workers, threads=plan.threads,
-                          data_dir=work_dir / "echo-data", log_path=work_dir / "echo.log")
+        service = start_service(
+            workers=plan.workers,
+            threads=plan.threads,
+            data_dir=work_dir / "service-data",
+            log_path=work_dir / "service.log",
+        )
+        echo = start_echo(
+            workers=plan.workers,
+            threads=plan.threads,
+            data_dir=work_dir / "echo-data",
+            log_path=work_dir / "echo.log",
+        )
         check_answers(service, body, want_cards=True)
         check_answers(echo, body, want_cards=False)
         servers = (("cds-b12", service), ("echo", echo))
@@ -229,12 +265,17 @@ def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
                 server.stop()
 
 
-def run_memory(plan: HttpPlan, work_dir: Path, body: bytes, *, requests: int,
-               warmup: int) -> MemoryResult:
+def run_memory(
+    plan: HttpPlan, work_dir: Path, body: bytes, *, requests: int, warmup: int
+) -> MemoryResult:
     body_file = work_dir / "typical-request.json"
     body_file.write_bytes(body)
-    service = start_service(workers=plan.workers, threads=plan.threads,
-                            data_dir=work_dir / "memory-data", log_path=work_dir / "memory.log")
+    service = start_service(
+        workers=plan.workers,
+        threads=plan.threads,
+        data_dir=work_dir / "memory-data",
+        log_path=work_dir / "memory.log",
+    )
     try:
         check_answers(service, body, want_cards=True)
         pids = wait_workers(service.pid, plan.workers)
@@ -244,10 +285,14 @@ def run_memory(plan: HttpPlan, work_dir: Path, body: bytes, *, requests: int,
 
         def load(count: int) -> LoadResult:
             if plan.tool == "wrk":
-                return wrk_count(url, body_file, requests=count, connections=plan.connections,
-                                 threads=plan.wrk_threads)
-            return python_load(url, body, connections=min(plan.connections, 8),
-                               requests=count)
+                return wrk_count(
+                    url,
+                    body_file,
+                    requests=count,
+                    connections=plan.connections,
+                    threads=plan.wrk_threads,
+                )
+            return python_load(url, body, connections=min(plan.connections, 8), requests=count)
 
         start = {p: memory_kb(p)[0] for p in pids}
         load(warmup)
@@ -257,7 +302,8 @@ def run_memory(plan: HttpPlan, work_dir: Path, body: bytes, *, requests: int,
         peak = {p: memory_kb(p)[1] for p in pids}
         if worker_pids(service.pid) != pids:
             raise RuntimeError("a gunicorn worker was replaced during the memory run")
-        return MemoryResult(plan.tool, measured.requests, warmup, start, base, after, peak,
-                            measured)
+        return MemoryResult(
+            plan.tool, measured.requests, warmup, start, base, after, peak, measured
+        )
     finally:
         service.stop()

@@ -48,12 +48,21 @@ class Iterations:
 
 
 PLANS: dict[str, dict[str, Iterations]] = {
-    "full": {"typical": Iterations(2000, 200, 20), "heavy": Iterations(300, 20, 30),
-             "order-sign": Iterations(2000, 200, 20)},
-    "quick": {"typical": Iterations(400, 50, 5), "heavy": Iterations(60, 5, 5),
-              "order-sign": Iterations(400, 50, 5)},
-    "smoke": {"typical": Iterations(100, 10, 0.5), "heavy": Iterations(5, 1, 0.5),
-              "order-sign": Iterations(50, 5, 0.5)},
+    "full": {
+        "typical": Iterations(2000, 200, 20),
+        "heavy": Iterations(300, 20, 30),
+        "order-sign": Iterations(2000, 200, 20),
+    },
+    "quick": {
+        "typical": Iterations(400, 50, 5),
+        "heavy": Iterations(60, 5, 5),
+        "order-sign": Iterations(400, 50, 5),
+    },
+    "smoke": {
+        "typical": Iterations(100, 10, 0.5),
+        "heavy": Iterations(5, 1, 0.5),
+        "order-sign": Iterations(50, 5, 0.5),
+    },
 }
 
 
@@ -105,8 +114,9 @@ def count_resources(body: dict) -> int:
     return total
 
 
-def run(data_dir: Path, as_of: date, plan: str = "full",
-        sizes: tuple[str, ...] = SIZES) -> list[SizeResult]:
+def run(
+    data_dir: Path, as_of: date, plan: str = "full", sizes: tuple[str, ...] = SIZES
+) -> list[SizeResult]:
     with without_service_env():
         # as `cds-b12 serve` runs it: the audit row is written by the writer thread
         app = create_app(Settings(data_dir=data_dir), today=lambda: as_of, background_audit=True)
@@ -130,11 +140,18 @@ def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
     answer = client.post(path, data=raw, content_type="application/json")
     payload = answer.get_json(silent=True) or {}
     if answer.status_code != 200 or not payload.get("cards"):
-        raise BrokenPath(f"{size}: {answer.status_code} with "
-                         f"{len(payload.get('cards', []))} cards: "
-                         f"{answer.get_data(as_text=True)[:300]}")
-    once = invoke(parse_call(json.loads(raw), service), profile=rt.profile, library=rt.cards,
-                  client=rt.client, as_of=as_of)
+        raise BrokenPath(
+            f"{size}: {answer.status_code} with "
+            f"{len(payload.get('cards', []))} cards: "
+            f"{answer.get_data(as_text=True)[:300]}"
+        )
+    once = invoke(
+        parse_call(json.loads(raw), service),
+        profile=rt.profile,
+        library=rt.cards,
+        client=rt.client,
+        as_of=as_of,
+    )
     rules = tuple(rec.rule for rec in once.evaluation.recommendations)
     key = patient_key(rt.pseudonym_key, body["context"]["patientId"])
 
@@ -143,8 +160,14 @@ def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
 
     def evaluate() -> None:
         call = parse_call(json.loads(raw), service)
-        invoke(call, profile=rt.profile, library=rt.cards, client=rt.client, as_of=as_of,
-               policy=rt.server_policy(None))
+        invoke(
+            call,
+            profile=rt.profile,
+            library=rt.cards,
+            client=rt.client,
+            as_of=as_of,
+            policy=rt.server_policy(None),
+        )
 
     def floor() -> None:
         json.loads(raw)
@@ -152,11 +175,25 @@ def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
 
     def audit() -> None:
         # what cds_b12.api.services._audit writes, without the request context
-        cards = [(rule, {**card, "uuid": str(uuid4())})
-                 for rule, card in zip(rules, once.body["cards"], strict=True)]
-        record_calls(rt.db, [CallRecord(
-            service_id=service.id, hook=service.hook, hook_instance=body["hookInstance"],
-            issuer=None, tenant=None, patient_key=key, profile=rt.profile.name, cards=cards)])
+        cards = [
+            (rule, {**card, "uuid": str(uuid4())})
+            for rule, card in zip(rules, once.body["cards"], strict=True)
+        ]
+        record_calls(
+            rt.db,
+            [
+                CallRecord(
+                    service_id=service.id,
+                    hook=service.hook,
+                    hook_instance=body["hookInstance"],
+                    issuer=None,
+                    tenant=None,
+                    patient_key=key,
+                    profile=rt.profile.name,
+                    cards=cards,
+                )
+            ],
+        )
 
     def timed(fn: Callable[[], None]) -> Timing:
         return time_calls(fn, iterations=it.count, warmup=it.warmup, budget_s=it.budget_s)

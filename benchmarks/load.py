@@ -48,32 +48,60 @@ def _wrk(args: list[str], timeout: float) -> LoadResult:
     wrk = wrk_path()
     if wrk is None:
         raise RuntimeError("wrk is not installed (Debian/Ubuntu: apt-get install wrk)")
-    done = subprocess.run([wrk, *args], capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    done = subprocess.run(
+        [wrk, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
     return _parse(done.stdout.splitlines(), done.returncode, done.stderr)
 
 
 def _parse(lines: list[str], returncode: int, stderr: str) -> LoadResult:
     results = [ln for ln in lines if ln.startswith(RESULT_PREFIX)]
     if returncode != 0 or not results:
-        raise RuntimeError(f"wrk failed ({returncode}): {stderr.strip()[-500:]} "
-                           f"{''.join(lines).strip()[-500:]}")
-    data = json.loads(results[-1][len(RESULT_PREFIX):])
-    return LoadResult("wrk", data["requests"], data["duration_us"] / 1e6, data["p50_us"] / 1000,
-                      data["p99_us"] / 1000, data["max_us"] / 1000, data["non_2xx"],
-                      data["socket_errors"])
+        raise RuntimeError(
+            f"wrk failed ({returncode}): {stderr.strip()[-500:]} {''.join(lines).strip()[-500:]}"
+        )
+    data = json.loads(results[-1][len(RESULT_PREFIX) :])
+    return LoadResult(
+        "wrk",
+        data["requests"],
+        data["duration_us"] / 1e6,
+        data["p50_us"] / 1000,
+        data["p99_us"] / 1000,
+        data["max_us"] / 1000,
+        data["non_2xx"],
+        data["socket_errors"],
+    )
 
 
-def wrk_for(url: str, body_file: Path, *, connections: int, duration_s: float,
-            threads: int = 1) -> LoadResult:
+def wrk_for(
+    url: str, body_file: Path, *, connections: int, duration_s: float, threads: int = 1
+) -> LoadResult:
     """POST the body for ``duration_s`` over ``connections`` keep-alive connections."""
-    args = [f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s", "--latency",
-            "--timeout", "10s", "-s", str(WRK_DIR / "post.lua"), url, "--", str(body_file)]
+    args = [
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration_s))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_DIR / "post.lua"),
+        url,
+        "--",
+        str(body_file),
+    ]
     return _wrk(args, timeout=duration_s + 60)
 
 
-def wrk_count(url: str, body_file: Path, *, requests: int, connections: int,
-              threads: int = 1, max_duration_s: float = 600) -> LoadResult:
+def wrk_count(
+    url: str,
+    body_file: Path,
+    *,
+    requests: int,
+    connections: int,
+    threads: int = 1,
+    max_duration_s: float = 600,
+) -> LoadResult:
     """POST the body until about ``requests`` answers have come back (each wrk thread stops
     after its share; connections still in flight add a few more).
 
@@ -84,9 +112,20 @@ def wrk_count(url: str, body_file: Path, *, requests: int, connections: int,
     if wrk is None:
         raise RuntimeError("wrk is not installed (Debian/Ubuntu: apt-get install wrk)")
     per_thread = max(1, -(-requests // threads))
-    args = [wrk, f"-t{threads}", f"-c{connections}", f"-d{int(max_duration_s)}s",
-            "--timeout", "10s", "-s", str(WRK_DIR / "post_count.lua"), url, "--",
-            str(body_file), str(per_thread)]
+    args = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{int(max_duration_s)}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(WRK_DIR / "post_count.lua"),
+        url,
+        "--",
+        str(body_file),
+        str(per_thread),
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     finished, lines = 0, []
@@ -106,8 +145,14 @@ def wrk_count(url: str, body_file: Path, *, requests: int, connections: int,
     return _parse(lines, proc.returncode, stderr)
 
 
-def python_load(url: str, body: bytes, *, connections: int, duration_s: float | None = None,
-                requests: int | None = None) -> LoadResult:
+def python_load(
+    url: str,
+    body: bytes,
+    *,
+    connections: int,
+    duration_s: float | None = None,
+    requests: int | None = None,
+) -> LoadResult:
     """A threaded keep-alive client: for ``duration_s`` seconds or ``requests`` answers.
 
     Slower than wrk (it shares the GIL and the machine's cores with nothing to spare), so
@@ -165,6 +210,13 @@ def python_load(url: str, body: bytes, *, connections: int, duration_s: float | 
         t.join()
     elapsed = time.perf_counter() - started
     merged = [x for per in latencies for x in per]
-    return LoadResult("python", len(merged), elapsed, percentile(merged, 50),
-                      percentile(merged, 99), max(merged, default=float("nan")),
-                      failures[0], failures[1])
+    return LoadResult(
+        "python",
+        len(merged),
+        elapsed,
+        percentile(merged, 50),
+        percentile(merged, 99),
+        max(merged, default=float("nan")),
+        failures[0],
+        failures[1],
+    )

@@ -46,14 +46,42 @@ class Lab:
 
 # The labs the service reads, with plausible values for a treated pernicious anaemia.
 LABS = (
-    Lab("2132-9", "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma", "Vitamin B12",
-        "pg/mL", 232, 1245, lambda r: round(r.uniform(380, 720))),
-    Lab("718-7", "Hemoglobin [Mass/volume] in Blood", "Haemoglobin", "g/dL", 11.1, 15.9,
-        lambda r: round(r.uniform(12.2, 14.1), 1)),
-    Lab("787-2", "MCV [Entitic volume] by Automated count", "MCV", "fL", 79, 97,
-        lambda r: round(r.uniform(86, 95), 1)),
-    Lab("13964-2", "Methylmalonate [Moles/volume] in Serum or Plasma", "Methylmalonic acid",
-        "umol/L", 0.0, 0.4, lambda r: round(r.uniform(0.12, 0.3), 2)),
+    Lab(
+        "2132-9",
+        "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma",
+        "Vitamin B12",
+        "pg/mL",
+        232,
+        1245,
+        lambda r: round(r.uniform(380, 720)),
+    ),
+    Lab(
+        "718-7",
+        "Hemoglobin [Mass/volume] in Blood",
+        "Haemoglobin",
+        "g/dL",
+        11.1,
+        15.9,
+        lambda r: round(r.uniform(12.2, 14.1), 1),
+    ),
+    Lab(
+        "787-2",
+        "MCV [Entitic volume] by Automated count",
+        "MCV",
+        "fL",
+        79,
+        97,
+        lambda r: round(r.uniform(86, 95), 1),
+    ),
+    Lab(
+        "13964-2",
+        "Methylmalonate [Moles/volume] in Serum or Plasma",
+        "Methylmalonic acid",
+        "umol/L",
+        0.0,
+        0.4,
+        lambda r: round(r.uniform(0.12, 0.3), 2),
+    ),
 )
 # How many of each per 20 results: mostly CBCs, some B12, a few MMA.
 LAB_MIX = (LABS[0],) * 5 + (LABS[1],) * 6 + (LABS[2],) * 6 + (LABS[3],) * 3
@@ -85,8 +113,15 @@ def patient() -> dict:
         "identifier": [
             {
                 "use": "usual",
-                "type": {"coding": [_coding("http://terminology.hl7.org/CodeSystem/v2-0203",
-                                            "MR", "Medical Record Number")]},
+                "type": {
+                    "coding": [
+                        _coding(
+                            "http://terminology.hl7.org/CodeSystem/v2-0203",
+                            "MR",
+                            "Medical Record Number",
+                        )
+                    ]
+                },
                 "system": "urn:oid:2.16.840.1.113883.19.5.99999.1",
                 "value": "MRN900001",
             }
@@ -96,8 +131,15 @@ def patient() -> dict:
         "telecom": [{"system": "phone", "value": "555-0100", "use": "home"}],
         "gender": "female",
         "birthDate": "1957-04-12",
-        "address": [{"line": ["12 Elm Street"], "city": "Springfield", "state": "IL",
-                     "postalCode": "62701", "country": "US"}],
+        "address": [
+            {
+                "line": ["12 Elm Street"],
+                "city": "Springfield",
+                "state": "IL",
+                "postalCode": "62701",
+                "country": "US",
+            }
+        ],
     }
 
 
@@ -105,14 +147,33 @@ def _condition(n: int, code: str, display: str, text: str, onset: date) -> dict:
     return {
         "resourceType": "Condition",
         "id": f"{PATIENT_ID}-cond-{n}",
-        "clinicalStatus": {"coding": [_coding(
-            "http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active")]},
-        "verificationStatus": {"coding": [_coding(
-            "http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed",
-            "Confirmed")]},
-        "category": [{"coding": [_coding(
-            "http://terminology.hl7.org/CodeSystem/condition-category", "problem-list-item",
-            "Problem List Item")]}],
+        "clinicalStatus": {
+            "coding": [
+                _coding(
+                    "http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"
+                )
+            ]
+        },
+        "verificationStatus": {
+            "coding": [
+                _coding(
+                    "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                    "confirmed",
+                    "Confirmed",
+                )
+            ]
+        },
+        "category": [
+            {
+                "coding": [
+                    _coding(
+                        "http://terminology.hl7.org/CodeSystem/condition-category",
+                        "problem-list-item",
+                        "Problem List Item",
+                    )
+                ]
+            }
+        ],
         "code": {"coding": [_coding(SNOMED, code, display)], "text": text},
         "subject": {"reference": f"Patient/{PATIENT_ID}"},
         "onsetDateTime": onset.isoformat(),
@@ -146,10 +207,16 @@ def _observation(n: int, lab: Lab, day: date, value: float) -> dict:
         "effectiveDateTime": _instant(day, 8, 15),
         "issued": _instant(day, 14, 30),
         "valueQuantity": _quantity(value, lab.unit),
-        "interpretation": [{"coding": [_coding(INTERPRETATION, flag, {
-            "L": "Low", "H": "High", "N": "Normal"}[flag])]}],
-        "referenceRange": [{"low": _quantity(lab.low, lab.unit),
-                            "high": _quantity(lab.high, lab.unit)}],
+        "interpretation": [
+            {
+                "coding": [
+                    _coding(INTERPRETATION, flag, {"L": "Low", "H": "High", "N": "Normal"}[flag])
+                ]
+            }
+        ],
+        "referenceRange": [
+            {"low": _quantity(lab.low, lab.unit), "high": _quantity(lab.high, lab.unit)}
+        ],
     }
 
 
@@ -164,8 +231,10 @@ def observations(count: int, as_of: date, span_days: int, rng: random.Random) ->
 
 
 CYANOCOBALAMIN = _coding(RXNORM, "309594", "vitamin B12 1 MG/ML Injectable Solution")
-IM_ROUTE = {"coding": [_coding(SNOMED, "78421000", "Intramuscular route")],
-            "text": "Intramuscular route"}
+IM_ROUTE = {
+    "coding": [_coding(SNOMED, "78421000", "Intramuscular route")],
+    "text": "Intramuscular route",
+}
 ORAL_ROUTE = {"coding": [_coding(SNOMED, "26643006", "Oral route")], "text": "Oral route"}
 
 # (RxNorm code, display, text, route, dose, unit, frequency, period, periodUnit)
@@ -181,10 +250,22 @@ OTHER_MEDICATIONS = (
 )
 
 
-def _medication_request(n: int, coding: dict, text: str, route: dict | None, dose: float,
-                        unit: str, repeat: dict, authored: date, status: str) -> dict:
-    dosage: dict = {"text": text, "timing": {"repeat": repeat},
-                    "doseAndRate": [{"doseQuantity": _quantity(dose, unit)}]}
+def _medication_request(
+    n: int,
+    coding: dict,
+    text: str,
+    route: dict | None,
+    dose: float,
+    unit: str,
+    repeat: dict,
+    authored: date,
+    status: str,
+) -> dict:
+    dosage: dict = {
+        "text": text,
+        "timing": {"repeat": repeat},
+        "doseAndRate": [{"doseQuantity": _quantity(dose, unit)}],
+    }
     if route is not None:
         dosage["route"] = route
     return {
@@ -202,17 +283,36 @@ def _medication_request(n: int, coding: dict, text: str, route: dict | None, dos
 
 def medication_requests(count: int, as_of: date) -> list[dict]:
     """A monthly cyanocobalamin maintenance order first, then long-term oral medicines."""
-    out = [_medication_request(
-        1, CYANOCOBALAMIN, "Inject 1000 mcg (1 mL) IM once a month", IM_ROUTE, 1000, "ug",
-        {"frequency": 1, "period": 1, "periodUnit": "mo"}, as_of - timedelta(days=5 * 365),
-        "active")]
+    out = [
+        _medication_request(
+            1,
+            CYANOCOBALAMIN,
+            "Inject 1000 mcg (1 mL) IM once a month",
+            IM_ROUTE,
+            1000,
+            "ug",
+            {"frequency": 1, "period": 1, "periodUnit": "mo"},
+            as_of - timedelta(days=5 * 365),
+            "active",
+        )
+    ]
     for n in range(1, count):
-        code, display, text, route, dose, unit, freq, period, period_unit = (
-            OTHER_MEDICATIONS[(n - 1) % len(OTHER_MEDICATIONS)])
-        out.append(_medication_request(
-            n + 1, _coding(RXNORM, code, display), text, route, dose, unit,
-            {"frequency": freq, "period": period, "periodUnit": period_unit},
-            as_of - timedelta(days=6 * 365 - 30 * n), "active"))
+        code, display, text, route, dose, unit, freq, period, period_unit = OTHER_MEDICATIONS[
+            (n - 1) % len(OTHER_MEDICATIONS)
+        ]
+        out.append(
+            _medication_request(
+                n + 1,
+                _coding(RXNORM, code, display),
+                text,
+                route,
+                dose,
+                unit,
+                {"frequency": freq, "period": period, "periodUnit": period_unit},
+                as_of - timedelta(days=6 * 365 - 30 * n),
+                "active",
+            )
+        )
     return out
 
 
@@ -221,8 +321,10 @@ def _administration(n: int, day: date) -> dict:
         "resourceType": "MedicationAdministration",
         "id": f"{PATIENT_ID}-medadmin-{n}",
         "status": "completed",
-        "medicationCodeableConcept": {"coding": [CYANOCOBALAMIN],
-                                      "text": "cyanocobalamin 1000 mcg/mL injection"},
+        "medicationCodeableConcept": {
+            "coding": [CYANOCOBALAMIN],
+            "text": "cyanocobalamin 1000 mcg/mL injection",
+        },
         "subject": {"reference": f"Patient/{PATIENT_ID}"},
         "effectiveDateTime": _instant(day, 10, 30),
         "request": {"reference": f"MedicationRequest/{PATIENT_ID}-medrx-1"},
@@ -258,19 +360,38 @@ def record(size: str, as_of: date) -> list[dict]:
 def draft_orders(as_of: date) -> list[dict]:
     """Three orders being signed: a B12 injection, folic acid and a serum B12 test."""
     injection = _medication_request(
-        101, CYANOCOBALAMIN, "Inject 1000 mcg (1 mL) IM once a month", IM_ROUTE, 1000, "ug",
-        {"frequency": 1, "period": 1, "periodUnit": "mo"}, as_of, "draft")
+        101,
+        CYANOCOBALAMIN,
+        "Inject 1000 mcg (1 mL) IM once a month",
+        IM_ROUTE,
+        1000,
+        "ug",
+        {"frequency": 1, "period": 1, "periodUnit": "mo"},
+        as_of,
+        "draft",
+    )
     folate = _medication_request(
-        102, _coding(RXNORM, "4511", "folic acid"), "folic acid 5 mg by mouth once daily",
-        ORAL_ROUTE, 5, "mg", {"frequency": 1, "period": 1, "periodUnit": "d"}, as_of, "draft")
+        102,
+        _coding(RXNORM, "4511", "folic acid"),
+        "folic acid 5 mg by mouth once daily",
+        ORAL_ROUTE,
+        5,
+        "mg",
+        {"frequency": 1, "period": 1, "periodUnit": "d"},
+        as_of,
+        "draft",
+    )
     b12_test = {
         "resourceType": "ServiceRequest",
         "id": f"{PATIENT_ID}-sr-103",
         "status": "draft",
         "intent": "order",
-        "code": {"coding": [_coding(
-            LOINC, "2132-9", "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma")],
-            "text": "Vitamin B12"},
+        "code": {
+            "coding": [
+                _coding(LOINC, "2132-9", "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma")
+            ],
+            "text": "Vitamin B12",
+        },
         "subject": {"reference": f"Patient/{PATIENT_ID}"},
         "authoredOn": _instant(as_of, 11, 5),
     }
@@ -282,8 +403,9 @@ def hook_request(size: str, as_of: date) -> dict:
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; one of {', '.join(SIZES)}")
     if size == "order-sign":
-        body = example_request(record("typical", as_of), hook="order-sign",
-                               drafts=draft_orders(as_of))
+        body = example_request(
+            record("typical", as_of), hook="order-sign", drafts=draft_orders(as_of)
+        )
     else:
         body = example_request(record(size, as_of), hook="patient-view")
     body["hookInstance"] = f"00000000-0000-4000-8000-{SIZES.index(size):012d}"
@@ -291,8 +413,9 @@ def hook_request(size: str, as_of: date) -> dict:
 
 
 def service_path(size: str) -> str:
-    return "/cds-services/b12-order-sign" if size == "order-sign" \
-        else "/cds-services/b12-patient-view"
+    return (
+        "/cds-services/b12-order-sign" if size == "order-sign" else "/cds-services/b12-patient-view"
+    )
 
 
 def transaction(resources: list[dict]) -> dict:

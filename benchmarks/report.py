@@ -45,74 +45,137 @@ def inprocess_rows(results: list[SizeResult]) -> list[Row]:
     rows = []
     for r in results:
         label = f"{r.size} ({r.resources} resources, {r.request_kb:.0f} KB)"
-        rows.append(Row("1 in-process", f"{label}: service call, median / p99",
-                        f"{ms(r.service.median)} / {ms(r.service.p99)}",
-                        f"median < {TARGET_HEAVY_MS:g} ms" if r.size == "heavy" else "",
-                        r.service.median < TARGET_HEAVY_MS if r.size == "heavy" else None))
-        rows.append(Row("1 in-process", f"{r.size}: evaluate only (no Flask, no audit), median",
-                        ms(r.evaluate.median)))
-        rows.append(Row("1 in-process", f"{r.size}: audit row write alone, median / p99",
-                        f"{ms(r.audit.median)} / {ms(r.audit.p99)}"))
-        rows.append(Row("1 in-process", f"{r.size}: JSON floor (loads + dumps), median / p99",
-                        f"{ms(r.floor.median)} / {ms(r.floor.p99)}"))
+        rows.append(
+            Row(
+                "1 in-process",
+                f"{label}: service call, median / p99",
+                f"{ms(r.service.median)} / {ms(r.service.p99)}",
+                f"median < {TARGET_HEAVY_MS:g} ms" if r.size == "heavy" else "",
+                r.service.median < TARGET_HEAVY_MS if r.size == "heavy" else None,
+            )
+        )
+        rows.append(
+            Row(
+                "1 in-process",
+                f"{r.size}: evaluate only (no Flask, no audit), median",
+                ms(r.evaluate.median),
+            )
+        )
+        rows.append(
+            Row(
+                "1 in-process",
+                f"{r.size}: audit row write alone, median / p99",
+                f"{ms(r.audit.median)} / {ms(r.audit.p99)}",
+            )
+        )
+        rows.append(
+            Row(
+                "1 in-process",
+                f"{r.size}: JSON floor (loads + dumps), median / p99",
+                f"{ms(r.floor.median)} / {ms(r.floor.p99)}",
+            )
+        )
         typical = r.size == "typical"
-        rows.append(Row("1 in-process", f"{r.size}: service call / floor",
-                        f"{r.ratio:.1f}x",
-                        f"<= {TARGET_TYPICAL_FLOOR_MULTIPLE:g}x" if typical else "",
-                        r.ratio <= TARGET_TYPICAL_FLOOR_MULTIPLE if typical else None))
-        rows.append(Row("1 in-process", f"{r.size}: evaluate only / floor",
-                        f"{r.evaluate_ratio:.1f}x"))
+        rows.append(
+            Row(
+                "1 in-process",
+                f"{r.size}: service call / floor",
+                f"{r.ratio:.1f}x",
+                f"<= {TARGET_TYPICAL_FLOOR_MULTIPLE:g}x" if typical else "",
+                r.ratio <= TARGET_TYPICAL_FLOOR_MULTIPLE if typical else None,
+            )
+        )
+        rows.append(
+            Row("1 in-process", f"{r.size}: evaluate only / floor", f"{r.evaluate_ratio:.1f}x")
+        )
     return rows
 
 
 def http_rows(h: HttpResult) -> list[Row]:
     p = h.plan
-    how = (f"{p.tool}, {p.connections} connections, {p.rounds} x {p.duration_s:g} s each, "
-           f"{p.workers} workers x {p.threads} threads")
+    how = (
+        f"{p.tool}, {p.connections} connections, {p.rounds} x {p.duration_s:g} s each, "
+        f"{p.workers} workers x {p.threads} threads"
+    )
     rows = [Row("2 HTTP", "load", how)]
     for name, side in (("cds-b12", h.service), ("echo", h.echo)):
         rows.append(Row("2 HTTP", f"{name}: requests/s", f"{side.rps:,.0f}"))
-        rows.append(Row("2 HTTP", f"{name}: p50 / p99",
-                        f"{ms(side.p50_ms)} / {ms(side.p99_ms)}",
-                        f"p99 <= {TARGET_P99_MS:g} ms" if name == "cds-b12" else "",
-                        side.p99_ms <= TARGET_P99_MS if name == "cds-b12" else None))
+        rows.append(
+            Row(
+                "2 HTTP",
+                f"{name}: p50 / p99",
+                f"{ms(side.p50_ms)} / {ms(side.p99_ms)}",
+                f"p99 <= {TARGET_P99_MS:g} ms" if name == "cds-b12" else "",
+                side.p99_ms <= TARGET_P99_MS if name == "cds-b12" else None,
+            )
+        )
         if side.failures:
-            rows.append(Row("2 HTTP", f"{name}: failed requests", str(side.failures), "0",
-                            False))
+            rows.append(Row("2 HTTP", f"{name}: failed requests", str(side.failures), "0", False))
     for name in ("cds-b12", "echo"):
-        rows.append(Row("2 HTTP", f"{name}: worker CPU per request; workers' share of the CPUs",
-                        f"{h.cpu_ms_per_request(name):.2f} ms; {h.worker_busy_pct(name):.0f}%"))
-    rows.append(Row("2 HTTP", "throughput ratio cds-b12 / echo", f"{h.ratio:.2f}",
-                    f">= {TARGET_HTTP_RATIO:g}", h.ratio >= TARGET_HTTP_RATIO))
+        rows.append(
+            Row(
+                "2 HTTP",
+                f"{name}: worker CPU per request; workers' share of the CPUs",
+                f"{h.cpu_ms_per_request(name):.2f} ms; {h.worker_busy_pct(name):.0f}%",
+            )
+        )
+    rows.append(
+        Row(
+            "2 HTTP",
+            "throughput ratio cds-b12 / echo",
+            f"{h.ratio:.2f}",
+            f">= {TARGET_HTTP_RATIO:g}",
+            h.ratio >= TARGET_HTTP_RATIO,
+        )
+    )
     return rows
 
 
 def fallback_rows(f: FallbackResult) -> list[Row]:
     key, slowest = f.slowest
     return [
-        Row("3 FHIR fallback", "keys fetched (no prefetch)", f"{len(f.fetched)}, "
-            f"{f.delay_ms} ms delay on each FHIR request"),
+        Row(
+            "3 FHIR fallback",
+            "keys fetched (no prefetch)",
+            f"{len(f.fetched)}, {f.delay_ms} ms delay on each FHIR request",
+        ),
         Row("3 FHIR fallback", "hook call, median", ms(f.total.median)),
         Row("3 FHIR fallback", f"slowest single fetch ({key}), median", ms(slowest)),
-        Row("3 FHIR fallback", "hook call / slowest fetch", f"{f.ratio:.2f}",
-            f"<= {TARGET_FALLBACK_RATIO:g}", f.ratio <= TARGET_FALLBACK_RATIO),
+        Row(
+            "3 FHIR fallback",
+            "hook call / slowest fetch",
+            f"{f.ratio:.2f}",
+            f"<= {TARGET_FALLBACK_RATIO:g}",
+            f.ratio <= TARGET_FALLBACK_RATIO,
+        ),
         Row("3 FHIR fallback", "sum of single fetches (a serial design)", ms(f.serial_ms)),
         Row("3 FHIR fallback", "hook call without the delay, median", ms(f.undelayed.median)),
     ]
 
 
 def memory_rows(m: MemoryResult) -> list[Row]:
-    per = ", ".join(f"{m.base_kb[p] / 1024:.1f} -> {m.after_kb[p] / 1024:.1f}"
-                    for p in sorted(m.base_kb))
+    per = ", ".join(
+        f"{m.base_kb[p] / 1024:.1f} -> {m.after_kb[p] / 1024:.1f}" for p in sorted(m.base_kb)
+    )
     return [
-        Row("4 memory", "RSS per worker at start (MB)",
-            ", ".join(f"{m.start_kb[p] / 1024:.1f}" for p in sorted(m.start_kb))),
-        Row("4 memory", f"RSS per worker, after {m.warmup:,} warm-up -> after "
-            f"{m.requests:,} more (MB)", per),
+        Row(
+            "4 memory",
+            "RSS per worker at start (MB)",
+            ", ".join(f"{m.start_kb[p] / 1024:.1f}" for p in sorted(m.start_kb)),
+        ),
+        Row(
+            "4 memory",
+            f"RSS per worker, after {m.warmup:,} warm-up -> after {m.requests:,} more (MB)",
+            per,
+        ),
         Row("4 memory", "peak RSS (VmHWM) of any worker", f"{m.peak_mb:.1f} MB"),
-        Row("4 memory", f"RSS growth over {m.requests:,} requests (worst worker)",
-            f"{m.growth_pct:+.1f}%", f"<= {TARGET_MEMORY_GROWTH_PCT:g}%",
-            m.growth_pct <= TARGET_MEMORY_GROWTH_PCT),
+        Row(
+            "4 memory",
+            f"RSS growth over {m.requests:,} requests (worst worker)",
+            f"{m.growth_pct:+.1f}%",
+            f"<= {TARGET_MEMORY_GROWTH_PCT:g}%",
+            m.growth_pct <= TARGET_MEMORY_GROWTH_PCT,
+        ),
     ]
 
 
@@ -122,8 +185,7 @@ def render(rows: list[Row]) -> str:
     widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
     out = []
     for n, line in enumerate(table):
-        out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
-                   .rstrip())
+        out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
@@ -139,5 +201,7 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )

@@ -108,12 +108,24 @@ def _group_alive(group: int) -> bool:
     return True
 
 
-def _spawn(name: str, argv: list[str], log_path: Path, env: dict[str, str],
-           cwd: Path = REPO, stdout: int | None = None) -> Managed:
+def _spawn(
+    name: str,
+    argv: list[str],
+    log_path: Path,
+    env: dict[str, str],
+    cwd: Path = REPO,
+    stdout: int | None = None,
+) -> Managed:
     log = log_path.open("wb")
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                               stdout=stdout if stdout is not None else log, stderr=log,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout if stdout is not None else log,
+        stderr=log,
+        start_new_session=True,
+    )
     return Managed(name, process, log)
 
 
@@ -130,8 +142,18 @@ def _cds_b12_command() -> list[str]:
 def start_service(*, workers: int, threads: int, data_dir: Path, log_path: Path) -> Managed:
     """``cds-b12 serve`` on a free loopback port, exactly as documented."""
     port = free_port()
-    argv = [*_cds_b12_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--threads", str(threads)]
+    argv = [
+        *_cds_b12_command(),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
     proc = _spawn("cds-b12 serve", argv, log_path, clean_env(data_dir))
     proc.root = f"http://127.0.0.1:{port}"
     try:
@@ -145,8 +167,19 @@ def start_service(*, workers: int, threads: int, data_dir: Path, log_path: Path)
 def start_echo(*, workers: int, threads: int, data_dir: Path, log_path: Path) -> Managed:
     """The bare echo app under the same gunicorn settings (``benchmarks/echo.py``)."""
     port = free_port()
-    argv = [sys.executable, "-m", "benchmarks.echo", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", str(workers), "--threads", str(threads)]
+    argv = [
+        sys.executable,
+        "-m",
+        "benchmarks.echo",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
     proc = _spawn("echo app", argv, log_path, clean_env(data_dir))
     proc.root = f"http://127.0.0.1:{port}"
     try:
@@ -169,13 +202,21 @@ def start_fhir_server(log_path: Path) -> Managed:
     """``tests/fhir_server/server.js`` on a free port; waits for its ``listening`` line."""
     node = node_binary()
     if node is None:
-        raise StartError("Node is not installed (the test extras bring it: pip install -e "
-                         "'.[test]')")
+        raise StartError(
+            "Node is not installed (the test extras bring it: pip install -e '.[test]')"
+        )
     if not (FHIR_SERVER_DIR / "node_modules").is_dir():
-        raise StartError("tests/fhir_server/node_modules is missing "
-                         "(npm ci --prefix tests/fhir_server)")
-    proc = _spawn("test FHIR server", [str(node), "server.js", "0"], log_path, dict(os.environ),
-                  cwd=FHIR_SERVER_DIR, stdout=subprocess.PIPE)
+        raise StartError(
+            "tests/fhir_server/node_modules is missing (npm ci --prefix tests/fhir_server)"
+        )
+    proc = _spawn(
+        "test FHIR server",
+        [str(node), "server.js", "0"],
+        log_path,
+        dict(os.environ),
+        cwd=FHIR_SERVER_DIR,
+        stdout=subprocess.PIPE,
+    )
     stdout = proc.process.stdout
     assert stdout is not None
     lines: queue.Queue[bytes] = queue.Queue()
@@ -187,8 +228,10 @@ def start_fhir_server(log_path: Path) -> Managed:
     match = re.fullmatch(r"listening (\d+)\s*", line)
     if match is None:
         proc.stop()
-        raise StartError(f"the test FHIR server did not start (first line {line!r}); "
-                         f"its stderr:\n{_tail(log_path)}")
+        raise StartError(
+            f"the test FHIR server did not start (first line {line!r}); "
+            f"its stderr:\n{_tail(log_path)}"
+        )
     proc.root = f"http://127.0.0.1:{match[1]}"
     return proc
 

@@ -36,8 +36,14 @@ class Timing:
         return len(self.samples)
 
 
-def time_calls(fn: Callable[[], object], *, iterations: int, warmup: int = 0,
-               budget_s: float | None = None, min_iterations: int = 20) -> Timing:
+def time_calls(
+    fn: Callable[[], object],
+    *,
+    iterations: int,
+    warmup: int = 0,
+    budget_s: float | None = None,
+    min_iterations: int = 20,
+) -> Timing:
     """Call ``fn`` ``warmup`` times untimed, then ``iterations`` times timed.
 
     With ``budget_s``, stops early once the budget is spent (after at least

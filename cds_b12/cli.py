@@ -59,8 +59,9 @@ def _load_bundle(path: Path) -> dict | list:
     except (ValueError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path} is not JSON: {exc}") from None
     resources = data if isinstance(data, list) else [data]
-    if not resources or not all(isinstance(r, dict) and isinstance(r.get("resourceType"), str)
-                                for r in resources):
+    if not resources or not all(
+        isinstance(r, dict) and isinstance(r.get("resourceType"), str) for r in resources
+    ):
         raise UsageError(f"{path} is not a FHIR resource, Bundle or list of resources")
     return data
 
@@ -72,8 +73,11 @@ def _print_text(body: dict, notes) -> None:
     for card in cards:
         print(f"[{card['indicator'].upper()}] {card['summary']}")
         for para in card.get("detail", "").split("\n"):
-            print(textwrap.fill(para, 100, initial_indent="    ", subsequent_indent="    ")
-                  if para else "")
+            print(
+                textwrap.fill(para, 100, initial_indent="    ", subsequent_indent="    ")
+                if para
+                else ""
+            )
         for s in card.get("suggestions", []):
             print(f"    -> suggestion: {s['label']}")
         print(f"    source: {card['source']['label']}")
@@ -100,8 +104,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
     else:
         data, missing = _load_bundle(Path(args.bundle)), []
     resources, drafts = _record_and_drafts(data, args)
-    result = respond(resources, profile=get_profile(args.profile), as_of=args.as_of,
-                     draft_orders=drafts, missing=missing)
+    result = respond(
+        resources,
+        profile=get_profile(args.profile),
+        as_of=args.as_of,
+        draft_orders=drafts,
+        missing=missing,
+    )
     if args.json:
         print(json.dumps(result.body, indent=2))
     else:
@@ -166,8 +175,15 @@ def report_command(args: argparse.Namespace) -> int:
     since = datetime.combine(args.since, dt_time.min, UTC) if args.since else None
     rows = report(_database(), since)
     if args.json:
-        print(json.dumps({"since": args.since.isoformat() if args.since else None,
-                          "rules": [r.as_json() for r in rows]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "since": args.since.isoformat() if args.since else None,
+                    "rules": [r.as_json() for r in rows],
+                },
+                indent=2,
+            )
+        )
     else:
         print(report_table(rows, args.since))
     return 0
@@ -177,8 +193,10 @@ def purge_command(args: argparse.Namespace) -> int:
     if args.older_than < 1:
         raise UsageError("--older-than must be at least 1 day")
     calls, feedback = purge(_database(), args.older_than)
-    print(f"deleted {calls} hook calls (with their cards) and {feedback} feedback entries "
-          f"received more than {args.older_than} days ago")
+    print(
+        f"deleted {calls} hook calls (with their cards) and {feedback} feedback entries "
+        f"received more than {args.older_than} days ago"
+    )
     return 0
 
 
@@ -193,11 +211,18 @@ def serve_command(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"refusing to serve on {args.host} without CDS_B12_TRUSTED_ISSUERS: callers "
                 "would not be authenticated. Bind 127.0.0.1 for local use, or configure the "
-                "EHRs' issuers and CDS_B12_PUBLIC_URL")
-        print("cds-b12: warning: authentication is off (no CDS_B12_TRUSTED_ISSUERS); "
-              "serving on loopback only", file=sys.stderr)
-    print(f"cds-b12: serving http://{_url_host(args.host)}:{args.port}/cds-services "
-          f"({settings.profile.upper()} profile, {args.workers} workers)", file=sys.stderr)
+                "EHRs' issuers and CDS_B12_PUBLIC_URL"
+            )
+        print(
+            "cds-b12: warning: authentication is off (no CDS_B12_TRUSTED_ISSUERS); "
+            "serving on loopback only",
+            file=sys.stderr,
+        )
+    print(
+        f"cds-b12: serving http://{_url_host(args.host)}:{args.port}/cds-services "
+        f"({settings.profile.upper()} profile, {args.workers} workers)",
+        file=sys.stderr,
+    )
     serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return 0
 
@@ -224,23 +249,39 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="print the cards for a FHIR bundle or a server's patient")
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--bundle", help="FHIR Bundle, resource or list (JSON)")
-    source.add_argument("--fhir-server", metavar="URL",
-                        help="FHIR R4 base URL to fetch the patient from (with --patient)")
+    source.add_argument(
+        "--fhir-server",
+        metavar="URL",
+        help="FHIR R4 base URL to fetch the patient from (with --patient)",
+    )
     ev.add_argument("--patient", metavar="ID", help="Patient id on --fhir-server")
-    ev.add_argument("--bearer-token-env", metavar="VAR",
-                    help="environment variable holding a bearer token for --fhir-server")
+    ev.add_argument(
+        "--bearer-token-env",
+        metavar="VAR",
+        help="environment variable holding a bearer token for --fhir-server",
+    )
     ev.add_argument("--hook", choices=HOOKS, default="patient-view")
-    ev.add_argument("--profile", choices=("us", "uk"), default="us",
-                    type=str.lower, help="guideline profile (default: us)")
-    ev.add_argument("--as-of", type=_as_of, default=date.today(),
-                    help="evaluation date, YYYY-MM-DD (default: today)")
+    ev.add_argument(
+        "--profile",
+        choices=("us", "uk"),
+        default="us",
+        type=str.lower,
+        help="guideline profile (default: us)",
+    )
+    ev.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=date.today(),
+        help="evaluation date, YYYY-MM-DD (default: today)",
+    )
     ev.add_argument("--json", action="store_true", help="print the CDS Hooks response JSON")
     ev.set_defaults(func=evaluate_command)
 
     db = sub.add_parser("db", help="manage the feedback and audit store")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply pending schema migrations").set_defaults(
-        func=db_command)
+        func=db_command
+    )
 
     rp = sub.add_parser("report", help="cards issued and clinicians' feedback, per rule")
     rp.add_argument("--since", type=_as_of, help="only calls and feedback from this date on")
@@ -248,15 +289,24 @@ def build_parser() -> argparse.ArgumentParser:
     rp.set_defaults(func=report_command)
 
     pg = sub.add_parser("purge", help="delete stored calls and feedback past retention")
-    pg.add_argument("--older-than", type=int, required=True, metavar="DAYS",
-                    help="delete what was received more than DAYS days ago")
+    pg.add_argument(
+        "--older-than",
+        type=int,
+        required=True,
+        metavar="DAYS",
+        help="delete what was received more than DAYS days ago",
+    )
     pg.set_defaults(func=purge_command)
 
     rq = sub.add_parser("request", help="print the hook request an EHR would send for a bundle")
     rq.add_argument("--bundle", required=True, help="FHIR Bundle, resource or list (JSON)")
     rq.add_argument("--hook", choices=HOOKS, default="patient-view")
-    rq.add_argument("--as-of", type=_as_of, default=date.today(),
-                    help="date that fixture bundles are shifted to (default: today)")
+    rq.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=date.today(),
+        help="date that fixture bundles are shifted to (default: today)",
+    )
     rq.set_defaults(func=request_command)
 
     sv = sub.add_parser("serve", help="run the CDS Hooks service under gunicorn")

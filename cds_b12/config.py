@@ -96,8 +96,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _audience_base(self) -> Settings:
         if self.trusted_issuers and not self.public_url:
-            raise ValueError("CDS_B12_PUBLIC_URL is required with CDS_B12_TRUSTED_ISSUERS: "
-                             "tokens are checked against the service's public URL")
+            raise ValueError(
+                "CDS_B12_PUBLIC_URL is required with CDS_B12_TRUSTED_ISSUERS: "
+                "tokens are checked against the service's public URL"
+            )
         return self
 
     @property

@@ -57,8 +57,9 @@ def warm_up(app: Flask) -> None:
     if response.status_code != 200:
         raise RuntimeError(f"warm-up: /healthz answered {response.status_code}")
     discovery_document(rt.today())
-    result = respond(_warm_up_patient(rt.today()), profile=rt.profile, as_of=rt.today(),
-                     library=rt.cards)
+    result = respond(
+        _warm_up_patient(rt.today()), profile=rt.profile, as_of=rt.today(), library=rt.cards
+    )
     if not result.body["cards"]:
         raise RuntimeError("warm-up: the made-up deficient patient got no card")
     rt.db.dispose()
@@ -75,20 +76,24 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
     run_gunicorn(app, host=host, port=port, workers=workers, threads=threads, name="cds-b12")
 
 
-def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, threads: int,
-                 name: str) -> None:
+def run_gunicorn(
+    app: Flask, *, host: str, port: int, workers: int, threads: int, name: str
+) -> None:
     """The server settings, in one place: the benchmark's echo app runs under the same."""
-    _Gunicorn(app, {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": workers,
-        "threads": threads,
-        "worker_class": "gthread",
-        "preload_app": True,
-        "timeout": 30,
-        "graceful_timeout": 10,
-        "keepalive": 5,
-        "accesslog": None,  # the app logs one JSON line per request itself
-        "errorlog": "-",
-        "proc_name": name,
-        "control_socket_disable": True,  # several instances may run on one host
-    }).run()
+    _Gunicorn(
+        app,
+        {
+            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "preload_app": True,
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "accesslog": None,  # the app logs one JSON line per request itself
+            "errorlog": "-",
+            "proc_name": name,
+            "control_socket_disable": True,  # several instances may run on one host
+        },
+    ).run()

@@ -38,8 +38,11 @@ def assert_valid_card(card: dict) -> None:
     assert all(r["display"] for r in card["overrideReasons"])
     assert ("suggestions" in card) == ("selectionBehavior" in card)
     for link in card.get("links", []):
-        assert link["label"] and link["url"].startswith("http") and link["type"] in (
-            "absolute", "smart")
+        assert (
+            link["label"]
+            and link["url"].startswith("http")
+            and link["type"] in ("absolute", "smart")
+        )
     for suggestion in card.get("suggestions", []):
         assert suggestion["label"] and suggestion["uuid"]
         for action in suggestion["actions"]:

@@ -19,8 +19,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_benchmark_smoke() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_B12_")}
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=180, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     output = f"{done.stdout}\n{done.stderr}"
     assert done.returncode == 0, output[-6000:]
     assert "smoke: ok" in done.stdout, output[-6000:]

@@ -17,8 +17,19 @@ R1 = FIXTURES / "R1-start-neuro-loading" / "pa-neuro-low-b12-fires.json"
 
 @pytest.mark.parametrize("scenario", scenarios(), ids=lambda s: s.id)
 def test_evaluate_every_fixture_in_its_profiles(scenario, capsys):
-    code = main(["evaluate", "--bundle", str(scenario.path), "--hook", scenario.hook,
-                 "--profile", scenario.profile, "--as-of", "2026-11-21"])
+    code = main(
+        [
+            "evaluate",
+            "--bundle",
+            str(scenario.path),
+            "--hook",
+            scenario.hook,
+            "--profile",
+            scenario.profile,
+            "--as-of",
+            "2026-11-21",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     if scenario.expect:
@@ -29,8 +40,21 @@ def test_evaluate_every_fixture_in_its_profiles(scenario, capsys):
 
 @pytest.mark.parametrize("profile", ["us", "uk", "UK"])
 def test_json_output_is_the_cds_hooks_response(profile, capsys):
-    assert main(["evaluate", "--bundle", str(R1), "--profile", profile, "--json",
-                 "--as-of", "2026-11-21"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--bundle",
+                str(R1),
+                "--profile",
+                profile,
+                "--json",
+                "--as-of",
+                "2026-11-21",
+            ]
+        )
+        == 0
+    )
     body = json.loads(capsys.readouterr().out)
     assert list(body) == ["cards"]
     (card,) = body["cards"]
@@ -45,19 +69,26 @@ def test_fixture_dates_follow_as_of(capsys):
     assert "2030-05-01" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "cannot read"),
-    (b"{not json", "is not JSON"),
-    (b'{"hello": "world"}', "is not a FHIR resource"),
-    (b"[1, 2]", "is not a FHIR resource"),
-    (b"\xff\xfe", "is not JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        (b"{not json", "is not JSON"),
+        (b'{"hello": "world"}', "is not a FHIR resource"),
+        (b"[1, 2]", "is not a FHIR resource"),
+        (b"\xff\xfe", "is not JSON"),
+    ],
+)
 def test_bad_file_is_one_line_and_exit_2(tmp_path, content, message):
     path = tmp_path / "input.json"
     if content is not None:
         path.write_bytes(content)
-    proc = subprocess.run([sys.executable, "-m", "cds_b12.cli", "evaluate", "--bundle",
-                           str(path)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cds_b12.cli", "evaluate", "--bundle", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
@@ -76,7 +107,22 @@ def test_every_fixture_evaluates_in_both_profiles_and_hooks(profile, hook, capsy
     from .conformance import assert_valid_card
 
     for path in sorted(FIXTURES.glob("*/*.json")):
-        assert main(["evaluate", "--bundle", str(path), "--profile", profile, "--hook", hook,
-                     "--json", "--as-of", "2026-11-21"]) == 0, path
+        assert (
+            main(
+                [
+                    "evaluate",
+                    "--bundle",
+                    str(path),
+                    "--profile",
+                    profile,
+                    "--hook",
+                    hook,
+                    "--json",
+                    "--as-of",
+                    "2026-11-21",
+                ]
+            )
+            == 0
+        ), path
         for card in json.loads(capsys.readouterr().out)["cards"]:
             assert_valid_card(card)

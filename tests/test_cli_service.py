@@ -22,6 +22,7 @@ TODAY = date(2026, 11, 21)
 def _strip_ids(body: dict) -> list[tuple[str, str, str]]:
     """Cards without their fresh uuids. A prefetch is keyed by resource type, so a resource of
     an unknown type in the bundle (the messy fixture has one) is never sent: drop its note."""
+
     def detail(text: str) -> str:
         return "\n".join(line for line in text.splitlines() if "unknown resource type" not in line)
 
@@ -60,9 +61,11 @@ def _closed_port() -> int:
 def _fhir(httpserver, status: int, body: dict | str) -> str:
     text = body if isinstance(body, str) else json.dumps(body)
     httpserver.expect_request("/fhir/Patient/p1").respond_with_response(
-        Response(text, status=status, content_type="application/fhir+json"))
+        Response(text, status=status, content_type="application/fhir+json")
+    )
     httpserver.expect_request("/fhir/Observation").respond_with_json(
-        {"resourceType": "Bundle", "type": "searchset"})
+        {"resourceType": "Bundle", "type": "searchset"}
+    )
     return httpserver.url_for("/fhir")
 
 
@@ -70,15 +73,29 @@ def test_evaluate_fhir_server_unknown_patient(httpserver, capsys):
     base = _fhir(httpserver, 404, {"resourceType": "OperationOutcome", "issue": []})
     assert main(["evaluate", "--fhir-server", base, "--patient", "p1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["cds-b12: error: Cannot evaluate without the patient record "
-                   "(Patient/p1 was not found on the FHIR server)"]
+    assert err == [
+        "cds-b12: error: Cannot evaluate without the patient record "
+        "(Patient/p1 was not found on the FHIR server)"
+    ]
 
 
 def test_evaluate_fhir_server_refusing_the_token(httpserver, capsys, monkeypatch):
     monkeypatch.setenv("SANDBOX_TOKEN", "tok-123")
     base = _fhir(httpserver, 401, {"resourceType": "OperationOutcome", "issue": []})
-    assert main(["evaluate", "--fhir-server", base, "--patient", "p1",
-                 "--bearer-token-env", "SANDBOX_TOKEN"]) == 2
+    assert (
+        main(
+            [
+                "evaluate",
+                "--fhir-server",
+                base,
+                "--patient",
+                "p1",
+                "--bearer-token-env",
+                "SANDBOX_TOKEN",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "401 Unauthorized" in err and "tok-123" not in err and len(err.splitlines()) == 1
     sent = [req.headers.get("Authorization") for req, _ in httpserver.log]
@@ -92,12 +109,24 @@ def test_evaluate_fhir_server_unreachable(capsys):
     assert len(err) == 1 and "connection refused" in err[0]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--fhir-server", "http://127.0.0.1:1/fhir"], "needs --patient"),
-    (["--fhir-server", "ftp://x", "--patient", "p"], "http or https"),
-    (["--fhir-server", "http://127.0.0.1:1/fhir", "--patient", "p",
-      "--bearer-token-env", "CDS_B12_TEST_UNSET_VAR"], "CDS_B12_TEST_UNSET_VAR is not set"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fhir-server", "http://127.0.0.1:1/fhir"], "needs --patient"),
+        (["--fhir-server", "ftp://x", "--patient", "p"], "http or https"),
+        (
+            [
+                "--fhir-server",
+                "http://127.0.0.1:1/fhir",
+                "--patient",
+                "p",
+                "--bearer-token-env",
+                "CDS_B12_TEST_UNSET_VAR",
+            ],
+            "CDS_B12_TEST_UNSET_VAR is not set",
+        ),
+    ],
+)
 def test_evaluate_fhir_server_usage_errors(args, message, capsys):
     assert main(["evaluate", *args]) == 2
     assert message in capsys.readouterr().err
@@ -105,19 +134,52 @@ def test_evaluate_fhir_server_usage_errors(args, message, capsys):
 
 def test_evaluate_fhir_server_reads_the_patient(httpserver, capsys):
     httpserver.expect_request("/fhir/Patient/p1").respond_with_json(
-        {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1950-01-01"})
-    httpserver.expect_request("/fhir/Observation").respond_with_json({
-        "resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
-            "resourceType": "Observation", "id": "b12", "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9"}]},
-            "effectiveDateTime": "2026-11-01", "valueQuantity": {"value": 90, "unit": "pg/mL"},
-        }}]})
-    for kind in ("MedicationRequest", "MedicationAdministration", "MedicationStatement",
-                 "Condition", "Procedure", "AllergyIntolerance"):
+        {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1950-01-01"}
+    )
+    httpserver.expect_request("/fhir/Observation").respond_with_json(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "id": "b12",
+                        "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9"}]},
+                        "effectiveDateTime": "2026-11-01",
+                        "valueQuantity": {"value": 90, "unit": "pg/mL"},
+                    }
+                }
+            ],
+        }
+    )
+    for kind in (
+        "MedicationRequest",
+        "MedicationAdministration",
+        "MedicationStatement",
+        "Condition",
+        "Procedure",
+        "AllergyIntolerance",
+    ):
         httpserver.expect_request(f"/fhir/{kind}").respond_with_json(
-            {"resourceType": "Bundle", "type": "searchset"})
-    assert main(["evaluate", "--fhir-server", httpserver.url_for("/fhir"), "--patient", "p1",
-                 "--as-of", TODAY.isoformat(), "--json"]) == 0
+            {"resourceType": "Bundle", "type": "searchset"}
+        )
+    assert (
+        main(
+            [
+                "evaluate",
+                "--fhir-server",
+                httpserver.url_for("/fhir"),
+                "--patient",
+                "p1",
+                "--as-of",
+                TODAY.isoformat(),
+                "--json",
+            ]
+        )
+        == 0
+    )
     body = json.loads(capsys.readouterr().out)
     assert_valid_response(body)
     assert [c["summary"].split(":")[0] for c in body["cards"]] == ["Start B12 loading injections"]

@@ -12,6 +12,8 @@ from .conformance import assert_valid_card
 from .scenarios import AS_OF, scenarios
 
 SCENARIOS = scenarios()
+
+
 def test_every_rule_has_a_firing_scenario_in_each_profile_it_applies_to():
     fired = {(rule.split("-")[0], s.profile) for s in SCENARIOS for rule in s.expect}
     assert {rule for rule, _ in fired} == {f"R{i}" for i in range(1, 22)}
@@ -20,8 +22,9 @@ def test_every_rule_has_a_firing_scenario_in_each_profile_it_applies_to():
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_scenario_fires_expected_rules_with_valid_cards(scenario):
     resources, drafts = scenario.data()
-    result = respond(resources, profile=get_profile(scenario.profile), as_of=AS_OF,
-                     draft_orders=drafts)
+    result = respond(
+        resources, profile=get_profile(scenario.profile), as_of=AS_OF, draft_orders=drafts
+    )
     rules = {r.rule for r in result.evaluation.recommendations}
     assert rules == scenario.expect
     assert len(result.body["cards"]) == len(rules)
@@ -29,12 +32,14 @@ def test_scenario_fires_expected_rules_with_valid_cards(scenario):
         assert_valid_card(card)
 
 
-@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s.hook != "patient-view"],
-                         ids=lambda s: s.id)
+@pytest.mark.parametrize(
+    "scenario", [s for s in SCENARIOS if s.hook != "patient-view"], ids=lambda s: s.id
+)
 def test_suggestions_on_order_hooks_update_or_remove_the_draft(scenario):
     resources, drafts = scenario.data()
-    result = respond(resources, profile=get_profile(scenario.profile), as_of=AS_OF,
-                     draft_orders=drafts)
+    result = respond(
+        resources, profile=get_profile(scenario.profile), as_of=AS_OF, draft_orders=drafts
+    )
     draft_refs = {f"{d['resourceType']}/{d['id']}" for d in drafts}
     touched = set()
     for card in result.body["cards"]:
@@ -45,6 +50,9 @@ def test_suggestions_on_order_hooks_update_or_remove_the_draft(scenario):
                 elif action["type"] == "delete":
                     touched.add(action["resourceId"])
     assert touched <= draft_refs
-    if scenario.expect & {"R9-neuro-loading-continue", "R15-b12-order-on-maintenance",
-                          "R21-cyanocobalamin-contraindicated"}:
+    if scenario.expect & {
+        "R9-neuro-loading-continue",
+        "R15-b12-order-on-maintenance",
+        "R21-cyanocobalamin-contraindicated",
+    }:
         assert touched == draft_refs

@@ -34,10 +34,18 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server():
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k == "CDS_B12_DATA_DIR"
-           or not k.startswith("CDS_B12_")}
-    proc = subprocess.Popen([CDS_B12, "serve", "--port", str(port), "--workers", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k == "CDS_B12_DATA_DIR" or not k.startswith("CDS_B12_")
+    }
+    proc = subprocess.Popen(
+        [CDS_B12, "serve", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -62,8 +70,11 @@ def _prefetch_request() -> dict:
     patient = next(r for r in resources if r["resourceType"] == "Patient")
 
     def searchset(*types: str) -> dict:
-        return {"resourceType": "Bundle", "type": "searchset",
-                "entry": [{"resource": r} for r in resources if r["resourceType"] in types]}
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": r} for r in resources if r["resourceType"] in types],
+        }
 
     return {
         "hook": "patient-view",
@@ -93,8 +104,9 @@ def test_serve_runs_under_gunicorn_and_reports_ready(server):
 
 def test_serve_answers_a_hook_over_http(server):
     base, _ = server
-    response = requests.post(f"{base}/cds-services/b12-patient-view", json=_prefetch_request(),
-                             timeout=10)
+    response = requests.post(
+        f"{base}/cds-services/b12-patient-view", json=_prefetch_request(), timeout=10
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     body = response.json()
@@ -118,8 +130,14 @@ def test_serve_logs_each_call_and_stops_cleanly_on_sigterm(server):
 
 def test_serve_with_a_bad_setting_is_one_line_and_exit_2():
     env = {**os.environ, "CDS_B12_PROFILE": "fr"}
-    proc = subprocess.run([CDS_B12, "serve", "--port", str(_free_port())], env=env,
-                          capture_output=True, text=True, timeout=30, check=False)
+    proc = subprocess.run(
+        [CDS_B12, "serve", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "cds-b12: error: CDS_B12_PROFILE: Input should be 'us' or 'uk'"

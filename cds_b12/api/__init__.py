@@ -45,8 +45,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # keep CDS Hooks field order as written
     app.json.compact = True
-    app.extensions["cds_b12"] = Runtime.start(settings, today,
-                                              background_audit=background_audit)
+    app.extensions["cds_b12"] = Runtime.start(settings, today, background_audit=background_audit)
     CORS(
         app,
         origins=list(settings.cors_origins),
@@ -54,8 +53,15 @@ def create_app(
         methods=["GET", "POST", "OPTIONS"],
         max_age=600,
     )
-    for bp in (discovery_bp, services_bp, feedback_bp, health_bp, openapi_bp, preview_bp,
-               timeline_bp):
+    for bp in (
+        discovery_bp,
+        services_bp,
+        feedback_bp,
+        health_bp,
+        openapi_bp,
+        preview_bp,
+        timeline_bp,
+    ):
         app.register_blueprint(bp)
     register_request_log(app)  # first: its clock also times the token check
     register_auth(app)

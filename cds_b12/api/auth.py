@@ -18,8 +18,13 @@ from .runtime import runtime
 
 log = logging.getLogger("cds_b12.auth")
 # Browser navigations carry no JWT: the SMART launch authenticates through the EHR instead.
-OPEN_ENDPOINTS = {"health.healthz", "openapi.openapi", "static", "timeline.launch",
-                  "timeline.callback"}
+OPEN_ENDPOINTS = {
+    "health.healthz",
+    "openapi.openapi",
+    "static",
+    "timeline.launch",
+    "timeline.callback",
+}
 
 
 def register_auth(app: Flask) -> None:
@@ -32,8 +37,10 @@ def register_auth(app: Flask) -> None:
         try:
             g.caller = verifier.verify(request.headers.get("Authorization"), audience)
         except Unauthorized as exc:
-            log.warning("authentication refused",
-                        extra={"fields": {"reason": str(exc), "path": request.path}})
+            log.warning(
+                "authentication refused",
+                extra={"fields": {"reason": str(exc), "path": request.path}},
+            )
             annotate(auth="refused")
             abort(401)
         except ReplayStoreDown as exc:

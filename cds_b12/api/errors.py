@@ -17,13 +17,21 @@ from .logs import annotate
 
 log = logging.getLogger("cds_b12.api")
 
-_ISSUE_CODES = {400: "invalid", 404: "not-found", 405: "not-supported", 412: "processing",
-                413: "too-costly"}
+_ISSUE_CODES = {
+    400: "invalid",
+    404: "not-found",
+    405: "not-supported",
+    412: "processing",
+    413: "too-costly",
+}
 
 
 def problem(status: int, message: str) -> Response:
-    issue = {"severity": "error", "code": _ISSUE_CODES.get(status, "exception"),
-             "diagnostics": message}
+    issue = {
+        "severity": "error",
+        "code": _ISSUE_CODES.get(status, "exception"),
+        "diagnostics": message,
+    }
     response = jsonify({"resourceType": "OperationOutcome", "issue": [issue]})
     response.status_code = status
     return response

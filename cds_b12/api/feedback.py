@@ -31,9 +31,13 @@ def feedback(service_id: str) -> Response:
     rt = runtime()
     rt.audit.flush()  # the cards this feedback is about are written before it is matched
     try:
-        stored = record_feedback(rt.db, service.id, entries,
-                                 issuer=caller.issuer.iss if caller else None,
-                                 tenant=caller.tenant if caller else None)
+        stored = record_feedback(
+            rt.db,
+            service.id,
+            entries,
+            issuer=caller.issuer.iss if caller else None,
+            tenant=caller.tenant if caller else None,
+        )
     except SQLAlchemyError as exc:
         log.error("feedback not stored", extra={"fields": {"error": type(exc).__name__}})
         abort(503, "the feedback could not be stored; please send it again")

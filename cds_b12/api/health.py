@@ -13,9 +13,11 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz() -> Response:
     rt = runtime()
-    return jsonify({
-        "status": "ok",
-        "profile": rt.profile.name,
-        "services": [s.id for s in SERVICES],
-        "cardRules": len(rt.cards.rules()),
-    })
+    return jsonify(
+        {
+            "status": "ok",
+            "profile": rt.profile.name,
+            "services": [s.id for s in SERVICES],
+            "cardRules": len(rt.cards.rules()),
+        }
+    )

@@ -74,8 +74,9 @@ def register_request_log(app: Flask) -> None:
             "method": request.method,
             "path": request.path,  # never the query string
             "status": response.status_code,
-            "latency_ms": round((time.perf_counter() - g.get("started", time.perf_counter()))
-                                * 1000, 1),
+            "latency_ms": round(
+                (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1
+            ),
             **g.get("log_fields", {}),
         }
         log.info("request", extra={"fields": fields})

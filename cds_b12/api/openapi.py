@@ -31,12 +31,19 @@ _OUTCOME = {
     "required": ["resourceType", "issue"],
     "properties": {
         "resourceType": {"const": "OperationOutcome"},
-        "issue": {"type": "array", "minItems": 1, "items": {
-            "type": "object",
-            "required": ["severity", "code", "diagnostics"],
-            "properties": {"severity": {"type": "string"}, "code": {"type": "string"},
-                           "diagnostics": {"type": "string", "minLength": 1}},
-        }},
+        "issue": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["severity", "code", "diagnostics"],
+                "properties": {
+                    "severity": {"type": "string"},
+                    "code": {"type": "string"},
+                    "diagnostics": {"type": "string", "minLength": 1},
+                },
+            },
+        },
     },
 }
 _CARD = {
@@ -47,15 +54,21 @@ _CARD = {
         "summary": {"type": "string", "minLength": 1, "maxLength": 139},
         "indicator": {"enum": ["info", "warning", "critical"]},
         "detail": {"type": "string", "minLength": 1, "description": "GitHub Markdown"},
-        "source": {"type": "object", "required": ["label"], "properties": {
-            "label": {"type": "string", "minLength": 1}, "url": {"type": "string"}}},
+        "source": {
+            "type": "object",
+            "required": ["label"],
+            "properties": {"label": {"type": "string", "minLength": 1}, "url": {"type": "string"}},
+        },
         "selectionBehavior": {"enum": ["at-most-one", "any"]},
         "suggestions": {"type": "array", "minItems": 1, "items": {"type": "object"}},
         "overrideReasons": {"type": "array", "minItems": 1, "items": {"type": "object"}},
     },
 }
-_CARDS = {"type": "object", "required": ["cards"],
-          "properties": {"cards": {"type": "array", "items": _ref("Card")}}}
+_CARDS = {
+    "type": "object",
+    "required": ["cards"],
+    "properties": {"cards": {"type": "array", "items": _ref("Card")}},
+}
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -63,9 +76,12 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    text = {400: "malformed request: the diagnostics name the field",
-            404: "no such service", 412: "the patient or the labs could not be had",
-            413: "request body over 5 MB"}
+    text = {
+        400: "malformed request: the diagnostics name the field",
+        404: "no such service",
+        412: "the patient or the labs could not be had",
+        413: "request body over 5 MB",
+    }
     responses: dict[str, Any] = {
         str(status): _json(_ref("OperationOutcome"), text[status]) for status in statuses
     }
@@ -74,46 +90,85 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 def openapi_document() -> dict:
-    models = [(Envelope, "validation"), (FeedbackBody, "validation"),
-              *((model, "validation") for model in CONTEXTS.values())]
+    models = [
+        (Envelope, "validation"),
+        (FeedbackBody, "validation"),
+        *((model, "validation") for model in CONTEXTS.values()),
+    ]
     _, defs = models_json_schema(models, ref_template=_REF)
     schemas = {**defs["$defs"], "OperationOutcome": _OUTCOME, "Card": _CARD, "Cards": _CARDS}
     paths: dict[str, Any] = {
-        "/cds-services": {"get": {
-            "summary": "CDS Hooks discovery",
-            "responses": {"200": _json({"type": "object", "required": ["services"]},
-                                       "the services and their prefetch templates"),
-                          "401": _errors()["401"]},
-        }},
-        "/healthz": {"get": {"summary": "readiness",
-                             "responses": {"200": _json({"type": "object"}, "ready")}}},
+        "/cds-services": {
+            "get": {
+                "summary": "CDS Hooks discovery",
+                "responses": {
+                    "200": _json(
+                        {"type": "object", "required": ["services"]},
+                        "the services and their prefetch templates",
+                    ),
+                    "401": _errors()["401"],
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "summary": "readiness",
+                "responses": {"200": _json({"type": "object"}, "ready")},
+            }
+        },
     }
     for service in SERVICES:
         context = CONTEXTS[service.hook].__name__
-        request = {"allOf": [_ref("Envelope"), {"type": "object", "properties": {
-            "hook": {"const": service.hook}, "context": _ref(context)}}]}
-        paths[f"/cds-services/{service.id}"] = {"post": {
-            "summary": service.title,
-            "description": service.description,
-            "requestBody": {"required": True,
-                            "content": {"application/json": {"schema": request}}},
-            "responses": {"200": _json(_ref("Cards"), "the cards, possibly none"),
-                          **_errors(400, 404, 412, 413)},
-        }}
-        paths[f"/cds-services/{service.id}/feedback"] = {"post": {
-            "summary": "what the clinician did with the cards",
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": _ref("FeedbackBody")}}},
-            "responses": {"200": _json({"type": "object"}, "recorded"),
-                          **_errors(400, 404, 413)},
-        }}
+        request = {
+            "allOf": [
+                _ref("Envelope"),
+                {
+                    "type": "object",
+                    "properties": {"hook": {"const": service.hook}, "context": _ref(context)},
+                },
+            ]
+        }
+        paths[f"/cds-services/{service.id}"] = {
+            "post": {
+                "summary": service.title,
+                "description": service.description,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": request}},
+                },
+                "responses": {
+                    "200": _json(_ref("Cards"), "the cards, possibly none"),
+                    **_errors(400, 404, 412, 413),
+                },
+            }
+        }
+        paths[f"/cds-services/{service.id}/feedback"] = {
+            "post": {
+                "summary": "what the clinician did with the cards",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("FeedbackBody")}},
+                },
+                "responses": {
+                    "200": _json({"type": "object"}, "recorded"),
+                    **_errors(400, 404, 413),
+                },
+            }
+        }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "cds-b12", "version": "0.1.0",
-                 "description": "CDS Hooks 2.0 service for vitamin B12 therapy."},
+        "info": {
+            "title": "cds-b12",
+            "version": "0.1.0",
+            "description": "CDS Hooks 2.0 service for vitamin B12 therapy.",
+        },
         "paths": paths,
-        "components": {"schemas": schemas, "securitySchemes": {
-            "ehrJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "ehrJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
         "security": [{"ehrJwt": []}],
     }
 

@@ -38,12 +38,20 @@ def page() -> Response:
 
 @bp.get("/preview/patients")
 def patients() -> Response:
-    return jsonify([
-        {"id": p.patient_id, "folder": p.folder, "description": p.description,
-         "hook": p.hook, "profiles": list(p.profiles), "rules": sorted(p.expect),
-         "messy": p.messy}
-        for p in fixture_patients()
-    ])
+    return jsonify(
+        [
+            {
+                "id": p.patient_id,
+                "folder": p.folder,
+                "description": p.description,
+                "hook": p.hook,
+                "profiles": list(p.profiles),
+                "rules": sorted(p.expect),
+                "messy": p.messy,
+            }
+            for p in fixture_patients()
+        ]
+    )
 
 
 @bp.post("/preview/request")
@@ -87,10 +95,19 @@ def recorded(card: str) -> Response:
     with runtime().db.session() as session:
         rows = session.execute(
             select(Feedback.outcome, Feedback.override_code, Feedback.received_at)
-            .where(Feedback.card_uuid == card).order_by(Feedback.id)
+            .where(Feedback.card_uuid == card)
+            .order_by(Feedback.id)
         ).all()
-    return jsonify({"card": card, "feedback": [
-        {"outcome": outcome, "reason": code,
-         "receivedAt": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()}
-        for outcome, code, at in rows
-    ]})
+    return jsonify(
+        {
+            "card": card,
+            "feedback": [
+                {
+                    "outcome": outcome,
+                    "reason": code,
+                    "receivedAt": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
+                }
+                for outcome, code, at in rows
+            ],
+        }
+    )

@@ -35,13 +35,15 @@ class Runtime:
     today: Callable[[], date]
 
     @classmethod
-    def start(cls, settings: Settings, today: Callable[[], date], *,
-              background_audit: bool = False) -> Runtime:
+    def start(
+        cls, settings: Settings, today: Callable[[], date], *, background_audit: bool = False
+    ) -> Runtime:
         """Load and check the card wording now, so a bad card file stops start-up, not a call."""
         verifier = None
         if settings.authenticating:
-            replay = (RedisReplayStore(settings.redis_url) if settings.redis_url
-                      else MemoryReplayStore())
+            replay = (
+                RedisReplayStore(settings.redis_url) if settings.redis_url else MemoryReplayStore()
+            )
             verifier = Verifier(parse_issuers(settings.trusted_issuers), KeyStore(), replay)
         db = Database(settings.store_url)
         db.upgrade()  # at head this is one query; SQLite is local, PostgreSQL takes a lock
@@ -67,15 +69,15 @@ class Runtime:
         issuer_servers = caller.issuer.fhir_servers if caller else ()
         return ServerPolicy((*allowlist, *issuer_servers), open=False, https_only=True)
 
-
     def launch_policy(self) -> ServerPolicy:
         """Which FHIR servers a SMART launch may name as ``iss``: with authentication on,
         the allowlist and every trusted issuer's servers, https only."""
         if self.verifier is None:
             return self.server_policy(None)
         servers = [s for issuer in self.verifier.issuers.values() for s in issuer.fhir_servers]
-        return ServerPolicy((*self.settings.fhir_server_allowlist, *servers), open=False,
-                            https_only=True)
+        return ServerPolicy(
+            (*self.settings.fhir_server_allowlist, *servers), open=False, https_only=True
+        )
 
 
 def runtime() -> Runtime:

@@ -40,10 +40,19 @@ def call_service(service_id: str) -> Response:
     call = parse_call(body, service)
     rt = runtime()
     profile = get_profile(call.profile) if call.profile else rt.profile
-    result = invoke(call, profile=profile, library=rt.cards, client=rt.client,
-                    as_of=rt.today(), policy=rt.server_policy(current_caller()))
-    annotate(rules=[rec.rule for rec in result.evaluation.recommendations],
-             cards=len(result.body["cards"]), fetched=result.fetched)
+    result = invoke(
+        call,
+        profile=profile,
+        library=rt.cards,
+        client=rt.client,
+        as_of=rt.today(),
+        policy=rt.server_policy(current_caller()),
+    )
+    annotate(
+        rules=[rec.rule for rec in result.evaluation.recommendations],
+        cards=len(result.body["cards"]),
+        fetched=result.fetched,
+    )
     _audit(rt, call, result, profile.name)
     link = timeline_link(rt, call.patient_id, call.fhir_server)
     if link is not None:

@@ -38,10 +38,12 @@ from .runtime import Runtime, runtime
 bp = Blueprint("timeline", __name__)
 STATE_COOKIE = "cds_b12_smart"
 STATE_SECONDS = 600
-SCOPES = ("launch patient/Patient.read patient/Observation.read "
-          "patient/MedicationRequest.read patient/MedicationAdministration.read "
-          "patient/MedicationStatement.read patient/Condition.read patient/Procedure.read "
-          "patient/AllergyIntolerance.read")
+SCOPES = (
+    "launch patient/Patient.read patient/Observation.read "
+    "patient/MedicationRequest.read patient/MedicationAdministration.read "
+    "patient/MedicationStatement.read patient/Condition.read patient/Procedure.read "
+    "patient/AllergyIntolerance.read"
+)
 
 
 @bp.get("/timeline")
@@ -85,20 +87,31 @@ def launch() -> Response:
         raise BadRequest(f"iss: {refusal}")
     config = _smart_configuration(rt, iss)
     state = secrets.token_urlsafe(24)
-    target = config["authorization_endpoint"] + "?" + urlencode({
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": _callback_url(rt),
-        "launch": launch_id,
-        "scope": SCOPES,
-        "state": state,
-        "aud": iss,
-    })
+    target = (
+        config["authorization_endpoint"]
+        + "?"
+        + urlencode(
+            {
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": _callback_url(rt),
+                "launch": launch_id,
+                "scope": SCOPES,
+                "state": state,
+                "aud": iss,
+            }
+        )
+    )
     response = redirect(target)
-    cookie = _signer(rt).dumps({"state": state, "iss": iss,
-                                "token": config["token_endpoint"]})
-    response.set_cookie(STATE_COOKIE, cookie, max_age=STATE_SECONDS, httponly=True,
-                        samesite="Lax", secure=request.is_secure)
+    cookie = _signer(rt).dumps({"state": state, "iss": iss, "token": config["token_endpoint"]})
+    response.set_cookie(
+        STATE_COOKIE,
+        cookie,
+        max_age=STATE_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
     return response
 
 
@@ -111,8 +124,7 @@ def callback() -> Response:
     try:
         saved = _signer(rt).loads(request.cookies.get(STATE_COOKIE, ""), max_age=STATE_SECONDS)
     except BadSignature:
-        raise BadRequest(
-            "the SMART launch expired or was not started here; launch again") from None
+        raise BadRequest("the SMART launch expired or was not started here; launch again") from None
     if not hmac.compare_digest(str(saved.get("state")), request.args.get("state", "")):
         raise BadRequest("state does not match this launch")
     code = request.args.get("code")
@@ -141,8 +153,11 @@ def _timeline(rt: Runtime, patient_id: str, resources: list[object]) -> dict:
     today = rt.today()
     record = read_record(resources)
     evaluation = evaluate(record, rt.profile, today)
-    return timeline_json(timeline(record, evaluation, rt.profile, today),
-                         patient_id=patient_id, profile=rt.profile.name)
+    return timeline_json(
+        timeline(record, evaluation, rt.profile, today),
+        patient_id=patient_id,
+        profile=rt.profile.name,
+    )
 
 
 def _fetch(rt: Runtime, patient_id: str, server: FhirServer) -> list[object]:
@@ -156,9 +171,12 @@ def _fetch(rt: Runtime, patient_id: str, server: FhirServer) -> list[object]:
 def _smart_configuration(rt: Runtime, iss: str) -> dict:
     url = iss.rstrip("/") + "/.well-known/smart-configuration"
     try:
-        resp = rt.client.session.get(url, timeout=(rt.settings.fhir_connect_timeout,
-                                                   rt.settings.fhir_read_timeout),
-                                     allow_redirects=False, headers={"Accept": "application/json"})
+        resp = rt.client.session.get(
+            url,
+            timeout=(rt.settings.fhir_connect_timeout, rt.settings.fhir_read_timeout),
+            allow_redirects=False,
+            headers={"Accept": "application/json"},
+        )
         config = resp.json() if resp.status_code == 200 else None
     except (requests.RequestException, ValueError):
         config = None
@@ -172,13 +190,18 @@ def _smart_configuration(rt: Runtime, iss: str) -> dict:
 
 def _exchange(rt: Runtime, token_endpoint: str, code: str) -> tuple[str, str]:
     try:
-        resp = rt.client.session.post(token_endpoint, timeout=(
-            rt.settings.fhir_connect_timeout, rt.settings.fhir_read_timeout), data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": _callback_url(rt),
-            "client_id": rt.settings.smart_client_id,
-        }, allow_redirects=False, headers={"Accept": "application/json"})
+        resp = rt.client.session.post(
+            token_endpoint,
+            timeout=(rt.settings.fhir_connect_timeout, rt.settings.fhir_read_timeout),
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": _callback_url(rt),
+                "client_id": rt.settings.smart_client_id,
+            },
+            allow_redirects=False,
+            headers={"Accept": "application/json"},
+        )
         answer = resp.json() if resp.status_code == 200 else None
     except (requests.RequestException, ValueError):
         answer = None
@@ -214,5 +237,8 @@ def timeline_link(rt: Runtime, patient_id: str, server: FhirServer | None) -> di
         query["fhirServer"] = server.base
     elif find_fixture(patient_id) is None:
         return None  # the data came only in the prefetch: nowhere to read it from again
-    return {"label": label, "url": _base_url(rt) + "/timeline?" + urlencode(query),
-            "type": "absolute"}
+    return {
+        "label": label,
+        "url": _base_url(rt) + "/timeline?" + urlencode(query),
+        "type": "absolute",
+    }

@@ -50,8 +50,10 @@ def parse_issuers(raw: Mapping[str, Any]) -> dict[str, Issuer]:
         algorithms = frozenset(_strings(entry, "algorithms", iss) or DEFAULT_ALGORITHMS)
         unknown = algorithms - DEFAULT_ALGORITHMS - OPTIONAL_ALGORITHMS
         if unknown:
-            raise IssuerConfigError(f"{iss}: algorithms not allowed: {', '.join(sorted(unknown))}"
-                                    " (asymmetric ES/RS/PS only)")
+            raise IssuerConfigError(
+                f"{iss}: algorithms not allowed: {', '.join(sorted(unknown))}"
+                " (asymmetric ES/RS/PS only)"
+            )
         issuers[iss] = Issuer(
             iss=iss,
             jwks_url=jwks_url,

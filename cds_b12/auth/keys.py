@@ -76,8 +76,13 @@ class KeyStore:
         if not fetchable(url):
             raise NoKey(f"JWKS URL must be https (or loopback http): {url}")
         try:
-            with self._session.get(url, timeout=TIMEOUT, allow_redirects=False, stream=True,
-                                   headers={"Accept": "application/json"}) as resp:
+            with self._session.get(
+                url,
+                timeout=TIMEOUT,
+                allow_redirects=False,
+                stream=True,
+                headers={"Accept": "application/json"},
+            ) as resp:
                 if resp.status_code != 200:
                     raise NoKey(f"JWKS fetch {url} answered {resp.status_code}")
                 body = resp.raw.read(MAX_JWKS_BYTES + 1, decode_content=True)

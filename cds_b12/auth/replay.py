@@ -50,7 +50,13 @@ class RedisReplayStore:
 
     def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
         try:
-            return bool(self._redis.set(_key(iss, jti), b"1", nx=True,
-                                        exat=max(int(expires_at) + 1, int(time.time()) + 1)))
+            return bool(
+                self._redis.set(
+                    _key(iss, jti),
+                    b"1",
+                    nx=True,
+                    exat=max(int(expires_at) + 1, int(time.time()) + 1),
+                )
+            )
         except redis.RedisError as exc:
             raise ReplayStoreDown(type(exc).__name__) from None

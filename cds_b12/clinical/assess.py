@@ -180,8 +180,7 @@ class Assessment:
 
     def findings(self, *wanted: Finding, active_only: bool = True) -> tuple[ClinicalFinding, ...]:
         return tuple(
-            f for f in self.record.findings
-            if f.finding in wanted and (f.active or not active_only)
+            f for f in self.record.findings if f.finding in wanted and (f.active or not active_only)
         )
 
     def has(self, *wanted: Finding) -> bool:
@@ -200,8 +199,13 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     doses = _injection_dates(meds, as_of)
     ignored, b12_labs = _split_post_injection_b12(labs, doses)
     for lab in ignored:
-        notes.append(DataNote(lab.resource_id, f"B12 of {lab.on.isoformat()} ignored: taken "
-                              f"within {k.POST_INJECTION_B12_INVALID_DAYS} days of an injection"))
+        notes.append(
+            DataNote(
+                lab.resource_id,
+                f"B12 of {lab.on.isoformat()} ignored: taken "
+                f"within {k.POST_INJECTION_B12_INVALID_DAYS} days of an injection",
+            )
+        )
     b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of) else None
     all_b12 = [lab for lab in labs if lab.kind in (LabKind.B12, LabKind.HOLOTC)]
 
@@ -214,17 +218,25 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     hb = _latest(labs, LabKind.HB, as_of)
     mcv = _latest(labs, LabKind.MCV, as_of)
     # WHO (§2.6); unknown sex uses the female cut-off, so mild anaemia is not over-called.
-    anaemia_below = (k.ANAEMIA_BELOW_PREGNANT_G_DL if pregnant
-                     else k.ANAEMIA_BELOW_MALE_G_DL if patient and patient.sex == "male"
-                     else k.ANAEMIA_BELOW_FEMALE_G_DL)
+    anaemia_below = (
+        k.ANAEMIA_BELOW_PREGNANT_G_DL
+        if pregnant
+        else k.ANAEMIA_BELOW_MALE_G_DL
+        if patient and patient.sex == "male"
+        else k.ANAEMIA_BELOW_FEMALE_G_DL
+    )
 
     neuro_findings = tuple(
-        f for f in record.findings
+        f
+        for f in record.findings
         if f.active and f.finding in (Finding.NEURO, Finding.NEURO_SEVERE)
     )
     neuro = (
-        Neuro.SEVERE if any(f.finding is Finding.NEURO_SEVERE for f in neuro_findings)
-        else Neuro.PRESENT if neuro_findings else Neuro.NONE
+        Neuro.SEVERE
+        if any(f.finding is Finding.NEURO_SEVERE for f in neuro_findings)
+        else Neuro.PRESENT
+        if neuro_findings
+        else Neuro.NONE
     )
 
     metformin = _exposure(meds, Product.METFORMIN, as_of)
@@ -233,13 +245,19 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
 
     phase, order, course = _phase(meds, doses, as_of)
     alternate_days = bool(course.interval and course.interval <= k.NEURO_COURSE_MAX_GAP_DAYS)
-    neuro_course = (alternate_days and profile.name == "UK"
-                    and bool(neuro_findings or _any_neuro(record.findings)))
+    neuro_course = (
+        alternate_days
+        and profile.name == "UK"
+        and bool(neuro_findings or _any_neuro(record.findings))
+    )
     interval = _interval(phase, order, course, profile)
     grace = None
     if interval is not None:
-        grace = (profile.overdue_grace_monthly_days if interval <= k.MONTHLY_INTERVAL_DAYS
-                 else profile.overdue_grace_long_days)
+        grace = (
+            profile.overdue_grace_monthly_days
+            if interval <= k.MONTHLY_INTERVAL_DAYS
+            else profile.overdue_grace_long_days
+        )
     last_dose = doses[-1] if doses else (order.on if order and order.is_injection else None)
     days_since = (as_of - last_dose).days if last_dose else None
 
@@ -250,10 +268,15 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         and course.span_days >= profile.loading_complete_days
     )
     adherent = _adherent(doses, interval, grace, as_of)
-    recurrence = tuple(
-        f for f in neuro_findings
-        if course.start is not None and f.on is not None and f.on > course.start
-    ) if phase is Phase.MAINTENANCE else ()
+    recurrence = (
+        tuple(
+            f
+            for f in neuro_findings
+            if course.start is not None and f.on is not None and f.on > course.start
+        )
+        if phase is Phase.MAINTENANCE
+        else ()
+    )
 
     return Assessment(
         as_of=as_of,
@@ -300,6 +323,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
 
 
 # ---- labs ----
+
 
 def _current(lab: Lab, as_of: date) -> bool:
     return (as_of - lab.on).days <= k.CURRENT_LAB_DAYS
@@ -419,9 +443,8 @@ def _cause(
     if found:
         return Cause.POSSIBLY_REVERSIBLE_GI, found
     drug_risk = (
-        (metformin and metformin.active and (metformin.days or 0) >= k.METFORMIN_CAUSE_DAYS)
-        or (acid and acid.active and (acid.days or 0) >= k.ACID_SUPPRESSANT_RISK_DAYS)
-    )
+        metformin and metformin.active and (metformin.days or 0) >= k.METFORMIN_CAUSE_DAYS
+    ) or (acid and acid.active and (acid.days or 0) >= k.ACID_SUPPRESSANT_RISK_DAYS)
     n2o = tuple(f for f in findings if f.active and f.finding is Finding.NITROUS_OXIDE)
     if drug_risk or n2o:
         return Cause.MEDICATION, n2o
@@ -471,6 +494,7 @@ def _any_neuro(findings: tuple[ClinicalFinding, ...]) -> bool:
 
 # ---- phase ----
 
+
 @dataclass(frozen=True, slots=True)
 class _Course:
     start: date | None = None
@@ -481,11 +505,19 @@ class _Course:
 
 def _injection_dates(meds: tuple[Medication, ...], as_of: date) -> tuple[date, ...]:
     """Dates injections were given; Cyanokit is not B12 therapy (S10)."""
-    return tuple(sorted({
-        m.on for m in meds
-        if m.source is MedSource.ADMINISTRATION and m.is_injection and m.on is not None
-        and m.on <= as_of and m.status in ("completed", "in-progress", "stopped")
-    }))
+    return tuple(
+        sorted(
+            {
+                m.on
+                for m in meds
+                if m.source is MedSource.ADMINISTRATION
+                and m.is_injection
+                and m.on is not None
+                and m.on <= as_of
+                and m.status in ("completed", "in-progress", "stopped")
+            }
+        )
+    )
 
 
 def _course(doses: tuple[date, ...]) -> _Course:
@@ -539,8 +571,9 @@ def _interval(phase: Phase, order: Medication | None, course: _Course, p: Profil
     return CATALOGUE[p.maintenance].steps[-1].interval_max_days
 
 
-def _adherent(doses: tuple[date, ...], interval: float | None, grace: int | None,
-              as_of: date) -> bool:
+def _adherent(
+    doses: tuple[date, ...], interval: float | None, grace: int | None, as_of: date
+) -> bool:
     """No gap in the last year longer than the interval plus grace, including today's."""
     if interval is None:
         return False

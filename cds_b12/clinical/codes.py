@@ -120,7 +120,13 @@ FINDING_CODES: dict[Finding, frozenset[Code]] = {
     | _set(ICD10CM, "D51.8", "D51.9", "E53.8", "D51.1", "D51.2"),
     Finding.DIETARY_DEFICIENCY: _set(ICD10CM, "D51.3"),
     Finding.NEURO: _set(
-        SNOMED, "91019004", "309086004", "309087008", "42345000", "386033004", "95662005",
+        SNOMED,
+        "91019004",
+        "309086004",
+        "309087008",
+        "42345000",
+        "386033004",
+        "95662005",
         "302226006",
     )
     | _set(ICD10CM, "G62.9", "R20.2"),  # R20.2 unverified

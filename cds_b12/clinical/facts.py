@@ -64,8 +64,10 @@ def findings_text(findings: tuple[ClinicalFinding, ...]) -> str:
         known = first.get(f.finding, f.on)
         first[f.finding] = min(d for d in (known, f.on) if d) if known or f.on else None
     ordered = sorted(first.items(), key=lambda item: (item[1] or date.max, FINDING_NAMES[item[0]]))
-    return ", ".join(FINDING_NAMES[finding] + (f" (since {on.isoformat()})" if on else "")
-                     for finding, on in ordered)
+    return ", ".join(
+        FINDING_NAMES[finding] + (f" (since {on.isoformat()})" if on else "")
+        for finding, on in ordered
+    )
 
 
 def cause_text(a: Assessment) -> str:

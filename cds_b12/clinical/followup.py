@@ -41,8 +41,12 @@ def potassium_labs(start: date) -> tuple[LabOrder, ...]:
     """S6: K+ at baseline and within 48 hours when Hb < 8 g/dL."""
     return (
         on(start, "POTASSIUM", "baseline"),
-        LabOrder("POTASSIUM", start + timedelta(days=1),
-                 start + timedelta(days=POTASSIUM_WINDOW_DAYS), "48h"),
+        LabOrder(
+            "POTASSIUM",
+            start + timedelta(days=1),
+            start + timedelta(days=POTASSIUM_WINDOW_DAYS),
+            "48h",
+        ),
     )
 
 

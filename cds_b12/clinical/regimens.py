@@ -76,38 +76,129 @@ class Regimen:
 CATALOGUE: dict[str, Regimen] = {
     r.id: r
     for r in (
-        Regimen("UK_LOAD_STD", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
-           (Step(3, 1, "wk", count=6, duration=(2, "wk")),), ("UK-1",), then="UK_MAINT_STD"),
-        Regimen("UK_LOAD_NEURO", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
-           (Step(1, 2, "d", text="until no further improvement"),), ("UK-2", "UK-3"),
-           then="UK_MAINT_NEURO"),
-        Regimen("UK_MAINT_STD", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
-           (Step(1, 2, "mo", period_max=3),), ("UK-1", "UK-5"), lifelong=True),
-        Regimen("UK_MAINT_NEURO", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
-           (Step(1, 2, "mo"),), ("UK-2",), lifelong=True),
-        Regimen("UK_DIET_ORAL", CYANOCOBALAMIN_ORAL_100UG, 100, "ug", Route.ORAL,
-           (Step(1, 1, "d"),), ("UK-4",)),
-        Regimen("UK_DIET_IM", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM,
-           (Step(1, 6, "mo"),), ("UK-4",)),
-        Regimen("US_LOAD_STD", CYANOCOBALAMIN_INJ, 1000, "ug", Route.IM,
-           (Step(1, 2, "d", count=4, duration=(1, "wk")),
-            Step(1, 1, "wk", count=4, duration=(4, "wk"))), ("US-3",), then="US_MAINT"),
+        Regimen(
+            "UK_LOAD_STD",
+            HYDROXOCOBALAMIN_INJ,
+            1,
+            "mg",
+            Route.IM,
+            (Step(3, 1, "wk", count=6, duration=(2, "wk")),),
+            ("UK-1",),
+            then="UK_MAINT_STD",
+        ),
+        Regimen(
+            "UK_LOAD_NEURO",
+            HYDROXOCOBALAMIN_INJ,
+            1,
+            "mg",
+            Route.IM,
+            (Step(1, 2, "d", text="until no further improvement"),),
+            ("UK-2", "UK-3"),
+            then="UK_MAINT_NEURO",
+        ),
+        Regimen(
+            "UK_MAINT_STD",
+            HYDROXOCOBALAMIN_INJ,
+            1,
+            "mg",
+            Route.IM,
+            (Step(1, 2, "mo", period_max=3),),
+            ("UK-1", "UK-5"),
+            lifelong=True,
+        ),
+        Regimen(
+            "UK_MAINT_NEURO",
+            HYDROXOCOBALAMIN_INJ,
+            1,
+            "mg",
+            Route.IM,
+            (Step(1, 2, "mo"),),
+            ("UK-2",),
+            lifelong=True,
+        ),
+        Regimen(
+            "UK_DIET_ORAL",
+            CYANOCOBALAMIN_ORAL_100UG,
+            100,
+            "ug",
+            Route.ORAL,
+            (Step(1, 1, "d"),),
+            ("UK-4",),
+        ),
+        Regimen(
+            "UK_DIET_IM", HYDROXOCOBALAMIN_INJ, 1, "mg", Route.IM, (Step(1, 6, "mo"),), ("UK-4",)
+        ),
+        Regimen(
+            "US_LOAD_STD",
+            CYANOCOBALAMIN_INJ,
+            1000,
+            "ug",
+            Route.IM,
+            (
+                Step(1, 2, "d", count=4, duration=(1, "wk")),
+                Step(1, 1, "wk", count=4, duration=(4, "wk")),
+            ),
+            ("US-3",),
+            then="US_MAINT",
+        ),
         # §6.3 "Loading, neuro" (US-4): daily for 1-2 weeks, then weekly; the
         # catalogue has no ID for it, so this one follows the US_* naming.
-        Regimen("US_LOAD_NEURO", CYANOCOBALAMIN_INJ, 1000, "ug", Route.IM,
-           (Step(1, 1, "d", count=14, duration=(2, "wk")),
-            Step(1, 1, "wk", count=4, duration=(4, "wk"))), ("US-4", "US-3"), then="US_MAINT"),
-        Regimen("US_LOAD_LABEL", CYANOCOBALAMIN_INJ, 100, "ug", Route.IM,
-           (Step(1, 1, "d", count=7, duration=(1, "wk")),
-            Step(1, 2, "d", count=7, duration=(2, "wk")),
-            Step(2, 1, "wk", count=6, duration=(3, "wk"))), ("US-1",)),
-        Regimen("US_MAINT", CYANOCOBALAMIN_INJ, 1000, "ug", Route.IM,
-           (Step(1, 1, "mo"),), ("US-3", "US-1"), lifelong=True),
-        Regimen("ORAL_HIGH", CYANOCOBALAMIN_ORAL_1MG, 1000, "ug", Route.ORAL,
-           (Step(1, 1, "d"),), ("US-5", "US-7")),
+        Regimen(
+            "US_LOAD_NEURO",
+            CYANOCOBALAMIN_INJ,
+            1000,
+            "ug",
+            Route.IM,
+            (
+                Step(1, 1, "d", count=14, duration=(2, "wk")),
+                Step(1, 1, "wk", count=4, duration=(4, "wk")),
+            ),
+            ("US-4", "US-3"),
+            then="US_MAINT",
+        ),
+        Regimen(
+            "US_LOAD_LABEL",
+            CYANOCOBALAMIN_INJ,
+            100,
+            "ug",
+            Route.IM,
+            (
+                Step(1, 1, "d", count=7, duration=(1, "wk")),
+                Step(1, 2, "d", count=7, duration=(2, "wk")),
+                Step(2, 1, "wk", count=6, duration=(3, "wk")),
+            ),
+            ("US-1",),
+        ),
+        Regimen(
+            "US_MAINT",
+            CYANOCOBALAMIN_INJ,
+            1000,
+            "ug",
+            Route.IM,
+            (Step(1, 1, "mo"),),
+            ("US-3", "US-1"),
+            lifelong=True,
+        ),
+        Regimen(
+            "ORAL_HIGH",
+            CYANOCOBALAMIN_ORAL_1MG,
+            1000,
+            "ug",
+            Route.ORAL,
+            (Step(1, 1, "d"),),
+            ("US-5", "US-7"),
+        ),
         # SP-1 is only partly verified (◐): AFP's 1 mg/day oral is the verified option.
-        Regimen("BARIATRIC_PROPH", CYANOCOBALAMIN_ORAL_1MG, 1000, "ug", Route.ORAL,
-           (Step(1, 1, "d"),), ("US-5", "SP-1"), lifelong=True),
+        Regimen(
+            "BARIATRIC_PROPH",
+            CYANOCOBALAMIN_ORAL_1MG,
+            1000,
+            "ug",
+            Route.ORAL,
+            (Step(1, 1, "d"),),
+            ("US-5", "SP-1"),
+            lifelong=True,
+        ),
     )
 }
 
@@ -125,13 +216,30 @@ def intensified(current: Regimen, current_interval_days: float, profile: str) ->
     for step in INTENSIFIED_STEPS[profile]:
         shorter = step.interval_days < current_interval_days - 1
         if shorter and step.interval_days >= MIN_INTERVAL_DAYS:
-            return Regimen("MAINT_INTENSIFIED", current.drug, current.dose, current.dose_unit,
-                           current.route, (step,), ("UK-9",), lifelong=current.lifelong)
+            return Regimen(
+                "MAINT_INTENSIFIED",
+                current.drug,
+                current.dose,
+                current.dose_unit,
+                current.route,
+                (step,),
+                ("UK-9",),
+                lifelong=current.lifelong,
+            )
     return None
 
 
 def with_drug(regimen: Regimen, drug: Drug) -> Regimen:
     """The same schedule with another product (S4: hydroxocobalamin for Leber's)."""
     dose, unit = (1, "mg") if drug is HYDROXOCOBALAMIN_INJ else (regimen.dose, regimen.dose_unit)
-    return Regimen(regimen.id, drug, dose, unit, regimen.route, regimen.steps, regimen.sources,
-                   regimen.then, regimen.lifelong)
+    return Regimen(
+        regimen.id,
+        drug,
+        dose,
+        unit,
+        regimen.route,
+        regimen.steps,
+        regimen.sources,
+        regimen.then,
+        regimen.lifelong,
+    )

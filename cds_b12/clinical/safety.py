@@ -22,8 +22,14 @@ from .record import Finding, Product, Route
 from .regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, with_drug
 
 _TREATMENT = frozenset(
-    {Kind.START_LOADING, Kind.START_ORAL, Kind.START_MAINTENANCE, Kind.INTENSIFY, Kind.GIVE_DOSE,
-     Kind.CONTINUE_LOADING}
+    {
+        Kind.START_LOADING,
+        Kind.START_ORAL,
+        Kind.START_MAINTENANCE,
+        Kind.INTENSIFY,
+        Kind.GIVE_DOSE,
+        Kind.CONTINUE_LOADING,
+    }
 )
 _STARTS = frozenset({Kind.START_LOADING, Kind.START_ORAL, Kind.START_MAINTENANCE})
 
@@ -85,8 +91,9 @@ def s4_leber(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
 
 def s5_hypersensitivity(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Cobalt or B12 allergy: withhold every product suggestion; critical."""
-    if not a.has(Finding.COBALT_B12_ALLERGY) or (r.regimen is None and r.alternative is None
-                                                 and not r.rule.startswith("R21-")):
+    if not a.has(Finding.COBALT_B12_ALLERGY) or (
+        r.regimen is None and r.alternative is None and not r.rule.startswith("R21-")
+    ):
         return r
     return r.with_safety("S5", regimen=None, alternative=None, indicator=Indicator.CRITICAL)
 

@@ -54,21 +54,30 @@ class Timeline:
     phases: tuple[Band, ...]
 
 
-def timeline(record: PatientRecord, evaluation: Evaluation, profile: Profile,
-             as_of: date) -> Timeline:
+def timeline(
+    record: PatientRecord, evaluation: Evaluation, profile: Profile, as_of: date
+) -> Timeline:
     a = evaluation.assessment
     return Timeline(
         as_of=as_of,
         series=tuple(_series(record, a, profile, kind) for kind in SHOWN),
         doses=a.doses,
-        planned_doses=tuple(sorted({
-            *_planned(a, as_of),
-            *(rec.start_on or as_of for rec in evaluation.recommendations
-              if rec.regimen is not None),
-        })),
+        planned_doses=tuple(
+            sorted(
+                {
+                    *_planned(a, as_of),
+                    *(
+                        rec.start_on or as_of
+                        for rec in evaluation.recommendations
+                        if rec.regimen is not None
+                    ),
+                }
+            )
+        ),
         due_labs=tuple(
             DueLab(lab.test, lab.due_from, lab.due_to)
-            for rec in evaluation.recommendations for lab in rec.labs
+            for rec in evaluation.recommendations
+            for lab in rec.labs
         ),
         phases=_phases(a, as_of),
     )

@@ -32,8 +32,9 @@ _ORAL = ("26643006", "Oral route")
 PRODUCTS = {
     "cyanocobalamin-im": Product(CYANOCOBALAMIN_INJ.rxnorm, CYANOCOBALAMIN_INJ.display, _IM),
     "hydroxocobalamin-im": Product(HYDROXOCOBALAMIN_INJ.rxnorm, HYDROXOCOBALAMIN_INJ.display, _IM),
-    "cyanocobalamin-oral": Product(CYANOCOBALAMIN_ORAL_1MG.rxnorm, CYANOCOBALAMIN_ORAL_1MG.display,
-                                   _ORAL),
+    "cyanocobalamin-oral": Product(
+        CYANOCOBALAMIN_ORAL_1MG.rxnorm, CYANOCOBALAMIN_ORAL_1MG.display, _ORAL
+    ),
 }
 FOLIC_ACID = Product("4511", "folic acid", _ORAL)
 # every -> (period, periodUnit, words)
@@ -69,13 +70,16 @@ def draft_order(choice: Mapping[str, object], patient_id: str, today: date) -> d
     return _medication_request(product, dose, every, patient_id, today)
 
 
-def _medication_request(product: Product, dose_mcg: int, every: str, patient_id: str,
-                        today: date) -> dict:
+def _medication_request(
+    product: Product, dose_mcg: int, every: str, patient_id: str, today: date
+) -> dict:
     period, unit, words = SCHEDULES[every]
     route_code, route_display = product.route
-    dose = ({"value": dose_mcg / 1000, "unit": "mg", "system": UCUM, "code": "mg"}
-            if dose_mcg >= 1000 else
-            {"value": dose_mcg, "unit": "ug", "system": UCUM, "code": "ug"})
+    dose = (
+        {"value": dose_mcg / 1000, "unit": "mg", "system": UCUM, "code": "mg"}
+        if dose_mcg >= 1000
+        else {"value": dose_mcg, "unit": "ug", "system": UCUM, "code": "ug"}
+    )
     return {
         "resourceType": "MedicationRequest",
         "id": f"draft-{uuid4()}",
@@ -87,13 +91,16 @@ def _medication_request(product: Product, dose_mcg: int, every: str, patient_id:
         },
         "subject": {"reference": f"Patient/{patient_id}"},
         "authoredOn": today.isoformat(),
-        "dosageInstruction": [{
-            "text": f"{dose['value']:g} {dose['unit']} {route_display.lower()} {words}",
-            "timing": {"repeat": {"frequency": 1, "period": period, "periodUnit": unit}},
-            "route": {"coding": [{"system": SNOMED, "code": route_code,
-                                  "display": route_display}]},
-            "doseAndRate": [{"doseQuantity": dose}],
-        }],
+        "dosageInstruction": [
+            {
+                "text": f"{dose['value']:g} {dose['unit']} {route_display.lower()} {words}",
+                "timing": {"repeat": {"frequency": 1, "period": period, "periodUnit": unit}},
+                "route": {
+                    "coding": [{"system": SNOMED, "code": route_code, "display": route_display}]
+                },
+                "doseAndRate": [{"doseQuantity": dose}],
+            }
+        ],
     }
 
 
@@ -103,12 +110,19 @@ def _service_request(patient_id: str, today: date) -> dict:
         "id": f"draft-{uuid4()}",
         "status": "draft",
         "intent": "order",
-        "category": [{"coding": [{"system": SNOMED, "code": "108252007",
-                                  "display": "Laboratory procedure"}]}],
-        "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9",
-                             "display": "Cobalamin (Vitamin B12) [Mass/volume] in Serum or "
-                                        "Plasma"}],
-                 "text": "Vitamin B12 level"},
+        "category": [
+            {"coding": [{"system": SNOMED, "code": "108252007", "display": "Laboratory procedure"}]}
+        ],
+        "code": {
+            "coding": [
+                {
+                    "system": "http://loinc.org",
+                    "code": "2132-9",
+                    "display": "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma",
+                }
+            ],
+            "text": "Vitamin B12 level",
+        },
         "subject": {"reference": f"Patient/{patient_id}"},
         "authoredOn": today.isoformat(),
     }

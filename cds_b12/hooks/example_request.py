@@ -30,8 +30,9 @@ def example_request(resources: Sequence[dict], *, hook: str, drafts: Sequence[di
     return {**server_request(patient_id, hook=hook, drafts=drafts), "prefetch": prefetch}
 
 
-def server_request(patient_id: str, *, hook: str, drafts: Sequence[dict] = (),
-                   fhir_server: str | None = None) -> dict:
+def server_request(
+    patient_id: str, *, hook: str, drafts: Sequence[dict] = (), fhir_server: str | None = None
+) -> dict:
     """The request without prefetch: the service fetches from ``fhir_server``."""
     context: dict[str, object] = {"userId": "Practitioner/example", "patientId": patient_id}
     if hook != "patient-view":

@@ -120,8 +120,12 @@ class Limits:
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
-        return cls(settings.fhir_connect_timeout, settings.fhir_read_timeout,
-                   settings.fhir_deadline, settings.fhir_max_pages)
+        return cls(
+            settings.fhir_connect_timeout,
+            settings.fhir_read_timeout,
+            settings.fhir_deadline,
+            settings.fhir_max_pages,
+        )
 
 
 class FhirClient:
@@ -266,8 +270,12 @@ def _connection_problem(exc: requests.ConnectionError) -> str:
     text = str(exc).lower()
     if "timed out" in text or "timeout" in text:
         return "timed out"
-    if "name or service not known" in text or "nodename nor servname" in text \
-            or "failed to resolve" in text or "name resolution" in text:
+    if (
+        "name or service not known" in text
+        or "nodename nor servname" in text
+        or "failed to resolve" in text
+        or "name resolution" in text
+    ):
         return "host name not found"
     if "refused" in text:
         return "connection refused"

@@ -47,17 +47,22 @@ def fixture_patients(root: Path = DEFAULT_FIXTURES) -> tuple[FixturePatient, ...
         for entry in tomllib.loads(index.read_text())["scenario"]:
             path = index.parent / entry["file"]
             bundle = json.loads(path.read_text())
-            patient_id = next(e["resource"]["id"] for e in bundle["entry"]
-                              if e["resource"]["resourceType"] == "Patient")
-            found.append(FixturePatient(
-                path=path,
-                patient_id=patient_id,
-                description=entry["description"],
-                profiles=tuple(p.lower() for p in entry["profiles"]),
-                hook=entry["hook"],
-                expect=frozenset(entry["expect"]),
-                messy=entry.get("messy", False),
-            ))
+            patient_id = next(
+                e["resource"]["id"]
+                for e in bundle["entry"]
+                if e["resource"]["resourceType"] == "Patient"
+            )
+            found.append(
+                FixturePatient(
+                    path=path,
+                    patient_id=patient_id,
+                    description=entry["description"],
+                    profiles=tuple(p.lower() for p in entry["profiles"]),
+                    hook=entry["hook"],
+                    expect=frozenset(entry["expect"]),
+                    messy=entry.get("messy", False),
+                )
+            )
     return tuple(found)
 
 

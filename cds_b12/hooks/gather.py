@@ -103,8 +103,7 @@ def _prefetch_problem(value: object, patient_id: str) -> str | None:
     # cards computed on another patient's record must never be shown
     if rtype == "Patient" and value.get("id") not in (None, patient_id):
         raise BadRequest(
-            f"prefetch.patient is Patient/{value.get('id')}, but context.patientId is "
-            f"{patient_id}"
+            f"prefetch.patient is Patient/{value.get('id')}, but context.patientId is {patient_id}"
         )
     return None
 

@@ -24,6 +24,12 @@ def invoke(
 ) -> HookResult:
     """Raises ``PreconditionFailed`` (412) or ``BadRequest`` (400), by design nothing else."""
     got = gather(call, client, as_of, policy=policy)
-    result = respond(got.data, profile=profile, as_of=as_of, draft_orders=call.draft_orders,
-                     missing=got.notes, library=library)
+    result = respond(
+        got.data,
+        profile=profile,
+        as_of=as_of,
+        draft_orders=call.draft_orders,
+        missing=got.notes,
+        library=library,
+    )
     return replace(result, fetched=tuple(got.fetched))

@@ -45,8 +45,10 @@ QUERIES: tuple[PrefetchQuery, ...] = (
     PrefetchQuery("patient", "Patient/{{context.patientId}}", True, "the patient record"),
     PrefetchQuery(
         "labs",
-        "Observation?patient={{context.patientId}}&code=" + _LAB_CODES
-        + "&date=ge{since}&_sort=-date&_count=" + str(PAGE_SIZE),
+        "Observation?patient={{context.patientId}}&code="
+        + _LAB_CODES
+        + "&date=ge{since}&_sort=-date&_count="
+        + str(PAGE_SIZE),
         True,
         "laboratory results",
     ),

@@ -48,9 +48,16 @@ def respond(
     ev = evaluate(record, profile, as_of)
     patient_id = record.patient.resource_id.split("/")[-1] if record.patient else None
     drafts = {d.resource_id: d.resource for d in record.drafts}
-    cards = render_cards(ev.recommendations, profile=profile, as_of=as_of,
-                         patient_id=patient_id, notes=(*missing, *_in_order(ev.notes)),
-                         drafts=drafts, library=library, new_id=new_id)
+    cards = render_cards(
+        ev.recommendations,
+        profile=profile,
+        as_of=as_of,
+        patient_id=patient_id,
+        notes=(*missing, *_in_order(ev.notes)),
+        drafts=drafts,
+        library=library,
+        new_id=new_id,
+    )
     return HookResult({"cards": cards}, ev)
 
 
@@ -62,8 +69,11 @@ def _in_order(notes: Sequence[DataNote]) -> list[DataNote]:
 
 def split_drafts(resources: list[dict]) -> tuple[list[dict], list[dict]]:
     """Separate draft orders from the record, as an EHR's ``draftOrders`` would."""
+
     def is_draft(r: dict) -> bool:
-        return (r.get("status") == "draft"
-                and r.get("resourceType") in ("MedicationRequest", "ServiceRequest"))
+        return r.get("status") == "draft" and r.get("resourceType") in (
+            "MedicationRequest",
+            "ServiceRequest",
+        )
 
     return [r for r in resources if not is_draft(r)], [r for r in resources if is_draft(r)]

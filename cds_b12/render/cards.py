@@ -163,12 +163,15 @@ class _Renderer:
             items = "; ".join(self._lab_item(group) for group in _same_window(rec.labs))
             blocks.append(self._section("labs", labs=items))
         if rec.safety:
-            lines = [self.library.safety_text(sid, self.profile.name, values)
-                     for sid in _unique(rec.safety)]
+            lines = [
+                self.library.safety_text(sid, self.profile.name, values)
+                for sid in _unique(rec.safety)
+            ]
             blocks.append(self._list(self._section("safety"), lines))
         notes = _unique(
-            self._section("data_quality_item", resource=n.resource,
-                          message=" ".join(n.message.split()))
+            self._section(
+                "data_quality_item", resource=n.resource, message=" ".join(n.message.split())
+            )
             for n in self.notes
         )
         if notes:
@@ -176,8 +179,10 @@ class _Renderer:
             if len(notes) > MAX_DATA_NOTES:
                 shown.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
             blocks.append(self._list(self._section("data_quality"), shown))
-        links = [self._section("source_link", label=s.label, url=s.url)
-                 for s in (self._source(rec, sid) for sid in _unique(rec.sources))]
+        links = [
+            self._section("source_link", label=s.label, url=s.url)
+            for s in (self._source(rec, sid) for sid in _unique(rec.sources))
+        ]
         if links:
             blocks.append(self._section("sources", sources="; ".join(links)))
         return "\n\n".join(block for block in blocks if block)
@@ -190,8 +195,9 @@ class _Renderer:
     def _lab_window(self, lab: LabOrder) -> str:
         if lab.due_to is None:
             return self._section("lab_date", date=lab.due_from.isoformat())
-        return self._section("lab_window", start=lab.due_from.isoformat(),
-                             end=lab.due_to.isoformat())
+        return self._section(
+            "lab_window", start=lab.due_from.isoformat(), end=lab.due_to.isoformat()
+        )
 
     def _lab_item(self, group: Sequence[LabOrder]) -> str:
         """Tests due in the same window for the same reason, as one item."""
@@ -233,20 +239,25 @@ class _Renderer:
         medication_draft = self._draft(rec, "MedicationRequest")
         candidates: list[dict | None] = []
         if rec.regimen is not None:
-            actions = [self._medication_action(rec, rec.regimen, medication_draft),
-                       *self._lab_actions(rec)]
+            actions = [
+                self._medication_action(rec, rec.regimen, medication_draft),
+                *self._lab_actions(rec),
+            ]
             candidates.append(self._suggestion(label("suggestion_label"), actions))
             if rec.alternative is not None:
                 # An alternative replaces the same draft: at-most-one keeps them exclusive.
-                actions = [self._medication_action(rec, rec.alternative, medication_draft),
-                           *self._lab_actions(rec)]
+                actions = [
+                    self._medication_action(rec, rec.alternative, medication_draft),
+                    *self._lab_actions(rec),
+                ]
                 candidates.append(self._suggestion(label("alternative_label"), actions))
         elif rec.labs:
             candidates.append(self._suggestion(label("labs_label"), self._lab_actions(rec)))
         removed = self._removed_draft(rec)
         if removed is not None:
-            description = self.library.text("actions", "delete", self.profile.name,
-                                            {"draft": removed})
+            description = self.library.text(
+                "actions", "delete", self.profile.name, {"draft": removed}
+            )
             # CDS Hooks 2.0 (cds-resp-2): a delete carries resourceId and no resource.
             action = {"type": "delete", "description": description, "resourceId": removed}
             candidates.append(self._suggestion(label("remove_label"), [action]))
@@ -272,8 +283,11 @@ class _Renderer:
         if draft is None:
             return None
         draft_id = draft.get("id")
-        return f"{resource_type}/{draft_id}" if isinstance(draft_id, str) and draft_id else (
-            rec.draft_id)
+        return (
+            f"{resource_type}/{draft_id}"
+            if isinstance(draft_id, str) and draft_id
+            else (rec.draft_id)
+        )
 
     def _suggestion(self, label: str, actions: Sequence[dict | None]) -> dict | None:
         kept = [a for a in actions if a is not None]
@@ -284,15 +298,26 @@ class _Renderer:
     def _medication_action(
         self, rec: Recommendation, regimen: Regimen, draft: dict | None
     ) -> dict | None:
-        resource = medication_request(regimen, patient_id=self.patient_id, as_of=self.as_of,
-                                      start_on=rec.start_on, new_id=self.new_id, draft=draft)
+        resource = medication_request(
+            regimen,
+            patient_id=self.patient_id,
+            as_of=self.as_of,
+            start_on=rec.start_on,
+            new_id=self.new_id,
+            draft=draft,
+        )
         if "subject" not in resource:
             return None  # R4 MedicationRequest.subject is 1..1: never offer an invalid order
         kind = "update" if draft is not None else "create"
         description = self.library.text(
-            "actions", f"{kind}_medication", self.profile.name,
-            {"order": order_text(regimen), "regimen": regimen_name(regimen),
-             "draft": rec.draft_id or ""},
+            "actions",
+            f"{kind}_medication",
+            self.profile.name,
+            {
+                "order": order_text(regimen),
+                "regimen": regimen_name(regimen),
+                "draft": rec.draft_id or "",
+            },
         )
         return {"type": kind, "description": description, "resource": resource}
 
@@ -301,11 +326,21 @@ class _Renderer:
         for lab in rec.labs:
             name = self.library.lab_name(lab.test, self.profile.name)
             note = self.library.lab_note(lab.note, self.profile.name) if lab.note else None
-            resource = service_request(lab, patient_id=self.patient_id, urgency=rec.urgency,
-                                       new_id=self.new_id, text=name, note_text=note)
+            resource = service_request(
+                lab,
+                patient_id=self.patient_id,
+                urgency=rec.urgency,
+                new_id=self.new_id,
+                text=name,
+                note_text=note,
+            )
             if "subject" not in resource:
                 continue  # R4 ServiceRequest.subject is 1..1
-            description = self.library.text("actions", "create_lab", self.profile.name,
-                                            {"lab": name, "window": self._lab_window(lab)})
+            description = self.library.text(
+                "actions",
+                "create_lab",
+                self.profile.name,
+                {"lab": name, "window": self._lab_window(lab)},
+            )
             actions.append({"type": "create", "description": description, "resource": resource})
         return actions

@@ -125,8 +125,13 @@ def _chain(regimen: Regimen) -> list[Regimen]:
         nxt = CATALOGUE[current.then]
         base = CATALOGUE.get(current.id)
         if base is not None and _product(nxt) == _product(base):
-            nxt = replace(nxt, drug=current.drug, dose=current.dose,
-                          dose_unit=current.dose_unit, route=current.route)
+            nxt = replace(
+                nxt,
+                drug=current.drug,
+                dose=current.dose,
+                dose_unit=current.dose_unit,
+                route=current.route,
+            )
         chain.append(nxt)
         seen.add(nxt.id)
         current = nxt

@@ -23,10 +23,15 @@ def timeline_json(t: Timeline, *, patient_id: str, profile: str) -> dict:
         "doses": [d.isoformat() for d in t.doses],
         "plannedDoses": [d.isoformat() for d in t.planned_doses],
         "dueLabs": [
-            {"test": lab.test, "from": lab.due_from.isoformat(),
-             "to": lab.due_to.isoformat() if lab.due_to else None}
+            {
+                "test": lab.test,
+                "from": lab.due_from.isoformat(),
+                "to": lab.due_to.isoformat() if lab.due_to else None,
+            }
             for lab in t.due_labs
         ],
-        "phases": [{"phase": b.phase.value, "start": b.start.isoformat(),
-                    "end": b.end.isoformat()} for b in t.phases],
+        "phases": [
+            {"phase": b.phase.value, "start": b.start.isoformat(), "end": b.end.isoformat()}
+            for b in t.phases
+        ],
     }

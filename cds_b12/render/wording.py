@@ -39,27 +39,31 @@ _PROFILE_KEYS = frozenset({*TEXT_KEYS, "source", "override_reasons"})
 _CARD_KEYS = frozenset({"rule", *_PROFILE_KEYS, *PROFILE_TABLES})
 
 # Placeholders each generated piece of text may use (cards/_defaults.toml).
-SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "plan": frozenset({"schedule"}),
-    "alternative": frozenset({"schedule"}),
-    "labs": frozenset({"labs"}),
-    "lab_item": frozenset({"lab", "window"}),
-    "lab_item_note": frozenset({"lab", "window", "note"}),
-    "lab_window": frozenset({"start", "end"}),
-    "lab_date": frozenset({"date"}),
-    "safety": frozenset(),
-    "data_quality": frozenset(),
-    "data_quality_item": frozenset({"resource", "message"}),
-    "more": frozenset({"count"}),
-    "sources": frozenset({"sources"}),
-    "source_link": frozenset({"label", "url"}),
-})
-ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType({
-    "create_medication": frozenset({"order", "regimen"}),
-    "update_medication": frozenset({"order", "regimen", "draft"}),
-    "create_lab": frozenset({"lab", "window"}),
-    "delete": frozenset({"draft"}),
-})
+SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "plan": frozenset({"schedule"}),
+        "alternative": frozenset({"schedule"}),
+        "labs": frozenset({"labs"}),
+        "lab_item": frozenset({"lab", "window"}),
+        "lab_item_note": frozenset({"lab", "window", "note"}),
+        "lab_window": frozenset({"start", "end"}),
+        "lab_date": frozenset({"date"}),
+        "safety": frozenset(),
+        "data_quality": frozenset(),
+        "data_quality_item": frozenset({"resource", "message"}),
+        "more": frozenset({"count"}),
+        "sources": frozenset({"sources"}),
+        "source_link": frozenset({"label", "url"}),
+    }
+)
+ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "create_medication": frozenset({"order", "regimen"}),
+        "update_medication": frozenset({"order", "regimen", "draft"}),
+        "create_lab": frozenset({"lab", "window"}),
+        "delete": frozenset({"draft"}),
+    }
+)
 _DEFAULT_TABLES = ("override_reasons", "labels", "sections", "actions", "lab_names", "lab_notes")
 _SAFETY_ID = re.compile(r"^S[0-9]+$")
 _FORMATTER = string.Formatter()
@@ -221,8 +225,9 @@ def _load(root: Path) -> CardLibrary:
     _check_defaults(defaults, f"cards/{DEFAULTS_FILE}")
     safety = _read(root / SAFETY_FILE)
     _check_safety(safety, f"cards/{SAFETY_FILE}")
-    return CardLibrary(root, MappingProxyType(cards), MappingProxyType(defaults),
-                       MappingProxyType(safety))
+    return CardLibrary(
+        root, MappingProxyType(cards), MappingProxyType(defaults), MappingProxyType(safety)
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -335,8 +340,10 @@ def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool)
             names = set(placeholders(_text(value, f"{where} {table}.{key}")))
             unknown = names - allowed[key]
             if unknown:
-                raise RenderError(f"{where} {table}.{key}: unknown placeholders {sorted(unknown)} "
-                                  f"(allowed: {sorted(allowed[key])})")
+                raise RenderError(
+                    f"{where} {table}.{key}: unknown placeholders {sorted(unknown)} "
+                    f"(allowed: {sorted(allowed[key])})"
+                )
 
 
 def _check_safety(raw: Mapping[str, Any], where: str) -> None:

@@ -81,6 +81,13 @@ class AuditWriter:
         try:
             record_calls(self.db, batch)
         except SQLAlchemyError as exc:
-            log.error("audit not stored", extra={"fields": {
-                "error": type(exc).__name__, "calls": len(batch),
-                "hookInstance": [r.hook_instance for r in batch[:10]]}})
+            log.error(
+                "audit not stored",
+                extra={
+                    "fields": {
+                        "error": type(exc).__name__,
+                        "calls": len(batch),
+                        "hookInstance": [r.hook_instance for r in batch[:10]],
+                    }
+                },
+            )

@@ -32,19 +32,26 @@ class CallRecord:
 def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
     """Several hook calls and their cards in one transaction (Core inserts: no ORM session)."""
     with db.engine.begin() as conn:
-        ids = conn.execute(
-            insert(HookCall).returning(HookCall.id, sort_by_parameter_order=True),
-            [{
-                "received_at": call.received_at,
-                "service_id": call.service_id,
-                "hook": call.hook,
-                "hook_instance": call.hook_instance[:200],
-                "issuer": call.issuer,
-                "tenant": call.tenant,
-                "patient_key": call.patient_key,
-                "profile": call.profile,
-            } for call in calls],
-        ).scalars().all()
+        ids = (
+            conn.execute(
+                insert(HookCall).returning(HookCall.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "received_at": call.received_at,
+                        "service_id": call.service_id,
+                        "hook": call.hook,
+                        "hook_instance": call.hook_instance[:200],
+                        "issuer": call.issuer,
+                        "tenant": call.tenant,
+                        "patient_key": call.patient_key,
+                        "profile": call.profile,
+                    }
+                    for call in calls
+                ],
+            )
+            .scalars()
+            .all()
+        )
         cards = [
             {
                 "uuid": card["uuid"],
@@ -60,8 +67,14 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
             conn.execute(insert(IssuedCard), cards)
 
 
-def record_feedback(db: Database, service_id: str, entries: Sequence[FeedbackEntry], *,
-                    issuer: str | None, tenant: str | None) -> int:
+def record_feedback(
+    db: Database,
+    service_id: str,
+    entries: Sequence[FeedbackEntry],
+    *,
+    issuer: str | None,
+    tenant: str | None,
+) -> int:
     """Store every entry in one transaction; returns how many were new (a resend is a no-op)."""
     now = datetime.now(UTC)
     with db.session() as session:
@@ -69,14 +82,23 @@ def record_feedback(db: Database, service_id: str, entries: Sequence[FeedbackEnt
         known = set(session.scalars(select(IssuedCard.uuid).where(IssuedCard.uuid.in_(uuids))))
         rows = [_row(service_id, e, now, e.card in known, issuer, tenant) for e in entries]
         dialect = postgresql if not db.is_sqlite else sqlite
-        statement = dialect.insert(Feedback).values(rows).on_conflict_do_nothing(
-            index_elements=["entry_key"]
-        ).returning(Feedback.id)
+        statement = (
+            dialect.insert(Feedback)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["entry_key"])
+            .returning(Feedback.id)
+        )
         return len(session.execute(statement).all())
 
 
-def _row(service_id: str, entry: FeedbackEntry, now: datetime, known: bool,
-         issuer: str | None, tenant: str | None) -> dict:
+def _row(
+    service_id: str,
+    entry: FeedbackEntry,
+    now: datetime,
+    known: bool,
+    issuer: str | None,
+    tenant: str | None,
+) -> dict:
     reason = entry.overrideReason.reason if entry.overrideReason else None
     accepted = [s.id for s in entry.acceptedSuggestions or ()]
     # the comment text is never kept, not even inside the hash of the entry

@@ -40,19 +40,29 @@ def report(db: Database, since: datetime | None = None) -> list[RuleRow]:
         return rows.setdefault((rule, service), RuleRow(rule, service))
 
     with db.session() as session:
-        issued = (select(IssuedCard.rule_id, HookCall.service_id, func.count())
-                  .join(HookCall, IssuedCard.call_id == HookCall.id)
-                  .group_by(IssuedCard.rule_id, HookCall.service_id))
+        issued = (
+            select(IssuedCard.rule_id, HookCall.service_id, func.count())
+            .join(HookCall, IssuedCard.call_id == HookCall.id)
+            .group_by(IssuedCard.rule_id, HookCall.service_id)
+        )
         if since is not None:
             issued = issued.where(HookCall.received_at >= since)
         for rule, service, count in session.execute(issued):
             row(rule, service).issued = count
 
-        outcomes = (select(IssuedCard.rule_id, Feedback.service_id, Feedback.outcome,
-                           Feedback.override_code, func.count())
-                    .outerjoin(IssuedCard, IssuedCard.uuid == Feedback.card_uuid)
-                    .group_by(IssuedCard.rule_id, Feedback.service_id, Feedback.outcome,
-                              Feedback.override_code))
+        outcomes = (
+            select(
+                IssuedCard.rule_id,
+                Feedback.service_id,
+                Feedback.outcome,
+                Feedback.override_code,
+                func.count(),
+            )
+            .outerjoin(IssuedCard, IssuedCard.uuid == Feedback.card_uuid)
+            .group_by(
+                IssuedCard.rule_id, Feedback.service_id, Feedback.outcome, Feedback.override_code
+            )
+        )
         if since is not None:
             outcomes = outcomes.where(Feedback.received_at >= since)
         reasons: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)

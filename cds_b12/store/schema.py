@@ -35,9 +35,7 @@ class IssuedCard(Base):
     __tablename__ = "issued_card"
 
     uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    call_id: Mapped[int] = mapped_column(
-        ForeignKey("hook_call.id", ondelete="CASCADE"), index=True
-    )
+    call_id: Mapped[int] = mapped_column(ForeignKey("hook_call.id", ondelete="CASCADE"), index=True)
     rule_id: Mapped[str] = mapped_column(String(64), index=True)
     indicator: Mapped[str] = mapped_column(String(16))
     suggestion_uuids: Mapped[list[str]] = mapped_column(JSON)

@@ -11,5 +11,3 @@ from .support import make_app
 @pytest.fixture
 def client() -> FlaskClient:
     return make_app().test_client()
-
-

@@ -22,26 +22,33 @@ def header_set(response, name: str) -> set[str]:
     return {h.strip().lower() for h in response.headers.get(name, "").split(",") if h.strip()}
 
 
-@pytest.mark.parametrize("path", [
-    "/cds-services",
-    "/cds-services/b12-patient-view",
-    "/cds-services/b12-order-sign/",
-    "/cds-services/b12-order-select/feedback",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cds-services",
+        "/cds-services/b12-patient-view",
+        "/cds-services/b12-order-sign/",
+        "/cds-services/b12-order-select/feedback",
+    ],
+)
 def test_preflight_is_answered_without_auth(client, path):
     response = client.options(path, headers=PREFLIGHT)
     assert 200 <= response.status_code < 300
     assert allowed_origin(response) in (ORIGIN, "*")
-    assert {"authorization", "content-type"} <= header_set(
-        response, "Access-Control-Allow-Headers")
+    assert {"authorization", "content-type"} <= header_set(response, "Access-Control-Allow-Headers")
     assert "post" in header_set(response, "Access-Control-Allow-Methods")
     assert not response.get_data()
 
 
 def test_preflight_does_not_need_a_token_when_issuers_are_configured():
-    app = make_app(public_url="https://cds.example.org", trusted_issuers={
-        "https://sandbox.cds-hooks.org": {
-            "jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json"}})
+    app = make_app(
+        public_url="https://cds.example.org",
+        trusted_issuers={
+            "https://sandbox.cds-hooks.org": {
+                "jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+            }
+        },
+    )
     client = app.test_client()
     response = client.options("/cds-services/b12-patient-view", headers=PREFLIGHT)
     assert 200 <= response.status_code < 300

@@ -21,11 +21,23 @@ TOKEN_FIELDS = {
     "order-select": {"userId", "patientId", "encounterId"},
     "order-sign": {"userId", "patientId", "encounterId"},
 }
-USER_TOKENS = {"userPractitionerId", "userPractitionerRoleId", "userPatientId",
-               "userRelatedPersonId"}
+USER_TOKENS = {
+    "userPractitionerId",
+    "userPractitionerRoleId",
+    "userPatientId",
+    "userRelatedPersonId",
+}
 TOKEN_PARAMS = {"code", "status"}
-DATE_PARAMS = {"date", "effective-time", "authoredon", "onset-date", "recorded-date",
-               "effective", "issued", "period"}
+DATE_PARAMS = {
+    "date",
+    "effective-time",
+    "authoredon",
+    "onset-date",
+    "recorded-date",
+    "effective",
+    "issued",
+    "period",
+}
 TOKEN_VALUE = re.compile(r"^(?:[^|,\s]+\|)?[^|,\s]+$")
 DATE_VALUE = re.compile(r"^(?P<prefix>ge|le|gt|lt|eq)?(?P<date>\d{4}(?:-\d{2}(?:-\d{2})?)?)$")
 SORT_VALUE = re.compile(r"^-?[a-z][a-z-]*(?:,-?[a-z][a-z-]*)*$")
@@ -61,8 +73,14 @@ def test_discovery_lists_the_three_services_as_json(client):
     services = response.get_json()["services"]
     assert {s["hook"]: s["id"] for s in services} == SERVICE_FOR_HOOK
     for service in services:
-        assert set(service) == {"hook", "id", "title", "description", "usageRequirements",
-                                "prefetch"}
+        assert set(service) == {
+            "hook",
+            "id",
+            "title",
+            "description",
+            "usageRequirements",
+            "prefetch",
+        }
         for field in ("hook", "id", "title", "description", "usageRequirements"):
             assert isinstance(service[field], str) and service[field].strip()
         assert isinstance(service["prefetch"], dict)
@@ -143,14 +161,17 @@ def test_templates_use_only_the_recommended_query_subset():
         check_query_subset(template)
 
 
-@pytest.mark.parametrize("template", [
-    "Observation?patient={{context.patientId}}&code:text=b12",
-    "Observation?patient={{context.patientId}}&date=sa2020-01-01",
-    "Observation?patient={{context.patientId}}&_include=Observation:subject",
-    "Observation?subject.name=smith",
-    "Patient/{{context.patientId}}?_elements=id",
-    "Foo?patient={{context.patientId}}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Observation?patient={{context.patientId}}&code:text=b12",
+        "Observation?patient={{context.patientId}}&date=sa2020-01-01",
+        "Observation?patient={{context.patientId}}&_include=Observation:subject",
+        "Observation?subject.name=smith",
+        "Patient/{{context.patientId}}?_elements=id",
+        "Foo?patient={{context.patientId}}",
+    ],
+)
 def test_the_subset_check_rejects_queries_outside_it(template):
     with pytest.raises(AssertionError):
         check_query_subset(template)

@@ -9,17 +9,22 @@ from cds_b12.store.schema import Feedback
 
 from .support import SERVICE_FOR_HOOK, assert_operation_outcome, example, make_app
 
-OFFICIAL = ["feedback-accepted.json", "feedback-overridden.json",
-            "feedback-overridden-with-reason.json"]
-OVERRIDDEN = {"card": "f6b95768-b1c8-40dc-8385-bf3504b82ffb", "outcome": "overridden",
-              "outcomeTimestamp": "2026-11-21T10:05:31Z"}
+OFFICIAL = [
+    "feedback-accepted.json",
+    "feedback-overridden.json",
+    "feedback-overridden-with-reason.json",
+]
+OVERRIDDEN = {
+    "card": "f6b95768-b1c8-40dc-8385-bf3504b82ffb",
+    "outcome": "overridden",
+    "outcomeTimestamp": "2026-11-21T10:05:31Z",
+}
 
 
 @pytest.mark.parametrize("service", SERVICE_FOR_HOOK.values())
 @pytest.mark.parametrize("name", OFFICIAL)
 def test_official_feedback_examples_are_acknowledged(client, service, name):
-    response = client.post(f"/cds-services/{service}/feedback",
-                           json=example(f"spec-2.0.1/{name}"))
+    response = client.post(f"/cds-services/{service}/feedback", json=example(f"spec-2.0.1/{name}"))
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_json() == {}
@@ -47,53 +52,68 @@ def entry(**changes: object) -> dict:
     return {k: v for k, v in result.items() if v is not None}
 
 
-@pytest.mark.parametrize(("bad", "named"), [
-    ({k: v for k, v in OVERRIDDEN.items() if k != "outcome"}, "outcome: required"),
-    (entry(outcome="ignored"), "outcome:"),
-    (entry(outcome="Accepted"), "outcome:"),
-    (entry(outcomeTimestamp="yesterday"), "outcomeTimestamp:"),
-    (entry(outcomeTimestamp="2026-11-21T10:05:31"), "outcomeTimestamp: must carry a time zone"),
-    (entry(outcomeTimestamp=1763719531), "outcomeTimestamp:"),
-    ({k: v for k, v in OVERRIDDEN.items() if k != "outcomeTimestamp"},
-     "outcomeTimestamp: required"),
-    ({k: v for k, v in OVERRIDDEN.items() if k != "card"}, "card: required"),
-    (entry(outcome="accepted"), "acceptedSuggestions"),
-    (entry(outcome="accepted", acceptedSuggestions=[]), "acceptedSuggestions"),
-    (entry(outcome="accepted", acceptedSuggestions=[{}]), "acceptedSuggestions.0.id: required"),
-    (entry(overrideReason={}), "overrideReason: needs a reason or a userComment"),
-    (entry(overrideReason={"userComment": ""}), "overrideReason"),
-    (entry(overrideReason={"reason": {"system": "https://example.com/reasons"}}),
-     "overrideReason.reason.code: required"),
-    ("not an entry", "feedback.1"),
-])
+@pytest.mark.parametrize(
+    ("bad", "named"),
+    [
+        ({k: v for k, v in OVERRIDDEN.items() if k != "outcome"}, "outcome: required"),
+        (entry(outcome="ignored"), "outcome:"),
+        (entry(outcome="Accepted"), "outcome:"),
+        (entry(outcomeTimestamp="yesterday"), "outcomeTimestamp:"),
+        (entry(outcomeTimestamp="2026-11-21T10:05:31"), "outcomeTimestamp: must carry a time zone"),
+        (entry(outcomeTimestamp=1763719531), "outcomeTimestamp:"),
+        (
+            {k: v for k, v in OVERRIDDEN.items() if k != "outcomeTimestamp"},
+            "outcomeTimestamp: required",
+        ),
+        ({k: v for k, v in OVERRIDDEN.items() if k != "card"}, "card: required"),
+        (entry(outcome="accepted"), "acceptedSuggestions"),
+        (entry(outcome="accepted", acceptedSuggestions=[]), "acceptedSuggestions"),
+        (entry(outcome="accepted", acceptedSuggestions=[{}]), "acceptedSuggestions.0.id: required"),
+        (entry(overrideReason={}), "overrideReason: needs a reason or a userComment"),
+        (entry(overrideReason={"userComment": ""}), "overrideReason"),
+        (
+            entry(overrideReason={"reason": {"system": "https://example.com/reasons"}}),
+            "overrideReason.reason.code: required",
+        ),
+        ("not an entry", "feedback.1"),
+    ],
+)
 def test_a_bad_entry_is_400_naming_its_index(client, bad, named):
     body = {"feedback": [OVERRIDDEN, bad]}
     diagnostics = assert_operation_outcome(
-        client.post("/cds-services/b12-patient-view/feedback", json=body), 400)
+        client.post("/cds-services/b12-patient-view/feedback", json=body), 400
+    )
     assert "feedback.1" in diagnostics and named in diagnostics, diagnostics
     assert "feedback.0" not in diagnostics
 
 
-@pytest.mark.parametrize(("body", "named"), [
-    ({"feedback": []}, "feedback:"),
-    ({}, "feedback: required"),
-    ({"feedback": OVERRIDDEN}, "feedback:"),
-    ([OVERRIDDEN], "JSON object"),
-    (None, "JSON object"),
-    ("feedback", "JSON object"),
-])
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"feedback": []}, "feedback:"),
+        ({}, "feedback: required"),
+        ({"feedback": OVERRIDDEN}, "feedback:"),
+        ([OVERRIDDEN], "JSON object"),
+        (None, "JSON object"),
+        ("feedback", "JSON object"),
+    ],
+)
 def test_a_body_that_is_not_a_feedback_object_is_400(client, body, named):
     response = client.post("/cds-services/b12-patient-view/feedback", json=body)
     assert named in assert_operation_outcome(response, 400)
 
 
 def test_not_json_feedback_is_400(client):
-    response = client.post("/cds-services/b12-patient-view/feedback", data=b"{feedback",
-                           content_type="application/json")
+    response = client.post(
+        "/cds-services/b12-patient-view/feedback",
+        data=b"{feedback",
+        content_type="application/json",
+    )
     assert "JSON object" in assert_operation_outcome(response, 400)
 
 
 def test_feedback_for_an_unknown_service_is_404(client):
-    response = client.post("/cds-services/no-such-service/feedback",
-                           json=example("spec-2.0.1/feedback-accepted.json"))
+    response = client.post(
+        "/cds-services/no-such-service/feedback", json=example("spec-2.0.1/feedback-accepted.json")
+    )
     assert_operation_outcome(response, 404)

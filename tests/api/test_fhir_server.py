@@ -23,8 +23,7 @@ def fhir_base(httpserver) -> str:
     for rtype in TYPE_BY_KEY.values():
         found = [r for r in resources if r["resourceType"] == rtype]
         if rtype == "Patient":
-            httpserver.expect_request(f"/fhir/Patient/{found[0]['id']}").respond_with_json(
-                found[0])
+            httpserver.expect_request(f"/fhir/Patient/{found[0]['id']}").respond_with_json(found[0])
         else:
             httpserver.expect_request(f"/fhir/{rtype}").respond_with_json(searchset(found))
     return httpserver.url_for("/fhir")

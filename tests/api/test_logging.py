@@ -21,8 +21,13 @@ from .support import (
 )
 
 TOKEN = "secret-token-123"
-AUTH = {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300,
-        "scope": "user/Patient.read user/Observation.read", "subject": "cds-b12"}
+AUTH = {
+    "access_token": TOKEN,
+    "token_type": "Bearer",
+    "expires_in": 300,
+    "scope": "user/Patient.read user/Observation.read",
+    "subject": "cds-b12",
+}
 
 
 @pytest.fixture
@@ -79,8 +84,7 @@ def test_the_service_writes_single_line_json_through_one_handler():
     logger = logging.getLogger("cds_b12")
     (handler,) = [h for h in logger.handlers if isinstance(h.formatter, JsonLines)]
     assert logger.propagate is False
-    record = logging.LogRecord("cds_b12.request", logging.INFO, __file__, 1, "request", None,
-                               None)
+    record = logging.LogRecord("cds_b12.request", logging.INFO, __file__, 1, "request", None, None)
     record.fields = {"path": "/cds-services", "note": "two\nlines"}
     line = handler.formatter.format(record)
     assert "\n" not in line
@@ -125,11 +129,13 @@ def test_token_is_not_logged_when_the_service_fetches(app, logs, everything_logg
         found = [r for r in resources if r["resourceType"] == rtype]
         if key == "patient":
             (patient,) = found
-            httpserver.expect_request(f"/fhir/Patient/{patient['id']}", headers=bearer) \
-                .respond_with_json(patient)
+            httpserver.expect_request(
+                f"/fhir/Patient/{patient['id']}", headers=bearer
+            ).respond_with_json(patient)
         else:
-            httpserver.expect_request(f"/fhir/{rtype}", headers=bearer) \
-                .respond_with_json(searchset(found))
+            httpserver.expect_request(f"/fhir/{rtype}", headers=bearer).respond_with_json(
+                searchset(found)
+            )
     body["fhirServer"] = httpserver.url_for("/fhir")
     body["fhirAuthorization"] = AUTH
 
@@ -144,9 +150,13 @@ def test_token_is_not_logged_when_the_service_fetches(app, logs, everything_logg
 
 def test_token_is_not_logged_when_the_fetch_fails(app, logs, everything_logged, httpserver):
     httpserver.expect_request("/fhir/Patient/p1").respond_with_data("nope", status=401)
-    body = {"hook": "patient-view", "hookInstance": "h-1", "fhirServer": httpserver.url_for(
-        "/fhir"), "fhirAuthorization": AUTH,
-        "context": {"userId": "Practitioner/1", "patientId": "p1"}}
+    body = {
+        "hook": "patient-view",
+        "hookInstance": "h-1",
+        "fhirServer": httpserver.url_for("/fhir"),
+        "fhirAuthorization": AUTH,
+        "context": {"userId": "Practitioner/1", "patientId": "p1"},
+    }
     response = app.test_client().post("/cds-services/b12-patient-view", json=body)
     assert response.status_code == 412
     assert TOKEN not in response.get_data(as_text=True)

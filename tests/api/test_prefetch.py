@@ -20,6 +20,7 @@ SCENARIOS = clean_scenarios()
 @pytest.fixture
 def no_fetch(monkeypatch):
     """Any attempt to reach a FHIR server fails the test."""
+
     def refuse(*_args, **_kwargs):
         raise AssertionError("the service fetched although the prefetch was complete")
 
@@ -79,25 +80,25 @@ def test_prefetch_patient_with_another_id_is_400(client, no_fetch):
 def test_no_prefetch_and_no_fhir_server_is_412(client, no_fetch):
     service, body = scenario_request(scenario_named("R1-start-neuro-loading"))
     del body["prefetch"]
-    diagnostics = assert_operation_outcome(
-        client.post(f"/cds-services/{service}", json=body), 412)
+    diagnostics = assert_operation_outcome(client.post(f"/cds-services/{service}", json=body), 412)
     assert "patient record" in diagnostics and "laboratory results" in diagnostics
 
 
 def test_null_patient_prefetch_is_412(client, no_fetch):
     service, body = scenario_request(scenario_named("R1-start-neuro-loading"))
     body["prefetch"]["patient"] = None
-    diagnostics = assert_operation_outcome(
-        client.post(f"/cds-services/{service}", json=body), 412)
+    diagnostics = assert_operation_outcome(client.post(f"/cds-services/{service}", json=body), 412)
     assert "patient record" in diagnostics
 
 
-@pytest.mark.parametrize("path", [
-    "assembled/patient-view-request-no-prefetch-no-fhirserver.json",
-    "spec-2.0.1/patient-view-request.json",  # its one prefetch key is not one of ours
-])
-def test_official_examples_without_our_prefetch_or_a_fhir_server_are_412(client, no_fetch,
-                                                                        path):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "assembled/patient-view-request-no-prefetch-no-fhirserver.json",
+        "spec-2.0.1/patient-view-request.json",  # its one prefetch key is not one of ours
+    ],
+)
+def test_official_examples_without_our_prefetch_or_a_fhir_server_are_412(client, no_fetch, path):
     body = example(path)
     body.pop("fhirServer", None)
     body.pop("fhirAuthorization", None)
@@ -111,23 +112,29 @@ def test_official_operation_outcome_prefetch_without_server_is_412(client, no_fe
     body["prefetch"] = {"patient": body["prefetch"]["patientToGreet"]}
     assert body["prefetch"]["patient"]["resourceType"] == "OperationOutcome"
     diagnostics = assert_operation_outcome(
-        client.post("/cds-services/b12-patient-view", json=body), 412)
+        client.post("/cds-services/b12-patient-view", json=body), 412
+    )
     assert "the client reported an error" in diagnostics
     assert "example prefetch error" not in diagnostics  # the EHR's own text is not relayed
 
 
-@pytest.mark.parametrize(("hook", "path"), [
-    ("order-sign", "assembled/order-sign-request-r4.json"),
-    ("order-select", "assembled/order-select-request-r4.json"),
-])
+@pytest.mark.parametrize(
+    ("hook", "path"),
+    [
+        ("order-sign", "assembled/order-sign-request-r4.json"),
+        ("order-select", "assembled/order-select-request-r4.json"),
+    ],
+)
 def test_official_order_examples_with_a_prefetch_answer_200(client, no_fetch, hook, path):
     """Lenient draftOrders: the official R4 examples are not strictly valid FHIR."""
     body = example(path)
     body.pop("fhirServer", None)
     body.pop("fhirAuthorization", None)
     patient_id = body["context"]["patientId"]
-    body["prefetch"] = {"patient": {"resourceType": "Patient", "id": patient_id},
-                        "labs": {"resourceType": "Bundle", "type": "searchset", "total": 0}}
+    body["prefetch"] = {
+        "patient": {"resourceType": "Patient", "id": patient_id},
+        "labs": {"resourceType": "Bundle", "type": "searchset", "total": 0},
+    }
     response = client.post(f"/cds-services/b12-{hook}", json=body)
     assert response.status_code == 200, response.get_json()
     assert_valid_response(response.get_json())

@@ -15,8 +15,9 @@ R1 = "r1-pa-neuro-low-b12"
 
 
 def _request(client, **body):
-    return client.post("/preview/request", json={"hook": "patient-view", "profile": "us",
-                                                  "patient": R1, **body})
+    return client.post(
+        "/preview/request", json={"hook": "patient-view", "profile": "us", "patient": R1, **body}
+    )
 
 
 def test_patients_lists_every_bundled_fixture():
@@ -40,10 +41,14 @@ def test_the_built_request_gets_the_fixture_cards_in_the_chosen_profile():
 
 def test_editor_drafts_reach_the_order_hooks():
     client = make_app().test_client()
-    built = _request(client, hook="order-sign", drafts=[
-        {"kind": "b12", "product": "cyanocobalamin-im", "dose_mcg": 1000, "every": "month"},
-        {"kind": "folic-acid"},
-    ]).get_json()
+    built = _request(
+        client,
+        hook="order-sign",
+        drafts=[
+            {"kind": "b12", "product": "cyanocobalamin-im", "dose_mcg": 1000, "every": "month"},
+            {"kind": "folic-acid"},
+        ],
+    ).get_json()
     assert built["service"] == "b12-order-sign"
     entries = built["request"]["context"]["draftOrders"]["entry"]
     assert len(entries) == 2
@@ -53,8 +58,9 @@ def test_editor_drafts_reach_the_order_hooks():
 
 
 def test_a_fhir_server_patient_is_requested_without_prefetch():
-    built = _request(make_app().test_client(), patient="123",
-                     fhirServer="https://fhir.example.org/r4").get_json()["request"]
+    built = _request(
+        make_app().test_client(), patient="123", fhirServer="https://fhir.example.org/r4"
+    ).get_json()["request"]
     assert "prefetch" not in built and built["fhirServer"] == "https://fhir.example.org/r4"
     assert built["context"]["patientId"] == "123"
 
@@ -71,13 +77,24 @@ def test_bad_preview_requests_are_400():
 def test_feedback_shows_as_recorded():
     client = make_app().test_client()
     built = _request(client).get_json()
-    card = client.post("/cds-services/b12-patient-view",
-                       json=built["request"]).get_json()["cards"][0]
+    card = client.post("/cds-services/b12-patient-view", json=built["request"]).get_json()["cards"][
+        0
+    ]
     assert client.get(f"/preview/feedback/{card['uuid']}").get_json()["feedback"] == []
     reason = card["overrideReasons"][0]
-    client.post("/cds-services/b12-patient-view/feedback", json={"feedback": [{
-        "card": card["uuid"], "outcome": "overridden", "overrideReason": {"reason": reason},
-        "outcomeTimestamp": "2026-11-21T10:00:00Z"}]})
+    client.post(
+        "/cds-services/b12-patient-view/feedback",
+        json={
+            "feedback": [
+                {
+                    "card": card["uuid"],
+                    "outcome": "overridden",
+                    "overrideReason": {"reason": reason},
+                    "outcomeTimestamp": "2026-11-21T10:00:00Z",
+                }
+            ]
+        },
+    )
     (shown,) = client.get(f"/preview/feedback/{card['uuid']}").get_json()["feedback"]
     assert shown["outcome"] == "overridden" and shown["reason"] == reason["code"]
 
@@ -85,8 +102,9 @@ def test_feedback_shows_as_recorded():
 def test_cards_link_to_the_timeline_in_local_development():
     client = make_app().test_client()
     built = _request(client).get_json()
-    card = client.post("/cds-services/b12-patient-view",
-                       json=built["request"]).get_json()["cards"][0]
+    card = client.post("/cds-services/b12-patient-view", json=built["request"]).get_json()["cards"][
+        0
+    ]
     (link,) = card["links"]
     assert link["type"] == "absolute" and link["url"].endswith(f"/timeline?patient={R1}")
 

@@ -26,9 +26,15 @@ def test_defaults_with_nothing_configured():
     assert settings.cors_origins == ("*",)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("us", "us"), ("US", "us"), ("Uk", "uk"), ("UK", "uk"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("us", "us"),
+        ("US", "us"),
+        ("Uk", "uk"),
+        ("UK", "uk"),
+    ],
+)
 def test_profile_is_case_insensitive(monkeypatch, value, expected):
     assert settings_from(monkeypatch, profile=value).profile == expected
 
@@ -46,11 +52,14 @@ def test_log_level_is_case_insensitive(monkeypatch):
         settings_from(monkeypatch, log_level="verbose")
 
 
-@pytest.mark.parametrize("value", [
-    "https://a.example/fhir/, https://b.example/r4 ,,",
-    '["https://a.example/fhir/", "https://b.example/r4"]',
-    ' ["https://a.example/fhir", "https://b.example/r4/"] ',
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://a.example/fhir/, https://b.example/r4 ,,",
+        '["https://a.example/fhir/", "https://b.example/r4"]',
+        ' ["https://a.example/fhir", "https://b.example/r4/"] ',
+    ],
+)
 def test_fhir_server_allowlist_as_comma_list_or_json_list(monkeypatch, value):
     settings = settings_from(monkeypatch, fhir_server_allowlist=value)
     assert settings.fhir_server_allowlist == ("https://a.example/fhir", "https://b.example/r4")
@@ -68,10 +77,13 @@ def test_bad_fhir_server_allowlist_is_an_error(monkeypatch, value):
     assert describe_error(exc.value).startswith("CDS_B12_FHIR_SERVER_ALLOWLIST: ")
 
 
-ISSUERS = {"https://sandbox.cds-hooks.org": {
-    "jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json",
-    "jku_allowlist": ["https://sandbox.cds-hooks.org/.well-known/jwks.json"],
-    "algorithms": ["ES384"]}}
+ISSUERS = {
+    "https://sandbox.cds-hooks.org": {
+        "jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json",
+        "jku_allowlist": ["https://sandbox.cds-hooks.org/.well-known/jwks.json"],
+        "algorithms": ["ES384"],
+    }
+}
 PUBLIC = "https://cds.example.org"
 
 
@@ -94,21 +106,30 @@ def test_trusted_issuers_need_the_public_url(monkeypatch):
     assert "CDS_B12_PUBLIC_URL is required" in describe_error(exc.value)
 
 
-@pytest.mark.parametrize(("entry", "message"), [
-    ({}, "exactly one of jwks_url and jwks"),
-    ({"jwks_url": "ftp://x"}, "ftp://x must be https (http only on loopback)"),
-    ({"jwks_url": "http://keys.example/jwks"}, "must be https (http only on loopback)"),
-    ({"jwks_url": "https://x", "jku_allowlist": ["http://x/jwks"]}, "http://x/jwks must be https"),
-    ({"jwks": {"nokeys": []}}, "jwks: not a JWK Set"),
-    ({"jwks": {"keys": [{"kty": "EC"}]}}, "jwks: every key in a JWK Set needs a unique kid"),
-    ({"jwks_url": "https://x", "algorithms": ["HS256"]}, "algorithms not allowed: HS256"),
-    ({"jwks_url": "https://x", "algorithms": ["none"]}, "algorithms not allowed: none"),
-    ({"jwks_url": "https://x", "fhir_servers": "https://x"}, "fhir_servers must be a list"),
-])
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({}, "exactly one of jwks_url and jwks"),
+        ({"jwks_url": "ftp://x"}, "ftp://x must be https (http only on loopback)"),
+        ({"jwks_url": "http://keys.example/jwks"}, "must be https (http only on loopback)"),
+        (
+            {"jwks_url": "https://x", "jku_allowlist": ["http://x/jwks"]},
+            "http://x/jwks must be https",
+        ),
+        ({"jwks": {"nokeys": []}}, "jwks: not a JWK Set"),
+        ({"jwks": {"keys": [{"kty": "EC"}]}}, "jwks: every key in a JWK Set needs a unique kid"),
+        ({"jwks_url": "https://x", "algorithms": ["HS256"]}, "algorithms not allowed: HS256"),
+        ({"jwks_url": "https://x", "algorithms": ["none"]}, "algorithms not allowed: none"),
+        ({"jwks_url": "https://x", "fhir_servers": "https://x"}, "fhir_servers must be a list"),
+    ],
+)
 def test_bad_issuer_entries_are_named(monkeypatch, entry, message):
     with pytest.raises(ValidationError) as exc:
-        settings_from(monkeypatch, trusted_issuers=json.dumps({"https://iss.example": entry}),
-                      public_url=PUBLIC)
+        settings_from(
+            monkeypatch,
+            trusted_issuers=json.dumps({"https://iss.example": entry}),
+            public_url=PUBLIC,
+        )
     text = describe_error(exc.value)
     assert text.startswith("CDS_B12_TRUSTED_ISSUERS: https://iss.example: ") and message in text
 
@@ -117,12 +138,15 @@ def test_empty_trusted_issuers_is_none_trusted(monkeypatch):
     assert settings_from(monkeypatch, trusted_issuers="  ").trusted_issuers == {}
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "cannot read"),
-    ("{not json", "not a JSON object"),
-    ('["https://sandbox.cds-hooks.org"]', ""),
-    ('{"https://iss.example": "not an object"}', ""),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        ("{not json", "not a JSON object"),
+        ('["https://sandbox.cds-hooks.org"]', ""),
+        ('{"https://iss.example": "not an object"}', ""),
+    ],
+)
 def test_bad_trusted_issuers_file_is_an_error(monkeypatch, tmp_path, content, message):
     path = tmp_path / "issuers.json"
     if content is not None:
@@ -139,14 +163,17 @@ def test_bad_inline_trusted_issuers_is_an_error(monkeypatch):
     assert "not a JSON object" in describe_error(exc.value)
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("fhir_deadline", "0"),
-    ("fhir_deadline", "soon"),
-    ("fhir_read_timeout", "-1"),
-    ("fhir_connect_timeout", "0"),
-    ("fhir_max_pages", "0"),
-    ("fhir_max_pages", "2.5"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("fhir_deadline", "0"),
+        ("fhir_deadline", "soon"),
+        ("fhir_read_timeout", "-1"),
+        ("fhir_connect_timeout", "0"),
+        ("fhir_max_pages", "0"),
+        ("fhir_max_pages", "2.5"),
+    ],
+)
 def test_bad_fetch_limits_are_errors_naming_the_variable(monkeypatch, name, value):
     with pytest.raises(ValidationError) as exc:
         settings_from(monkeypatch, **{name: value})
@@ -154,10 +181,14 @@ def test_bad_fetch_limits_are_errors_naming_the_variable(monkeypatch, name, valu
 
 
 def test_fetch_limits_from_the_environment(monkeypatch):
-    settings = settings_from(monkeypatch, fhir_deadline="1.5", fhir_max_pages="3",
-                             fhir_read_timeout="0.25")
+    settings = settings_from(
+        monkeypatch, fhir_deadline="1.5", fhir_max_pages="3", fhir_read_timeout="0.25"
+    )
     assert (settings.fhir_deadline, settings.fhir_max_pages, settings.fhir_read_timeout) == (
-        1.5, 3, 0.25)
+        1.5,
+        3,
+        0.25,
+    )
 
 
 def test_settings_from_the_environment_reach_the_app(monkeypatch):

@@ -37,7 +37,8 @@ SPEC_PRIVATE_JWK: dict = json.loads((SPEC / "jwk-private.json").read_text(encodi
 SPEC_PUBLIC_JWKS: dict = json.loads((SPEC / "jwks-public.json").read_text(encoding="utf-8"))
 SPEC_EXAMPLE_TOKEN = (SPEC / "jwt-example.txt").read_text(encoding="utf-8").strip()
 SANDBOX_JWKS: dict = json.loads(
-    (examples_dir() / "sandbox" / "sandbox-jwks.json").read_text(encoding="utf-8"))
+    (examples_dir() / "sandbox" / "sandbox-jwks.json").read_text(encoding="utf-8")
+)
 SPEC_KID = "example-kid"
 SANDBOX_KID = SANDBOX_JWKS["keys"][0]["kid"]
 assert SPEC_PRIVATE_JWK["kid"] == SPEC_KID == SPEC_PUBLIC_JWKS["keys"][0]["kid"]
@@ -71,8 +72,11 @@ KEY_FOR_ALG = {"ES384": SPEC_KEY, "RS384": RSA_KEY, "ES256": P256_KEY}
 
 def public_jwk(private_key: Any, kid: str, alg: str, use: str = "sig") -> dict:
     public = private_key.public_key()
-    family = jwt.algorithms.RSAAlgorithm if isinstance(public, rsa.RSAPublicKey) \
+    family = (
+        jwt.algorithms.RSAAlgorithm
+        if isinstance(public, rsa.RSAPublicKey)
         else jwt.algorithms.ECAlgorithm
+    )
     return {**family.to_jwk(public, as_dict=True), "kid": kid, "use": use, "alg": alg}
 
 
@@ -90,29 +94,46 @@ JKU_JWK = public_jwk(JKU_KEY, JKU_KID, "ES384")
 # encryption key (so a token it verifies is refused for the key's use).
 ISSUER_JWKS = jwks(SPEC_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK)
 SPEC_PUBLIC_PEM = SPEC_KEY.public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+)
 
 
-def claims(aud: str | list[str] | None = SERVICE_AUD, *, omit: tuple[str, ...] = (),
-           **overrides: object) -> dict:
+def claims(
+    aud: str | list[str] | None = SERVICE_AUD, *, omit: tuple[str, ...] = (), **overrides: object
+) -> dict:
     """A good payload for ``aud``, ``overrides`` applied and the ``omit`` claims removed."""
     now = int(time.time())
-    payload = {"iss": ISS, "aud": aud, "exp": now + 300, "iat": now, "jti": str(uuid4()),
-               **overrides}
+    payload = {
+        "iss": ISS,
+        "aud": aud,
+        "exp": now + 300,
+        "iat": now,
+        "jti": str(uuid4()),
+        **overrides,
+    }
     return {k: v for k, v in payload.items() if k not in omit}
 
 
-def make_token(aud: str | list[str] | None = SERVICE_AUD, *, alg: str = "ES384",
-               key: Any = None, kid: str | None = SPEC_KID, typ: str | None = "JWT",
-               jku: str | None = None, omit: tuple[str, ...] = (), **overrides: object) -> str:
+def make_token(
+    aud: str | list[str] | None = SERVICE_AUD,
+    *,
+    alg: str = "ES384",
+    key: Any = None,
+    kid: str | None = SPEC_KID,
+    typ: str | None = "JWT",
+    jku: str | None = None,
+    omit: tuple[str, ...] = (),
+    **overrides: object,
+) -> str:
     """A signed JWT as a CDS client sends it; by default a good one for the service call."""
     headers: dict[str, Any] = {"typ": typ}  # PyJWT drops a typ of None
     if kid is not None:
         headers["kid"] = kid
     if jku is not None:
         headers["jku"] = jku
-    return jwt.encode(claims(aud, omit=omit, **overrides), key or KEY_FOR_ALG[alg],
-                      algorithm=alg, headers=headers)
+    return jwt.encode(
+        claims(aud, omit=omit, **overrides), key or KEY_FOR_ALG[alg], algorithm=alg, headers=headers
+    )
 
 
 def b64url(data: bytes) -> str:
@@ -131,8 +152,9 @@ def unsigned_token(header: Mapping[str, Any], payload: Mapping[str, Any]) -> str
 def hmac_token(secret: bytes, alg: str = "HS256", **overrides: object) -> str:
     """Signed by hand: PyJWT itself refuses to use a public key as an HMAC secret."""
     digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
-    signing_input = (f"{segment({'alg': alg, 'typ': 'JWT', 'kid': SPEC_KID})}."
-                     f"{segment(claims(**overrides))}")
+    signing_input = (
+        f"{segment({'alg': alg, 'typ': 'JWT', 'kid': SPEC_KID})}.{segment(claims(**overrides))}"
+    )
     signature = hmac.new(secret, signing_input.encode(), digest).digest()
     return f"{signing_input}.{b64url(signature)}"
 
@@ -154,8 +176,9 @@ def issuer_config(**extra: object) -> dict:
 
 def auth_app(issuers: Mapping[str, Any] | None = None, **settings: object) -> Flask:
     """The service with authentication on: ``ISS`` trusted with its keys given inline."""
-    return make_app(public_url=PUBLIC_URL, trusted_issuers=dict(issuers or {ISS: issuer_config()}),
-                    **settings)
+    return make_app(
+        public_url=PUBLIC_URL, trusted_issuers=dict(issuers or {ISS: issuer_config()}), **settings
+    )
 
 
 def close(app: Flask) -> None:
@@ -176,9 +199,13 @@ def fetching_body(base: str, access_token: str | None = None) -> dict:
     del body["prefetch"]
     body["fhirServer"] = base
     if access_token is not None:
-        body["fhirAuthorization"] = {"access_token": access_token, "token_type": "Bearer",
-                                     "expires_in": 300, "scope": "user/*.read",
-                                     "subject": "cds-b12"}
+        body["fhirAuthorization"] = {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "user/*.read",
+            "subject": "cds-b12",
+        }
     return body
 
 
@@ -210,8 +237,11 @@ def assert_bare_401(response) -> None:
 
 def refusals(logs: LogCapture) -> list[str]:
     """The logged reasons for refused tokens, in order."""
-    return [r["reason"] for r in logs.records()
-            if r["logger"] == "cds_b12.auth" and r["message"] == "authentication refused"]
+    return [
+        r["reason"]
+        for r in logs.records()
+        if r["logger"] == "cds_b12.auth" and r["message"] == "authentication refused"
+    ]
 
 
 def assert_hook_did_not_run(logs: LogCapture) -> None:

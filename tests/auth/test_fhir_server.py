@@ -50,8 +50,9 @@ def make(apps: list[Flask], ca_file: Path, issuers: dict, **settings: object) ->
 
 
 def call(app: Flask, base: str, token: str | None = None):
-    return app.test_client().post(SERVICE_PATH, json=fetching_body(base, ACCESS_TOKEN),
-                                  headers=bearer(token or make_token()))
+    return app.test_client().post(
+        SERVICE_PATH, json=fetching_body(base, ACCESS_TOKEN), headers=bearer(token or make_token())
+    )
 
 
 def closed_port() -> int:
@@ -60,12 +61,12 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_an_http_fhir_server_is_412_and_never_contacted_even_when_listed(httpserver, apps,
-                                                                         ca_file):
+def test_an_http_fhir_server_is_412_and_never_contacted_even_when_listed(httpserver, apps, ca_file):
     base = serve_r1_patient(httpserver)
     assert base.startswith("http://")
-    app = make(apps, ca_file, {ISS: issuer_config(fhir_servers=[base])},
-               fhir_server_allowlist=(base,))
+    app = make(
+        apps, ca_file, {ISS: issuer_config(fhir_servers=[base])}, fhir_server_allowlist=(base,)
+    )
     diagnostics = assert_operation_outcome(call(app, base), 412)
     assert "fhirServer must use https" in diagnostics
     assert httpserver.log == []
@@ -73,8 +74,12 @@ def test_an_http_fhir_server_is_412_and_never_contacted_even_when_listed(httpser
 
 def test_an_https_server_on_no_list_is_412_and_never_contacted(https_server, apps, ca_file):
     base = serve_r1_patient(https_server)
-    app = make(apps, ca_file, {ISS: issuer_config(fhir_servers=["https://ehr.example.com/fhir"])},
-               fhir_server_allowlist=("https://fhir.example.org/r4",))
+    app = make(
+        apps,
+        ca_file,
+        {ISS: issuer_config(fhir_servers=["https://ehr.example.com/fhir"])},
+        fhir_server_allowlist=("https://fhir.example.org/r4",),
+    )
     diagnostics = assert_operation_outcome(call(app, base), 412)
     assert "not on the allowlist" in diagnostics
     assert https_server.log == []
@@ -89,8 +94,9 @@ def test_with_no_server_configured_anywhere_none_is_contacted(https_server, apps
 
 def test_one_issuers_fhir_server_is_not_open_to_another_issuer(https_server, apps, ca_file):
     base = serve_r1_patient(https_server)
-    app = make(apps, ca_file, {ISS: issuer_config(),
-                               ISS_TENANTED: issuer_config(fhir_servers=[base])})
+    app = make(
+        apps, ca_file, {ISS: issuer_config(), ISS_TENANTED: issuer_config(fhir_servers=[base])}
+    )
     diagnostics = assert_operation_outcome(call(app, base), 412)
     assert "no FHIR server is allowed for this caller" in diagnostics
     assert https_server.log == []
@@ -107,11 +113,14 @@ def test_an_https_server_on_the_issuers_list_is_attempted(apps, ca_file):
 
 
 @pytest.mark.parametrize("listed_by", ["issuer", "allowlist"])
-def test_an_allowed_https_server_is_used_with_the_access_token(https_server, apps, ca_file,
-                                                               listed_by):
+def test_an_allowed_https_server_is_used_with_the_access_token(
+    https_server, apps, ca_file, listed_by
+):
     base = serve_r1_patient(https_server)
-    lists = {"issuer": ({ISS: issuer_config(fhir_servers=[base + "/"])}, ()),
-             "allowlist": ({ISS: issuer_config()}, (base,))}[listed_by]
+    lists = {
+        "issuer": ({ISS: issuer_config(fhir_servers=[base + "/"])}, ()),
+        "allowlist": ({ISS: issuer_config()}, (base,)),
+    }[listed_by]
     app = make(apps, ca_file, lists[0], fhir_server_allowlist=lists[1])
     response = call(app, base)
     assert response.status_code == 200, response.get_json()
@@ -121,17 +130,22 @@ def test_an_allowed_https_server_is_used_with_the_access_token(https_server, app
     assert sent == {f"Bearer {ACCESS_TOKEN}"}  # the access token, never the caller's JWT
 
 
-def test_the_access_token_goes_to_the_fhir_server_and_nowhere_else(httpserver, https_server,
-                                                                   apps, ca_file):
+def test_the_access_token_goes_to_the_fhir_server_and_nowhere_else(
+    httpserver, https_server, apps, ca_file
+):
     """Keys come from one server, data from another; a next link points at a third place."""
     httpserver.expect_request("/jwks.json").respond_with_json(jwks(JKU_JWK))
     httpserver.expect_request("/steal").respond_with_json({"resourceType": "Bundle"})
-    base = serve_r1_patient(https_server, next_links={
-        "Observation": httpserver.url_for("/steal"),
-        "Condition": https_server.url_for("/outside-the-base/Condition?page=2"),
-    })
-    app = make(apps, ca_file, {ISS: {"jwks_url": httpserver.url_for("/jwks.json"),
-                                     "fhir_servers": [base]}})
+    base = serve_r1_patient(
+        https_server,
+        next_links={
+            "Observation": httpserver.url_for("/steal"),
+            "Condition": https_server.url_for("/outside-the-base/Condition?page=2"),
+        },
+    )
+    app = make(
+        apps, ca_file, {ISS: {"jwks_url": httpserver.url_for("/jwks.json"), "fhir_servers": [base]}}
+    )
     jwt_token = make_token(key=JKU_KEY, kid=JKU_KID)
     response = call(app, base, jwt_token)
     assert response.status_code == 200, response.get_json()

@@ -74,12 +74,12 @@ class Served:
 def test_two_verifications_fetch_the_jwks_once(httpserver, clock):
     served = Served(httpserver, jwks(NEW))
     session = requests.Session()
-    verifier = Verifier(parse_issuers({ISS: {"jwks_url": served.url}}), KeyStore(session),
-                        MemoryReplayStore())
+    verifier = Verifier(
+        parse_issuers({ISS: {"jwks_url": served.url}}), KeyStore(session), MemoryReplayStore()
+    )
     try:
         for _ in range(2):
-            caller = verifier.verify(f"Bearer {make_token('aud', key=JKU_KEY, kid=JKU_KID)}",
-                                     "aud")
+            caller = verifier.verify(f"Bearer {make_token('aud', key=JKU_KEY, kid=JKU_KID)}", "aud")
             assert caller.issuer.iss == ISS
         assert served.fetches == 1
         clock.advance(CACHE_SECONDS)  # the cache has expired: fetched again
@@ -89,8 +89,7 @@ def test_two_verifications_fetch_the_jwks_once(httpserver, clock):
         session.close()
 
 
-def test_an_unknown_kid_refetches_once_then_not_again_within_the_window(httpserver, clock,
-                                                                        store):
+def test_an_unknown_kid_refetches_once_then_not_again_within_the_window(httpserver, clock, store):
     served = Served(httpserver, jwks(OLD))
     assert store.key(served.url, SPEC_KID) == OLD
     with pytest.raises(NoKey):  # just fetched: an unknown kid does not refetch yet
@@ -123,7 +122,8 @@ def test_a_rotated_key_is_picked_up_after_the_refetch_window(httpserver, clock, 
 
 
 def test_when_a_refetch_fails_the_last_good_keys_serve_until_the_cache_expires(
-        httpserver, clock, store):
+    httpserver, clock, store
+):
     served = Served(httpserver, jwks(OLD))
     assert store.key(served.url, SPEC_KID) == OLD
     served.document = None  # the key endpoint goes down
@@ -170,8 +170,7 @@ def padded(size: int) -> bytes:
 def test_a_jwks_at_the_size_cap_is_accepted(httpserver, store):
     body = padded(MAX_JWKS_BYTES)
     assert len(body) == MAX_JWKS_BYTES
-    httpserver.expect_request("/jwks.json").respond_with_data(body,
-                                                              content_type="application/json")
+    httpserver.expect_request("/jwks.json").respond_with_data(body, content_type="application/json")
     assert store.key(httpserver.url_for("/jwks.json"), SPEC_KID) == OLD
 
 
@@ -183,34 +182,51 @@ def test_a_jwks_larger_than_the_size_cap_is_refused(httpserver, store, gzipped):
         body, headers = gzip.compress(body), {"Content-Encoding": "gzip"}
         assert len(body) < MAX_JWKS_BYTES / 10
     httpserver.expect_request("/jwks.json").respond_with_data(
-        body, content_type="application/json", headers=headers)
+        body, content_type="application/json", headers=headers
+    )
     with pytest.raises(NoKey, match=f"larger than {MAX_JWKS_BYTES} bytes"):
         store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
 
 
-@pytest.mark.parametrize(("document", "message"), [
-    (jwks({k: v for k, v in OLD.items() if k != "kid"}), "unique kid"),
-    (jwks(OLD, {k: v for k, v in NEW.items() if k != "kid"}), "unique kid"),
-    (jwks(OLD, {**NEW, "kid": SPEC_KID}), "unique kid"),
-    (jwks({**OLD, "kid": ""}), "unique kid"),
-    (jwks({**OLD, "kid": 7}), "unique kid"),
-    ({"keys": OLD}, "not a JWK Set"),
-    ([OLD], "not a JWK Set"),
-    ({"keys": [OLD, "a key"]}, "not a JWK Set"),
-], ids=["no-kid", "one-key-without-kid", "duplicate-kids", "empty-kid", "numeric-kid",
-        "keys-not-a-list", "a-bare-list", "a-key-not-an-object"])
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (jwks({k: v for k, v in OLD.items() if k != "kid"}), "unique kid"),
+        (jwks(OLD, {k: v for k, v in NEW.items() if k != "kid"}), "unique kid"),
+        (jwks(OLD, {**NEW, "kid": SPEC_KID}), "unique kid"),
+        (jwks({**OLD, "kid": ""}), "unique kid"),
+        (jwks({**OLD, "kid": 7}), "unique kid"),
+        ({"keys": OLD}, "not a JWK Set"),
+        ([OLD], "not a JWK Set"),
+        ({"keys": [OLD, "a key"]}, "not a JWK Set"),
+    ],
+    ids=[
+        "no-kid",
+        "one-key-without-kid",
+        "duplicate-kids",
+        "empty-kid",
+        "numeric-kid",
+        "keys-not-a-list",
+        "a-bare-list",
+        "a-key-not-an-object",
+    ],
+)
 def test_a_jwks_without_unique_kids_is_refused(httpserver, store, document, message):
     httpserver.expect_request("/jwks.json").respond_with_json(document)
     with pytest.raises(NoKey, match=message):
         store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
 
 
-@pytest.mark.parametrize(("status", "body", "message"), [
-    (404, "not here", "answered 404"),
-    (200, "<html>keys</html>", "is not JSON"),
-])
-def test_a_jwks_endpoint_that_does_not_answer_a_jwks_is_refused(httpserver, store, status,
-                                                                body, message):
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (404, "not here", "answered 404"),
+        (200, "<html>keys</html>", "is not JSON"),
+    ],
+)
+def test_a_jwks_endpoint_that_does_not_answer_a_jwks_is_refused(
+    httpserver, store, status, body, message
+):
     httpserver.expect_request("/jwks.json").respond_with_data(body, status=status)
     with pytest.raises(NoKey, match=message):
         store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
@@ -219,7 +235,8 @@ def test_a_jwks_endpoint_that_does_not_answer_a_jwks_is_refused(httpserver, stor
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 def test_a_redirect_is_not_followed(httpserver, store, status):
     httpserver.expect_request("/jwks.json").respond_with_data(
-        "", status=status, headers={"Location": httpserver.url_for("/elsewhere.json")})
+        "", status=status, headers={"Location": httpserver.url_for("/elsewhere.json")}
+    )
     httpserver.expect_request("/elsewhere.json").respond_with_json(jwks(OLD))
     with pytest.raises(NoKey, match=f"answered {status}"):
         store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
@@ -250,17 +267,20 @@ class NoNetwork(requests.Session):
         raise AssertionError(f"the key store tried to fetch {url}")
 
 
-@pytest.mark.parametrize("url", [
-    "http://ehr.example.com/jwks.json",
-    "http://10.0.0.5/jwks.json",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://0.0.0.0:8080/jwks.json",
-    "http://localhost.attacker.example/jwks.json",
-    "http://127.0.0.1.nip.io/jwks.json",
-    "ftp://127.0.0.1/jwks.json",
-    "file:///etc/passwd",
-    "jwks.json",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://ehr.example.com/jwks.json",
+        "http://10.0.0.5/jwks.json",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0.0.0.0:8080/jwks.json",
+        "http://localhost.attacker.example/jwks.json",
+        "http://127.0.0.1.nip.io/jwks.json",
+        "ftp://127.0.0.1/jwks.json",
+        "file:///etc/passwd",
+        "jwks.json",
+    ],
+)
 def test_a_non_https_non_loopback_url_is_refused_without_network_access(url):
     session = NoNetwork()
     with pytest.raises(NoKey, match="must be https"):

@@ -101,14 +101,18 @@ def test_redis_unreachable_raises_replay_store_down():
 def test_two_workers_sharing_redis_refuse_a_token_replayed_across_them(raw_redis, logs):
     worker_a, worker_b = (auth_app(redis_url=REDIS_URL).test_client() for _ in range(2))
     token = make_token()
-    assert worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)) \
-        .status_code == 200
+    assert (
+        worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)).status_code
+        == 200
+    )
     assert_bare_401(worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)))
     assert_bare_401(worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)))
     assert [r.split(" ", 2)[:2] for r in refusals(logs)] == [["replayed", "jti"]] * 2
     fresh = make_token()  # a new jti still goes through on either worker
-    assert worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(fresh)) \
-        .status_code == 200
+    assert (
+        worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(fresh)).status_code
+        == 200
+    )
 
 
 def test_workers_with_their_own_memory_cannot_see_each_others_tokens():
@@ -116,8 +120,10 @@ def test_workers_with_their_own_memory_cannot_see_each_others_tokens():
     worker_a, worker_b = (auth_app().test_client() for _ in range(2))
     token = make_token()
     for worker in (worker_a, worker_b):
-        assert worker.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)) \
-            .status_code == 200
+        assert (
+            worker.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)).status_code
+            == 200
+        )
 
 
 def test_redis_unreachable_is_503_not_200_and_not_500(logs):
@@ -144,7 +150,16 @@ def test_the_replay_store_is_per_issuer_through_the_app(raw_redis):
     app = auth_app({ISS: issuer_config(), ISS_TENANTED: issuer_config()}, redis_url=REDIS_URL)
     client, shared = app.test_client(), jti()
     for iss in (ISS, ISS_TENANTED):
-        assert client.post(SERVICE_PATH, json=prefetched_body(),
-                           headers=bearer(make_token(iss=iss, jti=shared))).status_code == 200
-    assert_bare_401(client.post(SERVICE_PATH, json=prefetched_body(),
-                                headers=bearer(make_token(iss=ISS, jti=shared))))
+        assert (
+            client.post(
+                SERVICE_PATH,
+                json=prefetched_body(),
+                headers=bearer(make_token(iss=iss, jti=shared)),
+            ).status_code
+            == 200
+        )
+    assert_bare_401(
+        client.post(
+            SERVICE_PATH, json=prefetched_body(), headers=bearer(make_token(iss=ISS, jti=shared))
+        )
+    )

@@ -45,8 +45,10 @@ def app(httpserver, https_server, ca_file) -> Iterator[Flask]:
     """Debug logging; keys fetched from a JWKS URL; the https FHIR server on the issuer's list."""
     httpserver.expect_request("/jwks.json").respond_with_json(jwks(JKU_JWK))
     base = serve_r1_patient(https_server)
-    app = auth_app({ISS: {"jwks_url": httpserver.url_for("/jwks.json"), "fhir_servers": [base]}},
-                   log_level="DEBUG")
+    app = auth_app(
+        {ISS: {"jwks_url": httpserver.url_for("/jwks.json"), "fhir_servers": [base]}},
+        log_level="DEBUG",
+    )
     app.extensions["cds_b12"].client.session.verify = str(ca_file)
     yield app
     close(app)
@@ -74,16 +76,22 @@ def test_a_good_call_with_a_fhir_fetch_logs_no_token(app, https_server, logs, ev
     client = app.test_client()
     token = make_token(key=JKU_KEY, kid=JKU_KID)
     base = https_server.url_for("/fhir")
-    response = client.post(SERVICE_PATH, json=fetching_body(base, ACCESS_TOKEN),
-                           headers=bearer(token))
+    response = client.post(
+        SERVICE_PATH, json=fetching_body(base, ACCESS_TOKEN), headers=bearer(token)
+    )
     assert response.status_code == 200, response.get_json()
-    assert {r.headers.get("Authorization") for r, _ in https_server.log} \
-        == {f"Bearer {ACCESS_TOKEN}"}  # the token really was in play
+    assert {r.headers.get("Authorization") for r, _ in https_server.log} == {
+        f"Bearer {ACCESS_TOKEN}"
+    }  # the token really was in play
     # and a second call whose fetch fails: the error path must not log it either
     unreachable = f"https://127.0.0.1:{closed_port()}/fhir"
     failing = make_token(key=JKU_KEY, kid=JKU_KID)
-    assert client.post(SERVICE_PATH, json=fetching_body(unreachable, ACCESS_TOKEN),
-                       headers=bearer(failing)).status_code == 412
+    assert (
+        client.post(
+            SERVICE_PATH, json=fetching_body(unreachable, ACCESS_TOKEN), headers=bearer(failing)
+        ).status_code
+        == 412
+    )
 
     text = all_log_text(logs, everything)
     assert any(r.name.startswith("urllib3") for r in everything.records)  # DEBUG really on
@@ -94,8 +102,7 @@ def test_a_good_call_with_a_fhir_fetch_logs_no_token(app, https_server, logs, ev
     assert ok_line["status"] == 200 and ok_line["iss"] == ISS and ok_line["fetched"]
 
 
-def test_refused_tokens_are_not_logged_but_their_reasons_are(app, httpserver, logs,
-                                                              everything):
+def test_refused_tokens_are_not_logged_but_their_reasons_are(app, httpserver, logs, everything):
     client = app.test_client()
     replayed = make_token(key=JKU_KEY, kid=JKU_KID)
     refused = {
@@ -104,17 +111,25 @@ def test_refused_tokens_are_not_logged_but_their_reasons_are(app, httpserver, lo
         "ExpiredSignatureError": make_token(key=JKU_KEY, kid=JKU_KID, exp=1_422_568_860),
         "InvalidAudienceError": make_token(DISCOVERY_AUD, key=JKU_KEY, kid=JKU_KID),
         "algorithm 'none' not allowed": unsigned_token(
-            {"alg": "none", "typ": "JWT", "kid": JKU_KID}, claims()),
+            {"alg": "none", "typ": "JWT", "kid": JKU_KID}, claims()
+        ),
         "not on the issuer's allowlist": make_token(
-            key=ATTACKER_EC_KEY, kid="attacker", jku="https://attacker.example/jwks.json"),
+            key=ATTACKER_EC_KEY, kid="attacker", jku="https://attacker.example/jwks.json"
+        ),
         "replayed jti": replayed,
     }
-    assert client.post(SERVICE_PATH, json=fetching_body(httpserver.url_for("/x")),
-                       headers=bearer(replayed)).status_code == 412  # accepted once (no data)
+    assert (
+        client.post(
+            SERVICE_PATH, json=fetching_body(httpserver.url_for("/x")), headers=bearer(replayed)
+        ).status_code
+        == 412
+    )  # accepted once (no data)
     for token in refused.values():
-        response = client.post(SERVICE_PATH, json=fetching_body(httpserver.url_for("/x"),
-                                                                ACCESS_TOKEN),
-                               headers=bearer(token))
+        response = client.post(
+            SERVICE_PATH,
+            json=fetching_body(httpserver.url_for("/x"), ACCESS_TOKEN),
+            headers=bearer(token),
+        )
         assert response.status_code == 401 and response.get_data() == b""
 
     reasons = refusals(logs)

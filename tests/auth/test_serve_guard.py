@@ -46,8 +46,9 @@ def test_issuers_without_a_public_url_are_refused(monkeypatch, capsys):
 
 def test_a_bad_issuer_entry_is_refused_naming_the_issuer(monkeypatch, capsys):
     monkeypatch.setenv("CDS_B12_PUBLIC_URL", "https://cds.example.org")
-    monkeypatch.setenv("CDS_B12_TRUSTED_ISSUERS",
-                       json.dumps({ISS: issuer_config(algorithms=["HS256"])}))
+    monkeypatch.setenv(
+        "CDS_B12_TRUSTED_ISSUERS", json.dumps({ISS: issuer_config(algorithms=["HS256"])})
+    )
     assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
     line = error_line(capsys)
     assert line.startswith("cds-b12: error: CDS_B12_TRUSTED_ISSUERS")

@@ -61,8 +61,14 @@ class Service:
 
     def report(self) -> dict:
         """``cds-b12 report --json`` against the same store the service writes to."""
-        done = subprocess.run([CDS_B12, "report", "--json"], env=self.env, capture_output=True,
-                              text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [CDS_B12, "report", "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
@@ -90,9 +96,13 @@ def start_service(data_dir: Path, **settings: str) -> Service:
     env.update({f"CDS_B12_{name.upper()}": value for name, value in settings.items()})
     log = data_dir / "serve.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([CDS_B12, "serve", "--port", str(port), "--workers", "2"],
-                                   stdout=out, stderr=subprocess.STDOUT, env=env,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [CDS_B12, "serve", "--port", str(port), "--workers", "2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     service = Service(f"http://127.0.0.1:{port}", env, process, log)
     deadline = time.monotonic() + START_TIMEOUT
     while True:
@@ -117,11 +127,14 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: the browser tests need Debian's chromium package "
-                    "(apt-get install chromium)")
+        pytest.fail(
+            f"{CHROMIUM} not found: the browser tests need Debian's chromium package "
+            "(apt-get install chromium)"
+        )
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         yield launched
         launched.close()
 
@@ -143,8 +156,9 @@ class Watch:
     expected_console: list[re.Pattern[str]] = field(default_factory=list)
 
     def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" and not any(p.search(message.text)
-                                               for p in self.expected_console):
+        if message.type == "error" and not any(
+            p.search(message.text) for p in self.expected_console
+        ):
             self.console_errors.append(f"{message.text} ({message.location.get('url')})")
 
     def on_request(self, request: Request) -> None:

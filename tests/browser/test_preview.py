@@ -10,8 +10,9 @@ from playwright.sync_api import expect
 
 from .conftest import choose, free_port, get_cards, open_preview
 
-R1_SUMMARY = ("Start B12 neuro loading injections today and get urgent haematology or "
-              "neurology advice")
+R1_SUMMARY = (
+    "Start B12 neuro loading injections today and get urgent haematology or neurology advice"
+)
 
 
 def _rule_totals(report: dict, rule: str) -> dict:
@@ -21,9 +22,11 @@ def _rule_totals(report: dict, rule: str) -> dict:
     for row in rows:
         for code, count in row["override_reasons"].items():
             reasons[code] = reasons.get(code, 0) + count
-    return {"accepted": sum(r["accepted"] for r in rows),
-            "overridden": sum(r["overridden"] for r in rows),
-            "override_reasons": reasons}
+    return {
+        "accepted": sum(r["accepted"] for r in rows),
+        "overridden": sum(r["overridden"] for r in rows),
+        "override_reasons": reasons,
+    }
 
 
 def test_accepting_the_neuro_loading_suggestion_is_recorded(open_page, service, artifacts):
@@ -88,7 +91,8 @@ def test_dismissing_with_a_reason_records_that_reason(open_page, service):
     uuid = card.get_attribute("data-card-uuid")
     stored = requests.get(f"{service.base}/preview/feedback/{uuid}", timeout=10).json()
     assert [(f["outcome"], f["reason"]) for f in stored["feedback"]] == [
-        ("overridden", "specialist-managing")]
+        ("overridden", "specialist-managing")
+    ]
     totals = _rule_totals(service.report(), "R11-maintenance-overdue")
     assert totals["override_reasons"].get("specialist-managing", 0) >= 1
 
@@ -107,13 +111,16 @@ def test_order_sign_with_edited_drafts_warns_about_folic_acid(open_page, service
     drafts = page.get_by_test_id("draft")
     expect(drafts).to_have_count(3)
     drafts.filter(has_text="Serum B12 test").get_by_test_id("draft-remove").click()
-    expect(drafts.get_by_test_id("draft-text")).to_have_text([
-        "Cyanocobalamin IM 1000 micrograms monthly", "Folic acid 5 mg oral daily"])
+    expect(drafts.get_by_test_id("draft-text")).to_have_text(
+        ["Cyanocobalamin IM 1000 micrograms monthly", "Folic acid 5 mg oral daily"]
+    )
     get_cards(page)
 
     folate = page.get_by_test_id("card").filter(
         has=page.get_by_test_id("card-summary").filter(
-            has_text=re.compile(r"^Check B12 before or with folic acid")))
+            has_text=re.compile(r"^Check B12 before or with folic acid")
+        )
+    )
     expect(folate).to_have_count(1)
     expect(folate).to_have_attribute("data-indicator", "critical")
 
@@ -121,8 +128,7 @@ def test_order_sign_with_edited_drafts_warns_about_folic_acid(open_page, service
     sent = json.loads(page.get_by_test_id("request-json").text_content() or "")
     assert sent["hook"] == "order-sign"
     orders = sent["context"]["draftOrders"]["entry"]
-    codes = sorted(e["resource"]["medicationCodeableConcept"]["coding"][0]["code"]
-                   for e in orders)
+    codes = sorted(e["resource"]["medicationCodeableConcept"]["coding"][0]["code"] for e in orders)
     assert codes == ["309594", "4511"]  # RxNorm: cyanocobalamin 1 mg/mL injection; folic acid
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -130,8 +136,10 @@ def test_order_sign_with_edited_drafts_warns_about_folic_acid(open_page, service
 def test_the_exchange_panel_shows_exactly_what_was_sent_and_received(open_page, service):
     page = open_preview(open_page, service).page
     choose(page, "r1-pa-neuro-low-b12")
-    with page.expect_request("**/cds-services/b12-patient-view") as sent, \
-            page.expect_response("**/cds-services/b12-patient-view") as received:
+    with (
+        page.expect_request("**/cds-services/b12-patient-view") as sent,
+        page.expect_response("**/cds-services/b12-patient-view") as received,
+    ):
         page.get_by_test_id("get-cards").click()
     expect(page.get_by_test_id("card")).to_have_count(1)
 
@@ -144,7 +152,8 @@ def test_the_exchange_panel_shows_exactly_what_was_sent_and_received(open_page, 
     assert shown_request["hook"] == "patient-view"
     assert shown_request["context"]["patientId"] == "r1-pa-neuro-low-b12"
     assert [c["uuid"] for c in shown_response["cards"]] == [
-        page.get_by_test_id("card").first.get_attribute("data-card-uuid")]
+        page.get_by_test_id("card").first.get_attribute("data-card-uuid")
+    ]
     expect(page.get_by_test_id("request-url")).to_have_text("POST /cds-services/b12-patient-view")
 
 
@@ -180,4 +189,3 @@ def test_a_refused_call_shows_the_operation_outcome(open_page, service):
     diagnostics = answer.json()["issue"][0]["diagnostics"]
     expect(page.get_by_test_id("error-message")).to_have_text(diagnostics)
     expect(page.get_by_test_id("card")).to_have_count(0)
-

@@ -47,51 +47,78 @@ def smart_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]
 
 def test_the_test_ehr_speaks_smart(ehr: FhirTestServer):
     config = requests.get(f"{ehr.base}/.well-known/smart-configuration", timeout=10).json()
-    assert config == {"authorization_endpoint": f"{ehr.root}/auth/authorize",
-                      "token_endpoint": f"{ehr.root}/auth/token",
-                      "capabilities": ["launch-ehr"]}
+    assert config == {
+        "authorization_endpoint": f"{ehr.root}/auth/authorize",
+        "token_endpoint": f"{ehr.root}/auth/token",
+        "capabilities": ["launch-ehr"],
+    }
     back = "http://127.0.0.1:9/timeline/callback"
-    query = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": back,
-             "launch": PATIENT, "state": "s1", "scope": "launch", "aud": ehr.base}
-    answer = requests.get(config["authorization_endpoint"], params=query, timeout=10,
-                          allow_redirects=False)
+    query = {
+        "response_type": "code",
+        "client_id": CLIENT_ID,
+        "redirect_uri": back,
+        "launch": PATIENT,
+        "state": "s1",
+        "scope": "launch",
+        "aud": ehr.base,
+    }
+    answer = requests.get(
+        config["authorization_endpoint"], params=query, timeout=10, allow_redirects=False
+    )
     assert answer.status_code == 302
     target = urlsplit(answer.headers["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == back
     assert parse_qs(target.query) == {"code": [f"code-{PATIENT}"], "state": ["s1"]}
     for missing in ("redirect_uri", "state"):
         partial = {k: v for k, v in query.items() if k != missing}
-        assert requests.get(config["authorization_endpoint"], params=partial, timeout=10,
-                            allow_redirects=False).status_code == 400
+        assert (
+            requests.get(
+                config["authorization_endpoint"], params=partial, timeout=10, allow_redirects=False
+            ).status_code
+            == 400
+        )
 
-    form = {"grant_type": "authorization_code", "code": f"code-{PATIENT}", "redirect_uri": back,
-            "client_id": CLIENT_ID}
+    form = {
+        "grant_type": "authorization_code",
+        "code": f"code-{PATIENT}",
+        "redirect_uri": back,
+        "client_id": CLIENT_ID,
+    }
     token = requests.post(config["token_endpoint"], data=form, timeout=10)
     assert token.status_code == 200
-    assert token.json() == {"access_token": f"token-{PATIENT}", "token_type": "Bearer",
-                            "expires_in": 300, "scope": "launch patient/*.read",
-                            "patient": PATIENT}
+    assert token.json() == {
+        "access_token": f"token-{PATIENT}",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "launch patient/*.read",
+        "patient": PATIENT,
+    }
     bad = requests.post(config["token_endpoint"], data={**form, "code": "stolen"}, timeout=10)
     assert bad.status_code == 400
 
 
 def test_a_smart_launch_ends_on_the_patients_timeline(open_page, ehr, smart_service):
-    expected = requests.get(f"{smart_service.base}/timeline/data",
-                            params={"patient": PATIENT, "fhirServer": ehr.base}, timeout=10).json()
+    expected = requests.get(
+        f"{smart_service.base}/timeline/data",
+        params={"patient": PATIENT, "fhirServer": ehr.base},
+        timeout=10,
+    ).json()
     assert expected["doses"], "the EHR's patient has injections"
 
     opened = open_page(origins=(smart_service.base, ehr.root))
     page = opened.page
-    launch = f"{smart_service.base}/timeline/launch?" + urlencode({"iss": ehr.base,
-                                                                   "launch": PATIENT})
+    launch = f"{smart_service.base}/timeline/launch?" + urlencode(
+        {"iss": ehr.base, "launch": PATIENT}
+    )
     page.goto(launch)
     timeline = page.get_by_test_id("timeline")
     expect(timeline).to_have_attribute("data-ready", "true")
 
     # the browser went to the EHR to authorize, and came back to the service's callback
     visited = [urlsplit(url) for url in opened.watch.requests]
-    assert any(u.netloc == urlsplit(ehr.root).netloc and u.path == "/auth/authorize"
-               for u in visited)
+    assert any(
+        u.netloc == urlsplit(ehr.root).netloc and u.path == "/auth/authorize" for u in visited
+    )
     assert urlsplit(page.url).path == "/timeline/callback"
     assert urlsplit(page.url).netloc == urlsplit(smart_service.base).netloc
     # the data came embedded with the page: no call for it from the browser

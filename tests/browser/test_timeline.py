@@ -36,8 +36,9 @@ def assert_fits(page: Page) -> None:
 
 @pytest.mark.parametrize("patient", ["r11-monthly-overdue", "r14-hb-falling"])
 def test_the_charts_draw_every_injection_and_result(open_page, service, artifacts, patient):
-    data = requests.get(f"{service.base}/timeline/data", params={"patient": patient},
-                        timeout=10).json()
+    data = requests.get(
+        f"{service.base}/timeline/data", params={"patient": patient}, timeout=10
+    ).json()
     page = open_timeline(open_page, service, patient)
     timeline = page.get_by_test_id("timeline")
     assert page.evaluate("window.timelineCharts.length") >= 1
@@ -54,7 +55,8 @@ def test_the_charts_draw_every_injection_and_result(open_page, service, artifact
     given = sorted((d, v) for s in data["series"] for d, v in s["points"])
     assert drawn_results == given
     assert page.evaluate("window.timelineCharts.length") == 1 + sum(
-        1 for s in data["series"] if s["points"])
+        1 for s in data["series"] if s["points"]
+    )
 
     expect(page.get_by_test_id("timeline-subtitle")).to_contain_text(f"Patient {patient}")
     expect(page.get_by_test_id("legend")).to_contain_text("Maintenance phase")

@@ -44,38 +44,75 @@ def finding(f: Finding, days: int = 400, active: bool = True, **kw) -> ClinicalF
     return ClinicalFinding(f, f"Condition/{f.value.lower()}", active, ago(days), **kw)
 
 
-def dose(days: int, ingredient: str = "cyanocobalamin",
-         product: Product = Product.B12_INJECTION) -> Medication:
-    return Medication(MedSource.ADMINISTRATION, product, f"MedicationAdministration/d{days}",
-                      "completed", ingredient, on=ago(days), dose_mg=1.0, route=Route.IM)
+def dose(
+    days: int, ingredient: str = "cyanocobalamin", product: Product = Product.B12_INJECTION
+) -> Medication:
+    return Medication(
+        MedSource.ADMINISTRATION,
+        product,
+        f"MedicationAdministration/d{days}",
+        "completed",
+        ingredient,
+        on=ago(days),
+        dose_mg=1.0,
+        route=Route.IM,
+    )
 
 
 def doses(*days: int, ingredient: str = "cyanocobalamin") -> tuple[Medication, ...]:
     return tuple(dose(d, ingredient) for d in days)
 
 
-def order(timing: Timing | None = MONTHLY, days: int = 700, status: str = "active",
-          product=Product.B12_INJECTION, ingredient: str | None = "cyanocobalamin",
-          dose_mg: float | None = 1.0, route: Route = Route.IM, **kw) -> Medication:
-    return Medication(MedSource.REQUEST, product, f"MedicationRequest/o{days}", status,
-                      ingredient, intent="order", on=ago(days), dose_mg=dose_mg, route=route,
-                      timing=timing, **kw)
+def order(
+    timing: Timing | None = MONTHLY,
+    days: int = 700,
+    status: str = "active",
+    product=Product.B12_INJECTION,
+    ingredient: str | None = "cyanocobalamin",
+    dose_mg: float | None = 1.0,
+    route: Route = Route.IM,
+    **kw,
+) -> Medication:
+    return Medication(
+        MedSource.REQUEST,
+        product,
+        f"MedicationRequest/o{days}",
+        status,
+        ingredient,
+        intent="order",
+        on=ago(days),
+        dose_mg=dose_mg,
+        route=route,
+        timing=timing,
+        **kw,
+    )
 
 
 def metformin(days: int = 6 * 365, dose_mg: float = 1000, **kw) -> Medication:
-    return order(TWICE_DAILY, days, product=Product.METFORMIN, ingredient=None,
-                 dose_mg=dose_mg, route=Route.ORAL, **kw)
+    return order(
+        TWICE_DAILY,
+        days,
+        product=Product.METFORMIN,
+        ingredient=None,
+        dose_mg=dose_mg,
+        route=Route.ORAL,
+        **kw,
+    )
 
 
 def draft_med(med: Medication, rid: str = "MedicationRequest/draft-1") -> DraftOrder:
-    return DraftOrder("MedicationRequest", rid, {"resourceType": "MedicationRequest",
-                                                 "id": rid.split("/")[1]},
-                      medication=replace(med, status="draft", resource_id=rid))
+    return DraftOrder(
+        "MedicationRequest",
+        rid,
+        {"resourceType": "MedicationRequest", "id": rid.split("/")[1]},
+        medication=replace(med, status="draft", resource_id=rid),
+    )
 
 
 def draft_lab(kind: LabKind = LabKind.B12, rid: str = "ServiceRequest/draft-1") -> DraftOrder:
-    return DraftOrder("ServiceRequest", rid, {"resourceType": "ServiceRequest",
-                                              "id": rid.split("/")[1]}, lab=kind)
+    return DraftOrder(
+        "ServiceRequest", rid, {"resourceType": "ServiceRequest", "id": rid.split("/")[1]}, lab=kind
+    )
 
 
 def record(*items, sex: str = "female", age: int = 60) -> PatientRecord:

@@ -11,10 +11,16 @@ from cds_b12.clinical.record import Finding, LabKind, Product, Route
 from .records import AS_OF, THREE_A_WEEK, Timing, doses, finding, lab, metformin, order, record
 
 
-@pytest.mark.parametrize(("value", "band"), [
-    (179.9, Band.DEFICIENT), (180, Band.INDETERMINATE), (350, Band.INDETERMINATE),
-    (350.1, Band.NORMAL), (None, Band.NA),
-])
+@pytest.mark.parametrize(
+    ("value", "band"),
+    [
+        (179.9, Band.DEFICIENT),
+        (180, Band.INDETERMINATE),
+        (350, Band.INDETERMINATE),
+        (350.1, Band.NORMAL),
+        (None, Band.NA),
+    ],
+)
 def test_b12_bands_at_the_edges(value, band):
     items = [] if value is None else [lab(LabKind.B12, value)]
     for profile in (US, UK):
@@ -39,11 +45,17 @@ def test_mma_cutoff_differs_by_profile():
     assert assess(rec, UK, AS_OF).functional is Functional.NORMAL
 
 
-@pytest.mark.parametrize(("sex", "hb", "grade"), [
-    ("male", 12.9, Anaemia.MILD), ("male", 13.0, Anaemia.NONE),
-    ("female", 11.9, Anaemia.MILD), ("female", 12.0, Anaemia.NONE),
-    ("female", 10.9, Anaemia.MODERATE), ("male", 7.9, Anaemia.SEVERE),
-])
+@pytest.mark.parametrize(
+    ("sex", "hb", "grade"),
+    [
+        ("male", 12.9, Anaemia.MILD),
+        ("male", 13.0, Anaemia.NONE),
+        ("female", 11.9, Anaemia.MILD),
+        ("female", 12.0, Anaemia.NONE),
+        ("female", 10.9, Anaemia.MODERATE),
+        ("male", 7.9, Anaemia.SEVERE),
+    ],
+)
 def test_who_anaemia_by_sex(sex, hb, grade):
     assert assess(record(lab(LabKind.HB, hb), sex=sex), US, AS_OF).anaemia is grade
 
@@ -54,14 +66,21 @@ def test_pregnancy_anaemia_threshold():
 
 
 def test_cause_precedence_and_inactive_pernicious_anaemia_still_irreversible():
-    rec = record(finding(Finding.PERNICIOUS_ANAEMIA, active=False), metformin(),
-                 finding(Finding.DIETARY_DEFICIENCY))
+    rec = record(
+        finding(Finding.PERNICIOUS_ANAEMIA, active=False),
+        metformin(),
+        finding(Finding.DIETARY_DEFICIENCY),
+    )
     assert assess(rec, US, AS_OF).cause is Cause.IRREVERSIBLE_MALABSORPTION
-    assert assess(record(metformin(), finding(Finding.DIETARY_DEFICIENCY)), US,
-                  AS_OF).cause is Cause.MEDICATION
+    assert (
+        assess(record(metformin(), finding(Finding.DIETARY_DEFICIENCY)), US, AS_OF).cause
+        is Cause.MEDICATION
+    )
     assert assess(record(finding(Finding.COELIAC)), US, AS_OF).cause is Cause.POSSIBLY_REVERSIBLE_GI
-    assert assess(record(finding(Finding.SLEEVE_GASTRECTOMY)), US,
-                  AS_OF).cause is Cause.IRREVERSIBLE_MALABSORPTION
+    assert (
+        assess(record(finding(Finding.SLEEVE_GASTRECTOMY)), US, AS_OF).cause
+        is Cause.IRREVERSIBLE_MALABSORPTION
+    )
 
 
 def test_phase_from_orders_and_administrations():
@@ -78,6 +97,14 @@ def test_phase_from_orders_and_administrations():
 
 
 def test_trends():
-    a = assess(record(lab(LabKind.HB, 13.0, days=100), lab(LabKind.HB, 11.0),
-                      lab(LabKind.MCV, 98, days=100), lab(LabKind.MCV, 104)), US, AS_OF)
+    a = assess(
+        record(
+            lab(LabKind.HB, 13.0, days=100),
+            lab(LabKind.HB, 11.0),
+            lab(LabKind.MCV, 98, days=100),
+            lab(LabKind.MCV, 104),
+        ),
+        US,
+        AS_OF,
+    )
     assert a.hb_falling and a.mcv_rising

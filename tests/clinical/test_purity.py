@@ -8,8 +8,21 @@ from pathlib import Path
 import cds_b12.clinical
 
 CORE = Path(cds_b12.clinical.__file__).parent
-FORBIDDEN = ("flask", "requests", "sqlalchemy", "urllib", "http", "socket", "os", "time",
-             "cds_b12.api", "cds_b12.hooks", "cds_b12.store", "cds_b12.fhir", "cds_b12.render")
+FORBIDDEN = (
+    "flask",
+    "requests",
+    "sqlalchemy",
+    "urllib",
+    "http",
+    "socket",
+    "os",
+    "time",
+    "cds_b12.api",
+    "cds_b12.hooks",
+    "cds_b12.store",
+    "cds_b12.fhir",
+    "cds_b12.render",
+)
 
 
 def _imports(path: Path) -> set[str]:

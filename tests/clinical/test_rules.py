@@ -83,7 +83,17 @@ def test_r3_dietary_cause_oral_unless_marked_anaemia():
 
 
 def test_r4_metformin_cause_treats_and_never_stops_metformin():
-    r = only(record(metformin(), LOW_B12, lab(LabKind.HB, 13.5, ), sex="male"))
+    r = only(
+        record(
+            metformin(),
+            LOW_B12,
+            lab(
+                LabKind.HB,
+                13.5,
+            ),
+            sex="male",
+        )
+    )
     assert r.rule == "R4-medication-cause"
     assert r.regimen.id == "ORAL_HIGH" and r.facts["drug"] == "metformin"
     assert "S7" in r.safety
@@ -122,8 +132,13 @@ def test_r7_severe_anaemia_is_critical_with_potassium():
 
 def _uk_loading(*extra, retic: float = 1.0):
     given = doses(12, 10, 8, 5, 3, ingredient="hydroxocobalamin")
-    return record(PA, order(THREE_A_WEEK, days=13), *given,
-                  lab(LabKind.RETIC, retic, days=2, ref_low=0.5, ref_high=2.5), *extra)
+    return record(
+        PA,
+        order(THREE_A_WEEK, days=13),
+        *given,
+        lab(LabKind.RETIC, retic, days=2, ref_low=0.5, ref_high=2.5),
+        *extra,
+    )
 
 
 def test_r8_no_retic_rise_by_day_ten():
@@ -134,8 +149,13 @@ def test_r8_no_retic_rise_by_day_ten():
 
 
 def _neuro_course(*extra):
-    return record(PA, NEURO, order(ALTERNATE_DAYS, days=22),
-                  *doses(*range(22, 0, -2), ingredient="hydroxocobalamin"), *extra)
+    return record(
+        PA,
+        NEURO,
+        order(ALTERNATE_DAYS, days=22),
+        *doses(*range(22, 0, -2), ingredient="hydroxocobalamin"),
+        *extra,
+    )
 
 
 def test_r9_switch_to_maintenance_during_uk_neuro_course():
@@ -148,8 +168,11 @@ def test_r9_switch_to_maintenance_during_uk_neuro_course():
 
 
 def test_r10_loading_complete_without_maintenance_order():
-    rec = record(PA, order(THREE_A_WEEK, days=16, status="completed"),
-                 *doses(15, 13, 11, 8, 6, 4, ingredient="hydroxocobalamin"))
+    rec = record(
+        PA,
+        order(THREE_A_WEEK, days=16, status="completed"),
+        *doses(15, 13, 11, 8, 6, 4, ingredient="hydroxocobalamin"),
+    )
     r = only(rec, UK)
     assert r.rule == "R10-start-maintenance" and r.regimen.id == "UK_MAINT_STD"
     assert r.start_on > AS_OF  # first maintenance dose falls one interval after the last dose
@@ -183,9 +206,12 @@ def test_r12_two_missed_doses_irreversible():
 
 
 def test_r13_recurrence_on_adherent_maintenance_shortens_one_step():
-    rec = record(PA, order(THREE_MONTHLY, ingredient="hydroxocobalamin"),
-                 *doses(60, 145, 230, 315, ingredient="hydroxocobalamin"),
-                 finding(Finding.NEURO, days=20))
+    rec = record(
+        PA,
+        order(THREE_MONTHLY, ingredient="hydroxocobalamin"),
+        *doses(60, 145, 230, 315, ingredient="hydroxocobalamin"),
+        finding(Finding.NEURO, days=20),
+    )
     r = only(rec, UK)
     assert r.rule == "R13-intensify-interval" and r.indicator is Indicator.CRITICAL  # S8
     assert r.regimen.steps[0].interval_days == 60
@@ -198,9 +224,15 @@ def test_r13_not_when_non_adherent():
 
 
 def test_r14_hb_falling_and_mcv_rising():
-    rec = record(PA, order(), *doses(14, 44, 74, 104, 134),
-                 lab(LabKind.HB, 13.8, days=200), lab(LabKind.HB, 11.4),
-                 lab(LabKind.MCV, 96, days=200), lab(LabKind.MCV, 103))
+    rec = record(
+        PA,
+        order(),
+        *doses(14, 44, 74, 104, 134),
+        lab(LabKind.HB, 13.8, days=200),
+        lab(LabKind.HB, 11.4),
+        lab(LabKind.MCV, 96, days=200),
+        lab(LabKind.MCV, 103),
+    )
     r = only(rec)
     assert r.rule == "R14-lab-drift"
     assert "Hb fell from 13.8 to 11.4" in r.facts["drift"]
@@ -238,8 +270,14 @@ def test_r17_long_term_metformin_without_b12():
 
 
 def test_r18_ppi_elderly():
-    ppi = order(Timing(1, 1, None, "d"), days=800, product=Product.ACID_SUPPRESSANT,
-                ingredient=None, dose_mg=40, route=Route.ORAL)
+    ppi = order(
+        Timing(1, 1, None, "d"),
+        days=800,
+        product=Product.ACID_SUPPRESSANT,
+        ingredient=None,
+        dose_mg=40,
+        route=Route.ORAL,
+    )
     assert only(record(ppi, age=81)).rule == "R18-acid-suppressant-screening"
     assert fired(record(ppi, age=50)) == {}
 
@@ -252,8 +290,14 @@ def test_r19_bariatric_prophylaxis_per_profile():
 
 
 def _folate(**kw):
-    return order(Timing(1, 1, None, "d"), product=Product.FOLIC_ACID, ingredient=None,
-                 dose_mg=5, route=Route.ORAL, **kw)
+    return order(
+        Timing(1, 1, None, "d"),
+        product=Product.FOLIC_ACID,
+        ingredient=None,
+        dose_mg=5,
+        route=Route.ORAL,
+        **kw,
+    )
 
 
 def test_r20_folate_draft_with_macrocytosis_and_no_b12():
@@ -264,8 +308,14 @@ def test_r20_folate_draft_with_macrocytosis_and_no_b12():
 
 
 def test_r20_silent_when_recent_normal_b12():
-    assert fired(record(lab(LabKind.MCV, 109), lab(LabKind.B12, 500, days=30),
-                        draft_med(_folate(days=0)))) == {}
+    assert (
+        fired(
+            record(
+                lab(LabKind.MCV, 109), lab(LabKind.B12, 500, days=30), draft_med(_folate(days=0))
+            )
+        )
+        == {}
+    )
 
 
 def test_r21_leber_switches_draft_to_hydroxocobalamin():

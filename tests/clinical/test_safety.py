@@ -25,20 +25,30 @@ def recs(rec, profile=US):
 @pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
 def test_s1_drops_stop_and_lengthening_for_irreversible_cause(profile):
     a = assess(record(PA, order(), *doses(10, 40)), profile, AS_OF)
-    stop = Recommendation("R16-consider-stop", Indicator.INFO, Kind.CONSIDER_STOP,
-                          Urgency.ROUTINE, ("UK-9",))
-    longer = Recommendation("R10-start-maintenance", Indicator.INFO, Kind.START_MAINTENANCE,
-                            Urgency.ROUTINE, ("UK-1",), regimen=CATALOGUE["UK_DIET_IM"])
+    stop = Recommendation(
+        "R16-consider-stop", Indicator.INFO, Kind.CONSIDER_STOP, Urgency.ROUTINE, ("UK-9",)
+    )
+    longer = Recommendation(
+        "R10-start-maintenance",
+        Indicator.INFO,
+        Kind.START_MAINTENANCE,
+        Urgency.ROUTINE,
+        ("UK-1",),
+        regimen=CATALOGUE["UK_DIET_IM"],
+    )
     kept, dropped = apply_safety((stop, longer), a, profile)
     assert kept == ()
     assert {(d.rule, d.safety) for d in dropped} == {
-        ("R16-consider-stop", "S1"), ("R10-start-maintenance", "S1")}
+        ("R16-consider-stop", "S1"),
+        ("R10-start-maintenance", "S1"),
+    }
 
 
 def test_s1_keeps_stop_for_reversible_cause():
     a = assess(record(order(), *doses(10, 40)), US, AS_OF)
-    stop = Recommendation("R16-consider-stop", Indicator.INFO, Kind.CONSIDER_STOP,
-                          Urgency.ROUTINE, ("UK-9",))
+    stop = Recommendation(
+        "R16-consider-stop", Indicator.INFO, Kind.CONSIDER_STOP, Urgency.ROUTINE, ("UK-9",)
+    )
     assert apply_safety((stop,), a, US)[0] == (stop,)
 
 
@@ -76,8 +86,9 @@ def test_s5_allergy_withholds_regimen():
 
 
 def test_s6_potassium_when_loading_with_hb_below_8():
-    loading = next(r for r in recs(record(PA, LOW_B12, lab(LabKind.HB, 7.5)))
-                   if r.kind is Kind.START_LOADING)
+    loading = next(
+        r for r in recs(record(PA, LOW_B12, lab(LabKind.HB, 7.5))) if r.kind is Kind.START_LOADING
+    )
     assert "S6" in loading.safety
     assert [x.note for x in loading.labs if x.test == "POTASSIUM"] == ["baseline", "48h"]
     (mild,) = recs(record(PA, LOW_B12, lab(LabKind.HB, 11.5)))
@@ -120,8 +131,15 @@ def test_s9_severe_anaemia_upgrades_start():
 
 
 def test_s10_cyanokit_is_not_b12_therapy():
-    cyanokit = Medication(MedSource.ADMINISTRATION, Product.CYANOKIT, "MedicationAdministration/ck",
-                          "completed", "hydroxocobalamin", on=ago(60), dose_mg=5000)
+    cyanokit = Medication(
+        MedSource.ADMINISTRATION,
+        Product.CYANOKIT,
+        "MedicationAdministration/ck",
+        "completed",
+        "hydroxocobalamin",
+        on=ago(60),
+        dose_mg=5000,
+    )
     ev = evaluate(record(cyanokit, LOW_B12), US, AS_OF)
     assert ev.assessment.phase.value == "NONE" and ev.assessment.doses == ()
     (r,) = ev.recommendations

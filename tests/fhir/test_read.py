@@ -1153,11 +1153,13 @@ def test_typical_prefetch():
 
 def test_intravenous_hydroxocobalamin_is_cyanokit_not_therapy():
     admin = {
-        "resourceType": "MedicationAdministration", "id": "iv1", "status": "completed",
+        "resourceType": "MedicationAdministration",
+        "id": "iv1",
+        "status": "completed",
         "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "5514"}]},
-        "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-01-01",
-        "dosage": {"route": {"coding": [{"system": "http://snomed.info/sct",
-                                         "code": "47625008"}]}},
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": "2026-01-01",
+        "dosage": {"route": {"coding": [{"system": "http://snomed.info/sct", "code": "47625008"}]}},
     }
     (med,) = read_record([admin]).medications
     assert med.product is Product.CYANOKIT and not med.is_b12_therapy

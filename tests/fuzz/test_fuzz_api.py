@@ -24,8 +24,13 @@ MIN_REQUESTS = 5000
 
 # Generated fhirServer values are never contacted: only an unused loopback base is allowed.
 APP = create_app(
-    Settings(fhir_server_allowlist=("http://127.0.0.1:9/fhir",), fhir_connect_timeout=0.2,
-             fhir_read_timeout=0.2, fhir_deadline=0.5, log_level="ERROR"),
+    Settings(
+        fhir_server_allowlist=("http://127.0.0.1:9/fhir",),
+        fhir_connect_timeout=0.2,
+        fhir_read_timeout=0.2,
+        fhir_deadline=0.5,
+        log_level="ERROR",
+    ),
     today=lambda: date(2026, 11, 21),
 )
 schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
@@ -33,15 +38,19 @@ sent: list[int] = []
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_generated_requests_never_break_the_service(case):
     response = case.call()
     sent.append(response.status_code)
     assert response.status_code < 500, response.text[:500]
     assert "Traceback" not in response.text and 'File "' not in response.text
-    if response.status_code == 200 and case.operation.path.count("/") == 2 \
-            and case.method.upper() == "POST":
+    if (
+        response.status_code == 200
+        and case.operation.path.count("/") == 2
+        and case.method.upper() == "POST"
+    ):
         assert_valid_response(response.json())
 
 

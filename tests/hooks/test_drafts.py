@@ -35,17 +35,20 @@ def test_b12_drafts_read_as_b12_with_their_dose_and_interval(product, every):
 
 
 def test_oral_and_injection_products_are_told_apart():
-    _, oral = _read({"kind": "b12", "product": "cyanocobalamin-oral", "dose_mcg": 1000,
-                     "every": "day"})
-    _, im = _read({"kind": "b12", "product": "hydroxocobalamin-im", "dose_mcg": 1000,
-                   "every": "3-months"})
+    _, oral = _read(
+        {"kind": "b12", "product": "cyanocobalamin-oral", "dose_mcg": 1000, "every": "day"}
+    )
+    _, im = _read(
+        {"kind": "b12", "product": "hydroxocobalamin-im", "dose_mcg": 1000, "every": "3-months"}
+    )
     assert oral.medication.product is Product.B12_ORAL_HIGH and not oral.medication.is_injection
     assert im.medication.is_injection
 
 
 def test_small_doses_are_written_in_micrograms():
-    draft, read = _read({"kind": "b12", "product": "cyanocobalamin-oral", "dose_mcg": 250,
-                         "every": "day"})
+    draft, read = _read(
+        {"kind": "b12", "product": "cyanocobalamin-oral", "dose_mcg": 250, "every": "day"}
+    )
     assert draft["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["code"] == "ug"
     assert read.medication.dose_mg == pytest.approx(0.25)
 
@@ -57,15 +60,25 @@ def test_folic_acid_and_b12_test_drafts():
     assert draft["resourceType"] == "ServiceRequest" and test.lab is not None
 
 
-@pytest.mark.parametrize(("choice", "message"), [
-    ({"kind": "aspirin"}, "draft kind"),
-    ({"kind": "b12", "product": "x", "dose_mcg": 1000, "every": "day"}, "draft product"),
-    ({"kind": "b12", "product": "cyanocobalamin-im", "dose_mcg": "1000", "every": "day"},
-     "dose_mcg"),
-    ({"kind": "b12", "product": "cyanocobalamin-im", "dose_mcg": 0, "every": "day"}, "dose_mcg"),
-    ({"kind": "b12", "product": "cyanocobalamin-im", "dose_mcg": 1000, "every": "hour"},
-     "draft every"),
-])
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        ({"kind": "aspirin"}, "draft kind"),
+        ({"kind": "b12", "product": "x", "dose_mcg": 1000, "every": "day"}, "draft product"),
+        (
+            {"kind": "b12", "product": "cyanocobalamin-im", "dose_mcg": "1000", "every": "day"},
+            "dose_mcg",
+        ),
+        (
+            {"kind": "b12", "product": "cyanocobalamin-im", "dose_mcg": 0, "every": "day"},
+            "dose_mcg",
+        ),
+        (
+            {"kind": "b12", "product": "cyanocobalamin-im", "dose_mcg": 1000, "every": "hour"},
+            "draft every",
+        ),
+    ],
+)
 def test_bad_choices_are_named(choice, message):
     with pytest.raises(BadRequest, match=message):
         draft_order(choice, "p1", TODAY)

@@ -15,7 +15,8 @@ CONTEXT = {"userId": "Practitioner/123", "patientId": "1288992", "encounterId": 
 def test_fills_the_patient_id():
     assert expand("Patient/{{context.patientId}}", CONTEXT) == "Patient/1288992"
     assert expand("Condition?patient={{context.patientId}}&_count=5", CONTEXT) == (
-        "Condition?patient=1288992&_count=5")
+        "Condition?patient=1288992&_count=5"
+    )
 
 
 def test_tolerates_spaces_inside_the_braces():
@@ -24,18 +25,22 @@ def test_tolerates_spaces_inside_the_braces():
 
 def test_a_template_without_tokens_is_unchanged():
     assert expand("Observation?code=http://loinc.org|2132-9", {}) == (
-        "Observation?code=http://loinc.org|2132-9")
+        "Observation?code=http://loinc.org|2132-9"
+    )
 
 
-@pytest.mark.parametrize("patient_id", ["a&b=c/d", "x?_count=1000", "../Practitioner/1",
-                                        "a#frag", "a b+c%20d", "ü-1"])
+@pytest.mark.parametrize(
+    "patient_id", ["a&b=c/d", "x?_count=1000", "../Practitioner/1", "a#frag", "a b+c%20d", "ü-1"]
+)
 def test_a_value_cannot_add_parameters_or_path_segments(patient_id):
     context = {**CONTEXT, "patientId": patient_id}
     search = expand("Observation?patient={{context.patientId}}&_count=5", context)
     parts = urlsplit(search)
     assert parts.path == "Observation" and not parts.fragment
-    assert parse_qs(parts.query, keep_blank_values=True) == {"patient": [patient_id],
-                                                             "_count": ["5"]}
+    assert parse_qs(parts.query, keep_blank_values=True) == {
+        "patient": [patient_id],
+        "_count": ["5"],
+    }
     read = expand("Patient/{{context.patientId}}", context)
     assert "?" not in read and "#" not in read
     kind, ident = read.split("/")
@@ -49,18 +54,21 @@ def test_fills_every_discovery_template_from_a_patient_view_context():
         assert "1288992" in url, key
 
 
-@pytest.mark.parametrize(("user_id", "token", "expected"), [
-    ("Practitioner/123", "userPractitionerId", "123"),
-    ("PractitionerRole/r-9", "userPractitionerRoleId", "r-9"),
-    ("Patient/p1", "userPatientId", "p1"),
-    ("RelatedPerson/rp1", "userRelatedPersonId", "rp1"),
-    ("Practitioner/123", "userPractitionerRoleId", None),
-    ("PractitionerRole/r-9", "userPractitionerId", None),
-    ("Patient/p1", "userRelatedPersonId", None),
-    ("123", "userPractitionerId", None),
-    ("Practitioner/", "userPractitionerId", None),
-    (None, "userPractitionerId", None),
-])
+@pytest.mark.parametrize(
+    ("user_id", "token", "expected"),
+    [
+        ("Practitioner/123", "userPractitionerId", "123"),
+        ("PractitionerRole/r-9", "userPractitionerRoleId", "r-9"),
+        ("Patient/p1", "userPatientId", "p1"),
+        ("RelatedPerson/rp1", "userRelatedPersonId", "rp1"),
+        ("Practitioner/123", "userPractitionerRoleId", None),
+        ("PractitionerRole/r-9", "userPractitionerId", None),
+        ("Patient/p1", "userRelatedPersonId", None),
+        ("123", "userPractitionerId", None),
+        ("Practitioner/", "userPractitionerId", None),
+        (None, "userPractitionerId", None),
+    ],
+)
 def test_user_tokens_come_from_user_id_of_the_right_type(user_id, token, expected):
     context = {**CONTEXT, "userId": user_id} if user_id else {"patientId": "1"}
     result = expand(f"PractitionerRole?_id={{{{{token}}}}}", context)
@@ -81,12 +89,15 @@ def test_numbers_are_primitives():
     assert expand("Patient/{{context.patientId}}", {"patientId": 42}) == "Patient/42"
 
 
-@pytest.mark.parametrize("template", [
-    "Observation?patient={{context.draftOrders.entry.resource.id}}",
-    "Observation?date=ge{{today() - 90 days}}",
-    "Patient/{{Patient.id}}",
-    "Patient/{{%patient.id}}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Observation?patient={{context.draftOrders.entry.resource.id}}",
+        "Observation?date=ge{{today() - 90 days}}",
+        "Patient/{{Patient.id}}",
+        "Patient/{{%patient.id}}",
+    ],
+)
 def test_tokens_that_are_not_2_0_tokens_are_unfilled(template):
     context = {**CONTEXT, "draftOrders": {"resourceType": "Bundle"}}
     assert expand(template, context) is None

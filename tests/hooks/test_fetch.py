@@ -21,11 +21,17 @@ FHIR_JSON = "application/fhir+json"
 
 
 def page(n: int, next_url: str | None = None) -> dict:
-    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "id": f"page-{n}",
-                    "entry": [{"resource": {"resourceType": "Observation", "id": f"o{n}"}}]}
+    bundle: dict = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "id": f"page-{n}",
+        "entry": [{"resource": {"resourceType": "Observation", "id": f"o{n}"}}],
+    }
     if next_url:
-        bundle["link"] = [{"relation": "self", "url": "ignored"},
-                          {"relation": "next", "url": next_url}]
+        bundle["link"] = [
+            {"relation": "self", "url": "ignored"},
+            {"relation": "next", "url": next_url},
+        ]
     return bundle
 
 
@@ -45,8 +51,13 @@ class Harness:
         return FhirServer(self.base, token)
 
     def client(self, **limits: float) -> FhirClient:
-        settings = {"connect_timeout": 1.0, "read_timeout": 2.0, "deadline": 3.0,
-                    "max_pages": 10, **limits}
+        settings = {
+            "connect_timeout": 1.0,
+            "read_timeout": 2.0,
+            "deadline": 3.0,
+            "max_pages": 10,
+            **limits,
+        }
         client = FhirClient(Limits(**settings))
         self.clients.append(client)
         return client
@@ -82,9 +93,11 @@ def fetch_one(h: Harness, query: str, *, token: str | None = TOKEN, **limits: fl
 
 
 def test_a_read_sends_the_bearer_token_and_asks_for_fhir_json(h):
-    h.server.expect_request("/fhir/Patient/1", method="GET",
-                            headers={"Authorization": f"Bearer {TOKEN}", "Accept": FHIR_JSON}) \
-        .respond_with_json(PATIENT, content_type=FHIR_JSON)
+    h.server.expect_request(
+        "/fhir/Patient/1",
+        method="GET",
+        headers={"Authorization": f"Bearer {TOKEN}", "Accept": FHIR_JSON},
+    ).respond_with_json(PATIENT, content_type=FHIR_JSON)
     assert fetch_one(h, "Patient/1") == PATIENT
     (request,) = h.requests()
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -98,11 +111,13 @@ def test_without_a_token_no_authorization_header_is_sent(h):
 
 
 def test_a_base_with_a_trailing_slash_and_the_query_string_are_kept(h):
-    h.server.expect_request("/fhir/Observation", query_string="patient=1&_count=5") \
-        .respond_with_json(page(1))
+    h.server.expect_request(
+        "/fhir/Observation", query_string="patient=1&_count=5"
+    ).respond_with_json(page(1))
     client = h.client()
-    result = client.fetch_all(FhirServer(h.base + "/", TOKEN),
-                              {"labs": "Observation?patient=1&_count=5"})
+    result = client.fetch_all(
+        FhirServer(h.base + "/", TOKEN), {"labs": "Observation?patient=1&_count=5"}
+    )
     assert result == {"labs": [page(1)]}
 
 
@@ -112,12 +127,13 @@ def test_nothing_to_fetch_is_nothing_fetched(h):
 
 
 def test_a_search_follows_absolute_and_relative_next_links(h):
-    h.server.expect_request("/fhir/Observation", query_string="patient=1") \
-        .respond_with_json(page(1, h.server.url_for("/fhir/Observation?page=2")))
-    h.server.expect_request("/fhir/Observation", query_string="page=2") \
-        .respond_with_json(page(2, "Observation?page=3"))
-    h.server.expect_request("/fhir/Observation", query_string="page=3") \
-        .respond_with_json(page(3))
+    h.server.expect_request("/fhir/Observation", query_string="patient=1").respond_with_json(
+        page(1, h.server.url_for("/fhir/Observation?page=2"))
+    )
+    h.server.expect_request("/fhir/Observation", query_string="page=2").respond_with_json(
+        page(2, "Observation?page=3")
+    )
+    h.server.expect_request("/fhir/Observation", query_string="page=3").respond_with_json(page(3))
     pages = fetch_one(h, "Observation?patient=1")
     assert [p["id"] for p in pages] == ["page-1", "page-2", "page-3"]
     assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in h.requests())
@@ -126,8 +142,7 @@ def test_a_search_follows_absolute_and_relative_next_links(h):
 def test_paging_stops_at_max_pages(h):
     def endless(request: Request) -> Response:
         n = int(request.args.get("page", "1"))
-        return Response(json.dumps(page(n, f"Observation?page={n + 1}")),
-                        content_type=FHIR_JSON)
+        return Response(json.dumps(page(n, f"Observation?page={n + 1}")), content_type=FHIR_JSON)
 
     h.server.expect_request("/fhir/Observation").respond_with_handler(endless)
     pages = fetch_one(h, "Observation?patient=1", max_pages=3)
@@ -136,10 +151,10 @@ def test_paging_stops_at_max_pages(h):
 
 
 def test_paging_stops_at_a_page_that_is_not_a_bundle(h):
-    h.server.expect_request("/fhir/Observation", query_string="patient=1") \
-        .respond_with_json(page(1, "Observation?page=2"))
-    h.server.expect_request("/fhir/Observation", query_string="page=2") \
-        .respond_with_json(PATIENT)
+    h.server.expect_request("/fhir/Observation", query_string="patient=1").respond_with_json(
+        page(1, "Observation?page=2")
+    )
+    h.server.expect_request("/fhir/Observation", query_string="page=2").respond_with_json(PATIENT)
     assert [p["id"] for p in fetch_one(h, "Observation?patient=1")] == ["page-1"]
 
 
@@ -154,8 +169,9 @@ def elsewhere(h: Harness) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("where", ["other-host", "other-port", "other-scheme",
-                                   "outside-the-base", "other-host-relative"])
+@pytest.mark.parametrize(
+    "where", ["other-host", "other-port", "other-scheme", "outside-the-base", "other-host-relative"]
+)
 def test_a_next_link_off_the_server_is_not_followed(h, where):
     h.server.expect_request("/fhir/Observation").respond_with_json(page(1, elsewhere(h)[where]))
     h.server.expect_request("/other/Observation").respond_with_json(page(2))
@@ -190,7 +206,8 @@ def test_a_lasting_503_is_a_fetch_error_after_a_few_tries(h):
 
 def test_a_500_is_a_fetch_error_naming_the_status_only(h):
     h.server.expect_request("/fhir/Observation").respond_with_data(
-        "stack trace with internal detail", status=500)
+        "stack trace with internal detail", status=500
+    )
     error = fetch_one(h, "Observation?patient=private-id-77")
     assert isinstance(error, FetchError)
     assert error.reason == "Observation search: the server answered 500 Internal Server Error"
@@ -198,8 +215,9 @@ def test_a_500_is_a_fetch_error_naming_the_status_only(h):
     assert len(h.requests()) == 1  # not retried
 
 
-@pytest.mark.parametrize(("status", "not_found"), [(404, True), (410, True), (403, False),
-                                                   (401, False)])
+@pytest.mark.parametrize(
+    ("status", "not_found"), [(404, True), (410, True), (403, False), (401, False)]
+)
 def test_a_missing_resource_is_a_fetch_error_marked_not_found(h, status, not_found):
     h.server.expect_request("/fhir/Patient/1").respond_with_data("", status=status)
     error = fetch_one(h, "Patient/1")
@@ -211,7 +229,8 @@ def test_a_missing_resource_is_a_fetch_error_marked_not_found(h, status, not_fou
 
 def test_an_answer_that_is_not_json_is_a_fetch_error(h):
     h.server.expect_request("/fhir/Patient/1").respond_with_data(
-        "<html>login</html>", content_type="text/html")
+        "<html>login</html>", content_type="text/html"
+    )
     error = fetch_one(h, "Patient/1")
     assert isinstance(error, FetchError) and "not JSON" in error.reason
 
@@ -225,8 +244,11 @@ def test_json_that_is_not_a_resource_is_a_fetch_error(h, body):
 
 def test_an_operation_outcome_with_200_is_a_fetch_error(h):
     h.server.expect_request("/fhir/Observation").respond_with_json(
-        {"resourceType": "OperationOutcome",
-         "issue": [{"severity": "error", "code": "too-costly", "diagnostics": "secret"}]})
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "too-costly", "diagnostics": "secret"}],
+        }
+    )
     error = fetch_one(h, "Observation?patient=1")
     assert isinstance(error, FetchError)
     assert "OperationOutcome" in error.reason and "secret" not in error.reason
@@ -250,7 +272,8 @@ def test_a_refused_connection_is_a_fetch_error(h):
 @pytest.mark.parametrize("location", ["/fhir/Patient/2", "http://localhost:{port}/fhir/Patient/2"])
 def test_a_redirect_is_not_followed(h, location):
     h.server.expect_request("/fhir/Patient/1").respond_with_data(
-        "", status=302, headers={"Location": location.format(port=h.server.port)})
+        "", status=302, headers={"Location": location.format(port=h.server.port)}
+    )
     h.server.expect_request("/fhir/Patient/2").respond_with_json(PATIENT)
     error = fetch_one(h, "Patient/1")
     assert isinstance(error, FetchError) and "302" in error.reason
@@ -263,9 +286,14 @@ def test_the_overall_deadline_cuts_off_a_slow_key_and_keeps_the_others(h):
     h.server.expect_request("/fhir/Observation").respond_with_handler(h.slow(5, page(2)))
     client = h.client(deadline=0.5, read_timeout=5)
     started = time.monotonic()
-    results = client.fetch_all(h.fhir(), {"patient": "Patient/1",
-                                          "conditions": "Condition?patient=1",
-                                          "labs": "Observation?patient=1"})
+    results = client.fetch_all(
+        h.fhir(),
+        {
+            "patient": "Patient/1",
+            "conditions": "Condition?patient=1",
+            "labs": "Observation?patient=1",
+        },
+    )
     elapsed = time.monotonic() - started
     assert 0.4 < elapsed < 0.5 + 0.4
     assert results["patient"] == PATIENT
@@ -279,8 +307,9 @@ def test_keys_are_fetched_in_parallel(h):
     h.server.expect_request("/fhir/Condition").respond_with_handler(h.slow(0.5, page(1)))
     client = h.client()
     started = time.monotonic()
-    results = client.fetch_all(h.fhir(), {"patient": "Patient/1",
-                                          "conditions": "Condition?patient=1"})
+    results = client.fetch_all(
+        h.fhir(), {"patient": "Patient/1", "conditions": "Condition?patient=1"}
+    )
     elapsed = time.monotonic() - started
     assert results == {"patient": PATIENT, "conditions": [page(1)]}
     assert elapsed < 0.9, f"two 0.5 s fetches took {elapsed:.2f} s: not in parallel"

@@ -33,8 +33,10 @@ def bundle(*resources: dict) -> dict:
 
 
 def outcome(severity: str = "error") -> dict:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": severity, "code": "exception", "diagnostics": "EHR said no"}]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": "exception", "diagnostics": "EHR said no"}],
+    }
 
 
 def full_prefetch() -> dict:
@@ -50,16 +52,23 @@ class FakeClient:
 
     def fetch_all(self, server: FhirServer, queries: Mapping[str, str]) -> dict[str, object]:
         self.calls.append((server, dict(queries)))
-        return {key: self.results.get(key, patient() if key == "patient" else [bundle()])
-                for key in queries}
+        return {
+            key: self.results.get(key, patient() if key == "patient" else [bundle()])
+            for key in queries
+        }
 
     @property
     def fetched(self) -> set[str]:
         return {key for _, queries in self.calls for key in queries}
 
 
-def call(prefetch: dict | None = None, *, server: bool = True, token: str | None = "tok",
-         base: str = SERVER):
+def call(
+    prefetch: dict | None = None,
+    *,
+    server: bool = True,
+    token: str | None = "tok",
+    base: str = SERVER,
+):
     body: dict = {
         "hook": "patient-view",
         "hookInstance": "h-1",
@@ -110,8 +119,9 @@ def test_an_operation_outcome_value_is_fetched_instead(key):
     assert client.fetched == {key}
     assert got.fetched == [key] and got.notes == []
     assert any(d is fetched_value for d in got.data)
-    assert not any(isinstance(d, dict) and d.get("resourceType") == "OperationOutcome"
-                   for d in got.data)
+    assert not any(
+        isinstance(d, dict) and d.get("resourceType") == "OperationOutcome" for d in got.data
+    )
 
 
 @pytest.mark.parametrize("severity", ["error", "fatal"])
@@ -184,15 +194,17 @@ def test_a_failed_optional_fetch_becomes_a_note_naming_it():
 
 def test_a_failed_required_fetch_is_412_with_the_reason():
     prefetch = {k: v for k, v in full_prefetch().items() if k != "labs"}
-    client = FakeClient({"labs": FetchError("Observation search: the server answered 403 "
-                                            "Forbidden")})
+    client = FakeClient(
+        {"labs": FetchError("Observation search: the server answered 403 Forbidden")}
+    )
     with pytest.raises(PreconditionFailed, match="403 Forbidden"):
         gather(call(prefetch), client, AS_OF)
 
 
 def test_a_patient_not_found_on_the_server_is_412_not_found():
-    client = FakeClient({"patient": FetchError("Patient/p-1: the server answered 404 Not Found",
-                                               not_found=True)})
+    client = FakeClient(
+        {"patient": FetchError("Patient/p-1: the server answered 404 Not Found", not_found=True)}
+    )
     with pytest.raises(PreconditionFailed) as exc:
         gather(call({}), client, AS_OF)
     assert f"Patient/{PATIENT_ID} was not found" in str(exc.value)
@@ -206,22 +218,24 @@ def test_a_prefetch_patient_with_another_id_is_a_bad_request():
 
 def test_a_prefetch_value_that_is_not_a_resource_is_fetched_instead():
     client = FakeClient()
-    got = gather(call({**full_prefetch(), "conditions": ["not", "a", "bundle"]}), client,
-                 AS_OF)
+    got = gather(call({**full_prefetch(), "conditions": ["not", "a", "bundle"]}), client, AS_OF)
     assert client.fetched == {"conditions"} and got.fetched == ["conditions"]
 
 
 def test_a_prefetch_value_that_is_not_a_resource_without_a_server_is_noted():
-    got = gather(call({**full_prefetch(), "conditions": "nope"}, server=False), FakeClient(),
-                 AS_OF)
+    got = gather(call({**full_prefetch(), "conditions": "nope"}, server=False), FakeClient(), AS_OF)
     (note,) = got.notes
     assert note.resource == WHAT["conditions"] and "not a FHIR resource" in note.message
 
 
 def test_a_template_that_cannot_be_filled_is_not_fetched(monkeypatch):
-    monkeypatch.setattr("cds_b12.hooks.gather.templates", lambda as_of: {
-        q.key: ("Encounter/{{context.encounterId}}" if q.key == "procedures" else "Patient/x")
-        for q in QUERIES})
+    monkeypatch.setattr(
+        "cds_b12.hooks.gather.templates",
+        lambda as_of: {
+            q.key: ("Encounter/{{context.encounterId}}" if q.key == "procedures" else "Patient/x")
+            for q in QUERIES
+        },
+    )
     prefetch = {k: v for k, v in full_prefetch().items() if k != "procedures"}
     client = FakeClient()
     got = gather(call(prefetch), client, AS_OF)
@@ -233,23 +247,31 @@ def test_a_template_that_cannot_be_filled_is_not_fetched(monkeypatch):
 ALLOWLIST = ("https://ehr.example/fhir",)
 
 
-@pytest.mark.parametrize("base", [
-    "https://ehr.example/fhir", "https://ehr.example/fhir/", "https://ehr.example/fhir/r4",
-])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://ehr.example/fhir",
+        "https://ehr.example/fhir/",
+        "https://ehr.example/fhir/r4",
+    ],
+)
 def test_a_fhir_server_on_the_allowlist_is_used(base):
     client = FakeClient()
     got = gather(call({}, base=base), client, AS_OF, policy=ServerPolicy(ALLOWLIST))
     assert client.fetched == set(full_prefetch()) and got.notes == []
 
 
-@pytest.mark.parametrize("base", [
-    "https://evil.example/fhir",
-    "https://ehr.example/fhir-evil",
-    "https://ehr.example",
-    "http://ehr.example/fhir",
-    "https://ehr.example.evil.example/fhir",
-    "https://ehr.example@evil.example/fhir",
-])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://evil.example/fhir",
+        "https://ehr.example/fhir-evil",
+        "https://ehr.example",
+        "http://ehr.example/fhir",
+        "https://ehr.example.evil.example/fhir",
+        "https://ehr.example@evil.example/fhir",
+    ],
+)
 def test_a_fhir_server_off_the_allowlist_is_never_contacted(base):
     client = FakeClient()
     with pytest.raises(PreconditionFailed, match="allowlist"):
@@ -260,8 +282,12 @@ def test_a_fhir_server_off_the_allowlist_is_never_contacted(base):
 def test_off_the_allowlist_optional_keys_become_notes():
     prefetch = {k: v for k, v in full_prefetch().items() if k in REQUIRED}
     client = FakeClient()
-    got = gather(call(prefetch, base="https://evil.example/fhir"), client, AS_OF,
-                 policy=ServerPolicy(ALLOWLIST))
+    got = gather(
+        call(prefetch, base="https://evil.example/fhir"),
+        client,
+        AS_OF,
+        policy=ServerPolicy(ALLOWLIST),
+    )
     assert client.calls == []
     assert {n.resource for n in got.notes} == {WHAT[k] for k in OPTIONAL}
     assert all("allowlist" in n.message for n in got.notes)
@@ -270,7 +296,10 @@ def test_off_the_allowlist_optional_keys_become_notes():
 def test_dot_segments_cannot_climb_out_of_an_allowed_base():
     client = FakeClient()
     with pytest.raises(PreconditionFailed, match="allowlist"):
-        gather(call({}, base="https://ehr.example/fhir/../admin"), client, AS_OF,
-               policy=ServerPolicy(ALLOWLIST))
+        gather(
+            call({}, base="https://ehr.example/fhir/../admin"),
+            client,
+            AS_OF,
+            policy=ServerPolicy(ALLOWLIST),
+        )
     assert client.calls == []
-

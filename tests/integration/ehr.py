@@ -30,19 +30,26 @@ class Answer:
 
 
 def operation_outcome(text: str = "prefetch failed in the EHR") -> dict:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": "exception", "diagnostics": text}]}
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "exception", "diagnostics": text}],
+    }
 
 
 def bundle_with_outcome(text: str = "search failed in the EHR") -> dict:
     """How some EHRs report a failed prefetch search: a Bundle carrying an error outcome."""
-    return {"resourceType": "Bundle", "type": "searchset", "total": 0,
-            "entry": [{"resource": operation_outcome(text), "search": {"mode": "outcome"}}]}
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": 0,
+        "entry": [{"resource": operation_outcome(text), "search": {"mode": "outcome"}}],
+    }
 
 
 def is_empty_search(value: object) -> bool:
-    return (isinstance(value, dict) and value.get("resourceType") == "Bundle"
-            and not value.get("entry"))
+    return (
+        isinstance(value, dict) and value.get("resourceType") == "Bundle" and not value.get("entry")
+    )
 
 
 class MockEhr:
@@ -61,22 +68,35 @@ class MockEhr:
             self._discovery = {s["hook"]: s for s in resp.get_json()["services"]}
         return self._discovery[hook]
 
-    def request(self, hook: str, patient_id: str, *, drafts: Iterable[dict] = (),
-                prefetch: Mapping[str, object] | None = None) -> dict:
+    def request(
+        self,
+        hook: str,
+        patient_id: str,
+        *,
+        drafts: Iterable[dict] = (),
+        prefetch: Mapping[str, object] | None = None,
+    ) -> dict:
         """A complete hook request; no ``prefetch`` member when ``prefetch`` is None."""
         context: dict = {"userId": USER_ID, "patientId": patient_id}
         if hook in ORDER_HOOKS:
             drafts = [copy.deepcopy(d) for d in drafts]
-            context["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
-                                      "entry": [{"resource": d} for d in drafts]}
+            context["draftOrders"] = {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": d} for d in drafts],
+            }
             if hook == "order-select":
                 context["selections"] = [f"{d['resourceType']}/{d['id']}" for d in drafts]
         body: dict = {"hook": hook, "hookInstance": str(uuid4()), "context": context}
         if self.fhir_base is not None:
             body["fhirServer"] = self.fhir_base
-            body["fhirAuthorization"] = {"access_token": TOKEN, "token_type": "Bearer",
-                                         "expires_in": 300, "scope": "user/*.read",
-                                         "subject": "cds-b12"}
+            body["fhirAuthorization"] = {
+                "access_token": TOKEN,
+                "token_type": "Bearer",
+                "expires_in": 300,
+                "scope": "user/*.read",
+                "subject": "cds-b12",
+            }
         if prefetch is not None:
             body["prefetch"] = dict(prefetch)
         return body
@@ -88,13 +108,15 @@ class MockEhr:
         for key, template in self.service(hook)["prefetch"].items():
             relative = expand(template, context)
             assert relative is not None, f"{key}: {template} cannot be filled from {context}"
-            resp = requests.get(f"{fhir_base}/{relative}", timeout=30,
-                                headers={"Accept": "application/fhir+json"})
+            resp = requests.get(
+                f"{fhir_base}/{relative}", timeout=30, headers={"Accept": "application/fhir+json"}
+            )
             assert resp.status_code == 200, f"{key}: {resp.status_code} {resp.text[:300]}"
             value = resp.json()
             links = value.get("link", []) if value.get("resourceType") == "Bundle" else []
-            assert not any(link.get("relation") == "next" for link in links), \
+            assert not any(link.get("relation") == "next" for link in links), (
                 f"{key}: more than one page; this mock EHR sends only the first"
+            )
             found[key] = value
         return found
 
@@ -150,7 +172,7 @@ def without_note(card: dict, note: str) -> dict:
         kept = [item for item in blocks[i].split("\n") if note not in item]
         blocks[i] = "\n".join(kept)
         if not kept:
-            del blocks[i - 1:i + 1]
+            del blocks[i - 1 : i + 1]
         break
     card["detail"] = "\n\n".join(blocks)
     return card

@@ -27,8 +27,19 @@ def test_fhir_server_gives_the_bundle_cards(scenario, fhir_server, as_of, capsys
     common = ["--profile", scenario.profile, "--as-of", as_of.isoformat(), "--json"]
     assert main(["evaluate", "--bundle", str(scenario.path), *common]) == 0
     expected = json.loads(capsys.readouterr().out)
-    assert main(["evaluate", "--fhir-server", fhir_server.base,
-                 "--patient", patient_id(resources), *common]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--fhir-server",
+                fhir_server.base,
+                "--patient",
+                patient_id(resources),
+                *common,
+            ]
+        )
+        == 0
+    )
     got = json.loads(capsys.readouterr().out)
     assert_valid_response(got)
     assert normalise(got) == normalise(expected)
@@ -37,8 +48,10 @@ def test_fhir_server_gives_the_bundle_cards(scenario, fhir_server, as_of, capsys
 def test_fhir_server_unknown_patient_is_one_line_and_exit_2(fhir_server, capsys):
     assert main(["evaluate", "--fhir-server", fhir_server.base, "--patient", "nobody"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == ["cds-b12: error: Cannot evaluate without the patient record "
-                   "(Patient/nobody was not found on the FHIR server)"]
+    assert err == [
+        "cds-b12: error: Cannot evaluate without the patient record "
+        "(Patient/nobody was not found on the FHIR server)"
+    ]
 
 
 def test_fhir_server_refusing_is_one_line_and_exit_2(fhir_server, capsys):

@@ -20,8 +20,9 @@ TIMEOUTS = {"fhir_connect_timeout": 0.5, "fhir_read_timeout": 0.5, "fhir_deadlin
 MARGIN = 1.5  # seconds on top of the deadline: a bound on hanging, not a benchmark
 
 # Cards from labs alone: losing medications or conditions does not change them.
-SCENARIO = next(s for s in scenarios()
-                if s.path.name == "unknown-cause-pmol-fires.json" and s.profile == "us")
+SCENARIO = next(
+    s for s in scenarios() if s.path.name == "unknown-cause-pmol-fires.json" and s.profile == "us"
+)
 PATIENT = next(r["id"] for r in SCENARIO.data()[0] if r["resourceType"] == "Patient")
 
 
@@ -62,14 +63,17 @@ def test_server_slower_than_the_deadline_is_412_in_time(make_client, fhir_server
     assert "deadline" in assert_outcome(answer, 412)
 
 
-@pytest.mark.parametrize(("fault", "named"), [
-    ("status=500", "500 Internal Server Error"),
-    ("status=503", "503 Service Unavailable"),  # retried, then given up
-    ("status=401", "401 Unauthorized"),
-    ("status=403", "403 Forbidden"),
-    ("body=garbage", "not JSON"),
-    ("body=truncated", "not JSON"),
-])
+@pytest.mark.parametrize(
+    ("fault", "named"),
+    [
+        ("status=500", "500 Internal Server Error"),
+        ("status=503", "503 Service Unavailable"),  # retried, then given up
+        ("status=401", "401 Unauthorized"),
+        ("status=403", "403 Forbidden"),
+        ("body=garbage", "not JSON"),
+        ("body=truncated", "not JSON"),
+    ],
+)
 def test_broken_server_is_412_naming_the_problem(client, fhir_server, fault, named):
     ehr = MockEhr(client, fhir_server.fault(fault))
     diagnostics = assert_outcome(timed_call(ehr, ehr.request("patient-view", PATIENT)), 412)
@@ -78,8 +82,9 @@ def test_broken_server_is_412_naming_the_problem(client, fhir_server, fault, nam
 
 def test_unknown_patient_is_412_not_found(client, fhir_server):
     ehr = MockEhr(client, fhir_server.base)
-    diagnostics = assert_outcome(timed_call(ehr, ehr.request("patient-view", "no-such-patient")),
-                                 412)
+    diagnostics = assert_outcome(
+        timed_call(ehr, ehr.request("patient-view", "no-such-patient")), 412
+    )
     assert "Patient/no-such-patient was not found" in diagnostics
 
 
@@ -98,13 +103,20 @@ def test_prefetch_of_another_patient_is_400(client, fhir_server):
     assert "context.patientId" in assert_outcome(answer, 400)
 
 
-@pytest.mark.parametrize(("fault", "key", "named"), [
-    ("type=MedicationAdministration,status=500", "medicationAdministrations",
-     "MedicationAdministration search: the server answered 500 Internal Server Error"),
-    ("type=Condition,delay=3000", "conditions", "Condition search: timed out"),
-])
-def test_failing_optional_data_gives_the_cards_with_a_note(client, fhir_server, as_of,
-                                                          fault, key, named):
+@pytest.mark.parametrize(
+    ("fault", "key", "named"),
+    [
+        (
+            "type=MedicationAdministration,status=500",
+            "medicationAdministrations",
+            "MedicationAdministration search: the server answered 500 Internal Server Error",
+        ),
+        ("type=Condition,delay=3000", "conditions", "Condition search: timed out"),
+    ],
+)
+def test_failing_optional_data_gives_the_cards_with_a_note(
+    client, fhir_server, as_of, fault, key, named
+):
     _, drafts = SCENARIO.data(as_of)
     good = MockEhr(client, fhir_server.base)
     prefetch = good.prefetch(SCENARIO.hook, PATIENT, fhir_server.base)
@@ -116,7 +128,7 @@ def test_failing_optional_data_gives_the_cards_with_a_note(client, fhir_server, 
     answer = timed_call(ehr, ehr.request(SCENARIO.hook, PATIENT, drafts=drafts, prefetch=sent))
 
     assert answer.status == 200, answer.body
-    note = (f"{QUERY_BY_KEY[key].what}: not available ({named}); advice made without it")
+    note = f"{QUERY_BY_KEY[key].what}: not available ({named}); advice made without it"
     for card in answer.body["cards"]:
         assert note in card["detail"], card["detail"]
     assert [without_note(c, note) for c in normalise(answer.body)] == normalise(expected.body)
@@ -125,17 +137,20 @@ def test_failing_optional_data_gives_the_cards_with_a_note(client, fhir_server, 
 def test_failing_lab_search_is_412_naming_it(client, fhir_server):
     ehr = MockEhr(client, fhir_server.fault("type=Observation,status=404"))
     diagnostics = assert_outcome(timed_call(ehr, ehr.request("patient-view", PATIENT)), 412)
-    assert "laboratory results (Observation search: the server answered 404 Not Found)" \
-        in diagnostics
+    assert (
+        "laboratory results (Observation search: the server answered 404 Not Found)" in diagnostics
+    )
     assert "the patient record" not in diagnostics  # the Patient read itself worked
 
 
-@pytest.mark.parametrize("fault", [
-    "body=loop",  # every search's next link points back at itself
-    "type=Observation,entries=10000",  # ten thousand (old, normal) Hb results
-])
-def test_looping_or_huge_searches_still_give_the_cards_in_time(client, fhir_server, as_of,
-                                                                 fault):
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "body=loop",  # every search's next link points back at itself
+        "type=Observation,entries=10000",  # ten thousand (old, normal) Hb results
+    ],
+)
+def test_looping_or_huge_searches_still_give_the_cards_in_time(client, fhir_server, as_of, fault):
     _, drafts = SCENARIO.data(as_of)
     good = MockEhr(client, fhir_server.base)
     expected = good.call(good.request(SCENARIO.hook, PATIENT, drafts=drafts))

@@ -106,8 +106,7 @@ def test_example_as_sent_is_answered_in_time_without_5xx(name, examples_dir, mak
 
 
 @pytest.mark.parametrize("name", REQUESTS + CONTEXTS)
-def test_example_pointed_at_our_server_is_a_valid_200(name, examples_dir, make_client,
-                                                      fhir_server):
+def test_example_pointed_at_our_server_is_a_valid_200(name, examples_dir, make_client, fhir_server):
     body = load(examples_dir, name)
     body["fhirServer"] = fhir_server.base
     answer = send(MockEhr(make_client(), None), body)  # call() checks every 200

@@ -45,8 +45,7 @@ MODES: dict[str, Callable[[dict], dict | None]] = {
     "full": lambda full: full,
     "none": lambda full: None,
     "partial": lambda full: {k: full[k] for k in ("patient", "labs")},
-    "empty-as-null": lambda full: {k: None if is_empty_search(v) else v
-                                   for k, v in full.items()},
+    "empty-as-null": lambda full: {k: None if is_empty_search(v) else v for k, v in full.items()},
     "operation-outcome": lambda full: {
         **full,
         "labs": operation_outcome(),  # required: must be fetched, not a 412
@@ -68,8 +67,9 @@ def cli_answer(scenario: Scenario, as_of: date) -> tuple[str, list[dict], list[d
     """(patient id, drafts, normalised cards) of the in-process path the CLI uses."""
     resources, drafts = scenario.data(as_of)
     resources = [r for r in resources if ref(r) not in NOT_QUERIED]
-    result = respond(resources, profile=get_profile(scenario.profile),
-                     as_of=as_of, draft_orders=drafts)
+    result = respond(
+        resources, profile=get_profile(scenario.profile), as_of=as_of, draft_orders=drafts
+    )
     assert {r.rule for r in result.evaluation.recommendations} == scenario.expect
     return patient_id(resources), drafts, normalise(result.body)
 
@@ -90,8 +90,9 @@ def prefetch_of(fhir_server, make_client) -> Callable[[str, str], dict]:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_every_way_of_sending_the_data_gives_the_cli_cards(scenario, mode, fhir_server,
-                                                           make_client, prefetch_of, as_of):
+def test_every_way_of_sending_the_data_gives_the_cli_cards(
+    scenario, mode, fhir_server, make_client, prefetch_of, as_of
+):
     pid, drafts, expected = cli_answer(scenario, as_of)
     ehr = MockEhr(make_client(profile=scenario.profile), fhir_server.base)
     prefetch = MODES[mode](prefetch_of(scenario.hook, pid))
@@ -105,13 +106,15 @@ def test_every_way_of_sending_the_data_gives_the_cli_cards(scenario, mode, fhir_
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_full_and_no_prefetch_give_identical_cards(scenario, fhir_server, make_client,
-                                                   prefetch_of, as_of):
+def test_full_and_no_prefetch_give_identical_cards(
+    scenario, fhir_server, make_client, prefetch_of, as_of
+):
     """Stricter than the CLI comparison: not even the data-quality notes' order differs."""
     pid, drafts, _ = cli_answer(scenario, as_of)
     ehr = MockEhr(make_client(profile=scenario.profile), fhir_server.base)
-    full = ehr.call(ehr.request(scenario.hook, pid, drafts=drafts,
-                                prefetch=prefetch_of(scenario.hook, pid)))
+    full = ehr.call(
+        ehr.request(scenario.hook, pid, drafts=drafts, prefetch=prefetch_of(scenario.hook, pid))
+    )
     none = ehr.call(ehr.request(scenario.hook, pid, drafts=drafts))
     assert full.status == none.status == 200
     assert normalise(full.body) == normalise(none.body)
@@ -126,8 +129,12 @@ def test_unqueried_entries_are_not_prefetched(prefetch_of, as_of):
             continue
         seen |= refs
         prefetch = prefetch_of(scenario.hook, patient_id(resources))
-        fetched = {ref(e["resource"]) for v in prefetch.values()
-                   if v.get("resourceType") == "Bundle" for e in v.get("entry", [])}
+        fetched = {
+            ref(e["resource"])
+            for v in prefetch.values()
+            if v.get("resourceType") == "Bundle"
+            for e in v.get("entry", [])
+        }
         assert not fetched & refs
     assert seen == NOT_QUERIED.keys()
 
@@ -140,10 +147,17 @@ def test_unqueried_entries_change_only_their_own_data_quality_notes(as_of):
         if not refs:
             continue
         profile = get_profile(scenario.profile)
-        whole = normalise(respond(resources, profile=profile, as_of=as_of,
-                                  draft_orders=drafts).body)
-        cut = normalise(respond([r for r in resources if ref(r) not in refs], profile=profile,
-                                as_of=as_of, draft_orders=drafts).body)
+        whole = normalise(
+            respond(resources, profile=profile, as_of=as_of, draft_orders=drafts).body
+        )
+        cut = normalise(
+            respond(
+                [r for r in resources if ref(r) not in refs],
+                profile=profile,
+                as_of=as_of,
+                draft_orders=drafts,
+            ).body
+        )
         for r in sorted(refs):
             for i, card in enumerate(whole):
                 note = NOT_QUERIED[r]

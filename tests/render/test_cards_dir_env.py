@@ -23,6 +23,7 @@ def test_env_var_selects_another_wording_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("CDS_B12_CARDS_DIR", str(local))
 
     ev = evaluate(record(finding(Finding.PERNICIOUS_ANAEMIA), order(), *doses(45, 75)), US, AS_OF)
-    (card_json,) = render_cards(ev.recommendations, profile=US, as_of=AS_OF, patient_id="p1",
-                                library=load_card_library())
+    (card_json,) = render_cards(
+        ev.recommendations, profile=US, as_of=AS_OF, patient_id="p1", library=load_card_library()
+    )
     assert card_json["summary"] == "Local wording: give the overdue dose"

@@ -79,8 +79,7 @@ def test_every_card_renders_to_spec(
     rule: str, profile: Profile, with_regimen: bool, library: CardLibrary
 ) -> None:
     """Full, long facts; with the regimen and with it withheld (as S5 does)."""
-    rec = make_rec(rule, profile, with_regimen=with_regimen,
-                   safety=("S1", "S6", "S7", "S8", "S13"))
+    rec = make_rec(rule, profile, with_regimen=with_regimen, safety=("S1", "S6", "S7", "S8", "S13"))
     notes = [DataNote(f"Observation/obs-{i}", "unit 'pmol/L' converted") for i in range(3)]
     card = render_one(rec, profile, drafts=all_drafts(), notes=notes, library=library)
     assert_spec_card(card)
@@ -95,12 +94,24 @@ def test_every_card_renders_to_spec(
 def test_card_fields_in_order(profile: Profile, new_id: Callable[[], str]) -> None:
     rec = make_rec("R2-start-standard-loading", profile)
     card = render_one(rec, profile, new_id=new_id)
-    assert list(card) == ["uuid", "summary", "indicator", "detail", "source", "suggestions",
-                          "selectionBehavior", "overrideReasons"]
+    assert list(card) == [
+        "uuid",
+        "summary",
+        "indicator",
+        "detail",
+        "source",
+        "suggestions",
+        "selectionBehavior",
+        "overrideReasons",
+    ]
     assert card["uuid"] == "id-1"
     assert card["source"] == {"label": SOURCES["UK-1"].label, "url": SOURCES["UK-1"].url}
     assert [r["code"] for r in card["overrideReasons"]] == [
-        "patient-declined", "already-addressed", "clinical-judgement", "specialist-managing"]
+        "patient-declined",
+        "already-addressed",
+        "clinical-judgement",
+        "specialist-managing",
+    ]
 
 
 def test_regimen_suggestion_orders_the_regimen_and_the_labs() -> None:
@@ -111,7 +122,8 @@ def test_regimen_suggestion_orders_the_regimen_and_the_labs() -> None:
     assert first["label"] == "Order hydroxocobalamin 1 mg IM loading course"
     types = [(a["type"], a["resource"]["resourceType"]) for a in first["actions"]]
     assert types == [("create", "MedicationRequest")] + [("create", "ServiceRequest")] * len(
-        rec.labs)
+        rec.labs
+    )
     med = first["actions"][0]["resource"]
     assert med["dosageInstruction"][0]["timing"]["repeat"]["frequency"] == 3
 
@@ -122,12 +134,17 @@ def test_alternative_is_a_second_unrecommended_suggestion() -> None:
     assert len(suggestions) == 2
     assert "isRecommended" not in suggestions[1]
     assert suggestions[1]["label"].startswith("Prescribe cyanocobalamin 1000 micrograms by mouth")
-    codes = [a["resource"]["medicationCodeableConcept"]["coding"][0]["code"]
-             for s in suggestions for a in s["actions"]
-             if a["resource"]["resourceType"] == "MedicationRequest"]
+    codes = [
+        a["resource"]["medicationCodeableConcept"]["coding"][0]["code"]
+        for s in suggestions
+        for a in s["actions"]
+        if a["resource"]["resourceType"] == "MedicationRequest"
+    ]
     assert codes == ["309594", "309593"]
-    lab_counts = [sum(a["resource"]["resourceType"] == "ServiceRequest" for a in s["actions"])
-                  for s in suggestions]
+    lab_counts = [
+        sum(a["resource"]["resourceType"] == "ServiceRequest" for a in s["actions"])
+        for s in suggestions
+    ]
     assert lab_counts == [len(rec.labs)] * 2
 
 
@@ -140,7 +157,10 @@ def test_update_of_draft_keeps_the_draft_id() -> None:
     assert action["resource"]["id"] == "draft-maint"
     assert action["resource"]["requester"] == draft["requester"]
     assert action["resource"]["dosageInstruction"][0]["timing"]["repeat"] == {
-        "frequency": 1, "period": 2, "periodUnit": "d"}
+        "frequency": 1,
+        "period": 2,
+        "periodUnit": "d",
+    }
     assert "draft-maint" in action["description"]
 
 
@@ -154,10 +174,16 @@ def test_alternative_also_updates_the_draft() -> None:
     """Two exclusive suggestions on one draft must not leave the draft plus a new order."""
     rec = make_rec("R10-start-maintenance", UK, draft_id="MedicationRequest/draft-maint")
     card = render_one(rec, UK, drafts=all_drafts())
-    meds = [a for s in card["suggestions"] for a in s["actions"]
-            if a.get("resource", {}).get("resourceType") == "MedicationRequest"]
+    meds = [
+        a
+        for s in card["suggestions"]
+        for a in s["actions"]
+        if a.get("resource", {}).get("resourceType") == "MedicationRequest"
+    ]
     assert [(a["type"], a["resource"]["id"]) for a in meds] == [
-        ("update", "draft-maint"), ("update", "draft-maint")]
+        ("update", "draft-maint"),
+        ("update", "draft-maint"),
+    ]
 
 
 def test_delete_uses_resource_id_only() -> None:
@@ -195,14 +221,25 @@ def test_order_advice_on_a_medication_draft_never_deletes_it() -> None:
 
 
 def test_contraindicated_product_without_substitute_offers_removal() -> None:
-    rec = make_rec("R21-cyanocobalamin-contraindicated", US, with_regimen=False,
-                   facts={**facts_for("R21-cyanocobalamin-contraindicated"),
-                          "product": "cyanocobalamin injection"})
+    rec = make_rec(
+        "R21-cyanocobalamin-contraindicated",
+        US,
+        with_regimen=False,
+        facts={
+            **facts_for("R21-cyanocobalamin-contraindicated"),
+            "product": "cyanocobalamin injection",
+        },
+    )
     card = render_one(rec, US, drafts=all_drafts())
     (suggestion,) = card["suggestions"]
     assert suggestion["label"] == "Remove the cyanocobalamin injection order"
-    assert suggestion["actions"] == [{"type": "delete", "description": suggestion["actions"][0][
-        "description"], "resourceId": "MedicationRequest/draft-cyano"}]
+    assert suggestion["actions"] == [
+        {
+            "type": "delete",
+            "description": suggestion["actions"][0]["description"],
+            "resourceId": "MedicationRequest/draft-cyano",
+        }
+    ]
 
 
 def test_contraindicated_product_with_substitute_updates_the_draft() -> None:
@@ -220,7 +257,9 @@ def test_labs_only_suggestion() -> None:
     (suggestion,) = render_one(rec, US)["suggestions"]
     assert suggestion["label"] == "Order MMA (and homocysteine)"
     assert [a["resource"]["code"]["coding"][0]["code"] for a in suggestion["actions"]] == [
-        "13964-2", "13965-9"]
+        "13964-2",
+        "13965-9",
+    ]
 
 
 def test_lab_priority_follows_the_urgency() -> None:
@@ -247,32 +286,45 @@ def test_without_a_patient_no_invalid_orders_are_offered() -> None:
 
 
 def test_detail_sections() -> None:
-    rec = make_rec("R1-start-neuro-loading", UK, safety=("S8", "S6", "S8"),
-                   sources=("UK-2", "UK-3", "UK-2"))
+    rec = make_rec(
+        "R1-start-neuro-loading", UK, safety=("S8", "S6", "S8"), sources=("UK-2", "UK-3", "UK-2")
+    )
     notes = [DataNote(f"Observation/o{i}", f"unit number {i}\nnot recognised") for i in range(8)]
     detail = render_one(rec, UK, notes=notes)["detail"]
-    assert detail.startswith("Vitamin B12 deficiency **with neurological involvement**: "
-                             "paraesthesia of both feet")
-    assert ("**Plan:** hydroxocobalamin 1 mg IM every other day until no further improvement, "
-            "then every 2 months for life.") in detail
+    assert detail.startswith(
+        "Vitamin B12 deficiency **with neurological involvement**: paraesthesia of both feet"
+    )
+    assert (
+        "**Plan:** hydroxocobalamin 1 mg IM every other day until no further improvement, "
+        "then every 2 months for life."
+    ) in detail
     assert "Reticulocytes 2026-01-22 to 2026-01-25 (reticulocyte response to treatment)" in detail
     assert "Potassium on 2026-01-17 (48 hours after the first injection" in detail
-    assert ("Full blood count (FBC), Reticulocytes, Serum folate, Ferritin, Intrinsic factor "
-            "antibody on 2026-01-15 (baseline: take before the first injection);") in detail
+    assert (
+        "Full blood count (FBC), Reticulocytes, Serum folate, Ferritin, Intrinsic factor "
+        "antibody on 2026-01-15 (baseline: take before the first injection);"
+    ) in detail
     assert detail.count("- Neurological signs:") == 1  # S8 de-duplicated
     assert "- Severe anaemia: check potassium" in detail
     assert "- Observation/o4: unit number 4 not recognised" in detail
     assert "Observation/o5" not in detail and "- and 3 more" in detail
     sources = detail.rsplit("\n\n", 1)[1]
-    assert sources == (f"Sources: [{SOURCES['UK-2'].label}]({SOURCES['UK-2'].url}); "
-                       f"[{SOURCES['UK-3'].label}]({SOURCES['UK-3'].url}).")
+    assert sources == (
+        f"Sources: [{SOURCES['UK-2'].label}]({SOURCES['UK-2'].url}); "
+        f"[{SOURCES['UK-3'].label}]({SOURCES['UK-3'].url})."
+    )
 
 
 def test_detail_omits_empty_sections() -> None:
     rec = make_rec("R18-acid-suppressant-screening", US, labs=())
     detail = render_one(rec, US)["detail"]
-    for heading in ("**Plan:**", "**Alternative:**", "**Follow-up labs:**", "**Safety:**",
-                    "**Data quality:**"):
+    for heading in (
+        "**Plan:**",
+        "**Alternative:**",
+        "**Follow-up labs:**",
+        "**Safety:**",
+        "**Data quality:**",
+    ):
         assert heading not in detail
     assert "- Acid suppressant: omeprazole 40 mg once daily; 3.2 years of use" in detail
 
@@ -329,15 +381,20 @@ def test_card_source_and_override_reasons_from_the_card_file(tmp_path: Path) -> 
     cards = tmp_path / "cards"
     shutil.copytree(DEFAULT_CARDS_DIR, cards)
     path = cards / "R18-acid-suppressant-screening.toml"
-    path.write_text(path.read_text(encoding="utf-8") + (
-        '\n[us.source]\nlabel = "Local PPI guideline"\nurl = "https://example.org/ppi"\n'
-        '\n[[us.override_reasons]]\ncode = "ppi-stopped"\ndisplay = "PPI already stopped"\n'),
-        encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + (
+            '\n[us.source]\nlabel = "Local PPI guideline"\nurl = "https://example.org/ppi"\n'
+            '\n[[us.override_reasons]]\ncode = "ppi-stopped"\ndisplay = "PPI already stopped"\n'
+        ),
+        encoding="utf-8",
+    )
     library = load_card_library(cards)
     card = render_one(make_rec("R18-acid-suppressant-screening", US), US, library=library)
     assert card["source"] == {"label": "Local PPI guideline", "url": "https://example.org/ppi"}
-    assert card["overrideReasons"] == [{"system": OVERRIDE_REASON_SYSTEM, "code": "ppi-stopped",
-                                        "display": "PPI already stopped"}]
+    assert card["overrideReasons"] == [
+        {"system": OVERRIDE_REASON_SYSTEM, "code": "ppi-stopped", "display": "PPI already stopped"}
+    ]
     uk_card = render_one(make_rec("R18-acid-suppressant-screening", UK), UK, library=library)
     assert uk_card["source"]["label"] == SOURCES["US-5"].label
     assert len(uk_card["overrideReasons"]) == 4
@@ -345,14 +402,20 @@ def test_card_source_and_override_reasons_from_the_card_file(tmp_path: Path) -> 
 
 def test_ids_are_unique_and_come_from_new_id(new_id: Callable[[], str]) -> None:
     recs = [make_rec(rule, UK) for rule in RULES]
-    cards = render_cards(recs, profile=UK, as_of=AS_OF, patient_id=PATIENT, drafts=all_drafts(),
-                         new_id=new_id)
-    ids = [v for card in cards for path, v in walk(card)
-           if path.endswith((".uuid", "resource.id")) and "draft" not in str(v)]
+    cards = render_cards(
+        recs, profile=UK, as_of=AS_OF, patient_id=PATIENT, drafts=all_drafts(), new_id=new_id
+    )
+    ids = [
+        v
+        for card in cards
+        for path, v in walk(card)
+        if path.endswith((".uuid", "resource.id")) and "draft" not in str(v)
+    ]
     assert ids and len(ids) == len(set(ids))
     assert all(i.startswith("id-") for i in ids)
     assert [c["summary"] for c in cards] == [
-        load_card_library().card(rule, "UK").summary for rule in RULES]
+        load_card_library().card(rule, "UK").summary for rule in RULES
+    ]
 
 
 def test_default_ids_are_uuid4() -> None:
@@ -375,8 +438,17 @@ def test_fit_summary_is_a_safety_net() -> None:
 
 
 def test_prune_removes_every_empty_value() -> None:
-    assert prune({"a": None, "b": "", "c": [], "d": {}, "e": [{"f": ""}, 0, False],
-                  "g": {"h": {"i": []}}, "j": "x"}) == {"e": [0, False], "j": "x"}
+    assert prune(
+        {
+            "a": None,
+            "b": "",
+            "c": [],
+            "d": {},
+            "e": [{"f": ""}, 0, False],
+            "g": {"h": {"i": []}},
+            "j": "x",
+        }
+    ) == {"e": [0, False], "j": "x"}
 
 
 def test_spec_indicator_mapping() -> None:

@@ -37,8 +37,16 @@ REGIMENS: dict[str, Regimen] = {
     "UK_INTENSIFIED": _intensified("UK_MAINT_STD", 90, "UK"),
     "US_INTENSIFIED": _intensified("US_MAINT", 30, "US"),
     "US_LOAD_LEBER": with_drug(CATALOGUE["US_LOAD_STD"], HYDROXOCOBALAMIN_INJ),
-    "US_MAINT_SC": Regimen("US_MAINT_SC", CYANOCOBALAMIN_INJ, 1000, "ug", Route.SC,
-                           CATALOGUE["US_MAINT"].steps, ("US-1",), lifelong=True),
+    "US_MAINT_SC": Regimen(
+        "US_MAINT_SC",
+        CYANOCOBALAMIN_INJ,
+        1000,
+        "ug",
+        Route.SC,
+        CATALOGUE["US_MAINT"].steps,
+        ("US-1",),
+        lifelong=True,
+    ),
 }
 
 
@@ -79,18 +87,40 @@ def test_every_regimen_validates_as_a_draft_update(
 @pytest.mark.parametrize(
     ("regimen_id", "repeats"),
     [
-        ("UK_LOAD_STD", [{"frequency": 3, "period": 1, "periodUnit": "wk", "count": 6,
-                          "boundsDuration": {"value": 2, "unit": "wk", "system": UCUM,
-                                             "code": "wk"}}]),
+        (
+            "UK_LOAD_STD",
+            [
+                {
+                    "frequency": 3,
+                    "period": 1,
+                    "periodUnit": "wk",
+                    "count": 6,
+                    "boundsDuration": {"value": 2, "unit": "wk", "system": UCUM, "code": "wk"},
+                }
+            ],
+        ),
         ("UK_MAINT_STD", [{"frequency": 1, "period": 2, "periodMax": 3, "periodUnit": "mo"}]),
         ("US_MAINT", [{"frequency": 1, "period": 1, "periodUnit": "mo"}]),
         ("UK_LOAD_NEURO", [{"frequency": 1, "period": 2, "periodUnit": "d"}]),
-        ("US_LOAD_STD", [
-            {"frequency": 1, "period": 2, "periodUnit": "d", "count": 4,
-             "boundsDuration": {"value": 1, "unit": "wk", "system": UCUM, "code": "wk"}},
-            {"frequency": 1, "period": 1, "periodUnit": "wk", "count": 4,
-             "boundsDuration": {"value": 4, "unit": "wk", "system": UCUM, "code": "wk"}},
-        ]),
+        (
+            "US_LOAD_STD",
+            [
+                {
+                    "frequency": 1,
+                    "period": 2,
+                    "periodUnit": "d",
+                    "count": 4,
+                    "boundsDuration": {"value": 1, "unit": "wk", "system": UCUM, "code": "wk"},
+                },
+                {
+                    "frequency": 1,
+                    "period": 1,
+                    "periodUnit": "wk",
+                    "count": 4,
+                    "boundsDuration": {"value": 4, "unit": "wk", "system": UCUM, "code": "wk"},
+                },
+            ],
+        ),
     ],
 )
 def test_exact_timing(regimen_id: str, repeats: list[dict], new_id: Callable[[], str]) -> None:
@@ -112,8 +142,7 @@ def test_dose_quantity_units(new_id: Callable[[], str]) -> None:
     mg = _med(CATALOGUE["UK_LOAD_STD"], new_id)["dosageInstruction"][0]["doseAndRate"][0]
     ug = _med(CATALOGUE["US_MAINT"], new_id)["dosageInstruction"][0]["doseAndRate"][0]
     assert mg["doseQuantity"] == {"value": 1, "unit": "mg", "system": UCUM, "code": "mg"}
-    assert ug["doseQuantity"] == {"value": 1000, "unit": "micrograms", "system": UCUM,
-                                  "code": "ug"}
+    assert ug["doseQuantity"] == {"value": 1000, "unit": "micrograms", "system": UCUM, "code": "ug"}
 
 
 def test_update_keeps_the_draft_and_replaces_medication_and_dosage(
@@ -122,8 +151,10 @@ def test_update_keeps_the_draft_and_replaces_medication_and_dosage(
     draft = medication_draft("d-7")
     draft["medicationReference"] = {"reference": "Medication/old"}
     draft["authoredOn"] = "2026-01-14"
-    draft["dispenseRequest"] = {"numberOfRepeatsAllowed": 2,
-                                "validityPeriod": {"start": "2025-01-01", "end": "2025-02-01"}}
+    draft["dispenseRequest"] = {
+        "numberOfRepeatsAllowed": 2,
+        "validityPeriod": {"start": "2025-01-01", "end": "2025-02-01"},
+    }
     original = copy.deepcopy(draft)
     updated = _med(CATALOGUE["UK_LOAD_NEURO"], new_id, draft=draft, start_on=date(2026, 1, 16))
     validate_fhir(updated)
@@ -151,9 +182,11 @@ def test_every_lab_validates(test: str, urgency: Urgency, new_id: Callable[[], s
     resource = service_request(lab, patient_id=PATIENT, urgency=urgency, new_id=new_id)
     validate_fhir(resource)
     assert resource["priority"] == urgency.value
-    assert resource["code"]["coding"][0] == {"system": "http://loinc.org",
-                                             "code": ORDERABLE_LABS[test][0],
-                                             "display": ORDERABLE_LABS[test][1]}
+    assert resource["code"]["coding"][0] == {
+        "system": "http://loinc.org",
+        "code": ORDERABLE_LABS[test][0],
+        "display": ORDERABLE_LABS[test][1],
+    }
     assert resource["occurrencePeriod"] == {"start": "2026-01-22", "end": "2026-01-25"}
     assert "occurrenceDateTime" not in resource
     assert resource["note"] == [{"text": "response"}]
@@ -161,8 +194,14 @@ def test_every_lab_validates(test: str, urgency: Urgency, new_id: Callable[[], s
 
 def test_lab_without_window_uses_a_date(new_id: Callable[[], str]) -> None:
     lab = LabOrder("POTASSIUM", date(2026, 1, 17))
-    resource = service_request(lab, patient_id=PATIENT, urgency=Urgency.STAT, new_id=new_id,
-                               text="Potassium", note_text="48 hours after the first dose")
+    resource = service_request(
+        lab,
+        patient_id=PATIENT,
+        urgency=Urgency.STAT,
+        new_id=new_id,
+        text="Potassium",
+        note_text="48 hours after the first dose",
+    )
     validate_fhir(resource)
     assert resource["occurrenceDateTime"] == "2026-01-17"
     assert "occurrencePeriod" not in resource
@@ -172,12 +211,14 @@ def test_lab_without_window_uses_a_date(new_id: Callable[[], str]) -> None:
 
 
 def test_lab_without_note_has_no_note(new_id: Callable[[], str]) -> None:
-    resource = service_request(LabOrder("CBC", AS_OF), patient_id=PATIENT,
-                               urgency=Urgency.ROUTINE, new_id=new_id)
+    resource = service_request(
+        LabOrder("CBC", AS_OF), patient_id=PATIENT, urgency=Urgency.ROUTINE, new_id=new_id
+    )
     assert "note" not in resource
 
 
 def test_unknown_lab_raises(new_id: Callable[[], str]) -> None:
     with pytest.raises(RenderError, match="VITAMIN_Q"):
-        service_request(LabOrder("VITAMIN_Q", AS_OF), patient_id=PATIENT,
-                        urgency=Urgency.ROUTINE, new_id=new_id)
+        service_request(
+            LabOrder("VITAMIN_Q", AS_OF), patient_id=PATIENT, urgency=Urgency.ROUTINE, new_id=new_id
+        )

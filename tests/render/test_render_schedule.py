@@ -19,12 +19,21 @@ from cds_b12.render.schedule import frequency_text, order_text, regimen_name, sc
 @pytest.mark.parametrize(
     ("regimen_id", "expected"),
     [
-        ("UK_LOAD_STD", "hydroxocobalamin 1 mg IM three times a week for 2 weeks (6 doses), "
-                        "then every 2–3 months for life"),
-        ("US_LOAD_STD", "cyanocobalamin 1000 micrograms IM every other day for 1 week (4 doses), "
-                        "then weekly for 4 weeks (4 doses), then monthly for life"),
-        ("UK_LOAD_NEURO", "hydroxocobalamin 1 mg IM every other day until no further "
-                          "improvement, then every 2 months for life"),
+        (
+            "UK_LOAD_STD",
+            "hydroxocobalamin 1 mg IM three times a week for 2 weeks (6 doses), "
+            "then every 2–3 months for life",
+        ),
+        (
+            "US_LOAD_STD",
+            "cyanocobalamin 1000 micrograms IM every other day for 1 week (4 doses), "
+            "then weekly for 4 weeks (4 doses), then monthly for life",
+        ),
+        (
+            "UK_LOAD_NEURO",
+            "hydroxocobalamin 1 mg IM every other day until no further "
+            "improvement, then every 2 months for life",
+        ),
         ("ORAL_HIGH", "cyanocobalamin 1000 micrograms by mouth daily"),
         ("UK_MAINT_STD", "hydroxocobalamin 1 mg IM every 2–3 months for life"),
         ("US_MAINT", "cyanocobalamin 1000 micrograms IM monthly for life"),
@@ -61,7 +70,8 @@ def test_frequency_phrases(step: Step, expected: str) -> None:
 def test_order_text_stops_at_the_regimen_itself() -> None:
     """The order covers loading only; maintenance is a later order (R10)."""
     assert order_text(CATALOGUE["UK_LOAD_STD"]) == (
-        "hydroxocobalamin 1 mg IM three times a week for 2 weeks (6 doses)")
+        "hydroxocobalamin 1 mg IM three times a week for 2 weeks (6 doses)"
+    )
 
 
 def test_swapped_product_is_carried_into_the_follow_on() -> None:
@@ -74,11 +84,20 @@ def test_swapped_product_is_carried_into_the_follow_on() -> None:
 
 
 def test_a_different_follow_on_product_is_named() -> None:
-    first = Regimen("X_LOAD", CYANOCOBALAMIN_INJ, 100, "ug", CATALOGUE["US_MAINT"].route,
-                    (Step(1, 1, "d", count=7, duration=(1, "wk")),), ("US-1",), then="US_MAINT")
+    first = Regimen(
+        "X_LOAD",
+        CYANOCOBALAMIN_INJ,
+        100,
+        "ug",
+        CATALOGUE["US_MAINT"].route,
+        (Step(1, 1, "d", count=7, duration=(1, "wk")),),
+        ("US-1",),
+        then="US_MAINT",
+    )
     assert schedule_text(first) == (
         "cyanocobalamin 100 micrograms IM daily for 1 week (7 doses), "
-        "then cyanocobalamin 1000 micrograms IM monthly for life")
+        "then cyanocobalamin 1000 micrograms IM monthly for life"
+    )
 
 
 def test_intensified_steps() -> None:

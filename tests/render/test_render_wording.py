@@ -69,8 +69,18 @@ def test_cards_use_only_the_facts_their_rule_provides(
 
 @pytest.mark.parametrize("rule", RULES)
 def test_summaries_lead_with_an_action(rule: str, library: CardLibrary) -> None:
-    verbs = ("Start ", "Give ", "Order ", "Check ", "Do not ", "Continue ", "Arrange ",
-             "Shorten ", "Consider ", "Remove ")
+    verbs = (
+        "Start ",
+        "Give ",
+        "Order ",
+        "Check ",
+        "Do not ",
+        "Continue ",
+        "Arrange ",
+        "Shorten ",
+        "Consider ",
+        "Remove ",
+    )
     for profile in PROFILES:
         summary = library.card(rule, profile.name).summary
         assert summary.startswith(verbs), summary
@@ -115,8 +125,9 @@ def test_unknown_placeholder_raises_naming_card_and_placeholder(tmp_path: Path) 
     library = load_card_library(cards)
     rec = make_rec("R11-maintenance-overdue", UK)
     with pytest.raises(RenderError) as caught:
-        render_cards([rec], profile=UK, as_of=date(2026, 1, 15), patient_id=PATIENT,
-                     library=library)
+        render_cards(
+            [rec], profile=UK, as_of=date(2026, 1, 15), patient_id=PATIENT, library=library
+        )
     assert "cards/R11-maintenance-overdue.toml" in str(caught.value)
     assert "{dose_due}" in str(caught.value)
 
@@ -142,12 +153,20 @@ def test_missing_card_file_raises() -> None:
         ("R3-dietary-oral.toml", "[uk]", "[uk]\nsummmary = 'x'", "unknown keys"),
         ("R3-dietary-oral.toml", "Start oral", "Start {{oral}}", "literal braces"),
         ("_defaults.toml", 'display = "Patient declined"', 'disp = "x"', "code and display"),
-        ("_defaults.toml", 'plan = "**Plan:** {schedule}."', 'plan = "{regimen}"',
-         "unknown placeholders"),
+        (
+            "_defaults.toml",
+            'plan = "**Plan:** {schedule}."',
+            'plan = "{regimen}"',
+            "unknown placeholders",
+        ),
         ("_defaults.toml", 'TSH = "TSH"', 'VITAMIN_Q = "Q"', "ORDERABLE_LABS"),
         ("safety.toml", "S1 =", "X1 =", "not a safety rule ID"),
-        ("R3-dietary-oral.toml", 'rule = "R3-dietary-oral"',
-         'rule = "R3-dietary-oral"\nsource = { label = "x", url = "not a url" }', "absolute URL"),
+        (
+            "R3-dietary-oral.toml",
+            'rule = "R3-dietary-oral"',
+            'rule = "R3-dietary-oral"\nsource = { label = "x", url = "not a url" }',
+            "absolute URL",
+        ),
     ],
 )
 def test_bad_wording_fails_at_load(
@@ -172,8 +191,11 @@ def test_default_library_is_cached() -> None:
 
 def test_env_var_overrides_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cards = _copy_cards(tmp_path)
-    _edit(cards / "R18-acid-suppressant-screening.toml",
-          'summary = "Check serum B12:', 'summary = "Check serum B12 (local wording):')
+    _edit(
+        cards / "R18-acid-suppressant-screening.toml",
+        'summary = "Check serum B12:',
+        'summary = "Check serum B12 (local wording):',
+    )
     monkeypatch.setenv(CARDS_DIR_ENV, str(cards))
     library = load_card_library()
     assert library.root == cards.resolve()

@@ -28,8 +28,10 @@ REASONS = "https://example.org/cds-b12/override-reasons"
 
 def counts(db: Database) -> dict[str, int]:
     with db.session() as session:
-        return {name: session.scalar(select(func.count()).select_from(table))
-                for name, table in TABLES.items()}
+        return {
+            name: session.scalar(select(func.count()).select_from(table))
+            for name, table in TABLES.items()
+        }
 
 
 def dump(db: Database) -> str:
@@ -50,12 +52,17 @@ def dump(db: Database) -> str:
 
 
 def accepted(card: str, suggestion: str, when: str = WHEN) -> dict:
-    return {"card": card, "outcome": "accepted", "acceptedSuggestions": [{"id": suggestion}],
-            "outcomeTimestamp": when}
+    return {
+        "card": card,
+        "outcome": "accepted",
+        "acceptedSuggestions": [{"id": suggestion}],
+        "outcomeTimestamp": when,
+    }
 
 
-def overridden(card: str, code: str | None = None, comment: str | None = None,
-               when: str = WHEN) -> dict:
+def overridden(
+    card: str, code: str | None = None, comment: str | None = None, when: str = WHEN
+) -> dict:
     entry: dict = {"card": card, "outcome": "overridden", "outcomeTimestamp": when}
     reason: dict = {}
     if code:
@@ -97,7 +104,11 @@ class Server:
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
                 [CDS_B12, "serve", "--port", str(port), "--workers", str(self.workers)],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -132,8 +143,9 @@ class Server:
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
-    def post(self, path: str, body: object, session: requests.Session | None = None
-             ) -> requests.Response:
+    def post(
+        self, path: str, body: object, session: requests.Session | None = None
+    ) -> requests.Response:
         return (session or requests).post(f"{self.base}{path}", json=body, timeout=30)
 
 

@@ -49,35 +49,53 @@ def calls(db) -> list[HookCall]:
 
 def issued(db) -> list[tuple[str, str, str, list[str]]]:
     with db.session() as session:
-        return [tuple(r) for r in session.execute(
-            select(IssuedCard.uuid, IssuedCard.rule_id, IssuedCard.indicator,
-                   IssuedCard.suggestion_uuids))]
+        return [
+            tuple(r)
+            for r in session.execute(
+                select(
+                    IssuedCard.uuid,
+                    IssuedCard.rule_id,
+                    IssuedCard.indicator,
+                    IssuedCard.suggestion_uuids,
+                )
+            )
+        ]
 
 
-@pytest.mark.parametrize(("fragment", "profile", "service", "hook", "rule"), [
-    (R1, "us", "b12-patient-view", "patient-view", "R1-start-neuro-loading"),
-    (R1, "uk", "b12-patient-view", "patient-view", "R1-start-neuro-loading"),
-    (R15, "us", "b12-order-select", "order-select", "R15-b12-order-on-maintenance"),
-])
-def test_an_answered_call_is_stored_with_its_cards(db_url, fragment, profile, service, hook,
-                                                  rule):
+@pytest.mark.parametrize(
+    ("fragment", "profile", "service", "hook", "rule"),
+    [
+        (R1, "us", "b12-patient-view", "patient-view", "R1-start-neuro-loading"),
+        (R1, "uk", "b12-patient-view", "patient-view", "R1-start-neuro-loading"),
+        (R15, "us", "b12-order-select", "order-select", "R15-b12-order-on-maintenance"),
+    ],
+)
+def test_an_answered_call_is_stored_with_its_cards(db_url, fragment, profile, service, hook, rule):
     app = make_app(database_url=db_url, profile=profile, pseudonym_key="secret-one")
     request, response = call(app, fragment, profile)
     db = app.extensions["cds_b12"].db
 
     (row,) = calls(db)
     patient_id = request["context"]["patientId"]
-    assert (row.service_id, row.hook, row.hook_instance, row.profile, row.issuer, row.tenant) \
-        == (service, hook, request["hookInstance"], profile.upper(), None, None)
+    assert (row.service_id, row.hook, row.hook_instance, row.profile, row.issuer, row.tenant) == (
+        service,
+        hook,
+        request["hookInstance"],
+        profile.upper(),
+        None,
+        None,
+    )
     assert re.fullmatch(r"[0-9a-f]{64}", row.patient_key)
     assert patient_id not in row.patient_key
-    assert row.patient_key == hmac.new(b"secret-one", patient_id.encode(),
-                                       hashlib.sha256).hexdigest()
+    assert (
+        row.patient_key == hmac.new(b"secret-one", patient_id.encode(), hashlib.sha256).hexdigest()
+    )
 
     cards = response["cards"]
     assert sorted(issued(db)) == sorted(
         (card["uuid"], rule, card["indicator"], [s["uuid"] for s in card["suggestions"]])
-        for card in cards)
+        for card in cards
+    )
     assert all(card["suggestions"] for card in cards)
 
 
@@ -143,11 +161,15 @@ def _authenticated(db_url: str, tenant: str):
     app = auth_app(database_url=db_url)
     client = app.test_client()
     _, body = scenario_request(scenario_named(R1))
-    call_response = client.post(SERVICE_PATH, json=body,
-                                headers=bearer(make_token(SERVICE_AUD, tenant=tenant)))
+    call_response = client.post(
+        SERVICE_PATH, json=body, headers=bearer(make_token(SERVICE_AUD, tenant=tenant))
+    )
     feedback = {"feedback": [overridden(new_card(), code="patient-declined")]}
-    feedback_response = client.post(f"{SERVICE_PATH}/feedback", json=feedback,
-                                    headers=bearer(make_token(FEEDBACK_AUD, tenant=tenant)))
+    feedback_response = client.post(
+        f"{SERVICE_PATH}/feedback",
+        json=feedback,
+        headers=bearer(make_token(FEEDBACK_AUD, tenant=tenant)),
+    )
     close(app)
     return app, call_response, feedback_response
 
@@ -162,8 +184,7 @@ def test_an_authenticated_call_and_its_feedback_record_issuer_and_tenant(db_url)
         assert session.execute(select(Feedback.issuer, Feedback.tenant)).all() == [(ISS, TENANT)]
 
 
-def test_a_long_tenant_claim_neither_loses_the_audit_nor_makes_feedback_fail(db_url, request,
-                                                                             logs):
+def test_a_long_tenant_claim_neither_loses_the_audit_nor_makes_feedback_fail(db_url, request, logs):
     _, call_response, feedback_response = _authenticated(db_url, "t" * 300)
     assert feedback_response.status_code != 503
     assert call_response.status_code in (200, 401)

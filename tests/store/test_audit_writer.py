@@ -20,14 +20,26 @@ from .support import accepted, counts
 
 def _record(n: int) -> CallRecord:
     card = {"uuid": f"card-{n}", "indicator": "info", "suggestions": [{"uuid": f"s-{n}"}]}
-    return CallRecord("b12-patient-view", "patient-view", f"hi-{n}", None, None, "k" * 64, "US",
-                      [("R11-maintenance-overdue", card)])
+    return CallRecord(
+        "b12-patient-view",
+        "patient-view",
+        f"hi-{n}",
+        None,
+        None,
+        "k" * 64,
+        "US",
+        [("R11-maintenance-overdue", card)],
+    )
 
 
 def test_records_from_many_threads_are_all_written_once_flushed(store):
     writer = AuditWriter(store)
-    threads = [threading.Thread(target=lambda i=i: [writer.submit(_record(i * 100 + j))
-                                                    for j in range(50)]) for i in range(8)]
+    threads = [
+        threading.Thread(
+            target=lambda i=i: [writer.submit(_record(i * 100 + j)) for j in range(50)]
+        )
+        for i in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -47,14 +59,14 @@ def test_a_full_queue_makes_the_caller_write_its_own_record(store, monkeypatch):
         real_write(batch)
 
     writer._write = slow_write  # the writer thread is held up...
-    writer.submit(_record(1))   # ...taken by the thread, which now waits
+    writer.submit(_record(1))  # ...taken by the thread, which now waits
     deadline = time.monotonic() + 5
     while writer._queue.qsize():
         assert time.monotonic() < deadline
         time.sleep(0.005)
-    writer.submit(_record(2))   # queued
+    writer.submit(_record(2))  # queued
     writer._write = real_write
-    writer.submit(_record(3))   # the queue is full: written here and now
+    writer.submit(_record(3))  # the queue is full: written here and now
     assert counts(store)["hook_call"] == 1
     gate.set()
     writer.flush()

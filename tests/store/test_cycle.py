@@ -18,8 +18,12 @@ from cds_b12.store.schema import Feedback, HookCall, IssuedCard
 from ..api.support import make_app, scenario_named, scenario_request
 from .support import accepted, counts, overridden
 
-R1, R2, R7, R15 = ("R1-start-neuro-loading", "R2-start-standard-loading", "R7-severe-anaemia",
-                   "R15-b12-order-on-maintenance")
+R1, R2, R7, R15 = (
+    "R1-start-neuro-loading",
+    "R2-start-standard-loading",
+    "R7-severe-anaemia",
+    "R15-b12-order-on-maintenance",
+)
 PV, OS = "b12-patient-view", "b12-order-select"
 
 # rule, service, issued, feedback, accepted, overridden, acceptance rate, override reasons
@@ -29,8 +33,16 @@ EXPECTED = [
     (R7, PV, 3, 3, 1, 2, 0.333, {"patient-declined": 2}),
     (R15, OS, 1, 0, 0, 0, None, {}),
 ]
-FIELDS = ("rule", "service", "issued", "feedback", "accepted", "overridden", "acceptance_rate",
-          "override_reasons")
+FIELDS = (
+    "rule",
+    "service",
+    "issued",
+    "feedback",
+    "accepted",
+    "overridden",
+    "acceptance_rate",
+    "override_reasons",
+)
 
 
 @dataclass
@@ -68,11 +80,12 @@ def cycle(db_url, logs) -> Cycle:
     ]
     response = client.post(f"/cds-services/{PV}/feedback", json={"feedback": feedback})
     assert response.status_code == 200 and response.get_json() == {}
-    response = client.post(f"/cds-services/{PV}/feedback",
-                           json={"feedback": [overridden(r1["uuid"], code="already-treated")]})
+    response = client.post(
+        f"/cds-services/{PV}/feedback",
+        json={"feedback": [overridden(r1["uuid"], code="already-treated")]},
+    )
     assert response.status_code == 200
-    assert counts(app.extensions["cds_b12"].db) == {"hook_call": 5, "issued_card": 8,
-                                                     "feedback": 6}
+    assert counts(app.extensions["cds_b12"].db) == {"hook_call": 5, "issued_card": 8, "feedback": 6}
     return Cycle(app, r1["uuid"])
 
 
@@ -96,9 +109,18 @@ def table_rows(out: str) -> list[list[str]]:
 
 
 def table_cells(expected: list[tuple]) -> list[list[str]]:
-    return [[rule, service, str(issued), str(fb), str(acc), str(ovr),
-             "-" if rate is None else f"{rate * 100:.0f}%"]
-            for rule, service, issued, fb, acc, ovr, rate, _ in expected]
+    return [
+        [
+            rule,
+            service,
+            str(issued),
+            str(fb),
+            str(acc),
+            str(ovr),
+            "-" if rate is None else f"{rate * 100:.0f}%",
+        ]
+        for rule, service, issued, fb, acc, ovr, rate, _ in expected
+    ]
 
 
 def reasons_section(out: str) -> list[str]:
@@ -129,21 +151,28 @@ def test_cli_report_json(cycle, db_url, monkeypatch, capsys):
     assert out == {"since": None, "rules": as_dicts(EXPECTED)}
 
 
-def test_since_a_future_date_shows_nothing_and_a_past_date_everything(cycle, db_url,
-                                                                      monkeypatch, capsys):
+def test_since_a_future_date_shows_nothing_and_a_past_date_everything(
+    cycle, db_url, monkeypatch, capsys
+):
     today = datetime.now(UTC).date()
     future, past = (today + timedelta(days=2)).isoformat(), (today - timedelta(days=2)).isoformat()
 
-    assert cli(monkeypatch, capsys, db_url, "report", "--since", future) \
+    assert (
+        cli(monkeypatch, capsys, db_url, "report", "--since", future)
         == f"Cards and feedback since {future}: nothing recorded yet.\n"
-    assert json.loads(cli(monkeypatch, capsys, db_url, "report", "--since", future, "--json")) \
-        == {"since": future, "rules": []}
+    )
+    assert json.loads(cli(monkeypatch, capsys, db_url, "report", "--since", future, "--json")) == {
+        "since": future,
+        "rules": [],
+    }
 
     out = cli(monkeypatch, capsys, db_url, "report", "--since", past)
     assert out.startswith(f"Cards and feedback since {past}\n\n")
     assert table_rows(out) == table_cells(EXPECTED)
-    assert json.loads(cli(monkeypatch, capsys, db_url, "report", "--since", past, "--json")) \
-        == {"since": past, "rules": as_dicts(EXPECTED)}
+    assert json.loads(cli(monkeypatch, capsys, db_url, "report", "--since", past, "--json")) == {
+        "since": past,
+        "rules": as_dicts(EXPECTED),
+    }
 
 
 def test_since_leaves_out_what_came_before_it(cycle):
@@ -151,11 +180,16 @@ def test_since_leaves_out_what_came_before_it(cycle):
     long_ago = datetime.now(UTC) - timedelta(days=10)
     with db.session() as session:  # the R1 call and its feedback came ten days ago
         r1_call = select(IssuedCard.call_id).where(IssuedCard.uuid == cycle.r1_card)
-        session.execute(update(HookCall).where(HookCall.id == r1_call.scalar_subquery())
-                        .values(received_at=long_ago))
-        session.execute(update(Feedback).where(Feedback.card_uuid == cycle.r1_card)
-                        .values(received_at=long_ago))
+        session.execute(
+            update(HookCall)
+            .where(HookCall.id == r1_call.scalar_subquery())
+            .values(received_at=long_ago)
+        )
+        session.execute(
+            update(Feedback).where(Feedback.card_uuid == cycle.r1_card).values(received_at=long_ago)
+        )
     rows = report(db, since=datetime.now(UTC) - timedelta(days=5))
     assert [r.as_json() for r in rows] == as_dicts(EXPECTED[1:])
-    assert [r.as_json() for r in report(db, since=long_ago - timedelta(days=1))] \
-        == as_dicts(EXPECTED)
+    assert [r.as_json() for r in report(db, since=long_ago - timedelta(days=1))] == as_dicts(
+        EXPECTED
+    )

@@ -40,10 +40,20 @@ def db_of(app) -> Database:
 
 def stored(app) -> list[tuple]:
     with db_of(app).session() as session:
-        return [tuple(r) for r in session.execute(
-            select(Feedback.card_uuid, Feedback.known_card, Feedback.outcome,
-                   Feedback.accepted_suggestions, Feedback.override_system,
-                   Feedback.override_code, Feedback.has_comment).order_by(Feedback.id))]
+        return [
+            tuple(r)
+            for r in session.execute(
+                select(
+                    Feedback.card_uuid,
+                    Feedback.known_card,
+                    Feedback.outcome,
+                    Feedback.accepted_suggestions,
+                    Feedback.override_system,
+                    Feedback.override_code,
+                    Feedback.has_comment,
+                ).order_by(Feedback.id)
+            )
+        ]
 
 
 def post(app, body: object):
@@ -53,25 +63,41 @@ def post(app, body: object):
 def test_feedback_on_a_card_we_never_issued_is_kept_flagged_and_reported_apart(app, card):
     unknown = new_card()
     suggestion = card["suggestions"][0]["uuid"]
-    body = {"feedback": [accepted(card["uuid"], suggestion),
-                         overridden(unknown, code="not-relevant")]}
+    body = {
+        "feedback": [accepted(card["uuid"], suggestion), overridden(unknown, code="not-relevant")]
+    }
     assert post(app, body).status_code == 200
     assert stored(app) == [
         (card["uuid"], True, "accepted", [suggestion], None, None, False),
         (unknown, False, "overridden", [], REASONS, "not-relevant", False),
     ]
     rows = report(db_of(app))
-    assert [(r.rule, r.service, r.issued, r.feedback, r.accepted, r.overridden,
-             r.acceptance_rate, r.override_reasons) for r in rows] == [
+    assert [
+        (
+            r.rule,
+            r.service,
+            r.issued,
+            r.feedback,
+            r.accepted,
+            r.overridden,
+            r.acceptance_rate,
+            r.override_reasons,
+        )
+        for r in rows
+    ] == [
         ("R1-start-neuro-loading", PV, 1, 1, 1, 0, 1.0, {}),
         (UNKNOWN_CARD, PV, 0, 1, 0, 1, 0.0, {"not-relevant": 1}),
     ]
 
 
 def test_a_resent_body_stores_nothing_new(app, card, logs):
-    body = {"feedback": [overridden(card["uuid"], code="patient-declined"),
-                         overridden(new_card(), comment="seen in clinic"),
-                         accepted(new_card(), new_card())]}
+    body = {
+        "feedback": [
+            overridden(card["uuid"], code="patient-declined"),
+            overridden(new_card(), comment="seen in clinic"),
+            accepted(new_card(), new_card()),
+        ]
+    }
     assert post(app, body).status_code == 200
     after_first = counts(db_of(app))
     assert after_first["feedback"] == 3
@@ -83,8 +109,7 @@ def test_a_resent_body_stores_nothing_new(app, card, logs):
     extra = overridden(new_card(), code="already-treated")
     assert post(app, {"feedback": [extra, *reversed(body["feedback"])]}).status_code == 200
     assert counts(db_of(app))["feedback"] == 4
-    assert [line["stored"] for line in logs.requests() if line["path"] == FEEDBACK] \
-        == [3, 0, 0, 1]
+    assert [line["stored"] for line in logs.requests() if line["path"] == FEEDBACK] == [3, 0, 0, 1]
 
 
 def _without(entry: dict, key: str) -> dict:
@@ -119,8 +144,12 @@ def test_a_malformed_body_is_400_and_stores_nothing(app, card, entries):
 
 def test_the_clinicians_comment_is_never_stored_only_that_there_was_one(app, card):
     comment = "Mrs Hartley would rather take tablets, see letter QX-7731"
-    body = {"feedback": [overridden(card["uuid"], code="patient-declined", comment=comment),
-                         overridden(new_card(), code="patient-declined")]}
+    body = {
+        "feedback": [
+            overridden(card["uuid"], code="patient-declined", comment=comment),
+            overridden(new_card(), code="patient-declined"),
+        ]
+    }
     assert post(app, body).status_code == 200
     assert [row[-1] for row in stored(app)] == [True, False]  # has_comment
     text = dump(db_of(app))

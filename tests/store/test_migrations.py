@@ -48,8 +48,9 @@ def test_upgrade_makes_the_tables_once_and_records_the_head(db_url):
     assert db.upgrade() is False
     assert Database(db_url).upgrade() is False  # another process, same answer
     with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() \
-            == [head()]
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
+            head()
+        ]
 
 
 def test_the_migrated_schema_is_exactly_the_models(store):
@@ -67,8 +68,11 @@ def test_cli_db_upgrade_says_what_it_did(db_url, monkeypatch, capsys):
     assert current_revision(Database(db_url)) == head()
 
 
-@pytest.mark.parametrize("argv", [["db", "upgrade"], ["report"], ["report", "--json"],
-                                  ["purge", "--older-than", "30"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "argv",
+    [["db", "upgrade"], ["report"], ["report", "--json"], ["purge", "--older-than", "30"]],
+    ids=" ".join,
+)
 def test_an_unreachable_store_is_one_line_and_exit_2(argv, monkeypatch, capsys):
     monkeypatch.setenv("CDS_B12_DATABASE_URL", UNREACHABLE)
     assert main(argv) == 2
@@ -81,8 +85,14 @@ def test_an_unreachable_store_is_one_line_and_exit_2(argv, monkeypatch, capsys):
 
 def test_serve_with_an_unreachable_store_exits_2_without_a_traceback(tmp_path):
     env = service_env(database_url=UNREACHABLE, data_dir=str(tmp_path))
-    proc = subprocess.run([CDS_B12, "serve", "--port", str(free_port())], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [CDS_B12, "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines()[-1].startswith(ERROR), proc.stderr
     assert "Traceback" not in proc.stderr
@@ -107,8 +117,12 @@ def _upgrades_racing(url: str) -> list[bool]:
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 10
-        while conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                                "AND NOT granted")).scalar() < 2:
+        while (
+            conn.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            ).scalar()
+            < 2
+        ):
             assert time.monotonic() < deadline, "the replicas never queued on the lock"
             time.sleep(0.02)
         conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": 0x0CD5B12})

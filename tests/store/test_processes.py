@@ -40,8 +40,9 @@ def audited(db: Database, calls: int) -> None:
 
 def test_what_was_acknowledged_survives_kill_9_of_master_and_workers(start_server, db_url):
     server = start_server(workers=2)
-    service, call = scenario_request(scenario_named("R1-start-neuro-loading/pa-neuro"),
-                                     as_of=date.today())
+    service, call = scenario_request(
+        scenario_named("R1-start-neuro-loading/pa-neuro"), as_of=date.today()
+    )
     response = server.post(f"/cds-services/{service}", call)
     assert response.status_code == 200, server.output()
     (card,) = response.json()["cards"]
@@ -54,8 +55,13 @@ def test_what_was_acknowledged_survives_kill_9_of_master_and_workers(start_serve
 
     assert counts(db) == {"hook_call": 1, "issued_card": 1, "feedback": 1}
     (row,) = report(db)
-    assert (row.rule, row.service, row.issued, row.feedback, row.accepted) \
-        == ("R1-start-neuro-loading", PV, 1, 1, 1)
+    assert (row.rule, row.service, row.issued, row.feedback, row.accepted) == (
+        "R1-start-neuro-loading",
+        PV,
+        1,
+        1,
+        1,
+    )
 
     restarted = start_server(workers=2)  # on the same store, which it finds intact
     assert restarted.post(FEEDBACK, body).status_code == 200  # a resend after the crash
@@ -73,8 +79,14 @@ def _entries(n: int) -> list[dict]:
         if i % 3 == 0:
             made.append(accepted(new_card(), new_card(), when=when))
         else:
-            made.append(overridden(new_card(), code=f"reason-{i % 4}" if i % 2 else None,
-                                   comment=None if i % 2 else "seen", when=when))
+            made.append(
+                overridden(
+                    new_card(),
+                    code=f"reason-{i % 4}" if i % 2 else None,
+                    comment=None if i % 2 else "seen",
+                    when=when,
+                )
+            )
     return made
 
 
@@ -83,7 +95,7 @@ def _batches(entries: list[dict], sizes: tuple[int, ...] = (3, 4, 5, 6, 7)) -> l
     for size in cycle(sizes):
         if i >= len(entries):
             return batches
-        batches.append({"feedback": entries[i:i + size]})
+        batches.append({"feedback": entries[i : i + size]})
         i += size
     raise AssertionError("unreachable")
 
@@ -116,8 +128,9 @@ def test_the_same_body_sent_twice_at_the_same_moment_is_stored_once(start_server
     for body in bodies:
         barrier = threading.Barrier(2)
 
-        def send(session: requests.Session, body: dict = body,
-                 barrier: threading.Barrier = barrier) -> int:
+        def send(
+            session: requests.Session, body: dict = body, barrier: threading.Barrier = barrier
+        ) -> int:
             barrier.wait(timeout=10)
             return server.post(FEEDBACK, body, session).status_code
 

@@ -37,34 +37,48 @@ def aged(db_url) -> Aged:
     client = app.test_client()
     db = app.extensions["cds_b12"].db
     calls, cards = {}, {}
-    for age, fragment in (("40", "R7-severe-anaemia"), ("20", "R1-start-neuro-loading/pa-neuro"),
-                          ("0", "R15-b12-order-on-maintenance")):
+    for age, fragment in (
+        ("40", "R7-severe-anaemia"),
+        ("20", "R1-start-neuro-loading/pa-neuro"),
+        ("0", "R15-b12-order-on-maintenance"),
+    ):
         service, body = scenario_request(scenario_named(fragment))
         response = client.post(f"/cds-services/{service}", json=body)
         cards[age] = [c["uuid"] for c in response.get_json()["cards"]]
         with db.session() as session:
-            calls[age] = session.scalar(select(IssuedCard.call_id)
-                                        .where(IssuedCard.uuid == cards[age][0]))
+            calls[age] = session.scalar(
+                select(IssuedCard.call_id).where(IssuedCard.uuid == cards[age][0])
+            )
     feedback = {"40": cards["40"][0], "29": cards["20"][0], "0": cards["0"][0]}
     entries = [overridden(card, code="patient-declined") for card in feedback.values()]
-    assert client.post("/cds-services/b12-patient-view/feedback",
-                       json={"feedback": entries}).status_code == 200
+    assert (
+        client.post(
+            "/cds-services/b12-patient-view/feedback", json={"feedback": entries}
+        ).status_code
+        == 200
+    )
     with db.session() as session:
         for age, call in calls.items():
-            session.execute(update(HookCall).where(HookCall.id == call)
-                            .values(received_at=days_ago(int(age))))
+            session.execute(
+                update(HookCall).where(HookCall.id == call).values(received_at=days_ago(int(age)))
+            )
         for age, card in feedback.items():
-            session.execute(update(Feedback).where(Feedback.card_uuid == card)
-                            .values(received_at=days_ago(int(age))))
+            session.execute(
+                update(Feedback)
+                .where(Feedback.card_uuid == card)
+                .values(received_at=days_ago(int(age)))
+            )
     assert counts(db) == {"hook_call": 3, "issued_card": 4, "feedback": 3}
     return Aged(db, calls, cards, feedback)
 
 
 def remaining(db: Database) -> tuple[set[int], set[str], set[str]]:
     with db.session() as session:
-        return (set(session.scalars(select(HookCall.id))),
-                set(session.scalars(select(IssuedCard.uuid))),
-                set(session.scalars(select(Feedback.card_uuid))))
+        return (
+            set(session.scalars(select(HookCall.id))),
+            set(session.scalars(select(IssuedCard.uuid))),
+            set(session.scalars(select(Feedback.card_uuid))),
+        )
 
 
 def test_purge_deletes_only_what_is_older_and_the_cards_go_with_their_call(aged):
@@ -81,8 +95,11 @@ def test_purge_deletes_only_what_is_older_and_the_cards_go_with_their_call(aged)
 def test_cli_purge_prints_what_it_deleted(aged, db_url, monkeypatch, capsys):
     monkeypatch.setenv("CDS_B12_DATABASE_URL", db_url)
     assert main(["purge", "--older-than", "30"]) == 0
-    assert capsys.readouterr() == ("deleted 1 hook calls (with their cards) and 1 feedback "
-                                   "entries received more than 30 days ago\n", "")
+    assert capsys.readouterr() == (
+        "deleted 1 hook calls (with their cards) and 1 feedback "
+        "entries received more than 30 days ago\n",
+        "",
+    )
     assert counts(aged.db) == {"hook_call": 2, "issued_card": 2, "feedback": 2}
 
 

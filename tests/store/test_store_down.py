@@ -25,15 +25,17 @@ def store_goes_down(app) -> Database:
     """Swap the running app's store for one that cannot be reached; returns the real one."""
     rt = app.extensions["cds_b12"]
     down = Database(UNREACHABLE)
-    app.extensions["cds_b12"] = dataclasses.replace(rt, db=down, audit=AuditWriter(
-        down, background=rt.audit.background))
+    app.extensions["cds_b12"] = dataclasses.replace(
+        rt, db=down, audit=AuditWriter(down, background=rt.audit.background)
+    )
     return rt.db
 
 
 def store_comes_back(app, db: Database) -> None:
     rt = app.extensions["cds_b12"]
-    app.extensions["cds_b12"] = dataclasses.replace(rt, db=db, audit=AuditWriter(
-        db, background=rt.audit.background))
+    app.extensions["cds_b12"] = dataclasses.replace(
+        rt, db=db, audit=AuditWriter(db, background=rt.audit.background)
+    )
 
 
 def test_feedback_is_503_until_the_store_is_back(app, logs):

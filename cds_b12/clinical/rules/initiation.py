@@ -29,7 +29,10 @@ def _neuro_loading(a: Assessment, p: Profile, rule: str) -> Recommendation:
     """Shared by R1 and R6: neuro loading now, urgent advice, no waiting for MMA."""
     labs = merge(baseline_labs(a, antibodies=True, pca=True), response_labs(a.as_of))
     return recommend(
-        a, rule, Indicator.CRITICAL, Kind.START_LOADING,
+        a,
+        rule,
+        Indicator.CRITICAL,
+        Kind.START_LOADING,
         by_profile(p, uk=("UK-2", "UK-3", "UK-6"), us=("US-4", "US-3")),
         urgency=Urgency.URGENT,
         regimen=CATALOGUE[p.neuro_loading],
@@ -66,12 +69,14 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
         return None
     oral_ok = p.name == "US" and a.anaemia is not Anaemia.SEVERE and not a.pregnant
     return recommend(
-        a, "R2-start-standard-loading", Indicator.WARNING, Kind.START_LOADING,
+        a,
+        "R2-start-standard-loading",
+        Indicator.WARNING,
+        Kind.START_LOADING,
         by_profile(p, uk=("UK-1", "UK-5"), us=("US-3", "US-5")),
         regimen=CATALOGUE[p.loading],
         alternative=CATALOGUE[p.oral] if oral_ok else None,
-        labs=merge(baseline_labs(a, antibodies=a.cause is Cause.UNKNOWN),
-                   response_labs(a.as_of)),
+        labs=merge(baseline_labs(a, antibodies=a.cause is Cause.UNKNOWN), response_labs(a.as_of)),
         start_on=a.as_of,
     )
 
@@ -89,7 +94,10 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
         return None
     labs = (on(a.as_of, "CBC", "baseline"),) if a.is_anaemic else ()
     return recommend(
-        a, "R3-dietary-oral", Indicator.INFO, Kind.START_ORAL,
+        a,
+        "R3-dietary-oral",
+        Indicator.INFO,
+        Kind.START_ORAL,
         by_profile(p, uk=("UK-4",), us=("US-5",)),
         regimen=CATALOGUE[p.dietary],
         alternative=CATALOGUE[p.dietary_alternative] if p.name == "UK" else None,
@@ -115,7 +123,9 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
     regimen, alternative = (im, oral) if a.is_anaemic else (oral, im)
     drugs = [e.medication.product for e in (a.metformin, a.acid_suppressant) if e and e.active]
     return recommend(
-        a, "R4-medication-cause", Indicator.WARNING if a.is_anaemic else Indicator.INFO,
+        a,
+        "R4-medication-cause",
+        Indicator.WARNING if a.is_anaemic else Indicator.INFO,
         Kind.START_ORAL if regimen is oral else Kind.START_LOADING,
         ("US-5", "SP-5", "SP-4", "SP-6"),
         regimen=regimen,
@@ -150,7 +160,10 @@ def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | No
         return None
     tests = ("MMA",) if p.name == "UK" else ("MMA", "HCY")
     return recommend(
-        a, "R5-indeterminate-order-mma", Indicator.INFO, Kind.ORDER_LABS,
+        a,
+        "R5-indeterminate-order-mma",
+        Indicator.INFO,
+        Kind.ORDER_LABS,
         by_profile(p, uk=("UK-8",), us=("US-6",)),
         labs=tuple(on(a.as_of, t, "confirm") for t in tests),
     )
@@ -177,9 +190,13 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     if a.anaemia is not Anaemia.SEVERE:
         return None
     return recommend(
-        a, "R7-severe-anaemia", Indicator.CRITICAL, Kind.URGENT_ASSESSMENT,
+        a,
+        "R7-severe-anaemia",
+        Indicator.CRITICAL,
+        Kind.URGENT_ASSESSMENT,
         ("WHO-2.6", "US-4", "US-2"),
         urgency=Urgency.URGENT,
-        labs=merge(potassium_labs(a.as_of),
-                   (window(a.as_of, RETIC_SEVERE_DAYS, "RETIC", "response"),)),
+        labs=merge(
+            potassium_labs(a.as_of), (window(a.as_of, RETIC_SEVERE_DAYS, "RETIC", "response"),)
+        ),
     )

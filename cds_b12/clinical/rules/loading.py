@@ -29,24 +29,37 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     if a.phase is not Phase.LOADING or a.course_start is None:
         return None
     day = (a.as_of - a.course_start).days
-    since = [lab for lab in a.record.labs
-             if a.course_start <= lab.on <= a.as_of]
-    retics = [lab for lab in since if lab.kind is LabKind.RETIC
-              and (lab.on - a.course_start).days >= RETIC_RESPONSE_DAYS[0]]
-    retic_flat = bool(retics) and day >= k.SUBOPTIMAL_RESPONSE_DAY and all(
-        lab.value <= (lab.ref_high if lab.ref_high is not None else k.RETIC_UPPER_PCT)
-        for lab in retics
+    since = [lab for lab in a.record.labs if a.course_start <= lab.on <= a.as_of]
+    retics = [
+        lab
+        for lab in since
+        if lab.kind is LabKind.RETIC and (lab.on - a.course_start).days >= RETIC_RESPONSE_DAYS[0]
+    ]
+    retic_flat = (
+        bool(retics)
+        and day >= k.SUBOPTIMAL_RESPONSE_DAY
+        and all(
+            lab.value <= (lab.ref_high if lab.ref_high is not None else k.RETIC_UPPER_PCT)
+            for lab in retics
+        )
     )
-    before = [lab for lab in a.record.labs
-              if lab.kind is LabKind.HB and lab.on < a.course_start]
+    before = [lab for lab in a.record.labs if lab.kind is LabKind.HB and lab.on < a.course_start]
     hbs = [lab for lab in since if lab.kind is LabKind.HB]
-    hb_flat = (day >= k.HB_RESPONSE_DAY and bool(before) and bool(hbs)
-               and max(h.value for h in hbs) <= max(before, key=lambda h: h.on).value)
+    hb_flat = (
+        day >= k.HB_RESPONSE_DAY
+        and bool(before)
+        and bool(hbs)
+        and max(h.value for h in hbs) <= max(before, key=lambda h: h.on).value
+    )
     if not (retic_flat or hb_flat):
         return None
     retic = max(retics, key=lambda lab: lab.on) if retics else None
     return recommend(
-        a, "R8-suboptimal-response", Indicator.WARNING, Kind.ORDER_LABS, ("US-2", "UK-6"),
+        a,
+        "R8-suboptimal-response",
+        Indicator.WARNING,
+        Kind.ORDER_LABS,
+        ("US-2", "UK-6"),
         labs=(
             on(a.as_of, "FERRITIN", "now"),
             on(a.as_of, "FOLATE", "now"),
@@ -76,7 +89,10 @@ def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | Non
         interval = med.timing.interval_days
         if interval is not None and interval > MIN_INTERVAL_DAYS:
             return recommend(
-                a, "R9-neuro-loading-continue", Indicator.WARNING, Kind.CONTINUE_LOADING,
+                a,
+                "R9-neuro-loading-continue",
+                Indicator.WARNING,
+                Kind.CONTINUE_LOADING,
                 ("UK-2", "UK-5"),
                 regimen=CATALOGUE[p.neuro_loading],
                 draft_id=draft.resource_id,
@@ -104,7 +120,10 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     labs = (on(eight_weeks, "CBC", "8 weeks"), on(eight_weeks, "RETIC", "8 weeks"))
     oral_ok = p.name == "US" and not a.neuro_history
     return recommend(
-        a, "R10-start-maintenance", Indicator.INFO, Kind.START_MAINTENANCE,
+        a,
+        "R10-start-maintenance",
+        Indicator.INFO,
+        Kind.START_MAINTENANCE,
         by_profile(p, uk=("UK-1", "UK-2"), us=("US-3",)),
         regimen=regimen,
         alternative=CATALOGUE[p.oral] if oral_ok else None,

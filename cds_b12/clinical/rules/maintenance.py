@@ -45,11 +45,15 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     """
     if a.phase is not Phase.MAINTENANCE or not a.is_overdue or _r12_applies(a):
         return None
-    slight = (not a.is_irreversible and not a.neuro_history
-              and a.days_late <= 2 * (a.grace_days or 0))
+    slight = (
+        not a.is_irreversible and not a.neuro_history and a.days_late <= 2 * (a.grace_days or 0)
+    )
     return recommend(
-        a, "R11-maintenance-overdue", Indicator.INFO if slight else Indicator.WARNING,
-        Kind.GIVE_DOSE, p.sources_maintenance,
+        a,
+        "R11-maintenance-overdue",
+        Indicator.INFO if slight else Indicator.WARNING,
+        Kind.GIVE_DOSE,
+        p.sources_maintenance,
         regimen=_restart(a, p),
         start_on=a.as_of,
         **_due_facts(a),
@@ -66,7 +70,10 @@ def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
     if a.phase is not Phase.MAINTENANCE or not _r12_applies(a):
         return None
     return recommend(
-        a, "R12-missed-doses", Indicator.WARNING, Kind.GIVE_DOSE,
+        a,
+        "R12-missed-doses",
+        Indicator.WARNING,
+        Kind.GIVE_DOSE,
         by_profile(p, uk=("UK-1", "UK-2"), us=("US-3",)),
         regimen=_restart(a, p),
         labs=(on(a.as_of, "CBC", "now"), on(a.as_of, "MMA", "now")),
@@ -83,16 +90,24 @@ def _current_regimen(a: Assessment, p: Profile) -> Regimen:
     return base
 
 
-def _intensify(a: Assessment, p: Profile, rule: str, indicator: Indicator,
-               labs=(), **facts: str) -> Recommendation | None:
+def _intensify(
+    a: Assessment, p: Profile, rule: str, indicator: Indicator, labs=(), **facts: str
+) -> Recommendation | None:
     if a.interval_days is None:
         return None
     regimen = intensified(_current_regimen(a, p), a.interval_days, p.name)
     new_interval = interval_text(regimen.steps[0].interval_days) if regimen else "no shorter step"
     return recommend(
-        a, rule, indicator, Kind.INTENSIFY,
+        a,
+        rule,
+        indicator,
+        Kind.INTENSIFY,
         by_profile(p, uk=("UK-9", "UK-5"), us=("UK-9", "US-3")),
-        regimen=regimen, labs=labs, start_on=a.as_of, new_interval=new_interval, **facts,
+        regimen=regimen,
+        labs=labs,
+        start_on=a.as_of,
+        new_interval=new_interval,
+        **facts,
     )
 
 
@@ -106,21 +121,26 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
     """
     if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.neuro_recurrence:
         return None
-    return _intensify(a, p, "R13-intensify-interval", Indicator.INFO,
-                      recurrence=findings_text(a.neuro_recurrence))
+    return _intensify(
+        a, p, "R13-intensify-interval", Indicator.INFO, recurrence=findings_text(a.neuro_recurrence)
+    )
 
 
 def _drift_text(a: Assessment) -> str:
     parts = []
-    for flag, kind, verb in ((a.hb_falling, LabKind.HB, "fell"),
-                             (a.mcv_rising, LabKind.MCV, "rose"),
-                             (a.functional_rising, LabKind.MMA, "rose")):
+    for flag, kind, verb in (
+        (a.hb_falling, LabKind.HB, "fell"),
+        (a.mcv_rising, LabKind.MCV, "rose"),
+        (a.functional_rising, LabKind.MMA, "rose"),
+    ):
         series: list[Lab] = [lab for lab in a.record.labs if lab.kind is kind]
         if flag and len(series) >= 2:
             before, now = sorted(series, key=lambda x: x.on)[-2:]
-            parts.append(f"{kind.value.replace('HB', 'Hb')} {verb} from {before.value:g} to "
-                         f"{now.value:g} {kind.unit} ({before.on.isoformat()} to "
-                         f"{now.on.isoformat()})")
+            parts.append(
+                f"{kind.value.replace('HB', 'Hb')} {verb} from {before.value:g} to "
+                f"{now.value:g} {kind.unit} ({before.on.isoformat()} to "
+                f"{now.on.isoformat()})"
+            )
     return "; ".join(parts)
 
 
@@ -133,10 +153,13 @@ def r14_lab_drift(a: Assessment, p: Profile) -> Recommendation | None:
     if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.has_lab_drift:
         return None
     eight_weeks = a.as_of + timedelta(days=56)
-    labs = (on(a.as_of, "FERRITIN", "now"), on(a.as_of, "FOLATE", "now"),
-            on(a.as_of, "TSH", "now"), on(eight_weeks, "CBC", "8 weeks"))
-    return _intensify(a, p, "R14-lab-drift", Indicator.WARNING, labs=labs,
-                      drift=_drift_text(a))
+    labs = (
+        on(a.as_of, "FERRITIN", "now"),
+        on(a.as_of, "FOLATE", "now"),
+        on(a.as_of, "TSH", "now"),
+        on(eight_weeks, "CBC", "8 weeks"),
+    )
+    return _intensify(a, p, "R14-lab-drift", Indicator.WARNING, labs=labs, drift=_drift_text(a))
 
 
 def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
@@ -150,14 +173,19 @@ def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | 
     """
     if a.phase not in (Phase.MAINTENANCE, Phase.ORAL):
         return None
-    recent_dose = (a.days_since_last_dose is not None
-                   and a.days_since_last_dose <= k.POST_INJECTION_B12_INVALID_DAYS)
+    recent_dose = (
+        a.days_since_last_dose is not None
+        and a.days_since_last_dose <= k.POST_INJECTION_B12_INVALID_DAYS
+    )
     if not (p.b12_test_on_replacement_not_needed or recent_dose):
         return None
     for draft in a.record.drafts:
         if draft.lab in (LabKind.B12, LabKind.HOLOTC):
             return recommend(
-                a, "R15-b12-order-on-maintenance", Indicator.INFO, Kind.ORDER_ADVICE,
+                a,
+                "R15-b12-order-on-maintenance",
+                Indicator.INFO,
+                Kind.ORDER_ADVICE,
                 by_profile(p, uk=("LAB-UK-2.8", "LAB-2.8"), us=("LAB-2.8",)),
                 draft_id=draft.resource_id,
                 retest_min_days=str(p.b12_retest_min_days or ""),
@@ -200,8 +228,14 @@ def r16_consider_stop(a: Assessment, p: Profile) -> Recommendation | None:
         return None
     recheck = (k.RECHECK_AFTER_STOP_DAYS, 2 * k.RECHECK_AFTER_STOP_DAYS)
     return recommend(
-        a, "R16-consider-stop", Indicator.INFO, Kind.CONSIDER_STOP, ("UK-9", "UK-10"),
-        labs=(window(a.as_of, recheck, "B12", "after stopping"),
-              window(a.as_of, recheck, "MMA", "after stopping")),
+        a,
+        "R16-consider-stop",
+        Indicator.INFO,
+        Kind.CONSIDER_STOP,
+        ("UK-9", "UK-10"),
+        labs=(
+            window(a.as_of, recheck, "B12", "after stopping"),
+            window(a.as_of, recheck, "MMA", "after stopping"),
+        ),
         resolved=resolved,
     )

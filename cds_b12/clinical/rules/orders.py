@@ -20,8 +20,11 @@ from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
 
 def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
     """Drafts first (with their ids), then current orders and statements."""
-    found = [(d.medication, d.resource_id) for d in a.record.drafts
-             if d.medication is not None and wanted(d.medication)]
+    found = [
+        (d.medication, d.resource_id)
+        for d in a.record.drafts
+        if d.medication is not None and wanted(d.medication)
+    ]
     for m in a.record.medications:
         if m.source is not MedSource.ADMINISTRATION and is_current(m, a.as_of) and wanted(m):
             found.append((m, None))
@@ -37,8 +40,13 @@ def med_text(m: Medication) -> str:
 
 
 # How a prescriber writes the route after a dose ("1 mg IM", "5 mg by mouth").
-_ROUTE_WORDS = {Route.IM: "IM", Route.SC: "SC", Route.ORAL: "by mouth", Route.NASAL: "nasal",
-                Route.IV: "IV"}
+_ROUTE_WORDS = {
+    Route.IM: "IM",
+    Route.SC: "SC",
+    Route.ORAL: "by mouth",
+    Route.NASAL: "nasal",
+    Route.IV: "IV",
+}
 
 
 def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
@@ -52,14 +60,20 @@ def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
     if not folate or a.phase is not Phase.NONE:
         return None
     recent = a.days_ago(a.b12.on) if a.b12 else None
-    excluded = (a.b12_band is Band.NORMAL and recent is not None
-                and recent <= k.FOLATE_B12_LOOKBACK_DAYS)
-    if excluded or not (a.macrocytosis or a.has_neuro or a.b12 is None or
-                        recent > k.FOLATE_B12_LOOKBACK_DAYS):
+    excluded = (
+        a.b12_band is Band.NORMAL and recent is not None and recent <= k.FOLATE_B12_LOOKBACK_DAYS
+    )
+    if excluded or not (
+        a.macrocytosis or a.has_neuro or a.b12 is None or recent > k.FOLATE_B12_LOOKBACK_DAYS
+    ):
         return None
     med, draft_id = folate[0]
     return recommend(
-        a, "R20-folate-without-b12", Indicator.CRITICAL, Kind.ORDER_LABS, ("LABEL-S3",),
+        a,
+        "R20-folate-without-b12",
+        Indicator.CRITICAL,
+        Kind.ORDER_LABS,
+        ("LABEL-S3",),
         urgency=Urgency.URGENT,
         labs=(on(a.as_of, "B12", "before folate"), on(a.as_of, "FOLATE", "before folate")),
         draft_id=draft_id,
@@ -73,8 +87,16 @@ def _draft_schedule(m: Medication, fallback: Regimen) -> Regimen:
     if t is None or t.period is None or t.period_unit not in ("d", "wk", "mo"):
         return fallback
     step = Step(t.frequency, t.period, t.period_unit, period_max=t.period_max)
-    return Regimen("DRAFT", fallback.drug, fallback.dose, fallback.dose_unit, fallback.route,
-                   (step,), fallback.sources, lifelong=fallback.lifelong)
+    return Regimen(
+        "DRAFT",
+        fallback.drug,
+        fallback.dose,
+        fallback.dose_unit,
+        fallback.route,
+        (step,),
+        fallback.sources,
+        lifelong=fallback.lifelong,
+    )
 
 
 def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendation | None:
@@ -103,7 +125,10 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
         base = with_drug(CATALOGUE[p.maintenance], HYDROXOCOBALAMIN_INJ)
         regimen = _draft_schedule(med, base) if med.is_injection else base
     return recommend(
-        a, "R21-cyanocobalamin-contraindicated", Indicator.CRITICAL, Kind.CHANGE_PRODUCT,
+        a,
+        "R21-cyanocobalamin-contraindicated",
+        Indicator.CRITICAL,
+        Kind.CHANGE_PRODUCT,
         ("LABEL-S4", "UK-5"),
         urgency=Urgency.URGENT,
         regimen=regimen,

@@ -45,7 +45,10 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
         return None
     dose = f"{m.mg_per_day:g} mg/day" if m.mg_per_day else "dose not stated"
     return recommend(
-        a, "R17-metformin-screening", Indicator.INFO, Kind.ORDER_LABS,
+        a,
+        "R17-metformin-screening",
+        Indicator.INFO,
+        Kind.ORDER_LABS,
         by_profile(p, uk=("SP-5",), us=("SP-4", "SP-5")),
         labs=(on(a.as_of, "B12", "screen"), on(a.as_of, "CBC", "screen")),
         metformin_years=_years(m.days),
@@ -69,7 +72,11 @@ def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation 
     if not (a.has_neuro or a.is_anaemic or a.macrocytosis or elderly):
         return None
     return recommend(
-        a, "R18-acid-suppressant-screening", Indicator.INFO, Kind.ORDER_LABS, ("US-5", "SP-6"),
+        a,
+        "R18-acid-suppressant-screening",
+        Indicator.INFO,
+        Kind.ORDER_LABS,
+        ("US-5", "SP-6"),
         labs=(on(a.as_of, "B12", "screen"), on(a.as_of, "CBC", "screen")),
         drug="acid suppression (PPI or H2RA)",
         drug_years=_years(e.days),
@@ -90,7 +97,10 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
         return None
     annual = a.as_of + timedelta(days=365)
     return recommend(
-        a, "R19-bariatric-prophylaxis", Indicator.WARNING, Kind.START_MAINTENANCE,
+        a,
+        "R19-bariatric-prophylaxis",
+        Indicator.WARNING,
+        Kind.START_MAINTENANCE,
         by_profile(p, uk=("UK-5", "SP-1"), us=("US-5", "SP-1")),
         regimen=CATALOGUE[p.bariatric],
         alternative=CATALOGUE[p.bariatric_alternative],
