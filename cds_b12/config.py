@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     smart_client_id: str | None = None  # set: cards link to the timeline as a SMART app
     cards_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics: bool = True  # GET /metrics, Prometheus text format
+    metrics_token: SecretStr | None = None  # bearer token for /metrics; needed with issuers
+    proxy_count: int = Field(default=0, ge=0, le=5)  # proxies whose X-Forwarded-* we believe
 
     @field_validator("profile", "log_level", mode="before")
     @classmethod
@@ -53,6 +56,15 @@ class Settings(BaseSettings):
     def _public_url(cls, value: str | None) -> str | None:
         # a plain string, not a URL type: the JWT `aud` check compares it exactly
         return value.rstrip("/") if value else None
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters (a random secret)")
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("trusted_issuers", mode="before")
     @classmethod

@@ -8,13 +8,15 @@ card wording checked and the code paths already imported and exercised.
 from __future__ import annotations
 
 import gc
+import os
+import shutil
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from .api import create_app
 from .config import Settings
 from .hooks.response import respond
 from .hooks.services import discovery_document
@@ -71,9 +73,31 @@ def warm_up(app: Flask) -> None:
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
+    if settings.metrics:
+        share_metrics(settings.data_dir / "prometheus")
+    from .api import create_app  # after share_metrics: prometheus_client reads it on import
+
     app = create_app(settings, background_audit=True)
     warm_up(app)
     run_gunicorn(app, host=host, port=port, workers=workers, threads=threads, name="cds-b12")
+
+
+def share_metrics(directory: Path) -> None:
+    """Let every worker's counts reach ``/metrics``: prometheus-client's multiprocess mode,
+    in a directory emptied of the previous run's files (one directory per running ``serve``)."""
+    directory = directory.resolve()
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
+def _worker_gone(_server: object, worker: Any) -> None:
+    """gunicorn's ``child_exit`` hook, in the master: drop the dead worker's live gauges
+    (its counters stay, so totals survive worker restarts)."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def run_gunicorn(
@@ -95,5 +119,6 @@ def run_gunicorn(
             "errorlog": "-",
             "proc_name": name,
             "control_socket_disable": True,  # several instances may run on one host
+            "child_exit": _worker_gone,
         },
     ).run()

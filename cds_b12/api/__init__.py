@@ -11,8 +11,10 @@ from datetime import date
 
 from flask import Flask
 from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Settings
+from . import metrics
 from .auth import register_auth
 from .discovery import bp as discovery_bp
 from .errors import register_error_handlers
@@ -66,4 +68,10 @@ def create_app(
     register_request_log(app)  # first: its clock also times the token check
     register_auth(app)
     register_error_handlers(app)
+    metrics.init_app(app)
+    if settings.proxy_count:
+        # the client's address and scheme as the proxies saw them (the JWT audience never
+        # comes from a header: it is CDS_B12_PUBLIC_URL)
+        hops = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

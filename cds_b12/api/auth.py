@@ -14,12 +14,14 @@ from flask import Flask, abort, g, request
 from ..auth.replay import ReplayStoreDown
 from ..auth.verify import Caller, Unauthorized
 from .logs import annotate
+from .metrics import metrics
 from .runtime import runtime
 
 log = logging.getLogger("cds_b12.auth")
 # Browser navigations carry no JWT: the SMART launch authenticates through the EHR instead.
 OPEN_ENDPOINTS = {
     "health.healthz",
+    "metrics.scrape",  # its own bearer token: CDS_B12_METRICS_TOKEN (api/metrics.py)
     "openapi.openapi",
     "static",
     "timeline.launch",
@@ -42,9 +44,13 @@ def register_auth(app: Flask) -> None:
                 extra={"fields": {"reason": str(exc), "path": request.path}},
             )
             annotate(auth="refused")
+            if (m := metrics()) is not None:
+                m.refused(str(exc))
             abort(401)
         except ReplayStoreDown as exc:
             log.error("replay store unavailable", extra={"fields": {"error": str(exc)}})
+            if (m := metrics()) is not None:
+                m.refused("replay store down")
             abort(503, "authentication is temporarily unavailable")
         annotate(iss=g.caller.issuer.iss, tenant=g.caller.tenant, jti=g.caller.jti)
 

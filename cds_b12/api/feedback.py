@@ -16,6 +16,7 @@ from ..hooks.feedback import parse_feedback
 from ..store.records import record_feedback
 from .auth import current_caller
 from .logs import annotate
+from .metrics import metrics
 from .runtime import runtime
 from .services import find_service
 
@@ -42,4 +43,6 @@ def feedback(service_id: str) -> Response:
         log.error("feedback not stored", extra={"fields": {"error": type(exc).__name__}})
         abort(503, "the feedback could not be stored; please send it again")
     annotate(service=service.id, feedback=len(entries), stored=stored)
+    if (m := metrics()) is not None:
+        m.feedback_stored(entries, stored)
     return jsonify({})

@@ -73,6 +73,7 @@ def register_request_log(app: Flask) -> None:
         fields = {
             "method": request.method,
             "path": request.path,  # never the query string
+            "client": request.remote_addr,  # behind proxies: see CDS_B12_PROXY_COUNT
             "status": response.status_code,
             "latency_ms": round(
                 (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, request
 
 from ..clinical import get_profile
+from ..hooks.gather import PreconditionFailed
 from ..hooks.invoke import invoke
 from ..hooks.request import HookCall, parse_call
 from ..hooks.response import HookResult
@@ -19,6 +20,7 @@ from ..store.pseudonym import patient_key
 from ..store.records import CallRecord
 from .auth import current_caller
 from .logs import annotate
+from .metrics import metrics
 from .runtime import Runtime, runtime
 from .timeline import timeline_link
 
@@ -40,20 +42,27 @@ def call_service(service_id: str) -> Response:
     call = parse_call(body, service)
     rt = runtime()
     profile = get_profile(call.profile) if call.profile else rt.profile
-    result = invoke(
-        call,
-        profile=profile,
-        library=rt.cards,
-        client=rt.client,
-        as_of=rt.today(),
-        policy=rt.server_policy(current_caller()),
-    )
+    try:
+        result = invoke(
+            call,
+            profile=profile,
+            library=rt.cards,
+            client=rt.client,
+            as_of=rt.today(),
+            policy=rt.server_policy(current_caller()),
+        )
+    except PreconditionFailed as exc:  # 412 (api/errors.py); its fetches still count
+        if (m := metrics()) is not None:
+            m.fetched(exc.outcomes)
+        raise
     annotate(
         rules=[rec.rule for rec in result.evaluation.recommendations],
         cards=len(result.body["cards"]),
         fetched=result.fetched,
     )
     _audit(rt, call, result, profile.name)
+    if (m := metrics()) is not None:
+        m.hook_result(result)
     link = timeline_link(rt, call.patient_id, call.fhir_server)
     if link is not None:
         for card in result.body["cards"]:

@@ -38,6 +38,10 @@ class FetchError(Exception):
         self.not_found = not_found
 
 
+class FetchTimeout(FetchError):
+    """No answer in time: a read timeout or the overall deadline."""
+
+
 @dataclass(frozen=True, slots=True)
 class FhirServer:
     """Where to fetch from, and the client's bearer token (never logged or stored)."""
@@ -167,7 +171,7 @@ class FhirClient:
         results: dict[str, object] = {}
         for key, future in futures.items():
             if not future.done():
-                results[key] = FetchError(
+                results[key] = FetchTimeout(
                     f"no answer within the {self.limits.deadline:g} s deadline"
                 )
             elif isinstance(future.exception(), FetchError):
@@ -222,13 +226,15 @@ class FhirClient:
                     )
                 body = resp.raw.read(limit + 1, decode_content=True)
         except requests.Timeout:
-            raise FetchError(f"{what}: timed out") from None
+            raise FetchTimeout(f"{what}: timed out") from None
         except requests.ConnectionError as exc:
-            raise FetchError(f"{what}: {_connection_problem(exc)}") from None
+            problem = _connection_problem(exc)
+            error = FetchTimeout if problem == "timed out" else FetchError
+            raise error(f"{what}: {problem}") from None
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            text = str(exc).lower()
-            problem = "timed out" if "timed out" in text else "the answer was cut short"
-            raise FetchError(f"{what}: {problem}") from None
+            if "timed out" in str(exc).lower():
+                raise FetchTimeout(f"{what}: timed out") from None
+            raise FetchError(f"{what}: the answer was cut short") from None
         if len(body) > limit:
             raise FetchError(f"{what}: the answer is larger than {limit // (1024 * 1024)} MB")
         try:

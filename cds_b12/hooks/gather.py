@@ -19,13 +19,18 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..clinical.record import DataNote
-from .fetch import ANY_SERVER, FetchError, FhirClient, ServerPolicy
+from .fetch import ANY_SERVER, FetchError, FetchTimeout, FhirClient, ServerPolicy
 from .prefetch import QUERIES, expand, templates
 from .request import BadRequest, HookCall
 
 
 class PreconditionFailed(Exception):
-    """Required data could not be had (412); the message says what and why."""
+    """Required data could not be had (412); the message says what and why, ``outcomes``
+    how each fetch went (as ``Gathered.outcomes``)."""
+
+    def __init__(self, message: str, outcomes: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or {}
 
 
 @dataclass(slots=True)
@@ -33,6 +38,8 @@ class Gathered:
     data: list[object] = field(default_factory=list)  # resources, Bundles and pages
     notes: list[DataNote] = field(default_factory=list)  # what could not be had
     fetched: list[str] = field(default_factory=list)  # keys fetched from the server
+    # per key it wanted from the server: ok, timeout, error, or refused by the policy
+    outcomes: dict[str, str] = field(default_factory=dict)
 
 
 def gather(
@@ -64,11 +71,19 @@ def gather(
             failures[key] = problem or "not in the prefetch, and the request names no fhirServer"
         elif refused:
             failures[key] = f"not in the prefetch, and {refused}"
+            got.outcomes[key] = "refused"
         else:
             to_fetch[key] = relative
 
     if to_fetch and server is not None:
         for key, result in client.fetch_all(server, to_fetch).items():
+            got.outcomes[key] = (
+                "timeout"
+                if isinstance(result, FetchTimeout)
+                else "error"
+                if isinstance(result, FetchError)
+                else "ok"
+            )
             if isinstance(result, FetchError):
                 failures[key] = (
                     f"Patient/{call.patient_id} was not found on the FHIR server"
@@ -83,7 +98,8 @@ def gather(
     if required:
         raise PreconditionFailed(
             "Cannot evaluate without "
-            + "; ".join(f"{q.what} ({failures[q.key]})" for q in required)
+            + "; ".join(f"{q.what} ({failures[q.key]})" for q in required),
+            got.outcomes,
         )
     got.notes = [
         DataNote(q.what, f"not available ({failures[q.key]}); advice made without it")

@@ -32,4 +32,4 @@ def invoke(
         missing=got.notes,
         library=library,
     )
-    return replace(result, fetched=tuple(got.fetched))
+    return replace(result, fetched=tuple(got.fetched), fetch_outcomes=got.outcomes)

@@ -7,8 +7,8 @@ same patient gives the same cards everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import uuid4
 
@@ -27,6 +27,7 @@ class HookResult:
     body: dict  # the CDS Hooks response: {"cards": [...]}
     evaluation: Evaluation
     fetched: tuple[str, ...] = ()  # prefetch keys fetched from the FHIR server instead
+    fetch_outcomes: Mapping[str, str] = field(default_factory=dict)  # see Gathered.outcomes
 
 
 def respond(

@@ -15,6 +15,7 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -35,6 +36,9 @@ class AuditWriter:
         self._queue: queue.Queue[CallRecord] = queue.Queue(MAX_QUEUED)
         self._pid: int | None = None
         self._lock = threading.Lock()
+        # observers for the metrics (api/metrics.py): the queue depth, records not stored
+        self.on_depth: Callable[[int], object] = _ignore
+        self.on_failure: Callable[[int], object] = _ignore
 
     def submit(self, record: CallRecord) -> None:
         if not self.background:
@@ -45,6 +49,7 @@ class AuditWriter:
             self._queue.put_nowait(record)
         except queue.Full:
             self._write([record])  # back-pressure instead of loss
+        self.on_depth(self._queue.qsize())
 
     def flush(self) -> None:
         """Wait until every record submitted so far is committed (or reported as failed)."""
@@ -76,11 +81,13 @@ class AuditWriter:
             finally:
                 for _ in batch:
                     self._queue.task_done()
+                self.on_depth(self._queue.qsize())
 
     def _write(self, batch: list[CallRecord]) -> None:
         try:
             record_calls(self.db, batch)
         except SQLAlchemyError as exc:
+            self.on_failure(len(batch))
             log.error(
                 "audit not stored",
                 extra={
@@ -91,3 +98,7 @@ class AuditWriter:
                     }
                 },
             )
+
+
+def _ignore(_: int) -> None:
+    pass

@@ -13,7 +13,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from cds_b12.hooks.fetch import FetchError, FhirClient, FhirServer, Limits
+from cds_b12.hooks.fetch import FetchError, FetchTimeout, FhirClient, FhirServer, Limits
 
 TOKEN = "tok-abc-123"
 PATIENT = {"resourceType": "Patient", "id": "1"}
@@ -259,7 +259,7 @@ def test_a_slow_answer_beyond_the_read_timeout_is_a_fetch_error(h):
     started = time.monotonic()
     error = fetch_one(h, "Patient/1", read_timeout=0.2)
     assert time.monotonic() - started < 1.5
-    assert isinstance(error, FetchError) and error.reason == "Patient/1: timed out"
+    assert isinstance(error, FetchTimeout) and error.reason == "Patient/1: timed out"
     assert len(h.requests()) <= 1  # a read timeout is not retried
 
 
@@ -298,7 +298,7 @@ def test_the_overall_deadline_cuts_off_a_slow_key_and_keeps_the_others(h):
     assert 0.4 < elapsed < 0.5 + 0.4
     assert results["patient"] == PATIENT
     assert results["conditions"] == [page(1)]
-    assert isinstance(results["labs"], FetchError)
+    assert isinstance(results["labs"], FetchTimeout)
     assert "deadline" in results["labs"].reason
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from cds_b12.hooks.fetch import FetchError, FhirServer, ServerPolicy
+from cds_b12.hooks.fetch import FetchError, FetchTimeout, FhirServer, ServerPolicy
 from cds_b12.hooks.gather import PreconditionFailed, gather
 from cds_b12.hooks.prefetch import LOOKBACK_DAYS, QUERIES
 from cds_b12.hooks.request import BadRequest, parse_call
@@ -303,3 +303,21 @@ def test_dot_segments_cannot_climb_out_of_an_allowed_base():
             policy=ServerPolicy(ALLOWLIST),
         )
     assert client.calls == []
+
+
+def test_each_key_wanted_from_the_server_has_an_outcome_for_the_metrics():
+    client = FakeClient(
+        {"labs": FetchTimeout("labs: timed out"), "conditions": FetchError("answered 500")}
+    )
+    prefetch = {k: v for k, v in full_prefetch().items() if k not in ("labs", "conditions")}
+    prefetch["procedures"] = outcome()  # the EHR failed: fetched instead
+    with pytest.raises(PreconditionFailed) as failed:
+        gather(call(prefetch), client, AS_OF)  # no labs: 412, and the outcomes go with it
+    assert failed.value.outcomes == {"labs": "timeout", "conditions": "error", "procedures": "ok"}
+    got = gather(call({**prefetch, "labs": bundle()}), client, AS_OF)
+    assert got.outcomes == {"conditions": "error", "procedures": "ok"}
+
+    refusing = ServerPolicy(("https://other.example/fhir",))
+    got = gather(call({**prefetch, "labs": bundle()}), FakeClient(), AS_OF, policy=refusing)
+    assert got.outcomes == {"conditions": "refused", "procedures": "refused"}
+    assert gather(call(full_prefetch()), FakeClient(), AS_OF).outcomes == {}
