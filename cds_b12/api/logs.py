@@ -80,5 +80,8 @@ def register_request_log(app: Flask) -> None:
             ),
             **g.get("log_fields", {}),
         }
+        request_id = request.headers.get("X-Request-ID")  # set by the proxy (deploy/nginx.conf)
+        if request_id:
+            fields["requestId"] = request_id[:100]
         log.info("request", extra={"fields": fields})
         return response

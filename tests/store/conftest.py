@@ -8,43 +8,24 @@ through ``search_path``, so a test sees exactly the tables it made.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 
 from cds_b12.store import db as db_module
 from cds_b12.store.db import Database
 
-from .support import Server, service_env
-
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
+from .support import Server, fresh_pg_database, service_env
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh database for this session: its URL. Dropped at the end, connections and all."""
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"cds_b12_test_{secrets.token_hex(6)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import requests
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from cds_b12.store.db import Database
@@ -24,6 +26,30 @@ CDS_B12 = str(Path(sys.executable).parent / "cds-b12")
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/x"
 WHEN = "2026-01-01T10:05:31Z"
 REASONS = "https://example.org/cds-b12/override-reasons"
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
+
+
+@contextlib.contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new, empty database on the ``TEST_POSTGRES_URL`` server: its URL. Dropped at the
+    end, connections and all."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"cds_b12_test_{secrets.token_hex(6)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def counts(db: Database) -> dict[str, int]:
@@ -91,25 +117,38 @@ class Server:
     """A real ``cds-b12 serve``: gunicorn's master and its workers, in a process group of
     their own so that all of them can be killed at once."""
 
-    def __init__(self, env: dict[str, str], log: Path, workers: int = 2) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, workers: int = 2, port: int | None = None
+    ) -> None:
         self.env = env
         self.log = log
         self.workers = workers
+        self.port = port  # kept across restarts once chosen
         self.proc: subprocess.Popen | None = None
-        self.base = ""
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
+        return self.launch().wait_ready()
+
+    def launch(self) -> Server:
+        """Start without waiting, so that several servers can start at once."""
+        self.port = self.port or free_port()
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
-                [CDS_B12, "serve", "--port", str(port), "--workers", str(self.workers)],
+                [CDS_B12, "serve", "--port", str(self.port), "--workers", str(self.workers)],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> Server:
+        assert self.proc is not None, "launch() first"
+        deadline = time.monotonic() + timeout
         while True:
             try:
                 if requests.get(f"{self.base}/healthz", timeout=1).status_code == 200:
