@@ -16,6 +16,7 @@ import argparse
 import json
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict
@@ -35,6 +36,7 @@ from .report import (
     inprocess_rows,
     machine,
     memory_rows,
+    metrics_rows,
     render,
 )
 from .servers import StartError
@@ -123,6 +125,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 SMOKE_ATTEMPTS = 3
 
 
+def measure_metrics(directory: Path) -> dict:
+    """``benchmarks/metrics_cost.py`` in a fresh interpreter (multiprocess mode is chosen
+    when prometheus_client is first imported)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.metrics_cost", str(directory)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
 def choose_tool(args: argparse.Namespace) -> str:
     if args.tool != "auto":
         if args.tool == "wrk" and wrk_path() is None:
@@ -161,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
             rows += inprocess_rows(results)
+            typical = next((r for r in results if r.size == "typical"), None)
+            if typical is not None:
+                rows += metrics_rows(measure_metrics(work / "metrics-cost"), typical)
 
         if {"http", "memory"} & set(args.parts):
             tool = choose_tool(args)
@@ -174,10 +193,12 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 threads=args.threads,
                 wrk_threads=args.wrk_threads,
+                metrics_cost=args.mode != "smoke",
             )
             if "http" in args.parts:
+                contenders = "cds-b12, echo" + (", cds-b12 without metrics" * plan.metrics_cost)
                 print(
-                    f"2/4 HTTP: cds-b12 and echo, {plan.rounds} x {plan.duration_s:g} s "
+                    f"2/4 HTTP: {contenders}, {plan.rounds} x {plan.duration_s:g} s "
                     f"each with {tool} ...",
                     flush=True,
                 )
@@ -197,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                 for rnd in h.order:
                     r = rnd.load
                     print(
-                        f"    {rnd.name:8} {r.rps:7,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
+                        f"    {rnd.name:20} {r.rps:7,.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
                         f"p99 {r.p99_ms:6.2f} ms  {r.requests} requests, "
                         f"{r.non_2xx + r.socket_errors} failed; worker CPU split "
                         f"{rnd.worker_split}%, other load {rnd.other_load_pct:.0f}% of "

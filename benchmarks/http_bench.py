@@ -45,6 +45,7 @@ class HttpPlan:
     workers: int = 2
     threads: int = 4
     wrk_threads: int = 1
+    metrics_cost: bool = False  # also run cds-b12 with CDS_B12_METRICS=false
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +114,26 @@ class Side:
         return sum(r.non_2xx + r.socket_errors for r in self.rounds)
 
 
+NO_METRICS = "cds-b12, metrics off"
+
+
 @dataclass(frozen=True, slots=True)
 class HttpResult:
     plan: HttpPlan
     service: Side
     echo: Side
     order: tuple[Round, ...]  # every round in the order it ran
+    no_metrics: Side | None = None  # with plan.metrics_cost
 
     @property
     def ratio(self) -> float:
         return self.service.rps / self.echo.rps
+
+    @property
+    def metrics_cost_pct(self) -> float:
+        """Throughput lost to the metrics: 1 - (metrics on / metrics off), in percent."""
+        assert self.no_metrics is not None
+        return (1 - self.service.rps / self.no_metrics.rps) * 100
 
     def cpu_ms_per_request(self, name: str) -> float:
         """Worker CPU per answered request: what one call costs, whatever the machine's load."""
@@ -222,7 +233,7 @@ def _round(
 def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
     body_file = work_dir / "typical-request.json"
     body_file.write_bytes(body)
-    service = echo = None
+    service = echo = quiet = None
     try:
         service = start_service(
             workers=plan.workers,
@@ -230,6 +241,15 @@ def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
             data_dir=work_dir / "service-data",
             log_path=work_dir / "service.log",
         )
+        if plan.metrics_cost:
+            quiet = start_service(
+                workers=plan.workers,
+                threads=plan.threads,
+                data_dir=work_dir / "no-metrics-data",
+                log_path=work_dir / "no-metrics.log",
+                settings={"CDS_B12_METRICS": "false"},
+            )
+            check_answers(quiet, body, want_cards=True)
         echo = start_echo(
             workers=plan.workers,
             threads=plan.threads,
@@ -239,6 +259,8 @@ def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
         check_answers(service, body, want_cards=True)
         check_answers(echo, body, want_cards=False)
         servers = (("cds-b12", service), ("echo", echo))
+        if quiet is not None:
+            servers += ((NO_METRICS, quiet),)
         if plan.warmup_s > 0:
             for _, server in servers:
                 settle()
@@ -258,9 +280,10 @@ def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
             Side(tuple(r.load for r in order if r.name == "cds-b12")),
             Side(tuple(r.load for r in order if r.name == "echo")),
             tuple(order),
+            Side(tuple(r.load for r in order if r.name == NO_METRICS)) if quiet else None,
         )
     finally:
-        for server in (service, echo):
+        for server in (service, echo, quiet):
             if server is not None:
                 server.stop()
 

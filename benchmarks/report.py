@@ -8,12 +8,13 @@ import platform
 from dataclasses import dataclass
 
 from .fallback import FallbackResult
-from .http_bench import HttpResult, MemoryResult
+from .http_bench import NO_METRICS, HttpResult, MemoryResult
 from .inprocess import SizeResult
 
 # Targets from the performance issue. They are reported, never turned into failures:
 # only a collapse (COLLAPSE_RATIO) fails a run.
 TARGET_HTTP_RATIO = 0.5
+TARGET_METRICS_COST_PCT = 5.0  # issue 15: metrics cost under 5% of throughput
 TARGET_TYPICAL_FLOOR_MULTIPLE = 5.0
 TARGET_HEAVY_MS = 20.0
 TARGET_P99_MS = 50.0
@@ -91,6 +92,25 @@ def inprocess_rows(results: list[SizeResult]) -> list[Row]:
     return rows
 
 
+def metrics_rows(cost: dict, typical: SizeResult) -> list[Row]:
+    """The Prometheus work of one hook call, beside the whole call it is part of."""
+    share = cost["median_ms"] / typical.service.median * 100
+    return [
+        Row(
+            "1 in-process",
+            "metrics work of one hook call (multiprocess), median / p99",
+            f"{cost['median_ms'] * 1000:.1f} µs / {cost['p99_ms'] * 1000:.1f} µs",
+        ),
+        Row(
+            "1 in-process",
+            "metrics share of the typical service call (median)",
+            f"{share:.1f}%",
+            f"< {TARGET_METRICS_COST_PCT:g}%",
+            share < TARGET_METRICS_COST_PCT,
+        ),
+    ]
+
+
 def http_rows(h: HttpResult) -> list[Row]:
     p = h.plan
     how = (
@@ -128,6 +148,25 @@ def http_rows(h: HttpResult) -> list[Row]:
             h.ratio >= TARGET_HTTP_RATIO,
         )
     )
+    if h.no_metrics is not None:
+        rows.append(Row("2 HTTP", f"{NO_METRICS}: requests/s", f"{h.no_metrics.rps:,.0f}"))
+        rows.append(
+            Row(
+                "2 HTTP",
+                "metrics: worker CPU per request, on / off",
+                f"{h.cpu_ms_per_request('cds-b12'):.3f} ms / "
+                f"{h.cpu_ms_per_request(NO_METRICS):.3f} ms",
+            )
+        )
+        rows.append(
+            Row(
+                "2 HTTP",
+                "metrics: throughput lost (1 - on / off)",
+                f"{h.metrics_cost_pct:.1f}%",
+                f"< {TARGET_METRICS_COST_PCT:g}%",
+                h.metrics_cost_pct < TARGET_METRICS_COST_PCT,
+            )
+        )
     return rows
 
 

@@ -139,8 +139,16 @@ def _cds_b12_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from cds_b12.cli import main; sys.exit(main())"]
 
 
-def start_service(*, workers: int, threads: int, data_dir: Path, log_path: Path) -> Managed:
-    """``cds-b12 serve`` on a free loopback port, exactly as documented."""
+def start_service(
+    *,
+    workers: int,
+    threads: int,
+    data_dir: Path,
+    log_path: Path,
+    settings: dict[str, str] | None = None,
+) -> Managed:
+    """``cds-b12 serve`` on a free loopback port, exactly as documented (``settings``:
+    ``CDS_B12_*`` variables on top of the defaults)."""
     port = free_port()
     argv = [
         *_cds_b12_command(),
@@ -154,7 +162,7 @@ def start_service(*, workers: int, threads: int, data_dir: Path, log_path: Path)
         "--threads",
         str(threads),
     ]
-    proc = _spawn("cds-b12 serve", argv, log_path, clean_env(data_dir))
+    proc = _spawn("cds-b12 serve", argv, log_path, {**clean_env(data_dir), **(settings or {})})
     proc.root = f"http://127.0.0.1:{port}"
     try:
         proc.wait_ready("/healthz")
