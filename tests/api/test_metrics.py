@@ -2,7 +2,7 @@
 set, and the endpoint is closed to strangers once authentication is on.
 
 The multi-worker case (counts added up across gunicorn workers) is in
-``tests/test_metrics_serve.py``.
+``tests/deploy/test_metrics_serve.py``.
 """
 
 from __future__ import annotations
