@@ -39,6 +39,7 @@ class AuditWriter:
         # observers for the metrics (api/metrics.py): the queue depth, records not stored
         self.on_depth: Callable[[int], object] = _ignore
         self.on_failure: Callable[[int], object] = _ignore
+        self._depth_lock = threading.Lock()
 
     def submit(self, record: CallRecord) -> None:
         if not self.background:
@@ -49,7 +50,7 @@ class AuditWriter:
             self._queue.put_nowait(record)
         except queue.Full:
             self._write([record])  # back-pressure instead of loss
-        self.on_depth(self._queue.qsize())
+        self._report_depth()
 
     def flush(self) -> None:
         """Wait until every record submitted so far is committed (or reported as failed)."""
@@ -81,7 +82,12 @@ class AuditWriter:
             finally:
                 for _ in batch:
                     self._queue.task_done()
-                self.on_depth(self._queue.qsize())
+                self._report_depth()
+
+    def _report_depth(self) -> None:
+        # read and reported under one lock: the last report is of the latest depth
+        with self._depth_lock:
+            self.on_depth(self._queue.qsize())
 
     def _write(self, batch: list[CallRecord]) -> None:
         try:

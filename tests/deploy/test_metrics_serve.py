@@ -93,6 +93,10 @@ def test_counts_add_up_across_workers_and_survive_a_killed_worker(tmp_path):
             assert post_new_connection(server, f"/cds-services/{service}", body).status_code == 200
         after = scrape(server)
         assert value(after, calls, service=service, status="200") == CALLS + 5
+        deadline = time.monotonic() + 10  # the writers commit off the request path
+        while value(after, "cds_b12_audit_queue_depth") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            after = scrape(server)
         assert value(after, "cds_b12_audit_queue_depth") == 0  # drained, dead worker dropped
     finally:
         server.kill()
