@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from .assess import Assessment, Cause
-from .profiles import Profile
 from .recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency
 from .record import ClinicalFinding, Finding, Lab, Product
 from .regimens import Regimen
+from .sources import RULE_SOURCES, cite
 
 NOT_ON_FILE = "no result on file"
 
@@ -108,17 +108,11 @@ def common_facts(a: Assessment) -> dict[str, str]:
     }
 
 
-def by_profile(p: Profile, *, uk: tuple[str, ...], us: tuple[str, ...]) -> tuple[str, ...]:
-    """Source IDs for the active profile."""
-    return uk if p.name == "UK" else us
-
-
 def recommend(
     a: Assessment,
     rule: str,
     indicator: Indicator,
     kind: Kind,
-    sources: tuple[str, ...],
     *,
     urgency: Urgency = Urgency.ROUTINE,
     regimen: Regimen | None = None,
@@ -128,13 +122,14 @@ def recommend(
     start_on: date | None = None,
     **facts: str,
 ) -> Recommendation:
-    """A Recommendation with the common facts merged under the rule's own."""
+    """A Recommendation with the common facts merged under the rule's own, citing the
+    rule's declared sources in the profile's order (``sources.cite``)."""
     return Recommendation(
         rule=rule,
         indicator=indicator,
         kind=kind,
         urgency=urgency,
-        sources=sources,
+        sources=cite(RULE_SOURCES[rule], a.profile.citation_region),
         regimen=regimen,
         alternative=alternative,
         labs=labs,

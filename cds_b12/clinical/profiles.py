@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .sources import Region
+
 
 @dataclass(frozen=True, slots=True)
 class Profile:
     name: str  # "US" | "UK"
-    label: str
+    citation_region: Region  # §9: whose sources a card cites first
 
     # §2.2 / §2.3: B12 bands, used when the lab sends no reference range.
     b12_deficient_below_ng_l: float  # NICE NG239 / AFP 2025 (US-6)
@@ -51,8 +53,6 @@ class Profile:
 
     review_days: int  # UK-8: review at 3 months
     pregnancy_review_days: int  # UK-8: 1 month if pregnant
-
-    sources_maintenance: tuple[str, ...]
 
 
 # Shared by both profiles; kept here so rules never hold bare numbers.
@@ -93,7 +93,7 @@ REVERSIBLE_RESOLVED_DAYS = 90
 
 US = Profile(
     name="US",
-    label="US (FDA label, AFP, Stabler)",
+    citation_region=Region.US,
     b12_deficient_below_ng_l=180,  # US-6 (AFP 2025); older AFP 2017 used 200 (◐)
     b12_indeterminate_below_ng_l=350,  # US-6; older AFP 2017 used 400 (◐)
     holotc_deficient_below_pmol_l=25,
@@ -118,12 +118,11 @@ US = Profile(
     b12_retest_min_days=None,
     review_days=90,
     pregnancy_review_days=30,
-    sources_maintenance=("US-3", "US-1"),
 )
 
 UK = Profile(
     name="UK",
-    label="UK (BNF, NICE NG239)",
+    citation_region=Region.UK,
     b12_deficient_below_ng_l=180,  # NICE NG239 (2.2)
     b12_indeterminate_below_ng_l=350,  # NICE NG239 (2.2)
     holotc_deficient_below_pmol_l=25,
@@ -148,7 +147,6 @@ UK = Profile(
     b12_retest_min_days=42,  # RUH Bath (2.8)
     review_days=90,  # UK-8
     pregnancy_review_days=30,  # UK-8
-    sources_maintenance=("UK-1", "UK-5"),
 )
 
 PROFILES = {"us": US, "uk": UK}

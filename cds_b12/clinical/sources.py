@@ -1,109 +1,177 @@
 """Clinical core: the guideline sources that rules cite, keyed by the knowledge base's IDs.
 
-Imports only the standard library. IDs and URLs are copied from
-``b12-clinical.md`` (§1 and §8) so one grep finds a citation in both places.
+Imports only the standard library. Each address is the canonical one of
+``b12-clinical.md`` §9 (the publisher's page, a DOI, PubMed or DailyMed record),
+and each label names exactly what its link opens; the pages of §8, where facts
+were read, are provenance and never reach a card. Several IDs may share a page.
+
+A rule declares what it cites with ``@cites(...)`` beside its docstring's
+"Sources:" line (a test holds the two equal); ``cite`` orders those IDs for a
+profile: its own country's sources first, then international ones, and the other
+country's only where the profile's own cover nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+
+class Region(StrEnum):
+    """Whose guidance a source is: a profile cites its own first (§9 rules)."""
+
+    UK = "UK"
+    US = "US"
+    INTL = "INTL"  # international or not tied to either profile's guidance
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
     label: str
     url: str
+    region: Region
 
+
+_BNF = Source("BNF: hydroxocobalamin", "https://bnf.nice.org.uk/drugs/hydroxocobalamin/", Region.UK)
+_CKS = Source(
+    "NICE CKS: anaemia, B12 and folate deficiency",
+    "https://cks.nice.org.uk/topics/anaemia-b12-folate-deficiency/",
+    Region.UK,
+)
+_NG239_RECOMMENDATIONS = Source(
+    "NICE NG239 (2024): recommendations",
+    "https://www.nice.org.uk/guidance/ng239/chapter/Recommendations",
+    Region.UK,
+)
+_FDA_LABEL = Source(
+    "FDA cyanocobalamin injection label (DailyMed)",
+    "https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=7e10c47d-1036-47c1-a0ed-6929636366c2",
+    Region.US,
+)
+_BNSSG = Source(
+    "BNSSG Remedy: vitamin B12",
+    "https://remedy.bnssg.icb.nhs.uk/adults/haematology/vitamin-b12",
+    Region.UK,
+)
 
 SOURCES: dict[str, Source] = {
-    "UK-1": Source(
-        "BNF: hydroxocobalamin, pernicious anaemia",
-        "https://pernicious-anaemia-society.org/treatment/",
+    "UK-1": _BNF,
+    "UK-2": _BNF,
+    "UK-3": _CKS,
+    "UK-4": _CKS,
+    "UK-5": Source(
+        "Hydroxocobalamin 1 mg/mL SmPC (emc)",
+        "https://www.medicines.org.uk/emc/medicine/31182",
+        Region.UK,
     ),
-    "UK-2": Source(
-        "BNF: hydroxocobalamin with neurological involvement",
-        "https://pernicious-anaemia-society.org/treatment/",
-    ),
-    "UK-3": Source(
-        "NICE CKS: B12 deficiency, neurological involvement",
-        "https://pernicious-anaemia-society.org/articles/nice-cks-b12-deficiency/",
-    ),
-    "UK-4": Source(
-        "NICE CKS: dietary B12 deficiency",
-        "https://www.sps.nhs.uk/articles/injectable-medicines-commonly-used-in-primary-care-during-covid-19-vitamin-b12/",
-    ),
-    "UK-5": Source("Hydroxocobalamin SmPC", "https://www.medicines.org.uk/emc/medicine/31182"),
     "UK-6": Source(
-        "BSH 2014 (Devalia et al.)", "http://onlinelibrary.wiley.com/doi/10.1111/bjh.12959/full"
+        "BSH 2014 guideline (Devalia et al., Br J Haematol 2014;166:496)",
+        "https://doi.org/10.1111/bjh.12959",
+        Region.UK,
     ),
-    "UK-8": Source(
-        "NICE NG239 (2024): testing and review", "https://www.nice.org.uk/guidance/ng239"
-    ),
-    "UK-9": Source(
-        "NICE NG239 (2024): follow-up",
-        "https://www.medicinesresources.nhs.uk/vitamin-b12-deficiency-in-over-16s-diagnosis-and-management-guidance-ng239.html",
-    ),
+    "UK-8": _NG239_RECOMMENDATIONS,
+    "UK-9": _NG239_RECOMMENDATIONS,
     "UK-10": Source(
-        "NICE NG239 (2024): rationale",
-        "https://www.nice.org.uk/guidance/NG239/chapter/rationale-and-impact",
+        "NICE NG239 (2024): rationale and impact",
+        "https://www.nice.org.uk/guidance/ng239/chapter/rationale-and-impact",
+        Region.UK,
     ),
-    "US-1": Source(
-        "FDA cyanocobalamin injection label",
-        "https://fda.report/DailyMed/7e10c47d-1036-47c1-a0ed-6929636366c2",
-    ),
-    "US-2": Source(
-        "FDA cyanocobalamin label: monitoring", "https://globalrph.com/rx-list/cyanocobalamin-drug"
-    ),
+    "US-1": _FDA_LABEL,
+    "US-2": _FDA_LABEL,
     "US-3": Source(
-        "Stabler, NEJM 2013;368:149", "https://www.localhealthrx.com/drugs/cyanocobalamin/"
+        "Stabler SP, Vitamin B12 deficiency, N Engl J Med 2013;368:149-60",
+        "https://doi.org/10.1056/NEJMcp1113996",
+        Region.US,
     ),
     "US-4": Source(
         "BMJ Best Practice: vitamin B12 deficiency",
-        "https://bibliotheek.ehb.be:2400/topics/en-gb/822/treatment-algorithm",
+        "https://bestpractice.bmj.com/topics/en-gb/822",
+        Region.INTL,
     ),
-    "US-5": Source("AFP 2017 (Langan & Goodbred)", "https://pubmed.ncbi.nlm.nih.gov/28925645/"),
-    "US-6": Source("AFP 2025 (Patel & McGuirk)", "https://m.booksci.cn/literature/145079507.htm"),
+    "US-5": Source(
+        "Langan & Goodbred, Am Fam Physician 2017;96:384 (PubMed)",
+        "https://pubmed.ncbi.nlm.nih.gov/28925645/",
+        Region.US,
+    ),
+    "US-6": Source(
+        "Patel & McGuirk, Am Fam Physician 2025;112:294 (PubMed search for the article)",
+        "https://pubmed.ncbi.nlm.nih.gov/?term=%22Vitamin+B12+Deficiency%3A+Common+Questions+and+Answers%22+Patel+McGuirk",
+        Region.US,
+    ),
+    # §1.2 US-7: the Cochrane review's DOI, from its page at the publisher (§8).
+    "US-7": Source(
+        "Wang et al., Cochrane review: oral versus intramuscular B12, 2018",
+        "https://doi.org/10.1002/14651858.CD004655.pub3",
+        Region.INTL,
+    ),
     "SP-1": Source(
-        "ASMBS 2016 micronutrient update",
-        "https://www.scribd.com/document/528334658/American-Society-for-Metabolic-and-Bariatric-Surgery-Integrated-Health-Nutritional-Guidelines-for-the-Surgical-Weight-Loss-Patient-2016-Update-Micron",
+        "ASMBS micronutrient update 2016 (Parrott et al., Surg Obes Relat Dis 2017)",
+        "https://doi.org/10.1016/j.soard.2016.12.018",
+        Region.US,
     ),
     "SP-4": Source(
-        "ADA Standards of Care: metformin and B12",
-        "https://discovery.researcher.life/article/evaluation-of-vitamin-b12-monitoring-in-veterans-with-type-2-diabetes-on-metformin-therapy/15d00801b40f3e25a8f15b50a2d472a3",
+        "ADA Standards of Care in Diabetes",
+        "https://professional.diabetes.org/standards-of-care",
+        Region.US,
     ),
     "SP-5": Source(
-        "MHRA Drug Safety Update 2022: metformin and B12",
-        "https://remedy.bnssg.icb.nhs.uk/adults/haematology/vitamin-b12",
+        "MHRA Drug Safety Update 2022: metformin and reduced vitamin B12 levels",
+        "https://www.gov.uk/drug-safety-update/metformin-and-reduced-vitamin-b12-levels-new-advice-for-monitoring-patients-at-risk",
+        Region.UK,
     ),
     "SP-6": Source(
-        "Lam et al., JAMA 2013;310:2435",
-        "https://gerdhelp.com/blog/references/proton-pump-inhibitor-and-histamine-2-receptor-antagonist-use-and-vitamin-b12-deficiency",
+        "Lam et al., JAMA 2013;310:2435", "https://doi.org/10.1001/jama.2013.280490", Region.INTL
     ),
     "SP-7": Source(
-        "NHS Lothian RefHelp: B12 deficiency",
+        "NHS Lothian RefHelp: vitamin B12 deficiency",
         "https://apps.nhslothian.scot/refhelp/vitamin-b12-deficiency",
+        Region.UK,
     ),
-    "SP-8": Source(
-        "BNSSG Remedy: B12 in pregnancy",
-        "https://remedy.bnssg.icb.nhs.uk/adults/haematology/vitamin-b12",
-    ),
-    "SP-9": Source("NICE NG239: nitrous oxide", "https://www.drugsandalcohol.ie/39242/"),
+    "SP-8": _BNSSG,
+    "SP-9": _NG239_RECOMMENDATIONS,
     "LAB-2.8": Source(
-        "Mayo Clinic Laboratories: B12 after injection",
-        "https://yumaregional.testcatalog.org/show/B12",
+        "Mayo Clinic Laboratories test catalog (search: vitamin B12)",
+        "https://www.mayocliniclabs.com/test-catalog",
+        Region.INTL,
     ),
-    "LAB-UK-2.8": Source(
-        "BNSSG Remedy: B12 on replacement therapy",
-        "https://remedy.bnssg.icb.nhs.uk/adults/haematology/vitamin-b12",
-    ),
+    "LAB-UK-2.8": _BNSSG,
     "WHO-2.6": Source(
-        "WHO haemoglobin thresholds (VMNIS 2011)", "https://guidelinecentral.com/guideline/3534081"
+        "WHO: haemoglobin concentrations for the diagnosis of anaemia (2011)",
+        "https://www.who.int/publications/i/item/WHO-NMH-NHD-MNM-11.1",
+        Region.INTL,
     ),
-    "LABEL-S4": Source(
-        "FDA cyanocobalamin label: Leber's disease",
-        "https://fda.report/DailyMed/7e10c47d-1036-47c1-a0ed-6929636366c2",
-    ),
-    "LABEL-S3": Source(
-        "FDA cyanocobalamin label: folic acid", "https://globalrph.com/rx-list/cyanocobalamin-drug"
-    ),
+    "LABEL-S3": _FDA_LABEL,
+    "LABEL-S4": _FDA_LABEL,
 }
+
+# Rule ID -> the source IDs it cites, filled by ``@cites`` as the rule modules load.
+RULE_SOURCES: dict[str, tuple[str, ...]] = {}
+
+F = TypeVar("F", bound=Callable)
+
+
+def cites(*ids: str) -> Callable[[F], F]:
+    """Declare the sources of the rule below; its name gives the rule ID (style §2)."""
+
+    def register(rule: F) -> F:
+        name = rule.__name__
+        rule_id = name[0].upper() + name[1:].replace("_", "-")
+        unknown = [sid for sid in ids if sid not in SOURCES]
+        if unknown or not ids:
+            raise ValueError(f"{rule_id}: unknown or missing source IDs {unknown}")
+        RULE_SOURCES[rule_id] = ids
+        return rule
+
+    return register
+
+
+def cite(ids: Iterable[str], region: Region) -> tuple[str, ...]:
+    """``ids`` for a profile of ``region``: its own first, then international, in the
+    order given; the other country's only when none of the profile's own is among them."""
+    ids = tuple(dict.fromkeys(ids))
+    own = tuple(sid for sid in ids if SOURCES[sid].region is region)
+    shared = tuple(sid for sid in ids if SOURCES[sid].region is Region.INTL)
+    other = tuple(sid for sid in ids if sid not in own and sid not in shared)
+    return own + shared + (() if own else other)

@@ -179,10 +179,9 @@ class _Renderer:
             if len(notes) > MAX_DATA_NOTES:
                 shown.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
             blocks.append(self._list(self._section("data_quality"), shown))
-        links = [
-            self._section("source_link", label=s.label, url=s.url)
-            for s in (self._source(rec, sid) for sid in _unique(rec.sources))
-        ]
+        # Several source IDs may cite one page (UK-1 and UK-2 are both the BNF): link it once.
+        sources = dict.fromkeys(self._source(rec, sid) for sid in rec.sources)
+        links = [self._section("source_link", label=s.label, url=s.url) for s in sources]
         if links:
             blocks.append(self._section("sources", sources="; ".join(links)))
         return "\n\n".join(block for block in blocks if block)

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from cds_b12.clinical.codes import ORDERABLE_LABS
-from cds_b12.clinical.sources import Source
+from cds_b12.clinical.sources import Region, Source
 
 from .errors import RenderError
 
@@ -125,7 +125,8 @@ class CardLibrary:
             summary=merged["summary"],
             detail=merged["detail"],
             **{key: merged.get(key, labels[key]) for key in LABEL_KEYS},
-            source=Source(source["label"], source["url"]) if source else None,
+            # A card file's own source is the card's choice: no profile ordering applies.
+            source=Source(source["label"], source["url"], Region.INTL) if source else None,
             override_reasons=tuple(OverrideReason(r["code"], r["display"]) for r in reasons),
         )
 

@@ -29,7 +29,7 @@ def test_patients_lists_every_bundled_fixture():
 
 def test_the_built_request_gets_the_fixture_cards_in_the_chosen_profile():
     client = make_app().test_client()
-    for profile, source in (("us", "BMJ"), ("uk", "BNF")):
+    for profile, source in (("us", "Stabler"), ("uk", "BNF")):
         built = _request(client, profile=profile).get_json()
         assert built["request"]["extension"] == {"cds-b12.profile": profile}
         answer = client.post(f"/cds-services/{built['service']}", json=built["request"])

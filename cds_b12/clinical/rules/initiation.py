@@ -7,7 +7,7 @@ Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 from __future__ import annotations
 
 from ..assess import Anaemia, Assessment, Band, Cause, Functional, Phase
-from ..facts import PRODUCT_NAMES, by_profile, recommend
+from ..facts import PRODUCT_NAMES, recommend
 from ..followup import (
     RETIC_SEVERE_DAYS,
     baseline_labs,
@@ -21,6 +21,7 @@ from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation, Urgency
 from ..record import Finding
 from ..regimens import CATALOGUE
+from ..sources import cites
 
 _IM_CAUSES = (Cause.IRREVERSIBLE_MALABSORPTION, Cause.UNKNOWN, Cause.POSSIBLY_REVERSIBLE_GI)
 
@@ -33,7 +34,6 @@ def _neuro_loading(a: Assessment, p: Profile, rule: str) -> Recommendation:
         rule,
         Indicator.CRITICAL,
         Kind.START_LOADING,
-        by_profile(p, uk=("UK-2", "UK-3", "UK-6"), us=("US-4", "US-3")),
         urgency=Urgency.URGENT,
         regimen=CATALOGUE[p.neuro_loading],
         labs=labs,
@@ -41,26 +41,28 @@ def _neuro_loading(a: Assessment, p: Profile, rule: str) -> Recommendation:
     )
 
 
+@cites("UK-2", "UK-3", "UK-6", "US-3", "US-4")
 def r1_start_neuro_loading(a: Assessment, p: Profile) -> Recommendation | None:
     """Start neuro loading and seek urgent specialist advice.
 
     Fires: no B12 therapy in 12 months; deficient by level or functional marker;
     neurological signs. Silent: already treated; indeterminate level (R6).
-    Sources: UK-2, UK-3 (BNF/CKS), US-4 (BMJ BP), BSH 2014 (UK-6).
+    Sources: UK-2, UK-3 (BNF, CKS), UK-6 (BSH 2014), US-3 (Stabler), US-4 (BMJ BP).
     """
     if a.phase is not Phase.NONE or not a.has_neuro or not a.is_deficient:
         return None
     return _neuro_loading(a, p, "R1-start-neuro-loading")
 
 
+@cites("UK-1", "UK-5", "US-3", "US-5")
 def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | None:
     """Start IM loading for confirmed deficiency without neurological signs.
 
     Fires: no B12 therapy in 12 months; deficient; cause irreversible, GI,
     unknown, or dietary/drug-related with moderate or severe anaemia. Silent:
     neuro signs (R1), dietary (R3) or drug (R4) cause with mild or no anaemia.
-    US option: oral 1000 micrograms daily unless anaemia is severe (US-5, US-6).
-    Sources: UK-1, US-3.
+    US option: oral 1000 micrograms daily unless anaemia is severe.
+    Sources: UK-1 (BNF), UK-5 (SmPC), US-3 (Stabler), US-5 (AFP 2017).
     """
     if a.phase is not Phase.NONE or a.has_neuro or not a.is_deficient:
         return None
@@ -73,7 +75,6 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
         "R2-start-standard-loading",
         Indicator.WARNING,
         Kind.START_LOADING,
-        by_profile(p, uk=("UK-1", "UK-5"), us=("US-3", "US-5")),
         regimen=CATALOGUE[p.loading],
         alternative=CATALOGUE[p.oral] if oral_ok else None,
         labs=merge(baseline_labs(a, antibodies=a.cause is Cause.UNKNOWN), response_labs(a.as_of)),
@@ -81,6 +82,7 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
     )
 
 
+@cites("UK-4", "US-5")
 def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
     """Treat a dietary deficiency orally, with dietary advice.
 
@@ -98,7 +100,6 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
         "R3-dietary-oral",
         Indicator.INFO,
         Kind.START_ORAL,
-        by_profile(p, uk=("UK-4",), us=("US-5",)),
         regimen=CATALOGUE[p.dietary],
         alternative=CATALOGUE[p.dietary_alternative] if p.name == "UK" else None,
         labs=labs,
@@ -106,6 +107,7 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
     )
 
 
+@cites("US-5", "SP-5", "SP-4", "SP-6")
 def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
     """Treat a drug-related deficiency by severity and continue metformin.
 
@@ -127,7 +129,6 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
         "R4-medication-cause",
         Indicator.WARNING if a.is_anaemic else Indicator.INFO,
         Kind.START_ORAL if regimen is oral else Kind.START_LOADING,
-        ("US-5", "SP-5", "SP-4", "SP-6"),
         regimen=regimen,
         alternative=alternative,
         start_on=a.as_of,
@@ -147,6 +148,7 @@ def _has_symptom_or_risk(a: Assessment) -> bool:
     )
 
 
+@cites("UK-8", "US-6")
 def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | None:
     """Order MMA (US: with homocysteine) after an indeterminate B12.
 
@@ -164,16 +166,17 @@ def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | No
         "R5-indeterminate-order-mma",
         Indicator.INFO,
         Kind.ORDER_LABS,
-        by_profile(p, uk=("UK-8",), us=("US-6",)),
         labs=tuple(on(a.as_of, t, "confirm") for t in tests),
     )
 
 
+@cites("UK-6", "UK-2", "UK-3", "US-3", "US-4")
 def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
     """Treat an indeterminate B12 with neurological signs as R1, without waiting for MMA.
 
     Fires: no therapy; B12 indeterminate; neuro signs; not already deficient
-    (R1 covers that). Sources: BSH 2014 (UK-6), UK-2, US-4.
+    (R1 covers that). Sources: UK-6 (BSH 2014: do not delay for MMA), UK-2, UK-3,
+    US-3, US-4 (the neuro loading course, as R1).
     """
     if a.phase is not Phase.NONE or not a.has_neuro or a.is_deficient:
         return None
@@ -182,10 +185,12 @@ def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
     return _neuro_loading(a, p, "R6-indeterminate-neuro")
 
 
+@cites("WHO-2.6", "US-4", "US-2", "UK-5")
 def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     """Urgent assessment for severe anaemia, with potassium monitoring.
 
-    Fires: Hb below 8 g/dL in any phase. Sources: WHO (§2.6), US-4, US-2 (K+).
+    Fires: Hb below 8 g/dL in any phase. Sources: WHO-2.6 (severity), US-4 (BMJ BP),
+    US-2 (FDA label: hypokalaemia), UK-5 (SmPC: hypokalaemia).
     """
     if a.anaemia is not Anaemia.SEVERE:
         return None
@@ -194,7 +199,6 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         "R7-severe-anaemia",
         Indicator.CRITICAL,
         Kind.URGENT_ASSESSMENT,
-        ("WHO-2.6", "US-4", "US-2"),
         urgency=Urgency.URGENT,
         labs=merge(
             potassium_labs(a.as_of), (window(a.as_of, RETIC_SEVERE_DAYS, "RETIC", "response"),)

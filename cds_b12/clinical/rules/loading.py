@@ -10,21 +10,23 @@ from datetime import timedelta
 
 from .. import profiles as k
 from ..assess import Assessment, Phase
-from ..facts import by_profile, interval_text, lab_text, recommend
+from ..facts import interval_text, lab_text, recommend
 from ..followup import CBC_NORMALISED_DAYS, RETIC_RESPONSE_DAYS, on, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation
 from ..record import LabKind
 from ..regimens import CATALOGUE, MIN_INTERVAL_DAYS
+from ..sources import cites
 
 
+@cites("US-2", "UK-6")
 def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     """Look for iron, folate or thyroid problems when loading brings no response.
 
     Fires: loading, day 10 or later, and the reticulocyte count since the
     first dose is not above the upper limit; or day 28 or later and Hb is not
     above its pre-treatment value. Silent: no retic or Hb since the first dose.
-    Sources: US-2 (FDA label monitoring), S14.
+    Safety rail S14. Sources: US-2 (FDA label: monitoring), UK-6 (BSH 2014).
     """
     if a.phase is not Phase.LOADING or a.course_start is None:
         return None
@@ -59,7 +61,6 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
         "R8-suboptimal-response",
         Indicator.WARNING,
         Kind.ORDER_LABS,
-        ("US-2", "UK-6"),
         labs=(
             on(a.as_of, "FERRITIN", "now"),
             on(a.as_of, "FOLATE", "now"),
@@ -72,6 +73,7 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     )
 
 
+@cites("UK-2", "UK-5")
 def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | None:
     """Keep alternate-day dosing while neurological signs are still improving (UK).
 
@@ -93,7 +95,6 @@ def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | Non
                 "R9-neuro-loading-continue",
                 Indicator.WARNING,
                 Kind.CONTINUE_LOADING,
-                ("UK-2", "UK-5"),
                 regimen=CATALOGUE[p.neuro_loading],
                 draft_id=draft.resource_id,
                 start_on=a.as_of,
@@ -102,6 +103,7 @@ def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | Non
     return None
 
 
+@cites("UK-1", "UK-2", "US-3")
 def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     """Move to maintenance once the loading course is complete.
 
@@ -124,7 +126,6 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
         "R10-start-maintenance",
         Indicator.INFO,
         Kind.START_MAINTENANCE,
-        by_profile(p, uk=("UK-1", "UK-2"), us=("US-3",)),
         regimen=regimen,
         alternative=CATALOGUE[p.oral] if oral_ok else None,
         labs=labs if eight_weeks >= a.as_of else (),

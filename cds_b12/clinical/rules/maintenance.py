@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from .. import profiles as k
 from ..assess import Assessment, Band, Cause, Phase
-from ..facts import PRODUCT_NAMES, by_profile, findings_text, interval_text, recommend
+from ..facts import PRODUCT_NAMES, findings_text, interval_text, recommend
 from ..followup import on, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation
 from ..record import Finding, Lab, LabKind
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
+from ..sources import cites
 
 
 def _r12_applies(a: Assessment) -> bool:
@@ -34,6 +35,7 @@ def _restart(a: Assessment, p: Profile) -> Regimen | None:
     return None if a.order is not None else CATALOGUE[p.maintenance]
 
 
+@cites("UK-1", "UK-5", "US-3", "US-1")
 def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     """Give the overdue maintenance dose now and resume the schedule.
 
@@ -41,7 +43,8 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     (7 days if monthly, 14 if longer). Silent: two or more doses missed with a
     neuro history or irreversible cause (R12 owns those). Info rather than
     warning when only slightly late for a reversible cause. No re-loading
-    unless symptoms recurred. Sources: UK-1, US-3; grace is expert default (❌).
+    unless symptoms recurred; the grace is an expert default (❌). Sources: UK-1
+    (BNF), UK-5 (SmPC), US-3 (Stabler), US-1 (FDA label).
     """
     if a.phase is not Phase.MAINTENANCE or not a.is_overdue or _r12_applies(a):
         return None
@@ -53,13 +56,13 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
         "R11-maintenance-overdue",
         Indicator.INFO if slight else Indicator.WARNING,
         Kind.GIVE_DOSE,
-        p.sources_maintenance,
         regimen=_restart(a, p),
         start_on=a.as_of,
         **_due_facts(a),
     )
 
 
+@cites("UK-1", "UK-2", "US-3")
 def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
     """Address adherence after two or more missed doses, and check for relapse.
 
@@ -74,7 +77,6 @@ def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
         "R12-missed-doses",
         Indicator.WARNING,
         Kind.GIVE_DOSE,
-        by_profile(p, uk=("UK-1", "UK-2"), us=("US-3",)),
         regimen=_restart(a, p),
         labs=(on(a.as_of, "CBC", "now"), on(a.as_of, "MMA", "now")),
         start_on=a.as_of,
@@ -102,7 +104,6 @@ def _intensify(
         rule,
         indicator,
         Kind.INTENSIFY,
-        by_profile(p, uk=("UK-9", "UK-5"), us=("UK-9", "US-3")),
         regimen=regimen,
         labs=labs,
         start_on=a.as_of,
@@ -111,13 +112,15 @@ def _intensify(
     )
 
 
+@cites("UK-9", "UK-5", "US-3")
 def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
     """Shorten the interval one step after symptoms recur despite adherence.
 
     Fires: maintenance; adherent (no gap beyond interval plus grace in the
     last year); new neurological signs recorded after therapy began. Never a
-    default, never below 14 days (S16). Sources: UK-9 (NG239: "increase the
-    frequency ... in line with product information"); US step is ◐ opinion.
+    default, never below 14 days (S16); the US step is ◐ opinion. Sources: UK-9
+    (NG239: "increase the frequency ... in line with product information"), UK-5
+    (SmPC), US-3 (Stabler).
     """
     if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.neuro_recurrence:
         return None
@@ -144,11 +147,13 @@ def _drift_text(a: Assessment) -> str:
     return "; ".join(parts)
 
 
+@cites("UK-9", "UK-5", "US-3", "US-2")
 def r14_lab_drift(a: Assessment, p: Profile) -> Recommendation | None:
     """Check iron, folate and thyroid, then intensify, when labs drift on maintenance.
 
     Fires: maintenance; adherent; Hb falling into anaemia, MCV rising above
-    100 fL, or MMA rising above its reference. Sources: UK-9, US-2, S14.
+    100 fL, or MMA rising above its reference. Safety rail S14. Sources: UK-9
+    (NG239), UK-5 (SmPC), US-3 (Stabler), US-2 (FDA label: monitoring).
     """
     if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.has_lab_drift:
         return None
@@ -162,6 +167,7 @@ def r14_lab_drift(a: Assessment, p: Profile) -> Recommendation | None:
     return _intensify(a, p, "R14-lab-drift", Indicator.WARNING, labs=labs, drift=_drift_text(a))
 
 
+@cites("LAB-UK-2.8", "LAB-2.8")
 def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     """Advise against a serum B12 order for a patient established on replacement.
 
@@ -169,7 +175,7 @@ def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | 
     patient is on maintenance or oral therapy. UK: always (not routinely
     needed; use symptoms and FBC; not within 42 days of the last). US: only
     within 14 days of an injection, when the result cannot be interpreted.
-    Sources: §2.8 (BNSSG, North Bristol, RUH Bath, Mayo).
+    Sources: LAB-UK-2.8 (BNSSG Remedy), LAB-2.8 (Mayo Clinic Laboratories), both §2.8.
     """
     if a.phase not in (Phase.MAINTENANCE, Phase.ORAL):
         return None
@@ -186,7 +192,6 @@ def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | 
                 "R15-b12-order-on-maintenance",
                 Indicator.INFO,
                 Kind.ORDER_ADVICE,
-                by_profile(p, uk=("LAB-UK-2.8", "LAB-2.8"), us=("LAB-2.8",)),
                 draft_id=draft.resource_id,
                 retest_min_days=str(p.b12_retest_min_days or ""),
             )
@@ -209,6 +214,7 @@ def _resolved_reversible_cause(a: Assessment) -> str | None:
     return None
 
 
+@cites("UK-9", "UK-10")
 def r16_consider_stop(a: Assessment, p: Profile) -> Recommendation | None:
     """Consider stopping or spacing replacement once a reversible cause has resolved.
 
@@ -232,7 +238,6 @@ def r16_consider_stop(a: Assessment, p: Profile) -> Recommendation | None:
         "R16-consider-stop",
         Indicator.INFO,
         Kind.CONSIDER_STOP,
-        ("UK-9", "UK-10"),
         labs=(
             window(a.as_of, recheck, "B12", "after stopping"),
             window(a.as_of, recheck, "MMA", "after stopping"),

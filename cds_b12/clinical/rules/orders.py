@@ -16,6 +16,7 @@ from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation, Urgency
 from ..record import Finding, Medication, MedSource, Product, Route
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
+from ..sources import cites
 
 
 def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
@@ -49,12 +50,13 @@ _ROUTE_WORDS = {
 }
 
 
+@cites("LABEL-S3", "UK-3")
 def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
     """Check B12 before or alongside folic acid; never folate alone.
 
     Fires: folic acid ordered or current; not on B12 therapy; no normal B12
     in the last 3 months; macrocytosis, neuro signs, or no B12 on file.
-    Sources: FDA label precautions (S3), CKS.
+    Safety rail S3. Sources: LABEL-S3 (FDA label precautions), UK-3 (NICE CKS).
     """
     folate = _current(a, lambda m: m.product is Product.FOLIC_ACID)
     if not folate or a.phase is not Phase.NONE:
@@ -73,7 +75,6 @@ def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
         "R20-folate-without-b12",
         Indicator.CRITICAL,
         Kind.ORDER_LABS,
-        ("LABEL-S3",),
         urgency=Urgency.URGENT,
         labs=(on(a.as_of, "B12", "before folate"), on(a.as_of, "FOLATE", "before folate")),
         draft_id=draft_id,
@@ -99,13 +100,15 @@ def _draft_schedule(m: Medication, fallback: Regimen) -> Regimen:
     )
 
 
+@cites("LABEL-S4", "UK-5")
 def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendation | None:
     """Use hydroxocobalamin in Leber's disease; avoid B12 products with cobalt allergy.
 
     Fires: cyanocobalamin ordered or current with Leber's optic neuropathy
     recorded (switch to hydroxocobalamin, keeping the schedule); or any B12
     product ordered or current with cobalt/B12 hypersensitivity (no product
-    suggested; S5 withholds it). Sources: FDA label (S4, S5), UK-5 (SmPC).
+    suggested; S5 withholds it). Safety rails S4, S5. Sources: LABEL-S4 (FDA
+    label), UK-5 (SmPC).
     """
     allergy = a.has(Finding.COBALT_B12_ALLERGY)
     leber = a.has(Finding.LEBER)
@@ -129,7 +132,6 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
         "R21-cyanocobalamin-contraindicated",
         Indicator.CRITICAL,
         Kind.CHANGE_PRODUCT,
-        ("LABEL-S4", "UK-5"),
         urgency=Urgency.URGENT,
         regimen=regimen,
         draft_id=draft_id,

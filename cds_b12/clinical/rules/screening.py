@@ -10,12 +10,13 @@ from datetime import timedelta
 
 from .. import profiles as k
 from ..assess import Assessment, Phase
-from ..facts import by_profile, findings_text, recommend
+from ..facts import findings_text, recommend
 from ..followup import on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation
 from ..record import Finding
 from ..regimens import CATALOGUE
+from ..sources import cites
 
 _SURGERY = (Finding.BARIATRIC_BYPASS, Finding.GASTRECTOMY, Finding.SLEEVE_GASTRECTOMY)
 
@@ -29,6 +30,7 @@ def _years(days: int | None) -> str:
     return "unknown" if days is None else f"{days / 365:.1f}".rstrip("0").rstrip(".")
 
 
+@cites("SP-4", "SP-5")
 def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
     """Test B12 (with a CBC) in long-term or high-dose metformin users.
 
@@ -49,7 +51,6 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
         "R17-metformin-screening",
         Indicator.INFO,
         Kind.ORDER_LABS,
-        by_profile(p, uk=("SP-5",), us=("SP-4", "SP-5")),
         labs=(on(a.as_of, "B12", "screen"), on(a.as_of, "CBC", "screen")),
         metformin_years=_years(m.days),
         metformin_dose=dose,
@@ -57,6 +58,7 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
     )
 
 
+@cites("US-5", "SP-6")
 def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation | None:
     """Test B12 in long-term PPI or H2RA users with a symptom or aged over 75.
 
@@ -76,7 +78,6 @@ def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation 
         "R18-acid-suppressant-screening",
         Indicator.INFO,
         Kind.ORDER_LABS,
-        ("US-5", "SP-6"),
         labs=(on(a.as_of, "B12", "screen"), on(a.as_of, "CBC", "screen")),
         drug="acid suppression (PPI or H2RA)",
         drug_years=_years(e.days),
@@ -84,13 +85,15 @@ def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation 
     )
 
 
+@cites("UK-5", "US-5", "SP-1")
 def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | None:
     """Start lifelong B12 prophylaxis after gastric or bariatric surgery.
 
     Fires: gastrectomy, gastric bypass or sleeve coded; no B12 therapy.
     Silent: already deficient (R1/R2 treat instead). US: oral 1 mg daily (AFP),
     or 1000 micrograms IM monthly (ASMBS, ◐). UK: hydroxocobalamin 1 mg every
-    2-3 months (SmPC). Annual B12 and CBC (ASMBS, ◐). Sources: US-5, SP-1, SP-3.
+    2-3 months (SmPC, as SP-3 reads it). Annual B12 and CBC (ASMBS, ◐).
+    Sources: UK-5 (SmPC), US-5 (AFP 2017), SP-1 (ASMBS).
     """
     surgery = a.findings(*_SURGERY, active_only=False)
     if not surgery or a.phase is not Phase.NONE or a.is_deficient:
@@ -101,7 +104,6 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
         "R19-bariatric-prophylaxis",
         Indicator.WARNING,
         Kind.START_MAINTENANCE,
-        by_profile(p, uk=("UK-5", "SP-1"), us=("US-5", "SP-1")),
         regimen=CATALOGUE[p.bariatric],
         alternative=CATALOGUE[p.bariatric_alternative],
         labs=(on(annual, "B12", "annual"), on(annual, "CBC", "annual")),

@@ -1,0 +1,71 @@
+"""Citations: each rule's docstring names exactly the sources its code cites, every cited
+ID exists, and the profile decides which country's sources lead (b12-clinical.md §9)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+
+from cds_b12.clinical.profiles import UK, US
+from cds_b12.clinical.regimens import CATALOGUE
+from cds_b12.clinical.rules import RULES
+from cds_b12.clinical.sources import RULE_SOURCES, SOURCES, Region, cite
+
+SOURCE_ID = re.compile(r"\b(?:LAB-UK|LABEL|LAB|WHO|UK|US|SP)-[A-Z0-9.]*[A-Z0-9]\b")
+
+
+def rule_id(function) -> str:
+    """``r11_maintenance_overdue`` is the rule ``R11-maintenance-overdue`` (style §2)."""
+    name = function.__name__
+    return name[0].upper() + name[1:].replace("_", "-")
+
+
+def docstring_sources(function) -> set[str]:
+    doc = inspect.getdoc(function) or ""
+    assert doc.count("Sources:") == 1, f"{function.__name__}: one 'Sources:' line"
+    return set(SOURCE_ID.findall(doc.split("Sources:")[1]))
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
+def test_rule_docstring_names_the_sources_its_code_cites(rule):
+    assert docstring_sources(rule) == set(RULE_SOURCES[rule_id(rule)])
+
+
+def test_every_rule_cites_and_nothing_else_does():
+    assert set(RULE_SOURCES) == {rule_id(rule) for rule in RULES}
+
+
+def test_every_cited_id_exists():
+    cited = {sid for ids in RULE_SOURCES.values() for sid in ids}
+    cited |= {sid for regimen in CATALOGUE.values() for sid in regimen.sources}
+    assert cited - set(SOURCES) == set()
+
+
+def test_sources_of_the_same_page_share_one_label():
+    by_url: dict[str, set[str]] = {}
+    for source in SOURCES.values():
+        by_url.setdefault(source.url, set()).add(source.label)
+    assert all(len(labels) == 1 for labels in by_url.values()), by_url
+
+
+@pytest.mark.parametrize(
+    ("ids", "region", "expected"),
+    [
+        # Own country first, then international, in the rule's order within each.
+        (("UK-2", "US-3", "US-4", "UK-6"), Region.US, ("US-3", "US-4")),
+        (("UK-2", "US-3", "US-4", "UK-6"), Region.UK, ("UK-2", "UK-6", "US-4")),
+        (("LABEL-S3", "UK-3"), Region.UK, ("UK-3",)),
+        (("LABEL-S3", "UK-3"), Region.US, ("LABEL-S3",)),
+        # Only the other country covers it: cited, after the international sources.
+        (("UK-9", "UK-10"), Region.US, ("UK-9", "UK-10")),
+        (("US-5", "SP-6"), Region.UK, ("SP-6", "US-5")),
+    ],
+)
+def test_cite_puts_the_profiles_own_sources_first(ids, region, expected):
+    assert cite(ids, region) == expected
+
+
+def test_profiles_name_their_region():
+    assert (US.citation_region, UK.citation_region) == (Region.US, Region.UK)
