@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from .clinical import get_profile
+from .clinical.profiles import overridden
 from .config import Settings, describe_error
 from .fhir.read import collect_resources
 from .fhir.redate import is_anchor_dated, redate
@@ -106,7 +106,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     resources, drafts = _record_and_drafts(data, args)
     result = respond(
         resources,
-        profile=get_profile(args.profile),
+        profile=_settings().profiles[args.profile],  # with CDS_B12_PROFILE_OVERRIDES
         as_of=args.as_of,
         draft_orders=drafts,
         missing=missing,
@@ -223,6 +223,13 @@ def serve_command(args: argparse.Namespace) -> int:
         f"({settings.profile.upper()} profile, {args.workers} workers)",
         file=sys.stderr,
     )
+    for profile, values in overridden(settings.profiles).items():
+        changes = ", ".join(f"{name}={value}" for name, value in values.items())
+        print(
+            f"cds-b12: {profile.upper()} profile overrides from {settings.profile_overrides}: "
+            f"{changes}",
+            file=sys.stderr,
+        )
     serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return 0
 

@@ -9,13 +9,16 @@ two in step.
 from __future__ import annotations
 
 import json
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .auth.issuers import parse_issuers
+from .clinical.profiles import PROFILES, OverrideError, Profile, with_overrides
 
 ENV_PREFIX = "CDS_B12_"
 
@@ -24,6 +27,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
     profile: Literal["us", "uk"] = "us"
+    profile_overrides: Path | None = None  # TOML file of judgement values per profile
     data_dir: Path = Path("data")
     database_url: str | None = None  # None: a SQLite file in data_dir
     pseudonym_key: SecretStr | None = None
@@ -42,6 +46,8 @@ class Settings(BaseSettings):
     metrics: bool = True  # GET /metrics, Prometheus text format
     metrics_token: SecretStr | None = None  # bearer token for /metrics; needed with issuers
     proxy_count: int = Field(default=0, ge=0, le=5)  # proxies whose X-Forwarded-* we believe
+
+    _profiles: Mapping[str, Profile] = PrivateAttr(default_factory=lambda: PROFILES)
 
     @field_validator("profile", "log_level", mode="before")
     @classmethod
@@ -114,6 +120,18 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _profile_overrides(self) -> Settings:
+        """Read and check the overrides now, so a typo stops start-up, not a call."""
+        if self.profile_overrides is not None:
+            self._profiles = load_profile_overrides(self.profile_overrides)
+        return self
+
+    @property
+    def profiles(self) -> Mapping[str, Profile]:
+        """Both guideline profiles, with this deployment's judgement overrides applied."""
+        return self._profiles
+
     @property
     def store_url(self) -> str:
         """The feedback and audit store: ``CDS_B12_DATABASE_URL``, else SQLite in the data dir."""
@@ -128,6 +146,25 @@ class Settings(BaseSettings):
     @classmethod
     def _bases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(base.rstrip("/") for base in value)
+
+
+def load_profile_overrides(path: Path) -> Mapping[str, Profile]:
+    """The profiles with the judgement values of the TOML file ``path`` (``[us]``, ``[uk]``).
+
+    Raises ValueError naming the setting, the file and the value at fault.
+    """
+    where = f"{ENV_PREFIX}PROFILE_OVERRIDES: {path}"
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{where}: not valid TOML ({exc})") from None
+    try:
+        return with_overrides(raw)
+    except OverrideError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def describe_error(exc: Exception) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from ..clinical.profiles import overridden
 from ..hooks.services import SERVICES
 from .runtime import runtime
 
@@ -19,5 +20,7 @@ def healthz() -> Response:
             "profile": rt.profile.name,
             "services": [s.id for s in SERVICES],
             "cardRules": len(rt.cards.rules()),
+            # The judgement values this deployment changed, per profile ({} when none).
+            "profileOverrides": overridden(rt.profiles),
         }
     )

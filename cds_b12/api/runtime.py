@@ -3,7 +3,8 @@ the store (migrated to the current schema), and, when issuers are trusted, the J
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,7 +14,8 @@ from ..auth.issuers import parse_issuers
 from ..auth.keys import KeyStore
 from ..auth.replay import MemoryReplayStore, RedisReplayStore
 from ..auth.verify import Caller, Verifier
-from ..clinical import Profile, get_profile
+from ..clinical import Profile
+from ..clinical.profiles import overridden
 from ..config import Settings
 from ..hooks.fetch import FhirClient, Limits, ServerPolicy
 from ..render import CardLibrary, load_card_library
@@ -25,7 +27,8 @@ from ..store.pseudonym import load_key
 @dataclass(frozen=True, slots=True)
 class Runtime:
     settings: Settings
-    profile: Profile
+    profile: Profile  # the default profile, for calls that name none
+    profiles: Mapping[str, Profile]  # "us", "uk": with this deployment's overrides
     cards: CardLibrary
     client: FhirClient
     verifier: Verifier | None  # None: no trusted issuers, authentication off (loopback only)
@@ -38,7 +41,8 @@ class Runtime:
     def start(
         cls, settings: Settings, today: Callable[[], date], *, background_audit: bool = False
     ) -> Runtime:
-        """Load and check the card wording now, so a bad card file stops start-up, not a call."""
+        """Load and check the card wording now, so a bad card file stops start-up, not a call.
+        Active profile overrides are logged here, where an operator reads the start-up."""
         verifier = None
         if settings.authenticating:
             replay = (
@@ -48,9 +52,16 @@ class Runtime:
         db = Database(settings.store_url)
         db.upgrade()  # at head this is one query; SQLite is local, PostgreSQL takes a lock
         secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
+        overrides = overridden(settings.profiles)
+        if overrides:
+            logging.getLogger("cds_b12").info(
+                "profile overrides active",
+                extra={"fields": {"file": str(settings.profile_overrides), "overrides": overrides}},
+            )
         return cls(
             settings=settings,
-            profile=get_profile(settings.profile),
+            profile=settings.profiles[settings.profile],
+            profiles=settings.profiles,
             cards=load_card_library(settings.cards_dir),
             client=FhirClient(Limits.of(settings)),
             verifier=verifier,

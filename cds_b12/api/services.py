@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from ..clinical import get_profile
 from ..hooks.gather import PreconditionFailed
 from ..hooks.invoke import invoke
 from ..hooks.request import HookCall, parse_call
@@ -41,7 +40,7 @@ def call_service(service_id: str) -> Response:
     annotate(service=service.id, hook=service.hook, hookInstance=_hook_instance(body))
     call = parse_call(body, service)
     rt = runtime()
-    profile = get_profile(call.profile) if call.profile else rt.profile
+    profile = rt.profiles[call.profile] if call.profile else rt.profile
     try:
         result = invoke(
             call,

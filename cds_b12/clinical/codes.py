@@ -176,3 +176,7 @@ ROUTE_NASAL = (SNOMED, "46713006", "Nasal route")  # unverified
 ROUTE_IV = (SNOMED, "47625008", "Intravenous route")  # unverified
 
 OVERRIDE_REASON_SYSTEM = "https://cds-b12.example.org/CodeSystem/override-reason"
+
+# HL7 v3 ObservationInterpretation codes that flag a result as low (§2.2: a B12 the lab
+# flags low is deficient when the lab sends no lower limit).
+LOW_INTERPRETATIONS = frozenset({"L", "LL", "LU"})

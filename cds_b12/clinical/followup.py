@@ -1,7 +1,7 @@
 """Clinical core: follow-up lab timing after treatment starts (``b12-clinical.md`` §2.7).
 
 Imports only the standard library and ``cds_b12.clinical``. Test keys are
-those of ``codes.ORDERABLE_LABS``.
+those of ``codes.ORDERABLE_LABS``; every interval is a profile value.
 """
 
 from __future__ import annotations
@@ -9,20 +9,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from .assess import Assessment, Cause
-from .recommendation import LabOrder
-
-RETIC_RESPONSE_DAYS = (7, 10)  # §2.7: reticulocyte peak day 5-7, up to 10 (Lothian: 7-10)
-RETIC_SEVERE_DAYS = (5, 7)  # R7: retic day 5-7
-CBC_NORMALISED_DAYS = 56  # §2.7: FBC normalises by 8 weeks
-POTASSIUM_WINDOW_DAYS = 2  # §2.7 / S6: hypokalaemia risk in the first 48 h
+from .profiles import Profile
+from .recommendation import LabNote, LabOrder
 
 
-def on(day: date, test: str, note: str = "") -> LabOrder:
+def on(day: date, test: str, note: LabNote | None = None) -> LabOrder:
     return LabOrder(test, day, note=note)
 
 
-def window(start: date, days: tuple[int, int], test: str, note: str = "") -> LabOrder:
+def window(start: date, days: tuple[int, int], test: str, note: LabNote | None = None) -> LabOrder:
     return LabOrder(test, start + timedelta(days=days[0]), start + timedelta(days=days[1]), note)
+
+
+def after(start: date, days: int, test: str, note: LabNote | None = None) -> LabOrder:
+    return on(start + timedelta(days=days), test, note)
 
 
 def baseline_labs(a: Assessment, *, antibodies: bool, pca: bool = False) -> tuple[LabOrder, ...]:
@@ -34,29 +34,23 @@ def baseline_labs(a: Assessment, *, antibodies: bool, pca: bool = False) -> tupl
         tests.append("IF_AB")
         if pca:
             tests.append("PCA")
-    return tuple(on(a.as_of, t, "baseline") for t in tests)
+    return tuple(on(a.as_of, t, LabNote.BASELINE) for t in tests)
 
 
-def potassium_labs(start: date) -> tuple[LabOrder, ...]:
-    """S6: K+ at baseline and within 48 hours when Hb < 8 g/dL."""
+def potassium_labs(start: date, p: Profile) -> tuple[LabOrder, ...]:
+    """S6: K+ at baseline and within 48 hours when Hb is below the profile's cut-off."""
     return (
-        on(start, "POTASSIUM", "baseline"),
-        LabOrder(
-            "POTASSIUM",
-            start + timedelta(days=1),
-            start + timedelta(days=POTASSIUM_WINDOW_DAYS),
-            "48h",
-        ),
+        on(start, "POTASSIUM", LabNote.BASELINE),
+        window(start, p.potassium_recheck_days, "POTASSIUM", LabNote.AT_48_HOURS),
     )
 
 
-def response_labs(start: date) -> tuple[LabOrder, ...]:
-    """Retic at day 7-10 and CBC with retic at 8 weeks (§2.7, Lothian)."""
-    eight_weeks = start + timedelta(days=CBC_NORMALISED_DAYS)
+def response_labs(start: date, p: Profile) -> tuple[LabOrder, ...]:
+    """Retic at the response window and CBC with retic once the count normalises (§2.7)."""
     return (
-        window(start, RETIC_RESPONSE_DAYS, "RETIC", "response"),
-        on(eight_weeks, "CBC", "8 weeks"),
-        on(eight_weeks, "RETIC", "8 weeks"),
+        window(start, p.retic_response_days, "RETIC", LabNote.RESPONSE),
+        after(start, p.cbc_response_days, "CBC", LabNote.EIGHT_WEEKS),
+        after(start, p.cbc_response_days, "RETIC", LabNote.EIGHT_WEEKS),
     )
 
 

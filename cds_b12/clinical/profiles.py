@@ -1,135 +1,268 @@
-"""Clinical core: the numbers of each guideline profile (``b12-clinical.md`` §6.3).
+"""Clinical core: every number and every UK/US difference the rules use (``b12-clinical.md`` §6.3).
 
-Imports only the standard library. Every field name carries its unit and
-every value a source ID. Values the knowledge base marks unverified (❌) or
-expert opinion carry a ``judgement:`` comment: they are defaults a deployment
-may override with ``dataclasses.replace``, and a reviewer should look here first.
+Imports only the standard library and ``cds_b12.clinical``. A rule reads a named
+field (``p.overdue_grace_monthly_days``, ``p.oral_alternative_to_loading``), never
+a bare number and never the profile's name. Each field carries its source in its
+metadata (``sourced``), and the values the knowledge base marks unverified (❌) or
+expert opinion are ``judgement`` values, with a ``# judgement:`` comment so a
+reviewer finds them first. Only judgement values may be changed by a deployment
+(``with_overrides``: ``CDS_B12_PROFILE_OVERRIDES`` names a TOML file of them).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
+from .regimens import Step
 from .sources import Region
 
+SOURCE = "source"  # field metadata: the source ID or knowledge-base section of the value
+JUDGEMENT = "judgement"  # field metadata: the profiles whose value is a judgement
+BOTH = ("UK", "US")
 
-@dataclass(frozen=True, slots=True)
+
+def sourced(source: str) -> dict[str, Any]:
+    """Field metadata of a value the knowledge base verifies: fixed in code."""
+    return {SOURCE: source}
+
+
+def judgement(source: str, *, only: tuple[str, ...] = BOTH) -> dict[str, Any]:
+    """Field metadata of an unverified or expert value (in the profiles ``only``): a
+    deployment may override it."""
+    return {SOURCE: source, JUDGEMENT: only}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Profile:
-    name: str  # "US" | "UK"
-    citation_region: Region  # §9: whose sources a card cites first
+    # "US" | "UK": a label for people and logs; no rule compares it.
+    name: str = field(metadata=sourced("§6.1 profile"))
+    citation_region: Region = field(metadata=sourced("§9: whose sources a card cites first"))
 
-    # §2.2 / §2.3: B12 bands, used when the lab sends no reference range.
-    b12_deficient_below_ng_l: float  # NICE NG239 / AFP 2025 (US-6)
-    b12_indeterminate_below_ng_l: float  # NICE NG239 / AFP 2025 (US-6)
-    holotc_deficient_below_pmol_l: float  # NICE (2.3)
-    holotc_indeterminate_below_pmol_l: float  # NICE (2.3)
-    # §2.4 / §2.5: functional markers.
-    mma_upper_umol_l: float
-    hcy_upper_umol_l: float  # ARUP 0-15 (2.5)
-    # §2.6 MCV.
-    macrocytosis_above_fl: float
+    # ---- §2 labs: used when the lab sends no reference range of its own ----
+    b12_deficient_below_ng_l: float = field(
+        default=180, metadata=sourced("§2.2: NICE NG239 / AFP 2025 (US-6)")
+    )
+    b12_indeterminate_below_ng_l: float = field(
+        default=350, metadata=sourced("§2.2: NICE NG239 / AFP 2025 (US-6)")
+    )
+    holotc_deficient_below_pmol_l: float = field(default=25, metadata=sourced("§2.3 NICE"))
+    holotc_indeterminate_below_pmol_l: float = field(default=70, metadata=sourced("§2.3 NICE"))
+    # judgement (UK, ❌ §2.4): the NG239 MMA cut-off was recalled, not retrieved.
+    mma_upper_umol_l: float = field(
+        metadata=judgement("§2.4: UK NG239 (❌); US Mayo MMAP", only=("UK",))
+    )
+    hcy_upper_umol_l: float = field(default=15, metadata=sourced("§2.5 ARUP 0-15"))
+    macrocytosis_above_fl: float = field(default=100, metadata=sourced("§2.6 BSH (◐)"))
+    mcv_normal_from_fl: float = field(
+        default=80, metadata=sourced("§2.6 (◐): normal MCV about 80-100 fL")
+    )
+    # judgement (❌): a reticulocyte upper limit (%) used only when the lab sends no range (R8).
+    retic_upper_pct: float = field(default=2.5, metadata=judgement("§2.7 (no lab range)"))
+    anaemia_below_male_g_dl: float = field(default=13.0, metadata=sourced("WHO-2.6"))
+    anaemia_below_female_g_dl: float = field(
+        default=12.0, metadata=sourced("WHO-2.6: non-pregnant women")
+    )
+    anaemia_below_pregnant_g_dl: float = field(default=11.0, metadata=sourced("WHO-2.6"))
+    moderate_anaemia_below_g_dl: float = field(default=11.0, metadata=sourced("WHO-2.6"))
+    severe_anaemia_below_g_dl: float = field(default=8.0, metadata=sourced("WHO-2.6, S9"))
+    hypokalaemia_risk_hb_below_g_dl: float = field(default=8.0, metadata=sourced("S6 (US-2)"))
 
-    # Regimens by role (§6.3).
-    loading: str
-    neuro_loading: str
-    maintenance: str
-    neuro_maintenance: str
-    dietary: str
-    dietary_alternative: str
-    oral: str
-    bariatric: str
-    bariatric_alternative: str
+    # ---- which results describe the patient now ----
+    post_injection_b12_invalid_days: int = field(default=14, metadata=sourced("S2, LAB-2.8 (§2.8)"))
+    # judgement: a result older than this no longer describes the patient's current state.
+    current_lab_days: int = field(default=365, metadata=judgement("expert default"))
+    folate_b12_lookback_days: int = field(
+        default=90, metadata=sourced("R20: no B12 in the last 3 months (§6.2)")
+    )
+    screening_b12_lookback_days: int = field(
+        default=365, metadata=sourced("R17/R18: no B12 in 12 months (§6.2)")
+    )
 
-    # Loading counts as complete at this many doses spanning this many days (§6.1 phase).
-    loading_complete_doses: int
-    loading_complete_days: int
+    # ---- §6.1 phase: reading a course from the injections given ----
+    no_therapy_lookback_days: int = field(
+        default=365, metadata=sourced("§6.1 phase NONE: no B12 therapy in 12 months")
+    )
+    # judgement: a gap longer than this between injections starts a new course.
+    new_course_gap_days: int = field(default=180, metadata=judgement("§6.1 phase (expert reading)"))
+    # judgement: doses no further apart than this are a loading course, not maintenance.
+    loading_gap_days: int = field(
+        default=14, metadata=judgement("§6.1 LOADING: start <14 days ago (expert reading)")
+    )
+    neuro_course_max_gap_days: int = field(
+        default=3, metadata=sourced("UK-2: alternate-day dosing marks the neuro course")
+    )
+    # judgement: a course's typical interval is the median of its last this-many gaps.
+    course_interval_gaps: int = field(
+        default=3, metadata=judgement("§6.1 interval_days (expert reading)")
+    )
+    # The UK neuro course runs "until no further improvement" (UK-2); the US one is
+    # time-bounded (US-4), so it ends like any loading course.
+    neuro_course_open_ended: bool = field(metadata=sourced("UK-2 / US-4"))
+    loading_complete_doses: int = field(
+        metadata=sourced("UK-1: 3 a week for 2 weeks / US-3: QOD then weekly")
+    )
+    loading_complete_days: int = field(metadata=sourced("UK-1 / US-3"))
+
+    # ---- §6.2 R11-R12 adherence ----
     # judgement (❌ §6.3 "Overdue grace: expert default"): R11 grace by interval.
-    overdue_grace_monthly_days: int
-    overdue_grace_long_days: int
+    overdue_grace_monthly_days: int = field(
+        default=7, metadata=judgement("§6.3 overdue grace (❌)")
+    )
+    # judgement (❌ §6.3): the grace for intervals longer than monthly.
+    overdue_grace_long_days: int = field(default=14, metadata=judgement("§6.3 overdue grace (❌)"))
+    # judgement: intervals up to this many days are "monthly" for the grace above.
+    monthly_interval_max_days: int = field(
+        default=35, metadata=judgement("§6.2 R11 (expert reading)")
+    )
+    # judgement: R11 is info, not a warning, up to this many graces late (reversible cause).
+    slightly_late_max_graces: int = field(
+        default=2, metadata=judgement("§6.2 R11 'slightly overdue' (expert)")
+    )
+    missed_doses_for_adherence_card: int = field(
+        default=2, metadata=sourced("§6.2 R12: two or more missed doses")
+    )
 
-    # §2.8: serum B12 while on replacement.
-    b12_test_on_replacement_not_needed: bool  # UK: BNSSG/North Bristol; US: no rule (default off)
-    b12_retest_min_days: int | None  # UK: RUH Bath 42 days
+    # ---- §6.2 R13-R14 intensifying, S16 ----
+    min_interval_days: int = field(default=14, metadata=sourced("S16: never shorter than 2 weeks"))
+    # judgement (US ◐): the every-2-3-weeks step is seed-document opinion.
+    intensify_steps: tuple[Step, ...] = field(
+        metadata=judgement("§1.4 MAINT_INTENSIFIED, UK-9", only=("US",))
+    )
 
-    review_days: int  # UK-8: review at 3 months
-    pregnancy_review_days: int  # UK-8: 1 month if pregnant
+    # ---- §2.7 follow-up timing ----
+    retic_response_days: tuple[int, int] = field(
+        default=(7, 10), metadata=sourced("§2.7: retic peak day 7-10 (SP-7)")
+    )
+    retic_severe_days: tuple[int, int] = field(
+        default=(5, 7), metadata=sourced("§6.2 R7: retic day 5-7")
+    )
+    cbc_response_days: int = field(
+        default=56, metadata=sourced("§2.7: FBC normalises by 8 weeks; R10, R14")
+    )
+    potassium_recheck_days: tuple[int, int] = field(
+        default=(1, 2), metadata=sourced("S6: K+ within 48 hours")
+    )
+    suboptimal_response_day: int = field(
+        default=10, metadata=sourced("§6.2 R8: retic risen by day 10")
+    )
+    hb_response_day: int = field(default=28, metadata=sourced("§6.2 R8 / S14: Hb rising by week 4"))
+    suboptimal_repeat_days: tuple[int, int] = field(
+        default=(14, 28), metadata=sourced("§6.2 R8: repeat in 2-4 weeks")
+    )
+    bariatric_monitoring_days: int = field(
+        default=365, metadata=sourced("§6.2 R19: annual B12 and CBC (SP-1, ◐)")
+    )
+    # judgement (❌ §6.2 R16): recheck 3-6 months after stopping; no guideline interval.
+    recheck_after_stop_days: tuple[int, int] = field(
+        default=(90, 180), metadata=judgement("§6.2 R16 (❌)")
+    )
+    # judgement: a resolved reversible cause counts once the drug has been stopped this long.
+    reversible_resolved_days: int = field(default=90, metadata=judgement("§6.2 R16 (expert)"))
+    # judgement (US): NICE's review at 3 months (UK-8); no US source gives an interval.
+    review_days: int = field(
+        default=90, metadata=judgement("UK-8: review at 3 months; US: none found", only=("US",))
+    )
+    pregnancy_review_days: int = field(
+        default=30, metadata=sourced("UK-8, S11: 1 month if pregnant")
+    )
 
+    # ---- §6.1 cause and §6.2 R17-R18 risk drugs ----
+    metformin_cause_days: int = field(
+        default=120, metadata=sourced("§6.1 MEDICATION: metformin >= 4 months (US-5)")
+    )
+    metformin_risk_days: int = field(
+        default=4 * 365, metadata=sourced("§6.2 R17: metformin >= 4 years (SP-4, ◐)")
+    )
+    metformin_high_dose_mg_day: float = field(
+        default=1500, metadata=sourced("§6.2 R17: >= 1500 mg/day (SP-4, ◐)")
+    )
+    acid_suppressant_risk_days: int = field(
+        default=365, metadata=sourced("§6.1 / R18: PPI or H2RA >= 12 months (US-5)")
+    )
+    elderly_age_years: int = field(default=75, metadata=sourced("§6.2 R18: age over 75 (US-5)"))
+    # judgement (§6.1 "sleeve ... treat as irreversible by default", configurable).
+    sleeve_is_irreversible: bool = field(
+        default=True, metadata=judgement("§6.1 POSSIBLY_REVERSIBLE_GI")
+    )
 
-# Shared by both profiles; kept here so rules never hold bare numbers.
-POST_INJECTION_B12_INVALID_DAYS = 14  # Mayo (2.8), S2
-# judgement: a result older than this no longer describes the patient's current state.
-CURRENT_LAB_DAYS = 365
-NO_THERAPY_LOOKBACK_DAYS = 365  # §6.1 phase NONE: no B12 therapy in 12 months
-FOLATE_B12_LOOKBACK_DAYS = 90  # R20: no B12 in the last 3 months
-METFORMIN_RISK_DAYS = 4 * 365  # R17: metformin >= 4 years (SP-4, ◐)
-METFORMIN_CAUSE_DAYS = 120  # §6.1 MEDICATION cause: metformin >= 4 months (US-5)
-METFORMIN_HIGH_DOSE_MG_DAY = 1500  # SP-4 (◐)
-ACID_SUPPRESSANT_RISK_DAYS = 365  # R18 / §6.1: PPI or H2RA >= 12 months (US-5)
-SCREENING_B12_LOOKBACK_DAYS = 365  # R17: no B12 in the last 12 months
-ELDERLY_AGE_YEARS = 75  # US-5
-ANAEMIA_BELOW_MALE_G_DL = 13.0  # WHO (2.6)
-ANAEMIA_BELOW_FEMALE_G_DL = 12.0  # WHO (2.6), non-pregnant women
-ANAEMIA_BELOW_PREGNANT_G_DL = 11.0  # WHO (2.6)
-SEVERE_ANAEMIA_BELOW_G_DL = 8.0  # WHO (2.6), S9
-MODERATE_ANAEMIA_BELOW_G_DL = 11.0  # WHO (2.6)
-MCV_NORMAL_FROM_FL = 80.0  # normal MCV about 80-100 fL (2.6, ◐); drawn on the timeline only
-HYPOKALAEMIA_RISK_HB_BELOW_G_DL = 8.0  # S6
-SUBOPTIMAL_RESPONSE_DAY = 10  # R8: retic should have risen by day 10 (2.7)
-HB_RESPONSE_DAY = 28  # R8 / S14: Hb should be rising by week 4
-# §6.1 phase: a gap longer than this between injections starts a new course (judgement).
-NEW_COURSE_GAP_DAYS = 180
-LOADING_GAP_DAYS = 14  # doses closer than this are a loading course, not maintenance
-NEURO_COURSE_MAX_GAP_DAYS = 3  # UK-2: alternate-day dosing marks the neuro course
-MONTHLY_INTERVAL_DAYS = 35  # intervals up to this get the monthly grace (R11)
-# judgement (§6.1 "sleeve ... treat as irreversible by default", configurable).
-SLEEVE_IS_IRREVERSIBLE = True
-# judgement: reticulocyte upper limit (%) used only when the lab sends no range (R8).
-RETIC_UPPER_PCT = 2.5
-# judgement (❌ §6.2 R16): recheck 3-6 months after stopping; no guideline interval.
-RECHECK_AFTER_STOP_DAYS = 90
-# judgement: a resolved reversible cause counts once the drug has been stopped this long.
-REVERSIBLE_RESOLVED_DAYS = 90
+    # ---- what each profile offers (§6.3) ----
+    indeterminate_tests: tuple[str, ...] = field(
+        metadata=sourced("§6.2 R5: UK-8 MMA / US-6 MMA and Hcy")
+    )
+    oral_alternative_to_loading: bool = field(
+        metadata=sourced("§6.3 oral high-dose: US-5/US-6 yes; UK-7 no")
+    )
+    oral_alternative_to_maintenance: bool = field(
+        metadata=sourced("§6.2 R10: US-3/US-5 yes; UK no")
+    )
+    b12_test_on_replacement_not_needed: bool = field(
+        metadata=sourced("§2.8: UK BNSSG; US no rule (off)")
+    )
+    b12_retest_min_days: int | None = field(metadata=sourced("§2.8: UK RUH Bath 42 days; US none"))
+
+    # Regimens by role (§6.3), as ``regimens.CATALOGUE`` IDs.
+    loading: str = field(metadata=sourced("§6.3 loading, no neuro"))
+    neuro_loading: str = field(metadata=sourced("§6.3 loading, neuro"))
+    maintenance: str = field(metadata=sourced("§6.3 maintenance"))
+    neuro_maintenance: str = field(metadata=sourced("§6.3 maintenance after neuro"))
+    dietary: str = field(metadata=sourced("§6.3 dietary cause"))
+    dietary_alternative: str | None = field(
+        metadata=sourced("§6.3 dietary cause: UK 1 mg IM twice yearly")
+    )
+    oral: str = field(metadata=sourced("§6.3 oral high-dose"))
+    bariatric: str = field(metadata=sourced("§6.3 bariatric prophylaxis"))
+    bariatric_alternative: str = field(metadata=sourced("§6.3 bariatric prophylaxis"))
+
+    @property
+    def judgement_names(self) -> tuple[str, ...]:
+        """The values a deployment may override for this profile."""
+        return tuple(
+            f.name for f in dataclasses.fields(self) if self.name in f.metadata.get(JUDGEMENT, ())
+        )
 
 
 US = Profile(
     name="US",
     citation_region=Region.US,
-    b12_deficient_below_ng_l=180,  # US-6 (AFP 2025); older AFP 2017 used 200 (◐)
-    b12_indeterminate_below_ng_l=350,  # US-6; older AFP 2017 used 400 (◐)
-    holotc_deficient_below_pmol_l=25,
-    holotc_indeterminate_below_pmol_l=70,
-    mma_upper_umol_l=0.40,  # Mayo MMAP (2.4)
-    hcy_upper_umol_l=15,
-    macrocytosis_above_fl=100,  # BSH (2.6, ◐)
+    mma_upper_umol_l=0.40,  # Mayo MMAP (§2.4)
+    neuro_course_open_ended=False,
+    loading_complete_doses=8,  # US-3: QOD x 1 week + weekly x 4 weeks
+    loading_complete_days=28,
+    intensify_steps=(Step(1, 2, "wk", period_max=3),),  # judgement (◐)
+    indeterminate_tests=("MMA", "HCY"),  # US-6
+    oral_alternative_to_loading=True,  # US-5, US-6
+    oral_alternative_to_maintenance=True,  # US-3, US-5
+    b12_test_on_replacement_not_needed=False,  # §6.3: no authoritative US rule; default off
+    b12_retest_min_days=None,
     loading="US_LOAD_STD",
     neuro_loading="US_LOAD_NEURO",
     maintenance="US_MAINT",
     neuro_maintenance="US_MAINT",
     dietary="ORAL_HIGH",  # US-5: oral 1000-2000 ug/day
-    dietary_alternative="US_LOAD_STD",
+    dietary_alternative=None,
     oral="ORAL_HIGH",
     bariatric="BARIATRIC_PROPH",  # US-5 (AFP: 1 mg/day oral)
     bariatric_alternative="US_MAINT",  # SP-1 (◐): 1000 ug IM monthly
-    loading_complete_doses=8,  # US-3: QOD x 1 week + weekly x 4 weeks
-    loading_complete_days=28,
-    overdue_grace_monthly_days=7,  # judgement (❌ §6.3)
-    overdue_grace_long_days=14,  # judgement (❌ §6.3)
-    b12_test_on_replacement_not_needed=False,  # §6.3: no authoritative US rule; default off
-    b12_retest_min_days=None,
-    review_days=90,
-    pregnancy_review_days=30,
 )
 
 UK = Profile(
     name="UK",
     citation_region=Region.UK,
-    b12_deficient_below_ng_l=180,  # NICE NG239 (2.2)
-    b12_indeterminate_below_ng_l=350,  # NICE NG239 (2.2)
-    holotc_deficient_below_pmol_l=25,
-    holotc_indeterminate_below_pmol_l=70,
-    mma_upper_umol_l=0.45,  # judgement (❌ 2.4): NG239 cut-off recalled, not retrieved
-    hcy_upper_umol_l=15,
-    macrocytosis_above_fl=100,
+    mma_upper_umol_l=0.45,  # judgement (❌ §2.4): NG239 cut-off recalled, not retrieved
+    neuro_course_open_ended=True,  # UK-2: alternate days until no further improvement
+    loading_complete_doses=6,  # UK-1: 3 per week for 2 weeks
+    loading_complete_days=11,
+    intensify_steps=(Step(1, 2, "mo"), Step(1, 1, "mo")),  # UK-9, UK-5: one step at a time
+    indeterminate_tests=("MMA",),  # UK-8
+    oral_alternative_to_loading=False,  # UK-7: contested (GGC)
+    oral_alternative_to_maintenance=False,
+    b12_test_on_replacement_not_needed=True,  # BNSSG, North Bristol (§2.8)
+    b12_retest_min_days=42,  # RUH Bath (§2.8)
     loading="UK_LOAD_STD",
     neuro_loading="UK_LOAD_NEURO",
     maintenance="UK_MAINT_STD",
@@ -137,21 +270,96 @@ UK = Profile(
     dietary="UK_DIET_ORAL",
     dietary_alternative="UK_DIET_IM",
     oral="ORAL_HIGH",
-    bariatric="UK_MAINT_STD",  # SP-3: hydroxocobalamin 1 mg every 2-3 months
+    bariatric="UK_MAINT_STD",  # SP-3 (UK-5): hydroxocobalamin 1 mg every 2-3 months
     bariatric_alternative="ORAL_HIGH",
-    loading_complete_doses=6,  # UK-1: 3 per week for 2 weeks
-    loading_complete_days=11,
-    overdue_grace_monthly_days=7,  # judgement (❌ §6.3)
-    overdue_grace_long_days=14,  # judgement (❌ §6.3)
-    b12_test_on_replacement_not_needed=True,  # BNSSG, North Bristol (2.8)
-    b12_retest_min_days=42,  # RUH Bath (2.8)
-    review_days=90,  # UK-8
-    pregnancy_review_days=30,  # UK-8
 )
 
-PROFILES = {"us": US, "uk": UK}
+PROFILES: Mapping[str, Profile] = MappingProxyType({"us": US, "uk": UK})
 
 
 def get_profile(name: str) -> Profile:
-    """The profile called ``name`` (us | uk, any case); raises KeyError otherwise."""
+    """The built-in profile called ``name`` (us | uk, any case); raises KeyError otherwise."""
     return PROFILES[name.lower()]
+
+
+class OverrideError(ValueError):
+    """A profile override that cannot be applied; the message names the value and why."""
+
+
+def with_overrides(
+    overrides: Mapping[str, object], profiles: Mapping[str, Profile] = PROFILES
+) -> Mapping[str, Profile]:
+    """``profiles`` with a deployment's judgement values applied.
+
+    ``overrides`` maps a profile name (us, uk) to ``{value name: new value}``, as a
+    TOML file reads. Raises OverrideError for an unknown profile or name, a value
+    that is not a judgement, or a value of the wrong type.
+    """
+    changed = dict(profiles)
+    for key, values in overrides.items():
+        if key not in profiles:
+            raise OverrideError(f"[{key}]: not a profile (expected {', '.join(profiles)})")
+        if not isinstance(values, Mapping):
+            raise OverrideError(f"{key}: must be a table of profile values")
+        profile = profiles[key]
+        fields = {f.name: f for f in dataclasses.fields(profile)}
+        hints = typing.get_type_hints(Profile)
+        updates = {}
+        for name, value in values.items():
+            where = f"{key}.{name}"
+            if name not in fields:
+                raise OverrideError(f"{where}: no such profile value")
+            if name not in profile.judgement_names:
+                source = fields[name].metadata.get(SOURCE, "")
+                raise OverrideError(
+                    f"{where}: not a judgement value ({source}); only values marked "
+                    "judgement may be overridden"
+                )
+            updates[name] = _checked(value, hints[name], getattr(profile, name), where)
+        changed[key] = dataclasses.replace(profile, **updates)
+    return MappingProxyType(changed)
+
+
+def overridden(profiles: Mapping[str, Profile]) -> dict[str, dict[str, object]]:
+    """The values in ``profiles`` that differ from the built-in ones, per profile."""
+    return {
+        key: changes
+        for key, profile in profiles.items()
+        if (
+            changes := {
+                name: getattr(profile, name)
+                for name in profile.judgement_names
+                if getattr(profile, name) != getattr(PROFILES[key], name)
+            }
+        )
+    }
+
+
+def _checked(value: object, hint: object, current: object, where: str) -> object:
+    """``value`` as the field's type: a non-negative number, a yes/no, or an ascending pair."""
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise OverrideError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if isinstance(current, int | float):
+        wants_int = hint is int
+        ok = isinstance(value, int) if wants_int else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok:
+            kind = "a whole number" if wants_int else "a number"
+            raise OverrideError(f"{where}: expected {kind}, got {value!r}")
+        if value < 0:
+            raise OverrideError(f"{where}: must not be negative, got {value!r}")
+        return value if wants_int else float(value)
+    if isinstance(current, tuple) and all(type(v) is int for v in current):
+        pair = list(value) if isinstance(value, list) else None
+        if (
+            pair is None
+            or len(pair) != len(current)
+            or not all(type(v) is int and v >= 0 for v in pair)
+            or pair != sorted(pair)
+        ):
+            raise OverrideError(
+                f"{where}: expected {len(current)} whole numbers, smallest first, got {value!r}"
+            )
+        return tuple(pair)
+    raise OverrideError(f"{where}: cannot be overridden from a file")

@@ -46,6 +46,23 @@ class Urgency(StrEnum):
     STAT = "stat"
 
 
+class LabNote(StrEnum):
+    """Why a test is due; ``cards/_defaults.toml`` [lab_notes] words each one."""
+
+    BASELINE = "baseline"
+    AT_48_HOURS = "48h"
+    RESPONSE = "response"
+    EIGHT_WEEKS = "eight_weeks"
+    NOW = "now"
+    CONFIRM = "confirm"
+    REPEAT = "repeat"
+    AFTER_STOPPING = "after_stopping"
+    BEFORE_FOLATE = "before_folate"
+    SCREEN = "screen"
+    ANNUAL = "annual"
+    PREGNANCY = "pregnancy"
+
+
 @dataclass(frozen=True, slots=True)
 class LabOrder:
     """A follow-up test (key of ``codes.ORDERABLE_LABS``) due in a date window."""
@@ -53,7 +70,7 @@ class LabOrder:
     test: str
     due_from: date
     due_to: date | None = None
-    note: str = ""  # a short key such as "baseline" or "48h"; the card wording explains it
+    note: LabNote | None = None
 
 
 @dataclass(frozen=True, slots=True)

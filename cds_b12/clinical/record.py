@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class LabKind(StrEnum):
@@ -99,23 +100,28 @@ class Timing:
     @property
     def interval_days(self) -> float | None:
         """Days between doses at the shortest stated period."""
-        return _to_days(self.period, self.period_unit, self.frequency)
+        return to_days(self.period, self.period_unit, self.frequency)
 
     @property
     def interval_max_days(self) -> float | None:
         """Days between doses at the longest stated period (``periodMax``)."""
         if self.period_max is None:
             return self.interval_days
-        return _to_days(self.period_max, self.period_unit, self.frequency)
+        return to_days(self.period_max, self.period_unit, self.frequency)
 
 
-_UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1, "wk": 7, "mo": 30, "a": 365}
+# UCUM time units in days: the one definition of a month (30 days) and a year (365 days)
+# that schedules, orders, intervals and their wording all share.
+DAYS_PER_UNIT = MappingProxyType(
+    {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1, "wk": 7, "mo": 30, "a": 365}
+)
 
 
-def _to_days(period: float | None, unit: str | None, frequency: int) -> float | None:
-    if period is None or unit not in _UNIT_DAYS or frequency < 1:
+def to_days(period: float | None, unit: str | None, frequency: int = 1) -> float | None:
+    """Days between doses for ``frequency`` doses every ``period`` ``unit``; None if unknown."""
+    if period is None or unit not in DAYS_PER_UNIT or frequency < 1:
         return None
-    return period * _UNIT_DAYS[unit] / frequency
+    return period * DAYS_PER_UNIT[unit] / frequency
 
 
 @dataclass(frozen=True, slots=True)

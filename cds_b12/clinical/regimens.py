@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .record import Route
+from .record import DAYS_PER_UNIT, Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +41,11 @@ class Step:
 
     @property
     def interval_days(self) -> float:
-        return self.period * _DAYS[self.period_unit] / self.frequency
+        return self.period * DAYS_PER_UNIT[self.period_unit] / self.frequency
 
     @property
     def interval_max_days(self) -> float:
-        return (self.period_max or self.period) * _DAYS[self.period_unit] / self.frequency
-
-
-_DAYS = {"d": 1, "wk": 7, "mo": 30, "a": 365}
+        return (self.period_max or self.period) * DAYS_PER_UNIT[self.period_unit] / self.frequency
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,20 +199,18 @@ CATALOGUE: dict[str, Regimen] = {
     )
 }
 
-# MAINT_INTENSIFIED (§1.4): one step shorter, never below 14 days (S16).
-# judgement: the US every-2-3-weeks step is expert/seed-document opinion (◐).
-INTENSIFIED_STEPS: dict[str, tuple[Step, ...]] = {
-    "UK": (Step(1, 2, "mo"), Step(1, 1, "mo")),
-    "US": (Step(1, 2, "wk", period_max=3),),
-}
-MIN_INTERVAL_DAYS = 14  # S16
+# Intervals within a day of each other are the same step (a 30-day month against 31 days).
+SAME_INTERVAL_TOLERANCE_DAYS = 1
 
 
-def intensified(current: Regimen, current_interval_days: float, profile: str) -> Regimen | None:
-    """The next shorter maintenance step (MAINT_INTENSIFIED), or None at the floor."""
-    for step in INTENSIFIED_STEPS[profile]:
-        shorter = step.interval_days < current_interval_days - 1
-        if shorter and step.interval_days >= MIN_INTERVAL_DAYS:
+def intensified(
+    current: Regimen, current_interval_days: float, steps: tuple[Step, ...], min_days: int
+) -> Regimen | None:
+    """The next of the profile's shorter ``steps`` (MAINT_INTENSIFIED, §1.4), or None when
+    none is shorter than the current interval and at least ``min_days`` apart (S16)."""
+    for step in steps:
+        shorter = step.interval_days < current_interval_days - SAME_INTERVAL_TOLERANCE_DAYS
+        if shorter and step.interval_days >= min_days:
             return Regimen(
                 "MAINT_INTENSIFIED",
                 current.drug,

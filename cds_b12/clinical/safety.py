@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from .assess import Anaemia, Assessment, Phase
 from .followup import merge, on, potassium_labs
-from .profiles import HYPOKALAEMIA_RISK_HB_BELOW_G_DL, Profile
-from .recommendation import Indicator, Kind, Recommendation
+from .profiles import Profile
+from .recommendation import Indicator, Kind, LabNote, Recommendation
 from .record import Finding, Product, Route
 from .regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, with_drug
 
@@ -99,13 +99,14 @@ def s5_hypersensitivity(r: Recommendation, a: Assessment, p: Profile) -> Recomme
 
 
 def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
-    """Potassium at baseline and 48 h when loading starts with Hb below 8 g/dL."""
+    """Potassium at baseline and 48 h when loading starts with Hb below the profile's
+    cut-off (8 g/dL)."""
     if r.kind is not Kind.START_LOADING or a.hb is None:
         return r
-    if a.hb.value >= HYPOKALAEMIA_RISK_HB_BELOW_G_DL:
+    if a.hb.value >= p.hypokalaemia_risk_hb_below_g_dl:
         return r
     start = r.start_on or a.as_of
-    return r.with_safety("S6", labs=merge(r.labs, potassium_labs(start)))
+    return r.with_safety("S6", labs=merge(r.labs, potassium_labs(start, p)))
 
 
 def s7_metformin(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
@@ -126,7 +127,7 @@ def s8_neurological(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
 
 
 def s9_severe_anaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
-    """Hb below 8 g/dL makes starting treatment critical."""
+    """Severe anaemia (Hb below 8 g/dL) makes starting treatment critical."""
     if a.anaemia is not Anaemia.SEVERE or r.kind not in _STARTS | {Kind.URGENT_ASSESSMENT}:
         return r
     return r.with_safety("S9", indicator=Indicator.CRITICAL)
@@ -142,7 +143,7 @@ def s11_pregnancy(r: Recommendation, a: Assessment, p: Profile) -> Recommendatio
     """Pregnancy: check folate, review at 1 month, at least a warning."""
     if not a.pregnant or r.kind not in _TREATMENT | {Kind.ORDER_LABS}:
         return r
-    labs = merge(r.labs, (on(a.as_of, "FOLATE", "pregnancy"),))
+    labs = merge(r.labs, (on(a.as_of, "FOLATE", LabNote.PREGNANCY),))
     return r.with_safety("S11", labs=labs, indicator=r.at_least(Indicator.WARNING))
 
 

@@ -12,8 +12,8 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from . import profiles as k
 from .assess import Assessment, Phase
+from .bands import anaemia_below
 from .evaluate import Evaluation
 from .profiles import Profile
 from .record import LabKind, PatientRecord
@@ -79,7 +79,7 @@ def timeline(
             for rec in evaluation.recommendations
             for lab in rec.labs
         ),
-        phases=_phases(a, as_of),
+        phases=_phases(a, profile, as_of),
     )
 
 
@@ -88,15 +88,15 @@ def _series(record: PatientRecord, a: Assessment, profile: Profile, kind: LabKin
     low, high = {
         LabKind.B12: (profile.b12_indeterminate_below_ng_l, None),
         LabKind.MMA: (None, profile.mma_upper_umol_l),
-        LabKind.HB: (_hb_lower(record), None),
-        LabKind.MCV: (k.MCV_NORMAL_FROM_FL, profile.macrocytosis_above_fl),
+        LabKind.HB: (_hb_lower(record, profile), None),
+        LabKind.MCV: (profile.mcv_normal_from_fl, profile.macrocytosis_above_fl),
     }[kind]
     return Series(kind, kind.unit, points, low, high)
 
 
-def _hb_lower(record: PatientRecord) -> float:
-    sex = record.patient.sex if record.patient else None
-    return k.ANAEMIA_BELOW_MALE_G_DL if sex == "male" else k.ANAEMIA_BELOW_FEMALE_G_DL
+def _hb_lower(record: PatientRecord, profile: Profile) -> float:
+    """The non-pregnant WHO cut-off for the patient's sex: the picture spans years."""
+    return anaemia_below(profile, record.patient.sex if record.patient else None, pregnant=False)
 
 
 def _planned(a: Assessment, as_of: date) -> tuple[date, ...]:
@@ -108,15 +108,16 @@ def _planned(a: Assessment, as_of: date) -> tuple[date, ...]:
     return (max(a.last_dose + timedelta(days=round(a.interval_days)), as_of),)
 
 
-def _phases(a: Assessment, as_of: date) -> tuple[Band, ...]:
-    """Loading where doses come within two weeks of each other, maintenance where they are
-    further apart, nothing across a gap long enough to start a new course."""
+def _phases(a: Assessment, p: Profile, as_of: date) -> tuple[Band, ...]:
+    """Loading where doses come within the loading gap (two weeks) of each other,
+    maintenance where they are further apart, nothing across a gap long enough to start a
+    new course: the same profile values as the phase the rules read."""
     bands: list[Band] = []
     for first, second in itertools.pairwise(a.doses):
         gap = (second - first).days
-        if gap > k.NEW_COURSE_GAP_DAYS:
+        if gap > p.new_course_gap_days:
             continue
-        phase = Phase.LOADING if gap <= k.LOADING_GAP_DAYS else Phase.MAINTENANCE
+        phase = Phase.LOADING if gap <= p.loading_gap_days else Phase.MAINTENANCE
         if bands and bands[-1].phase is phase and bands[-1].end == first:
             bands[-1] = Band(phase, bands[-1].start, second)
         else:

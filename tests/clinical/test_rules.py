@@ -6,7 +6,7 @@ import pytest
 
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.profiles import UK, US
-from cds_b12.clinical.recommendation import Indicator
+from cds_b12.clinical.recommendation import Indicator, LabNote
 from cds_b12.clinical.record import Finding, LabKind, Product, Route
 
 from .records import (
@@ -50,7 +50,7 @@ def test_r1_neuro_deficiency_starts_neuro_loading(profile):
     assert r.indicator is Indicator.CRITICAL
     assert r.regimen.id == profile.neuro_loading
     tests = {(lab.test, lab.note) for lab in r.labs}
-    assert ("RETIC", "response") in tests and ("CBC", "8 weeks") in tests
+    assert ("RETIC", LabNote.RESPONSE) in tests and ("CBC", LabNote.EIGHT_WEEKS) in tests
 
 
 def test_r1_silent_when_already_treated():

@@ -14,7 +14,14 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 
 from cds_b12.clinical.profiles import UK, US, Profile
-from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency
+from cds_b12.clinical.recommendation import (
+    Indicator,
+    Kind,
+    LabNote,
+    LabOrder,
+    Recommendation,
+    Urgency,
+)
 from cds_b12.clinical.regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, intensified, with_drug
 
 AS_OF = date(2026, 1, 15)
@@ -94,13 +101,15 @@ def facts_for(rule: str) -> dict[str, str]:
     return {**ALWAYS_FACTS, **RULE_FACTS[rule]}
 
 
-def labs(*tests: str, start: date = AS_OF, days: int = 0, note: str = "") -> tuple[LabOrder, ...]:
+def labs(
+    *tests: str, start: date = AS_OF, days: int = 0, note: LabNote | None = None
+) -> tuple[LabOrder, ...]:
     end = date.fromordinal(start.toordinal() + days) if days else None
     return tuple(LabOrder(test, start, end, note) for test in tests)
 
 
-BASELINE = labs("CBC", "RETIC", "FOLATE", "FERRITIN", "IF_AB", note="baseline")
-RESPONSE = labs("RETIC", start=date(2026, 1, 22), days=3, note="response")
+BASELINE = labs("CBC", "RETIC", "FOLATE", "FERRITIN", "IF_AB", note=LabNote.BASELINE)
+RESPONSE = labs("RETIC", start=date(2026, 1, 22), days=3, note=LabNote.RESPONSE)
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,11 @@ SPECS: dict[str, Spec] = {
         Indicator.CRITICAL,
         Kind.START_LOADING,
         lambda p: p.neuro_loading,
-        labs=(*BASELINE, *labs("POTASSIUM", start=date(2026, 1, 17), note="48h"), *RESPONSE),
+        labs=(
+            *BASELINE,
+            *labs("POTASSIUM", start=date(2026, 1, 17), note=LabNote.AT_48_HOURS),
+            *RESPONSE,
+        ),
         sources=("UK-2", "UK-3", "SP-7"),
     ),
     "R2-start-standard-loading": Spec(
@@ -161,8 +174,8 @@ SPECS: dict[str, Spec] = {
         Indicator.CRITICAL,
         Kind.URGENT_ASSESSMENT,
         labs=(
-            *labs("POTASSIUM", note="baseline"),
-            *labs("POTASSIUM", start=date(2026, 1, 17), note="48h"),
+            *labs("POTASSIUM", note=LabNote.BASELINE),
+            *labs("POTASSIUM", start=date(2026, 1, 17), note=LabNote.AT_48_HOURS),
             *labs("RETIC", start=date(2026, 1, 20), days=2),
         ),
         sources=("WHO-2.6", "US-2"),
@@ -185,7 +198,7 @@ SPECS: dict[str, Spec] = {
         Kind.START_MAINTENANCE,
         lambda p: p.maintenance,
         lambda p: p.oral,
-        labs=labs("CBC", "RETIC", start=date(2026, 2, 23), days=7, note="8 weeks"),
+        labs=labs("CBC", "RETIC", start=date(2026, 2, 23), days=7, note=LabNote.EIGHT_WEEKS),
         sources=("UK-1", "UK-5"),
     ),
     "R11-maintenance-overdue": Spec(
@@ -216,7 +229,7 @@ SPECS: dict[str, Spec] = {
     "R16-consider-stop": Spec(
         Indicator.INFO,
         Kind.CONSIDER_STOP,
-        labs=labs("B12", "MMA", start=date(2026, 4, 15), days=90, note="after stopping"),
+        labs=labs("B12", "MMA", start=date(2026, 4, 15), days=90, note=LabNote.AFTER_STOPPING),
         sources=("UK-9",),
     ),
     "R17-metformin-screening": Spec(
@@ -230,7 +243,7 @@ SPECS: dict[str, Spec] = {
         Kind.START_MAINTENANCE,
         lambda p: p.bariatric,
         lambda p: p.bariatric_alternative,
-        labs=labs("B12", "CBC", start=date(2027, 1, 15), days=30, note="annual"),
+        labs=labs("B12", "CBC", start=date(2027, 1, 15), days=30, note=LabNote.ANNUAL),
         sources=("SP-1", "US-5"),
     ),
     "R20-folate-without-b12": Spec(
@@ -255,7 +268,12 @@ def _regimen(regimen_id: str | None, profile: Profile):
         return None
     if regimen_id == "INTENSIFIED":
         current = CATALOGUE[profile.maintenance]
-        return intensified(current, current.steps[-1].interval_max_days, profile.name)
+        return intensified(
+            current,
+            current.steps[-1].interval_max_days,
+            profile.intensify_steps,
+            profile.min_interval_days,
+        )
     if regimen_id == "LEBER":
         return with_drug(CATALOGUE[profile.loading], HYDROXOCOBALAMIN_INJ)
     return CATALOGUE[regimen_id]

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from cds_b12.clinical.codes import ORDERABLE_LABS
-from cds_b12.clinical.recommendation import LabOrder, Urgency
+from cds_b12.clinical.profiles import get_profile
+from cds_b12.clinical.recommendation import LabNote, LabOrder, Urgency
 from cds_b12.clinical.record import Route
 from cds_b12.clinical.regimens import (
     CATALOGUE,
@@ -27,7 +28,10 @@ UCUM = "http://unitsofmeasure.org"
 
 
 def _intensified(regimen_id: str, interval_days: float, profile: str) -> Regimen:
-    regimen = intensified(CATALOGUE[regimen_id], interval_days, profile)
+    p = get_profile(profile)
+    regimen = intensified(
+        CATALOGUE[regimen_id], interval_days, p.intensify_steps, p.min_interval_days
+    )
     assert regimen is not None
     return regimen
 
@@ -178,7 +182,7 @@ def test_no_patient_means_no_subject(new_id: Callable[[], str]) -> None:
 @pytest.mark.parametrize("test", ORDERABLE_LABS)
 @pytest.mark.parametrize("urgency", list(Urgency))
 def test_every_lab_validates(test: str, urgency: Urgency, new_id: Callable[[], str]) -> None:
-    lab = LabOrder(test, date(2026, 1, 22), date(2026, 1, 25), note="response")
+    lab = LabOrder(test, date(2026, 1, 22), date(2026, 1, 25), note=LabNote.RESPONSE)
     resource = service_request(lab, patient_id=PATIENT, urgency=urgency, new_id=new_id)
     validate_fhir(resource)
     assert resource["priority"] == urgency.value

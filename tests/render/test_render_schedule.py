@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.regimens import (
     CATALOGUE,
     CYANOCOBALAMIN_INJ,
@@ -101,8 +102,8 @@ def test_a_different_follow_on_product_is_named() -> None:
 
 
 def test_intensified_steps() -> None:
-    uk = intensified(CATALOGUE["UK_MAINT_STD"], 90, "UK")
-    us = intensified(CATALOGUE["US_MAINT"], 30, "US")
+    uk = intensified(CATALOGUE["UK_MAINT_STD"], 90, UK.intensify_steps, UK.min_interval_days)
+    us = intensified(CATALOGUE["US_MAINT"], 30, US.intensify_steps, US.min_interval_days)
     assert uk is not None and us is not None
     assert schedule_text(uk) == "hydroxocobalamin 1 mg IM every 2 months for life"
     assert schedule_text(us) == "cyanocobalamin 1000 micrograms IM every 2–3 weeks for life"

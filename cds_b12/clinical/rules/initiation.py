@@ -8,17 +8,9 @@ from __future__ import annotations
 
 from ..assess import Anaemia, Assessment, Band, Cause, Functional, Phase
 from ..facts import PRODUCT_NAMES, recommend
-from ..followup import (
-    RETIC_SEVERE_DAYS,
-    baseline_labs,
-    merge,
-    on,
-    potassium_labs,
-    response_labs,
-    window,
-)
+from ..followup import baseline_labs, merge, on, potassium_labs, response_labs, window
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, Recommendation, Urgency
+from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency
 from ..record import Finding
 from ..regimens import CATALOGUE
 from ..sources import cites
@@ -28,7 +20,7 @@ _IM_CAUSES = (Cause.IRREVERSIBLE_MALABSORPTION, Cause.UNKNOWN, Cause.POSSIBLY_RE
 
 def _neuro_loading(a: Assessment, p: Profile, rule: str) -> Recommendation:
     """Shared by R1 and R6: neuro loading now, urgent advice, no waiting for MMA."""
-    labs = merge(baseline_labs(a, antibodies=True, pca=True), response_labs(a.as_of))
+    labs = merge(baseline_labs(a, antibodies=True, pca=True), response_labs(a.as_of, p))
     return recommend(
         a,
         rule,
@@ -69,7 +61,7 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
     marked_anaemia = a.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE)
     if a.cause not in _IM_CAUSES and not marked_anaemia:
         return None
-    oral_ok = p.name == "US" and a.anaemia is not Anaemia.SEVERE and not a.pregnant
+    oral_ok = p.oral_alternative_to_loading and a.anaemia is not Anaemia.SEVERE and not a.pregnant
     return recommend(
         a,
         "R2-start-standard-loading",
@@ -77,7 +69,9 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
         Kind.START_LOADING,
         regimen=CATALOGUE[p.loading],
         alternative=CATALOGUE[p.oral] if oral_ok else None,
-        labs=merge(baseline_labs(a, antibodies=a.cause is Cause.UNKNOWN), response_labs(a.as_of)),
+        labs=merge(
+            baseline_labs(a, antibodies=a.cause is Cause.UNKNOWN), response_labs(a.as_of, p)
+        ),
         start_on=a.as_of,
     )
 
@@ -94,14 +88,14 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
         return None
     if a.cause is not Cause.DIETARY or a.anaemia not in (Anaemia.NONE, Anaemia.MILD, Anaemia.NA):
         return None
-    labs = (on(a.as_of, "CBC", "baseline"),) if a.is_anaemic else ()
+    labs = (on(a.as_of, "CBC", LabNote.BASELINE),) if a.is_anaemic else ()
     return recommend(
         a,
         "R3-dietary-oral",
         Indicator.INFO,
         Kind.START_ORAL,
         regimen=CATALOGUE[p.dietary],
-        alternative=CATALOGUE[p.dietary_alternative] if p.name == "UK" else None,
+        alternative=CATALOGUE[p.dietary_alternative] if p.dietary_alternative else None,
         labs=labs,
         start_on=a.as_of,
     )
@@ -136,14 +130,14 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
     )
 
 
-def _has_symptom_or_risk(a: Assessment) -> bool:
+def _has_symptom_or_risk(a: Assessment, p: Profile) -> bool:
     """NG239 (UK-8): test when a symptom and a risk factor are present."""
     return (
         a.cause is not Cause.UNKNOWN
         or a.is_anaemic
         or a.macrocytosis
         or a.pregnant
-        or (a.age_years or 0) > 75
+        or (a.age_years or 0) > p.elderly_age_years
         or a.has(Finding.B12_DEFICIENCY)
     )
 
@@ -158,15 +152,14 @@ def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | No
     """
     if a.phase is not Phase.NONE or a.has_neuro or a.b12_band is not Band.INDETERMINATE:
         return None
-    if a.functional is not Functional.NA or not _has_symptom_or_risk(a):
+    if a.functional is not Functional.NA or not _has_symptom_or_risk(a, p):
         return None
-    tests = ("MMA",) if p.name == "UK" else ("MMA", "HCY")
     return recommend(
         a,
         "R5-indeterminate-order-mma",
         Indicator.INFO,
         Kind.ORDER_LABS,
-        labs=tuple(on(a.as_of, t, "confirm") for t in tests),
+        labs=tuple(on(a.as_of, t, LabNote.CONFIRM) for t in p.indeterminate_tests),
     )
 
 
@@ -189,8 +182,8 @@ def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
 def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     """Urgent assessment for severe anaemia, with potassium monitoring.
 
-    Fires: Hb below 8 g/dL in any phase. Sources: WHO-2.6 (severity), US-4 (BMJ BP),
-    US-2 (FDA label: hypokalaemia), UK-5 (SmPC: hypokalaemia).
+    Fires: Hb below the severe cut-off (8 g/dL) in any phase. Sources: WHO-2.6
+    (severity), US-4 (BMJ BP), US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia.
     """
     if a.anaemia is not Anaemia.SEVERE:
         return None
@@ -201,6 +194,7 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         Kind.URGENT_ASSESSMENT,
         urgency=Urgency.URGENT,
         labs=merge(
-            potassium_labs(a.as_of), (window(a.as_of, RETIC_SEVERE_DAYS, "RETIC", "response"),)
+            potassium_labs(a.as_of, p),
+            (window(a.as_of, p.retic_severe_days, "RETIC", LabNote.RESPONSE),),
         ),
     )

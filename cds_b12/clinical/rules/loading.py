@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import profiles as k
 from ..assess import Assessment, Phase
 from ..facts import interval_text, lab_text, recommend
-from ..followup import CBC_NORMALISED_DAYS, RETIC_RESPONSE_DAYS, on, window
+from ..followup import after, on, window
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, Recommendation
+from ..recommendation import Indicator, Kind, LabNote, Recommendation
 from ..record import LabKind
-from ..regimens import CATALOGUE, MIN_INTERVAL_DAYS
+from ..regimens import CATALOGUE
 from ..sources import cites
 
 
@@ -23,9 +22,10 @@ from ..sources import cites
 def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     """Look for iron, folate or thyroid problems when loading brings no response.
 
-    Fires: loading, day 10 or later, and the reticulocyte count since the
-    first dose is not above the upper limit; or day 28 or later and Hb is not
-    above its pre-treatment value. Silent: no retic or Hb since the first dose.
+    Fires: loading, from the profile's response day (10) on, and the
+    reticulocyte count since the first dose is not above the upper limit; or from
+    the Hb response day (28) on, and Hb is not above its pre-treatment value.
+    Silent: no retic or Hb since the first dose.
     Safety rail S14. Sources: US-2 (FDA label: monitoring), UK-6 (BSH 2014).
     """
     if a.phase is not Phase.LOADING or a.course_start is None:
@@ -35,20 +35,20 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     retics = [
         lab
         for lab in since
-        if lab.kind is LabKind.RETIC and (lab.on - a.course_start).days >= RETIC_RESPONSE_DAYS[0]
+        if lab.kind is LabKind.RETIC and (lab.on - a.course_start).days >= p.retic_response_days[0]
     ]
     retic_flat = (
         bool(retics)
-        and day >= k.SUBOPTIMAL_RESPONSE_DAY
+        and day >= p.suboptimal_response_day
         and all(
-            lab.value <= (lab.ref_high if lab.ref_high is not None else k.RETIC_UPPER_PCT)
+            lab.value <= (lab.ref_high if lab.ref_high is not None else p.retic_upper_pct)
             for lab in retics
         )
     )
     before = [lab for lab in a.record.labs if lab.kind is LabKind.HB and lab.on < a.course_start]
     hbs = [lab for lab in since if lab.kind is LabKind.HB]
     hb_flat = (
-        day >= k.HB_RESPONSE_DAY
+        day >= p.hb_response_day
         and bool(before)
         and bool(hbs)
         and max(h.value for h in hbs) <= max(before, key=lambda h: h.on).value
@@ -62,11 +62,11 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
         Indicator.WARNING,
         Kind.ORDER_LABS,
         labs=(
-            on(a.as_of, "FERRITIN", "now"),
-            on(a.as_of, "FOLATE", "now"),
-            on(a.as_of, "TSH", "now"),
-            window(a.as_of, (14, 28), "CBC", "repeat"),
-            window(a.as_of, (14, 28), "RETIC", "repeat"),
+            on(a.as_of, "FERRITIN", LabNote.NOW),
+            on(a.as_of, "FOLATE", LabNote.NOW),
+            on(a.as_of, "TSH", LabNote.NOW),
+            window(a.as_of, p.suboptimal_repeat_days, "CBC", LabNote.REPEAT),
+            window(a.as_of, p.suboptimal_repeat_days, "RETIC", LabNote.REPEAT),
         ),
         course_day=str(day),
         retic=lab_text(retic),
@@ -77,19 +77,22 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
 def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | None:
     """Keep alternate-day dosing while neurological signs are still improving (UK).
 
-    Fires: UK profile; on the alternate-day neuro course; a maintenance-interval
-    B12 injection draft is being ordered; neuro signs still recorded as active.
-    Silent: US profile (its neuro course is time-bounded), no such draft.
+    Fires: a profile whose neuro course is open-ended (UK); on the alternate-day
+    neuro course; a B12 injection draft at a longer interval than the profile's
+    shortest is being ordered; neuro signs still recorded as active. Silent: the
+    US profile (its neuro course is time-bounded), no such draft.
     Sources: UK-2 (BNF), UK-5 (SmPC: "as long as improvement continues").
     """
-    if p.name != "UK" or a.phase is not Phase.LOADING or not a.neuro_course or not a.has_neuro:
+    if not p.neuro_course_open_ended or a.phase is not Phase.LOADING:
+        return None
+    if not a.neuro_course or not a.has_neuro:
         return None
     for draft in a.record.drafts:
         med = draft.medication
         if med is None or not med.is_injection or not med.timing:
             continue
         interval = med.timing.interval_days
-        if interval is not None and interval > MIN_INTERVAL_DAYS:
+        if interval is not None and interval > p.min_interval_days:
             return recommend(
                 a,
                 "R9-neuro-loading-continue",
@@ -118,9 +121,12 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     regimen = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]
     last = a.last_dose or a.as_of
     first = max(a.as_of, last + timedelta(days=round(regimen.steps[0].interval_days)))
-    eight_weeks = a.course_start + timedelta(days=CBC_NORMALISED_DAYS)
-    labs = (on(eight_weeks, "CBC", "8 weeks"), on(eight_weeks, "RETIC", "8 weeks"))
-    oral_ok = p.name == "US" and not a.neuro_history
+    eight_weeks = a.course_start + timedelta(days=p.cbc_response_days)
+    labs = (
+        after(a.course_start, p.cbc_response_days, "CBC", LabNote.EIGHT_WEEKS),
+        after(a.course_start, p.cbc_response_days, "RETIC", LabNote.EIGHT_WEEKS),
+    )
+    oral_ok = p.oral_alternative_to_maintenance and not a.neuro_history
     return recommend(
         a,
         "R10-start-maintenance",

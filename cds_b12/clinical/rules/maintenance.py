@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .. import profiles as k
 from ..assess import Assessment, Band, Cause, Phase
 from ..facts import PRODUCT_NAMES, findings_text, interval_text, recommend
-from ..followup import on, window
+from ..followup import after, on, window
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, Recommendation
+from ..recommendation import Indicator, Kind, LabNote, Recommendation
 from ..record import Finding, Lab, LabKind
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
 from ..sources import cites
 
 
-def _r12_applies(a: Assessment) -> bool:
-    return a.missed_doses >= 2 and (a.neuro_history or a.is_irreversible)
+def _r12_applies(a: Assessment, p: Profile) -> bool:
+    return a.missed_doses >= p.missed_doses_for_adherence_card and (
+        a.neuro_history or a.is_irreversible
+    )
 
 
 def _due_facts(a: Assessment) -> dict[str, str]:
@@ -42,14 +43,16 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     Fires: maintenance; days since the last dose exceed the interval plus grace
     (7 days if monthly, 14 if longer). Silent: two or more doses missed with a
     neuro history or irreversible cause (R12 owns those). Info rather than
-    warning when only slightly late for a reversible cause. No re-loading
+    warning when only slightly late (within two graces) for a reversible cause. No re-loading
     unless symptoms recurred; the grace is an expert default (❌). Sources: UK-1
     (BNF), UK-5 (SmPC), US-3 (Stabler), US-1 (FDA label).
     """
-    if a.phase is not Phase.MAINTENANCE or not a.is_overdue or _r12_applies(a):
+    if a.phase is not Phase.MAINTENANCE or not a.is_overdue or _r12_applies(a, p):
         return None
     slight = (
-        not a.is_irreversible and not a.neuro_history and a.days_late <= 2 * (a.grace_days or 0)
+        not a.is_irreversible
+        and not a.neuro_history
+        and a.days_late <= p.slightly_late_max_graces * (a.grace_days or 0)
     )
     return recommend(
         a,
@@ -70,7 +73,7 @@ def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
     history or irreversible cause. Suggests a dose now, CBC and MMA, and
     re-loading (R1/R2) only if symptoms recur. Sources: UK-1, UK-2, US-3.
     """
-    if a.phase is not Phase.MAINTENANCE or not _r12_applies(a):
+    if a.phase is not Phase.MAINTENANCE or not _r12_applies(a, p):
         return None
     return recommend(
         a,
@@ -78,7 +81,7 @@ def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
         Indicator.WARNING,
         Kind.GIVE_DOSE,
         regimen=_restart(a, p),
-        labs=(on(a.as_of, "CBC", "now"), on(a.as_of, "MMA", "now")),
+        labs=(on(a.as_of, "CBC", LabNote.NOW), on(a.as_of, "MMA", LabNote.NOW)),
         start_on=a.as_of,
         missed_doses=str(a.missed_doses),
         **_due_facts(a),
@@ -97,7 +100,9 @@ def _intensify(
 ) -> Recommendation | None:
     if a.interval_days is None:
         return None
-    regimen = intensified(_current_regimen(a, p), a.interval_days, p.name)
+    regimen = intensified(
+        _current_regimen(a, p), a.interval_days, p.intensify_steps, p.min_interval_days
+    )
     new_interval = interval_text(regimen.steps[0].interval_days) if regimen else "no shorter step"
     return recommend(
         a,
@@ -157,12 +162,11 @@ def r14_lab_drift(a: Assessment, p: Profile) -> Recommendation | None:
     """
     if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.has_lab_drift:
         return None
-    eight_weeks = a.as_of + timedelta(days=56)
     labs = (
-        on(a.as_of, "FERRITIN", "now"),
-        on(a.as_of, "FOLATE", "now"),
-        on(a.as_of, "TSH", "now"),
-        on(eight_weeks, "CBC", "8 weeks"),
+        on(a.as_of, "FERRITIN", LabNote.NOW),
+        on(a.as_of, "FOLATE", LabNote.NOW),
+        on(a.as_of, "TSH", LabNote.NOW),
+        after(a.as_of, p.cbc_response_days, "CBC", LabNote.EIGHT_WEEKS),
     )
     return _intensify(a, p, "R14-lab-drift", Indicator.WARNING, labs=labs, drift=_drift_text(a))
 
@@ -181,7 +185,7 @@ def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | 
         return None
     recent_dose = (
         a.days_since_last_dose is not None
-        and a.days_since_last_dose <= k.POST_INJECTION_B12_INVALID_DAYS
+        and a.days_since_last_dose <= p.post_injection_b12_invalid_days
     )
     if not (p.b12_test_on_replacement_not_needed or recent_dose):
         return None
@@ -198,13 +202,13 @@ def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | 
     return None
 
 
-def _resolved_reversible_cause(a: Assessment) -> str | None:
+def _resolved_reversible_cause(a: Assessment, p: Profile) -> str | None:
     """A documented reversible cause that has gone: drug stopped, diet corrected."""
     if a.cause not in (Cause.UNKNOWN, Cause.DIETARY):
         return None
     for exposure in (a.metformin, a.acid_suppressant):
         stopped = exposure.stopped_on if exposure and not exposure.active else None
-        if stopped is not None and (a.as_of - stopped).days >= k.REVERSIBLE_RESOLVED_DAYS:
+        if stopped is not None and (a.as_of - stopped).days >= p.reversible_resolved_days:
             name = PRODUCT_NAMES[exposure.medication.product]
             return f"{name} stopped {stopped.isoformat()}"
     diet = a.findings(Finding.DIETARY_DEFICIENCY, active_only=False)
@@ -229,18 +233,17 @@ def r16_consider_stop(a: Assessment, p: Profile) -> Recommendation | None:
         return None
     if a.b12_band in (Band.DEFICIENT, Band.INDETERMINATE):
         return None
-    resolved = _resolved_reversible_cause(a)
+    resolved = _resolved_reversible_cause(a, p)
     if resolved is None:
         return None
-    recheck = (k.RECHECK_AFTER_STOP_DAYS, 2 * k.RECHECK_AFTER_STOP_DAYS)
     return recommend(
         a,
         "R16-consider-stop",
         Indicator.INFO,
         Kind.CONSIDER_STOP,
         labs=(
-            window(a.as_of, recheck, "B12", "after stopping"),
-            window(a.as_of, recheck, "MMA", "after stopping"),
+            window(a.as_of, p.recheck_after_stop_days, "B12", LabNote.AFTER_STOPPING),
+            window(a.as_of, p.recheck_after_stop_days, "MMA", LabNote.AFTER_STOPPING),
         ),
         resolved=resolved,
     )

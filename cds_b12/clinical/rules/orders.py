@@ -8,12 +8,11 @@ disease) and S5 (cobalt/B12 hypersensitivity). They look at draft orders
 
 from __future__ import annotations
 
-from .. import profiles as k
 from ..assess import Assessment, Band, Phase, is_current
 from ..facts import FINDING_NAMES, PRODUCT_NAMES, recommend
 from ..followup import on
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, Recommendation, Urgency
+from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency
 from ..record import Finding, Medication, MedSource, Product, Route
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
 from ..sources import cites
@@ -63,10 +62,10 @@ def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
         return None
     recent = a.days_ago(a.b12.on) if a.b12 else None
     excluded = (
-        a.b12_band is Band.NORMAL and recent is not None and recent <= k.FOLATE_B12_LOOKBACK_DAYS
+        a.b12_band is Band.NORMAL and recent is not None and recent <= p.folate_b12_lookback_days
     )
     if excluded or not (
-        a.macrocytosis or a.has_neuro or a.b12 is None or recent > k.FOLATE_B12_LOOKBACK_DAYS
+        a.macrocytosis or a.has_neuro or a.b12 is None or recent > p.folate_b12_lookback_days
     ):
         return None
     med, draft_id = folate[0]
@@ -76,7 +75,10 @@ def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
         Indicator.CRITICAL,
         Kind.ORDER_LABS,
         urgency=Urgency.URGENT,
-        labs=(on(a.as_of, "B12", "before folate"), on(a.as_of, "FOLATE", "before folate")),
+        labs=(
+            on(a.as_of, "B12", LabNote.BEFORE_FOLATE),
+            on(a.as_of, "FOLATE", LabNote.BEFORE_FOLATE),
+        ),
         draft_id=draft_id,
         folate_order=med_text(med),
     )

@@ -6,14 +6,11 @@ Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from .. import profiles as k
 from ..assess import Assessment, Phase
 from ..facts import findings_text, recommend
-from ..followup import on
+from ..followup import after, on
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, Recommendation
+from ..recommendation import Indicator, Kind, LabNote, Recommendation
 from ..record import Finding
 from ..regimens import CATALOGUE
 from ..sources import cites
@@ -21,9 +18,9 @@ from ..sources import cites
 _SURGERY = (Finding.BARIATRIC_BYPASS, Finding.GASTRECTOMY, Finding.SLEEVE_GASTRECTOMY)
 
 
-def _no_recent_b12(a: Assessment) -> bool:
+def _no_recent_b12(a: Assessment, p: Profile) -> bool:
     days = a.days_ago(a.last_b12_test)
-    return days is None or days > k.SCREENING_B12_LOOKBACK_DAYS
+    return days is None or days > p.screening_b12_lookback_days
 
 
 def _years(days: int | None) -> str:
@@ -39,10 +36,10 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
     metformin (S7). Sources: SP-4 (ADA, ◐), SP-5 (MHRA).
     """
     m = a.metformin
-    if m is None or not m.active or a.phase is not Phase.NONE or not _no_recent_b12(a):
+    if m is None or not m.active or a.phase is not Phase.NONE or not _no_recent_b12(a, p):
         return None
-    long_use = (m.days or 0) >= k.METFORMIN_RISK_DAYS
-    high_dose = (m.mg_per_day or 0) >= k.METFORMIN_HIGH_DOSE_MG_DAY
+    long_use = (m.days or 0) >= p.metformin_risk_days
+    high_dose = (m.mg_per_day or 0) >= p.metformin_high_dose_mg_day
     if not (long_use or high_dose or a.has_neuro or a.is_anaemic):
         return None
     dose = f"{m.mg_per_day:g} mg/day" if m.mg_per_day else "dose not stated"
@@ -51,7 +48,7 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
         "R17-metformin-screening",
         Indicator.INFO,
         Kind.ORDER_LABS,
-        labs=(on(a.as_of, "B12", "screen"), on(a.as_of, "CBC", "screen")),
+        labs=(on(a.as_of, "B12", LabNote.SCREEN), on(a.as_of, "CBC", LabNote.SCREEN)),
         metformin_years=_years(m.days),
         metformin_dose=dose,
         last_b12=a.last_b12_test.isoformat() if a.last_b12_test else "none on file",
@@ -66,11 +63,11 @@ def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation 
     age over 75; no B12 in 12 months; not on B12 therapy. Sources: US-5, SP-6.
     """
     e = a.acid_suppressant
-    if e is None or not e.active or a.phase is not Phase.NONE or not _no_recent_b12(a):
+    if e is None or not e.active or a.phase is not Phase.NONE or not _no_recent_b12(a, p):
         return None
-    if (e.days or 0) < k.ACID_SUPPRESSANT_RISK_DAYS:
+    if (e.days or 0) < p.acid_suppressant_risk_days:
         return None
-    elderly = (a.age_years or 0) > k.ELDERLY_AGE_YEARS
+    elderly = (a.age_years or 0) > p.elderly_age_years
     if not (a.has_neuro or a.is_anaemic or a.macrocytosis or elderly):
         return None
     return recommend(
@@ -78,7 +75,7 @@ def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation 
         "R18-acid-suppressant-screening",
         Indicator.INFO,
         Kind.ORDER_LABS,
-        labs=(on(a.as_of, "B12", "screen"), on(a.as_of, "CBC", "screen")),
+        labs=(on(a.as_of, "B12", LabNote.SCREEN), on(a.as_of, "CBC", LabNote.SCREEN)),
         drug="acid suppression (PPI or H2RA)",
         drug_years=_years(e.days),
         last_b12=a.last_b12_test.isoformat() if a.last_b12_test else "none on file",
@@ -98,7 +95,6 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
     surgery = a.findings(*_SURGERY, active_only=False)
     if not surgery or a.phase is not Phase.NONE or a.is_deficient:
         return None
-    annual = a.as_of + timedelta(days=365)
     return recommend(
         a,
         "R19-bariatric-prophylaxis",
@@ -106,7 +102,10 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
         Kind.START_MAINTENANCE,
         regimen=CATALOGUE[p.bariatric],
         alternative=CATALOGUE[p.bariatric_alternative],
-        labs=(on(annual, "B12", "annual"), on(annual, "CBC", "annual")),
+        labs=(
+            after(a.as_of, p.bariatric_monitoring_days, "B12", LabNote.ANNUAL),
+            after(a.as_of, p.bariatric_monitoring_days, "CBC", LabNote.ANNUAL),
+        ),
         start_on=a.as_of,
         surgery=findings_text(surgery),
     )

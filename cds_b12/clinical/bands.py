@@ -1,0 +1,194 @@
+"""Clinical core: what the lab results say now: B12 band, functional markers, anaemia (§2, §6.1).
+
+Imports only the standard library and ``cds_b12.clinical``. Pure: results, the
+injection dates, the profile and ``as_of`` in; ``LabFindings`` out. The lab's own
+reference range wins over the profile's defaults (§2.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from .codes import LOW_INTERPRETATIONS
+from .profiles import Profile
+from .record import Lab, LabKind, Patient
+
+
+class Band(StrEnum):
+    DEFICIENT = "DEFICIENT"
+    INDETERMINATE = "INDETERMINATE"
+    NORMAL = "NORMAL"
+    NA = "NA"
+
+
+class Functional(StrEnum):
+    ABNORMAL = "ABNORMAL"
+    NORMAL = "NORMAL"
+    NA = "NA"
+
+
+class Anaemia(StrEnum):
+    NONE = "NONE"
+    MILD = "MILD"
+    MODERATE = "MODERATE"
+    SEVERE = "SEVERE"
+    NA = "NA"
+
+
+B12_KINDS = (LabKind.B12, LabKind.HOLOTC)
+
+
+@dataclass(frozen=True, slots=True)
+class LabFindings:
+    b12: Lab | None  # latest interpretable total or active B12
+    b12_band: Band
+    ignored_b12: tuple[Lab, ...]  # within the post-injection window (S2)
+    last_b12_test: date | None  # any B12 result, interpretable or not
+    mma: Lab | None
+    hcy: Lab | None
+    functional: Functional
+    functional_rising: bool
+    hb: Lab | None
+    anaemia: Anaemia
+    hb_falling: bool
+    mcv: Lab | None
+    macrocytosis: bool
+    mcv_rising: bool
+
+
+def assess_labs(
+    labs: tuple[Lab, ...],
+    doses: tuple[date, ...],
+    patient: Patient | None,
+    pregnant: bool,
+    p: Profile,
+    as_of: date,
+) -> LabFindings:
+    """The §6.1 lab inputs from results up to ``as_of``, oldest first."""
+    ignored, b12_labs = _split_post_injection_b12(labs, doses, p)
+    b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of, p) else None
+    all_b12 = [lab for lab in labs if lab.kind in B12_KINDS]
+    below = anaemia_below(p, patient.sex if patient else None, pregnant)
+    mma = _latest(labs, LabKind.MMA, as_of, p)
+    hcy = _latest(labs, LabKind.HCY, as_of, p)
+    hb = _latest(labs, LabKind.HB, as_of, p)
+    mcv = _latest(labs, LabKind.MCV, as_of, p)
+    return LabFindings(
+        b12=b12,
+        b12_band=_b12_band(b12, p),
+        ignored_b12=ignored,
+        last_b12_test=all_b12[-1].on if all_b12 else None,
+        mma=mma,
+        hcy=hcy,
+        functional=_functional(mma, hcy, p),
+        functional_rising=_functional_rising(labs, p),
+        hb=hb,
+        anaemia=_anaemia(hb, below, p),
+        hb_falling=_hb_falling(labs, below),
+        mcv=mcv,
+        macrocytosis=bool(mcv and mcv.value > p.macrocytosis_above_fl),
+        mcv_rising=_mcv_rising(labs, p),
+    )
+
+
+def anaemia_below(p: Profile, sex: str | None, pregnant: bool) -> float:
+    """WHO (§2.6) cut-off; unknown sex uses the female one, so mild anaemia is not over-called."""
+    if pregnant:
+        return p.anaemia_below_pregnant_g_dl
+    return p.anaemia_below_male_g_dl if sex == "male" else p.anaemia_below_female_g_dl
+
+
+def _current(lab: Lab, as_of: date, p: Profile) -> bool:
+    return (as_of - lab.on).days <= p.current_lab_days
+
+
+def _latest(labs: tuple[Lab, ...], kind: LabKind, as_of: date, p: Profile) -> Lab | None:
+    """The newest result of ``kind``, if recent enough to describe the patient now."""
+    found = [lab for lab in labs if lab.kind is kind]
+    return found[-1] if found and _current(found[-1], as_of, p) else None
+
+
+def _split_post_injection_b12(
+    labs: tuple[Lab, ...], doses: tuple[date, ...], p: Profile
+) -> tuple[tuple[Lab, ...], list[Lab]]:
+    """S2 / §2.8: a B12 taken soon after an injection does not reflect stores."""
+    ignored, kept = [], []
+    for lab in labs:
+        if lab.kind not in B12_KINDS:
+            continue
+        recent = any(0 <= (lab.on - d).days <= p.post_injection_b12_invalid_days for d in doses)
+        (ignored if recent else kept).append(lab)
+    return tuple(ignored), kept
+
+
+def _b12_band(lab: Lab | None, p: Profile) -> Band:
+    """§2.2: the lab's own lower limit wins; the profile's bands otherwise."""
+    if lab is None:
+        return Band.NA
+    if lab.kind is LabKind.HOLOTC:
+        low, upper = p.holotc_deficient_below_pmol_l, p.holotc_indeterminate_below_pmol_l
+    else:
+        low, upper = p.b12_deficient_below_ng_l, p.b12_indeterminate_below_ng_l
+    if lab.ref_low is not None:
+        low = lab.ref_low
+        upper = max(upper, low)
+    elif lab.interpretation in LOW_INTERPRETATIONS:
+        return Band.DEFICIENT
+    if lab.value < low:
+        return Band.DEFICIENT
+    if lab.value <= upper:
+        return Band.INDETERMINATE
+    return Band.NORMAL
+
+
+def _upper(lab: Lab, default: float) -> float:
+    return lab.ref_high if lab.ref_high is not None else default
+
+
+def _functional(mma: Lab | None, hcy: Lab | None, p: Profile) -> Functional:
+    """§6.1: MMA or Hcy above the lab's upper limit, else the profile's."""
+    if mma is None and hcy is None:
+        return Functional.NA
+    if mma and mma.value > _upper(mma, p.mma_upper_umol_l):
+        return Functional.ABNORMAL
+    if hcy and hcy.value > _upper(hcy, p.hcy_upper_umol_l):
+        return Functional.ABNORMAL
+    return Functional.NORMAL
+
+
+def last_two(labs: tuple[Lab, ...], kind: LabKind) -> tuple[Lab, Lab] | None:
+    """The two newest results of ``kind`` (older first), for a trend."""
+    found = [lab for lab in labs if lab.kind is kind][-2:]
+    return (found[0], found[-1]) if len(found) > 1 else None
+
+
+def _functional_rising(labs: tuple[Lab, ...], p: Profile) -> bool:
+    pair = last_two(labs, LabKind.MMA)
+    if not pair:
+        return False
+    before, now = pair
+    limit = _upper(now, p.mma_upper_umol_l)
+    return now.value > limit >= before.value
+
+
+def _anaemia(hb: Lab | None, below: float, p: Profile) -> Anaemia:
+    """WHO 2011 (§2.6): severe, moderate, and mild up to the sex cut-off."""
+    if hb is None:
+        return Anaemia.NA
+    if hb.value < p.severe_anaemia_below_g_dl:
+        return Anaemia.SEVERE
+    if hb.value < p.moderate_anaemia_below_g_dl:
+        return Anaemia.MODERATE
+    return Anaemia.MILD if hb.value < below else Anaemia.NONE
+
+
+def _hb_falling(labs: tuple[Lab, ...], below: float) -> bool:
+    pair = last_two(labs, LabKind.HB)
+    return bool(pair and pair[1].value < below <= pair[0].value)
+
+
+def _mcv_rising(labs: tuple[Lab, ...], p: Profile) -> bool:
+    pair = last_two(labs, LabKind.MCV)
+    return bool(pair and pair[1].value > p.macrocytosis_above_fl >= pair[0].value)

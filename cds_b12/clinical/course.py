@@ -1,0 +1,178 @@
+"""Clinical core: where the patient is in treatment: phase, course, interval, adherence (§6.1).
+
+Imports only the standard library and ``cds_b12.clinical``. Pure: medications,
+the injection dates, the profile and ``as_of`` in; ``CourseFindings`` out.
+Administrations (doses actually given) come first, then the current order, then
+oral therapy; Cyanokit is never B12 therapy (S10).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from .cause import is_current
+from .profiles import Profile
+from .record import ClinicalFinding, Medication, MedSource
+from .regimens import CATALOGUE
+
+
+class Phase(StrEnum):
+    NONE = "NONE"
+    LOADING = "LOADING"
+    MAINTENANCE = "MAINTENANCE"
+    ORAL = "ORAL"
+
+
+GIVEN = frozenset({"completed", "in-progress", "stopped"})  # administration statuses
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """The current course: the doses since the last gap long enough to start afresh."""
+
+    start: date | None = None
+    count: int = 0
+    span_days: int = 0
+    interval: float | None = None  # typical gap between doses in this course
+
+
+@dataclass(frozen=True, slots=True)
+class CourseFindings:
+    phase: Phase
+    order: Medication | None  # the current B12 order or statement
+    course_start: date | None
+    course_doses: int
+    neuro_course: bool  # the loading course is the open-ended alternate-day neuro course
+    loading_complete: bool
+    last_dose: date | None
+    days_since_last_dose: int | None
+    interval_days: float | None
+    grace_days: int | None
+    adherent: bool
+    neuro_recurrence: tuple[ClinicalFinding, ...]  # new neuro signs since the course began
+
+
+def injection_dates(meds: tuple[Medication, ...], as_of: date) -> tuple[date, ...]:
+    """Dates injections were given, oldest first; Cyanokit is not B12 therapy (S10)."""
+    return tuple(
+        sorted(
+            {
+                m.on
+                for m in meds
+                if m.source is MedSource.ADMINISTRATION
+                and m.is_injection
+                and m.on is not None
+                and m.on <= as_of
+                and m.status in GIVEN
+            }
+        )
+    )
+
+
+def assess_course(
+    meds: tuple[Medication, ...],
+    doses: tuple[date, ...],
+    neuro_findings: tuple[ClinicalFinding, ...],
+    neuro_history: bool,
+    p: Profile,
+    as_of: date,
+) -> CourseFindings:
+    """The §6.1 ``phase``, ``interval_days`` and ``days_since_last_dose`` inputs, and more."""
+    course = _course(doses, p)
+    phase, order = _phase(meds, doses, course, p, as_of)
+    alternate_days = bool(course.interval and course.interval <= p.neuro_course_max_gap_days)
+    neuro_course = alternate_days and p.neuro_course_open_ended and neuro_history
+    interval = _interval(phase, order, p)
+    grace = None
+    if interval is not None:
+        grace = (
+            p.overdue_grace_monthly_days
+            if interval <= p.monthly_interval_max_days
+            else p.overdue_grace_long_days
+        )
+    last_dose = doses[-1] if doses else (order.on if order and order.is_injection else None)
+    recurrence = ()
+    if phase is Phase.MAINTENANCE and course.start is not None:
+        recurrence = tuple(f for f in neuro_findings if f.on is not None and f.on > course.start)
+    return CourseFindings(
+        phase=phase,
+        order=order,
+        course_start=course.start,
+        course_doses=course.count,
+        neuro_course=neuro_course,
+        loading_complete=(
+            phase is Phase.LOADING
+            and not neuro_course
+            and course.count >= p.loading_complete_doses
+            and course.span_days >= p.loading_complete_days
+        ),
+        last_dose=last_dose,
+        days_since_last_dose=(as_of - last_dose).days if last_dose else None,
+        interval_days=interval,
+        grace_days=grace,
+        adherent=_adherent(doses, interval, grace, p, as_of),
+        neuro_recurrence=recurrence,
+    )
+
+
+def _course(doses: tuple[date, ...], p: Profile) -> Course:
+    if not doses:
+        return Course()
+    start_index = 0
+    for i, (before, after) in enumerate(itertools.pairwise(doses), start=1):
+        if (after - before).days > p.new_course_gap_days:
+            start_index = i
+    course = doses[start_index:]
+    gaps = [(b - a).days for a, b in itertools.pairwise(course)]
+    recent = sorted(gaps[-p.course_interval_gaps :])
+    interval = recent[len(recent) // 2] if recent else None
+    return Course(course[0], len(course), (course[-1] - course[0]).days, interval)
+
+
+def _phase(
+    meds: tuple[Medication, ...], doses: tuple[date, ...], course: Course, p: Profile, as_of: date
+) -> tuple[Phase, Medication | None]:
+    therapy = [m for m in meds if m.is_b12_therapy and m.source is not MedSource.ADMINISTRATION]
+    orders = sorted(
+        (m for m in therapy if m.is_injection and is_current(m, as_of)),
+        key=lambda m: m.on or date.min,
+    )
+    order = orders[-1] if orders else None
+    recent = bool(doses) and (as_of - doses[-1]).days <= p.no_therapy_lookback_days
+    if order is not None and order.timing and order.timing.interval_days is not None:
+        if order.timing.interval_days <= p.loading_gap_days:
+            return Phase.LOADING, order
+        return Phase.MAINTENANCE, order
+    if recent:
+        loading_only = course.interval is not None and course.interval <= p.loading_gap_days
+        return (Phase.LOADING if loading_only else Phase.MAINTENANCE), order
+    if order is not None:
+        return Phase.MAINTENANCE, order
+    oral = [m for m in therapy if not m.is_injection and is_current(m, as_of)]
+    if oral:
+        return Phase.ORAL, oral[-1]
+    return Phase.NONE, None
+
+
+def _interval(phase: Phase, order: Medication | None, p: Profile) -> float | None:
+    """R11: the order's longest stated interval, else the profile's maintenance interval."""
+    if phase is not Phase.MAINTENANCE:
+        return None
+    if order and order.timing and order.timing.interval_max_days:
+        return order.timing.interval_max_days
+    return CATALOGUE[p.maintenance].steps[-1].interval_max_days
+
+
+def _adherent(
+    doses: tuple[date, ...], interval: float | None, grace: int | None, p: Profile, as_of: date
+) -> bool:
+    """No gap in the last year longer than the interval plus grace, including today's."""
+    if interval is None:
+        return False
+    limit = interval + (grace or 0)
+    window = [d for d in doses if (as_of - d).days <= p.no_therapy_lookback_days] or list(doses)
+    points = [*window, as_of]
+    return all((b - a).days <= limit for a, b in itertools.pairwise(points))
