@@ -31,6 +31,7 @@ from .hooks.gather import PreconditionFailed, gather
 from .hooks.request import patient_call
 from .hooks.response import HOOKS, ORDER_HOOKS, respond, split_drafts
 from .hooks.services import SERVICES
+from .render import note_lines
 from .store.db import Database
 from .store.report import purge, report
 from .store.table import report_table
@@ -66,7 +67,7 @@ def _load_bundle(path: Path) -> dict | list:
     return data
 
 
-def _print_text(body: dict, notes) -> None:
+def _print_text(body: dict, notes: list[tuple[str, str]]) -> None:
     cards = body["cards"]
     if not cards:
         print("No cards: nothing to recommend for this patient.")
@@ -84,8 +85,8 @@ def _print_text(body: dict, notes) -> None:
         print()
     if notes and not cards:
         print("Data notes:")
-        for note in notes:
-            print(f"  - {note.resource}: {note.message}")
+        for resource, message in notes:
+            print(f"  - {resource}: {message}")
 
 
 def _record_and_drafts(data: object, args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
@@ -104,9 +105,10 @@ def evaluate_command(args: argparse.Namespace) -> int:
     else:
         data, missing = _load_bundle(Path(args.bundle)), []
     resources, drafts = _record_and_drafts(data, args)
+    profile = _settings().profiles[args.profile]  # with CDS_B12_PROFILE_OVERRIDES
     result = respond(
         resources,
-        profile=_settings().profiles[args.profile],  # with CDS_B12_PROFILE_OVERRIDES
+        profile=profile,
         as_of=args.as_of,
         draft_orders=drafts,
         missing=missing,
@@ -114,7 +116,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.body, indent=2))
     else:
-        _print_text(result.body, [*missing, *result.evaluation.notes])
+        notes = note_lines([*missing, *result.evaluation.notes], profile=profile)
+        _print_text(result.body, notes)
     return 0
 
 

@@ -18,7 +18,8 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .auth.issuers import parse_issuers
-from .clinical.profiles import PROFILES, OverrideError, Profile, with_overrides
+from .clinical.profiles import PROFILES, Profile
+from .overrides import OverrideError, with_overrides
 
 ENV_PREFIX = "CDS_B12_"
 

@@ -17,7 +17,7 @@ from .bands import Anaemia, Band, Functional, LabFindings, assess_labs
 from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_cause, is_current
 from .course import CourseFindings, Phase, assess_course, injection_dates
 from .profiles import Profile
-from .record import ClinicalFinding, DataNote, Finding, Lab, Medication, PatientRecord
+from .record import ClinicalFinding, Finding, IgnoredResult, Lab, Medication, Note, PatientRecord
 
 __all__ = [
     "Anaemia",
@@ -38,7 +38,7 @@ class Assessment:
     as_of: date
     profile: Profile
     record: PatientRecord
-    notes: tuple[DataNote, ...]
+    notes: tuple[Note, ...]  # the reader's, then the results the assessment set aside
 
     age_years: int | None
     pregnant: bool
@@ -148,20 +148,15 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     cause = assess_cause(record.findings, meds, profile, as_of)
     neuro_history = any_neuro(record.findings)
     course = assess_course(meds, doses, cause.neuro_findings, neuro_history, profile, as_of)
-    notes = list(record.notes)
-    for lab in lab_findings.ignored_b12:
-        notes.append(
-            DataNote(
-                lab.resource_id,
-                f"B12 of {lab.on.isoformat()} ignored: taken "
-                f"within {profile.post_injection_b12_invalid_days} days of an injection",
-            )
-        )
+    ignored = tuple(
+        IgnoredResult(lab.resource_id, lab.on, profile.post_injection_b12_invalid_days)
+        for lab in lab_findings.ignored_b12
+    )
     return Assessment(
         as_of=as_of,
         profile=profile,
         record=record,
-        notes=tuple(notes),
+        notes=(*record.notes, *ignored),
         age_years=_age(patient.birth_date, as_of) if patient and patient.birth_date else None,
         pregnant=pregnant,
         neuro_history=neuro_history,

@@ -12,7 +12,7 @@ from datetime import date
 from .assess import Assessment, assess
 from .profiles import Profile
 from .recommendation import Recommendation
-from .record import DataNote, PatientRecord
+from .record import Note, PatientRecord
 from .rules import RULES
 from .safety import Suppressed, apply_safety
 
@@ -24,7 +24,7 @@ class Evaluation:
     suppressed: tuple[Suppressed, ...]
 
     @property
-    def notes(self) -> tuple[DataNote, ...]:
+    def notes(self) -> tuple[Note, ...]:
         return self.assessment.notes
 
 

@@ -1,16 +1,19 @@
 """Clinical core: what a rule concludes, as data with no sentences in it.
 
-Imports only the standard library. ``render/`` turns a Recommendation into a
-CDS card using the wording in ``cards/<rule>.toml``; ``facts`` holds the
-patient's own values that the wording quotes.
+Imports only the standard library and ``cds_b12.clinical``. ``render/`` turns a
+Recommendation into a CDS card using the wording in ``cards/<rule>.toml``;
+``facts`` holds the patient's own values that the wording quotes, typed
+(``facts.Fact``), never as text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
+from .facts import Fact
 from .regimens import Regimen
 
 
@@ -83,7 +86,7 @@ class Recommendation:
     regimen: Regimen | None = None
     alternative: Regimen | None = None  # a second regimen offered as an option
     labs: tuple[LabOrder, ...] = ()
-    facts: dict[str, str] = field(default_factory=dict)  # wording placeholders
+    facts: Mapping[str, Fact] = field(default_factory=dict)  # typed: render/ words them
     safety: tuple[str, ...] = ()  # S-IDs that changed or qualified this recommendation
     draft_id: str | None = None  # "MedicationRequest/x" or "ServiceRequest/y": draft concerned
     start_on: date | None = None  # when the suggested regimen starts

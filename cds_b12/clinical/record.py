@@ -48,8 +48,16 @@ _CANONICAL_UNITS = {
 
 
 @dataclass(frozen=True, slots=True)
+class Quantity:
+    """A value with its unit exactly as the lab reported it (the unit is FHIR text)."""
+
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
 class Lab:
-    """One final lab result in canonical units."""
+    """One final lab result in canonical units, with the value as reported beside it."""
 
     kind: LabKind
     value: float
@@ -58,6 +66,7 @@ class Lab:
     ref_low: float | None = None  # lab's own range, canonical unit
     ref_high: float | None = None
     interpretation: str | None = None  # v3 ObservationInterpretation code: L, LL, H, HH, N, A
+    reported: Quantity | None = None  # as the lab sent it, for the card to show ("190 pmol/L")
 
 
 class Product(StrEnum):
@@ -203,10 +212,25 @@ class DraftOrder:
 
 @dataclass(frozen=True, slots=True)
 class DataNote:
-    """A resource we skipped or a value we ignored, and why: shown to the clinician."""
+    """A resource the reader skipped or a value it ignored, and why: shown to the clinician.
+
+    ``message`` is the FHIR reader's (or the fetch's) own words; the core adds none.
+    """
 
     resource: str  # "Observation/obs-1", or the resourceType when there is no id
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoredResult:
+    """A B12 result set aside by the assessment (S2): taken within ``within_days`` of a dose."""
+
+    resource: str
+    on: date
+    within_days: int
+
+
+Note = DataNote | IgnoredResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ a FHIR ``Dosage`` (``timing.repeat`` plus ``boundsDuration`` or ``count``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .record import DAYS_PER_UNIT, Route
 
@@ -27,6 +28,12 @@ CYANOCOBALAMIN_ORAL_1MG = Drug("309593", "vitamin B12 1 MG Oral Tablet", "cyanoc
 CYANOCOBALAMIN_ORAL_100UG = Drug("309595", "vitamin B12 0.1 MG Oral Tablet", "cyanocobalamin")
 
 
+class Until(StrEnum):
+    """An open-ended step's stopping point, worded by ``render/schedule.py``."""
+
+    NO_FURTHER_IMPROVEMENT = "NO_FURTHER_IMPROVEMENT"  # UK-2: the neuro loading course
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One phase of a schedule: ``frequency`` doses per ``period`` ``period_unit``."""
@@ -37,7 +44,7 @@ class Step:
     period_max: float | None = None
     count: int | None = None  # number of doses in this step
     duration: tuple[float, str] | None = None  # boundsDuration (value, UCUM unit)
-    text: str = ""  # patient instruction, e.g. "until no further improvement"
+    until: Until | None = None  # an open-ended step that ends on a clinical judgement
 
     @property
     def interval_days(self) -> float:
@@ -89,7 +96,7 @@ CATALOGUE: dict[str, Regimen] = {
             1,
             "mg",
             Route.IM,
-            (Step(1, 2, "d", text="until no further improvement"),),
+            (Step(1, 2, "d", until=Until.NO_FURTHER_IMPROVEMENT),),
             ("UK-2", "UK-3"),
             then="UK_MAINT_NEURO",
         ),

@@ -13,7 +13,7 @@ from datetime import date
 from uuid import uuid4
 
 from ..clinical import Evaluation, Profile, evaluate
-from ..clinical.record import DataNote
+from ..clinical.record import DataNote, Note
 from ..fhir.read import read_record
 from ..render import CardLibrary
 from ..render.cards import render_cards
@@ -62,10 +62,13 @@ def respond(
     return HookResult({"cards": cards}, ev)
 
 
-def _in_order(notes: Sequence[DataNote]) -> list[DataNote]:
+def _in_order(notes: Sequence[Note]) -> list[Note]:
     """Notes by resource, so a card reads the same whatever order the EHR sent the entries in
     (a FHIR search sorts newest first; a bundle may not) and the first few shown are stable."""
-    return sorted(notes, key=lambda n: (n.resource, n.message))
+    return sorted(
+        notes,
+        key=lambda n: (n.resource, n.message if isinstance(n, DataNote) else n.on.isoformat()),
+    )
 
 
 def split_drafts(resources: list[dict]) -> tuple[list[dict], list[dict]]:

@@ -6,7 +6,7 @@ requests. Card wording is data in the repository's ``cards/`` folder.
 
 from __future__ import annotations
 
-from .cards import render_cards
+from .cards import note_lines, render_cards
 from .errors import RenderError
 from .resources import medication_request, service_request
 from .schedule import schedule_text
@@ -17,6 +17,7 @@ __all__ = [
     "RenderError",
     "load_card_library",
     "medication_request",
+    "note_lines",
     "render_cards",
     "schedule_text",
     "service_request",

@@ -21,11 +21,12 @@ from uuid import uuid4
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.clinical.profiles import Profile
 from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation
-from cds_b12.clinical.record import DataNote
+from cds_b12.clinical.record import Note
 from cds_b12.clinical.regimens import Regimen
 from cds_b12.clinical.sources import SOURCES, Source
 
 from .errors import RenderError
+from .facts import FactValues, FactWords
 from .resources import medication_request, service_request
 from .schedule import order_text, regimen_name, schedule_text
 from .wording import CardLibrary, CardWording, fill, load_card_library
@@ -41,7 +42,7 @@ def render_cards(
     profile: Profile,
     as_of: date,
     patient_id: str | None,
-    notes: Sequence[DataNote] = (),
+    notes: Sequence[Note] = (),
     drafts: Mapping[str, dict] | None = None,
     library: CardLibrary | None = None,
     new_id: Callable[[], str] = lambda: str(uuid4()),
@@ -63,6 +64,14 @@ def render_cards(
         new_id=new_id,
     )
     return [renderer.card(rec) for rec in recs]
+
+
+def note_lines(
+    notes: Sequence[Note], *, profile: Profile, library: CardLibrary | None = None
+) -> list[tuple[str, str]]:
+    """``(resource, message)`` of each data-quality note, worded as the cards word them."""
+    words = FactWords(library or load_card_library(), profile.name)
+    return [words.note(note) for note in notes]
 
 
 def fit_summary(summary: str) -> str:
@@ -111,7 +120,7 @@ class _Renderer:
     profile: Profile
     as_of: date
     patient_id: str | None
-    notes: tuple[DataNote, ...]
+    notes: tuple[Note, ...]
     drafts: Mapping[str, dict]
     library: CardLibrary
     new_id: Callable[[], str]
@@ -139,21 +148,25 @@ class _Renderer:
 
     # -- wording -----------------------------------------------------------
 
-    def _values(self, rec: Recommendation) -> dict[str, str]:
-        """Placeholders: the rule's facts plus the automatic ones (see cards/README.md)."""
-        values = {key: str(value) for key, value in rec.facts.items()}
-        values["profile"] = self.profile.name
+    @property
+    def words(self) -> FactWords:
+        return FactWords(self.library, self.profile.name)
+
+    def _values(self, rec: Recommendation) -> FactValues:
+        """Placeholders: the rule's facts, worded on use, plus the automatic ones
+        (see cards/README.md)."""
+        extra = {"profile": self.profile.name}
         if rec.regimen is not None:
-            values["regimen"] = regimen_name(rec.regimen)
-            values["schedule"] = schedule_text(rec.regimen)
+            extra["regimen"] = regimen_name(rec.regimen)
+            extra["schedule"] = schedule_text(rec.regimen)
         if rec.alternative is not None:
-            values["alternative"] = regimen_name(rec.alternative)
-        return values
+            extra["alternative"] = regimen_name(rec.alternative)
+        return FactValues(rec.facts, self.words, extra)
 
     def _section(self, key: str, **values: object) -> str:
         return self.library.text("sections", key, self.profile.name, values)
 
-    def _detail(self, rec: Recommendation, wording: CardWording, values: dict[str, str]) -> str:
+    def _detail(self, rec: Recommendation, wording: CardWording, values: FactValues) -> str:
         blocks = [fill(wording.detail, values, wording.where("detail")).strip()]
         if rec.regimen is not None:
             blocks.append(self._section("plan", schedule=schedule_text(rec.regimen)))
@@ -169,10 +182,8 @@ class _Renderer:
             ]
             blocks.append(self._list(self._section("safety"), lines))
         notes = _unique(
-            self._section(
-                "data_quality_item", resource=n.resource, message=" ".join(n.message.split())
-            )
-            for n in self.notes
+            self._section("data_quality_item", resource=resource, message=" ".join(message.split()))
+            for resource, message in map(self.words.note, self.notes)
         )
         if notes:
             shown = notes[:MAX_DATA_NOTES]
@@ -230,7 +241,7 @@ class _Renderer:
         return None
 
     def _suggestions(
-        self, rec: Recommendation, wording: CardWording, values: dict[str, str]
+        self, rec: Recommendation, wording: CardWording, values: FactValues
     ) -> list[dict]:
         def label(key: str) -> str:
             return fill(getattr(wording, key), values, wording.where(key))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cds_b12.clinical.record import Route
-from cds_b12.clinical.regimens import CATALOGUE, Regimen, Step
+from cds_b12.clinical.regimens import CATALOGUE, Regimen, Step, Until
 
 _UNIT_WORDS: dict[str, tuple[str, str]] = {
     "h": ("hour", "hours"),
@@ -25,6 +25,7 @@ _EVERY_ONE = {"h": "hourly", "d": "daily", "wk": "weekly", "mo": "monthly", "a":
 _TIMES = {2: "twice", 3: "three times", 4: "four times"}
 _ROUTE_WORDS = {Route.IM: "IM", Route.SC: "SC", Route.ORAL: "by mouth", Route.NASAL: "nasally"}
 _DOSE_UNITS = {"ug": ("microgram", "micrograms"), "mg": ("mg", "mg"), "g": ("g", "g")}
+_UNTIL = {Until.NO_FURTHER_IMPROVEMENT: "until no further improvement"}
 
 
 def number(value: float) -> str:
@@ -69,8 +70,8 @@ def frequency_text(step: Step) -> str:
 def step_text(step: Step, *, for_life: bool = False) -> str:
     """One step: frequency, instruction, then bounds, e.g. "weekly for 4 weeks (4 doses)"."""
     words = [frequency_text(step)]
-    if step.text:
-        words.append(step.text)
+    if step.until is not None:
+        words.append(_UNTIL[step.until])
     if step.duration is not None:
         value, unit = step.duration
         words.append(f"for {number(value)} {_unit(unit, value)}")
@@ -84,7 +85,7 @@ def step_text(step: Step, *, for_life: bool = False) -> str:
 
 
 def _is_open(step: Step) -> bool:
-    return step.duration is None and step.count is None and not step.text
+    return step.duration is None and step.count is None and step.until is None
 
 
 def dosage_texts(regimen: Regimen) -> list[str]:

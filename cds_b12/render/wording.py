@@ -18,11 +18,15 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from cds_b12.clinical.cause import Cause
 from cds_b12.clinical.codes import ORDERABLE_LABS
+from cds_b12.clinical.recommendation import LabNote
+from cds_b12.clinical.record import Finding, LabKind, Product, Route
 from cds_b12.clinical.sources import Region, Source
 
 from .errors import RenderError
@@ -64,7 +68,49 @@ ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "delete": frozenset({"draft"}),
     }
 )
-_DEFAULT_TABLES = ("override_reasons", "labels", "sections", "actions", "lab_names", "lab_notes")
+# [facts] entries and the placeholders each may use (checked when cards/ is loaded).
+FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
+    "lab": frozenset({"value", "unit", "date", "reported_value", "reported_unit"}),
+    "finding": frozenset({"name"}),
+    "finding_since": frozenset({"name", "date"}),
+    "list_separator": frozenset(),
+    "last_dose": frozenset({"date", "days"}),
+    "interval_month": frozenset(),
+    "interval_months": frozenset({"count"}),
+    "interval_week": frozenset(),
+    "interval_weeks": frozenset({"count"}),
+    "interval_days": frozenset({"count"}),
+    "trend_fell": frozenset({"analyte", "start", "end", "unit", "since", "until"}),
+    "trend_rose": frozenset({"analyte", "start", "end", "unit", "since", "until"}),
+    "trend_separator": frozenset(),
+    "stopped": frozenset({"product", "date"}),
+    "diet_corrected": frozenset({"date"}),
+    "daily_dose": frozenset({"mg"}),
+    "dose_mg": frozenset({"dose"}),
+    "and_separator": frozenset(),
+    "nitrous_oxide": frozenset(),
+    "ignored_result": frozenset({"date", "days"}),
+}
+# Name tables: every member of the enum needs words (checked when cards/ is loaded).
+NAME_TABLES: Mapping[str, type[Enum]] = {
+    "finding_names": Finding,
+    "product_names": Product,
+    "cause_names": Cause,
+    "analyte_names": LabKind,
+    "route_words": Route,
+}
+_UNNAMED = {Route: frozenset({"UNKNOWN"})}  # never worded: an unknown route is left out
+_DEFAULT_TABLES = (
+    "override_reasons",
+    "labels",
+    "sections",
+    "actions",
+    "lab_names",
+    "lab_notes",
+    "facts",
+    *NAME_TABLES,
+    "absent",
+)
 _SAFETY_ID = re.compile(r"^S[0-9]+$")
 _FORMATTER = string.Formatter()
 
@@ -147,9 +193,13 @@ class CardLibrary:
             raise RenderError(f"lab test {test!r} is not in codes.ORDERABLE_LABS")
         return ORDERABLE_LABS[test][1]
 
-    def lab_note(self, key: str, profile: str) -> str:
-        """Words for a ``LabOrder.note`` key such as "48h"; the key itself if unmapped."""
-        return self.table("lab_notes", profile).get(key, key)
+    def lab_note(self, note: LabNote, profile: str) -> str:
+        """Words for why a test is due (``LabOrder.note``); every LabNote has some."""
+        return self.table("lab_notes", profile)[note.value]
+
+    def name(self, table: str, member: Enum, profile: str) -> str:
+        """The words for an enum member in one of the NAME_TABLES."""
+        return self.table(table, profile)[member.name]
 
     def safety_text(self, sid: str, profile: str, values: Mapping[str, object]) -> str:
         """The qualifier sentence for safety rule ``sid`` (cards/safety.toml)."""
@@ -320,7 +370,13 @@ def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool)
         "sections": SECTION_PLACEHOLDERS,
         "actions": ACTION_PLACEHOLDERS,
         "lab_names": None,
-        "lab_notes": None,
+        "lab_notes": {note.value: frozenset() for note in LabNote},
+        "facts": FACT_PLACEHOLDERS,
+        **{
+            table: {m.name: frozenset() for m in enum if m.name not in _UNNAMED.get(enum, ())}
+            for table, enum in NAME_TABLES.items()
+        },
+        "absent": None,
     }
     for table, allowed in expected.items():
         entries = raw.get(table, {})

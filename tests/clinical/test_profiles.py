@@ -20,13 +20,12 @@ from cds_b12.clinical.profiles import (
     SOURCE,
     UK,
     US,
-    OverrideError,
     Profile,
     overridden,
-    with_overrides,
 )
 from cds_b12.clinical.record import Timing
 from cds_b12.clinical.regimens import Step
+from cds_b12.overrides import OverrideError, with_overrides
 
 CORE = Path(cds_b12.clinical.__file__).parent
 # Where decisions are made: these read every number from the profile.

@@ -13,6 +13,22 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
+from cds_b12.clinical.cause import Cause
+from cds_b12.clinical.facts import (
+    Agents,
+    CauseFact,
+    DailyDose,
+    Direction,
+    Fact,
+    Findings,
+    Interval,
+    LabTrend,
+    LastDose,
+    Since,
+    Stopped,
+    Trends,
+    Years,
+)
 from cds_b12.clinical.profiles import UK, US, Profile
 from cds_b12.clinical.recommendation import (
     Indicator,
@@ -22,73 +38,138 @@ from cds_b12.clinical.recommendation import (
     Recommendation,
     Urgency,
 )
+from cds_b12.clinical.record import (
+    Finding,
+    Lab,
+    LabKind,
+    Medication,
+    MedSource,
+    Product,
+    Quantity,
+    Route,
+)
 from cds_b12.clinical.regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, intensified, with_drug
 
 AS_OF = date(2026, 1, 15)
 PATIENT = "pat-42"
 PROFILES = (UK, US)
 
-ALWAYS_FACTS: dict[str, str] = {
-    "as_of": "2026-01-15",
-    "b12": "152 ng/L on 2026-01-03 (lab range 180–914 ng/L; total B12 by immunoassay)",
-    "hb": "7.9 g/dL on 2026-01-03 (down from 12.1 g/dL on 2025-06-10)",
-    "mcv": "112 fL on 2026-01-03 (up from 96 fL on 2025-06-10)",
-    "mma": "0.62 umol/L on 2026-01-04 (upper reference 0.40 umol/L)",
-    "cause": "pernicious anaemia (intrinsic factor antibody positive) and partial gastrectomy",
-    "neuro": "paraesthesia of both feet since 2025-11-02 and unsteady gait since 2025-12-20",
-    "last_dose": "2025-12-01 (45 days ago; hydroxocobalamin 1 mg IM by the practice nurse)",
-    "interval": "every 2–3 months (hydroxocobalamin 1 mg IM, active order of 2024-03-01)",
-    "review_date": "2026-04-15",
+
+def _lab(kind: LabKind, value: float, on: date, reported: Quantity | None = None) -> Lab:
+    return Lab(kind, value, on, f"Observation/{kind.value.lower()}-1", reported=reported)
+
+
+def _findings(*items: tuple[Finding, date | None]) -> Findings:
+    return Findings(tuple(Since(finding, on) for finding, on in items))
+
+
+def _medication(
+    product: Product, ingredient: str | None, dose_mg: float, route: Route
+) -> Medication:
+    return Medication(
+        MedSource.REQUEST,
+        product,
+        "MedicationRequest/draft-1",
+        "draft",
+        ingredient,
+        dose_mg=dose_mg,
+        route=route,
+    )
+
+
+# Typed, as the clinical core sends them; several findings each, so the words are long.
+ALWAYS_FACTS: dict[str, Fact] = {
+    "as_of": date(2026, 1, 15),
+    "b12": _lab(LabKind.B12, 152.0, date(2026, 1, 3), Quantity(112.2, "pmol/L")),
+    "hb": _lab(LabKind.HB, 7.9, date(2026, 1, 3)),
+    "mcv": _lab(LabKind.MCV, 112.0, date(2026, 1, 3)),
+    "mma": _lab(LabKind.MMA, 0.62, date(2026, 1, 4)),
+    "cause": CauseFact(
+        Cause.IRREVERSIBLE_MALABSORPTION,
+        _findings(
+            (Finding.PERNICIOUS_ANAEMIA, date(2019, 4, 2)),
+            (Finding.GASTRECTOMY, date(2021, 9, 14)),
+            (Finding.ATROPHIC_GASTRITIS, None),
+        ),
+    ),
+    "neuro": _findings(
+        (Finding.NEURO, date(2025, 11, 2)), (Finding.NEURO_SEVERE, date(2025, 12, 20))
+    ),
+    "last_dose": LastDose(date(2025, 12, 1), 45),
+    "interval": Interval(90.0),
+    "review_date": date(2026, 4, 15),
 }
 
-RULE_FACTS: dict[str, dict[str, str]] = {
+RULE_FACTS: dict[str, dict[str, Fact]] = {
     "R1-start-neuro-loading": {},
     "R2-start-standard-loading": {},
     "R3-dietary-oral": {},
     "R4-medication-cause": {
-        "drug": "metformin 1 g twice daily (modified release) since 2019-04-01",
+        "drug": Agents((Product.METFORMIN, Product.ACID_SUPPRESSANT), nitrous_oxide=True)
     },
     "R5-indeterminate-order-mma": {},
     "R6-indeterminate-neuro": {},
     "R7-severe-anaemia": {},
-    "R8-suboptimal-response": {"course_day": "12", "retic": "1.1 % on 2026-01-13 (upper 2.5 %)"},
-    "R9-neuro-loading-continue": {
-        "draft_schedule": "hydroxocobalamin 1 mg IM every 2 months starting 2026-01-20",
+    "R8-suboptimal-response": {
+        "course_day": 12,
+        "retic": _lab(LabKind.RETIC, 1.1, date(2026, 1, 13)),
     },
-    "R10-start-maintenance": {"doses_given": "6", "loading_start": "2025-12-29"},
-    "R11-maintenance-overdue": {"due_date": "2026-02-01", "days_overdue": "23"},
-    "R12-missed-doses": {"due_date": "2025-11-01", "days_overdue": "75", "missed_doses": "2"},
+    "R9-neuro-loading-continue": {"draft_schedule": Interval(60.0)},
+    "R10-start-maintenance": {"doses_given": 6, "loading_start": date(2025, 12, 29)},
+    "R11-maintenance-overdue": {"due_date": date(2026, 2, 1), "days_overdue": 23},
+    "R12-missed-doses": {
+        "due_date": date(2025, 11, 1),
+        "days_overdue": 75,
+        "missed_doses": 2,
+    },
     "R13-intensify-interval": {
-        "recurrence": "tingling in both hands returns 2–3 weeks before each dose "
-        "(documented 2025-10-02 and 2025-12-05)",
-        "new_interval": "every 2 months",
+        "recurrence": _findings(
+            (Finding.NEURO, date(2025, 10, 2)), (Finding.NEURO_SEVERE, date(2025, 12, 5))
+        ),
+        "new_interval": Interval(60.0),
     },
     "R14-lab-drift": {
-        "drift": "Hb fell from 13.4 to 11.6 g/dL and MCV rose from 92 to 103 fL "
-        "between 2025-03-01 and 2026-01-03",
+        "drift": Trends(
+            (
+                LabTrend(
+                    LabKind.HB,
+                    Direction.FELL,
+                    _lab(LabKind.HB, 13.4, date(2025, 3, 1)),
+                    _lab(LabKind.HB, 11.6, date(2026, 1, 3)),
+                ),
+                LabTrend(
+                    LabKind.MCV,
+                    Direction.ROSE,
+                    _lab(LabKind.MCV, 92.0, date(2025, 3, 1)),
+                    _lab(LabKind.MCV, 103.0, date(2026, 1, 3)),
+                ),
+            )
+        ),
     },
-    "R15-b12-order-on-maintenance": {"retest_min_days": "42"},
-    "R16-consider-stop": {
-        "resolved": "vegan diet corrected with fortified foods since 2025-03-01 and "
-        "omeprazole stopped on 2025-06-01",
-    },
+    "R15-b12-order-on-maintenance": {"retest_min_days": 42},
+    "R16-consider-stop": {"resolved": Stopped(Product.ACID_SUPPRESSANT, date(2025, 6, 1))},
     "R17-metformin-screening": {
-        "metformin_years": "6.5",
-        "metformin_dose": "2000 mg a day (1 g twice daily, modified release)",
-        "last_b12": "none in the last 12 months (last: 310 ng/L on 2023-05-02)",
+        "metformin_years": Years(2374),
+        "metformin_dose": DailyDose(2000.0),
+        "last_b12": date(2023, 5, 2),
     },
     "R18-acid-suppressant-screening": {
-        "drug": "omeprazole 40 mg once daily",
-        "drug_years": "3.2",
-        "last_b12": "no result on file",
+        "drug": Product.ACID_SUPPRESSANT,
+        "drug_years": Years(1168),
+        "last_b12": None,
     },
     "R19-bariatric-prophylaxis": {
-        "surgery": "Roux-en-Y gastric bypass (laparoscopic) on 2021-09-14",
+        "surgery": _findings(
+            (Finding.BARIATRIC_BYPASS, date(2021, 9, 14)),
+            (Finding.SLEEVE_GASTRECTOMY, date(2019, 2, 1)),
+        ),
     },
-    "R20-folate-without-b12": {"folate_order": "folic acid 5 mg tablets once daily, 28 tablets"},
+    "R20-folate-without-b12": {
+        "folate_order": _medication(Product.FOLIC_ACID, None, 5.0, Route.ORAL),
+    },
     "R21-cyanocobalamin-contraindicated": {
-        "reason": "Leber hereditary optic neuropathy (coded 2019-02-11)",
-        "product": "cyanocobalamin 1000 micrograms/mL injection",
+        "reason": Finding.LEBER,
+        "product": _medication(Product.B12_INJECTION, "cyanocobalamin", 1.0, Route.IM),
     },
 }
 RULES = tuple(RULE_FACTS)
@@ -96,7 +177,7 @@ AUTOMATIC = frozenset({"profile"})
 REGIMEN_PLACEHOLDERS = frozenset({"regimen", "schedule", "alternative"})
 
 
-def facts_for(rule: str) -> dict[str, str]:
+def facts_for(rule: str) -> dict[str, Fact]:
     """Every fact the clinical layer promises for ``rule``."""
     return {**ALWAYS_FACTS, **RULE_FACTS[rule]}
 

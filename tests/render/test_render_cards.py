@@ -10,7 +10,7 @@ import pytest
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.clinical.profiles import UK, US, Profile
 from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency
-from cds_b12.clinical.record import DataNote
+from cds_b12.clinical.record import DataNote, Medication, MedSource, Product
 from cds_b12.clinical.sources import SOURCES
 from cds_b12.render import RenderError, load_card_library, render_cards
 from cds_b12.render.cards import SUMMARY_MAX_CHARS, fit_summary, prune
@@ -227,12 +227,14 @@ def test_contraindicated_product_without_substitute_offers_removal() -> None:
         with_regimen=False,
         facts={
             **facts_for("R21-cyanocobalamin-contraindicated"),
-            "product": "cyanocobalamin injection",
+            "product": Medication(
+                MedSource.REQUEST, Product.B12_INJECTION, "MedicationRequest/d", "draft"
+            ),
         },
     )
     card = render_one(rec, US, drafts=all_drafts())
     (suggestion,) = card["suggestions"]
-    assert suggestion["label"] == "Remove the cyanocobalamin injection order"
+    assert suggestion["label"] == "Remove the B12 injection order"
     assert suggestion["actions"] == [
         {
             "type": "delete",
@@ -292,7 +294,8 @@ def test_detail_sections() -> None:
     notes = [DataNote(f"Observation/o{i}", f"unit number {i}\nnot recognised") for i in range(8)]
     detail = render_one(rec, UK, notes=notes)["detail"]
     assert detail.startswith(
-        "Vitamin B12 deficiency **with neurological involvement**: paraesthesia of both feet"
+        "Vitamin B12 deficiency **with neurological involvement**: neuropathy or paraesthesia "
+        "(since 2025-11-02), cognitive, cord or optic signs (since 2025-12-20)."
     )
     assert (
         "**Plan:** hydroxocobalamin 1 mg IM every other day until no further improvement, "
@@ -326,7 +329,7 @@ def test_detail_omits_empty_sections() -> None:
         "**Data quality:**",
     ):
         assert heading not in detail
-    assert "- Acid suppressant: omeprazole 40 mg once daily; 3.2 years of use" in detail
+    assert "- Acid suppressant: acid suppression (PPI or H2RA); 3.2 years of use" in detail
 
 
 def test_us_profile_says_cbc_and_uk_says_fbc() -> None:

@@ -7,13 +7,14 @@ Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 from __future__ import annotations
 
 from ..assess import Anaemia, Assessment, Band, Cause, Functional, Phase
-from ..facts import PRODUCT_NAMES, recommend
+from ..facts import Agents
 from ..followup import baseline_labs, merge, on, potassium_labs, response_labs, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency
 from ..record import Finding
 from ..regimens import CATALOGUE
 from ..sources import cites
+from .common import recommend
 
 _IM_CAUSES = (Cause.IRREVERSIBLE_MALABSORPTION, Cause.UNKNOWN, Cause.POSSIBLY_REVERSIBLE_GI)
 
@@ -117,7 +118,8 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
         return None
     oral, im = CATALOGUE[p.oral], CATALOGUE[p.loading]
     regimen, alternative = (im, oral) if a.is_anaemic else (oral, im)
-    drugs = [e.medication.product for e in (a.metformin, a.acid_suppressant) if e and e.active]
+    drugs = tuple(e.medication.product for e in (a.metformin, a.acid_suppressant) if e and e.active)
+    nitrous_oxide = any(f.finding is Finding.NITROUS_OXIDE for f in a.cause_findings)
     return recommend(
         a,
         "R4-medication-cause",
@@ -126,7 +128,7 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
         regimen=regimen,
         alternative=alternative,
         start_on=a.as_of,
-        drug=" and ".join(PRODUCT_NAMES[d] for d in drugs) or "nitrous oxide",
+        drug=Agents(drugs, nitrous_oxide),
     )
 
 

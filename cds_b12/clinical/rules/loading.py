@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..assess import Assessment, Phase
-from ..facts import interval_text, lab_text, recommend
+from ..facts import Interval
 from ..followup import after, on, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation
 from ..record import LabKind
 from ..regimens import CATALOGUE
 from ..sources import cites
+from .common import recommend
 
 
 @cites("US-2", "UK-6")
@@ -68,8 +69,8 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
             window(a.as_of, p.suboptimal_repeat_days, "CBC", LabNote.REPEAT),
             window(a.as_of, p.suboptimal_repeat_days, "RETIC", LabNote.REPEAT),
         ),
-        course_day=str(day),
-        retic=lab_text(retic),
+        course_day=day,
+        retic=retic,
     )
 
 
@@ -101,7 +102,7 @@ def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | Non
                 regimen=CATALOGUE[p.neuro_loading],
                 draft_id=draft.resource_id,
                 start_on=a.as_of,
-                draft_schedule=interval_text(interval),
+                draft_schedule=Interval(interval),
             )
     return None
 
@@ -136,6 +137,6 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
         alternative=CATALOGUE[p.oral] if oral_ok else None,
         labs=labs if eight_weeks >= a.as_of else (),
         start_on=first,
-        doses_given=str(a.course_doses),
-        loading_start=a.course_start.isoformat(),
+        doses_given=a.course_doses,
+        loading_start=a.course_start,
     )

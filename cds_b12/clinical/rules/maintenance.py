@@ -11,13 +11,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..assess import Assessment, Band, Cause, Phase
-from ..facts import PRODUCT_NAMES, findings_text, interval_text, recommend
+from ..bands import last_two
+from ..facts import (
+    DietCorrected,
+    Direction,
+    Fact,
+    Findings,
+    Interval,
+    LabTrend,
+    Stopped,
+    Trends,
+)
 from ..followup import after, on, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation
-from ..record import Finding, Lab, LabKind
+from ..record import Finding, LabKind
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
 from ..sources import cites
+from .common import recommend
 
 
 def _r12_applies(a: Assessment, p: Profile) -> bool:
@@ -26,9 +37,9 @@ def _r12_applies(a: Assessment, p: Profile) -> bool:
     )
 
 
-def _due_facts(a: Assessment) -> dict[str, str]:
+def _due_facts(a: Assessment) -> dict[str, Fact]:
     due = a.last_dose + timedelta(days=round(a.interval_days)) if a.last_dose else a.as_of
-    return {"due_date": due.isoformat(), "days_overdue": str(a.days_late)}
+    return {"due_date": due, "days_overdue": a.days_late}
 
 
 def _restart(a: Assessment, p: Profile) -> Regimen | None:
@@ -83,7 +94,7 @@ def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
         regimen=_restart(a, p),
         labs=(on(a.as_of, "CBC", LabNote.NOW), on(a.as_of, "MMA", LabNote.NOW)),
         start_on=a.as_of,
-        missed_doses=str(a.missed_doses),
+        missed_doses=a.missed_doses,
         **_due_facts(a),
     )
 
@@ -96,14 +107,14 @@ def _current_regimen(a: Assessment, p: Profile) -> Regimen:
 
 
 def _intensify(
-    a: Assessment, p: Profile, rule: str, indicator: Indicator, labs=(), **facts: str
+    a: Assessment, p: Profile, rule: str, indicator: Indicator, labs=(), **facts: Fact
 ) -> Recommendation | None:
     if a.interval_days is None:
         return None
     regimen = intensified(
         _current_regimen(a, p), a.interval_days, p.intensify_steps, p.min_interval_days
     )
-    new_interval = interval_text(regimen.steps[0].interval_days) if regimen else "no shorter step"
+    new_interval = Interval(regimen.steps[0].interval_days) if regimen else None
     return recommend(
         a,
         rule,
@@ -130,26 +141,23 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
     if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.neuro_recurrence:
         return None
     return _intensify(
-        a, p, "R13-intensify-interval", Indicator.INFO, recurrence=findings_text(a.neuro_recurrence)
+        a, p, "R13-intensify-interval", Indicator.INFO, recurrence=Findings.of(a.neuro_recurrence)
     )
 
 
-def _drift_text(a: Assessment) -> str:
-    parts = []
-    for flag, kind, verb in (
-        (a.hb_falling, LabKind.HB, "fell"),
-        (a.mcv_rising, LabKind.MCV, "rose"),
-        (a.functional_rising, LabKind.MMA, "rose"),
+def _drift(a: Assessment) -> Trends:
+    """R14: each drifting analyte with its last two results."""
+    labs = tuple(sorted(a.record.labs, key=lambda lab: lab.on))
+    found = []
+    for flag, kind, direction in (
+        (a.hb_falling, LabKind.HB, Direction.FELL),
+        (a.mcv_rising, LabKind.MCV, Direction.ROSE),
+        (a.functional_rising, LabKind.MMA, Direction.ROSE),
     ):
-        series: list[Lab] = [lab for lab in a.record.labs if lab.kind is kind]
-        if flag and len(series) >= 2:
-            before, now = sorted(series, key=lambda x: x.on)[-2:]
-            parts.append(
-                f"{kind.value.replace('HB', 'Hb')} {verb} from {before.value:g} to "
-                f"{now.value:g} {kind.unit} ({before.on.isoformat()} to "
-                f"{now.on.isoformat()})"
-            )
-    return "; ".join(parts)
+        pair = last_two(labs, kind) if flag else None
+        if pair is not None:
+            found.append(LabTrend(kind, direction, *pair))
+    return Trends(tuple(found))
 
 
 @cites("UK-9", "UK-5", "US-3", "US-2")
@@ -168,7 +176,7 @@ def r14_lab_drift(a: Assessment, p: Profile) -> Recommendation | None:
         on(a.as_of, "TSH", LabNote.NOW),
         after(a.as_of, p.cbc_response_days, "CBC", LabNote.EIGHT_WEEKS),
     )
-    return _intensify(a, p, "R14-lab-drift", Indicator.WARNING, labs=labs, drift=_drift_text(a))
+    return _intensify(a, p, "R14-lab-drift", Indicator.WARNING, labs=labs, drift=_drift(a))
 
 
 @cites("LAB-UK-2.8", "LAB-2.8")
@@ -197,24 +205,23 @@ def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | 
                 Indicator.INFO,
                 Kind.ORDER_ADVICE,
                 draft_id=draft.resource_id,
-                retest_min_days=str(p.b12_retest_min_days or ""),
+                retest_min_days=p.b12_retest_min_days,
             )
     return None
 
 
-def _resolved_reversible_cause(a: Assessment, p: Profile) -> str | None:
+def _resolved_reversible_cause(a: Assessment, p: Profile) -> Stopped | DietCorrected | None:
     """A documented reversible cause that has gone: drug stopped, diet corrected."""
     if a.cause not in (Cause.UNKNOWN, Cause.DIETARY):
         return None
     for exposure in (a.metformin, a.acid_suppressant):
         stopped = exposure.stopped_on if exposure and not exposure.active else None
         if stopped is not None and (a.as_of - stopped).days >= p.reversible_resolved_days:
-            name = PRODUCT_NAMES[exposure.medication.product]
-            return f"{name} stopped {stopped.isoformat()}"
+            return Stopped(exposure.medication.product, stopped)
     diet = a.findings(Finding.DIETARY_DEFICIENCY, active_only=False)
     resolved = [f for f in diet if not f.active and f.resolved_on is not None]
     if resolved and not any(f.active for f in diet):
-        return f"dietary cause resolved {resolved[-1].resolved_on.isoformat()}"
+        return DietCorrected(resolved[-1].resolved_on)
     return None
 
 

@@ -9,13 +9,13 @@ disease) and S5 (cobalt/B12 hypersensitivity). They look at draft orders
 from __future__ import annotations
 
 from ..assess import Assessment, Band, Phase, is_current
-from ..facts import FINDING_NAMES, PRODUCT_NAMES, recommend
 from ..followup import on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency
-from ..record import Finding, Medication, MedSource, Product, Route
+from ..record import Finding, Medication, MedSource, Product
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
 from ..sources import cites
+from .common import recommend
 
 
 def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
@@ -29,24 +29,6 @@ def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
         if m.source is not MedSource.ADMINISTRATION and is_current(m, a.as_of) and wanted(m):
             found.append((m, None))
     return found
-
-
-def med_text(m: Medication) -> str:
-    """e.g. "cyanocobalamin 1 mg IM", for quoting an order back to the prescriber."""
-    name = m.ingredient or PRODUCT_NAMES.get(m.product, m.product.value)
-    dose = f" {m.dose_mg:g} mg" if m.dose_mg is not None else ""
-    route = f" {_ROUTE_WORDS[m.route]}" if m.route is not Route.UNKNOWN else ""
-    return f"{name}{dose}{route}"
-
-
-# How a prescriber writes the route after a dose ("1 mg IM", "5 mg by mouth").
-_ROUTE_WORDS = {
-    Route.IM: "IM",
-    Route.SC: "SC",
-    Route.ORAL: "by mouth",
-    Route.NASAL: "nasal",
-    Route.IV: "IV",
-}
 
 
 @cites("LABEL-S3", "UK-3")
@@ -80,7 +62,7 @@ def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
             on(a.as_of, "FOLATE", LabNote.BEFORE_FOLATE),
         ),
         draft_id=draft_id,
-        folate_order=med_text(med),
+        folate_order=med,
     )
 
 
@@ -118,10 +100,10 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
         return None
     if allergy:
         orders = _current(a, lambda m: m.is_b12_therapy)
-        reason = FINDING_NAMES[Finding.COBALT_B12_ALLERGY]
+        reason = Finding.COBALT_B12_ALLERGY
     else:
         orders = _current(a, lambda m: m.is_b12_therapy and m.ingredient == "cyanocobalamin")
-        reason = FINDING_NAMES[Finding.LEBER]
+        reason = Finding.LEBER
     if not orders:
         return None
     med, draft_id = orders[0]
@@ -139,5 +121,5 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
         draft_id=draft_id,
         start_on=a.as_of,
         reason=reason,
-        product=med_text(med),
+        product=med,
     )

@@ -7,13 +7,14 @@ Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 from __future__ import annotations
 
 from ..assess import Assessment, Phase
-from ..facts import findings_text, recommend
+from ..facts import DailyDose, Findings, Years
 from ..followup import after, on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation
-from ..record import Finding
+from ..record import Finding, Product
 from ..regimens import CATALOGUE
 from ..sources import cites
+from .common import recommend
 
 _SURGERY = (Finding.BARIATRIC_BYPASS, Finding.GASTRECTOMY, Finding.SLEEVE_GASTRECTOMY)
 
@@ -23,8 +24,8 @@ def _no_recent_b12(a: Assessment, p: Profile) -> bool:
     return days is None or days > p.screening_b12_lookback_days
 
 
-def _years(days: int | None) -> str:
-    return "unknown" if days is None else f"{days / 365:.1f}".rstrip("0").rstrip(".")
+def _years(days: int | None) -> Years | None:
+    return None if days is None else Years(days)
 
 
 @cites("SP-4", "SP-5")
@@ -42,7 +43,6 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
     high_dose = (m.mg_per_day or 0) >= p.metformin_high_dose_mg_day
     if not (long_use or high_dose or a.has_neuro or a.is_anaemic):
         return None
-    dose = f"{m.mg_per_day:g} mg/day" if m.mg_per_day else "dose not stated"
     return recommend(
         a,
         "R17-metformin-screening",
@@ -50,8 +50,8 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
         Kind.ORDER_LABS,
         labs=(on(a.as_of, "B12", LabNote.SCREEN), on(a.as_of, "CBC", LabNote.SCREEN)),
         metformin_years=_years(m.days),
-        metformin_dose=dose,
-        last_b12=a.last_b12_test.isoformat() if a.last_b12_test else "none on file",
+        metformin_dose=DailyDose(m.mg_per_day) if m.mg_per_day else None,
+        last_b12=a.last_b12_test,
     )
 
 
@@ -76,9 +76,9 @@ def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation 
         Indicator.INFO,
         Kind.ORDER_LABS,
         labs=(on(a.as_of, "B12", LabNote.SCREEN), on(a.as_of, "CBC", LabNote.SCREEN)),
-        drug="acid suppression (PPI or H2RA)",
+        drug=Product.ACID_SUPPRESSANT,
         drug_years=_years(e.days),
-        last_b12=a.last_b12_test.isoformat() if a.last_b12_test else "none on file",
+        last_b12=a.last_b12_test,
     )
 
 
@@ -107,5 +107,5 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
             after(a.as_of, p.bariatric_monitoring_days, "CBC", LabNote.ANNUAL),
         ),
         start_on=a.as_of,
-        surgery=findings_text(surgery),
+        surgery=Findings.of(surgery),
     )

@@ -1,0 +1,212 @@
+"""Render layer: the typed facts of a Recommendation, worded from ``cards/_defaults.toml``.
+
+Imports only the standard library and ``cds_b12.clinical``. The core passes
+dates, counts, lab results and small records (``clinical.facts``); this module
+turns each into the words a card quotes, using the [facts], [finding_names],
+[product_names], [cause_names], [analyte_names], [route_words] and [absent]
+tables (each with its ``[uk.*]``/``[us.*]`` overrides). A fact of a type it does
+not know, or plain text, raises ``RenderError``: the core must not send prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from enum import Enum
+
+from cds_b12.clinical.facts import (
+    Agents,
+    CauseFact,
+    DailyDose,
+    DietCorrected,
+    Fact,
+    Findings,
+    Interval,
+    LabTrend,
+    LastDose,
+    Stopped,
+    Trends,
+    Years,
+)
+from cds_b12.clinical.record import (
+    DAYS_PER_UNIT,
+    DataNote,
+    IgnoredResult,
+    Lab,
+    Medication,
+    Note,
+    Route,
+)
+
+from .errors import RenderError
+from .wording import NAME_TABLES, CardLibrary
+
+_WEEK = DAYS_PER_UNIT["wk"]
+_MONTH = DAYS_PER_UNIT["mo"]
+_YEAR = DAYS_PER_UNIT["a"]
+
+
+def number(value: float) -> str:
+    """A number as a clinician writes it: 2 not 2.0, 0.45 stays 0.45."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+class FactWords:
+    """Words for the facts of one profile's cards."""
+
+    def __init__(self, library: CardLibrary, profile: str) -> None:
+        self.library = library
+        self.profile = profile
+
+    def _phrase(self, key: str, **values: object) -> str:
+        return self.library.text("facts", key, self.profile, values)
+
+    def _name(self, member: Enum) -> str:
+        table = next(t for t, enum in NAME_TABLES.items() if isinstance(member, enum))
+        return self.library.name(table, member, self.profile)
+
+    def word(self, name: str, value: Fact) -> str:
+        """The words for fact ``name``; ``None`` or an empty list reads as [absent].<name>."""
+        if value is None or (isinstance(value, Findings | Trends) and not value.items):
+            absent = self.library.table("absent", self.profile).get(name)
+            if absent is None:
+                raise RenderError(f"fact {name!r} is not on file and [absent] has no {name!r}")
+            return absent
+        if isinstance(value, Enum):
+            return self._name(value)
+        if isinstance(value, str | bool):
+            raise RenderError(f"fact {name!r} is {type(value).__name__}: pass a typed fact")
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, int | float):
+            return number(value)
+        if isinstance(value, Lab):
+            return self.lab(value)
+        if isinstance(value, Findings):
+            return self.findings(value)
+        if isinstance(value, CauseFact):
+            if value.findings.items:
+                return self.findings(value.findings)
+            return self._name(value.cause)
+        if isinstance(value, LastDose):
+            return self._phrase("last_dose", date=value.on.isoformat(), days=value.days_ago)
+        if isinstance(value, Interval):
+            return self.interval(value.days)
+        if isinstance(value, Trends):
+            sep = self._phrase("trend_separator")
+            return sep.join(self.trend(t) for t in value.items)
+        if isinstance(value, Stopped):
+            product = self._name(value.product)
+            return self._phrase("stopped", product=product, date=value.on.isoformat())
+        if isinstance(value, DietCorrected):
+            return self._phrase("diet_corrected", date=value.on.isoformat())
+        if isinstance(value, Years):
+            return f"{value.days / _YEAR:.1f}".rstrip("0").rstrip(".")
+        if isinstance(value, DailyDose):
+            return self._phrase("daily_dose", mg=number(value.mg))
+        if isinstance(value, Agents):
+            names = [self._name(p) for p in value.products]
+            if value.nitrous_oxide:
+                names.append(self._phrase("nitrous_oxide"))
+            return self._phrase("and_separator").join(names)
+        if isinstance(value, Medication):
+            return self.medication(value)
+        raise RenderError(f"fact {name!r}: no wording for {type(value).__name__}")
+
+    def lab(self, lab: Lab) -> str:
+        """A result in the canonical unit, with the value as reported available beside it."""
+        reported = lab.reported
+        return self._phrase(
+            "lab",
+            value=number(lab.value),
+            unit=lab.kind.unit,
+            date=lab.on.isoformat(),
+            reported_value=number(reported.value) if reported else number(lab.value),
+            reported_unit=reported.unit if reported else lab.kind.unit,
+        )
+
+    def findings(self, findings: Findings) -> str:
+        """Oldest first; findings of the same date by name, so the order never depends on
+        the order the EHR sent them in."""
+        named = sorted(
+            ((item.on, self._name(item.finding)) for item in findings.items),
+            key=lambda pair: (pair[0] or date.max, pair[1]),
+        )
+        return self._phrase("list_separator").join(
+            self._phrase("finding_since", name=n, date=on.isoformat())
+            if on
+            else self._phrase("finding", name=n)
+            for on, n in named
+        )
+
+    def interval(self, days: float) -> str:
+        months = days / _MONTH
+        if days >= 4 * _WEEK and round(months, 1) == int(months):
+            count = int(months)
+            return (
+                self._phrase("interval_month")
+                if count == 1
+                else self._phrase("interval_months", count=count)
+            )
+        if days % _WEEK == 0:
+            count = int(days // _WEEK)
+            return (
+                self._phrase("interval_week")
+                if count == 1
+                else self._phrase("interval_weeks", count=count)
+            )
+        return self._phrase("interval_days", count=number(days))
+
+    def trend(self, t: LabTrend) -> str:
+        return self._phrase(
+            f"trend_{t.direction.value.lower()}",
+            analyte=self._name(t.kind),
+            start=number(t.start.value),
+            end=number(t.end.value),
+            unit=t.kind.unit,
+            since=t.start.on.isoformat(),
+            until=t.end.on.isoformat(),
+        )
+
+    def medication(self, m: Medication) -> str:
+        """e.g. "cyanocobalamin 1 mg IM", quoting an order back to the prescriber."""
+        parts = [m.ingredient or self._name(m.product)]
+        if m.dose_mg is not None:
+            parts.append(self._phrase("dose_mg", dose=number(m.dose_mg)))
+        if m.route is not Route.UNKNOWN:
+            parts.append(self._name(m.route))
+        return " ".join(parts)
+
+    def note(self, note: Note) -> tuple[str, str]:
+        """``(resource, message)`` of a data-quality note."""
+        if isinstance(note, IgnoredResult):
+            return note.resource, self._phrase(
+                "ignored_result", date=note.on.isoformat(), days=note.within_days
+            )
+        if isinstance(note, DataNote):
+            return note.resource, note.message
+        raise RenderError(f"no wording for a note of type {type(note).__name__}")
+
+
+class FactValues(Mapping[str, object]):
+    """A card's placeholders: ``extra`` as given, each fact worded when a template uses it
+    (a fact no template of this card quotes is never worded)."""
+
+    def __init__(self, facts: Mapping[str, Fact], words: FactWords, extra: Mapping[str, object]):
+        self._facts = facts
+        self._words = words
+        self._extra = extra
+
+    def __getitem__(self, key: str) -> object:
+        if key in self._extra:
+            return self._extra[key]
+        return self._words.word(key, self._facts[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._extra or key in self._facts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._facts, **self._extra})
+
+    def __len__(self) -> int:
+        return len({**self._facts, **self._extra})

@@ -1,0 +1,157 @@
+"""Typed facts are worded in render/ from cards/_defaults.toml: every kind of fact has words,
+the value as the lab reported it stays available, and text from the core is refused."""
+
+from __future__ import annotations
+
+import shutil
+import typing
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cds_b12.clinical import facts as f
+from cds_b12.clinical.cause import Cause
+from cds_b12.clinical.profiles import UK, US
+from cds_b12.clinical.recommendation import LabNote
+from cds_b12.clinical.record import (
+    Finding,
+    IgnoredResult,
+    Lab,
+    LabKind,
+    Medication,
+    MedSource,
+    Product,
+    Quantity,
+    Route,
+)
+from cds_b12.render import RenderError, load_card_library, render_cards
+from cds_b12.render.facts import FactWords
+from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary
+
+from .render_support import AS_OF, PATIENT, make_rec
+
+B12 = Lab(
+    LabKind.B12, 257.45, date(2026, 1, 3), "Observation/b12", reported=Quantity(190, "pmol/L")
+)
+SAMPLES: dict[type, object] = {
+    date: date(2026, 1, 3),
+    int: 15,
+    float: 0.45,
+    Lab: B12,
+    Finding: Finding.PERNICIOUS_ANAEMIA,
+    Product: Product.METFORMIN,
+    Medication: Medication(
+        MedSource.REQUEST,
+        Product.FOLIC_ACID,
+        "MedicationRequest/m",
+        "draft",
+        None,
+        dose_mg=5.0,
+        route=Route.ORAL,
+    ),
+    f.Findings: f.Findings.of(()),
+    f.CauseFact: f.CauseFact(Cause.UNKNOWN, f.Findings(())),
+    f.LastDose: f.LastDose(date(2025, 12, 1), 45),
+    f.Interval: f.Interval(30),
+    f.Trends: f.Trends(()),
+    f.Stopped: f.Stopped(Product.METFORMIN, date(2025, 6, 1)),
+    f.DietCorrected: f.DietCorrected(date(2025, 6, 1)),
+    f.Years: f.Years(5 * 365),
+    f.DailyDose: f.DailyDose(1500),
+    f.Agents: f.Agents((Product.METFORMIN,), nitrous_oxide=True),
+}
+
+
+def test_every_kind_of_fact_has_words(library: CardLibrary) -> None:
+    kinds = {t for t in typing.get_args(f.Fact) if t is not type(None)}
+    assert kinds == set(SAMPLES)
+    for profile in (UK, US):
+        words = FactWords(library, profile.name)
+        for kind, sample in SAMPLES.items():
+            assert words.word("b12", sample), kind
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (B12, "257.45 ng/L on 2026-01-03"),
+        (f.Interval(30), "every month"),
+        (f.Interval(90), "every 3 months"),
+        (f.Interval(14), "every 2 weeks"),
+        (f.Interval(10), "every 10 days"),
+        (f.Years(2374), "6.5"),
+        (f.Agents((Product.METFORMIN,), nitrous_oxide=True), "metformin and nitrous oxide"),
+        (f.CauseFact(Cause.MEDICATION, f.Findings(())), "long-term metformin or acid suppression"),
+        (
+            SAMPLES[Medication],
+            "folic acid 5 mg by mouth",
+        ),
+        (
+            f.Findings.of(()),
+            "none recorded",
+        ),
+    ],
+)
+def test_facts_read_as_the_cards_read_today(library: CardLibrary, value, expected) -> None:
+    name = "neuro" if isinstance(value, f.Findings) else "x"
+    assert FactWords(library, "US").word(name, value) == expected
+
+
+def test_findings_read_oldest_first_and_by_name_within_a_date(library: CardLibrary) -> None:
+    same_day = date(2020, 1, 1)
+    findings = f.Findings(
+        (
+            f.Since(Finding.SHORT_BOWEL, same_day),
+            f.Since(Finding.GASTRECTOMY, same_day),
+            f.Since(Finding.CROHNS, None),
+        )
+    )
+    assert FactWords(library, "UK").word("cause", findings) == (
+        "gastrectomy (since 2020-01-01), short bowel syndrome (since 2020-01-01), Crohn's disease"
+    )
+
+
+def test_the_value_as_the_lab_reported_it_is_available_to_the_wording(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    shutil.copytree(DEFAULT_CARDS_DIR, cards)
+    defaults = cards / "_defaults.toml"
+    defaults.write_text(
+        defaults.read_text().replace(
+            'lab = "{value} {unit} on {date}"',
+            'lab = "{reported_value} {reported_unit} ({value} {unit}) on {date}"',
+        )
+    )
+    words = FactWords(load_card_library(cards), "UK")
+    assert words.word("b12", B12) == "190 pmol/L (257.45 ng/L) on 2026-01-03"
+
+
+def test_an_ignored_result_is_worded_as_a_data_quality_note(library: CardLibrary) -> None:
+    note = IgnoredResult("Observation/b12-9", date(2026, 1, 10), 14)
+    assert FactWords(library, "US").note(note) == (
+        "Observation/b12-9",
+        "B12 of 2026-01-10 ignored: taken within 14 days of an injection",
+    )
+
+
+@pytest.mark.parametrize("fact", ["152 ng/L on 2026-01-03", True, object()])
+def test_text_or_an_unknown_type_from_the_core_is_refused(fact) -> None:
+    rec = make_rec("R2-start-standard-loading", US)
+    rec.facts["b12"] = fact  # type: ignore[index]
+    with pytest.raises(RenderError, match="b12"):
+        render_cards([rec], profile=US, as_of=AS_OF, patient_id=PATIENT)
+
+
+def test_a_missing_word_fails_at_load(tmp_path: Path) -> None:
+    for table, line in (
+        ("finding_names", 'LEBER = "Leber hereditary optic neuropathy"\n'),
+        ("lab_notes", 'annual = "yearly check"\n'),
+        ("facts", 'daily_dose = "{mg} mg/day"\n'),
+    ):
+        cards = tmp_path / table
+        shutil.copytree(DEFAULT_CARDS_DIR, cards)
+        defaults = cards / "_defaults.toml"
+        defaults.write_text(defaults.read_text().replace(line, ""))
+        with pytest.raises(RenderError, match=rf"\[{table}\]: missing"):
+            load_card_library(cards)
+    assert {note.value for note in LabNote} <= set(load_card_library().defaults["lab_notes"])
