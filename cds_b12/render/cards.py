@@ -26,6 +26,7 @@ from cds_b12.clinical.regimens import Regimen
 from cds_b12.clinical.sources import SOURCES, Source
 
 from .errors import RenderError
+from .escape import Markup
 from .facts import FactValues, FactWords
 from .resources import medication_request, service_request
 from .schedule import order_text, regimen_name, schedule_text
@@ -155,12 +156,13 @@ class _Renderer:
     def _values(self, rec: Recommendation) -> FactValues:
         """Placeholders: the rule's facts, worded on use, plus the automatic ones
         (see cards/README.md)."""
-        extra = {"profile": self.profile.name}
+        # The catalogue's words and the profile's name are the service's own: no escaping.
+        extra = {"profile": Markup(self.profile.name)}
         if rec.regimen is not None:
-            extra["regimen"] = regimen_name(rec.regimen)
-            extra["schedule"] = schedule_text(rec.regimen)
+            extra["regimen"] = Markup(regimen_name(rec.regimen))
+            extra["schedule"] = Markup(schedule_text(rec.regimen))
         if rec.alternative is not None:
-            extra["alternative"] = regimen_name(rec.alternative)
+            extra["alternative"] = Markup(regimen_name(rec.alternative))
         return FactValues(rec.facts, self.words, extra)
 
     def _section(self, key: str, **values: object) -> str:
@@ -169,11 +171,12 @@ class _Renderer:
     def _detail(self, rec: Recommendation, wording: CardWording, values: FactValues) -> str:
         blocks = [fill(wording.detail, values, wording.where("detail")).strip()]
         if rec.regimen is not None:
-            blocks.append(self._section("plan", schedule=schedule_text(rec.regimen)))
+            blocks.append(self._section("plan", schedule=Markup(schedule_text(rec.regimen))))
         if rec.alternative is not None:
-            blocks.append(self._section("alternative", schedule=schedule_text(rec.alternative)))
+            schedule = Markup(schedule_text(rec.alternative))
+            blocks.append(self._section("alternative", schedule=schedule))
         if rec.labs:
-            items = "; ".join(self._lab_item(group) for group in _same_window(rec.labs))
+            items = Markup.joined("; ", (self._lab_item(g) for g in _same_window(rec.labs)))
             blocks.append(self._section("labs", labs=items))
         if rec.safety:
             lines = [
@@ -182,7 +185,8 @@ class _Renderer:
             ]
             blocks.append(self._list(self._section("safety"), lines))
         notes = _unique(
-            self._section("data_quality_item", resource=resource, message=" ".join(message.split()))
+            # FHIR text: ``fill`` escapes it and collapses its whitespace.
+            self._section("data_quality_item", resource=resource, message=message)
             for resource, message in map(self.words.note, self.notes)
         )
         if notes:
@@ -192,9 +196,11 @@ class _Renderer:
             blocks.append(self._list(self._section("data_quality"), shown))
         # Several source IDs may cite one page (UK-1 and UK-2 are both the BNF): link it once.
         sources = dict.fromkeys(self._source(rec, sid) for sid in rec.sources)
-        links = [self._section("source_link", label=s.label, url=s.url) for s in sources]
+        links = [
+            self._section("source_link", label=Markup(s.label), url=Markup(s.url)) for s in sources
+        ]
         if links:
-            blocks.append(self._section("sources", sources="; ".join(links)))
+            blocks.append(self._section("sources", sources=Markup.joined("; ", links)))
         return "\n\n".join(block for block in blocks if block)
 
     @staticmethod
@@ -212,7 +218,9 @@ class _Renderer:
     def _lab_item(self, group: Sequence[LabOrder]) -> str:
         """Tests due in the same window for the same reason, as one item."""
         lab = group[0]
-        name = ", ".join(self.library.lab_name(g.test, self.profile.name) for g in group)
+        name = Markup.joined(
+            ", ", (self.library.lab_name(g.test, self.profile.name) for g in group)
+        )
         window = self._lab_window(lab)
         if lab.note:
             note = self.library.lab_note(lab.note, self.profile.name)
@@ -324,8 +332,8 @@ class _Renderer:
             f"{kind}_medication",
             self.profile.name,
             {
-                "order": order_text(regimen),
-                "regimen": regimen_name(regimen),
+                "order": Markup(order_text(regimen)),
+                "regimen": Markup(regimen_name(regimen)),
                 "draft": rec.draft_id or "",
             },
         )

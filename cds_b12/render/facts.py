@@ -39,6 +39,7 @@ from cds_b12.clinical.record import (
 )
 
 from .errors import RenderError
+from .escape import Markup
 from .wording import NAME_TABLES, CardLibrary
 
 _WEEK = DAYS_PER_UNIT["wk"]
@@ -61,7 +62,7 @@ class FactWords:
     def _phrase(self, key: str, **values: object) -> str:
         return self.library.text("facts", key, self.profile, values)
 
-    def _name(self, member: Enum) -> str:
+    def _name(self, member: Enum) -> Markup:
         table = next(t for t, enum in NAME_TABLES.items() if isinstance(member, enum))
         return self.library.name(table, member, self.profile)
 
@@ -71,7 +72,7 @@ class FactWords:
             absent = self.library.table("absent", self.profile).get(name)
             if absent is None:
                 raise RenderError(f"fact {name!r} is not on file and [absent] has no {name!r}")
-            return absent
+            return Markup(absent)
         if isinstance(value, Enum):
             return self._name(value)
         if isinstance(value, str | bool):
@@ -94,7 +95,7 @@ class FactWords:
             return self.interval(value.days)
         if isinstance(value, Trends):
             sep = self._phrase("trend_separator")
-            return sep.join(self.trend(t) for t in value.items)
+            return Markup.joined(sep, (self.trend(t) for t in value.items))
         if isinstance(value, Stopped):
             product = self._name(value.product)
             return self._phrase("stopped", product=product, date=value.on.isoformat())
@@ -108,7 +109,7 @@ class FactWords:
             names = [self._name(p) for p in value.products]
             if value.nitrous_oxide:
                 names.append(self._phrase("nitrous_oxide"))
-            return self._phrase("and_separator").join(names)
+            return Markup.joined(self._phrase("and_separator"), names)
         if isinstance(value, Medication):
             return self.medication(value)
         raise RenderError(f"fact {name!r}: no wording for {type(value).__name__}")
@@ -132,11 +133,14 @@ class FactWords:
             ((item.on, self._name(item.finding)) for item in findings.items),
             key=lambda pair: (pair[0] or date.max, pair[1]),
         )
-        return self._phrase("list_separator").join(
-            self._phrase("finding_since", name=n, date=on.isoformat())
-            if on
-            else self._phrase("finding", name=n)
-            for on, n in named
+        return Markup.joined(
+            self._phrase("list_separator"),
+            (
+                self._phrase("finding_since", name=n, date=on.isoformat())
+                if on
+                else self._phrase("finding", name=n)
+                for on, n in named
+            ),
         )
 
     def interval(self, days: float) -> str:
@@ -175,10 +179,11 @@ class FactWords:
             parts.append(self._phrase("dose_mg", dose=number(m.dose_mg)))
         if m.route is not Route.UNKNOWN:
             parts.append(self._name(m.route))
-        return " ".join(parts)
+        return Markup.joined(" ", parts)
 
     def note(self, note: Note) -> tuple[str, str]:
-        """``(resource, message)`` of a data-quality note."""
+        """``(resource, message)`` of a data-quality note; FHIR text in either stays plain
+        text, for ``fill`` to escape."""
         if isinstance(note, IgnoredResult):
             return note.resource, self._phrase(
                 "ignored_result", date=note.on.isoformat(), days=note.within_days

@@ -30,6 +30,7 @@ from cds_b12.clinical.record import Finding, LabKind, Product, Route
 from cds_b12.clinical.sources import Region, Source
 
 from .errors import RenderError
+from .escape import Markup, escape
 
 CARDS_DIR_ENV = "CDS_B12_CARDS_DIR"
 DEFAULT_CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"
@@ -180,28 +181,28 @@ class CardLibrary:
         """A ``_defaults.toml`` table with its ``[uk.<name>]``/``[us.<name>]`` overrides."""
         return {**self.defaults[name], **self.defaults.get(profile.lower(), {}).get(name, {})}
 
-    def text(self, table: str, key: str, profile: str, values: Mapping[str, object]) -> str:
+    def text(self, table: str, key: str, profile: str, values: Mapping[str, object]) -> Markup:
         """Fill one template from ``_defaults.toml`` (a section or action text)."""
         return fill(self.table(table, profile)[key], values, f"cards/{DEFAULTS_FILE} {table}.{key}")
 
-    def lab_name(self, test: str, profile: str) -> str:
+    def lab_name(self, test: str, profile: str) -> Markup:
         """Clinician-facing test name, falling back to the LOINC display."""
         name = self.table("lab_names", profile).get(test)
         if name:
-            return name
+            return Markup(name)
         if test not in ORDERABLE_LABS:
             raise RenderError(f"lab test {test!r} is not in codes.ORDERABLE_LABS")
-        return ORDERABLE_LABS[test][1]
+        return Markup(ORDERABLE_LABS[test][1])
 
-    def lab_note(self, note: LabNote, profile: str) -> str:
+    def lab_note(self, note: LabNote, profile: str) -> Markup:
         """Words for why a test is due (``LabOrder.note``); every LabNote has some."""
-        return self.table("lab_notes", profile)[note.value]
+        return Markup(self.table("lab_notes", profile)[note.value])
 
-    def name(self, table: str, member: Enum, profile: str) -> str:
+    def name(self, table: str, member: Enum, profile: str) -> Markup:
         """The words for an enum member in one of the NAME_TABLES."""
-        return self.table(table, profile)[member.name]
+        return Markup(self.table(table, profile)[member.name])
 
-    def safety_text(self, sid: str, profile: str, values: Mapping[str, object]) -> str:
+    def safety_text(self, sid: str, profile: str, values: Mapping[str, object]) -> Markup:
         """The qualifier sentence for safety rule ``sid`` (cards/safety.toml)."""
         text = self.safety.get(profile.lower(), {}).get(sid) or self.safety.get(sid)
         if not text:
@@ -227,10 +228,12 @@ def placeholders(template: str, where: str = "template") -> list[str]:
     return names
 
 
-def fill(template: str, values: Mapping[str, object], where: str) -> str:
+def fill(template: str, values: Mapping[str, object], where: str) -> Markup:
     """``template`` with each ``{name}`` replaced; unknown names raise ``RenderError``.
 
-    Braces inside values become parentheses, so no brace ever reaches a card.
+    Every value is escaped (``escape.escape``) unless it is ``Markup`` the renderer
+    made from templates, so a FHIR string can never add markup to a card. Braces
+    inside values become parentheses, so no brace ever reaches a card.
     """
     for name in placeholders(template, where):
         if name not in values:
@@ -240,8 +243,11 @@ def fill(template: str, values: Mapping[str, object], where: str) -> str:
     for literal, field, _spec, _conversion in _FORMATTER.parse(template):
         out.append(literal)
         if field is not None:
-            out.append(str(values[field]).replace("{", "(").replace("}", ")"))
-    return "".join(out)
+            value = values[field]
+            if not isinstance(value, Markup):
+                value = escape(str(value).replace("{", "(").replace("}", ")"))
+            out.append(value)
+    return Markup("".join(out))
 
 
 def load_card_library(cards_dir: Path | None = None) -> CardLibrary:

@@ -12,6 +12,7 @@ import pytest
 
 from cds_b12.clinical.profiles import UK, US, Profile
 from cds_b12.render import RenderError, load_card_library, render_cards
+from cds_b12.render.escape import Markup
 from cds_b12.render.wording import (
     CARDS_DIR_ENV,
     DEFAULT_CARDS_DIR,
@@ -87,7 +88,13 @@ def test_summaries_lead_with_an_action(rule: str, library: CardLibrary) -> None:
 
 
 def test_fill_replaces_and_neutralises_braces() -> None:
-    assert fill("B12 {b12}.", {"b12": "90 {ng/L}"}, "t") == "B12 90 (ng/L)."
+    """Braces in a value become parentheses, which then read as text (escaped Markdown)."""
+    assert fill("B12 {b12}.", {"b12": "90 {ng/L}"}, "t") == "B12 90 \\(ng/L\\)."
+
+
+def test_fill_escapes_values_but_inserts_the_renderers_own_markup_as_it_is() -> None:
+    values = {"a": "**x**", "b": Markup("**y**")}
+    assert fill("{a} {b}", values, "t") == "\\*\\*x\\*\\* **y**"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,72 @@
+"""Render layer: values from FHIR data made inert before they reach card text.
+
+Imports only the standard library. EHRs render ``card.detail`` as Markdown (and some
+summaries and labels too), so an Observation unit ``[Verify dose](https://e.vil/x)``
+or an id with newlines in it must read as the characters it holds, never as a link,
+heading, emphasis, raw HTML or a new paragraph. ``wording.fill`` passes every value
+it inserts through ``escape`` unless the value is ``Markup``: text the renderer itself
+made from the templates in ``cards/`` (which are trusted), so nesting never escapes
+twice. One place, so a new fact or note cannot forget it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# CommonMark lets a backslash escape any ASCII punctuation; these start inline markup
+# (emphasis, code, links and images, strikethrough, tables, entities, escapes).
+_INLINE = re.compile(r"([\\`*_\[\]()~|!#])")
+# At the start of a value, which a template may place at the start of a line: block
+# markers (lists, quotes, setext underlines, ordered lists).
+_LEADING_BLOCK = re.compile(r"^([-+=])|^(\d{1,9})([.)])(?=\s|$)")
+# GitHub Markdown turns bare addresses into links ("extended autolinks").
+_AUTOLINK = re.compile(r"(:)(//)|\b(www)(\.)|(@)", re.IGNORECASE)
+
+
+class Markup(str):
+    """Text the renderer composed from trusted templates: inserted as it is."""
+
+    __slots__ = ()
+
+    @classmethod
+    def joined(cls, separator: str, parts: Iterable[str]) -> Markup:
+        """``separator.join(parts)``, escaping any part that is not Markup; the separator
+        is the renderer's own (code or ``cards/``) and is kept as it is, spaces and all."""
+        return cls(separator.join(escape(part) for part in parts))
+
+
+def escape(value: object) -> Markup:
+    """``value`` as plain text in Markdown and HTML: one line, no markup, no raw tags."""
+    if isinstance(value, Markup):
+        return value
+    text = _one_line(str(value))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _INLINE.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(_break_autolink, text)
+    text = _LEADING_BLOCK.sub(_break_block, text)
+    return Markup(text)
+
+
+def _one_line(text: str) -> str:
+    """Whitespace collapsed; control and format characters (bidi overrides, zero-width
+    joiners, NUL) dropped, so nothing can start a paragraph or disguise itself."""
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+    return " ".join(kept.split())
+
+
+def _break_block(m: re.Match[str]) -> str:
+    return "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3)
+
+
+def _break_autolink(m: re.Match[str]) -> str:
+    if m.group(1):
+        return r":\/\/"
+    if m.group(3):
+        return m.group(3) + r"\."
+    return r"\@"
