@@ -18,11 +18,13 @@ class Drug:
     rxnorm: str
     display: str
     ingredient: str
+    dose: tuple[float, str] | None = None  # the whole-ampoule dose, when the product fixes it
 
 
 CYANOCOBALAMIN_INJ = Drug("309594", "vitamin B12 1 MG/ML Injectable Solution", "cyanocobalamin")
+# UK-1: hydroxocobalamin is given as the 1 mg ampoule, whatever the schedule.
 HYDROXOCOBALAMIN_INJ = Drug(
-    "317106", "hydroxocobalamin 1 MG/ML Injectable Solution", "hydroxocobalamin"
+    "317106", "hydroxocobalamin 1 MG/ML Injectable Solution", "hydroxocobalamin", (1, "mg")
 )
 CYANOCOBALAMIN_ORAL_1MG = Drug("309593", "vitamin B12 1 MG Oral Tablet", "cyanocobalamin")
 CYANOCOBALAMIN_ORAL_100UG = Drug("309595", "vitamin B12 0.1 MG Oral Tablet", "cyanocobalamin")
@@ -233,7 +235,7 @@ def intensified(
 
 def with_drug(regimen: Regimen, drug: Drug) -> Regimen:
     """The same schedule with another product (S4: hydroxocobalamin for Leber's)."""
-    dose, unit = (1, "mg") if drug is HYDROXOCOBALAMIN_INJ else (regimen.dose, regimen.dose_unit)
+    dose, unit = drug.dose or (regimen.dose, regimen.dose_unit)
     return Regimen(
         regimen.id,
         drug,

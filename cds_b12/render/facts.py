@@ -40,7 +40,8 @@ from cds_b12.clinical.record import (
 
 from .errors import RenderError
 from .escape import Markup
-from .wording import NAME_TABLES, CardLibrary
+from .placeholders import NAME_TABLES
+from .wording import CardLibrary
 
 _WEEK = DAYS_PER_UNIT["wk"]
 _MONTH = DAYS_PER_UNIT["mo"]

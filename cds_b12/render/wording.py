@@ -23,14 +23,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from cds_b12.clinical.cause import Cause
 from cds_b12.clinical.codes import ORDERABLE_LABS
 from cds_b12.clinical.recommendation import LabNote
-from cds_b12.clinical.record import Finding, LabKind, Product, Route
 from cds_b12.clinical.sources import Region, Source
 
 from .errors import RenderError
 from .escape import Markup, escape
+from .placeholders import (
+    ACTION_PLACEHOLDERS,
+    FACT_PLACEHOLDERS,
+    NAME_TABLES,
+    SECTION_PLACEHOLDERS,
+    UNNAMED,
+)
 
 CARDS_DIR_ENV = "CDS_B12_CARDS_DIR"
 DEFAULT_CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"
@@ -43,64 +48,6 @@ TEXT_KEYS = ("summary", "detail", *LABEL_KEYS)
 _PROFILE_KEYS = frozenset({*TEXT_KEYS, "source", "override_reasons"})
 _CARD_KEYS = frozenset({"rule", *_PROFILE_KEYS, *PROFILE_TABLES})
 
-# Placeholders each generated piece of text may use (cards/_defaults.toml).
-SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {
-        "plan": frozenset({"schedule"}),
-        "alternative": frozenset({"schedule"}),
-        "labs": frozenset({"labs"}),
-        "lab_item": frozenset({"lab", "window"}),
-        "lab_item_note": frozenset({"lab", "window", "note"}),
-        "lab_window": frozenset({"start", "end"}),
-        "lab_date": frozenset({"date"}),
-        "safety": frozenset(),
-        "data_quality": frozenset(),
-        "data_quality_item": frozenset({"resource", "message"}),
-        "more": frozenset({"count"}),
-        "sources": frozenset({"sources"}),
-        "source_link": frozenset({"label", "url"}),
-    }
-)
-ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {
-        "create_medication": frozenset({"order", "regimen"}),
-        "update_medication": frozenset({"order", "regimen", "draft"}),
-        "create_lab": frozenset({"lab", "window"}),
-        "delete": frozenset({"draft"}),
-    }
-)
-# [facts] entries and the placeholders each may use (checked when cards/ is loaded).
-FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
-    "lab": frozenset({"value", "unit", "date", "reported_value", "reported_unit"}),
-    "finding": frozenset({"name"}),
-    "finding_since": frozenset({"name", "date"}),
-    "list_separator": frozenset(),
-    "last_dose": frozenset({"date", "days"}),
-    "interval_month": frozenset(),
-    "interval_months": frozenset({"count"}),
-    "interval_week": frozenset(),
-    "interval_weeks": frozenset({"count"}),
-    "interval_days": frozenset({"count"}),
-    "trend_fell": frozenset({"analyte", "start", "end", "unit", "since", "until"}),
-    "trend_rose": frozenset({"analyte", "start", "end", "unit", "since", "until"}),
-    "trend_separator": frozenset(),
-    "stopped": frozenset({"product", "date"}),
-    "diet_corrected": frozenset({"date"}),
-    "daily_dose": frozenset({"mg"}),
-    "dose_mg": frozenset({"dose"}),
-    "and_separator": frozenset(),
-    "nitrous_oxide": frozenset(),
-    "ignored_result": frozenset({"date", "days"}),
-}
-# Name tables: every member of the enum needs words (checked when cards/ is loaded).
-NAME_TABLES: Mapping[str, type[Enum]] = {
-    "finding_names": Finding,
-    "product_names": Product,
-    "cause_names": Cause,
-    "analyte_names": LabKind,
-    "route_words": Route,
-}
-_UNNAMED = {Route: frozenset({"UNKNOWN"})}  # never worded: an unknown route is left out
 _DEFAULT_TABLES = (
     "override_reasons",
     "labels",
@@ -379,7 +326,7 @@ def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool)
         "lab_notes": {note.value: frozenset() for note in LabNote},
         "facts": FACT_PLACEHOLDERS,
         **{
-            table: {m.name: frozenset() for m in enum if m.name not in _UNNAMED.get(enum, ())}
+            table: {m.name: frozenset() for m in enum if m.name not in UNNAMED.get(enum, ())}
             for table, enum in NAME_TABLES.items()
         },
         "absent": None,

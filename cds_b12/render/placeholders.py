@@ -1,0 +1,74 @@
+"""Render layer: which entries ``cards/_defaults.toml`` holds and the placeholders each may use.
+
+Imports only the standard library and ``cds_b12.clinical``. ``wording.py`` checks the
+files against these when it loads them, so a misspelt placeholder or a missing word
+stops start-up instead of reaching a clinician.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from types import MappingProxyType
+
+from cds_b12.clinical.cause import Cause
+from cds_b12.clinical.record import Finding, LabKind, Product, Route
+
+# Placeholders each generated piece of text may use (cards/_defaults.toml).
+SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "plan": frozenset({"schedule"}),
+        "alternative": frozenset({"schedule"}),
+        "labs": frozenset({"labs"}),
+        "lab_item": frozenset({"lab", "window"}),
+        "lab_item_note": frozenset({"lab", "window", "note"}),
+        "lab_window": frozenset({"start", "end"}),
+        "lab_date": frozenset({"date"}),
+        "safety": frozenset(),
+        "data_quality": frozenset(),
+        "data_quality_item": frozenset({"resource", "message"}),
+        "more": frozenset({"count"}),
+        "sources": frozenset({"sources"}),
+        "source_link": frozenset({"label", "url"}),
+    }
+)
+ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "create_medication": frozenset({"order", "regimen"}),
+        "update_medication": frozenset({"order", "regimen", "draft"}),
+        "create_lab": frozenset({"lab", "window"}),
+        "delete": frozenset({"draft"}),
+    }
+)
+# [facts] entries and the placeholders each may use (checked when cards/ is loaded).
+FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
+    "lab": frozenset({"value", "unit", "date", "reported_value", "reported_unit"}),
+    "finding": frozenset({"name"}),
+    "finding_since": frozenset({"name", "date"}),
+    "list_separator": frozenset(),
+    "last_dose": frozenset({"date", "days"}),
+    "interval_month": frozenset(),
+    "interval_months": frozenset({"count"}),
+    "interval_week": frozenset(),
+    "interval_weeks": frozenset({"count"}),
+    "interval_days": frozenset({"count"}),
+    "trend_fell": frozenset({"analyte", "start", "end", "unit", "since", "until"}),
+    "trend_rose": frozenset({"analyte", "start", "end", "unit", "since", "until"}),
+    "trend_separator": frozenset(),
+    "stopped": frozenset({"product", "date"}),
+    "diet_corrected": frozenset({"date"}),
+    "daily_dose": frozenset({"mg"}),
+    "dose_mg": frozenset({"dose"}),
+    "and_separator": frozenset(),
+    "nitrous_oxide": frozenset(),
+    "ignored_result": frozenset({"date", "days"}),
+}
+# Name tables: every member of the enum needs words (checked when cards/ is loaded).
+NAME_TABLES: Mapping[str, type[Enum]] = {
+    "finding_names": Finding,
+    "product_names": Product,
+    "cause_names": Cause,
+    "analyte_names": LabKind,
+    "route_words": Route,
+}
+UNNAMED = {Route: frozenset({"UNKNOWN"})}  # never worded: an unknown route is left out
