@@ -16,8 +16,10 @@ import unicodedata
 from collections.abc import Iterable
 
 # CommonMark lets a backslash escape any ASCII punctuation; these start inline markup
-# (emphasis, code, links and images, strikethrough, tables, entities, escapes).
-_INLINE = re.compile(r"([\\`*_\[\]()~|!#])")
+# (emphasis, code, links and images, strikethrough, tables, headings, escapes). A link or
+# image needs its brackets, so parentheses and "!" stay as they are: "(since 2020)" reads
+# the same in the Markdown source and on the page.
+_INLINE = re.compile(r"([\\`*_\[\]~|#])")
 # At the start of a value, which a template may place at the start of a line: block
 # markers (lists, quotes, setext underlines, ordered lists).
 _LEADING_BLOCK = re.compile(r"^([-+=])|^(\d{1,9})([.)])(?=\s|$)")

@@ -88,8 +88,7 @@ def test_summaries_lead_with_an_action(rule: str, library: CardLibrary) -> None:
 
 
 def test_fill_replaces_and_neutralises_braces() -> None:
-    """Braces in a value become parentheses, which then read as text (escaped Markdown)."""
-    assert fill("B12 {b12}.", {"b12": "90 {ng/L}"}, "t") == "B12 90 \\(ng/L\\)."
+    assert fill("B12 {b12}.", {"b12": "90 {ng/L}"}, "t") == "B12 90 (ng/L)."
 
 
 def test_fill_escapes_values_but_inserts_the_renderers_own_markup_as_it_is() -> None:
