@@ -40,8 +40,12 @@ class Settings(BaseSettings):
     fhir_read_timeout: float = Field(default=5.0, gt=0)
     fhir_deadline: float = Field(default=8.0, gt=0)
     fhir_max_pages: int = Field(default=10, ge=1)
+    fhir_calls_per_server: int = Field(default=3, ge=1)
+    fhir_calls: int = Field(default=8, ge=1)
+    allow_loopback_http: bool = False  # with issuers: http FHIR servers on this machine only
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
     smart_client_id: str | None = None  # set: cards link to the timeline as a SMART app
+    smart_auth_servers: Annotated[tuple[str, ...], NoDecode] = ()
     cards_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics: bool = True  # GET /metrics, Prometheus text format
@@ -92,7 +96,7 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a JSON object: {exc}") from None
 
-    @field_validator("fhir_server_allowlist", "cors_origins", mode="before")
+    @field_validator("fhir_server_allowlist", "cors_origins", "smart_auth_servers", mode="before")
     @classmethod
     def _list(cls, value: object) -> object:
         """A JSON list, or comma-separated values."""
@@ -143,7 +147,7 @@ class Settings(BaseSettings):
         """Callers must present a JWT from a trusted issuer (else: local development only)."""
         return bool(self.trusted_issuers)
 
-    @field_validator("fhir_server_allowlist")
+    @field_validator("fhir_server_allowlist", "smart_auth_servers")
     @classmethod
     def _bases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(base.rstrip("/") for base in value)

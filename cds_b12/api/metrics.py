@@ -103,7 +103,8 @@ class Metrics:
         self.fetches = counter(
             "cds_b12_fhir_fetches",
             "Prefetch keys fetched from the EHR's FHIR server, by key and outcome "
-            "(ok, timeout, error, refused: the server policy forbade contacting it).",
+            "(ok, timeout, error, refused: the server policy forbade contacting it, busy: "
+            "no fallback slot for that server in time).",
             ("key", "outcome"),
         )
         self.refusals = counter(

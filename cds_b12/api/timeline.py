@@ -15,15 +15,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
+import time
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
-import requests
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..auth import smart
 from ..clinical import evaluate
 from ..clinical.timeline import timeline
 from ..fhir.read import read_record
@@ -32,6 +32,7 @@ from ..hooks.fixtures import find_fixture
 from ..hooks.gather import PreconditionFailed, gather
 from ..hooks.request import BadRequest, patient_call
 from ..hooks.services import SERVICES
+from ..net.urls import UrlRefused
 from ..render.timeline import timeline_json
 from .runtime import Runtime, runtime
 
@@ -82,35 +83,42 @@ def launch() -> Response:
         abort(404)
     if not iss or not launch_id:
         raise BadRequest("a SMART launch needs iss and launch")
-    refusal = rt.launch_policy().refusal(FhirServer(iss))
-    if refusal:
-        raise BadRequest(f"iss: {refusal}")
-    config = _smart_configuration(rt, iss)
-    state = secrets.token_urlsafe(24)
-    target = (
-        config["authorization_endpoint"]
-        + "?"
-        + urlencode(
-            {
-                "response_type": "code",
-                "client_id": client_id,
-                "redirect_uri": _callback_url(rt),
-                "launch": launch_id,
-                "scope": SCOPES,
-                "state": state,
-                "aud": iss,
-            }
+    try:
+        ehr = rt.launch_policy().check(FhirServer(iss))
+    except UrlRefused as exc:
+        raise BadRequest(f"iss: {str(exc).removeprefix('fhirServer ')}") from None
+    try:
+        endpoints = smart.discover(
+            rt.client.http, ehr, _endpoint_policy(rt), seconds=rt.settings.fhir_deadline
         )
+    except smart.SmartError as exc:
+        abort(412, str(exc))
+    state = smart.new_state()
+    _verifier, challenge = smart.pkce(rt.pseudonym_key, state)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": _callback_url(rt),
+            "launch": launch_id,
+            "scope": SCOPES,
+            "state": state,
+            "aud": iss,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
     )
-    response = redirect(target)
-    cookie = _signer(rt).dumps({"state": state, "iss": iss, "token": config["token_endpoint"]})
+    joiner = "&" if endpoints.authorize.query else "?"
+    response = redirect(endpoints.authorize.url + joiner + query)
+    cookie = _signer(rt).dumps({"state": state, "iss": ehr.url, "token": endpoints.token.url})
     response.set_cookie(
         STATE_COOKIE,
         cookie,
         max_age=STATE_SECONDS,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        # behind a TLS proxy the request itself looks like http: the public URL says
+        secure=request.is_secure or (rt.settings.public_url or "").startswith("https://"),
     )
     return response
 
@@ -125,16 +133,39 @@ def callback() -> Response:
         saved = _signer(rt).loads(request.cookies.get(STATE_COOKIE, ""), max_age=STATE_SECONDS)
     except BadSignature:
         raise BadRequest("the SMART launch expired or was not started here; launch again") from None
-    if not hmac.compare_digest(str(saved.get("state")), request.args.get("state", "")):
+    state = str(saved.get("state"))
+    if not hmac.compare_digest(state, request.args.get("state", "")):
         raise BadRequest("state does not match this launch")
     code = request.args.get("code")
     if not code:
         raise BadRequest(f"the EHR did not authorize: {request.args.get('error', 'no code')}")
-    token, patient_id = _exchange(rt, saved["token"], code)
+    try:
+        smart.use_state(rt.replay, state, time.time() + STATE_SECONDS)
+        ehr = rt.launch_policy().check(FhirServer(saved["iss"]))
+        token_endpoint = _endpoint_policy(rt).check(saved["token"], ehr)
+        token, patient_id = smart.exchange(
+            rt.client.http,
+            token_endpoint,
+            code=code,
+            redirect_uri=_callback_url(rt),
+            client_id=rt.settings.smart_client_id,
+            verifier=smart.pkce(rt.pseudonym_key, state)[0],
+            seconds=rt.settings.fhir_deadline,
+        )
+    except UrlRefused as exc:
+        abort(412, str(exc))
+    except smart.StateReused as exc:
+        raise BadRequest(str(exc)) from None
+    except smart.SmartError as exc:
+        abort(412, str(exc))
     resources = _fetch(rt, patient_id, FhirServer(saved["iss"], token))
     response = _page(_timeline(rt, patient_id, resources))
     response.delete_cookie(STATE_COOKIE)
     return response
+
+
+def _endpoint_policy(rt: Runtime) -> smart.EndpointPolicy:
+    return smart.EndpointPolicy(rt.settings.smart_auth_servers, rt.settings.allow_loopback_http)
 
 
 def _page(embedded: dict | None) -> Response:
@@ -166,50 +197,6 @@ def _fetch(rt: Runtime, patient_id: str, server: FhirServer) -> list[object]:
         return gather(call, rt.client, rt.today(), policy=rt.launch_policy()).data
     except PreconditionFailed as exc:
         abort(412, str(exc))
-
-
-def _smart_configuration(rt: Runtime, iss: str) -> dict:
-    url = iss.rstrip("/") + "/.well-known/smart-configuration"
-    try:
-        resp = rt.client.session.get(
-            url,
-            timeout=(rt.settings.fhir_connect_timeout, rt.settings.fhir_read_timeout),
-            allow_redirects=False,
-            headers={"Accept": "application/json"},
-        )
-        config = resp.json() if resp.status_code == 200 else None
-    except (requests.RequestException, ValueError):
-        config = None
-    if not isinstance(config, dict) or not all(
-        isinstance(config.get(k), str) and config[k].startswith(("https://", "http://"))
-        for k in ("authorization_endpoint", "token_endpoint")
-    ):
-        abort(412, f"{iss} has no usable SMART configuration")
-    return config
-
-
-def _exchange(rt: Runtime, token_endpoint: str, code: str) -> tuple[str, str]:
-    try:
-        resp = rt.client.session.post(
-            token_endpoint,
-            timeout=(rt.settings.fhir_connect_timeout, rt.settings.fhir_read_timeout),
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": _callback_url(rt),
-                "client_id": rt.settings.smart_client_id,
-            },
-            allow_redirects=False,
-            headers={"Accept": "application/json"},
-        )
-        answer = resp.json() if resp.status_code == 200 else None
-    except (requests.RequestException, ValueError):
-        answer = None
-    token = answer.get("access_token") if isinstance(answer, dict) else None
-    patient = answer.get("patient") if isinstance(answer, dict) else None
-    if not isinstance(token, str) or not isinstance(patient, str) or not token or not patient:
-        abort(412, "the EHR did not give a token for a patient")
-    return token, patient
 
 
 def _callback_url(rt: Runtime) -> str:

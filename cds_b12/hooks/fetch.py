@@ -12,16 +12,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
-import urllib3
-from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+
+from ..net.bulkhead import Bulkhead, NoSlot
+from ..net.http import DeadlinePassed, HttpClient, HttpError, run_until
+from ..net.urls import Target, UrlPolicy, UrlRefused, parse
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -42,6 +44,10 @@ class FetchTimeout(FetchError):
     """No answer in time: a read timeout or the overall deadline."""
 
 
+class FetchBusy(FetchError):
+    """Not tried: the bulkhead had no slot for this FHIR server within the deadline."""
+
+
 @dataclass(frozen=True, slots=True)
 class FhirServer:
     """Where to fetch from, and the client's bearer token (never logged or stored)."""
@@ -52,13 +58,6 @@ class FhirServer:
     def __repr__(self) -> str:  # keeps the token out of logs and tracebacks
         return f"FhirServer({self.base!r})"
 
-    def url(self, relative: str) -> str:
-        return self.base.rstrip("/") + "/" + relative.lstrip("/")
-
-    def same_origin(self, url: str) -> bool:
-        """Whether a server-supplied link stays under this base (so the token may go there)."""
-        return within(url, self.base)
-
 
 @dataclass(frozen=True, slots=True)
 class ServerPolicy:
@@ -66,60 +65,50 @@ class ServerPolicy:
 
     ``bases``: the allowed bases; a server must be one of them or under one.
     With no bases, ``open`` allows any server (local development) and a closed
-    policy allows none (prefetch only).
+    policy allows none (prefetch only). ``https_only`` refuses plain http, but
+    to this machine when ``http_loopback`` is set.
     """
 
     bases: tuple[str, ...] = ()
     open: bool = True
     https_only: bool = False
+    http_loopback: bool = False
+
+    def check(self, server: FhirServer) -> Target:
+        """The server's base as it will be contacted; ``UrlRefused`` says why it may not be."""
+        if not self.bases and not self.open:
+            raise UrlRefused("no FHIR server is allowed for this caller")
+        policy = UrlPolicy.of(
+            self.bases,
+            open=self.open,
+            https_only=self.https_only,
+            http_loopback=self.http_loopback,
+        )
+        try:
+            return policy.check(server.base)
+        except UrlRefused as exc:
+            raise UrlRefused(f"fhirServer {exc}") from None
 
     def refusal(self, server: FhirServer) -> str | None:
         """Why this server may not be contacted, or None when it may."""
-        if self.https_only and urlsplit(server.base).scheme.lower() != "https":
-            return "fhirServer must use https"
-        if self.bases:
-            if any(within(server.base, base) for base in self.bases):
-                return None
-            return "fhirServer is not on the allowlist"
-        return None if self.open else "no FHIR server is allowed for this caller"
+        try:
+            self.check(server)
+        except UrlRefused as exc:
+            return str(exc)
+        return None
 
 
 ANY_SERVER = ServerPolicy()  # local development and the CLI: the user names the server
-
-
-def within(url: str, base: str) -> bool:
-    """``url`` is ``base`` or below it: same scheme, host and port, and whole path segments.
-
-    A dot segment fails, since HTTP clients resolve ``/fhir/../admin`` to ``/admin``.
-    """
-    u, b = _parts(url), _parts(base)
-    return u is not None and b is not None and u[:2] == b[:2] and u[2][: len(b[2])] == b[2]
-
-
-def _parts(url: str) -> tuple[str, str, tuple[str, ...]] | None:
-    try:
-        split = urlsplit(url)
-    except ValueError:  # e.g. "http://[" : not a URL at all
-        return None
-    scheme = split.scheme.lower()
-    segments = tuple(seg for seg in split.path.split("/") if seg)
-    if scheme not in ("http", "https") or not split.hostname:
-        return None
-    if any(unquote(seg) in (".", "..") for seg in segments):
-        return None
-    try:
-        port = split.port or (443 if scheme == "https" else 80)
-    except ValueError:
-        return None
-    return scheme, f"{split.hostname.lower()}:{port}", segments
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     connect_timeout: float = 2.0
     read_timeout: float = 5.0
-    deadline: float = 8.0  # seconds for all keys together
+    deadline: float = 8.0  # seconds for all keys together, waiting for a slot included
     max_pages: int = 10
+    calls_per_server: int = 3  # hook calls fetching from one FHIR server at once, per process
+    calls: int = 8  # hook calls fetching or waiting to, per process
     max_bytes: int = 32 * 1024 * 1024  # per answer: about 20,000 typical Observations
 
     @classmethod
@@ -129,11 +118,13 @@ class Limits:
             settings.fhir_read_timeout,
             settings.fhir_deadline,
             settings.fhir_max_pages,
+            settings.fhir_calls_per_server,
+            settings.fhir_calls,
         )
 
 
 class FhirClient:
-    """One connection pool per process; safe to share between the fetch threads."""
+    """One connection pool and one bulkhead per process; safe to share between threads."""
 
     def __init__(self, limits: Limits = Limits()) -> None:
         self.limits = limits
@@ -148,97 +139,107 @@ class FhirClient:
             respect_retry_after_header=False,  # a CDS answer cannot wait on Retry-After
             raise_on_status=False,
         )
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxies or .netrc credentials from the environment
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.http = HttpClient(
+            connect_timeout=limits.connect_timeout,
+            read_timeout=limits.read_timeout,
+            retry=retry,
+            pool_maxsize=16,
+        )
+        self.bulkhead = Bulkhead(per_server=limits.calls_per_server, total=limits.calls)
 
-    def fetch_all(self, server: FhirServer, queries: Mapping[str, str]) -> dict[str, object]:
-        """Fetch every relative query; each value is a resource, a list of pages or a FetchError."""
+    @property
+    def session(self) -> requests.Session:
+        """The connection pool, for tests that trust a test CA."""
+        return self.http.session
+
+    def fetch_all(
+        self, server: FhirServer, queries: Mapping[str, str], *, base: Target | None = None
+    ) -> dict[str, object]:
+        """Fetch every relative query; each value is a resource, a list of pages or a FetchError.
+
+        ``base`` is ``server.base`` as the caller's policy parsed it; without one, any
+        well-formed base is accepted (the CLI, where the user names the server).
+        """
         if not queries:
             return {}
-        started = time.monotonic()
-        pool = ThreadPoolExecutor(max_workers=len(queries), thread_name_prefix="fhir-fetch")
+        deadline = time.monotonic() + self.limits.deadline
         try:
-            futures = {
-                key: pool.submit(self._fetch, server, query, started)
-                for key, query in queries.items()
-            }
-            wait(futures.values(), timeout=self.limits.deadline)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            base = base or parse(server.base)
+        except UrlRefused as exc:
+            return dict.fromkeys(queries, FetchError(f"fhirServer {exc}"))
+        try:
+            with self.bulkhead.slot(base.origin, deadline):
+                outcomes = run_until(
+                    deadline,
+                    {
+                        key: partial(self._fetch, server, base, query, deadline)
+                        for key, query in queries.items()
+                    },
+                    name="fhir-fetch",
+                )
+        except NoSlot as exc:
+            return dict.fromkeys(queries, FetchBusy(str(exc)))
         results: dict[str, object] = {}
-        for key, future in futures.items():
-            if not future.done():
+        for key, outcome in outcomes.items():
+            if isinstance(outcome, DeadlinePassed):
                 results[key] = FetchTimeout(
                     f"no answer within the {self.limits.deadline:g} s deadline"
                 )
-            elif isinstance(future.exception(), FetchError):
-                results[key] = future.exception()
-            elif future.exception() is not None:  # a bug in this module: do not hide it
-                raise future.exception()  # type: ignore[misc]
+            elif isinstance(outcome, FetchError):
+                results[key] = outcome
+            elif isinstance(outcome, BaseException):  # a bug in this module: do not hide it
+                raise outcome
             else:
-                results[key] = future.result()
+                results[key] = outcome
         return results
 
-    def _fetch(self, server: FhirServer, query: str, started: float) -> object:
+    def _fetch(self, server: FhirServer, base: Target, query: str, deadline: float) -> object:
         """A read gives the resource; a search gives its pages, following ``next`` links."""
         what = _what(query)
-        first = self._get(server, server.url(query), what)
+        try:
+            target = parse(base.join(query))
+        except UrlRefused as exc:
+            raise FetchError(f"{what}: the query URL {exc}") from None
+        first = self._get(server, target, what, deadline)
         if first.get("resourceType") != "Bundle":
             return first
         pages = [first]
-        seen = {server.url(query)}
-        link = _next_link(server, first)
+        seen = {target.url}
+        link = _next_link(base, first)
         while link and len(pages) < self.limits.max_pages:
-            if not server.same_origin(link):
-                break  # never send the token to another host
-            if link in seen:
+            if link.url in seen:
                 break  # a server whose next link loops back
-            seen.add(link)
-            if time.monotonic() - started > self.limits.deadline:
-                break
-            page = self._get(server, link, f"{what} (page {len(pages) + 1})")
+            seen.add(link.url)
+            page = self._get(server, link, f"{what} (page {len(pages) + 1})", deadline)
             if page.get("resourceType") != "Bundle":
                 break
             pages.append(page)
-            link = _next_link(server, page)
+            link = _next_link(base, page)
         return pages
 
-    def _get(self, server: FhirServer, url: str, what: str) -> dict:
+    def _get(self, server: FhirServer, target: Target, what: str, deadline: float) -> dict:
         headers = {"Accept": FHIR_JSON}
         if server.token:
             headers["Authorization"] = f"Bearer {server.token}"
         limit = self.limits.max_bytes
         try:
-            with self.session.get(
-                url,
-                headers=headers,
-                timeout=(self.limits.connect_timeout, self.limits.read_timeout),
-                allow_redirects=False,  # a redirect could carry the token elsewhere
-                stream=True,
-            ) as resp:
-                if resp.status_code != 200:
-                    raise FetchError(
-                        f"{what}: the server answered {_status(resp.status_code)}",
-                        not_found=resp.status_code in (404, 410),
-                    )
-                body = resp.raw.read(limit + 1, decode_content=True)
-        except requests.Timeout:
-            raise FetchTimeout(f"{what}: timed out") from None
-        except requests.ConnectionError as exc:
-            problem = _connection_problem(exc)
-            error = FetchTimeout if problem == "timed out" else FetchError
-            raise error(f"{what}: {problem}") from None
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            if "timed out" in str(exc).lower():
-                raise FetchTimeout(f"{what}: timed out") from None
-            raise FetchError(f"{what}: the answer was cut short") from None
-        if len(body) > limit:
+            answer = self.http.request(
+                "GET", target, deadline=deadline, max_bytes=limit, headers=headers
+            )
+        except DeadlinePassed:
+            raise
+        except HttpError as exc:
+            error = FetchTimeout if exc.reason == "timed out" else FetchError
+            raise error(f"{what}: {exc.reason}") from None
+        if answer.status != 200:
+            raise FetchError(
+                f"{what}: the server answered {_status(answer.status)}",
+                not_found=answer.status in (404, 410),
+            )
+        if len(answer.body) > limit:
             raise FetchError(f"{what}: the answer is larger than {limit // (1024 * 1024)} MB")
         try:
-            data = json.loads(body)
+            data = json.loads(answer.body)
         except (ValueError, RecursionError):
             raise FetchError(f"{what}: the answer is not JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
@@ -248,14 +249,21 @@ class FhirClient:
         return data
 
 
-def _next_link(server: FhirServer, bundle: dict) -> str | None:
+def _next_link(base: Target, bundle: dict) -> Target | None:
+    """The Bundle's ``next`` link, if it stays under the base: the token goes nowhere else."""
     links = bundle.get("link")
     if not isinstance(links, list):
         return None
     for link in links:
         if isinstance(link, dict) and link.get("relation") == "next":
             url = link.get("url")
-            return urljoin(server.base.rstrip("/") + "/", url) if isinstance(url, str) else None
+            if not isinstance(url, str):
+                return None
+            try:
+                target = parse(urljoin(base.url.rstrip("/") + "/", url))
+            except (UrlRefused, ValueError):
+                return None
+            return target if target.under(base) else None
     return None
 
 
@@ -270,19 +278,3 @@ def _status(code: int) -> str:
         return f"{code} {HTTPStatus(code).phrase}"
     except ValueError:
         return str(code)
-
-
-def _connection_problem(exc: requests.ConnectionError) -> str:
-    text = str(exc).lower()
-    if "timed out" in text or "timeout" in text:
-        return "timed out"
-    if (
-        "name or service not known" in text
-        or "nodename nor servname" in text
-        or "failed to resolve" in text
-        or "name resolution" in text
-    ):
-        return "host name not found"
-    if "refused" in text:
-        return "connection refused"
-    return "cannot connect"

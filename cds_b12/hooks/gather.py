@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..clinical.record import DataNote
-from .fetch import ANY_SERVER, FetchError, FetchTimeout, FhirClient, ServerPolicy
+from ..net.urls import UrlRefused
+from .fetch import ANY_SERVER, FetchBusy, FetchError, FetchTimeout, FhirClient, ServerPolicy
 from .prefetch import QUERIES, expand, templates
 from .request import BadRequest, HookCall
 
@@ -48,7 +49,12 @@ def gather(
     """A server the ``policy`` refuses is never contacted: what the prefetch lacks is missing."""
     got = Gathered()
     server = call.fhir_server
-    refused = policy.refusal(server) if server is not None else None
+    base, refused = None, None
+    if server is not None:
+        try:
+            base = policy.check(server)  # parsed once: what is checked is what is contacted
+        except UrlRefused as exc:
+            refused = str(exc)
     failures: dict[str, str] = {}
     wanted = templates(as_of)
     to_fetch: dict[str, str] = {}
@@ -76,10 +82,12 @@ def gather(
             to_fetch[key] = relative
 
     if to_fetch and server is not None:
-        for key, result in client.fetch_all(server, to_fetch).items():
+        for key, result in client.fetch_all(server, to_fetch, base=base).items():
             got.outcomes[key] = (
                 "timeout"
                 if isinstance(result, FetchTimeout)
+                else "busy"
+                if isinstance(result, FetchBusy)
                 else "error"
                 if isinstance(result, FetchError)
                 else "ok"

@@ -107,12 +107,6 @@ INVALID = [
     pytest.param(
         PV, with_(BASE, fhirServer="ftp://ehr.example/fhir"), "fhirServer:", id="server-ftp"
     ),
-    pytest.param(
-        PV,
-        with_(BASE, fhirServer="https://ehr example/fhir"),
-        "fhirServer:",
-        id="server-with-space",
-    ),
     pytest.param(PV, with_(BASE, fhirServer=42), "fhirServer:", id="server-number"),
     pytest.param(
         PV, without(BASE, "context", "patientId"), "context.patientId: required", id="no-patientId"

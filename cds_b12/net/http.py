@@ -1,0 +1,280 @@
+"""Outbound HTTP: the one seam for FHIR fetches, JWKS fetches and SMART OAuth calls.
+
+Every request runs under a deadline. A read timeout alone never fires while a
+server keeps sending a byte a second, so when the deadline passes the sockets
+the request is using are shut down, and the thread blocked on them returns at
+once: no fetch thread outlives its deadline. Nothing else is trusted either:
+no redirects are followed, answers are capped in size, proxies and ``.netrc``
+from the environment are ignored, and the URL given is the one ``urls.parse``
+produced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.retry import Retry
+
+from .urls import Target
+
+GRACE_SECONDS = 1.0  # how long a cancelled fetch thread may take to notice
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+
+class HttpError(Exception):
+    """No usable answer; ``reason`` is one line, safe to show and log (no token, no body)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DeadlinePassed(HttpError):
+    def __init__(self, seconds: float | None = None) -> None:
+        super().__init__(
+            f"no answer within the {seconds:g} s deadline" if seconds else "no answer in time"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: bytes  # at most max_bytes + 1 bytes: longer means too large
+    headers: Mapping[str, str]
+
+
+class _Scope:
+    """The connections one task is using, so that its deadline can shut them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conns: set[HTTPConnection] = set()
+        self.cancelled = False
+
+    def add(self, conn: HTTPConnection) -> None:
+        with self._lock:
+            if self.cancelled:
+                raise DeadlinePassed()
+            self._conns.add(conn)
+            conn._cds_b12_scope = self  # type: ignore[attr-defined]
+
+    def discard(self, conn: HTTPConnection) -> None:
+        with self._lock:
+            self._conns.discard(conn)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            conns, self._conns = self._conns, set()
+        for conn in conns:
+            sock = conn.sock
+            if sock is not None:  # the plain socket's shutdown: works under TLS too
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # wakes a blocked recv
+
+
+_current = threading.local()
+
+
+def _enter(conn: HTTPConnection) -> None:
+    scope = getattr(_current, "scope", None)
+    if scope is not None:
+        scope.add(conn)
+
+
+class _Cancellable:
+    """Mixed into urllib3's connections: each joins the running task's scope while in use."""
+
+    def connect(self) -> None:
+        _enter(self)  # type: ignore[arg-type]
+        super().connect()  # type: ignore[misc]
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _enter(self)  # type: ignore[arg-type]
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HTTPConnection(_Cancellable, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Cancellable, HTTPSConnection):
+    pass
+
+
+class _Released:
+    """Mixed into the pools: a connection back in the pool leaves its task's scope, so that
+    cancelling a late task never cuts a connection another task has since taken."""
+
+    def _put_conn(self, conn: Any) -> None:
+        scope = getattr(conn, "_cds_b12_scope", None)
+        if scope is not None:
+            scope.discard(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+
+class _HTTPPool(_Released, HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(_Released, HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+def deadline_in(seconds: float) -> float:
+    """The deadline ``seconds`` from now, on the clock ``run_until`` reads."""
+    return time.monotonic() + seconds
+
+
+def run_until(
+    deadline: float, tasks: Mapping[K, Callable[[], T]], *, name: str
+) -> dict[K, T | BaseException]:
+    """Run each task in its own thread until ``deadline`` (``time.monotonic``); a task still
+    running then has its sockets shut and gets ``DeadlinePassed``. Returns when every task
+    has ended (or, for one stuck outside a socket read, after a short grace)."""
+    scopes = {key: _Scope() for key in tasks}
+    results: dict[K, T | BaseException] = {}
+
+    def run(key: K, task: Callable[[], T]) -> None:
+        _current.scope = scopes[key]
+        try:
+            results[key] = task()
+        except BaseException as exc:
+            results[key] = exc
+        finally:
+            _current.scope = None
+
+    threads = {
+        key: threading.Thread(target=run, args=(key, task), name=f"{name}-{i}", daemon=True)
+        for i, (key, task) in enumerate(tasks.items())
+    }
+    for thread in threads.values():
+        thread.start()
+    for thread in threads.values():
+        thread.join(max(0.0, deadline - time.monotonic()))
+    late = [key for key, thread in threads.items() if thread.is_alive()]
+    for key in late:
+        scopes[key].cancel()
+    grace = time.monotonic() + GRACE_SECONDS
+    for key in late:
+        threads[key].join(max(0.0, grace - time.monotonic()))
+    for key in late:
+        results[key] = DeadlinePassed()
+    return results
+
+
+class HttpClient:
+    """One connection pool per process, shared by every thread; nothing follows redirects."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        retry: Retry | int = 0,
+        pool_maxsize: int = 16,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        if session is None:  # tests may pass a session with an offline adapter mounted
+            session = requests.Session()
+            adapter = _Adapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_maxsize)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        session.trust_env = False  # no proxies or .netrc credentials from the environment
+        self.session = session
+
+    def request(
+        self,
+        method: str,
+        target: Target,
+        *,
+        deadline: float,
+        max_bytes: int,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """One request, cut off at ``deadline``. Raises ``HttpError`` with a safe reason."""
+
+        def send() -> Answer:
+            return self._send(method, target, deadline, max_bytes, headers, data)
+
+        if getattr(_current, "scope", None) is not None:  # already a task under a deadline
+            return send()
+        result = run_until(deadline, {0: send}, name="http")[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _send(
+        self,
+        method: str,
+        target: Target,
+        deadline: float,
+        max_bytes: int,
+        headers: Mapping[str, str] | None,
+        data: Mapping[str, str] | None,
+    ) -> Answer:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlinePassed()
+        try:
+            with self.session.request(
+                method,
+                target.url,
+                headers=dict(headers or {}),
+                data=data,
+                timeout=(min(self.connect_timeout, left), min(self.read_timeout, left)),
+                allow_redirects=False,  # a redirect could carry a token elsewhere
+                stream=True,
+            ) as resp:
+                body = resp.raw.read(max_bytes + 1, decode_content=True)
+                return Answer(resp.status_code, body, resp.headers)
+        except Exception as exc:
+            if _current.scope.cancelled:  # whatever the shut socket made the client raise
+                raise DeadlinePassed() from None
+            if not isinstance(exc, requests.RequestException | urllib3.exceptions.HTTPError):
+                raise  # a bug, not the network: do not hide it
+            raise HttpError(_problem(exc)) from None
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _problem(exc: Exception) -> str:
+    """What went wrong, in a few words that name no URL, header or body."""
+    text = str(exc).lower()
+    if isinstance(exc, requests.Timeout) or "timed out" in text:
+        return "timed out"
+    if not isinstance(exc, requests.ConnectionError):
+        return "the answer was cut short"
+    if "timeout" in text:
+        return "timed out"
+    if any(s in text for s in ("name or service not known", "nodename nor servname")) or any(
+        s in text for s in ("failed to resolve", "name resolution")
+    ):
+        return "host name not found"
+    if "refused" in text:
+        return "connection refused"
+    if "certificate" in text:
+        return "the TLS certificate was not accepted"
+    return "cannot connect"
