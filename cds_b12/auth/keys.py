@@ -1,30 +1,50 @@
 """Issuers' public keys: fetched from allow-listed JWKS URLs only, cached, refetched sparingly.
 
 An unknown ``kid`` (a rotated key) triggers at most one refetch per URL per
-minute, so forged tokens cannot make us hammer an EHR's key endpoint. A fetch
-has a timeout, a size cap and no redirects; only loopback URLs may be plain http.
+minute, so forged tokens cannot make us hammer an EHR's key endpoint; a failed
+fetch is not retried for a few seconds, so a burst of calls makes one fetch.
+Each URL has its own lock, and at most ``MAX_WAITING`` calls wait on it (the
+rest are refused at once): a slow key endpoint holds up a few of its own
+issuer's calls, never another issuer's, an inline-key issuer's or ``/healthz``.
+A fetch has a total deadline (a server sending a byte a second is cut off),
+a size cap and no redirects; only loopback URLs may be plain http. Any failure
+to get keys is a ``NoKey``, which the caller turns into a bare 401.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
+from ..net.http import HttpClient, HttpError, deadline_in
+from ..net.urls import Target, UrlPolicy, UrlRefused
+
 CACHE_SECONDS = 300.0
-REFETCH_SECONDS = 60.0
+REFETCH_SECONDS = 60.0  # at most one refetch per URL in this time for an unknown kid
+FAILURE_SECONDS = 15.0  # after a failed fetch, no new try for this long
 MAX_JWKS_BYTES = 256 * 1024
-TIMEOUT = (2.0, 3.0)
+TIMEOUT = (2.0, 3.0)  # connect, and each read
+DEADLINE_SECONDS = 5.0  # the whole fetch
+MAX_WAITING = 4  # calls per URL waiting for a fetch in progress, per process
+# https anywhere; plain http only to this machine (local development and tests)
+JWKS_POLICY = UrlPolicy(https_only=True, http_loopback=True)
 
 
 class NoKey(Exception):
     """No usable key; the message is for the log only (a caller sees a bare 401)."""
+
+
+class _Flight:
+    """One URL's fetch lock, and how many calls are waiting on it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting = 0
 
 
 @dataclass(slots=True)
@@ -32,32 +52,54 @@ class _Cached:
     keys: dict[str, Mapping[str, Any]]  # kid -> JWK
     fetched_at: float  # when these keys were fetched
     tried_at: float  # when a fetch was last tried, successful or not
+    failed: bool = False  # whether that try failed
 
 
 class KeyStore:
     def __init__(self, session: requests.Session | None = None) -> None:
-        self._session = session or requests.Session()
-        self._session.trust_env = False
+        self._http = HttpClient(
+            connect_timeout=TIMEOUT[0], read_timeout=TIMEOUT[1], session=session
+        )
         self._cache: dict[str, _Cached] = {}
-        self._lock = threading.Lock()
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
 
     def key(self, url: str, kid: str) -> Mapping[str, Any]:
         """The JWK with this kid from the JWKS at ``url`` (an allow-listed URL)."""
         entry = self._cache.get(url)
         if entry is None or self._wants_fetch(entry, kid):
-            with self._lock:
-                entry = self._cache.get(url)
-                if entry is None or self._wants_fetch(entry, kid):
-                    entry = self._fetch_into_cache(url, entry)
+            entry = self._fetch_once(url, kid)
         if time.monotonic() - entry.fetched_at >= CACHE_SECONDS or kid not in entry.keys:
             raise NoKey(f"no key {kid!r:.80} in {url}")
         return entry.keys[kid]
+
+    def _fetch_once(self, url: str, kid: str) -> _Cached:
+        """Fetch unless another call just did; one fetch per URL at a time."""
+        with self._flights_lock:
+            flight = self._flights.setdefault(url, _Flight())
+            if flight.lock.locked() and flight.waiting >= MAX_WAITING:
+                raise NoKey(f"{MAX_WAITING} calls are already waiting for the JWKS at {url}")
+            flight.waiting += 1
+        try:
+            if not flight.lock.acquire(timeout=DEADLINE_SECONDS + 1):
+                raise NoKey(f"the JWKS at {url} is still being fetched")
+        finally:
+            with self._flights_lock:
+                flight.waiting -= 1
+        try:
+            entry = self._cache.get(url)
+            if entry is None or self._wants_fetch(entry, kid):
+                entry = self._fetch_into_cache(url, entry)
+            return entry
+        finally:
+            flight.lock.release()
 
     @staticmethod
     def _wants_fetch(entry: _Cached, kid: str) -> bool:
         now = time.monotonic()
         stale = now - entry.fetched_at >= CACHE_SECONDS or kid not in entry.keys
-        return stale and now - entry.tried_at >= REFETCH_SECONDS
+        wait = FAILURE_SECONDS if entry.failed else REFETCH_SECONDS
+        return stale and now - entry.tried_at >= wait
 
     def _fetch_into_cache(self, url: str, entry: _Cached | None) -> _Cached:
         now = time.monotonic()
@@ -65,35 +107,41 @@ class KeyStore:
             keys = jwk_set(self._fetch(url))
         except NoKey:
             if entry is None:
-                self._cache[url] = _Cached({}, fetched_at=-CACHE_SECONDS, tried_at=now)
+                self._cache[url] = _Cached({}, -CACHE_SECONDS, tried_at=now, failed=True)
                 raise
-            entry.tried_at = now  # keep the last good keys until they expire
+            entry.tried_at, entry.failed = now, True  # keep the last good keys until they expire
             return entry
         self._cache[url] = _Cached(keys, fetched_at=now, tried_at=now)
         return self._cache[url]
 
     def _fetch(self, url: str) -> object:
-        if not fetchable(url):
-            raise NoKey(f"JWKS URL must be https (or loopback http): {url}")
+        target = jwks_target(url)
         try:
-            with self._session.get(
-                url,
-                timeout=TIMEOUT,
-                allow_redirects=False,
-                stream=True,
+            answer = self._http.request(
+                "GET",
+                target,
+                deadline=deadline_in(DEADLINE_SECONDS),
+                max_bytes=MAX_JWKS_BYTES,
                 headers={"Accept": "application/json"},
-            ) as resp:
-                if resp.status_code != 200:
-                    raise NoKey(f"JWKS fetch {url} answered {resp.status_code}")
-                body = resp.raw.read(MAX_JWKS_BYTES + 1, decode_content=True)
-        except requests.RequestException as exc:
-            raise NoKey(f"JWKS fetch {url} failed: {type(exc).__name__}") from None
-        if len(body) > MAX_JWKS_BYTES:
+            )
+        except HttpError as exc:
+            raise NoKey(f"JWKS fetch {url} failed: {exc.reason}") from None
+        if answer.status != 200:
+            raise NoKey(f"JWKS fetch {url} answered {answer.status}")
+        if len(answer.body) > MAX_JWKS_BYTES:
             raise NoKey(f"JWKS at {url} is larger than {MAX_JWKS_BYTES} bytes")
         try:
-            return requests.models.complexjson.loads(body)
-        except ValueError:
+            return requests.models.complexjson.loads(answer.body)
+        except (ValueError, RecursionError):
             raise NoKey(f"JWKS at {url} is not JSON") from None
+
+
+def jwks_target(url: str) -> Target:
+    """The JWKS URL as it will be fetched; ``NoKey`` if it may not be."""
+    try:
+        return JWKS_POLICY.check(url)
+    except UrlRefused as exc:
+        raise NoKey(f"JWKS URL must be https (or loopback http), and this one {exc}") from None
 
 
 def jwk_set(data: object) -> dict[str, Mapping[str, Any]]:
@@ -110,16 +158,7 @@ def jwk_set(data: object) -> dict[str, Mapping[str, Any]]:
 def fetchable(url: str) -> bool:
     """https anywhere; plain http only to this machine (local development and tests)."""
     try:
-        parts = urlsplit(url)
-    except ValueError:
+        jwks_target(url)
+    except NoKey:
         return False
-    if parts.scheme == "https":
-        return True
-    if parts.scheme != "http" or not parts.hostname:
-        return False
-    if parts.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        return False
+    return True

@@ -77,23 +77,36 @@ class Verifier:
         return issuer
 
     def _key(self, header: dict[str, Any], issuer: Issuer) -> Mapping[str, Any]:
+        """The configured key with the token's kid; only when there is none, the key at the
+        token's ``jku``, and only if that URL is on the issuer's allowlist."""
         kid, jku = header["kid"], header.get("jku")
+        problem = f"no key {kid!r:.80} in the configured JWKS"
         try:
-            if jku is not None:
-                if jku not in issuer.jku_allowlist:  # never fetch a key from a caller's URL
-                    raise Unauthorized(f"jku {str(jku)[:200]!r} is not on the issuer's allowlist")
+            key = self._configured_key(issuer, kid)
+        except NoKey as exc:  # the jwks_url fetch failed, or has no such kid
+            key, problem = None, str(exc)
+        if key is None and jku is not None:
+            if jku not in issuer.jku_allowlist:  # never fetch a key from a caller's URL
+                raise Unauthorized(
+                    f"{problem}, and jku {str(jku)[:200]!r} is not on the issuer's allowlist"
+                )
+            try:
                 key = self.keys.key(jku, kid)
-            elif issuer.jwks is not None:
-                key = next((k for k in issuer.jwks["keys"] if k.get("kid") == kid), None)
-                if key is None:
-                    raise NoKey(f"no key {kid!r:.80} in the configured JWKS")
-            else:
-                key = self.keys.key(issuer.jwks_url or "", kid)
-        except NoKey as exc:
-            raise Unauthorized(str(exc)) from None
+            except NoKey as exc:
+                raise Unauthorized(str(exc)) from None
+        if key is None:
+            raise Unauthorized(problem)
         if key.get("use", "sig") != "sig":
             raise Unauthorized(f"key {kid!r:.80} is not a signing key")
         return key
+
+    def _configured_key(self, issuer: Issuer, kid: str) -> Mapping[str, Any] | None:
+        """From the inline ``jwks`` (None if it has no such kid) or fetched from ``jwks_url``."""
+        if issuer.jwks is not None:
+            return next((k for k in issuer.jwks["keys"] if k.get("kid") == kid), None)
+        if issuer.jwks_url is None:
+            return None
+        return self.keys.key(issuer.jwks_url, kid)
 
     def _claims(self, claims: dict[str, Any], issuer: Issuer) -> Caller:
         now = time.time()

@@ -79,7 +79,9 @@ class _Scope:
             self.cancelled = True
             conns, self._conns = self._conns, set()
         for conn in conns:
-            sock = conn.sock
+            # the socket as connected: http.client drops conn.sock once a response that
+            # ends at close is under way, but that response still reads from it
+            sock = getattr(conn, "_cds_b12_sock", None) or conn.sock
             if sock is not None:  # the plain socket's shutdown: works under TLS too
                 with contextlib.suppress(OSError):
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)  # wakes a blocked recv
@@ -100,6 +102,7 @@ class _Cancellable:
     def connect(self) -> None:
         _enter(self)  # type: ignore[arg-type]
         super().connect()  # type: ignore[misc]
+        self._cds_b12_sock = self.sock  # type: ignore[attr-defined]
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _enter(self)  # type: ignore[arg-type]

@@ -16,7 +16,14 @@ from werkzeug import Request, Response
 
 from cds_b12.auth import keys
 from cds_b12.auth.issuers import parse_issuers
-from cds_b12.auth.keys import CACHE_SECONDS, MAX_JWKS_BYTES, REFETCH_SECONDS, KeyStore, NoKey
+from cds_b12.auth.keys import (
+    CACHE_SECONDS,
+    FAILURE_SECONDS,
+    MAX_JWKS_BYTES,
+    REFETCH_SECONDS,
+    KeyStore,
+    NoKey,
+)
 from cds_b12.auth.replay import MemoryReplayStore
 from cds_b12.auth.verify import Verifier
 
@@ -145,18 +152,18 @@ def test_when_a_refetch_fails_the_last_good_keys_serve_until_the_cache_expires(
     assert served.fetches == 4
 
 
-def test_a_failing_first_fetch_is_not_retried_within_the_window(httpserver, clock, store):
+def test_a_failing_first_fetch_is_not_retried_for_a_few_seconds(httpserver, clock, store):
     served = Served(httpserver, jwks(OLD))
     served.document = None
     with pytest.raises(NoKey, match="answered 503"):
         store.key(served.url, SPEC_KID)
     for _ in range(5):
-        clock.advance((REFETCH_SECONDS - 1) / 5)
+        clock.advance((FAILURE_SECONDS - 1) / 5)
         with pytest.raises(NoKey, match="no key"):
             store.key(served.url, SPEC_KID)
     assert served.fetches == 1
     served.document = jwks(OLD)
-    clock.advance(REFETCH_SECONDS)
+    clock.advance(2)
     assert store.key(served.url, SPEC_KID) == OLD
     assert served.fetches == 2
 
@@ -243,16 +250,18 @@ def test_a_redirect_is_not_followed(httpserver, store, status):
     assert [request.path for request, _ in httpserver.log] == ["/jwks.json"]
 
 
-def test_a_slow_jwks_endpoint_times_out(httpserver, store, monkeypatch):
+def test_a_slow_jwks_endpoint_times_out(httpserver, monkeypatch):
     monkeypatch.setattr(keys, "TIMEOUT", (1.0, 0.2))
+    session = requests.Session()
 
     def slow(_request: Request) -> Response:
         time.sleep(0.5)
         return Response(json.dumps(jwks(OLD)), content_type="application/json")
 
     httpserver.expect_request("/jwks.json").respond_with_handler(slow)
-    with pytest.raises(NoKey, match="ReadTimeout"):  # it would have had a good answer later
-        store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
+    with pytest.raises(NoKey, match="timed out"):  # it would have had a good answer later
+        KeyStore(session).key(httpserver.url_for("/jwks.json"), SPEC_KID)
+    session.close()
 
 
 class NoNetwork(requests.Session):

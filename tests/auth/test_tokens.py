@@ -43,6 +43,7 @@ from .support import (
     ORIGIN,
     P256_KID,
     PUBLIC_URL,
+    RSA_JWK,
     RSA_KID,
     SANDBOX_JWKS,
     SANDBOX_KID,
@@ -525,7 +526,8 @@ def test_the_spec_example_token_is_validly_signed_but_expired(logs):
         ISS,
         urlsplit(PUBLIC_URL).netloc,
     )
-    app = auth_app({ISS: issuer_config(jku_allowlist=[header["jku"]])})
+    # the spec key is not configured, so it comes from the token's (allow-listed) jku
+    app = auth_app({ISS: {"jwks": jwks(RSA_JWK), "jku_allowlist": [header["jku"]]}})
     key_server = OneDocument(SPEC_PUBLIC_JWKS)
     session = requests.Session()
     session.mount("https://", key_server)

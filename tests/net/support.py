@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -100,3 +101,87 @@ class Tricklers:
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout=5)
+
+
+class Scripted:
+    """A TCP server on 127.0.0.1 that plays ``script(conn)`` on each connection, in a thread
+    of its own: truncated answers, answers that drip, answers that never come."""
+
+    def __init__(self, script: Callable[[socket.socket, threading.Event], None]) -> None:
+        self.script = script
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.connections = 0
+        self.open = 0  # connections whose script is still playing
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True, name="test-scripted").start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}{path}"
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                self.open += 1
+            threading.Thread(target=self._play, args=(conn,), daemon=True).start()
+
+    def _play(self, conn: socket.socket) -> None:
+        try:
+            with conn:
+                conn.settimeout(5)
+                conn.recv(65536)  # the request
+                self.script(conn, self.stopping)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self.open -= 1
+
+    def wait_open(self, count: int = 1, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.open < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self.open >= count, f"{self.open} of {count} connections open"
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until every connection's script has ended (the client hung up, say)."""
+        deadline = time.monotonic() + timeout
+        while self.open and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self.open == 0, f"{self.open} connections still open"
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.sock.close()
+
+
+def truncated(conn: socket.socket, _stopping: threading.Event) -> None:
+    """Promises 1,000 bytes of JSON, sends 20, and hangs up."""
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        b'{"keys": [{"kty": "E'
+    )
+
+
+def drip(conn: socket.socket, stopping: threading.Event, *, every: float = 0.2) -> None:
+    """A 200 whose body comes one byte at a time until the server is stopped (or 60 s)."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+    end = time.monotonic() + 60
+    while not stopping.is_set() and time.monotonic() < end:
+        conn.sendall(b" ")
+        stopping.wait(every)
+
+
+def hang(conn: socket.socket, stopping: threading.Event) -> None:
+    """Never answers (until the server is stopped, or 60 s)."""
+    stopping.wait(60)
