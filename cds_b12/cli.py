@@ -221,6 +221,13 @@ def serve_command(args: argparse.Namespace) -> int:
             "serving on loopback only",
             file=sys.stderr,
         )
+    if settings.fhir_calls >= args.threads:
+        print(
+            f"cds-b12: warning: CDS_B12_FHIR_CALLS ({settings.fhir_calls}) is not below "
+            f"--threads ({args.threads}): calls waiting on slow FHIR servers could take every "
+            "thread, and calls with full prefetch would wait behind them",
+            file=sys.stderr,
+        )
     print(
         f"cds-b12: serving http://{_url_host(args.host)}:{args.port}/cds-services "
         f"({settings.profile.upper()} profile, {args.workers} workers)",
@@ -323,7 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     sv.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     sv.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
-    sv.add_argument("--threads", type=int, default=4, help="threads per worker (default: 4)")
+    sv.add_argument(
+        "--threads",
+        type=int,
+        default=16,
+        help="threads per worker (default: 16; keep it above CDS_B12_FHIR_CALLS)",
+    )
     sv.set_defaults(func=serve_command)
     return parser
 

@@ -1,8 +1,10 @@
 """``cds-b12 serve``: the app under gunicorn, built and warmed once before the workers fork.
 
 gunicorn's threaded workers let one worker answer other calls while a call
-waits on a slow EHR FHIR server; preloading means each worker starts with the
-card wording checked and the code paths already imported and exercised.
+waits on a slow EHR FHIR server; the worker class reads each request on its
+event loop first (``net.worker``), so clients that send slowly hold no thread.
+Preloading means each worker starts with the card wording checked and the code
+paths already imported and exercised.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gunicorn.app.base import BaseApplication
 from .config import Settings
 from .hooks.response import respond
 from .hooks.services import discovery_document
+from .net.worker import HeadFirstWorker
 
 
 def _warm_up_patient(as_of: date) -> list[dict]:
@@ -110,7 +113,7 @@ def run_gunicorn(
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread",
+            "worker_class": HeadFirstWorker,
             "preload_app": True,
             "timeout": 30,
             "graceful_timeout": 10,
