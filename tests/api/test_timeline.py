@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from werkzeug import Request, Response
 
 from cds_b12.hooks.fixtures import find_fixture
 
+from ..net.support import Listener
 from .support import TODAY, assert_operation_outcome, make_app
 
 ISSUERS = {
@@ -151,3 +155,87 @@ def test_cards_carry_a_smart_link_when_the_service_is_a_smart_app():
         "url": "http://localhost/timeline/launch",
         "type": "smart",
     }
+
+
+def _launch(client, base: str) -> tuple[dict[str, list[str]], str]:
+    """Start a launch; the authorize query, and the state cookie as the browser holds it."""
+    launch = client.get(f"/timeline/launch?iss={base}&launch=abc")
+    assert launch.status_code == 302, launch.get_data(as_text=True)
+    cookie = launch.headers["Set-Cookie"]
+    return parse_qs(urlsplit(launch.headers["Location"]).query), cookie
+
+
+def _name_value(set_cookie: str) -> tuple[str, str]:
+    name, _, value = set_cookie.split(";", 1)[0].partition("=")
+    return name, value
+
+
+def test_smart_launch_binds_the_code_to_the_launch_with_pkce_s256(httpserver):
+    base = _fake_ehr(httpserver)
+    client = make_app(smart_client_id="cds-b12-test").test_client()
+    query, _ = _launch(client, base)
+    assert query["code_challenge_method"] == ["S256"]
+    page = client.get(f"/timeline/callback?code=the-code&state={query['state'][0]}")
+    assert page.status_code == 200
+    (token_request,) = [r for r, _ in httpserver.log if r.path == "/token"]
+    verifier = token_request.form["code_verifier"]
+    assert 43 <= len(verifier) <= 128
+    digest = hashlib.sha256(verifier.encode()).digest()
+    assert base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == query["code_challenge"][0]
+    assert verifier not in page.get_data(as_text=True) and verifier not in str(query)
+
+
+def test_a_launch_state_is_accepted_once_even_with_the_cookie_replayed(httpserver):
+    base = _fake_ehr(httpserver)
+    client = make_app(smart_client_id="cds-b12-test").test_client()
+    query, cookie = _launch(client, base)
+    callback = f"/timeline/callback?code=the-code&state={query['state'][0]}"
+    assert client.get(callback).status_code == 200
+    client.set_cookie(*_name_value(cookie))  # the browser (or an attacker) sends it again
+    assert "already completed" in assert_operation_outcome(client.get(callback), 400)
+    assert len([r for r, _ in httpserver.log if r.path == "/token"]) == 1
+
+
+def test_a_launch_state_is_accepted_once_across_workers_sharing_a_store(httpserver):
+    """Two app instances (two workers) with the shared replay store: a callback replayed
+    to the other one is refused."""
+    base = _fake_ehr(httpserver)
+    shared = {
+        "smart_client_id": "cds-b12-test",
+        "pseudonym_key": "the-same-key-on-every-worker",
+        "redis_url": "redis://127.0.0.1:6379/0",
+    }
+    first, second = make_app(**shared).test_client(), make_app(**shared).test_client()
+    query, cookie = _launch(first, base)
+    callback = f"/timeline/callback?code=the-code&state={query['state'][0]}"
+    assert first.get(callback).status_code == 200
+    second.set_cookie(*_name_value(cookie))
+    assert "already completed" in assert_operation_outcome(second.get(callback), 400)
+
+
+def test_the_state_cookie_is_secure_when_the_public_url_is_https(httpserver):
+    base = _fake_ehr(httpserver)
+    app = make_app(smart_client_id="cds-b12-test", public_url="https://cds.example.org")
+    _, cookie = _launch(app.test_client(), base)
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    _, plain = _launch(make_app(smart_client_id="cds-b12-test").test_client(), base)
+    assert "Secure" not in plain
+
+
+@pytest.mark.parametrize("endpoint", ["authorization_endpoint", "token_endpoint"])
+def test_smart_endpoints_off_the_ehrs_origin_are_refused_and_never_contacted(httpserver, endpoint):
+    forbidden = Listener()
+    try:
+        config = {
+            "authorization_endpoint": httpserver.url_for("/authorize"),
+            "token_endpoint": httpserver.url_for("/token"),
+            endpoint: f"http://127.0.0.1:{forbidden.port}/steal",
+        }
+        httpserver.expect_request("/fhir/.well-known/smart-configuration").respond_with_json(config)
+        client = make_app(smart_client_id="cds-b12-test").test_client()
+        response = client.get(f"/timeline/launch?iss={httpserver.url_for('/fhir')}&launch=abc")
+        assert endpoint in assert_operation_outcome(response, 412)
+        assert "Location" not in response.headers and "Set-Cookie" not in response.headers
+    finally:
+        forbidden.close()
+    assert forbidden.connections == 0
