@@ -20,11 +20,21 @@ import requests
 from cds_b12.hooks.fetch import FetchError, FhirClient, FhirServer, Limits
 from cds_b12.net.worker import HEAD_SECONDS, wanted
 
-from ..auth.support import fetching_body, prefetched_body
+from ..auth.support import (
+    ISS,
+    JKU_KEY,
+    JKU_KID,
+    PUBLIC_URL,
+    fetching_body,
+    issuer_config,
+    make_token,
+    prefetched_body,
+)
 from ..browser.conftest import Service, start_service
 from .support import Scripted, Tricklers, drip
 
 SERVICE = "/cds-services/b12-patient-view"
+SLOW_ISS = "https://slow-keys-ehr.example.com"
 QUERIES = {f"key{i}": f"Observation?i={i}" for i in range(8)}
 
 
@@ -189,3 +199,45 @@ def test_the_worker_buffers_a_head_and_a_small_body_and_nothing_else(data, body)
     a large body are left to the thread."""
     head = data.find(b"\r\n\r\n") + 4
     assert wanted(data) == (None if body is None else head + body)
+
+
+@pytest.fixture(scope="module")
+def slow_keys() -> Iterator[Scripted]:
+    server = Scripted(partial(drip, every=1.0))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def authenticating(tmp_path_factory, slow_keys) -> Iterator[Service]:
+    issuers = {SLOW_ISS: {"jwks_url": slow_keys.url("/jwks.json")}, ISS: issuer_config()}
+    running = start_service(
+        tmp_path_factory.mktemp("slow-keys"),
+        trusted_issuers=json.dumps(issuers),
+        public_url=PUBLIC_URL,
+    )
+    yield running
+    running.stop()
+
+
+def test_a_slow_jwks_leaves_health_probes_and_other_issuers_answered(authenticating, slow_keys):
+    post = partial(requests.post, authenticating.base + SERVICE, json=prefetched_body())
+    slow_token = partial(make_token, iss=SLOW_ISS, key=JKU_KEY, kid=JKU_KID)
+    pool = ThreadPoolExecutor(40)
+    try:
+        stuck = [
+            pool.submit(post, headers={"Authorization": f"Bearer {slow_token()}"}, timeout=120)
+            for _ in range(40)
+        ]
+        slow_keys.wait_open()
+        probes = [requests.get(authenticating.base + "/healthz", timeout=10) for _ in range(5)]
+        other = post(headers={"Authorization": f"Bearer {make_token()}"}, timeout=10)
+        still_fetching = slow_keys.open
+    finally:
+        slow_keys.close()
+        wait(stuck, timeout=120)
+        pool.shutdown()
+    assert [p.status_code for p in probes] == [200] * 5
+    assert other.status_code == 200 and other.json()["cards"]
+    assert still_fetching >= 1  # all that while, the slow key fetch was still dripping
+    assert {f.result().status_code for f in stuck} == {401}
