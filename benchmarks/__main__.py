@@ -1,7 +1,7 @@
 """``python -m benchmarks``: how fast cds-b12 answers, beside what Flask and gunicorn can do
 at all with the same request. Prints one table; see ``benchmarks/README.md``.
 
-    python -m benchmarks            # full run, about 3 minutes (wrk for parts 2 and 4)
+    python -m benchmarks            # full run, about 6 minutes (wrk for parts 2 and 4)
     python -m benchmarks --quick    # shorter runs, about 1 minute
     python -m benchmarks --smoke    # a few seconds, no wrk, no Node: the CI check
 
@@ -23,7 +23,9 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from . import fallback, inprocess
+from cds_b12.cli import SERVE_THREADS
+
+from . import fallback, faults, inprocess
 from .http_bench import HttpPlan, run_http, run_memory
 from .inprocess import BrokenPath
 from .load import wrk_path
@@ -32,6 +34,7 @@ from .report import (
     COLLAPSE_RATIO,
     Row,
     fallback_rows,
+    fault_rows,
     http_rows,
     inprocess_rows,
     machine,
@@ -41,7 +44,7 @@ from .report import (
 )
 from .servers import StartError
 
-PARTS = ("inprocess", "http", "fallback", "memory")
+PARTS = ("inprocess", "http", "fallback", "memory", "faults")
 MODES = {
     # duration and warm-up in seconds; memory: measured requests, warm-up requests
     "full": {
@@ -168,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cds-b12 benchmark ({args.mode}), {as_of.isoformat()}: {machine()}", flush=True)
     try:
         if "inprocess" in args.parts:
-            print("1/4 in-process ...", flush=True)
+            print("1/5 in-process ...", flush=True)
             results = inprocess.run(work / "inprocess-data", as_of, plan=args.mode)
             for r in results:
                 print(
@@ -198,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             if "http" in args.parts:
                 contenders = "cds-b12, echo" + (", cds-b12 without metrics" * plan.metrics_cost)
                 print(
-                    f"2/4 HTTP: {contenders}, {plan.rounds} x {plan.duration_s:g} s "
+                    f"2/5 HTTP: {contenders}, {plan.rounds} x {plan.duration_s:g} s "
                     f"each with {tool} ...",
                     flush=True,
                 )
@@ -240,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
 
         if "fallback" in args.parts:
-            print(f"3/4 FHIR fallback, {args.delay_ms} ms per FHIR request ...", flush=True)
+            print(f"3/5 FHIR fallback, {args.delay_ms} ms per FHIR request ...", flush=True)
             try:
                 f = fallback.run(
                     work / "fallback-data",
@@ -256,12 +259,30 @@ def main(argv: list[str] | None = None) -> int:
         if "memory" in args.parts:
             count = args.memory_requests or mode["memory"] or 2_000
             print(
-                f"4/4 memory: {count:,} requests after "
+                f"4/5 memory: {count:,} requests after "
                 f"{mode['memory_warmup'] or 500:,} to warm up ...",
                 flush=True,
             )
             m = run_memory(plan, work, body, requests=count, warmup=mode["memory_warmup"] or 500)
             rows += memory_rows(m)
+
+        if "faults" in args.parts:
+            seconds = args.duration or mode["duration"]
+            print(
+                f"5/5 slow peers: {faults.STUCK_CALLS} stuck fallback calls, then trickling "
+                f"clients, {seconds:g} s each ...",
+                flush=True,
+            )
+            rows += fault_rows(
+                faults.run(
+                    work,
+                    as_of,
+                    tool=choose_tool(args),
+                    connections=args.connections,
+                    seconds=seconds,
+                    threads=SERVE_THREADS,
+                )
+            )
     except (BrokenPath, StartError, RuntimeError) as exc:
         problems.append(f"{type(exc).__name__}: {exc}")
     finally:

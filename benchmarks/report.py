@@ -8,6 +8,7 @@ import platform
 from dataclasses import dataclass
 
 from .fallback import FallbackResult
+from .faults import STUCK_CALLS, FaultResult
 from .http_bench import NO_METRICS, HttpResult, MemoryResult
 from .inprocess import SizeResult
 
@@ -20,6 +21,8 @@ TARGET_HEAVY_MS = 20.0
 TARGET_P99_MS = 50.0
 TARGET_FALLBACK_RATIO = 1.3
 TARGET_MEMORY_GROWTH_PCT = 10.0
+TARGET_STUCK_RATIO = 0.5  # healthy throughput kept with the stuck fallback calls
+TARGET_PROBE_MS = 2000.0  # a health probe with 32 trickling clients
 COLLAPSE_RATIO = 0.2
 
 
@@ -216,6 +219,56 @@ def memory_rows(m: MemoryResult) -> list[Row]:
             m.growth_pct <= TARGET_MEMORY_GROWTH_PCT,
         ),
     ]
+
+
+def fault_rows(f: FaultResult) -> list[Row]:
+    part = "5 slow peers"
+    s = f.stuck
+    rows = [
+        Row(part, "serve", f"2 workers x {f.threads} threads, FHIR deadline {f.deadline_s:g} s"),
+        Row(
+            part,
+            "healthy (full prefetch) alone: requests/s; worker CPU per request",
+            f"{f.alone.rps:,.0f}; {f.alone_cpu_ms:.2f} ms",
+        ),
+        Row(
+            part,
+            f"healthy with {STUCK_CALLS} stuck fallback calls: requests/s; CPU per answer",
+            f"{f.with_stuck.rps:,.0f}; {f.with_stuck_cpu_ms:.2f} ms",
+        ),
+        Row(
+            part,
+            "healthy throughput with / without the stuck calls",
+            f"{f.ratio:.2f}",
+            f">= {TARGET_STUCK_RATIO:g}",
+            f.ratio >= TARGET_STUCK_RATIO,
+        ),
+        Row(
+            part,
+            "healthy p50 / p99 with the stuck calls",
+            f"{ms(f.with_stuck.p50_ms)} / {ms(f.with_stuck.p99_ms)}",
+        ),
+        Row(
+            part,
+            "stuck calls answered (statuses); 412 at once, no slot; slowest",
+            f"{s.answered:,} ({', '.join(map(str, s.statuses))}); {s.at_once:,}; "
+            f"{s.slowest_s:.1f} s",
+            f"slowest <= {f.deadline_s + 1:g} s",
+            s.slowest_s <= f.deadline_s + 1,
+        ),
+    ]
+    for p in f.probes:
+        target = p.clients == 32
+        rows.append(
+            Row(
+                part,
+                f"/healthz with {p.clients} trickling clients: p50 / max; failed",
+                f"{ms(p.p50_ms)} / {ms(p.max_ms)}; {p.failed}",
+                f"max < {TARGET_PROBE_MS / 1000:g} s, 0 failed" if target else "",
+                (p.max_ms < TARGET_PROBE_MS and p.failed == 0) if target else None,
+            )
+        )
+    return rows
 
 
 def render(rows: list[Row]) -> str:

@@ -43,6 +43,11 @@ class UsageError(Exception):
     """A problem with the user's input, reported in one line."""
 
 
+# Threads per serve worker: enough that calls held by slow FHIR servers (at most
+# CDS_B12_FHIR_CALLS per worker) always leave some for calls with full prefetch.
+SERVE_THREADS = 16
+
+
 def _as_of(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -333,8 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument(
         "--threads",
         type=int,
-        default=16,
-        help="threads per worker (default: 16; keep it above CDS_B12_FHIR_CALLS)",
+        default=SERVE_THREADS,
+        help=f"threads per worker (default: {SERVE_THREADS}; keep it above CDS_B12_FHIR_CALLS)",
     )
     sv.set_defaults(func=serve_command)
     return parser
