@@ -179,9 +179,8 @@ def run_until(
     grace = time.monotonic() + GRACE_SECONDS
     for key in late:
         threads[key].join(max(0.0, grace - time.monotonic()))
-    for key in late:
-        results[key] = DeadlinePassed()
-    return results
+    # a copy: a thread stuck outside a socket (in DNS, say) may still write to ``results``
+    return {key: DeadlinePassed() if key in late else results[key] for key in tasks}
 
 
 class HttpClient:

@@ -59,7 +59,8 @@ def wanted(data: bytes) -> int | None:
     A body that is chunked, awaits ``100 Continue`` or is large is left to the thread."""
     end = data.find(b"\r\n\r\n")
     if end < 0:
-        return None
+        bare = data.find(b"\n\n")  # not HTTP/1.1 as written: the parser will say so
+        return None if bare < 0 else bare + 2
     head, end = data[:end], end + 4
     lengths = _CONTENT_LENGTH.findall(head)
     if _STREAMED.search(head) or len(lengths) != 1 or int(lengths[0]) > BODY_BUFFER:

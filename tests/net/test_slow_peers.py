@@ -241,3 +241,8 @@ def test_a_slow_jwks_leaves_health_probes_and_other_issuers_answered(authenticat
     assert other.status_code == 200 and other.json()["cards"]
     assert still_fetching >= 1  # all that while, the slow key fetch was still dripping
     assert {f.result().status_code for f in stuck} == {401}
+
+
+def test_a_head_ended_by_bare_newlines_goes_to_the_parser_at_once():
+    data = b"GET / HTTP/1.1\nHost: x\n\n"
+    assert wanted(data) == len(data)  # gunicorn's parser answers it (400), not a 408 later
