@@ -13,6 +13,7 @@ to get keys is a ``NoKey``, which the caller turns into a bare 401.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Mapping
@@ -131,7 +132,7 @@ class KeyStore:
         if len(answer.body) > MAX_JWKS_BYTES:
             raise NoKey(f"JWKS at {url} is larger than {MAX_JWKS_BYTES} bytes")
         try:
-            return requests.models.complexjson.loads(answer.body)
+            return json.loads(answer.body)
         except (ValueError, RecursionError):
             raise NoKey(f"JWKS at {url} is not JSON") from None
 
