@@ -175,16 +175,17 @@ class UrlPolicy:
     http_loopback: bool = False
 
     @classmethod
-    def of(cls, bases: Iterable[str], **kwargs: bool) -> UrlPolicy:
+    def of(cls, bases: Iterable[str], *, open: bool = True, **kwargs: bool) -> UrlPolicy:
         """From configured base URLs; a base that does not parse can match nothing and is
-        left out (``unreachable`` names it, so start-up can warn)."""
-        parsed = []
-        for base in bases:
+        left out (``unreachable`` names it, so start-up can warn). An allowlist of nothing
+        but such bases allows nothing: it never falls back to ``open``."""
+        given, parsed = list(bases), []
+        for base in given:
             try:
                 parsed.append(parse(base))
             except UrlRefused:
                 continue
-        return cls(tuple(parsed), **kwargs)
+        return cls(tuple(parsed), open=open and not given, **kwargs)
 
     def check(self, url: object) -> Target:
         """The parsed URL if it may be contacted; otherwise ``UrlRefused`` saying why."""

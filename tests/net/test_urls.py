@@ -177,3 +177,8 @@ def test_bases_that_can_never_match_are_named():
         ("x", "must be an http or https URL"),
     ]
     assert UrlPolicy(https_only=True, http_loopback=True).unreachable(["http://127.0.0.1/f"]) == []
+
+
+def test_an_allowlist_of_only_unusable_entries_allows_nothing():
+    with pytest.raises(UrlRefused):
+        UrlPolicy.of(["https://ehr.example.org\\@evil.example/fhir"]).check("https://evil.example/")
