@@ -18,11 +18,13 @@ from ..api.support import assert_operation_outcome, make_app
 from ..auth.support import (
     ISS,
     SERVICE_PATH,
+    assert_bare_401,
     auth_app,
     bearer,
     close,
     fetching_body,
     issuer_config,
+    jwks,
     make_token,
     serve_r1_patient,
 )
@@ -151,3 +153,21 @@ def test_a_hostile_jwks_url_is_refused_when_the_issuers_are_read(name, field, ho
     with pytest.raises(IssuerConfigError, match="https"):
         parse_issuers({ISS: entry})
     assert hosts[1].connections == 0
+
+
+@pytest.mark.parametrize("name", ["backslash", "decimal", "userinfo-forbidden-first", "tab"])
+def test_a_hostile_jku_is_a_bare_401_and_never_fetched(name, hosts):
+    allowed, forbidden = hosts
+    listed = f"http://127.0.0.1:{allowed.port}/jwks"
+    hostile = FORMS[name].format(s="http", S="HTTP", A=allowed.port, F=forbidden.port) + "/jwks"
+    app = auth_app({ISS: {"jwks": jwks(), "jku_allowlist": [listed]}})
+    try:
+        response = app.test_client().post(
+            SERVICE_PATH,
+            json=fetching_body(base("https", allowed)),
+            headers=bearer(make_token(jku=hostile)),
+        )
+    finally:
+        close(app)
+    assert_bare_401(response)
+    assert (forbidden.connections, allowed.connections) == (0, 0)
