@@ -1,7 +1,11 @@
 """FHIR fallback: fetch what the prefetch did not carry, from the client's FHIR server.
 
-Every key is fetched in parallel, under one overall deadline, with connect and
-read timeouts and a small retry on transient failures. A failure becomes a
+Every key is fetched in parallel, under one overall deadline that shuts the
+sockets still in use when it passes, with connect and read timeouts and a small
+retry on transient failures. A call first takes a slot in the bulkhead for its
+server (``net.bulkhead``), so a slow server holds only a few threads. Every URL
+fetched, ``next`` links included, is parsed by ``net.urls`` and must stay under
+the server's base, so the token goes nowhere else. A failure becomes a
 ``FetchError`` with a one-line reason that names neither the token nor more of
 the server's answer than its status, so the same text can go to a client, a
 log line and the CLI.
