@@ -25,6 +25,7 @@ FORBIDDEN = (
     "cds_b12.fhir",
     "cds_b12.render",
     "cds_b12.auth",
+    "cds_b12.net",
     "cds_b12.config",
     "cds_b12.cli",
     "cds_b12.serve",
