@@ -12,7 +12,7 @@ from flask import current_app
 
 from ..auth.issuers import parse_issuers
 from ..auth.keys import KeyStore
-from ..auth.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
+from ..auth.replay import RedisReplayStore, ReplayStore
 from ..auth.verify import Caller, Verifier
 from ..clinical import Profile
 from ..clinical.profiles import overridden
@@ -23,6 +23,7 @@ from ..render import CardLibrary, load_card_library
 from ..store.audit_writer import AuditWriter
 from ..store.db import Database
 from ..store.pseudonym import load_key
+from ..store.single_use import DatabaseReplayStore
 
 log = logging.getLogger("cds_b12.config")
 
@@ -35,7 +36,8 @@ class Runtime:
     cards: CardLibrary
     client: FhirClient
     verifier: Verifier | None  # None: no trusted issuers, authentication off (loopback only)
-    replay: ReplayStore  # what has been used once: JWT ids, SMART launch states
+    # what has been used once (JWT ids, SMART launch states), shared by every worker and replica
+    replay: ReplayStore
     db: Database
     audit: AuditWriter
     pseudonym_key: bytes
@@ -47,12 +49,14 @@ class Runtime:
     ) -> Runtime:
         """Load and check the card wording now, so a bad card file stops start-up, not a call.
         Active profile overrides are logged here, where an operator reads the start-up."""
-        verifier = None
-        replay = RedisReplayStore(settings.redis_url) if settings.redis_url else MemoryReplayStore()
-        if settings.authenticating:
-            verifier = Verifier(parse_issuers(settings.trusted_issuers), KeyStore(), replay)
         db = Database(settings.store_url)
         db.upgrade()  # at head this is one query; SQLite is local, PostgreSQL takes a lock
+        replay: ReplayStore = (
+            RedisReplayStore(settings.redis_url) if settings.redis_url else DatabaseReplayStore(db)
+        )
+        verifier = None
+        if settings.authenticating:
+            verifier = Verifier(parse_issuers(settings.trusted_issuers), KeyStore(), replay)
         secret = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
         overrides = overridden(settings.profiles)
         if overrides:

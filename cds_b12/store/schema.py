@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Double, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -44,7 +44,10 @@ class IssuedCard(Base):
 
 class Feedback(Base):
     """One feedback entry as received. ``card_uuid`` is not a foreign key: feedback on a card
-    we have no record of (purged, or never ours) is kept and flagged ``known_card = false``."""
+    we have no record of (purged, never ours, or issued to another issuer or tenant) is kept
+    and flagged ``known_card = false``. Feedback that arrives before its card's audit row
+    (written by another worker or replica) starts so, and is flipped when the row is written
+    (``records.record_calls``)."""
 
     __tablename__ = "feedback"
 
@@ -62,3 +65,13 @@ class Feedback(Base):
     outcome_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issuer: Mapped[str | None] = mapped_column(String(500))
     tenant: Mapped[str | None] = mapped_column(String(200))
+
+
+class SingleUse(Base):
+    """Values accepted once (a JWT's issuer and ``jti``), until they expire; shared by every
+    worker and replica on this database. ``key`` is a hash of the pair (``replay_key``)."""
+
+    __tablename__ = "single_use"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)  # epoch seconds

@@ -166,6 +166,20 @@ def tampered(token: str, **changes: object) -> str:
     return f"{header}.{segment({**data, **changes})}.{signature}"
 
 
+class FirstUseOnly:
+    """A replay store for one process, at the verifier's seam (the service's own are the
+    database and Redis)."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+
+    def first_use(self, scope: str, value: str, expires_at: float) -> bool:
+        if (scope, value) in self.seen:
+            return False
+        self.seen.add((scope, value))
+        return True
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "Origin": ORIGIN}
 

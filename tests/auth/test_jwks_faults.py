@@ -18,7 +18,6 @@ import requests
 from cds_b12.auth import keys
 from cds_b12.auth.issuers import parse_issuers
 from cds_b12.auth.keys import KeyStore, NoKey
-from cds_b12.auth.replay import MemoryReplayStore
 from cds_b12.auth.verify import Unauthorized, Verifier
 
 from ..net.support import Scripted, drip, truncated
@@ -31,6 +30,7 @@ from .support import (
     SANDBOX_JWKS,
     SERVICE_PATH,
     SPEC_KID,
+    FirstUseOnly,
     assert_bare_401,
     auth_app,
     bearer,
@@ -97,7 +97,7 @@ def test_a_slow_jwks_holds_up_no_other_issuer(scripted, httpserver):
             }
         ),
         KeyStore(),
-        MemoryReplayStore(),
+        FirstUseOnly(),
     )
     outcome: list[BaseException] = []
 
@@ -167,12 +167,12 @@ def test_a_jku_is_used_only_for_a_kid_that_is_not_configured_and_only_if_allowed
     httpserver.expect_request("/jwks.json").respond_with_json(jwks(JKU_JWK))
     jku = httpserver.url_for("/jwks.json")
     token = partial(make_token, "aud", key=JKU_KEY, kid=JKU_KID, jku=jku)
-    refused = Verifier(parse_issuers({ISS: issuer_config()}), KeyStore(), MemoryReplayStore())
+    refused = Verifier(parse_issuers({ISS: issuer_config()}), KeyStore(), FirstUseOnly())
     with pytest.raises(Unauthorized, match="not on the issuer's allowlist"):
         refused.verify(f"Bearer {token()}", "aud")
     assert httpserver.log == []
     allowed = Verifier(
-        parse_issuers({ISS: issuer_config(jku_allowlist=[jku])}), KeyStore(), MemoryReplayStore()
+        parse_issuers({ISS: issuer_config(jku_allowlist=[jku])}), KeyStore(), FirstUseOnly()
     )
     assert allowed.verify(f"Bearer {token()}", "aud").issuer.iss == ISS
     assert len(httpserver.log) == 1

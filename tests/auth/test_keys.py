@@ -24,10 +24,19 @@ from cds_b12.auth.keys import (
     KeyStore,
     NoKey,
 )
-from cds_b12.auth.replay import MemoryReplayStore
 from cds_b12.auth.verify import Verifier
 
-from .support import ISS, JKU_JWK, JKU_KEY, JKU_KID, SPEC_KID, SPEC_PUBLIC_JWK, jwks, make_token
+from .support import (
+    ISS,
+    JKU_JWK,
+    JKU_KEY,
+    JKU_KID,
+    SPEC_KID,
+    SPEC_PUBLIC_JWK,
+    FirstUseOnly,
+    jwks,
+    make_token,
+)
 
 OLD, NEW = SPEC_PUBLIC_JWK, JKU_JWK  # before and after a key rotation
 
@@ -82,7 +91,7 @@ def test_two_verifications_fetch_the_jwks_once(httpserver, clock):
     served = Served(httpserver, jwks(NEW))
     session = requests.Session()
     verifier = Verifier(
-        parse_issuers({ISS: {"jwks_url": served.url}}), KeyStore(session), MemoryReplayStore()
+        parse_issuers({ISS: {"jwks_url": served.url}}), KeyStore(session), FirstUseOnly()
     )
     try:
         for _ in range(2):

@@ -1,0 +1,57 @@
+"""The single-use store in the service's database: what catches a replayed JWT when there
+is no Redis, across gunicorn workers (SQLite) and replicas (PostgreSQL).
+
+One statement decides: an insert that, on a key already present, only takes the row over
+if it has expired. The database's unique key makes two racing workers agree: exactly one
+of them gets the row back. Expired rows are deleted as calls go by, at most once a minute
+per process, so the table holds about an hour of tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..auth.replay import ReplayStoreDown, kept_until, replay_key
+from .db import Database
+from .schema import SingleUse
+
+PURGE_EVERY = 60.0  # seconds
+
+
+class DatabaseReplayStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._next_purge = 0.0
+        self._lock = threading.Lock()
+
+    def first_use(self, scope: str, value: str, expires_at: float) -> bool:
+        now = time.time()
+        dialect = sqlite if self.db.is_sqlite else postgresql
+        insert = dialect.insert(SingleUse).values(
+            key=replay_key(scope, value), expires_at=kept_until(expires_at, now)
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[SingleUse.key],
+            set_={"expires_at": insert.excluded.expires_at},
+            where=SingleUse.expires_at <= now,
+        ).returning(SingleUse.key)
+        try:
+            with self.db.engine.begin() as conn:
+                first = conn.execute(statement).first() is not None
+            self._purge(now)
+        except SQLAlchemyError as exc:
+            raise ReplayStoreDown(type(exc).__name__) from None
+        return first
+
+    def _purge(self, now: float) -> None:
+        with self._lock:
+            if now < self._next_purge:
+                return
+            self._next_purge = now + PURGE_EVERY
+        with self.db.engine.begin() as conn:
+            conn.execute(delete(SingleUse).where(SingleUse.expires_at <= now))
