@@ -1,8 +1,11 @@
 """``POST /cds-services/{id}/feedback``: what the clinician did with our cards.
 
 The body is checked in full before anything is written, then every entry is
-stored in one transaction; the 200 comes only after it is committed. A card
-uuid we never issued is stored and flagged, not refused.
+stored in one transaction; the 200 comes only after it is committed. Feedback on
+a card we never issued, or issued to another EHR (issuer or tenant), is stored and
+flagged as about an unknown card, not refused: the answer is the same 200, so a
+caller learns nothing about other EHRs' cards, and the entry does not count for
+the card.
 """
 
 from __future__ import annotations
@@ -27,10 +30,9 @@ log = logging.getLogger("cds_b12.feedback")
 @bp.post("/cds-services/<service_id>/feedback", strict_slashes=False)
 def feedback(service_id: str) -> Response:
     service = find_service(service_id)
-    entries = parse_feedback(request.get_json(force=True, silent=True))
+    entries = parse_feedback(request.get_json(silent=True))
     caller = current_caller()
     rt = runtime()
-    rt.audit.flush()  # the cards this feedback is about are written before it is matched
     try:
         stored = record_feedback(
             rt.db,

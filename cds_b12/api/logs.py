@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 
@@ -75,6 +76,7 @@ def register_request_log(app: Flask) -> None:
             "path": request.path,  # never the query string
             "client": request.remote_addr,  # behind proxies: see CDS_B12_PROXY_COUNT
             "status": response.status_code,
+            "pid": os.getpid(),  # which worker answered
             "latency_ms": round(
                 (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1
             ),

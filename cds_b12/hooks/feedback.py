@@ -7,7 +7,7 @@ reason or a comment (cds-fb-3). A bad entry is named by its index.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -66,7 +66,16 @@ class Feedback(_Strict):
             raise ValueError("must be an ISO 8601 instant, e.g. 2026-11-21T10:05:31Z") from None
         if when.tzinfo is None:
             raise ValueError("must carry a time zone, e.g. 2026-11-21T10:05:31Z")
+        try:
+            when.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-23:59 is in the year 10000 in UTC
+            raise ValueError("is outside the years 1 to 9999 once converted to UTC") from None
         return value
+
+    @property
+    def outcome_at(self) -> datetime:
+        """The outcome time in UTC (the validator made sure it has one)."""
+        return datetime.fromisoformat(self.outcomeTimestamp).astimezone(UTC)
 
     @model_validator(mode="after")
     def _consistent(self) -> Feedback:

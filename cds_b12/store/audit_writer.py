@@ -2,10 +2,14 @@
 
 A hook call only puts its record on a bounded queue; the thread commits what
 has gathered in one transaction, so workers do not queue behind SQLite's single
-write lock. The queue is drained at shutdown and before any feedback is stored,
-so feedback always finds the cards it is about. A full queue makes the request
-write its own record: slower, never lost. A record still queued when the
-process is killed outright is lost; it was never acknowledged to anyone.
+write lock. A full queue makes the request write its own record: slower, never lost.
+Feedback does not wait for the queue: it may reach another worker or replica anyway,
+and the store matches it to its card whichever is written first (``records``).
+
+Whatever a write raises is logged and the thread goes on; should the thread die all
+the same, the next record starts another. The queue is drained at shutdown, for at
+most ``FLUSH_SECONDS``. A record still queued when the process is killed outright is
+lost; it was never acknowledged to anyone.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from .records import CallRecord, record_calls
 log = logging.getLogger("cds_b12.audit")
 MAX_QUEUED = 10_000
 MAX_BATCH = 200
+FLUSH_SECONDS = 5.0
 
 
 class AuditWriter:
@@ -33,8 +38,9 @@ class AuditWriter:
     def __init__(self, db: Database, *, background: bool = True) -> None:
         self.db = db
         self.background = background
-        self._queue: queue.Queue[CallRecord] = queue.Queue(MAX_QUEUED)
+        self._queue: queue.Queue[CallRecord | threading.Event] = queue.Queue(MAX_QUEUED)
         self._pid: int | None = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         # observers for the metrics (api/metrics.py): the queue depth, records not stored
         self.on_depth: Callable[[int], object] = _ignore
@@ -52,22 +58,34 @@ class AuditWriter:
             self._write([record])  # back-pressure instead of loss
         self._report_depth()
 
-    def flush(self) -> None:
-        """Wait until every record submitted so far is committed (or reported as failed)."""
-        if self._pid == os.getpid():
-            self._queue.join()
+    def flush(self, timeout: float = FLUSH_SECONDS) -> bool:
+        """Wait until every record submitted so far is written (or reported as failed);
+        False if that took longer than ``timeout`` seconds."""
+        if not self.background or self._pid != os.getpid():
+            return True
+        self._ensure_thread()
+        done = threading.Event()
+        try:
+            self._queue.put(done, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
 
     def _ensure_thread(self) -> None:
-        if self._pid == os.getpid():
+        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
-            if self._pid == os.getpid():
+            if self._pid != os.getpid():
+                # a forked worker starts with its parent's queue object but no thread
+                self._queue = queue.Queue(MAX_QUEUED)
+                atexit.register(self.flush)
+                self._pid = os.getpid()
+            elif self._thread is not None and self._thread.is_alive():
                 return
-            # a forked worker starts with its parent's queue object but no thread
-            self._queue = queue.Queue(MAX_QUEUED)
-            threading.Thread(target=self._run, name="cds-b12-audit", daemon=True).start()
-            atexit.register(self.flush)
-            self._pid = os.getpid()
+            else:
+                log.error("audit writer thread had stopped; starting another")
+            self._thread = threading.Thread(target=self._run, name="cds-b12-audit", daemon=True)
+            self._thread.start()
 
     def _run(self) -> None:
         while True:
@@ -77,11 +95,14 @@ class AuditWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            records = [item for item in batch if isinstance(item, CallRecord)]
             try:
-                self._write(batch)
+                if records:
+                    self._write(records)
             finally:
-                for _ in batch:
-                    self._queue.task_done()
+                for item in batch:
+                    if isinstance(item, threading.Event):
+                        item.set()
                 self._report_depth()
 
     def _report_depth(self) -> None:
@@ -92,10 +113,12 @@ class AuditWriter:
     def _write(self, batch: list[CallRecord]) -> None:
         try:
             record_calls(self.db, batch)
-        except SQLAlchemyError as exc:
+        except Exception as exc:  # a bad record must not stop the thread or fail a call
             self.on_failure(len(batch))
             log.error(
                 "audit not stored",
+                # the database being down needs no traceback; anything else is a bug
+                exc_info=not isinstance(exc, SQLAlchemyError),
                 extra={
                     "fields": {
                         "error": type(exc).__name__,

@@ -1,14 +1,25 @@
-"""Writing: one hook call with its cards, and a batch of feedback entries."""
+"""Writing: hook calls with their cards, and batches of feedback entries.
+
+Feedback counts for a card only when it comes to the service that issued the card, from
+the issuer and tenant the card was issued to (``known_card``). Anything else (a card we
+never issued, or another EHR's) is stored with ``known_card`` false and reported apart.
+
+The two writes may meet in either order: a card's audit row is written by the worker (or
+replica) that answered the hook call, off the request path, and its feedback may reach
+another one first. So each side checks for the other inside its own transaction, and on
+PostgreSQL both take an advisory lock per card, so that of two concurrent transactions the
+second always sees the first. On SQLite, transactions that write are serialized already.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, Connection, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..hooks.feedback import Feedback as FeedbackEntry
@@ -65,6 +76,13 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
         ]
         if cards:
             conn.execute(insert(IssuedCard), cards)
+            uuids = [card["uuid"] for card in cards]
+            _lock_cards(conn, uuids)  # after the insert: see the module docstring
+            conn.execute(
+                update(Feedback)
+                .where(Feedback.card_uuid.in_(uuids), Feedback.known_card.is_(False), _issued())
+                .values(known_card=True)
+            )
 
 
 def record_feedback(
@@ -77,46 +95,81 @@ def record_feedback(
 ) -> int:
     """Store every entry in one transaction; returns how many were new (a resend is a no-op)."""
     now = datetime.now(UTC)
-    with db.session() as session:
-        uuids = {e.card for e in entries}
-        known = set(session.scalars(select(IssuedCard.uuid).where(IssuedCard.uuid.in_(uuids))))
-        rows = [_row(service_id, e, now, e.card in known, issuer, tenant) for e in entries]
-        dialect = postgresql if not db.is_sqlite else sqlite
-        statement = (
-            dialect.insert(Feedback)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["entry_key"])
-            .returning(Feedback.id)
+    rows = [_row(service_id, e, now, issuer, tenant) for e in entries]
+    dialect = postgresql if not db.is_sqlite else sqlite
+    with db.engine.begin() as conn:
+        _lock_cards(conn, {e.card for e in entries})
+        new = (
+            conn.execute(
+                dialect.insert(Feedback)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["entry_key"])
+                .returning(Feedback.id)
+            )
+            .scalars()
+            .all()
         )
-        return len(session.execute(statement).all())
+        if new:
+            conn.execute(
+                update(Feedback).where(Feedback.id.in_(new), _issued()).values(known_card=True)
+            )
+    return len(new)
+
+
+def _issued() -> ColumnElement[bool]:
+    """The feedback row's card was issued by its service to its issuer and tenant."""
+    return exists(
+        select(IssuedCard.uuid)
+        .join(HookCall, IssuedCard.call_id == HookCall.id)
+        .where(
+            IssuedCard.uuid == Feedback.card_uuid,
+            HookCall.service_id == Feedback.service_id,
+            HookCall.issuer.is_not_distinct_from(Feedback.issuer),
+            HookCall.tenant.is_not_distinct_from(Feedback.tenant),
+        )
+    )
+
+
+_CARD_LOCKS = 0xB12  # advisory lock namespace (the two-key form: apart from the migration's)
+
+
+def _lock_cards(conn: Connection, uuids: Iterable[str]) -> None:
+    """PostgreSQL: a transaction-scoped lock per card uuid (a 32-bit hash of it: a collision
+    only serializes two unrelated transactions), taken in one order to rule out deadlocks."""
+    if conn.dialect.name != "postgresql":
+        return
+    keys = sorted(
+        {int.from_bytes(hashlib.sha256(u.encode()).digest()[:4], "big", signed=True) for u in uuids}
+    )
+    if keys:
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:keys AS integer[])) k"),
+            {"space": _CARD_LOCKS, "keys": keys},
+        )
 
 
 def _row(
-    service_id: str,
-    entry: FeedbackEntry,
-    now: datetime,
-    known: bool,
-    issuer: str | None,
-    tenant: str | None,
+    service_id: str, entry: FeedbackEntry, now: datetime, issuer: str | None, tenant: str | None
 ) -> dict:
     reason = entry.overrideReason.reason if entry.overrideReason else None
     accepted = [s.id for s in entry.acceptedSuggestions or ()]
     # the comment text is never kept, not even inside the hash of the entry
     fields = entry.model_dump(mode="json", exclude={"overrideReason": {"userComment"}})
     has_comment = bool(entry.overrideReason and entry.overrideReason.userComment)
-    canonical = json.dumps([service_id, fields, has_comment], sort_keys=True)
+    # the same entry from another issuer or tenant is another entry
+    canonical = json.dumps([service_id, issuer, tenant, fields, has_comment], sort_keys=True)
     return {
         "entry_key": hashlib.sha256(canonical.encode()).hexdigest(),
         "received_at": now,
         "service_id": service_id,
         "card_uuid": entry.card,
-        "known_card": known,
+        "known_card": False,  # until _issued() says otherwise, in the same transaction
         "outcome": entry.outcome,
         "accepted_suggestions": accepted,
         "override_system": reason.system if reason else None,
         "override_code": reason.code if reason else None,
         "has_comment": has_comment,
-        "outcome_at": datetime.fromisoformat(entry.outcomeTimestamp).astimezone(UTC),
+        "outcome_at": entry.outcome_at,
         "issuer": issuer,
         "tenant": tenant,
     }

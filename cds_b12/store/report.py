@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 
 from .db import Database
 from .schema import Feedback, HookCall, IssuedCard
@@ -58,7 +58,11 @@ def report(db: Database, since: datetime | None = None) -> list[RuleRow]:
                 Feedback.override_code,
                 func.count(),
             )
-            .outerjoin(IssuedCard, IssuedCard.uuid == Feedback.card_uuid)
+            # another issuer's feedback on a card is not about our card: known_card says so
+            .outerjoin(
+                IssuedCard,
+                and_(Feedback.known_card.is_(True), IssuedCard.uuid == Feedback.card_uuid),
+            )
             .group_by(
                 IssuedCard.rule_id, Feedback.service_id, Feedback.outcome, Feedback.override_code
             )
@@ -83,7 +87,10 @@ def report(db: Database, since: datetime | None = None) -> list[RuleRow]:
 
 def purge(db: Database, older_than_days: int) -> tuple[int, int]:
     """Delete hook calls (with their cards) and feedback received before the cut-off."""
-    cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    try:
+        cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    except OverflowError:  # before the year 1: nothing is that old
+        return 0, 0
     with db.session() as session:
         calls = session.execute(delete(HookCall).where(HookCall.received_at < cutoff)).rowcount
         feedback = session.execute(delete(Feedback).where(Feedback.received_at < cutoff)).rowcount

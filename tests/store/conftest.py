@@ -94,12 +94,12 @@ def store(db_url: str) -> Database:
 
 @pytest.fixture
 def start_server(db_url: str, tmp_path) -> Iterator[Callable[..., Server]]:
-    """Starts real ``cds-b12 serve`` processes on the test's store; kills them all at the end,
-    whatever happened (before the store itself is dropped)."""
+    """Starts real ``cds-b12 serve`` processes on the test's store, with any other settings
+    given; kills them all at the end, whatever happened (before the store itself is dropped)."""
     started: list[Server] = []
 
-    def start(workers: int = 2) -> Server:
-        env = service_env(database_url=db_url, data_dir=str(tmp_path / "data"))
+    def start(workers: int = 2, **settings: str) -> Server:
+        env = service_env(database_url=db_url, data_dir=str(tmp_path / "data"), **settings)
         server = Server(env, tmp_path / "serve.log", workers)
         started.append(server)
         return server.start()

@@ -1,10 +1,12 @@
 """The audit writer ``serve`` uses: off the request path, batched, never losing a record it
-holds, and always ahead of the feedback that refers to it."""
+holds, surviving whatever a write raises, and never holding up feedback."""
 
 from __future__ import annotations
 
 import threading
 import time
+
+import pytest
 
 from cds_b12.api import create_app
 from cds_b12.config import Settings
@@ -81,14 +83,117 @@ def test_a_failing_store_is_logged_not_raised(logs):
     assert error["calls"] == 1 and error["hookInstance"] == ["hi-1"]
 
 
-def test_feedback_right_after_the_call_finds_its_card(db_url):
-    app = create_app(Settings(database_url=db_url), today=lambda: TODAY, background_audit=True)
+def serve_like_app(db_url: str):
+    return create_app(Settings(database_url=db_url), today=lambda: TODAY, background_audit=True)
+
+
+def test_feedback_right_after_the_call_counts_for_its_card(db_url):
+    """Whichever is written first: here the card's row may follow the feedback."""
+    app = serve_like_app(db_url)
     client = app.test_client()
     service, call = scenario_request(scenario_named("R1-start-neuro-loading/pa-neuro"))
     (card,) = client.post(f"/cds-services/{service}", json=call).get_json()["cards"]
     body = {"feedback": [accepted(card["uuid"], card["suggestions"][0]["uuid"])]}
     assert client.post(f"/cds-services/{service}/feedback", json=body).status_code == 200
-    db = app.extensions["cds_b12"].db
-    assert counts(db) == {"hook_call": 1, "issued_card": 1, "feedback": 1}
-    (row,) = report(db)
-    assert (row.issued, row.accepted) == (1, 1)  # linked: the card was written first
+    rt = app.extensions["cds_b12"]
+    assert rt.audit.flush() is True
+    assert counts(rt.db) == {"hook_call": 1, "issued_card": 1, "feedback": 1}
+    (row,) = report(rt.db)
+    assert (row.rule, row.issued, row.feedback, row.accepted) == (
+        "R1-start-neuro-loading",
+        1,
+        1,
+        1,
+    )
+
+
+def test_an_unexpected_error_in_a_write_is_logged_and_the_writer_goes_on(store, logs, monkeypatch):
+    """Not only SQLAlchemy errors: a bug in a record (here a RuntimeError) loses that batch,
+    with its traceback in the log, and nothing after it."""
+    real = audit_writer.record_calls
+    failures = iter([RuntimeError("a bad record")])
+
+    def flaky(db, batch):
+        for failure in failures:
+            raise failure
+        real(db, batch)
+
+    monkeypatch.setattr(audit_writer, "record_calls", flaky)
+    writer = AuditWriter(store)
+    writer.submit(_record(1))
+    assert writer.flush(timeout=10) is True
+    writer.submit(_record(2))
+    assert writer.flush(timeout=10) is True
+    assert counts(store)["hook_call"] == 1
+    (error,) = [r for r in logs.records() if r["message"] == "audit not stored"]
+    assert error["error"] == "RuntimeError" and "a bad record" in error["exception"]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_writer_thread_that_died_is_started_again(store, logs):
+    writer = AuditWriter(store)
+    real_write = writer._write
+
+    def die(batch):
+        writer._write = real_write
+        raise SystemExit  # the thread ends, silently, as on any uncaught BaseException
+
+    writer._write = die
+    writer.submit(_record(1))  # lost with the thread that took it
+    deadline = time.monotonic() + 10
+    while writer._thread is not None and writer._thread.is_alive():
+        assert time.monotonic() < deadline, "the writer thread did not stop"
+        time.sleep(0.01)
+    writer.submit(_record(2))
+    assert writer.flush(timeout=10) is True
+    assert counts(store)["hook_call"] == 1
+    assert [r["level"] for r in logs.records() if "thread had stopped" in r["message"]] == ["error"]
+
+
+def test_flush_gives_up_after_its_timeout(store):
+    writer = AuditWriter(store)
+    gate = threading.Event()
+    real_write = writer._write
+    writer._write = lambda batch: (gate.wait(30), real_write(batch))
+    writer.submit(_record(1))
+    started = time.monotonic()
+    assert writer.flush(timeout=0.5) is False
+    assert time.monotonic() - started < 5
+    gate.set()
+    assert writer.flush(timeout=10) is True
+    assert counts(store)["hook_call"] == 1
+
+
+def test_feedback_returns_while_the_audit_writer_is_stuck_or_dead(db_url, monkeypatch):
+    """The writer thread died on a non-database error (or is stuck on a slow store): every
+    feedback request used to wait for it, for ever."""
+    gate = threading.Event()
+    real = audit_writer.record_calls
+
+    def broken(db, batch):
+        if not gate.is_set():
+            raise KeyError("uuid")
+        real(db, batch)
+
+    monkeypatch.setattr(audit_writer, "record_calls", broken)
+    app = serve_like_app(db_url)
+    service, call = scenario_request(scenario_named("R1-start-neuro-loading/pa-neuro"))
+    client = app.test_client()
+    cards = [client.post(f"/cds-services/{service}", json=call).get_json()["cards"][0]]
+    cards.append(client.post(f"/cds-services/{service}", json=call).get_json()["cards"][0])
+    answers: list[int] = []
+
+    def send_feedback() -> None:
+        body = {"feedback": [accepted(c["uuid"], c["suggestions"][0]["uuid"]) for c in cards]}
+        answers.append(
+            app.test_client().post(f"/cds-services/{service}/feedback", json=body).status_code
+        )
+
+    sender = threading.Thread(target=send_feedback, daemon=True)
+    sender.start()
+    sender.join(20)
+    assert answers == [200], "feedback waited on the audit writer"
+    gate.set()
+    client.post(f"/cds-services/{service}", json=call)  # the writer still works
+    assert app.extensions["cds_b12"].audit.flush(timeout=10) is True
+    assert counts(app.extensions["cds_b12"].db) == {"hook_call": 1, "issued_card": 1, "feedback": 2}

@@ -172,3 +172,36 @@ def test_the_outcome_time_is_kept_as_the_instant_sent(app, db_url, request):
         (value,) = session.scalars(select(Feedback.outcome_at))
     as_utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     assert as_utc == datetime(2026, 1, 1, 8, 5, 31, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "9999-12-31T23:59:59-23:59",
+        "9999-12-31T23:00:00-01:00",
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00.5+00:01",
+    ],
+)
+def test_an_outcome_time_outside_the_calendar_in_utc_is_400_not_500(app, when):
+    """Each is a valid instant as written, but falls in the year 0 or 10000 in UTC."""
+    entry = overridden(new_card(), code="patient-declined", when=when)
+    diagnostics = assert_operation_outcome(post(app, {"feedback": [entry]}), 400)
+    assert "outcomeTimestamp" in diagnostics and "UTC" in diagnostics
+    assert counts(db_of(app))["feedback"] == 0
+
+
+@pytest.mark.parametrize(
+    ("when", "instant"),
+    [
+        ("9999-12-31T23:59:59Z", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("9999-12-31T00:00:00-23:59", datetime(9999, 12, 31, 23, 59, tzinfo=UTC)),
+        ("0001-01-01T14:00:00+14:00", datetime(1, 1, 1, 0, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_last_and_first_instants_the_calendar_holds_are_stored(app, when, instant):
+    entry = overridden(new_card(), code="patient-declined", when=when)
+    assert post(app, {"feedback": [entry]}).status_code == 200
+    with db_of(app).session() as session:
+        (value,) = session.scalars(select(Feedback.outcome_at))
+    assert (value if value.tzinfo else value.replace(tzinfo=UTC)) == instant

@@ -109,3 +109,15 @@ def test_cli_purge_of_less_than_a_day_is_refused(aged, db_url, monkeypatch, caps
     assert main(["purge", "--older-than", days]) == 2
     assert capsys.readouterr() == ("", "cds-b12: error: --older-than must be at least 1 day\n")
     assert counts(aged.db) == {"hook_call": 3, "issued_card": 4, "feedback": 3}
+
+
+@pytest.mark.parametrize("days", ["800000", "999999999", "10000000000000"])
+def test_a_cut_off_before_the_year_1_deletes_nothing_and_is_no_traceback(
+    aged, db_url, monkeypatch, capsys, days
+):
+    """The calendar ends: nothing can be older than that (it was an OverflowError)."""
+    monkeypatch.setenv("CDS_B12_DATABASE_URL", db_url)
+    assert main(["purge", "--older-than", days]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("deleted 0 hook calls") and err == ""
+    assert counts(aged.db) == {"hook_call": 3, "issued_card": 4, "feedback": 3}
