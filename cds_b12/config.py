@@ -9,6 +9,7 @@ two in step.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +23,7 @@ from .clinical.profiles import PROFILES, Profile
 from .overrides import OverrideError, with_overrides
 
 ENV_PREFIX = "CDS_B12_"
+_CSP_SOURCE = re.compile(r"'none'|'self'|(https?://)?(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?|https:")
 
 
 class Settings(BaseSettings):
@@ -43,7 +45,9 @@ class Settings(BaseSettings):
     fhir_calls_per_server: int = Field(default=3, ge=1)
     fhir_calls: int = Field(default=8, ge=1)
     allow_loopback_http: bool = False  # with issuers: http FHIR servers on this machine only
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
+    # None: "*" with trusted issuers (every call has a bearer token), else loopback origins only
+    cors_origins: Annotated[tuple[str, ...] | None, NoDecode] = None
+    frame_ancestors: str = "'none'"  # CSP sources that may frame the pages (an EHR's origin)
     smart_client_id: str | None = None  # set: cards link to the timeline as a SMART app
     smart_auth_servers: Annotated[tuple[str, ...], NoDecode] = ()
     cards_dir: Path | None = None
@@ -109,6 +113,18 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"not a JSON list: {exc}") from None
         return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _sources(cls, value: str) -> str:
+        """CSP source expressions only: nothing that could end the directive or the header."""
+        sources = value.split()
+        if not sources or not all(_CSP_SOURCE.fullmatch(s) for s in sources):
+            raise ValueError(
+                "a space-separated list of CSP sources, e.g. 'none', 'self' or "
+                "https://ehr.example.org"
+            )
+        return " ".join(sources)
 
     @field_validator("trusted_issuers")
     @classmethod

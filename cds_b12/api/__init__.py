@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import Flask
-from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Settings
@@ -22,6 +21,7 @@ from .feedback import bp as feedback_bp
 from .health import bp as health_bp
 from .logs import configure_logging, register_request_log
 from .openapi import bp as openapi_bp
+from .origins import register_origin_rules
 from .preview import bp as preview_bp
 from .runtime import Runtime
 from .services import bp as services_bp
@@ -48,13 +48,6 @@ def create_app(
     app.json.sort_keys = False  # keep CDS Hooks field order as written
     app.json.compact = True
     app.extensions["cds_b12"] = Runtime.start(settings, today, background_audit=background_audit)
-    CORS(
-        app,
-        origins=list(settings.cors_origins),
-        allow_headers=["Authorization", "Content-Type"],
-        methods=["GET", "POST", "OPTIONS"],
-        max_age=600,
-    )
     for bp in (
         discovery_bp,
         services_bp,
@@ -67,6 +60,7 @@ def create_app(
         app.register_blueprint(bp)
     register_request_log(app)  # first: its clock also times the token check
     register_auth(app)
+    register_origin_rules(app, settings)
     register_error_handlers(app)
     metrics.init_app(app)
     if settings.proxy_count:

@@ -23,6 +23,7 @@ _ISSUE_CODES = {
     405: "not-supported",
     412: "processing",
     413: "too-costly",
+    415: "not-supported",
 }
 
 

@@ -81,6 +81,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "no such service",
         412: "the patient or the labs could not be had",
         413: "request body over 5 MB",
+        415: "the body is not sent as application/json",
     }
     responses: dict[str, Any] = {
         str(status): _json(_ref("OperationOutcome"), text[status]) for status in statuses
@@ -138,7 +139,7 @@ def openapi_document() -> dict:
                 },
                 "responses": {
                     "200": _json(_ref("Cards"), "the cards, possibly none"),
-                    **_errors(400, 404, 412, 413),
+                    **_errors(400, 404, 412, 413, 415),
                 },
             }
         }
@@ -151,7 +152,7 @@ def openapi_document() -> dict:
                 },
                 "responses": {
                     "200": _json({"type": "object"}, "recorded"),
-                    **_errors(400, 404, 413),
+                    **_errors(400, 404, 413, 415),
                 },
             }
         }

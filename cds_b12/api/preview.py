@@ -57,7 +57,7 @@ def patients() -> Response:
 @bp.post("/preview/request")
 def build_request() -> Response:
     """The hook request for a fixture patient (with prefetch) or a FHIR server's (without)."""
-    body = request.get_json(force=True, silent=True)
+    body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     hook, profile = body.get("hook"), body.get("profile", runtime().profile.name.lower())

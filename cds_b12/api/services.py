@@ -36,7 +36,7 @@ def find_service(service_id: str) -> Service:
 @bp.post("/cds-services/<service_id>", strict_slashes=False)
 def call_service(service_id: str) -> Response:
     service = find_service(service_id)
-    body = request.get_json(force=True, silent=True)
+    body = request.get_json(silent=True)
     annotate(service=service.id, hook=service.hook, hookInstance=_hook_instance(body))
     call = parse_call(body, service)
     rt = runtime()

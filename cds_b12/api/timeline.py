@@ -34,6 +34,7 @@ from ..hooks.request import BadRequest, patient_call
 from ..hooks.services import SERVICES
 from ..net.urls import UrlRefused
 from ..render.timeline import timeline_json
+from .origins import loopback_base
 from .runtime import Runtime, runtime
 
 bp = Blueprint("timeline", __name__)
@@ -171,8 +172,19 @@ def _endpoint_policy(rt: Runtime) -> smart.EndpointPolicy:
 def _page(embedded: dict | None) -> Response:
     """The page; with ``embedded`` data (a SMART launch) it needs no further call."""
     html = _read(Path(current_app.static_folder or "") / "timeline.html")
-    data = json.dumps(embedded).replace("</", "<\\/") if embedded else "null"
-    return Response(html.replace("/*TIMELINE_DATA*/null", data), mimetype="text/html")
+    return Response(
+        html.replace("/*TIMELINE_DATA*/null", script_json(embedded)), mimetype="text/html"
+    )
+
+
+def script_json(value: object) -> str:
+    """JSON to put inside ``<script type="application/json">``: no ``<``, ``>`` or ``&``
+    survives as itself, so no ``</script``, ``<!--`` or ``<script`` in the data (a patient's
+    name, an id) can end the block or change how the page is parsed."""
+    text = json.dumps(value)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return text
 
 
 @cache
@@ -204,7 +216,7 @@ def _callback_url(rt: Runtime) -> str:
 
 
 def _base_url(rt: Runtime) -> str:
-    return rt.settings.public_url or request.host_url.rstrip("/")
+    return rt.settings.public_url or loopback_base()
 
 
 def _signer(rt: Runtime) -> URLSafeTimedSerializer:

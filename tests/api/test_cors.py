@@ -1,4 +1,5 @@
-"""CORS for browser clients (the sandbox): preflight without auth, headers on every answer."""
+"""CORS for browser clients (the sandbox): preflight without auth, headers on every answer,
+only on the CDS Hooks endpoints, and by default no other web origin while auth is off."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ import pytest
 from .support import assert_operation_outcome, make_app, scenario_named, scenario_request
 
 ORIGIN = "https://sandbox.cds-hooks.org"
+ISSUERS = {
+    "https://sandbox.cds-hooks.org": {
+        "jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+    }
+}
 PREFLIGHT = {
     "Origin": ORIGIN,
     "Access-Control-Request-Method": "POST",
     "Access-Control-Request-Headers": "authorization, content-type",
 }
+
+
+@pytest.fixture
+def client():
+    """A developer who tries the service from the public sandbox allows its origin."""
+    return make_app(cors_origins=(ORIGIN,)).test_client()
 
 
 def allowed_origin(response) -> str | None:
@@ -41,14 +53,7 @@ def test_preflight_is_answered_without_auth(client, path):
 
 
 def test_preflight_does_not_need_a_token_when_issuers_are_configured():
-    app = make_app(
-        public_url="https://cds.example.org",
-        trusted_issuers={
-            "https://sandbox.cds-hooks.org": {
-                "jwks_url": "https://sandbox.cds-hooks.org/.well-known/jwks.json"
-            }
-        },
-    )
+    app = make_app(public_url="https://cds.example.org", trusted_issuers=ISSUERS)
     client = app.test_client()
     response = client.options("/cds-services/b12-patient-view", headers=PREFLIGHT)
     assert 200 <= response.status_code < 300
@@ -67,6 +72,60 @@ def test_configured_origins_are_the_only_ones_allowed():
     assert other.status_code == 200 and allowed_origin(other) is None
 
 
+@pytest.mark.parametrize(
+    "origin", ["https://sandbox.cds-hooks.org", "https://evil.example", "null", "http://10.0.0.5"]
+)
+def test_without_issuers_no_other_web_origin_is_allowed_by_default(origin):
+    """Nothing authenticates a caller then: a page elsewhere must not read cards or make the
+    service fetch from its server (the preflight fails, so the browser never sends the POST)."""
+    client = make_app().test_client()
+    preflight = client.options(
+        "/cds-services/b12-patient-view", headers={**PREFLIGHT, "Origin": origin}
+    )
+    assert allowed_origin(preflight) is None
+    assert allowed_origin(client.get("/cds-services", headers={"Origin": origin})) is None
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://localhost:3000", "http://127.0.0.1:8081", "http://[::1]:5173"]
+)
+def test_without_issuers_pages_on_this_machine_are_allowed(origin):
+    """A sandbox or EHR simulator run locally (another port is another origin)."""
+    client = make_app().test_client()
+    preflight = client.options(
+        "/cds-services/b12-patient-view", headers={**PREFLIGHT, "Origin": origin}
+    )
+    assert allowed_origin(preflight) == origin
+
+
+def test_with_issuers_any_origin_is_allowed_by_default_and_credentials_never():
+    """Browser-based EHRs (the sandbox) need CORS; every call carries a bearer token,
+    never a cookie, so a foreign page gains nothing without a token."""
+    client = make_app(public_url="https://cds.example.org", trusted_issuers=ISSUERS).test_client()
+    preflight = client.options(
+        "/cds-services/b12-patient-view", headers={**PREFLIGHT, "Origin": "https://ehr.example"}
+    )
+    assert allowed_origin(preflight) in ("https://ehr.example", "*")
+    assert "Access-Control-Allow-Credentials" not in preflight.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/preview/request"),
+        ("GET", "/preview/patients"),
+        ("GET", "/timeline/data"),
+        ("GET", "/healthz"),
+        ("GET", "/openapi.json"),
+    ],
+)
+def test_cors_is_only_on_the_cds_hooks_endpoints(client, method, path):
+    """The pages call only their own origin; no other origin may read patient data."""
+    preflight = client.options(path, headers={**PREFLIGHT, "Access-Control-Request-Method": method})
+    assert allowed_origin(preflight) is None
+    assert allowed_origin(client.get(path, headers={"Origin": ORIGIN})) is None
+
+
 def post(client, path, **kwargs):
     return client.post(path, headers={"Origin": ORIGIN}, **kwargs)
 
@@ -81,8 +140,16 @@ def test_cors_header_on_200(client):
 
 
 def test_cors_header_on_400(client):
-    response = post(client, "/cds-services/b12-patient-view", data=b"nope")
+    response = post(
+        client, "/cds-services/b12-patient-view", data=b"nope", content_type="application/json"
+    )
     assert_operation_outcome(response, 400)
+    assert allowed_origin(response) in (ORIGIN, "*")
+
+
+def test_cors_header_on_415(client):
+    response = post(client, "/cds-services/b12-patient-view", data=b"{}")
+    assert_operation_outcome(response, 415)
     assert allowed_origin(response) in (ORIGIN, "*")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -99,7 +101,11 @@ def test_a_bad_entry_is_400_naming_its_index(client, bad, named):
     ],
 )
 def test_a_body_that_is_not_a_feedback_object_is_400(client, body, named):
-    response = client.post("/cds-services/b12-patient-view/feedback", json=body)
+    response = client.post(
+        "/cds-services/b12-patient-view/feedback",
+        data=json.dumps(body),
+        content_type="application/json",
+    )
     assert named in assert_operation_outcome(response, 400)
 
 

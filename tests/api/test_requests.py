@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 
@@ -180,14 +179,6 @@ def test_service_url_with_and_without_trailing_slash(client, suffix):
     response = client.post(f"/cds-services/{service}{suffix}", json=body)
     assert response.status_code == 200
     assert_valid_response(response.get_json())
-
-
-def test_a_body_without_a_json_content_type_is_still_read(client):
-    service, body = valid_request()
-    response = client.post(
-        f"/cds-services/{service}", data=json.dumps(body), content_type="text/plain"
-    )
-    assert response.status_code == 200
 
 
 @pytest.mark.parametrize(

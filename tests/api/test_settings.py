@@ -23,7 +23,8 @@ def test_defaults_with_nothing_configured():
     assert settings.profile == "us"
     assert settings.fhir_server_allowlist == ()
     assert settings.trusted_issuers == {}
-    assert settings.cors_origins == ("*",)
+    assert settings.cors_origins is None  # chosen by whether callers authenticate
+    assert settings.frame_ancestors == "'none'"
 
 
 @pytest.mark.parametrize(
@@ -68,6 +69,36 @@ def test_fhir_server_allowlist_as_comma_list_or_json_list(monkeypatch, value):
 def test_cors_origins_as_a_comma_list(monkeypatch):
     settings = settings_from(monkeypatch, cors_origins="https://ehr.example, https://b.example")
     assert settings.cors_origins == ("https://ehr.example", "https://b.example")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("'self'", "'self'"),
+        ("https://ehr.example.org  https://*.example.net:8443", None),
+        ("'self' http://localhost:3000", None),
+    ],
+)
+def test_frame_ancestors_are_csp_sources(monkeypatch, value, expected):
+    settings = settings_from(monkeypatch, frame_ancestors=value)
+    assert settings.frame_ancestors == (expected or " ".join(value.split()))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "'self'; script-src *",
+        "https://a.example, https://b.example",
+        "'unsafe-inline'",
+        "https://a.example\r\nSet-Cookie: x=1",
+        "data:",
+    ],
+)
+def test_frame_ancestors_that_would_change_the_policy_are_refused(monkeypatch, value):
+    with pytest.raises(ValidationError) as exc:
+        settings_from(monkeypatch, frame_ancestors=value)
+    assert describe_error(exc.value).startswith("CDS_B12_FRAME_ANCESTORS: ")
 
 
 @pytest.mark.parametrize("value", ['["https://a.example"', '[1, {"x": 2}]'])

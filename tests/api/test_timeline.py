@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -44,8 +45,9 @@ def test_unknown_patient_is_400():
     assert "no bundled patient" in assert_operation_outcome(response, 400)
 
 
-def _fake_ehr(httpserver, patient: str = MAINTENANCE) -> str:
-    """A SMART authorization server and FHIR server in one, serving the fixture patient."""
+def _fake_ehr(httpserver, patient: str = MAINTENANCE, token_patient: str | None = None) -> str:
+    """A SMART authorization server and FHIR server in one, serving the fixture patient
+    (as ``token_patient`` if given: the id the EHR's token answer names)."""
     base = httpserver.url_for("/fhir")
     httpserver.expect_request("/fhir/.well-known/smart-configuration").respond_with_json(
         {
@@ -57,7 +59,11 @@ def _fake_ehr(httpserver, patient: str = MAINTENANCE) -> str:
     def token(request: Request) -> Response:
         form = request.form
         ok = form.get("code") == "the-code" and form.get("grant_type") == "authorization_code"
-        body = {"access_token": "ehr-token-xyz", "token_type": "Bearer", "patient": patient}
+        body = {
+            "access_token": "ehr-token-xyz",
+            "token_type": "Bearer",
+            "patient": token_patient or patient,
+        }
         return Response(
             json.dumps(body if ok else {"error": "invalid_grant"}),
             status=200 if ok else 400,
@@ -69,7 +75,9 @@ def _fake_ehr(httpserver, patient: str = MAINTENANCE) -> str:
     by_type: dict[str, list[dict]] = {}
     for r in resources:
         by_type.setdefault(r["resourceType"], []).append(r)
-    httpserver.expect_request(f"/fhir/Patient/{patient}").respond_with_json(by_type["Patient"][0])
+    httpserver.expect_request(re.compile(r"/fhir/Patient/.+")).respond_with_json(
+        {**by_type["Patient"][0], "id": token_patient or patient}
+    )
     for kind in (
         "Observation",
         "MedicationRequest",
@@ -112,7 +120,38 @@ def test_smart_launch_authorizes_then_draws_the_patient(httpserver):
     assert fhir_calls and all(
         r.headers["Authorization"] == "Bearer ehr-token-xyz" for r in fhir_calls
     )
-    assert f'"patient": "{MAINTENANCE}"' in html
+    assert json.loads(embedded_data(html))["patient"] == MAINTENANCE
+
+
+HOSTILE = "p</script><!--<script>alert(1)</script>--><![CDATA[&amp;\u2028"
+
+
+def embedded_data(html: str) -> str:
+    """What an HTML parser hands the script as the data block's text: everything up to the
+    first ``</script`` (the exact end tag is what ``<!--`` and ``<script`` can move)."""
+    opening = '<script type="application/json" id="timeline-data">'
+    assert html.count(opening) == 1
+    return html.split(opening, 1)[1].split("</script", 1)[0]
+
+
+def test_the_callback_page_embeds_any_patient_id_as_inert_data(httpserver):
+    """An id from the EHR's token answer (or any other string in the data) cannot end the
+    data block, open a comment or a script, or stop the page from loading."""
+    base = _fake_ehr(httpserver, token_patient=HOSTILE)
+    client = make_app(smart_client_id="cds-b12-test").test_client()
+    state = parse_qs(
+        urlsplit(client.get(f"/timeline/launch?iss={base}&launch=abc").headers["Location"]).query
+    )["state"][0]
+    page = client.get(f"/timeline/callback?code=the-code&state={state}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    block = embedded_data(html)
+    assert not {"<", ">", "&"} & set(block)
+    data = json.loads(block)
+    assert data["patient"] == HOSTILE and data["doses"]
+    assert "alert(1)" not in html.replace(block, "")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 
 def test_smart_callback_refuses_a_foreign_state_or_a_bad_code(httpserver):
