@@ -52,7 +52,9 @@ class Runtime:
         db = Database(settings.store_url)
         db.upgrade()  # at head this is one query; SQLite is local, PostgreSQL takes a lock
         replay: ReplayStore = (
-            RedisReplayStore(settings.redis_url) if settings.redis_url else DatabaseReplayStore(db)
+            RedisReplayStore(settings.redis_url)
+            if settings.redis_url
+            else DatabaseReplayStore(Database(settings.store_url, durable=False))
         )
         verifier = None
         if settings.authenticating:

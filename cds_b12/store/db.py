@@ -23,8 +23,13 @@ _PG_MIGRATION_LOCK = 0x0CD5B12  # advisory lock id: one migrating process at a t
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    """``durable=False`` commits without waiting for the disk (SQLite ``synchronous=NORMAL``,
+    PostgreSQL ``synchronous_commit=off``): an OS crash may lose the last moments' writes,
+    never the database. Only for what may be lost so: the single-use store."""
+
+    def __init__(self, url: str, *, durable: bool = True) -> None:
         self.url = url
+        self.durable = durable
         self._pid: int | None = None
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
@@ -39,7 +44,7 @@ class Database:
         if self._pid != os.getpid():
             with self._lock:
                 if self._pid != os.getpid():
-                    self._engine = _create_engine(self.url)
+                    self._engine = _create_engine(self.url, durable=self.durable)
                     self._sessions = sessionmaker(self._engine, expire_on_commit=False)
                     self._pid = os.getpid()
         assert self._engine is not None
@@ -88,10 +93,21 @@ def _head() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
-def _create_engine(url: str) -> Engine:
+def _create_engine(url: str, *, durable: bool = True) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        if durable:
+            return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=5)
+
+        @event.listens_for(engine, "connect")
+        def _no_wait(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            dbapi_connection.execute("SET synchronous_commit TO off")
+            dbapi_connection.autocommit = autocommit
+
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 10})
@@ -100,7 +116,8 @@ def _create_engine(url: str) -> Engine:
     def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-        cursor.execute("PRAGMA synchronous=FULL")  # a 200 for feedback means it is on disk
+        # FULL: a 200 for feedback means it is on disk
+        cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()

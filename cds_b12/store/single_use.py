@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import cache
 
-from sqlalchemy import delete
+from sqlalchemy import Executable, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,18 +32,10 @@ class DatabaseReplayStore:
 
     def first_use(self, scope: str, value: str, expires_at: float) -> bool:
         now = time.time()
-        dialect = sqlite if self.db.is_sqlite else postgresql
-        insert = dialect.insert(SingleUse).values(
-            key=replay_key(scope, value), expires_at=kept_until(expires_at, now)
-        )
-        statement = insert.on_conflict_do_update(
-            index_elements=[SingleUse.key],
-            set_={"expires_at": insert.excluded.expires_at},
-            where=SingleUse.expires_at <= now,
-        ).returning(SingleUse.key)
+        params = {"key": replay_key(scope, value), "until": kept_until(expires_at, now), "now": now}
         try:
             with self.db.engine.begin() as conn:
-                first = conn.execute(statement).first() is not None
+                first = conn.execute(_claim(self.db.is_sqlite), params).first() is not None
             self._purge(now)
         except SQLAlchemyError as exc:
             raise ReplayStoreDown(type(exc).__name__) from None
@@ -55,3 +48,16 @@ class DatabaseReplayStore:
             self._next_purge = now + PURGE_EVERY
         with self.db.engine.begin() as conn:
             conn.execute(delete(SingleUse).where(SingleUse.expires_at <= now))
+
+
+@cache
+def _claim(is_sqlite: bool) -> Executable:
+    """Built once: insert the key, or take over its row only if that has expired; the key
+    comes back only to the caller who got it."""
+    dialect = sqlite if is_sqlite else postgresql
+    insert = dialect.insert(SingleUse).values(key=bindparam("key"), expires_at=bindparam("until"))
+    return insert.on_conflict_do_update(
+        index_elements=[SingleUse.key],
+        set_={"expires_at": insert.excluded.expires_at},
+        where=SingleUse.expires_at <= bindparam("now"),
+    ).returning(SingleUse.key)

@@ -43,8 +43,8 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Engine]]:
     made: list[Engine] = []
     real = db_module._create_engine
 
-    def tracking(url: str) -> Engine:
-        engine = real(url)
+    def tracking(url: str, **options: bool) -> Engine:
+        engine = real(url, **options)
         made.append(engine)
         return engine
 

@@ -163,3 +163,18 @@ def test_the_database_being_down_is_503_for_a_good_token_and_401_for_a_bad_one(t
     assert good.status_code == 503
     forged = make_token(key=ATTACKER_EC_KEY)
     assert_bare_401(client.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(forged)))
+
+
+def test_the_store_does_not_wait_for_the_disk_but_feedback_still_does(db_url):
+    """A token's record may be lost to an OS crash (as with a Redis restart); a feedback 200
+    may not. The two go through separate connections."""
+    app = auth_app(database_url=db_url)
+    rt = app.extensions["cds_b12"]
+    replay_db, store_db = rt.replay.db, rt.db
+    query = "PRAGMA synchronous" if store_db.is_sqlite else "SHOW synchronous_commit"
+    with replay_db.engine.connect() as conn:
+        relaxed = conn.exec_driver_sql(query).scalar()
+    with store_db.engine.connect() as conn:
+        strict = conn.exec_driver_sql(query).scalar()
+    assert (relaxed, strict) == ((1, 2) if store_db.is_sqlite else ("off", "on"))
+    assert replay_db.url == store_db.url  # the same database all the same
