@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Connection, exists, insert, select, text, update
+from sqlalchemy import ColumnElement, Connection, bindparam, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..hooks.feedback import Feedback as FeedbackEntry
@@ -78,11 +78,7 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
             conn.execute(insert(IssuedCard), cards)
             uuids = [card["uuid"] for card in cards]
             _lock_cards(conn, uuids)  # after the insert: see the module docstring
-            conn.execute(
-                update(Feedback)
-                .where(Feedback.card_uuid.in_(uuids), Feedback.known_card.is_(False), _issued())
-                .values(known_card=True)
-            )
+            conn.execute(_FEEDBACK_BEFORE_ITS_CARD, {"uuids": uuids})
 
 
 def record_feedback(
@@ -110,9 +106,7 @@ def record_feedback(
             .all()
         )
         if new:
-            conn.execute(
-                update(Feedback).where(Feedback.id.in_(new), _issued()).values(known_card=True)
-            )
+            conn.execute(_FEEDBACK_ON_A_KNOWN_CARD, {"ids": new})
     return len(new)
 
 
@@ -129,6 +123,22 @@ def _issued() -> ColumnElement[bool]:
         )
     )
 
+
+# built once: a statement built per call costs more CPU than the write itself
+_FEEDBACK_BEFORE_ITS_CARD = (
+    update(Feedback)
+    .where(
+        Feedback.card_uuid.in_(bindparam("uuids", expanding=True)),
+        Feedback.known_card.is_(False),
+        _issued(),
+    )
+    .values(known_card=True)
+)
+_FEEDBACK_ON_A_KNOWN_CARD = (
+    update(Feedback)
+    .where(Feedback.id.in_(bindparam("ids", expanding=True)), _issued())
+    .values(known_card=True)
+)
 
 _CARD_LOCKS = 0xB12  # advisory lock namespace (the two-key form: apart from the migration's)
 
