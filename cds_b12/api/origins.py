@@ -19,6 +19,7 @@ cards, timelines and feedback are about a patient.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ from flask_cors import CORS
 
 from ..config import Settings
 
+log = logging.getLogger("cds_b12.api")
 CDS_PATHS = r"^/cds-services(/.*)?$"
 LOOPBACK_ORIGIN = re.compile(r"^https?://(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$")
 CSP = (
@@ -39,10 +41,16 @@ CSP = (
 def register_origin_rules(app: Flask, settings: Settings) -> None:
     """CORS, the Host and content-type checks, and the response headers. Registered after
     authentication, so that a caller without a token learns nothing but 401."""
+    origins = cors_origins(settings)
+    if "*" in origins and not settings.authenticating:
+        log.warning(
+            "CDS_B12_CORS_ORIGINS allows every origin while authentication is off: "
+            "any web page this browser opens can call the service"
+        )
     CORS(
         app,
         resources={CDS_PATHS: {}},
-        origins=cors_origins(settings),
+        origins=origins,
         allow_headers=["Authorization", "Content-Type"],
         methods=["GET", "POST", "OPTIONS"],
         max_age=600,

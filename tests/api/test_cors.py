@@ -189,3 +189,13 @@ def test_500_has_cors_and_an_operation_outcome_without_the_details(client, logs,
     (error,) = [r for r in logs.records() if r["level"] == "error"]
     assert "secret detail" in error["exception"]
     assert [r["status"] for r in logs.requests()] == [500]
+
+
+def test_every_origin_without_issuers_is_allowed_only_when_asked_and_then_warned(logs):
+    client = make_app(cors_origins=("*",)).test_client()
+    preflight = client.options(
+        "/cds-services/b12-patient-view", headers={**PREFLIGHT, "Origin": "https://a.example"}
+    )
+    assert allowed_origin(preflight) in ("https://a.example", "*")
+    (warning,) = [r for r in logs.records() if r["level"] == "warning"]
+    assert "authentication is off" in warning["message"]
