@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug import Request, Response
 
+from cds_b12.api.timeline import script_json
 from cds_b12.hooks.fixtures import find_fixture
 
 from ..net.support import Listener
@@ -123,7 +124,8 @@ def test_smart_launch_authorizes_then_draws_the_patient(httpserver):
     assert json.loads(embedded_data(html))["patient"] == MAINTENANCE
 
 
-HOSTILE = "p</script><!--<script>alert(1)</script>--><![CDATA[&amp;\u2028"
+# no "/": an id with one cannot be fetched at all (an encoded slash in the path is refused)
+HOSTILE = "p<!--<script>alert(1)<!--&amp;\u2028]]>"
 
 
 def embedded_data(html: str) -> str:
@@ -152,6 +154,13 @@ def test_the_callback_page_embeds_any_patient_id_as_inert_data(httpserver):
     assert "alert(1)" not in html.replace(block, "")
     assert page.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_embedded_json_cannot_close_its_block_or_open_a_comment():
+    text = script_json({"name": "</script><!--<script>&amp;", "n": 1})
+    assert not {"<", ">", "&"} & set(text)
+    assert json.loads(text) == {"name": "</script><!--<script>&amp;", "n": 1}
+    assert script_json(None) == "null"
 
 
 def test_smart_callback_refuses_a_foreign_state_or_a_bad_code(httpserver):

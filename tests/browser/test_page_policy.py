@@ -1,6 +1,6 @@
 """The pages under their Content-Security-Policy in Chromium: they run without a single
-violation, and a SMART launch for a patient whose id holds ``</script>`` and ``<!--`` still
-draws the timeline (the embedded data cannot end its block)."""
+violation, and a SMART launch for a patient whose id holds ``<!--<script>`` still draws the
+timeline (the embedded data cannot change how the page is parsed)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from cds_b12.hooks.fixtures import find_fixture
 from .conftest import Service, choose, get_cards, start_service
 
 PATIENT = "r11-monthly-overdue"
-HOSTILE = 'p</script><!--<script>document.body.dataset.owned="1"</script>-->'
+HOSTILE = "p<!--<script>document.body.dataset.owned=1<!--"  # no "/": it must be fetchable
 # every violation the browser reports, kept where the test can read it
 RECORD_VIOLATIONS = """
 window.__violations = [];
