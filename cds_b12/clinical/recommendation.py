@@ -90,11 +90,36 @@ class Recommendation:
     safety: tuple[str, ...] = ()  # S-IDs that changed or qualified this recommendation
     draft_id: str | None = None  # "MedicationRequest/x" or "ServiceRequest/y": draft concerned
     start_on: date | None = None  # when the suggested regimen starts
+    overdue_since: date | None = None  # when a missed dose was due (R11, R12)
 
     def with_safety(self, sid: str, **changes) -> Recommendation:
         """A copy that records safety rule ``sid`` and applies ``changes``."""
         safety = self.safety if sid in self.safety else (*self.safety, sid)
         return replace(self, safety=safety, **changes)
+
+    @property
+    def due(self) -> date | None:
+        """When the action is due, or overdue since: what a recall worklist sorts by.
+
+        A missed dose counts from when it was due; otherwise the earliest of the
+        regimen's start and the first lab. None when nothing is dated (order advice).
+        """
+        if self.overdue_since is not None:
+            return self.overdue_since
+        dated = [lab.due_from for lab in self.labs]
+        if self.start_on is not None:
+            dated.append(self.start_on)
+        return min(dated, default=None)
+
+    @property
+    def due_until(self) -> date | None:
+        """The last day of the plan this recommendation dates (its last regimen start or lab
+        window end), when that is after ``due``; the end of a recall task's window."""
+        ends = [lab.due_to or lab.due_from for lab in self.labs]
+        if self.start_on is not None:
+            ends.append(self.start_on)
+        last, due = max(ends, default=None), self.due
+        return last if last is not None and due is not None and last > due else None
 
     def at_least(self, indicator: Indicator) -> Indicator:
         return indicator if indicator.rank > self.indicator.rank else self.indicator

@@ -2,19 +2,20 @@
 
 Pure, like the rest of the core: it lays out what the assessment already knows
 (results in one unit each, injections, treatment phases) and what the
-recommendations plan (the next dose, labs due), with the reference bands the
-rules themselves use.
+recommendations plan (``plan.py``: the next dose, labs due), with the reference
+bands the rules themselves use.
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from .assess import Assessment, Phase
 from .bands import anaemia_below
 from .evaluate import Evaluation
+from .plan import plan
 from .profiles import Profile
 from .record import LabKind, PatientRecord
 
@@ -58,27 +59,13 @@ def timeline(
     record: PatientRecord, evaluation: Evaluation, profile: Profile, as_of: date
 ) -> Timeline:
     a = evaluation.assessment
+    planned = plan(evaluation, as_of)
     return Timeline(
         as_of=as_of,
         series=tuple(_series(record, a, profile, kind) for kind in SHOWN),
         doses=a.doses,
-        planned_doses=tuple(
-            sorted(
-                {
-                    *_planned(a, as_of),
-                    *(
-                        rec.start_on or as_of
-                        for rec in evaluation.recommendations
-                        if rec.regimen is not None
-                    ),
-                }
-            )
-        ),
-        due_labs=tuple(
-            DueLab(lab.test, lab.due_from, lab.due_to)
-            for rec in evaluation.recommendations
-            for lab in rec.labs
-        ),
+        planned_doses=tuple(dose.on for dose in planned.doses),
+        due_labs=tuple(DueLab(lab.test, lab.due_from, lab.due_to) for lab in planned.labs),
         phases=_phases(a, profile, as_of),
     )
 
@@ -97,15 +84,6 @@ def _series(record: PatientRecord, a: Assessment, profile: Profile, kind: LabKin
 def _hb_lower(record: PatientRecord, profile: Profile) -> float:
     """The non-pregnant WHO cut-off for the patient's sex: the picture spans years."""
     return anaemia_below(profile, record.patient.sex if record.patient else None, pregnant=False)
-
-
-def _planned(a: Assessment, as_of: date) -> tuple[date, ...]:
-    """The next dose on the current schedule (today if it is overdue)."""
-    if a.phase not in (Phase.LOADING, Phase.MAINTENANCE) or a.last_dose is None:
-        return ()
-    if a.interval_days is None:
-        return ()
-    return (max(a.last_dose + timedelta(days=round(a.interval_days)), as_of),)
 
 
 def _phases(a: Assessment, p: Profile, as_of: date) -> tuple[Band, ...]:

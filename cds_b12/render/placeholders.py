@@ -72,3 +72,20 @@ NAME_TABLES: Mapping[str, type[Enum]] = {
     "route_words": Route,
 }
 UNNAMED = {Route: frozenset({"UNKNOWN"})}  # never worded: an unknown route is left out
+
+# The reminder calendar's words, [calendar] (cds_b12/reminders.py).
+CALENDAR_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "name": frozenset({"patient"}),
+        "dose": frozenset(),
+        "dose_overdue": frozenset({"due"}),
+        "dose_plan": frozenset({"schedule"}),
+        "dose_current": frozenset({"interval"}),
+        "lab": frozenset({"lab"}),
+        "lab_overdue": frozenset({"lab"}),
+        "lab_due": frozenset({"window"}),
+        "lab_was_due": frozenset({"window"}),
+        "reason": frozenset({"summary"}),
+        "alarm": frozenset({"title"}),
+    }
+)

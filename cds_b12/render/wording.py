@@ -31,6 +31,7 @@ from .errors import RenderError
 from .escape import Markup, escape
 from .placeholders import (
     ACTION_PLACEHOLDERS,
+    CALENDAR_PLACEHOLDERS,
     FACT_PLACEHOLDERS,
     NAME_TABLES,
     SECTION_PLACEHOLDERS,
@@ -58,6 +59,7 @@ _DEFAULT_TABLES = (
     "facts",
     *NAME_TABLES,
     "absent",
+    "calendar",
 )
 _SAFETY_ID = re.compile(r"^S[0-9]+$")
 _FORMATTER = string.Formatter()
@@ -322,6 +324,7 @@ def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool)
         },
         "sections": SECTION_PLACEHOLDERS,
         "actions": ACTION_PLACEHOLDERS,
+        "calendar": CALENDAR_PLACEHOLDERS,
         "lab_names": None,
         "lab_notes": {note.value: frozenset() for note in LabNote},
         "facts": FACT_PLACEHOLDERS,

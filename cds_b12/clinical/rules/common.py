@@ -46,6 +46,7 @@ def recommend(
     labs: tuple[LabOrder, ...] = (),
     draft_id: str | None = None,
     start_on: date | None = None,
+    overdue_since: date | None = None,
     **facts: Fact,
 ) -> Recommendation:
     """A Recommendation with the common facts merged under the rule's own, citing the
@@ -62,4 +63,5 @@ def recommend(
         facts={**common_facts(a), **facts},
         draft_id=draft_id,
         start_on=start_on,
+        overdue_since=overdue_since,
     )

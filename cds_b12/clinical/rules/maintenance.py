@@ -8,7 +8,7 @@ cause (S1), and R16 is the only rule that may suggest stopping at all.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from ..assess import Assessment, Band, Cause, Phase
 from ..bands import last_two
@@ -37,9 +37,13 @@ def _r12_applies(a: Assessment, p: Profile) -> bool:
     )
 
 
+def _due_on(a: Assessment) -> date:
+    """When the missed maintenance dose was due."""
+    return a.last_dose + timedelta(days=round(a.interval_days)) if a.last_dose else a.as_of
+
+
 def _due_facts(a: Assessment) -> dict[str, Fact]:
-    due = a.last_dose + timedelta(days=round(a.interval_days)) if a.last_dose else a.as_of
-    return {"due_date": due, "days_overdue": a.days_late}
+    return {"due_date": _due_on(a), "days_overdue": a.days_late}
 
 
 def _restart(a: Assessment, p: Profile) -> Regimen | None:
@@ -72,6 +76,7 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
         Kind.GIVE_DOSE,
         regimen=_restart(a, p),
         start_on=a.as_of,
+        overdue_since=_due_on(a),
         **_due_facts(a),
     )
 
@@ -94,6 +99,7 @@ def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
         regimen=_restart(a, p),
         labs=(on(a.as_of, "CBC", LabNote.NOW), on(a.as_of, "MMA", LabNote.NOW)),
         start_on=a.as_of,
+        overdue_since=_due_on(a),
         missed_doses=a.missed_doses,
         **_due_facts(a),
     )
