@@ -137,6 +137,19 @@ def request_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def schedule_command(args: argparse.Namespace) -> int:
+    """Write the patient's planned injections and lab windows as an iCalendar file."""
+    from .reminders import write_calendar
+
+    resources, _ = _record_and_drafts(_load_bundle(Path(args.bundle)), args)
+    try:
+        events = write_calendar(resources, Path(args.ics), get_profile(args.profile), args.as_of)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.ics}: {exc.strerror or exc}") from None
+    print(f"wrote {events} events to {args.ics}", file=sys.stderr)
+    return 0
+
+
 def _fetch_patient(args: argparse.Namespace) -> tuple[list[object], list]:
     """Gather one patient from a FHIR server exactly as the service does without prefetch."""
     if not args.patient:
@@ -330,6 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="date that fixture bundles are shifted to (default: today)",
     )
     rq.set_defaults(func=request_command)
+
+    sc = sub.add_parser("schedule", help="a patient's reminder calendar (.ics) from a bundle")
+    sc.add_argument("--bundle", required=True, help="FHIR Bundle, resource or list (JSON)")
+    sc.add_argument("--ics", required=True, metavar="OUT", help="the iCalendar file to write")
+    sc.add_argument("--profile", choices=("us", "uk"), default="us", type=str.lower)
+    sc.add_argument("--as-of", type=_as_of, default=date.today(), help="date (default: today)")
+    sc.set_defaults(func=schedule_command, hook="patient-view")
+
+    from .recall.command import add_recall_parser  # the recall code loads only when it runs
+
+    add_recall_parser(sub, _as_of)
 
     sv = sub.add_parser("serve", help="run the CDS Hooks service under gunicorn")
     sv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
