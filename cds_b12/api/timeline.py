@@ -8,6 +8,10 @@ Two ways in:
   ``launch`` and ``iss``; the service asks the EHR to authorize, exchanges the
   code for a token, fetches the patient with it, and draws the page. The token
   never reaches the browser.
+
+Either way the page carries the patient's reminder calendar (``reminders.py``),
+built from the same patient-view answer as the picture; in local development
+``/timeline/calendar.ics?patient=ID`` serves it as a file too.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from functools import cache
 from pathlib import Path
@@ -24,15 +29,15 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..auth import smart
-from ..clinical import evaluate
 from ..clinical.timeline import timeline
-from ..fhir.read import read_record
 from ..hooks.fetch import FhirServer
 from ..hooks.fixtures import find_fixture
 from ..hooks.gather import PreconditionFailed, gather
 from ..hooks.request import BadRequest, patient_call
+from ..hooks.response import HookResult, respond
 from ..hooks.services import SERVICES
 from ..net.urls import UrlRefused
+from ..reminders import calendar
 from ..render.timeline import timeline_json
 from .origins import loopback_base
 from .runtime import Runtime, runtime
@@ -58,6 +63,27 @@ def page() -> Response:
 @bp.get("/timeline/data")
 def data() -> Response:
     rt = runtime()
+    patient_id, resources = _local_patient(rt)
+    return jsonify(_timeline(rt, patient_id, resources))
+
+
+@bp.get("/timeline/calendar.ics")
+def calendar_file() -> Response:
+    """The patient's planned injections and lab windows as iCalendar (RFC 5545)."""
+    rt = runtime()
+    patient_id, resources = _local_patient(rt)
+    body = _calendar(rt, patient_id, _answer(rt, resources))
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", patient_id)[:100]
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="b12-plan-{name}.ics"'},
+    )
+
+
+def _local_patient(rt: Runtime) -> tuple[str, list[object]]:
+    """``?patient=ID`` (bundled) or with ``&fhirServer=URL``; only without caller
+    authentication, where the timeline itself is served this way."""
     if rt.verifier is not None:
         abort(404)
     patient_id = request.args.get("patient", "")
@@ -65,13 +91,11 @@ def data() -> Response:
         raise BadRequest("patient: a patient id is required")
     server = request.args.get("fhirServer")
     if server:
-        resources = _fetch(rt, patient_id, FhirServer(server))
-    else:
-        fixture = find_fixture(patient_id)
-        if fixture is None:
-            raise BadRequest(f"patient: no bundled patient '{patient_id[:100]}'")
-        resources, _ = fixture.data(rt.today())
-    return jsonify(_timeline(rt, patient_id, resources))
+        return patient_id, _fetch(rt, patient_id, FhirServer(server))
+    fixture = find_fixture(patient_id)
+    if fixture is None:
+        raise BadRequest(f"patient: no bundled patient '{patient_id[:100]}'")
+    return patient_id, fixture.data(rt.today())[0]
 
 
 @bp.get("/timeline/launch")
@@ -192,15 +216,28 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def _answer(rt: Runtime, resources: list[object]) -> HookResult:
+    """The patient-view answer: its assessment draws the timeline, its plan the calendar."""
+    return respond(resources, profile=rt.profile, as_of=rt.today(), library=rt.cards)
+
+
+def _calendar(rt: Runtime, patient_id: str, answer: HookResult) -> bytes:
+    return calendar(
+        answer, rt.profile, rt.today(), patient_id=patient_id, library=rt.cards
+    ).to_ical()
+
+
 def _timeline(rt: Runtime, patient_id: str, resources: list[object]) -> dict:
     today = rt.today()
-    record = read_record(resources)
-    evaluation = evaluate(record, rt.profile, today)
-    return timeline_json(
-        timeline(record, evaluation, rt.profile, today),
+    answer = _answer(rt, resources)
+    evaluation = answer.evaluation
+    body = timeline_json(
+        timeline(evaluation.assessment.record, evaluation, rt.profile, today),
         patient_id=patient_id,
         profile=rt.profile.name,
     )
+    body["calendar"] = _calendar(rt, patient_id, answer).decode()
+    return body
 
 
 def _fetch(rt: Runtime, patient_id: str, server: FhirServer) -> list[object]:

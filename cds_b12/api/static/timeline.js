@@ -545,6 +545,21 @@
     );
   }
 
+  // ---------------------------------------------------------------- calendar
+
+  /* The reminder calendar comes with the data (the same plan as the charts), so the link
+   * needs no second request and works after a SMART launch, where the page has no token. */
+  function renderCalendar(data) {
+    const link = $('#calendar');
+    if (!data.calendar) return;
+    const blob = new Blob([data.calendar], { type: 'text/calendar' });
+    link.href = URL.createObjectURL(blob);
+    link.download = `b12-plan-${String(data.patient).replace(/[^A-Za-z0-9._-]/g, '_')}.ics`;
+    const events = (data.calendar.match(/^BEGIN:VEVENT/gm) || []).length;
+    link.dataset.events = String(events);
+    link.hidden = events === 0;
+  }
+
   // ---------------------------------------------------------------- page
 
   function render(data) {
@@ -570,6 +585,7 @@
     none.hidden = empty.length === 0;
     none.textContent = empty.length ? `No results on file: ${empty.join('; ')}.` : '';
     renderTables(data);
+    renderCalendar(data);
 
     const charts = [treatment, ...labs];
     window.timelineCharts = charts;
