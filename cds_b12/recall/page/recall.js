@@ -49,7 +49,7 @@
     const table = $('#counts');
     const head = el('tr');
     ['Rule', 'Critical', 'Warning', 'Info', 'Patients'].forEach((h, i) => head.append(el('th', i ? { class: 'num', scope: 'col' } : { scope: 'col' }, h)));
-    table.append(el('thead')).append(head);
+    table.appendChild(el('thead')).append(head);
     const body = table.appendChild(el('tbody'));
     [...byRule.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).forEach((rule) => {
       const c = byRule.get(rule);
