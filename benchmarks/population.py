@@ -208,7 +208,7 @@ class _Writer:
                 path = self.out / name
                 self.paths.append(path)
                 handle = (
-                    gzip.open(path, "wt", encoding="utf-8", compresslevel=1)
+                    gzip.open(path, "wt", encoding="utf-8", compresslevel=1)  # noqa: SIM115
                     if self.compress
                     else open(path, "w", encoding="utf-8")  # noqa: SIM115
                 )
