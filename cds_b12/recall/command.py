@@ -18,9 +18,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .local import Run
+    from .patient import Calendars, Settings
 
 EXIT_USAGE = 2
 PROGRESS_EVERY_S = 5.0  # a progress line at most this often, and only for runs this long
@@ -124,7 +129,14 @@ def _is_uri(folder: str) -> bool:
     return "://" in folder or folder.startswith("dbfs:")
 
 
-def _engine(args, sources, settings, workers, calendars, progress):
+def _engine(
+    args: argparse.Namespace,
+    sources: list[Path] | str,
+    settings: Settings,
+    workers: int,
+    calendars: Calendars | None,
+    progress: Callable[[str, float, float], None],
+) -> AbstractContextManager[Run]:
     if args.engine == "spark":
         try:
             from .spark import spark_run

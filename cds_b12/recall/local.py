@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TextIO
 
 from .export import Chunk, chunks, read_chunk, uncompressed_size
 from .lines import Problem, route
@@ -99,7 +100,7 @@ def local_run(
         for part in _each(pool, _evaluate, jobs):
             evaluated.add(part)
             progress("evaluate", evaluated.evaluated, tally.patients)
-        tally.add(replace(evaluated, patients=0, lines=0))
+        tally.add(evaluated)
         yield Run(tally, _merged(tmp, buckets))
     finally:
         if pool is not None:
@@ -146,8 +147,8 @@ def _bucket(patient: str, buckets: int) -> int:
 def _split(chunk: Chunk, tmp: Path, buckets: int) -> tuple[Chunk, int, Tally]:
     """Pass 1: route each line of ``chunk`` to its patient's partition file."""
     tally = Tally()
-    outs: dict[int, object] = {}
-    medications = None
+    outs: dict[int, TextIO] = {}
+    medications: TextIO | None = None
     number = 0
     where = str(chunk.index)  # relocated to "file:line" once every chunk's length is known
     try:
@@ -202,7 +203,8 @@ def _medications(tmp: Path) -> dict[str, str]:
             with open(path, encoding="utf-8") as f:
                 for record in f:
                     ref, text = record.rstrip("\n").split("\t", 1)
-                    table.setdefault(ref, text)
+                    if ref not in table or text < table[ref]:
+                        table[ref] = text  # one per id whatever the order, as on Spark
         _MEDICATIONS.clear()
         _MEDICATIONS[key] = table
     return _MEDICATIONS[key]

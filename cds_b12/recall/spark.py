@@ -77,7 +77,7 @@ def spark_run(
             )
             progress("evaluate", 0, tally.patients)
             evaluated = results.filter(lambda t: t[0] == "t").map(lambda t: t[1])
-            tally.add(replace(evaluated.treeReduce(_combine), patients=0, lines=0))
+            tally.add(evaluated.treeReduce(_combine))
             progress("evaluate", tally.evaluated, tally.patients)
             if calendars is not None:
                 for _, name, body in results.filter(lambda t: t[0] == "c").toLocalIterator():

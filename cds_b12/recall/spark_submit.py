@@ -1,4 +1,4 @@
-"""``spark-submit`` entry point: ``spark-submit [spark options] PATH/spark_submit.py [recall options]``.
+"""``spark-submit`` entry point: ``spark-submit [spark options] spark_submit.py [recall options]``.
 
 Runs ``cds-b12 recall --engine spark`` with the session spark-submit configured (master,
 executors, cluster resources); ``python -m cds_b12.recall.spark_submit --where`` prints this
