@@ -98,7 +98,7 @@ def _recall(args: argparse.Namespace) -> int:
     with _calendars_folder(args.calendars, out) as calendars:
         try:
             with (
-                _engine(args, files, settings, workers, calendars, progress) as run,
+                _engine(args, files or str(folder), settings, workers, calendars, progress) as run,
                 _replacing(out) as handle,
             ):
                 write(
@@ -116,8 +116,8 @@ def _recall(args: argparse.Namespace) -> int:
             ) from None
         except UnreadableFile as exc:
             raise Fatal(str(exc)) from None
-        except OSError as exc:
-            raise Fatal(f"cannot write {out}: {exc.strerror or exc}") from None
+        except OSError as exc:  # the output, the calendars or the temporary files
+            raise Fatal(f"{exc.filename or out}: {exc.strerror or exc}") from None
     for line in run.tally.problem_lines():
         _say(line)
     _say(f"{run.tally.summary(time.monotonic() - started)}; wrote {out}")

@@ -54,7 +54,7 @@ def fixture_resources(as_of: date = AS_OF) -> list[dict]:
 
 
 def recall(
-    folder: Path, out: Path, *args: str, as_of: date = AS_OF, capsys=None
+    folder: Path | str, out: Path, *args: str, as_of: date = AS_OF, capsys=None
 ) -> tuple[int, str]:
     """``cds-b12 recall`` in this process; (exit code, stderr)."""
     code = main(

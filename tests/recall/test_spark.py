@@ -95,3 +95,14 @@ def test_spark_problems_are_one_line(spark, tmp_path, capsys):
     assert code == 0
     assert "Observation.0.ndjson: not JSON" in err
     assert "Traceback" not in err
+
+
+def test_spark_reads_a_folder_uri(spark, population, tmp_path, capsys):
+    """On a cluster ``--ndjson`` is a URI this machine cannot list (dbfs:/, s3a://): Spark
+    finds the NDJSON files itself."""
+    local, on_spark = tmp_path / "local.csv", tmp_path / "spark.csv"
+    assert recall(population, local, capsys=capsys)[0] == 0
+    uri = population.resolve().as_uri()
+    code, err = recall(uri, on_spark, "--engine", "spark", capsys=capsys)
+    assert code == 0, err
+    assert on_spark.read_text() == local.read_text()
