@@ -143,7 +143,8 @@ def schedule_command(args: argparse.Namespace) -> int:
 
     resources, _ = _record_and_drafts(_load_bundle(Path(args.bundle)), args)
     try:
-        events = write_calendar(resources, Path(args.ics), get_profile(args.profile), args.as_of)
+        profile = _settings().profiles[args.profile]  # with CDS_B12_PROFILE_OVERRIDES
+        events = write_calendar(resources, Path(args.ics), profile, args.as_of)
     except OSError as exc:
         raise UsageError(f"cannot write {args.ics}: {exc.strerror or exc}") from None
     print(f"wrote {events} events to {args.ics}", file=sys.stderr)

@@ -18,10 +18,11 @@ from pathlib import Path
 from icalendar import Alarm, Calendar, Event
 
 from .clinical import Profile
-from .clinical.facts import interval_text
 from .clinical.plan import PlannedDose, PlannedLab, plan
 from .hooks.response import HookResult, respond
 from .render import CardLibrary, load_card_library, schedule_text
+from .render.escape import Markup
+from .render.facts import FactWords
 
 PRODID = "-//cds-b12//B12 reminders//EN"
 ALARM_BEFORE = timedelta(days=1)
@@ -70,14 +71,22 @@ def calendar_bytes(result: HookResult, profile: Profile, as_of: date, *, patient
 
 
 class _Words:
+    """The calendar's words. An iCalendar file is plain text (``icalendar`` escapes it for
+    RFC 5545), not Markdown, so values go in as they are rather than Markdown-escaped."""
+
     def __init__(self, library: CardLibrary, profile: str) -> None:
         self.library, self.profile = library, profile
+        self.facts = FactWords(library, profile)
 
     def __call__(self, key: str, **values: object) -> str:
-        return self.library.text("calendar", key, self.profile, values)
+        return self.library.text("calendar", key, self.profile, _plain(values))
 
     def section(self, key: str, **values: object) -> str:
-        return self.library.text("sections", key, self.profile, values)
+        return self.library.text("sections", key, self.profile, _plain(values))
+
+
+def _plain(values: dict[str, object]) -> dict[str, Markup]:
+    return {key: Markup(str(value)) for key, value in values.items()}
 
 
 def _summaries(result: HookResult) -> Mapping[str, str]:
@@ -118,7 +127,8 @@ def _dose_event(
     if dose.regimen is not None:
         how = words("dose_plan", schedule=schedule_text(dose.regimen))
     else:
-        how = words("dose_current", interval=interval_text(dose.interval_days))
+        interval = words.facts.interval(dose.interval_days) if dose.interval_days else ""
+        how = words("dose_current", interval=interval)
     lines = [how, _reason(dose.rule, words, summaries)]
     uid = f"{patient_id}-dose-{dose.on.isoformat()}@cds-b12"
     event = _event(uid, dose.on, dose.on + DAY, title, lines, stamp)

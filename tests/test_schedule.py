@@ -10,6 +10,7 @@ from cds_b12 import reminders
 from cds_b12.cli import main
 from cds_b12.clinical import get_profile
 from cds_b12.clinical.plan import Plan, PlannedLab
+from cds_b12.clinical.recommendation import LabNote
 from cds_b12.hooks.fixtures import find_fixture
 from cds_b12.hooks.response import respond
 
@@ -56,7 +57,7 @@ def test_an_overdue_lab_window_is_on_today(monkeypatch):
         "CBC",
         AS_OF - timedelta(days=30),
         AS_OF - timedelta(days=20),
-        "repeat",
+        LabNote.REPEAT,
         "R2-start-standard-loading",
     )
     monkeypatch.setattr(reminders, "plan", lambda evaluation, as_of: Plan(as_of, (), (missed,)))

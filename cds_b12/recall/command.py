@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..clinical import Profile
     from .local import Run
     from .patient import Calendars, Settings
 
@@ -93,7 +94,7 @@ def _recall(args: argparse.Namespace) -> int:
         for note in ignored:
             _say(note)
     workers = args.workers or default_workers(uncompressed_size(files))
-    settings = Settings(args.profile, args.as_of, calendars=args.calendars is not None)
+    settings = Settings(_profile(args.profile), args.as_of, calendars=args.calendars is not None)
     progress = _Progress(started)
     with _calendars_folder(args.calendars, out) as calendars:
         try:
@@ -122,6 +123,19 @@ def _recall(args: argparse.Namespace) -> int:
         _say(line)
     _say(f"{run.tally.summary(time.monotonic() - started)}; wrote {out}")
     return 0
+
+
+def _profile(name: str) -> Profile:
+    """The profile as ``evaluate`` and the service use it: with CDS_B12_PROFILE_OVERRIDES."""
+    from pydantic import ValidationError
+
+    from ..config import Settings as ServiceSettings
+    from ..config import describe_error
+
+    try:
+        return ServiceSettings().profiles[name]
+    except ValidationError as exc:
+        raise Fatal(describe_error(exc)) from None
 
 
 def _is_uri(folder: str) -> bool:

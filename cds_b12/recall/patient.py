@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from ..clinical import get_profile
+from ..clinical import Profile
 from ..fhir.accessors import dicts, string
 from ..hooks.response import respond
 from ..reminders import calendar_bytes
@@ -28,7 +28,7 @@ from .rows import Row, iso
 class Settings:
     """What every patient of one run shares; plain values, so Spark can ship it."""
 
-    profile: str  # "us" or "uk"
+    profile: Profile  # with any CDS_B12_PROFILE_OVERRIDES, as evaluate and the service
     as_of: date
     calendars: bool = False  # also build each patient's iCalendar schedule
 
@@ -94,7 +94,7 @@ def recall_patient(
         )
         return result
     data.extend(_medications(data, medications))
-    profile = get_profile(settings.profile)
+    profile = settings.profile
     try:
         answer = respond(data, profile=profile, as_of=settings.as_of, library=load_card_library())
         recs = answer.evaluation.recommendations
