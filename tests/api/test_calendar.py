@@ -11,7 +11,7 @@ import pytest
 from icalendar import Calendar
 
 from .support import TODAY, make_app
-from .test_timeline import ISSUERS, MAINTENANCE, _fake_ehr
+from .test_timeline import ISSUERS, MAINTENANCE, _fake_ehr, embedded_data
 
 LOADING = "r2-pa-low-b12"
 
@@ -77,11 +77,7 @@ def test_a_smart_launch_page_carries_the_calendar(httpserver):
         urlsplit(client.get(f"/timeline/launch?iss={base}&launch=abc").headers["Location"]).query
     )["state"][0]
     html = client.get(f"/timeline/callback?code=the-code&state={state}").get_data(as_text=True)
-    embedded = json.loads(
-        re.search(r"window\.TIMELINE_EMBEDDED = (.*?);</script>", html, re.S)[1].replace(
-            "<\\/", "</"
-        )
-    )
+    embedded = json.loads(embedded_data(html))
     cal = Calendar.from_ical(embedded["calendar"])
     (event,) = cal.events
     assert "overdue" in str(event["summary"]) and event.start == TODAY
