@@ -4,6 +4,7 @@ at all with the same request. Prints one table; see ``benchmarks/README.md``.
     python -m benchmarks            # full run, about 6 minutes (wrk for parts 2 and 4)
     python -m benchmarks --quick    # shorter runs, about 1 minute
     python -m benchmarks --smoke    # a few seconds, no wrk, no Node: the CI check
+    python -m benchmarks --only startup   # the command line's start-up time alone
 
 Targets are reported, not enforced. The exit code is 1 only when something is broken:
 a benchmark request not answered with 200 and a card, failed requests under load, or
@@ -23,9 +24,9 @@ from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from cds_b12.cli import SERVE_THREADS
+from cds_b12.commands.serve import SERVE_THREADS
 
-from . import fallback, faults, inprocess
+from . import fallback, faults, inprocess, startup
 from .http_bench import HttpPlan, run_http, run_memory
 from .inprocess import BrokenPath
 from .load import wrk_path
@@ -41,10 +42,11 @@ from .report import (
     memory_rows,
     metrics_rows,
     render,
+    startup_rows,
 )
 from .servers import StartError
 
-PARTS = ("inprocess", "http", "fallback", "memory", "faults")
+PARTS = ("inprocess", "http", "fallback", "memory", "faults", "startup")
 MODES = {
     # duration and warm-up in seconds; memory: measured requests, warm-up requests
     "full": {
@@ -54,6 +56,7 @@ MODES = {
         "memory": 10_000,
         "memory_warmup": 1_000,
         "fallback_runs": 7,
+        "startup_runs": 15,
     },
     "quick": {
         "duration": 5.0,
@@ -62,6 +65,7 @@ MODES = {
         "memory": 2_000,
         "memory_warmup": 500,
         "fallback_runs": 3,
+        "startup_runs": 7,
     },
     "smoke": {
         "duration": 1.0,
@@ -70,6 +74,7 @@ MODES = {
         "memory": 0,
         "memory_warmup": 0,
         "fallback_runs": 0,
+        "startup_runs": 3,
     },
 }
 
@@ -117,7 +122,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    default_parts = ("inprocess", "http") if args.smoke else PARTS
+    default_parts = ("inprocess", "http", "startup") if args.smoke else PARTS
     args.parts = tuple(p.strip() for p in args.only.split(",")) if args.only else default_parts
     unknown = [p for p in args.parts if p not in PARTS]
     if unknown:
@@ -171,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cds-b12 benchmark ({args.mode}), {as_of.isoformat()}: {machine()}", flush=True)
     try:
         if "inprocess" in args.parts:
-            print("1/5 in-process ...", flush=True)
+            print("1/6 in-process ...", flush=True)
             results = inprocess.run(work / "inprocess-data", as_of, plan=args.mode)
             for r in results:
                 print(
@@ -201,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             if "http" in args.parts:
                 contenders = "cds-b12, echo" + (", cds-b12 without metrics" * plan.metrics_cost)
                 print(
-                    f"2/5 HTTP: {contenders}, {plan.rounds} x {plan.duration_s:g} s "
+                    f"2/6 HTTP: {contenders}, {plan.rounds} x {plan.duration_s:g} s "
                     f"each with {tool} ...",
                     flush=True,
                 )
@@ -243,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
 
         if "fallback" in args.parts:
-            print(f"3/5 FHIR fallback, {args.delay_ms} ms per FHIR request ...", flush=True)
+            print(f"3/6 FHIR fallback, {args.delay_ms} ms per FHIR request ...", flush=True)
             try:
                 f = fallback.run(
                     work / "fallback-data",
@@ -259,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         if "memory" in args.parts:
             count = args.memory_requests or mode["memory"] or 2_000
             print(
-                f"4/5 memory: {count:,} requests after "
+                f"4/6 memory: {count:,} requests after "
                 f"{mode['memory_warmup'] or 500:,} to warm up ...",
                 flush=True,
             )
@@ -269,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         if "faults" in args.parts:
             seconds = args.duration or mode["duration"]
             print(
-                f"5/5 slow peers: {faults.STUCK_CALLS} stuck fallback calls, then trickling "
+                f"5/6 slow peers: {faults.STUCK_CALLS} stuck fallback calls, then trickling "
                 f"clients, {seconds:g} s each ...",
                 flush=True,
             )
@@ -283,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
                     threads=SERVE_THREADS,
                 )
             )
+
+        if "startup" in args.parts:
+            runs = mode["startup_runs"]
+            print(f"6/6 command-line start-up, {runs} runs each ...", flush=True)
+            rows += startup_rows(startup.run(work / "startup-data", runs))
     except (BrokenPath, StartError, RuntimeError) as exc:
         problems.append(f"{type(exc).__name__}: {exc}")
     finally:

@@ -13,7 +13,7 @@ import argparse
 
 from flask import Flask, Response, abort, jsonify, request
 
-from cds_b12.serve import run_gunicorn
+from cds_b12.serve import listen, run_gunicorn
 
 MAX_BODY_BYTES = 5 * 1024 * 1024  # as cds_b12.api.MAX_BODY_BYTES
 
@@ -51,8 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     run_gunicorn(
         create_echo_app(),
-        host=args.host,
-        port=args.port,
+        listen(args.host, args.port),
         workers=args.workers,
         threads=args.threads,
         name="cds-b12-echo",

@@ -11,6 +11,7 @@ from .fallback import FallbackResult
 from .faults import STUCK_CALLS, FaultResult
 from .http_bench import NO_METRICS, HttpResult, MemoryResult
 from .inprocess import SizeResult
+from .startup import Startup
 
 # Targets from the performance issue. They are reported, never turned into failures:
 # only a collapse (COLLAPSE_RATIO) fails a run.
@@ -20,6 +21,7 @@ TARGET_TYPICAL_FLOOR_MULTIPLE = 5.0
 TARGET_HEAVY_MS = 20.0
 TARGET_P99_MS = 50.0
 TARGET_FALLBACK_RATIO = 1.3
+TARGET_STARTUP_MS = 1000.0  # "well under a second" for evaluate and --help
 TARGET_MEMORY_GROWTH_PCT = 10.0
 TARGET_STUCK_RATIO = 0.5  # healthy throughput kept with the stuck fallback calls
 TARGET_PROBE_MS = 2000.0  # a health probe with 32 trickling clients
@@ -266,6 +268,22 @@ def fault_rows(f: FaultResult) -> list[Row]:
                 f"{ms(p.p50_ms)} / {ms(p.max_ms)}; {p.failed}",
                 f"max < {TARGET_PROBE_MS / 1000:g} s, 0 failed" if target else "",
                 (p.max_ms < TARGET_PROBE_MS and p.failed == 0) if target else None,
+            )
+        )
+    return rows
+
+
+def startup_rows(results: list[Startup]) -> list[Row]:
+    rows = []
+    for r in results:
+        timed = r.name.startswith("cds-b12")
+        rows.append(
+            Row(
+                "6 start-up",
+                f"{r.name}: wall / CPU, median of {len(r.wall_ms)}",
+                f"{ms(r.wall_median)} / {ms(r.cpu_median)}",
+                f"wall < {TARGET_STARTUP_MS:g} ms" if timed else "",
+                r.wall_median < TARGET_STARTUP_MS if timed else None,
             )
         )
     return rows

@@ -129,7 +129,7 @@ def _spawn(
     return Managed(name, process, log)
 
 
-def _cds_b12_command() -> list[str]:
+def cds_b12_command() -> list[str]:
     script = Path(sys.executable).parent / "cds-b12"
     if script.exists():
         return [str(script)]
@@ -151,7 +151,7 @@ def start_service(
     ``CDS_B12_*`` variables on top of the defaults)."""
     port = free_port()
     argv = [
-        *_cds_b12_command(),
+        *cds_b12_command(),
         "serve",
         "--host",
         "127.0.0.1",

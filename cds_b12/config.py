@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .auth.issuers import parse_issuers
 from .clinical.profiles import PROFILES, Profile
 from .overrides import OverrideError, with_overrides
 
@@ -100,6 +99,13 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a JSON object: {exc}") from None
 
+    @field_validator("cards_dir")
+    @classmethod
+    def _cards_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"not a directory: {value}")
+        return value
+
     @field_validator("fhir_server_allowlist", "cors_origins", "smart_auth_servers", mode="before")
     @classmethod
     def _list(cls, value: object) -> object:
@@ -129,7 +135,10 @@ class Settings(BaseSettings):
     @field_validator("trusted_issuers")
     @classmethod
     def _issuer_entries(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        parse_issuers(value)  # each entry is checked now, so a typo stops start-up
+        if value:  # the JWT stack is imported only when there are issuers to check
+            from .auth.issuers import parse_issuers
+
+            parse_issuers(value)  # each entry is checked now, so a typo stops start-up
         return value
 
     @model_validator(mode="after")

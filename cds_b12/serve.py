@@ -12,6 +12,8 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import socket
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,14 +77,37 @@ def warm_up(app: Flask) -> None:
     gc.freeze()
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
+def listen(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for gunicorn to listen on; raises ``OSError`` (in use, not an
+    address of this machine, not allowed) before anything is built or printed."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(
+    settings: Settings,
+    listener: socket.socket,
+    *,
+    workers: int,
+    threads: int,
+    announce: Callable[[], None] = lambda: None,
+) -> None:
+    """Build and warm the app, ``announce`` that it is ready, then run gunicorn on ``listener``."""
     if settings.metrics:
         share_metrics(settings.data_dir / "prometheus")
     from .api import create_app  # after share_metrics: prometheus_client reads it on import
 
     app = create_app(settings, background_audit=True)
     warm_up(app)
-    run_gunicorn(app, host=host, port=port, workers=workers, threads=threads, name="cds-b12")
+    announce()
+    run_gunicorn(app, listener, workers=workers, threads=threads, name="cds-b12")
 
 
 def share_metrics(directory: Path) -> None:
@@ -104,13 +129,17 @@ def _worker_gone(_server: object, worker: Any) -> None:
 
 
 def run_gunicorn(
-    app: Flask, *, host: str, port: int, workers: int, threads: int, name: str
+    app: Flask, listener: socket.socket, *, workers: int, threads: int, name: str
 ) -> None:
-    """The server settings, in one place: the benchmark's echo app runs under the same."""
+    """The server settings, in one place: the benchmark's echo app runs under the same.
+
+    gunicorn takes over the already bound ``listener`` (``fd://``), so it never retries
+    a busy port and logs errors about it: ``listen`` reported that in one line already.
+    """
     _Gunicorn(
         app,
         {
-            "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+            "bind": f"fd://{listener.detach()}",
             "workers": workers,
             "threads": threads,
             "worker_class": HeadFirstWorker,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -96,9 +97,8 @@ def test_bad_file_is_one_line_and_exit_2(tmp_path, content, message):
 
 
 def test_bad_as_of_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["evaluate", "--bundle", str(R1), "--as-of", "yesterday"])
-    assert exc.value.code == 2
+    assert main(["evaluate", "--bundle", str(R1), "--as-of", "yesterday"]) == 2
+    assert "not a date (YYYY-MM-DD): 'yesterday'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("profile", ["us", "uk"])
@@ -126,3 +126,26 @@ def test_every_fixture_evaluates_in_both_profiles_and_hooks(profile, hook, capsy
         ), path
         for card in json.loads(capsys.readouterr().out)["cards"]:
             assert_valid_card(card)
+
+
+def test_text_output_never_breaks_a_url_across_lines(capsys):
+    """Every URL of every card (detail links and source) appears whole on one line."""
+    for path in sorted(FIXTURES.glob("*/*.json")):
+        for profile in ("us", "uk"):
+            args = [
+                "evaluate",
+                "--bundle",
+                str(path),
+                "--profile",
+                profile,
+                "--as-of",
+                "2026-11-21",
+            ]
+            assert main([*args, "--json"]) == 0
+            cards = json.loads(capsys.readouterr().out)["cards"]
+            assert main(args) == 0
+            lines = capsys.readouterr().out.splitlines()
+            for card in cards:
+                urls = {card["source"]["url"], *re.findall(r"\]\((\S+?)\)", card["detail"])}
+                for url in urls:
+                    assert any(f"<{url}>" in line for line in lines), (path.name, url)

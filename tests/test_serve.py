@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
+import re
 import subprocess
-import sys
-import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,49 +17,19 @@ from cds_b12.fhir.read import collect_resources
 from cds_b12.fhir.redate import redate
 
 from .conformance import assert_valid_response
+from .serving import CDS_B12, ServeProcess, free_port, service_env
 
 ROOT = Path(__file__).resolve().parents[1]
-CDS_B12 = str(Path(sys.executable).parent / "cds-b12")
 R1 = ROOT / "fhir_fixtures" / "R1-start-neuro-loading" / "pa-neuro-low-b12-fires.json"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server():
-    port = _free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k == "CDS_B12_DATA_DIR" or not k.startswith("CDS_B12_")
-    }
-    proc = subprocess.Popen(
-        [CDS_B12, "serve", "--port", str(port), "--workers", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"cds-b12 serve did not become ready: {proc.communicate()[1][-2000:]}")
-        time.sleep(0.1)
-    yield base, proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=15)
+def server(tmp_path_factory) -> Iterator[ServeProcess]:
+    work = tmp_path_factory.mktemp("serve")
+    running = ServeProcess(service_env(work / "data"), work / "serve.log")
+    yield running
+    if running.proc.poll() is None:
+        running.stop()
 
 
 def _prefetch_request() -> dict:
@@ -94,7 +62,7 @@ def _prefetch_request() -> dict:
 
 
 def test_serve_runs_under_gunicorn_and_reports_ready(server):
-    base, _ = server
+    base = server.base
     health = requests.get(f"{base}/healthz", timeout=5)
     assert health.headers["Server"].startswith("gunicorn")
     assert health.json()["status"] == "ok"
@@ -102,8 +70,33 @@ def test_serve_runs_under_gunicorn_and_reports_ready(server):
     assert {s["hook"] for s in services} == {"patient-view", "order-select", "order-sign"}
 
 
+def test_serve_says_where_it_answers_where_its_data_lives_and_where_the_preview_is(server):
+    data = Path(server.env["CDS_B12_DATA_DIR"]).resolve()
+    said = [line for line in server.output().splitlines() if line.startswith("cds-b12: ")]
+    assert said == [
+        "cds-b12: warning: authentication is off (no CDS_B12_TRUSTED_ISSUERS); serving on "
+        "loopback only",
+        f"cds-b12: serving {server.base}/cds-services (US profile, 2 workers x 4 threads)",
+        f"cds-b12: preview: {server.base}/preview",
+        f"cds-b12: store: SQLite {data / 'cds-b12.sqlite3'}",
+        f"cds-b12: pseudonym key: {data / 'pseudonym.key'}",
+    ]
+    assert (data / "cds-b12.sqlite3").is_file() and (data / "pseudonym.key").is_file()
+    assert requests.get(f"{server.base}/preview", timeout=10).status_code == 200
+
+
+def test_the_root_is_a_landing_page_whose_links_answer(server):
+    page = requests.get(f"{server.base}/", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    links = re.findall(r'href="([^"]+)"', page.text)
+    local = [link for link in links if not link.startswith(("http", "data:"))]
+    assert {"cds-services", "preview", "openapi.json"} <= set(local)
+    for link in local:
+        assert requests.get(f"{server.base}/{link}", timeout=10).status_code == 200, link
+
+
 def test_serve_answers_a_hook_over_http(server):
-    base, _ = server
+    base = server.base
     response = requests.post(
         f"{base}/cds-services/b12-patient-view", json=_prefetch_request(), timeout=10
     )
@@ -115,11 +108,10 @@ def test_serve_answers_a_hook_over_http(server):
 
 
 def test_serve_logs_each_call_and_stops_cleanly_on_sigterm(server):
-    base, proc = server
+    base = server.base
     requests.post(f"{base}/cds-services/b12-patient-view", json=_prefetch_request(), timeout=10)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=15) == 0
-    _, stderr = proc.communicate()
+    assert server.stop() == 0
+    stderr = server.output()
     assert "Starting gunicorn" in stderr
     # one JSON line per request, from the app itself
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
@@ -131,7 +123,7 @@ def test_serve_logs_each_call_and_stops_cleanly_on_sigterm(server):
 def test_serve_with_a_bad_setting_is_one_line_and_exit_2():
     env = {**os.environ, "CDS_B12_PROFILE": "fr"}
     proc = subprocess.run(
-        [CDS_B12, "serve", "--port", str(_free_port())],
+        [CDS_B12, "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,

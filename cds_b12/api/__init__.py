@@ -19,6 +19,7 @@ from .discovery import bp as discovery_bp
 from .errors import register_error_handlers
 from .feedback import bp as feedback_bp
 from .health import bp as health_bp
+from .landing import bp as landing_bp
 from .logs import configure_logging, register_request_log
 from .openapi import bp as openapi_bp
 from .origins import register_origin_rules
@@ -53,6 +54,7 @@ def create_app(
         services_bp,
         feedback_bp,
         health_bp,
+        landing_bp,
         openapi_bp,
         preview_bp,
         timeline_bp,

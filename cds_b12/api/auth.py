@@ -1,5 +1,5 @@
-"""Every call but the CORS preflight, ``/healthz`` and ``/openapi.json`` carries a JWT from
-a trusted EHR.
+"""Every call but the CORS preflight, ``/``, ``/healthz`` and ``/openapi.json`` carries a
+JWT from a trusted EHR.
 
 A refusal is a bare 401: the reason goes to the server log (never the token),
 so a caller probing us learns nothing about why.
@@ -21,6 +21,7 @@ log = logging.getLogger("cds_b12.auth")
 # Browser navigations carry no JWT: the SMART launch authenticates through the EHR instead.
 OPEN_ENDPOINTS = {
     "health.healthz",
+    "landing.index",
     "metrics.scrape",  # its own bearer token: CDS_B12_METRICS_TOKEN (api/metrics.py)
     "openapi.openapi",
     "static",

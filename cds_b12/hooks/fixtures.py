@@ -11,13 +11,15 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from ..fhir.read import collect_resources
 from ..fhir.redate import redate
 from .response import ORDER_HOOKS, split_drafts
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "fhir_fixtures"
+# The repository's fhir_fixtures/, shipped inside the package (see pyproject.toml)
+DEFAULT_FIXTURES = Path(str(resources.files("cds_b12") / "fhir_fixtures"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,8 @@ from ..clinical.record import DataNote, Note
 from ..fhir.read import read_record
 from ..render import CardLibrary
 from ..render.cards import render_cards
-
-HOOKS = ("patient-view", "order-select", "order-sign")
-ORDER_HOOKS = ("order-select", "order-sign")
+from . import HOOKS as HOOKS  # re-exported: defined in the package, free of imports
+from . import ORDER_HOOKS as ORDER_HOOKS
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -39,7 +40,8 @@ from .placeholders import (
 )
 
 CARDS_DIR_ENV = "CDS_B12_CARDS_DIR"
-DEFAULT_CARDS_DIR = Path(__file__).resolve().parents[2] / "cards"
+# The repository's cards/, shipped inside the package (see pyproject.toml)
+DEFAULT_CARDS_DIR = Path(str(resources.files("cds_b12") / "cards"))
 DEFAULTS_FILE = "_defaults.toml"
 SAFETY_FILE = "safety.toml"
 PROFILE_TABLES = ("uk", "us")
@@ -202,7 +204,7 @@ def fill(template: str, values: Mapping[str, object], where: str) -> Markup:
 def load_card_library(cards_dir: Path | None = None) -> CardLibrary:
     """Load and check the wording in ``cards_dir``.
 
-    Default: ``$CDS_B12_CARDS_DIR`` if set, else the repository's ``cards/``;
+    Default: ``$CDS_B12_CARDS_DIR`` if set, else the bundled ``cards/``;
     the default is cached per directory because wording does not change while
     the service runs. An explicit ``cards_dir`` is always read afresh.
     """

@@ -107,7 +107,11 @@ def test_cli_purge_prints_what_it_deleted(aged, db_url, monkeypatch, capsys):
 def test_cli_purge_of_less_than_a_day_is_refused(aged, db_url, monkeypatch, capsys, days):
     monkeypatch.setenv("CDS_B12_DATABASE_URL", db_url)
     assert main(["purge", "--older-than", days]) == 2
-    assert capsys.readouterr() == ("", "cds-b12: error: --older-than must be at least 1 day\n")
+    assert capsys.readouterr() == (
+        "",
+        f"cds-b12 purge: error: argument --older-than: must be at least 1: '{days}' "
+        "(see cds-b12 purge --help)\n",
+    )
     assert counts(aged.db) == {"hook_call": 3, "issued_card": 4, "feedback": 3}
 
 

@@ -1,0 +1,294 @@
+"""``cds-b12 evaluate`` prints one patient's cards; ``cds-b12 request`` prints the hook
+request an EHR would send for a bundle, ready for curl.
+
+Both read a FHIR bundle the same way: a file that is missing, is not JSON, is not
+FHIR, or does not hold exactly one Patient is a ``UsageError`` (cards are always about
+one patient, so "no cards" must never stand for "no patient").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import textwrap
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..hooks import HOOKS, ORDER_HOOKS
+from . import UsageError, iso_date, settings
+
+if TYPE_CHECKING:
+    from ..clinical.record import DataNote
+    from ..config import Settings
+
+PROFILES = ("us", "uk")  # cds_b12.clinical.PROFILES; tests/test_cli.py keeps the two equal
+WIDTH = 100
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+_LINK = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ev = sub.add_parser(
+        "evaluate",
+        help="Print the cards for a FHIR bundle, or for a patient on a FHIR server.",
+        description=(
+            "Print the cards the service would return for one patient: from a FHIR bundle "
+            "file, or fetched from a FHIR R4 server exactly as the service fetches when a "
+            "request carries no prefetch. Bundles in fhir_fixtures/ have their dates "
+            "shifted to --as-of."
+        ),
+    )
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--bundle",
+        metavar="FILE",
+        help="A FHIR R4 Bundle, a single resource or a JSON list of resources.",
+    )
+    source.add_argument(
+        "--fhir-server",
+        metavar="URL",
+        help="A FHIR R4 base URL to fetch the patient from (with --patient).",
+    )
+    ev.add_argument("--patient", metavar="ID", help="The Patient id on --fhir-server.")
+    ev.add_argument(
+        "--bearer-token-env",
+        metavar="VAR",
+        help="The environment variable holding a bearer token for --fhir-server.",
+    )
+    _hook_option(ev)
+    ev.add_argument(
+        "--profile",
+        metavar="PROFILE",
+        choices=PROFILES,
+        type=str.lower,
+        help="The guideline profile, us or uk (default: CDS_B12_PROFILE, else us).",
+    )
+    _as_of_option(ev, "The evaluation date, YYYY-MM-DD (default: today).")
+    ev.add_argument(
+        "--json", action="store_true", help="Print the CDS Hooks response JSON instead of text."
+    )
+    ev.set_defaults(func=evaluate_command)
+
+    rq = sub.add_parser(
+        "request",
+        help="Print the hook request an EHR would send for a bundle.",
+        description=(
+            "Print the CDS Hooks request an EHR would send for the patient in a bundle, "
+            "with every prefetch key filled, ready to post to the service with curl."
+        ),
+    )
+    rq.add_argument(
+        "--bundle",
+        metavar="FILE",
+        required=True,
+        help="A FHIR R4 Bundle, a single resource or a JSON list of resources.",
+    )
+    _hook_option(rq)
+    _as_of_option(rq, "The date that fixture bundles are shifted to (default: today).")
+    rq.set_defaults(func=request_command)
+
+
+def _hook_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--hook",
+        metavar="HOOK",
+        choices=HOOKS,
+        default="patient-view",
+        help=(
+            "The hook to answer: patient-view (the default), order-select or order-sign. "
+            "On the order hooks, draft MedicationRequests and ServiceRequests in the bundle "
+            "are sent as the draft orders."
+        ),
+    )
+
+
+def _as_of_option(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", type=_evaluation_date, default=date.today(), help=text
+    )
+
+
+def _evaluation_date(text: str) -> date:
+    """A date a patient can be evaluated on; years far out would overflow date arithmetic."""
+    day = iso_date(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"must be from {FIRST_DAY} to {LAST_DAY}: {text!r}")
+    return day
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    from ..hooks.response import respond
+    from ..render import load_card_library, note_lines
+
+    config = settings()
+    library = load_card_library(config.cards_dir)
+    if not args.fhir_server:
+        for given, option in (
+            (args.patient, "--patient"),
+            (args.bearer_token_env, "--bearer-token-env"),
+        ):
+            if given is not None:
+                raise UsageError(f"{option} goes with --fhir-server, not --bundle")
+    if args.fhir_server:
+        data, missing = _fetch_patient(args, config)
+    else:
+        data, missing = _load_bundle(Path(args.bundle)), []
+    resources, drafts = _resources_and_drafts(data, args, source=args.bundle or args.fhir_server)
+    profile = config.profiles[args.profile or config.profile]  # with CDS_B12_PROFILE_OVERRIDES
+    result = respond(
+        resources,
+        profile=profile,
+        as_of=args.as_of,
+        draft_orders=drafts,
+        missing=missing,
+        library=library,
+    )
+    if args.json:
+        print(json.dumps(result.body, indent=2))
+    else:
+        notes = [*missing, *result.evaluation.notes]
+        print_cards(result.body["cards"], note_lines(notes, profile=profile, library=library))
+    return 0
+
+
+def request_command(args: argparse.Namespace) -> int:
+    from ..hooks.example_request import example_request
+
+    settings()
+    data = _load_bundle(Path(args.bundle))
+    resources, drafts = _resources_and_drafts(data, args, source=args.bundle)
+    print(json.dumps(example_request(resources, hook=args.hook, drafts=drafts), indent=2))
+    return 0
+
+
+def _load_bundle(path: Path) -> object:
+    if str(path) in ("", "."):
+        raise UsageError("--bundle needs a file name")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not JSON: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path} is not JSON that can be read: nested too deeply") from None
+    resources = data if isinstance(data, list) else [data]
+    if not resources or not all(
+        isinstance(r, dict) and isinstance(r.get("resourceType"), str) for r in resources
+    ):
+        raise UsageError(f"{path} is not a FHIR resource, Bundle or list of resources")
+    return data
+
+
+def _resources_and_drafts(
+    data: object, args: argparse.Namespace, *, source: str
+) -> tuple[list[dict], list[dict]]:
+    """The resources of exactly one patient, with drafts split off as ``draftOrders`` on the
+    order hooks; fixture bundles are shifted to ``--as-of`` first."""
+    from ..fhir.read import collect_resources
+    from ..fhir.redate import is_anchor_dated, redate
+    from ..hooks.response import split_drafts
+
+    if isinstance(data, dict) and is_anchor_dated(data):
+        data = redate(data, args.as_of)
+    resources = collect_resources(data)
+    patients = {
+        str(r.get("id")) for r in resources if r.get("resourceType") == "Patient" and r.get("id")
+    }
+    if not patients:
+        raise UsageError(f"{source}: no Patient with an id: cards are about one patient")
+    if len(patients) > 1:
+        raise UsageError(
+            f"{source}: {len(patients)} Patients ({', '.join(sorted(patients))}): "
+            "give one patient's data"
+        )
+    if args.hook in ORDER_HOOKS:
+        return split_drafts(resources)
+    return resources, []
+
+
+def _fetch_patient(args: argparse.Namespace, config: Settings) -> tuple[object, list[DataNote]]:
+    """Gather one patient from a FHIR server exactly as the service does without prefetch."""
+    from ..hooks.fetch import FhirClient, FhirServer, Limits
+    from ..hooks.gather import PreconditionFailed, gather
+    from ..hooks.request import patient_call
+    from ..hooks.services import SERVICES
+
+    if not args.patient:
+        raise UsageError("--fhir-server needs --patient ID")
+    token = None
+    if args.bearer_token_env:
+        token = os.environ.get(args.bearer_token_env)
+        if not token:
+            raise UsageError(f"environment variable {args.bearer_token_env} is not set or empty")
+        if not token.isascii() or any(c.isspace() or not c.isprintable() for c in token):
+            # never echoed: the value is a secret
+            raise UsageError(
+                f"environment variable {args.bearer_token_env} does not hold a bearer token "
+                "(it has spaces, control or non-ASCII characters)"
+            )
+    _check_base_url(args.fhir_server)
+    service = next(s for s in SERVICES if s.hook == args.hook)
+    call = patient_call(service, args.patient, FhirServer(args.fhir_server, token))
+    try:
+        got = gather(call, FhirClient(Limits.of(config)), args.as_of)
+    except PreconditionFailed as exc:
+        raise UsageError(str(exc)) from None
+    return got.data, list(got.notes)
+
+
+def _check_base_url(text: str) -> None:
+    """The URL as the HTTP client (requests, through urllib3) will parse it: http or https,
+    with a host, and nothing it would refuse or reinterpret."""
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
+    problem = f"--fhir-server must be an http or https URL with a host: {text!r}"
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        raise UsageError(problem)
+    try:
+        url = parse_url(text)
+    except LocationParseError:
+        raise UsageError(problem) from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise UsageError(problem)
+
+
+def print_cards(cards: list[dict], notes: list[tuple[str, str]]) -> None:
+    """Cards as text for a terminal: Markdown links become ``label <url>``, and lines are
+    wrapped at spaces only, so a URL is never broken across lines."""
+    if not cards:
+        print("No cards: nothing to recommend for this patient.")
+    for card in cards:
+        print(f"[{card['indicator'].upper()}] {card['summary']}")
+        for para in card.get("detail", "").split("\n"):
+            print(_wrap(_LINK.sub(r"\1 <\2>", para), "    "))
+        for suggestion in card.get("suggestions", []):
+            print(f"    -> suggestion: {suggestion['label']}")
+        for link in card.get("links", []):
+            print(f"    link: {link['label']} <{link['url']}>")
+        print(f"    source: {card['source']['label']} <{card['source']['url']}>")
+        print()
+    if notes and not cards:
+        print("Data notes:")
+        for resource, message in notes:
+            print(_wrap(f"- {resource}: {message}", "  "))
+
+
+def _wrap(text: str, indent: str) -> str:
+    if not text:
+        return ""
+    bullet = re.match(r"(?:[-*] |\d+\. )", text)
+    return textwrap.fill(
+        text,
+        WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + " " * (bullet.end() if bullet else 0),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )

@@ -1,0 +1,118 @@
+"""``cds-b12 report``, ``cds-b12 purge`` and ``cds-b12 db upgrade``: the feedback and
+audit store, where ``CDS_B12_DATABASE_URL`` (or the SQLite file in the data dir) says."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from datetime import time as dt_time
+from typing import TYPE_CHECKING
+
+from . import iso_date, positive_int, settings
+
+if TYPE_CHECKING:
+    from ..store.db import Database
+
+MAX_RETENTION_DAYS = 36500  # a hundred years; further back than that, date arithmetic overflows
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    rp = sub.add_parser(
+        "report",
+        help="Print the cards issued and the clinicians' feedback, per rule.",
+        description=(
+            "Print, per rule and service, the cards issued, the feedback received, how many "
+            "were accepted and overridden, and the override reasons."
+        ),
+    )
+    rp.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        type=iso_date,
+        help="Count only the calls and feedback from this date on.",
+    )
+    rp.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    rp.set_defaults(func=report_command)
+
+    pg = sub.add_parser(
+        "purge",
+        help="Delete the stored calls and feedback that are past retention.",
+        description=(
+            "Delete the hook calls (with their cards) and the feedback received more than "
+            "DAYS days ago. Nothing is deleted otherwise: run it at the interval your "
+            "retention policy sets."
+        ),
+    )
+    pg.add_argument(
+        "--older-than",
+        metavar="DAYS",
+        type=_retention_days,
+        required=True,
+        help=f"Delete what was received more than DAYS days ago (1 to {MAX_RETENTION_DAYS}).",
+    )
+    pg.set_defaults(func=purge_command)
+
+    db = sub.add_parser(
+        "db",
+        help="Manage the feedback and audit store.",
+        description="Manage the feedback and audit store's schema.",
+    )
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser(
+        "upgrade",
+        help="Apply the pending schema migrations.",
+        description="Apply the pending schema migrations (every start of serve does too).",
+    ).set_defaults(func=db_command)
+
+
+def _retention_days(text: str) -> int:
+    days = positive_int(text)
+    if days > MAX_RETENTION_DAYS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_RETENTION_DAYS}: {text!r}")
+    return days
+
+
+def _database() -> Database:
+    """The store, migrated to the current schema (so a report works on a fresh install)."""
+    from ..store.db import Database
+
+    db = Database(settings().store_url)
+    db.upgrade()
+    return db
+
+
+def db_command(args: argparse.Namespace) -> int:
+    from ..store.db import Database
+
+    changed = Database(settings().store_url).upgrade()
+    print("store migrated to the current schema" if changed else "store already current")
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from ..store.report import report
+    from ..store.table import report_table
+
+    since = datetime.combine(args.since, dt_time.min, UTC) if args.since else None
+    rows = report(_database(), since)
+    if args.json:
+        body = {
+            "since": args.since.isoformat() if args.since else None,
+            "rules": [r.as_json() for r in rows],
+        }
+        print(json.dumps(body, indent=2))
+    else:
+        print(report_table(rows, args.since))
+    return 0
+
+
+def purge_command(args: argparse.Namespace) -> int:
+    from ..store.report import purge
+
+    calls, feedback = purge(_database(), args.older_than)
+    print(
+        f"deleted {calls} hook calls (with their cards) and {feedback} feedback entries "
+        f"received more than {args.older_than} days ago"
+    )
+    return 0
