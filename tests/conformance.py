@@ -4,10 +4,12 @@ The checklist: no null or empty member anywhere, summary under 140 characters,
 the indicator enum, a source with label and url, overrideReasons with display,
 selectionBehavior exactly when there are suggestions, actions with type and
 description, delete by resourceId only, and suggested resources valid FHIR R4(B).
+And where the official CDS Hooks examples are, for the tests that run them.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -62,15 +64,36 @@ def assert_valid_response(body: dict) -> None:
         assert_valid_card(card)
 
 
-def examples_dir() -> Path:
-    """The official CDS Hooks examples, read in place from ``shared/cds-hooks-examples``
-    beside the checkout (or beside one of its parent folders); never copied into the repo."""
+EXAMPLES_ENV = "CDS_HOOKS_EXAMPLES"
+MISSING = (
+    "the official CDS Hooks examples (an outside conformance corpus) are not here: set "
+    f"{EXAMPLES_ENV}=DIR or put them at ../shared/cds-hooks-examples beside the checkout"
+)
+
+
+def find_examples() -> Path | None:
+    """The official CDS Hooks examples, read in place and never copied into the repo:
+    ``$CDS_HOOKS_EXAMPLES``, else ``shared/cds-hooks-examples`` beside the checkout or
+    beside one of its parent folders. None when they are not there.
+
+    A folder named by the variable that does not hold them is an error, not "absent":
+    whoever set it meant them to run.
+    """
+    named = os.environ.get(EXAMPLES_ENV)
+    if named:
+        if not _holds_examples(Path(named)):
+            raise FileNotFoundError(
+                f"{EXAMPLES_ENV}={named} does not hold the official CDS Hooks examples "
+                "(no spec-2.0.1/patient-view-request.json)"
+            )
+        return Path(named).resolve()
     root = Path(__file__).resolve().parents[1]
     for folder in root.parents:
         candidate = folder / "shared" / "cds-hooks-examples"
-        if (candidate / "spec-2.0.1" / "patient-view-request.json").is_file():
+        if _holds_examples(candidate):
             return candidate
-    raise AssertionError(
-        "the official CDS Hooks examples are missing: expected shared/cds-hooks-examples "
-        f"beside {root} or one of its parent folders"
-    )
+    return None
+
+
+def _holds_examples(folder: Path) -> bool:
+    return (folder / "spec-2.0.1" / "patient-view-request.json").is_file()

@@ -15,10 +15,7 @@ from cds_b12.api.logs import REQUEST_LOGGER, JsonLines
 from cds_b12.config import Settings
 from cds_b12.hooks.response import ORDER_HOOKS
 
-from ..conformance import examples_dir
 from ..scenarios import Scenario, scenarios
-
-# The official CDS Hooks examples live beside the project, never copied into it.
 
 TODAY = date(2026, 1, 1)
 SERVICE_FOR_HOOK = {
@@ -43,13 +40,6 @@ OO_ISSUE_CODES = {400: "invalid", 404: "not-found", 405: "not-supported", 412: "
 
 def make_app(today: Callable[[], date] = lambda: TODAY, **settings: object) -> Flask:
     return create_app(Settings(**settings), today=today)
-
-
-def example(relative: str) -> dict:
-    """An official example by its path under the examples folder; missing means a failure."""
-    path = examples_dir() / relative
-    assert path.is_file(), f"official CDS Hooks example {relative} is missing"
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def searchset(resources: list[dict]) -> dict:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cds_b12.store.schema import Feedback
 
-from .support import SERVICE_FOR_HOOK, assert_operation_outcome, example, make_app
+from .support import SERVICE_FOR_HOOK, assert_operation_outcome, make_app
 
 OFFICIAL = [
     "feedback-accepted.json",
@@ -25,16 +25,16 @@ OVERRIDDEN = {
 
 @pytest.mark.parametrize("service", SERVICE_FOR_HOOK.values())
 @pytest.mark.parametrize("name", OFFICIAL)
-def test_official_feedback_examples_are_acknowledged(client, service, name):
-    response = client.post(f"/cds-services/{service}/feedback", json=example(f"spec-2.0.1/{name}"))
+def test_official_feedback_examples_are_acknowledged(client, official, service, name):
+    response = client.post(f"/cds-services/{service}/feedback", json=official(f"spec-2.0.1/{name}"))
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.get_json() == {}
 
 
-def test_feedback_with_several_entries_and_a_trailing_slash(logs):
+def test_feedback_with_several_entries_and_a_trailing_slash(logs, official):
     app = make_app()
-    body = {"feedback": [example(f"spec-2.0.1/{name}")["feedback"][0] for name in OFFICIAL]}
+    body = {"feedback": [official(f"spec-2.0.1/{name}")["feedback"][0] for name in OFFICIAL]}
     response = app.test_client().post("/cds-services/b12-patient-view/feedback/", json=body)
     assert response.status_code == 200 and response.get_json() == {}
     with app.extensions["cds_b12"].db.session() as session:
@@ -120,6 +120,6 @@ def test_not_json_feedback_is_400(client):
 
 def test_feedback_for_an_unknown_service_is_404(client):
     response = client.post(
-        "/cds-services/no-such-service/feedback", json=example("spec-2.0.1/feedback-accepted.json")
+        "/cds-services/no-such-service/feedback", json={"feedback": [OVERRIDDEN]}
     )
     assert_operation_outcome(response, 404)

@@ -8,7 +8,6 @@ from ..conformance import assert_valid_response
 from .support import (
     assert_operation_outcome,
     clean_scenarios,
-    example,
     make_app,
     scenario_named,
     scenario_request,
@@ -98,15 +97,17 @@ def test_null_patient_prefetch_is_412(client, no_fetch):
         "spec-2.0.1/patient-view-request.json",  # its one prefetch key is not one of ours
     ],
 )
-def test_official_examples_without_our_prefetch_or_a_fhir_server_are_412(client, no_fetch, path):
-    body = example(path)
+def test_official_examples_without_our_prefetch_or_a_fhir_server_are_412(
+    client, no_fetch, official, path
+):
+    body = official(path)
     body.pop("fhirServer", None)
     body.pop("fhirAuthorization", None)
     assert_operation_outcome(client.post("/cds-services/b12-patient-view", json=body), 412)
 
 
-def test_official_operation_outcome_prefetch_without_server_is_412(client, no_fetch):
-    body = example("assembled/patient-view-request-operationoutcome-prefetch.json")
+def test_official_operation_outcome_prefetch_without_server_is_412(client, no_fetch, official):
+    body = official("assembled/patient-view-request-operationoutcome-prefetch.json")
     body.pop("fhirServer")
     body.pop("fhirAuthorization")
     body["prefetch"] = {"patient": body["prefetch"]["patientToGreet"]}
@@ -125,9 +126,9 @@ def test_official_operation_outcome_prefetch_without_server_is_412(client, no_fe
         ("order-select", "assembled/order-select-request-r4.json"),
     ],
 )
-def test_official_order_examples_with_a_prefetch_answer_200(client, no_fetch, hook, path):
+def test_official_order_examples_with_a_prefetch_answer_200(client, no_fetch, official, hook, path):
     """Lenient draftOrders: the official R4 examples are not strictly valid FHIR."""
-    body = example(path)
+    body = official(path)
     body.pop("fhirServer", None)
     body.pop("fhirAuthorization", None)
     patient_id = body["context"]["patientId"]

@@ -1,8 +1,10 @@
 """Keys, tokens and apps for the authentication tests.
 
-Tokens are signed with the CDS Hooks spec's published ES384 key (``jwk-private.json``,
-kid ``example-kid``) unless a test needs another key: an RSA key for RS384, a P-256
-key for ES256, and attacker keys that reuse the issuer's kids.
+Every key is the suite's own, generated at import: tokens are signed with an ES384
+issuer key (kid ``example-kid``, as in the spec's examples) unless a test needs
+another: an RSA key for RS384, a P-256 key for ES256, a second trusted issuer's key,
+and attacker keys that reuse the issuers' kids. The spec's published keys and the
+sandbox's JWKS are conformance data: ``test_spec_examples.py`` uses them, nothing else.
 """
 
 from __future__ import annotations
@@ -30,18 +32,8 @@ from ..api.support import (
     scenario_request,
     searchset,
 )
-from ..conformance import examples_dir
 
-SPEC = examples_dir() / "spec-2.0.1"
-SPEC_PRIVATE_JWK: dict = json.loads((SPEC / "jwk-private.json").read_text(encoding="utf-8"))
-SPEC_PUBLIC_JWKS: dict = json.loads((SPEC / "jwks-public.json").read_text(encoding="utf-8"))
-SPEC_EXAMPLE_TOKEN = (SPEC / "jwt-example.txt").read_text(encoding="utf-8").strip()
-SANDBOX_JWKS: dict = json.loads(
-    (examples_dir() / "sandbox" / "sandbox-jwks.json").read_text(encoding="utf-8")
-)
-SPEC_KID = "example-kid"
-SANDBOX_KID = SANDBOX_JWKS["keys"][0]["kid"]
-assert SPEC_PRIVATE_JWK["kid"] == SPEC_KID == SPEC_PUBLIC_JWKS["keys"][0]["kid"]
+ISSUER_KID = "example-kid"
 
 PUBLIC_URL = "https://cds.example.org"
 SERVICE = "b12-patient-view"
@@ -50,24 +42,35 @@ DISCOVERY_AUD = f"{PUBLIC_URL}/cds-services"
 SERVICE_AUD = f"{PUBLIC_URL}{SERVICE_PATH}"
 FEEDBACK_AUD = f"{SERVICE_AUD}/feedback"
 ORIGIN = "https://ehr.example.org"
+FEEDBACK_BODY = {
+    "feedback": [
+        {
+            "card": str(uuid4()),
+            "outcome": "accepted",
+            "acceptedSuggestions": [{"id": str(uuid4())}],
+            "outcomeTimestamp": "2026-11-21T09:31:05Z",
+        }
+    ]
+}
 
 ISS = "https://fhir-ehr.example.com/"  # the issuer of the spec's example token
 ISS_TENANTED = "https://tenanted-ehr.example.com"
 ISS_ES256 = "https://es256-ehr.example.com"
-ISS_SANDBOX = "https://sandbox.cds-hooks.org"
+ISS_OTHER = "https://other-ehr.example.com"  # a second trusted issuer, with its own key
 ISS_JWKS_URL = "https://fetched-keys-ehr.example.com"
 TENANT = "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"
 
 RSA_KID, P256_KID, ENC_KID, JKU_KID = "rsa-kid", "p256-kid", "enc-kid", "jku-kid"
 
-SPEC_KEY = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(SPEC_PRIVATE_JWK))
+ISSUER_KEY = ec.generate_private_key(ec.SECP384R1())
+OTHER_KEY, OTHER_KID = ec.generate_private_key(ec.SECP384R1()), "other-ehr-kid"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 P256_KEY = ec.generate_private_key(ec.SECP256R1())
 ENC_KEY = ec.generate_private_key(ec.SECP384R1())  # published with use "enc", never "sig"
 JKU_KEY = ec.generate_private_key(ec.SECP384R1())  # published only at an allow-listed jku
 ATTACKER_EC_KEY = ec.generate_private_key(ec.SECP384R1())
 ATTACKER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-KEY_FOR_ALG = {"ES384": SPEC_KEY, "RS384": RSA_KEY, "ES256": P256_KEY}
+KEY_FOR_ALG = {"ES384": ISSUER_KEY, "RS384": RSA_KEY, "ES256": P256_KEY}
 
 
 def public_jwk(private_key: Any, kid: str, alg: str, use: str = "sig") -> dict:
@@ -84,16 +87,17 @@ def jwks(*keys: dict) -> dict:
     return {"keys": list(keys)}
 
 
-SPEC_PUBLIC_JWK: dict = SPEC_PUBLIC_JWKS["keys"][0]
+ISSUER_PUBLIC_JWK = public_jwk(ISSUER_KEY, ISSUER_KID, "ES384")
+OTHER_JWKS = {"keys": [public_jwk(OTHER_KEY, OTHER_KID, "ES384")]}
 RSA_JWK = public_jwk(RSA_KEY, RSA_KID, "RS384")
 P256_JWK = public_jwk(P256_KEY, P256_KID, "ES256")
 ENC_JWK = public_jwk(ENC_KEY, ENC_KID, "ES384", use="enc")
 JKU_JWK = public_jwk(JKU_KEY, JKU_KID, "ES384")
-# The issuer's keys as configured out of band: the spec's key and an RSA key, plus a P-256
+# The issuer's keys as configured out of band: its ES384 key and an RSA key, plus a P-256
 # key (so an ES256 token is refused for its algorithm, not for a missing key) and an
 # encryption key (so a token it verifies is refused for the key's use).
-ISSUER_JWKS = jwks(SPEC_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK)
-SPEC_PUBLIC_PEM = SPEC_KEY.public_key().public_bytes(
+ISSUER_JWKS = jwks(ISSUER_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK)
+ISSUER_PUBLIC_PEM = ISSUER_KEY.public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
 )
 
@@ -119,7 +123,7 @@ def make_token(
     *,
     alg: str = "ES384",
     key: Any = None,
-    kid: str | None = SPEC_KID,
+    kid: str | None = ISSUER_KID,
     typ: str | None = "JWT",
     jku: str | None = None,
     omit: tuple[str, ...] = (),
@@ -153,7 +157,7 @@ def hmac_token(secret: bytes, alg: str = "HS256", **overrides: object) -> str:
     """Signed by hand: PyJWT itself refuses to use a public key as an HMAC secret."""
     digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
     signing_input = (
-        f"{segment({'alg': alg, 'typ': 'JWT', 'kid': SPEC_KID})}.{segment(claims(**overrides))}"
+        f"{segment({'alg': alg, 'typ': 'JWT', 'kid': ISSUER_KID})}.{segment(claims(**overrides))}"
     )
     signature = hmac.new(secret, signing_input.encode(), digest).digest()
     return f"{signing_input}.{b64url(signature)}"

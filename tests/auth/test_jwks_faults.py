@@ -23,13 +23,11 @@ from cds_b12.auth.verify import Unauthorized, Verifier
 from ..net.support import Scripted, drip, truncated
 from .support import (
     ISS,
-    ISS_SANDBOX,
+    ISSUER_KID,
     JKU_JWK,
     JKU_KEY,
     JKU_KID,
-    SANDBOX_JWKS,
     SERVICE_PATH,
-    SPEC_KID,
     FirstUseOnly,
     assert_bare_401,
     auth_app,
@@ -78,7 +76,7 @@ def test_a_dripping_jwks_is_cut_off_at_the_fetch_deadline(scripted, monkeypatch)
     monkeypatch.setattr(keys, "DEADLINE_SECONDS", 1.0)
     server = serve(scripted, drip)
     with pytest.raises(NoKey, match="no answer"):
-        KeyStore().key(server.url("/jwks.json"), SPEC_KID)
+        KeyStore().key(server.url("/jwks.json"), ISSUER_KID)
     server.wait_idle()  # the connection was shut, not left to drip
     assert not [t for t in threading.enumerate() if t.name.startswith("http-")]
 
@@ -128,7 +126,7 @@ def test_only_a_few_calls_wait_for_one_slow_jwks(scripted):
 
     def fetch() -> None:
         try:
-            store.key(slow.url("/jwks.json"), SPEC_KID)
+            store.key(slow.url("/jwks.json"), ISSUER_KID)
         except NoKey as exc:
             errors.append(str(exc))
 
@@ -176,11 +174,6 @@ def test_a_jku_is_used_only_for_a_kid_that_is_not_configured_and_only_if_allowed
     )
     assert allowed.verify(f"Bearer {token()}", "aud").issuer.iss == ISS
     assert len(httpserver.log) == 1
-
-
-def test_the_sandbox_configuration_in_the_readme_is_accepted():
-    (issuer,) = parse_issuers({ISS_SANDBOX: {"jwks": SANDBOX_JWKS}}).values()
-    assert issuer.jwks == SANDBOX_JWKS and issuer.jku_allowlist == ()
 
 
 class _Recording(requests.Session):

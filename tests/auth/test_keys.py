@@ -28,17 +28,17 @@ from cds_b12.auth.verify import Verifier
 
 from .support import (
     ISS,
+    ISSUER_KID,
+    ISSUER_PUBLIC_JWK,
     JKU_JWK,
     JKU_KEY,
     JKU_KID,
-    SPEC_KID,
-    SPEC_PUBLIC_JWK,
     FirstUseOnly,
     jwks,
     make_token,
 )
 
-OLD, NEW = SPEC_PUBLIC_JWK, JKU_JWK  # before and after a key rotation
+OLD, NEW = ISSUER_PUBLIC_JWK, JKU_JWK  # before and after a key rotation
 
 
 class Clock:
@@ -107,7 +107,7 @@ def test_two_verifications_fetch_the_jwks_once(httpserver, clock):
 
 def test_an_unknown_kid_refetches_once_then_not_again_within_the_window(httpserver, clock, store):
     served = Served(httpserver, jwks(OLD))
-    assert store.key(served.url, SPEC_KID) == OLD
+    assert store.key(served.url, ISSUER_KID) == OLD
     with pytest.raises(NoKey):  # just fetched: an unknown kid does not refetch yet
         store.key(served.url, "forged-1")
     assert served.fetches == 1
@@ -121,19 +121,19 @@ def test_an_unknown_kid_refetches_once_then_not_again_within_the_window(httpserv
         with pytest.raises(NoKey):
             store.key(served.url, f"flood-{i}")
     assert served.fetches == 2
-    assert store.key(served.url, SPEC_KID) == OLD  # the known key is still served
+    assert store.key(served.url, ISSUER_KID) == OLD  # the known key is still served
 
 
 def test_a_rotated_key_is_picked_up_after_the_refetch_window(httpserver, clock, store):
     served = Served(httpserver, jwks(OLD))
-    assert store.key(served.url, SPEC_KID) == OLD
+    assert store.key(served.url, ISSUER_KID) == OLD
     served.document = jwks(OLD, NEW)  # the EHR publishes its next key
     clock.advance(REFETCH_SECONDS / 2)
     with pytest.raises(NoKey):
         store.key(served.url, JKU_KID)
     clock.advance(REFETCH_SECONDS / 2)
     assert store.key(served.url, JKU_KID) == NEW
-    assert store.key(served.url, SPEC_KID) == OLD
+    assert store.key(served.url, ISSUER_KID) == OLD
     assert served.fetches == 2
 
 
@@ -141,23 +141,23 @@ def test_when_a_refetch_fails_the_last_good_keys_serve_until_the_cache_expires(
     httpserver, clock, store
 ):
     served = Served(httpserver, jwks(OLD))
-    assert store.key(served.url, SPEC_KID) == OLD
+    assert store.key(served.url, ISSUER_KID) == OLD
     served.document = None  # the key endpoint goes down
     clock.advance(REFETCH_SECONDS)
     with pytest.raises(NoKey):
         store.key(served.url, "new-kid")  # a refetch is tried, and fails
     assert served.fetches == 2
-    assert store.key(served.url, SPEC_KID) == OLD  # the last good keys still serve
+    assert store.key(served.url, ISSUER_KID) == OLD  # the last good keys still serve
     clock.advance(CACHE_SECONDS - REFETCH_SECONDS - 1)
-    assert store.key(served.url, SPEC_KID) == OLD
+    assert store.key(served.url, ISSUER_KID) == OLD
     assert served.fetches == 2
     clock.advance(1)  # the cache has expired, and the refetch fails again: no key now
     with pytest.raises(NoKey):
-        store.key(served.url, SPEC_KID)
+        store.key(served.url, ISSUER_KID)
     assert served.fetches == 3
     served.document = jwks(OLD)  # back up: used again after the window
     clock.advance(REFETCH_SECONDS)
-    assert store.key(served.url, SPEC_KID) == OLD
+    assert store.key(served.url, ISSUER_KID) == OLD
     assert served.fetches == 4
 
 
@@ -165,15 +165,15 @@ def test_a_failing_first_fetch_is_not_retried_for_a_few_seconds(httpserver, cloc
     served = Served(httpserver, jwks(OLD))
     served.document = None
     with pytest.raises(NoKey, match="answered 503"):
-        store.key(served.url, SPEC_KID)
+        store.key(served.url, ISSUER_KID)
     for _ in range(5):
         clock.advance((FAILURE_SECONDS - 1) / 5)
         with pytest.raises(NoKey, match="no key"):
-            store.key(served.url, SPEC_KID)
+            store.key(served.url, ISSUER_KID)
     assert served.fetches == 1
     served.document = jwks(OLD)
     clock.advance(2)
-    assert store.key(served.url, SPEC_KID) == OLD
+    assert store.key(served.url, ISSUER_KID) == OLD
     assert served.fetches == 2
 
 
@@ -187,7 +187,7 @@ def test_a_jwks_at_the_size_cap_is_accepted(httpserver, store):
     body = padded(MAX_JWKS_BYTES)
     assert len(body) == MAX_JWKS_BYTES
     httpserver.expect_request("/jwks.json").respond_with_data(body, content_type="application/json")
-    assert store.key(httpserver.url_for("/jwks.json"), SPEC_KID) == OLD
+    assert store.key(httpserver.url_for("/jwks.json"), ISSUER_KID) == OLD
 
 
 @pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip-bomb"])
@@ -201,7 +201,7 @@ def test_a_jwks_larger_than_the_size_cap_is_refused(httpserver, store, gzipped):
         body, content_type="application/json", headers=headers
     )
     with pytest.raises(NoKey, match=f"larger than {MAX_JWKS_BYTES} bytes"):
-        store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
+        store.key(httpserver.url_for("/jwks.json"), ISSUER_KID)
 
 
 @pytest.mark.parametrize(
@@ -209,7 +209,7 @@ def test_a_jwks_larger_than_the_size_cap_is_refused(httpserver, store, gzipped):
     [
         (jwks({k: v for k, v in OLD.items() if k != "kid"}), "unique kid"),
         (jwks(OLD, {k: v for k, v in NEW.items() if k != "kid"}), "unique kid"),
-        (jwks(OLD, {**NEW, "kid": SPEC_KID}), "unique kid"),
+        (jwks(OLD, {**NEW, "kid": ISSUER_KID}), "unique kid"),
         (jwks({**OLD, "kid": ""}), "unique kid"),
         (jwks({**OLD, "kid": 7}), "unique kid"),
         ({"keys": OLD}, "not a JWK Set"),
@@ -230,7 +230,7 @@ def test_a_jwks_larger_than_the_size_cap_is_refused(httpserver, store, gzipped):
 def test_a_jwks_without_unique_kids_is_refused(httpserver, store, document, message):
     httpserver.expect_request("/jwks.json").respond_with_json(document)
     with pytest.raises(NoKey, match=message):
-        store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
+        store.key(httpserver.url_for("/jwks.json"), ISSUER_KID)
 
 
 @pytest.mark.parametrize(
@@ -245,7 +245,7 @@ def test_a_jwks_endpoint_that_does_not_answer_a_jwks_is_refused(
 ):
     httpserver.expect_request("/jwks.json").respond_with_data(body, status=status)
     with pytest.raises(NoKey, match=message):
-        store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
+        store.key(httpserver.url_for("/jwks.json"), ISSUER_KID)
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
@@ -255,7 +255,7 @@ def test_a_redirect_is_not_followed(httpserver, store, status):
     )
     httpserver.expect_request("/elsewhere.json").respond_with_json(jwks(OLD))
     with pytest.raises(NoKey, match=f"answered {status}"):
-        store.key(httpserver.url_for("/jwks.json"), SPEC_KID)
+        store.key(httpserver.url_for("/jwks.json"), ISSUER_KID)
     assert [request.path for request, _ in httpserver.log] == ["/jwks.json"]
 
 
@@ -269,7 +269,7 @@ def test_a_slow_jwks_endpoint_times_out(httpserver, monkeypatch):
 
     httpserver.expect_request("/jwks.json").respond_with_handler(slow)
     with pytest.raises(NoKey, match="timed out"):  # it would have had a good answer later
-        KeyStore(session).key(httpserver.url_for("/jwks.json"), SPEC_KID)
+        KeyStore(session).key(httpserver.url_for("/jwks.json"), ISSUER_KID)
     session.close()
 
 
@@ -302,7 +302,7 @@ class NoNetwork(requests.Session):
 def test_a_non_https_non_loopback_url_is_refused_without_network_access(url):
     session = NoNetwork()
     with pytest.raises(NoKey, match="must be https"):
-        KeyStore(session).key(url, SPEC_KID)
+        KeyStore(session).key(url, ISSUER_KID)
     assert session.urls == []
 
 
@@ -310,4 +310,4 @@ def test_a_non_https_non_loopback_url_is_refused_without_network_access(url):
 def test_plain_http_on_loopback_is_allowed(httpserver, store, host):
     httpserver.expect_request("/jwks.json").respond_with_json(jwks(OLD))
     url = httpserver.url_for("/jwks.json").replace("localhost", host)
-    assert store.key(url, SPEC_KID) == OLD
+    assert store.key(url, ISSUER_KID) == OLD

@@ -3,12 +3,14 @@ worker that uses the same Redis. The database store (the default) is tested on S
 PostgreSQL in ``tests/store/test_single_use.py``, and through a real multi-worker
 ``cds-b12 serve`` in ``tests/store/test_replay_serve.py``.
 
-Redis is the real server on 127.0.0.1:6379; every test uses fresh jti values, so
-nothing is flushed and nothing collides with other users of that server.
+Redis is a real server: ``TEST_REDIS_URL``, by default ``redis://127.0.0.1:6379/0``.
+Every test uses fresh jti values, so nothing is flushed and nothing collides with
+other users of that server.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from uuid import uuid4
@@ -33,14 +35,17 @@ from .support import (
     refusals,
 )
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 
 
 @pytest.fixture
 def raw_redis() -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(REDIS_URL)
-    assert client.ping(), "the Redis server on 127.0.0.1:6379 is needed"
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"these tests need the Redis server at {REDIS_URL} (TEST_REDIS_URL): {exc}")
     yield client
     client.close()
 

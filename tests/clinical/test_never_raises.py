@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cds_b12.clinical import evaluate
@@ -93,7 +93,6 @@ records = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
 @given(records, st.sampled_from([US, UK]))
 def test_evaluate_and_render_never_raise(rec, profile):
     ev = evaluate(rec, profile, AS_OF)

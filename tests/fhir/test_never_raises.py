@@ -79,8 +79,8 @@ resource_like = st.builds(
     st.dictionaries(st.sampled_from(FHIR_KEYS[1:]), json_values(8), max_size=6),
 )
 
-QUICK = settings(
-    max_examples=150,
+# the example count comes from the run's hypothesis profile (tests/conftest.py)
+PROPERTY = settings(
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -205,21 +205,21 @@ def test_valid_bundle_reads_cleanly():
     assert (len(record.labs), len(record.medications), len(record.findings)) == (1, 2, 2)
 
 
-@QUICK
+@PROPERTY
 @given(json_values(40), json_values(10))
 def test_any_json(data, drafts):
     assert_sound(read_record(data, draft_orders=drafts))
     assert all(isinstance(resource, dict) for resource in collect_resources(data))
 
 
-@QUICK
+@PROPERTY
 @given(st.lists(resource_like, max_size=3), st.lists(resource_like, max_size=1))
 def test_resource_shaped_json(resources, drafts):
     bundle = {"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]}
     assert_sound(read_record({"prefetch": bundle, "x": None}, draft_orders=drafts))
 
 
-@QUICK
+@PROPERTY
 @given(st.lists(st.tuples(st.sampled_from(BUNDLE_PATHS), json_values(6)), min_size=1, max_size=4))
 def test_mutated_valid_bundle(mutations):
     bundle = valid_bundle()

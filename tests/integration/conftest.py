@@ -31,8 +31,6 @@ from cds_b12.config import Settings
 from cds_b12.fhir.redate import is_anchor_dated, redate
 from cds_b12.hooks.response import split_drafts
 
-from ..conformance import examples_dir as find_examples
-
 REPO = Path(__file__).resolve().parents[2]
 SERVER_DIR = REPO / "tests" / "fhir_server"
 FIXTURES = REPO / "fhir_fixtures"
@@ -174,9 +172,9 @@ def fhir_server(tmp_path_factory, as_of) -> Iterator[FhirTestServer]:
 
 
 @pytest.fixture(scope="session")
-def examples_dir(fhir_server) -> Path:
+def examples_dir(cds_hooks_examples, fhir_server) -> Path:
     """The official examples, with their patient (Patient/1288992) loaded on our server."""
-    examples = find_examples()
+    examples = cds_hooks_examples
     spec = json.loads((examples / "spec-2.0.1" / "patient-view-request.json").read_text())
     patient = spec["prefetch"]["patientToGreet"]
     assert patient["id"] == EXAMPLE_PATIENT_ID
