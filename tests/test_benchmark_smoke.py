@@ -1,10 +1,10 @@
 """The benchmark's smoke mode: a few seconds, no wrk, no Node.
 
 ``python -m benchmarks --smoke`` answers each benchmark patient in-process (each must
-get 200 and at least one card), then compares ``cds-b12 serve`` with the bare echo
-app under the same gunicorn settings. It fails only on a broken path or when the
-throughput ratio cds-b12 / echo collapses below 0.2: a pathology, not noise, so
-this is not a timed test.
+get 200 and at least one card), compares ``cds-b12 serve`` with the bare echo app
+under the same gunicorn settings, and times the command line's start-up. It fails
+only on a broken path or when the throughput ratio cds-b12 / echo collapses below
+0.2: a pathology, not noise, so this is not a timed test.
 """
 
 from __future__ import annotations
@@ -32,3 +32,4 @@ def test_benchmark_smoke() -> None:
     assert done.returncode == 0, output[-6000:]
     assert "smoke: ok" in done.stdout, output[-6000:]
     assert "throughput ratio cds-b12 / echo" in done.stdout
+    assert "cds-b12 evaluate --bundle (one fixture): wall / CPU" in done.stdout
