@@ -146,6 +146,9 @@ def test_every_command_refuses_a_bad_setting_the_same_way(
 @pytest.mark.parametrize("argv", [EVERY_COMMAND[0], ["serve", "--port", "0"]], ids=lambda a: a[0])
 def test_card_wording_that_cannot_be_loaded_is_one_line(argv, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CDS_B12_CARDS_DIR", str(tmp_path))  # a folder without the wording
+    # serve sets it for its workers' metrics; restored afterwards, as it was (unset)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     assert cli.main(argv) == 2
     assert "missing wording file" in one_error_line(capsys)
 
