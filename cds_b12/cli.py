@@ -57,7 +57,7 @@ class Parser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", help="Show this help and exit.")
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 class _Version(argparse.Action):
@@ -142,7 +142,13 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _error(line: str) -> None:
-    print(f"{PROG}: error: {line}", file=sys.stderr)
+    print(f"{PROG}: error: {one_line(line)}", file=sys.stderr)
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (a file name or a
+    value the user typed may hold them), so an error stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ USAGE = [
     (["evaluate", "--bundle", "{R1}", "--as-of", "9999-12-31"], "must be from 1900-01-01"),
     (["evaluate", "--bundle", "{R1}", "--no-such-option"], "unrecognized arguments"),
     (["evaluate", "--bundle", ""], "--bundle needs a file name"),
+    (["evaluate", "--bundle", "two\nlines.json"], "cannot read two\\nlines.json"),
+    (["evaluate", "--bundle", "{R1}", "--hook", "x\ny"], "invalid choice: 'x\\ny'"),
+    (["report", "un\nknown"], "unrecognized arguments: un\\nknown"),
     (["evaluate", "--bundle", "{R1}", "--patient", "p1"], "--patient goes with --fhir-server"),
     (
         ["evaluate", "--bundle", "{R1}", "--bearer-token-env", "TOKEN"],
