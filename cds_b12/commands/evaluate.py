@@ -125,16 +125,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     config = settings()
     library = load_card_library(config.cards_dir)
-    if not args.fhir_server:
-        for given, option in (
-            (args.patient, "--patient"),
-            (args.bearer_token_env, "--bearer-token-env"),
-        ):
-            if given is not None:
-                raise UsageError(f"{option} goes with --fhir-server, not --bundle")
     if args.fhir_server:
         data, missing = _fetch_patient(args, config)
     else:
+        for option in ("patient", "bearer_token_env"):
+            if getattr(args, option) is not None:
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(f"{flag} goes with --fhir-server, not --bundle")
         data, missing = _load_bundle(Path(args.bundle)), []
     resources, drafts = _resources_and_drafts(data, args, source=args.bundle or args.fhir_server)
     profile = config.profiles[args.profile or config.profile]  # with CDS_B12_PROFILE_OVERRIDES
