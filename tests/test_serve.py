@@ -76,7 +76,7 @@ def test_serve_says_where_it_answers_where_its_data_lives_and_where_the_preview_
     assert said == [
         "cds-b12: warning: authentication is off (no CDS_B12_TRUSTED_ISSUERS); serving on "
         "loopback only",
-        f"cds-b12: serving {server.base}/cds-services (US profile, 2 workers x 4 threads)",
+        f"cds-b12: serving {server.base}/cds-services (US profile, 2 workers x 16 threads)",
         f"cds-b12: preview: {server.base}/preview",
         f"cds-b12: store: SQLite {data / 'cds-b12.sqlite3'}",
         f"cds-b12: pseudonym key: {data / 'pseudonym.key'}",

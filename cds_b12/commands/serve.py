@@ -115,6 +115,7 @@ def _listen(listen, host: str, port: int) -> socket.socket:
 def _announce(config: Settings, listener: socket.socket, args: argparse.Namespace) -> None:
     """Where the service answers, where its preview is, and where its data lives."""
     from ..clinical.profiles import overridden
+
     base = f"http://{_url_host(args.host)}:{listener.getsockname()[1]}"
     if not config.authenticating:
         say("warning: authentication is off (no CDS_B12_TRUSTED_ISSUERS); serving on loopback only")
