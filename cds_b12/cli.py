@@ -25,10 +25,11 @@ EXIT_USAGE = 2
 EXIT_BUG = 1
 EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
-COMMANDS = ("evaluate", "serve", "store")  # modules under cds_b12.commands, in --help order
+COMMANDS = ("evaluate", "recall", "serve", "store")  # under cds_b12.commands, in --help order
 DESCRIPTION = (
     "Clinical decision support for vitamin B12 therapy, as a CDS Hooks 2.0 service. "
-    "Run the service, print the cards for a patient, or report on the feedback store."
+    "Run the service, print the cards for a patient, find the patients due an action across a "
+    "population, or report on the feedback store."
 )
 
 

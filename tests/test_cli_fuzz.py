@@ -20,18 +20,22 @@ from .scenarios import FIXTURES
 
 R1 = str(FIXTURES / "R1-start-neuro-loading" / "pa-neuro-low-b12-fires.json")
 ORDER = str(FIXTURES / "R21-cyanocobalamin-contraindicated")
-COMMANDS = ["evaluate", "request", "serve", "report", "purge", "db", "upgrade", "frobnicate"]
+COMMANDS = [
+    "evaluate", "request", "schedule", "recall", "serve", "report", "purge", "db", "upgrade",
+    "frobnicate",
+]  # fmt: skip
 OPTIONS = [
     "--bundle", "--fhir-server", "--patient", "--bearer-token-env", "--hook", "--profile",
     "--as-of", "--json", "--since", "--older-than", "--host", "--port", "--workers",
-    "--threads", "--help", "--version", "-h", "--", "-",
+    "--threads", "--help", "--version", "-h", "--", "-", "--ics", "--ndjson", "--out",
+    "--format", "--engine", "--workers", "--calendars",
 ]  # fmt: skip
 VALUES = [
     R1, "/dev/null", "/", "", " ", "-1", "0", "1", "30", "99999999999", "1e3", "nan",
     "patient-view", "order-sign", "order-select", "US", "uk", "fr", "2026-11-21", "0001-01-01",
     "9999-12-31", "2026-02-30", "http://127.0.0.1:9/fhir", "https://[::1", "ftp://x",
     "127.0.0.1", "::1", "0.0.0.0", "localhost", "65536", "p1", "../x", "ü", "\x00", "PATH",
-    "CDS_B12_TEST_UNSET",
+    "CDS_B12_TEST_UNSET", "csv", "tasks", "html", "local",
 ]  # fmt: skip
 
 
@@ -40,11 +44,15 @@ class _NotStarted(BaseException):  # not an Exception: main() must not report it
 
 
 @pytest.fixture
-def no_gunicorn(monkeypatch):
+def no_gunicorn(monkeypatch, tmp_path):
+    """serve.serve stubbed out; and a folder of its own to run in, for whatever a generated
+    command writes (schedule --ics, recall --out) under a relative name."""
+
     def refuse(*args, **kwargs):
         raise _NotStarted
 
     monkeypatch.setattr(serve, "serve", refuse)
+    monkeypatch.chdir(tmp_path)
 
 
 def _files(tmp: Path) -> list[str]:

@@ -45,6 +45,18 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def evaluation_date(text: str) -> date:
+    """An argparse type: a date patients can be evaluated on; years far out would overflow
+    the date arithmetic of the rules."""
+    day = iso_date(text)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"must be from {FIRST_DAY} to {LAST_DAY}: {text!r}")
+    return day
+
+
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:

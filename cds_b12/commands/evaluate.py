@@ -1,7 +1,8 @@
 """``cds-b12 evaluate`` prints one patient's cards; ``cds-b12 request`` prints the hook
-request an EHR would send for a bundle, ready for curl.
+request an EHR would send for a bundle, ready for curl; ``cds-b12 schedule`` writes the
+patient's reminder calendar.
 
-Both read a FHIR bundle the same way: a file that is missing, is not JSON, is not
+All three read a FHIR bundle the same way: a file that is missing, is not JSON, is not
 FHIR, or does not hold exactly one Patient is a ``UsageError`` (cards are always about
 one patient, so "no cards" must never stand for "no patient").
 """
@@ -12,13 +13,14 @@ import argparse
 import json
 import os
 import re
+import sys
 import textwrap
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..hooks import HOOKS, ORDER_HOOKS
-from . import UsageError, iso_date, settings
+from . import UsageError, evaluation_date, settings
 
 if TYPE_CHECKING:
     from ..clinical.record import DataNote
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
 
 PROFILES = ("us", "uk")  # cds_b12.clinical.PROFILES; tests/test_cli.py keeps the two equal
 WIDTH = 100
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 _LINK = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
 
 
@@ -59,13 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="The environment variable holding a bearer token for --fhir-server.",
     )
     _hook_option(ev)
-    ev.add_argument(
-        "--profile",
-        metavar="PROFILE",
-        choices=PROFILES,
-        type=str.lower,
-        help="The guideline profile, us or uk (default: CDS_B12_PROFILE, else us).",
-    )
+    _profile_option(ev)
     _as_of_option(ev, "The evaluation date, YYYY-MM-DD (default: today).")
     ev.add_argument(
         "--json", action="store_true", help="Print the CDS Hooks response JSON instead of text."
@@ -90,6 +85,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     _as_of_option(rq, "The date that fixture bundles are shifted to (default: today).")
     rq.set_defaults(func=request_command)
 
+    sc = sub.add_parser(
+        "schedule",
+        help="Write a patient's reminder calendar (.ics) from a bundle.",
+        description=(
+            "Write the planned injections and lab windows of the patient in a bundle as an "
+            "iCalendar file, the same file the timeline page offers."
+        ),
+    )
+    sc.add_argument(
+        "--bundle",
+        metavar="FILE",
+        required=True,
+        help="A FHIR R4 Bundle, a single resource or a JSON list of resources.",
+    )
+    sc.add_argument("--ics", metavar="FILE", required=True, help="The iCalendar file to write.")
+    _profile_option(sc)
+    _as_of_option(sc, "The evaluation date, YYYY-MM-DD (default: today).")
+    sc.set_defaults(func=schedule_command, hook="patient-view")
+
 
 def _hook_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -105,18 +119,20 @@ def _hook_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _as_of_option(parser: argparse.ArgumentParser, text: str) -> None:
+def _profile_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--as-of", metavar="YYYY-MM-DD", type=_evaluation_date, default=date.today(), help=text
+        "--profile",
+        metavar="PROFILE",
+        choices=PROFILES,
+        type=str.lower,
+        help="The guideline profile, us or uk (default: CDS_B12_PROFILE, else us).",
     )
 
 
-def _evaluation_date(text: str) -> date:
-    """A date a patient can be evaluated on; years far out would overflow date arithmetic."""
-    day = iso_date(text)
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise argparse.ArgumentTypeError(f"must be from {FIRST_DAY} to {LAST_DAY}: {text!r}")
-    return day
+def _as_of_option(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", type=evaluation_date, default=date.today(), help=text
+    )
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
@@ -158,6 +174,21 @@ def request_command(args: argparse.Namespace) -> int:
     data = _load_bundle(Path(args.bundle))
     resources, drafts = _resources_and_drafts(data, args, source=args.bundle)
     print(json.dumps(example_request(resources, hook=args.hook, drafts=drafts), indent=2))
+    return 0
+
+
+def schedule_command(args: argparse.Namespace) -> int:
+    """Write the patient's planned injections and lab windows as an iCalendar file."""
+    from ..reminders import write_calendar
+
+    config = settings()
+    resources, _ = _resources_and_drafts(_load_bundle(Path(args.bundle)), args, source=args.bundle)
+    profile = config.profiles[args.profile or config.profile]  # with CDS_B12_PROFILE_OVERRIDES
+    try:
+        events = write_calendar(resources, Path(args.ics), profile, args.as_of)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.ics}: {exc.strerror or exc}") from None
+    print(f"wrote {events} events to {args.ics}", file=sys.stderr)
     return 0
 
 

@@ -35,26 +35,56 @@ PROGRESS_EVERY_S = 5.0  # a progress line at most this often, and only for runs 
 def add_recall_parser(sub: argparse._SubParsersAction, as_of: Callable[[str], date]) -> None:
     rc = sub.add_parser(
         "recall",
-        help="worklist of patients due an action, from a Bulk FHIR export (NDJSON)",
-        description="Runs every patient of a Bulk FHIR export through the patient-view "
-        "checks and writes one row per card: the patients whose charts nobody opens.",
+        help="Write a worklist of the patients due an action, from a Bulk FHIR export.",
+        description="Runs every patient of a Bulk FHIR export (NDJSON) through the "
+        "patient-view checks and writes one row per card: the patients whose charts nobody "
+        "opens.",
     )
-    rc.add_argument("--ndjson", required=True, metavar="DIR", help="folder of the export")
-    rc.add_argument("--out", required=True, metavar="FILE", help="the worklist to write")
-    rc.add_argument("--as-of", type=as_of, default=date.today(), help="date (default: today)")
-    rc.add_argument("--profile", choices=("us", "uk"), default="us", type=str.lower)
-    rc.add_argument("--format", choices=("csv", "tasks", "html"), default="csv")
-    rc.add_argument("--engine", choices=("local", "spark"), default="local")
-    rc.add_argument("--workers", type=int, metavar="N", help="processes (default: all cores)")
+    rc.add_argument("--ndjson", required=True, metavar="DIR", help="The folder of the export.")
+    rc.add_argument("--out", required=True, metavar="FILE", help="The worklist to write.")
+    rc.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        type=as_of,
+        default=date.today(),
+        help="The evaluation date, YYYY-MM-DD (default: today).",
+    )
+    rc.add_argument(
+        "--profile",
+        metavar="PROFILE",
+        choices=("us", "uk"),
+        type=str.lower,
+        help="The guideline profile, us or uk (default: CDS_B12_PROFILE, else us).",
+    )
+    rc.add_argument(
+        "--format",
+        metavar="FORMAT",
+        choices=("csv", "tasks", "html"),
+        default="csv",
+        help="The worklist as csv (the default), FHIR tasks (NDJSON) or an html page.",
+    )
+    rc.add_argument(
+        "--engine",
+        metavar="ENGINE",
+        choices=("local", "spark"),
+        default="local",
+        help="Run on this machine (local, the default) or on Spark (spark).",
+    )
+    rc.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="The number of processes (default: all cores).",
+    )
     rc.add_argument(
         "--calendars",
         metavar="DIR",
-        help="also write each listed patient's reminder calendar (.ics) here; rows link to it",
+        help="Also write each listed patient's reminder calendar (.ics) here; rows link to it.",
     )
     rc.add_argument(
         "--spark-master",
         metavar="URL",
-        help="Spark master for --engine spark (default: spark-submit's, else local[*])",
+        help="The Spark master for --engine spark (default: spark-submit's, else local[*]).",
     )
     rc.set_defaults(func=recall_command)
 
@@ -107,7 +137,7 @@ def _recall(args: argparse.Namespace) -> int:
                     run.rows,
                     handle,
                     as_of=args.as_of,
-                    profile=args.profile,
+                    profile=settings.profile.name.lower(),
                     schedule=calendars is not None,
                 )
         except NoPatients:
@@ -125,17 +155,13 @@ def _recall(args: argparse.Namespace) -> int:
     return 0
 
 
-def _profile(name: str) -> Profile:
-    """The profile as ``evaluate`` and the service use it: with CDS_B12_PROFILE_OVERRIDES."""
-    from pydantic import ValidationError
+def _profile(name: str | None) -> Profile:
+    """The profile as ``evaluate`` and the service use it: ``CDS_B12_PROFILE`` unless named,
+    with CDS_B12_PROFILE_OVERRIDES; a bad setting is the one-line error every command gives."""
+    from ..commands import settings
 
-    from ..config import Settings as ServiceSettings
-    from ..config import describe_error
-
-    try:
-        return ServiceSettings().profiles[name]
-    except ValidationError as exc:
-        raise Fatal(describe_error(exc)) from None
+    config = settings()
+    return config.profiles[name or config.profile]
 
 
 def _is_uri(folder: str) -> bool:
