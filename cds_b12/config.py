@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     fhir_server_allowlist: Annotated[tuple[str, ...], NoDecode] = ()
     fhir_connect_timeout: float = Field(default=2.0, gt=0)
     fhir_read_timeout: float = Field(default=5.0, gt=0)
-    fhir_deadline: float = Field(default=8.0, gt=0)
+    # below gunicorn's 30 s worker timeout, and deploy/nginx.conf's 20 s proxy_read_timeout
+    fhir_deadline: float = Field(default=8.0, gt=0, le=15)
     fhir_max_pages: int = Field(default=10, ge=1)
     fhir_calls_per_server: int = Field(default=3, ge=1)
     fhir_calls: int = Field(default=8, ge=1)

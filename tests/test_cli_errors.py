@@ -74,6 +74,11 @@ USAGE = [
     (["evaluate", "--fhir-server", "http://[::1", "--patient", "p"], "http or https URL"),
     (["evaluate", "--fhir-server", "http://a b/", "--patient", "p"], "http or https URL"),
     (["evaluate", "--fhir-server", "file:///etc", "--patient", "p"], "http or https URL"),
+    (
+        ["evaluate", "--fhir-server", "http://127.0.0.1:1\\@127.0.0.1:2/", "--patient", "p"],
+        "backslash",
+    ),
+    (["evaluate", "--fhir-server", "http://u:p@127.0.0.1/fhir", "--patient", "p"], "userinfo"),
     (["request", "--bundle", "{R1}", "--as-of", "3000-01-01"], "must be from 1900-01-01"),
     (["report", "--since", "2026-13-01"], "not a date (YYYY-MM-DD)"),
     (["purge"], "required: --older-than"),

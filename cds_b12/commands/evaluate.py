@@ -271,20 +271,15 @@ def _fetch_patient(args: argparse.Namespace, config: Settings) -> tuple[object, 
 
 
 def _check_base_url(text: str) -> None:
-    """The URL as the HTTP client (requests, through urllib3) will parse it: http or https,
-    with a host, and nothing it would refuse or reinterpret."""
-    from urllib3.exceptions import LocationParseError
-    from urllib3.util import parse_url
+    """The URL as the HTTP client will read it, through the service's one URL parser, so
+    that the CLI refuses what the service refuses (a backslash, userinfo, parser
+    disagreements)."""
+    from ..net.urls import UrlRefused, parse
 
-    problem = f"--fhir-server must be an http or https URL with a host: {text!r}"
-    if any(c.isspace() or ord(c) < 32 for c in text):
-        raise UsageError(problem)
     try:
-        url = parse_url(text)
-    except LocationParseError:
-        raise UsageError(problem) from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise UsageError(problem)
+        parse(text)
+    except UrlRefused as exc:
+        raise UsageError(f"--fhir-server must be an http or https URL with a host: {exc}") from None
 
 
 def print_cards(cards: list[dict], notes: list[tuple[str, str]]) -> None:

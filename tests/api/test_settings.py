@@ -199,6 +199,9 @@ def test_bad_inline_trusted_issuers_is_an_error(monkeypatch):
     [
         ("fhir_deadline", "0"),
         ("fhir_deadline", "soon"),
+        ("fhir_deadline", "16"),
+        ("fhir_deadline", "inf"),
+        ("fhir_deadline", "nan"),
         ("fhir_read_timeout", "-1"),
         ("fhir_connect_timeout", "0"),
         ("fhir_max_pages", "0"),
