@@ -129,7 +129,7 @@ class _Renderer:
     def card(self, rec: Recommendation) -> dict:
         wording = self.library.card(rec.rule, self.profile.name)
         values = self._values(rec)
-        summary = fill(wording.summary, values, wording.where("summary"))
+        summary = fill(wording.summary, values, wording.where("summary"), sentences=True)
         card: dict = {
             "uuid": self.new_id(),
             "summary": fit_summary(summary),
@@ -169,7 +169,7 @@ class _Renderer:
         return self.library.text("sections", key, self.profile.name, values)
 
     def _detail(self, rec: Recommendation, wording: CardWording, values: FactValues) -> str:
-        blocks = [fill(wording.detail, values, wording.where("detail")).strip()]
+        blocks = [fill(wording.detail, values, wording.where("detail"), sentences=True).strip()]
         if rec.regimen is not None:
             blocks.append(self._section("plan", schedule=Markup(schedule_text(rec.regimen))))
         if rec.alternative is not None:
@@ -252,7 +252,7 @@ class _Renderer:
         self, rec: Recommendation, wording: CardWording, values: FactValues
     ) -> list[dict]:
         def label(key: str) -> str:
-            return fill(getattr(wording, key), values, wording.where(key))
+            return fill(getattr(wording, key), values, wording.where(key), sentences=True)
 
         medication_draft = self._draft(rec, "MedicationRequest")
         candidates: list[dict | None] = []

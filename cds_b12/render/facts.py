@@ -33,6 +33,7 @@ from cds_b12.clinical.record import (
     DataNote,
     IgnoredResult,
     Lab,
+    LabKind,
     Medication,
     Note,
     Route,
@@ -53,6 +54,13 @@ def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+def _round(value: float) -> float:
+    """A converted value to the precision a lab reports: 257.45 -> 257, 0.5534 -> 0.553."""
+    if abs(value) >= 100:
+        return float(round(value))
+    return float(f"{value:.3g}")
+
+
 class FactWords:
     """Words for the facts of one profile's cards."""
 
@@ -65,6 +73,9 @@ class FactWords:
 
     def _name(self, member: Enum) -> Markup:
         table = next(t for t, enum in NAME_TABLES.items() if isinstance(member, enum))
+        return self.library.name(table, member, self.profile)
+
+    def _name_in(self, table: str, member: Enum) -> Markup:
         return self.library.name(table, member, self.profile)
 
     def word(self, name: str, value: Fact) -> str:
@@ -116,16 +127,29 @@ class FactWords:
         raise RenderError(f"fact {name!r}: no wording for {type(value).__name__}")
 
     def lab(self, lab: Lab) -> str:
-        """A result in the canonical unit, with the value as reported available beside it."""
+        """A result as the lab reported it, with its unit; the value in the profile's unit
+        beside it only when it is a different number ("190 pmol/L (257 ng/L)")."""
+        shown = number(_round(lab.value))
         reported = lab.reported
+        if reported is None:
+            return self._phrase(
+                "lab", value=shown, unit=self.unit(lab.kind), date=lab.on.isoformat()
+            )
+        value = number(reported.value)
+        if value == shown:
+            return self._phrase("lab", value=value, unit=reported.unit, date=lab.on.isoformat())
         return self._phrase(
-            "lab",
-            value=number(lab.value),
-            unit=lab.kind.unit,
+            "lab_converted",
+            value=value,
+            unit=reported.unit,
+            converted_value=shown,
+            converted_unit=self.unit(lab.kind),
             date=lab.on.isoformat(),
-            reported_value=number(reported.value) if reported else number(lab.value),
-            reported_unit=reported.unit if reported else lab.kind.unit,
         )
+
+    def unit(self, kind: LabKind) -> Markup:
+        """The profile's words for the unit the rules hold ``kind`` in (US B12: pg/mL)."""
+        return self._name_in("unit_names", kind)
 
     def findings(self, findings: Findings) -> str:
         """Oldest first; findings of the same date by name, so the order never depends on
@@ -166,9 +190,9 @@ class FactWords:
         return self._phrase(
             f"trend_{t.direction.value.lower()}",
             analyte=self._name(t.kind),
-            start=number(t.start.value),
-            end=number(t.end.value),
-            unit=t.kind.unit,
+            start=number(_round(t.start.value)),
+            end=number(_round(t.end.value)),
+            unit=self.unit(t.kind),
             since=t.start.on.isoformat(),
             until=t.end.on.isoformat(),
         )

@@ -42,7 +42,8 @@ ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
 )
 # [facts] entries and the placeholders each may use (checked when cards/ is loaded).
 FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
-    "lab": frozenset({"value", "unit", "date", "reported_value", "reported_unit"}),
+    "lab": frozenset({"value", "unit", "date"}),
+    "lab_converted": frozenset({"value", "unit", "date", "converted_value", "converted_unit"}),
     "finding": frozenset({"name"}),
     "finding_since": frozenset({"name", "date"}),
     "list_separator": frozenset(),
@@ -69,6 +70,7 @@ NAME_TABLES: Mapping[str, type[Enum]] = {
     "product_names": Product,
     "cause_names": Cause,
     "analyte_names": LabKind,
+    "unit_names": LabKind,
     "route_words": Route,
 }
 UNNAMED = {Route: frozenset({"UNKNOWN"})}  # never worded: an unknown route is left out

@@ -65,6 +65,8 @@ _DEFAULT_TABLES = (
 )
 _SAFETY_ID = re.compile(r"^S[0-9]+$")
 _FORMATTER = string.Formatter()
+# Where a placeholder starts a sentence: its value then starts with a capital.
+_SENTENCE_END = re.compile(r"(?:\A|[.!?]\s|\n- |\n\n)\s*\**\s*\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +181,13 @@ def placeholders(template: str, where: str = "template") -> list[str]:
     return names
 
 
-def fill(template: str, values: Mapping[str, object], where: str) -> Markup:
+def fill(
+    template: str, values: Mapping[str, object], where: str, *, sentences: bool = False
+) -> Markup:
     """``template`` with each ``{name}`` replaced; unknown names raise ``RenderError``.
+
+    With ``sentences`` (a card's own text), a value that starts a sentence starts
+    with a capital: "{surgery} is recorded" reads "Gastric bypass surgery is recorded".
 
     Every value is escaped (``escape.escape``) unless it is ``Markup`` the renderer
     made from templates, so a FHIR string can never add markup to a card. Braces
@@ -190,13 +197,15 @@ def fill(template: str, values: Mapping[str, object], where: str) -> Markup:
         if name not in values:
             known = ", ".join(sorted(values))
             raise RenderError(f"{where}: unknown placeholder {{{name}}} (available: {known})")
-    out = []
+    out: list[str] = []
     for literal, field, _spec, _conversion in _FORMATTER.parse(template):
         out.append(literal)
         if field is not None:
             value = values[field]
             if not isinstance(value, Markup):
                 value = escape(str(value).replace("{", "(").replace("}", ")"))
+            if sentences and _SENTENCE_END.search("".join(out)):
+                value = Markup(value[:1].upper() + value[1:])  # "Gastric bypass surgery ..."
             out.append(value)
     return Markup("".join(out))
 

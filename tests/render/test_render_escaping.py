@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -33,8 +32,7 @@ from cds_b12.fhir.read import collect_resources
 from cds_b12.fhir.redate import redate
 from cds_b12.hooks.fixtures import fixture_patients
 from cds_b12.hooks.response import respond, split_drafts
-from cds_b12.render import load_card_library, render_cards
-from cds_b12.render.wording import DEFAULT_CARDS_DIR
+from cds_b12.render import render_cards
 
 from ..markdown import structure, to_html
 from .render_support import AS_OF, PATIENT, facts_for, lab_draft, make_rec, medication_draft
@@ -97,21 +95,6 @@ def _render(rec, profile, *, library=None, **kwargs) -> list[dict]:
     )
 
 
-def _reported_unit_library(tmp_path: Path):
-    """cards/ whose lab wording shows the unit as reported, as issue 11 §4 will."""
-    cards = tmp_path / "cards"
-    if not cards.exists():
-        shutil.copytree(DEFAULT_CARDS_DIR, cards)
-        defaults = cards / "_defaults.toml"
-        defaults.write_text(
-            defaults.read_text().replace(
-                'lab = "{value} {unit} on {date}"',
-                'lab = "{reported_value} {reported_unit} ({value} {unit}) on {date}"',
-            )
-        )
-    return load_card_library(cards)
-
-
 def _medication(ingredient: str) -> Medication:
     return Medication(
         MedSource.REQUEST,
@@ -141,11 +124,7 @@ def _carriers(value: str, tmp_path: Path) -> dict[str, list[dict]]:
         "note resource": _render(r2, UK, notes=[DataNote(value, "skipped: result cancelled")]),
         "note message": _render(r2, UK, notes=[DataNote("Observation/o1", value)]),
         "ignored result": _render(r2, UK, notes=[IgnoredResult(value, date(2026, 1, 2), 14)]),
-        "reported unit": _render(
-            replace(r2, facts={**r2.facts, "b12": b12}),
-            UK,
-            library=_reported_unit_library(tmp_path),
-        ),
+        "reported unit": _render(replace(r2, facts={**r2.facts, "b12": b12}), UK),
         "draft id (update)": _render(
             r21_update, US, drafts={draft: medication_draft("draft-cyano")}
         ),

@@ -75,7 +75,7 @@ def test_every_kind_of_fact_has_words(library: CardLibrary) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (B12, "257.45 ng/L on 2026-01-03"),
+        (B12, "190 pmol/L (257 pg/mL) on 2026-01-03"),
         (f.Interval(30), "every month"),
         (f.Interval(90), "every 3 months"),
         (f.Interval(14), "every 2 weeks"),
@@ -112,18 +112,33 @@ def test_findings_read_oldest_first_and_by_name_within_a_date(library: CardLibra
     )
 
 
-def test_the_value_as_the_lab_reported_it_is_available_to_the_wording(tmp_path: Path) -> None:
-    cards = tmp_path / "cards"
-    shutil.copytree(DEFAULT_CARDS_DIR, cards)
-    defaults = cards / "_defaults.toml"
-    defaults.write_text(
-        defaults.read_text().replace(
-            'lab = "{value} {unit} on {date}"',
-            'lab = "{reported_value} {reported_unit} ({value} {unit}) on {date}"',
-        )
-    )
-    words = FactWords(load_card_library(cards), "UK")
-    assert words.word("b12", B12) == "190 pmol/L (257.45 ng/L) on 2026-01-03"
+@pytest.mark.parametrize(
+    ("profile", "lab", "expected"),
+    [
+        # Issue 11 §4: as the lab reported it, the profile's unit beside it when it differs.
+        ("UK", B12, "190 pmol/L (257 ng/L) on 2026-01-03"),
+        ("US", B12, "190 pmol/L (257 pg/mL) on 2026-01-03"),
+        (
+            "US",
+            Lab(LabKind.B12, 140, date(2026, 1, 3), "O/b", reported=Quantity(140, "pg/mL")),
+            "140 pg/mL on 2026-01-03",
+        ),
+        (
+            "UK",
+            Lab(LabKind.B12, 140, date(2026, 1, 3), "O/b", reported=Quantity(140, "pg/mL")),
+            "140 pg/mL on 2026-01-03",
+        ),
+        ("US", Lab(LabKind.B12, 140, date(2026, 1, 3), "O/b"), "140 pg/mL on 2026-01-03"),
+        ("UK", Lab(LabKind.B12, 140, date(2026, 1, 3), "O/b"), "140 ng/L on 2026-01-03"),
+        (
+            "UK",
+            Lab(LabKind.HB, 12.3, date(2026, 1, 3), "O/h", reported=Quantity(123, "g/L")),
+            "123 g/L (12.3 g/dL) on 2026-01-03",
+        ),
+    ],
+)
+def test_a_result_reads_as_the_lab_reported_it(library, profile, lab, expected) -> None:
+    assert FactWords(library, profile).word("b12", lab) == expected
 
 
 def test_an_ignored_result_is_worded_as_a_data_quality_note(library: CardLibrary) -> None:

@@ -1,0 +1,26 @@
+"""Every card the bundled fixtures give, in each profile, rendered once per test session.
+
+A plain module with a unique name (not conftest) so test modules can import it.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from cds_b12.clinical import get_profile
+from cds_b12.hooks.response import respond
+
+from ..scenarios import AS_OF, scenarios
+
+
+@functools.cache
+def fixture_cards() -> tuple[tuple[str, str, dict], ...]:
+    """``(scenario id, profile name, card)`` for every card of every fixture patient."""
+    out = []
+    for s in scenarios():
+        resources, drafts = s.data()
+        result = respond(
+            resources, profile=get_profile(s.profile), as_of=AS_OF, draft_orders=drafts
+        )
+        out.extend((s.id, s.profile.upper(), card) for card in result.body["cards"])
+    return tuple(out)

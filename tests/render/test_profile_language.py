@@ -1,0 +1,95 @@
+"""Issue 11 §4: every card reads in its profile's own language, in every part a clinician
+sees, for every fixture patient and for every rule rendered with long facts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from cds_b12.clinical.profiles import UK, US
+from cds_b12.render import render_cards
+
+from .profile_cards import fixture_cards
+from .render_support import AS_OF, PATIENT, RULES, make_rec
+
+# The other profile's spellings, as patterns a card of this profile must never contain.
+FOREIGN = {
+    "UK": re.compile(
+        r"\banemi|\bhem(?:at|og)|kalemi|normaliz|\bceliac|aluminum|\besophag|\bpediat"
+        r"|judgment|\bCBC\b",
+        re.IGNORECASE,
+    ),
+    "US": re.compile(
+        r"anaemi|haem|kalaemi|normalis|coeliac|aluminium|oesophag|paediat|judgement|\bFBC\b",
+        re.IGNORECASE,
+    ),
+}
+# Titles in a Sources line are the publisher's own words: a link's label is not ours.
+_LINK = re.compile(r"\[[^\]]*\]\([^)]*\)")
+
+
+def clinician_texts(card: dict) -> Iterator[str]:
+    """Everything on a card a clinician reads except the publishers' titles."""
+    yield card["summary"]
+    yield _LINK.sub("", card.get("detail", ""))
+    for reason in card.get("overrideReasons", []):
+        yield reason["display"]
+    for suggestion in card.get("suggestions", []):
+        yield suggestion["label"]
+        for action in suggestion["actions"]:
+            yield action["description"]
+            resource = action.get("resource", {})
+            yield resource.get("code", {}).get("text", "")
+            yield from (n.get("text", "") for n in resource.get("note", []))
+            yield from (d.get("text", "") for d in resource.get("dosageInstruction", []))
+
+
+def rule_cards() -> Iterator[tuple[str, str, dict]]:
+    for profile in (UK, US):
+        recs = [make_rec(rule, profile) for rule in RULES]
+        cards = render_cards(recs, profile=profile, as_of=AS_OF, patient_id=PATIENT)
+        yield from ((rec.rule, profile.name, card) for rec, card in zip(recs, cards, strict=True))
+
+
+def all_cards() -> list[tuple[str, str, dict]]:
+    return [*fixture_cards(), *rule_cards()]
+
+
+def test_no_card_uses_the_other_profiles_spelling():
+    found = {
+        (where, profile, match.group(0))
+        for where, profile, card in all_cards()
+        for text in clinician_texts(card)
+        for match in FOREIGN[profile].finditer(text)
+    }
+    assert not found, sorted(found)
+
+
+@pytest.mark.parametrize("profile", ["UK", "US"])
+def test_the_fixture_cards_cover_the_profile(profile):
+    assert sum(1 for _, p, _ in fixture_cards() if p == profile) >= 15
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|^- |\n\n)\**([a-z])", re.MULTILINE)
+
+
+def test_every_sentence_starts_with_a_capital():
+    found = set()
+    for where, _profile, card in all_cards():
+        for text in (card["summary"], _LINK.sub("", card.get("detail", ""))):
+            for match in _SENTENCE_START.finditer(text):
+                found.add((where, text[match.start() : match.start() + 50]))
+    assert not found, sorted(found)
+
+
+def test_us_cards_give_b12_in_pg_per_ml_and_no_card_invents_decimals():
+    found = set()
+    for where, profile, card in all_cards():
+        detail = _LINK.sub("", card.get("detail", ""))
+        if profile == "US":
+            found.update((where, m.group(0)) for m in re.finditer(r"[\d.]+ ng/L", detail))
+        # A converted B12 is rounded as a lab reports it: "257 ng/L", never "257.45 ng/L".
+        found.update((where, m.group(0)) for m in re.finditer(r"\d+\.\d+ (ng/L|pg/mL)", detail))
+    assert not found, sorted(found)
