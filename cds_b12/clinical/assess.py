@@ -58,6 +58,10 @@ class Assessment:
     mcv: Lab | None
     macrocytosis: bool
     mcv_rising: bool
+    wbc: Lab | None
+    neutrophils: Lab | None
+    platelets: Lab | None
+    pancytopenia: bool
 
     # cause.CauseFindings
     neuro: Neuro
@@ -88,6 +92,18 @@ class Assessment:
     def is_deficient(self) -> bool:
         """§6.2 R1/R2 "deficiency": low level or abnormal functional marker."""
         return self.b12_band is Band.DEFICIENT or self.functional is Functional.ABNORMAL
+
+    @property
+    def is_adult(self) -> bool:
+        """The adult guidance applies: at or over the profile's adult age, or no birth date
+        (treated as an adult; the reader notes the missing date)."""
+        return _adult(self.age_years, self.profile)
+
+    @property
+    def is_deceased(self) -> bool:
+        """Dead by ``as_of`` (a death dated later, in an evaluation of the past, is not yet)."""
+        p = self.record.patient
+        return bool(p and p.deceased and (p.deceased_on is None or p.deceased_on <= self.as_of))
 
     @property
     def is_irreversible(self) -> bool:
@@ -144,7 +160,10 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     patient = record.patient
     pregnant = any(f.finding is Finding.PREGNANCY and f.active for f in record.findings)
     doses = injection_dates(meds, as_of)
-    lab_findings = assess_labs(labs, doses, patient, pregnant, profile, as_of)
+    age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
+    lab_findings = assess_labs(
+        labs, doses, patient, pregnant, profile, as_of, adult=_adult(age, profile)
+    )
     cause = assess_cause(record.findings, meds, profile, as_of)
     neuro_history = any_neuro(record.findings)
     course = assess_course(meds, doses, cause.neuro_findings, neuro_history, profile, as_of)
@@ -157,7 +176,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         profile=profile,
         record=record,
         notes=(*record.notes, *ignored),
-        age_years=_age(patient.birth_date, as_of) if patient and patient.birth_date else None,
+        age_years=age,
         pregnant=pregnant,
         neuro_history=neuro_history,
         doses=doses,
@@ -170,6 +189,10 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
 def _spread(part: LabFindings | CauseFindings | CourseFindings) -> dict[str, object]:
     """A concern's findings as Assessment fields (shallow: the labs and findings stay shared)."""
     return {f.name: getattr(part, f.name) for f in fields(part)}
+
+
+def _adult(age: int | None, p: Profile) -> bool:
+    return age is None or age >= p.adult_age_years
 
 
 def _age(born: date, as_of: date) -> int:

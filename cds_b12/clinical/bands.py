@@ -1,8 +1,11 @@
-"""Clinical core: what the lab results say now: B12 band, functional markers, anaemia (§2, §6.1).
+"""Clinical core: what the lab results say now: B12 band, functional markers, anaemia,
+cytopenias (§2, §6.1, S9).
 
 Imports only the standard library and ``cds_b12.clinical``. Pure: results, the
 injection dates, the profile and ``as_of`` in; ``LabFindings`` out. The lab's own
-reference range wins over the profile's defaults (§2.2).
+reference range wins over the profile's defaults (§2.2). The profile's Hb and
+blood-count cut-offs are adult ones: below the adult age only the lab's own
+range is used (issue: adult guidance only).
 """
 
 from __future__ import annotations
@@ -56,6 +59,10 @@ class LabFindings:
     mcv: Lab | None
     macrocytosis: bool
     mcv_rising: bool
+    wbc: Lab | None
+    neutrophils: Lab | None
+    platelets: Lab | None
+    pancytopenia: bool  # Hb, white cells (or neutrophils) and platelets all low (S9)
 
 
 def assess_labs(
@@ -65,8 +72,11 @@ def assess_labs(
     pregnant: bool,
     p: Profile,
     as_of: date,
+    *,
+    adult: bool = True,
 ) -> LabFindings:
-    """The §6.1 lab inputs from results up to ``as_of``, oldest first."""
+    """The §6.1 lab inputs from results up to ``as_of``, oldest first; ``adult`` False
+    applies no adult cut-off (WHO Hb, blood counts)."""
     ignored, b12_labs = _split_post_injection_b12(labs, doses, p)
     b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of, p) else None
     all_b12 = [lab for lab in labs if lab.kind in B12_KINDS]
@@ -75,6 +85,9 @@ def assess_labs(
     hcy = _latest(labs, LabKind.HCY, as_of, p)
     hb = _latest(labs, LabKind.HB, as_of, p)
     mcv = _latest(labs, LabKind.MCV, as_of, p)
+    wbc = _latest(labs, LabKind.WBC, as_of, p)
+    neutrophils = _latest(labs, LabKind.NEUTROPHILS, as_of, p)
+    platelets = _latest(labs, LabKind.PLATELETS, as_of, p)
     return LabFindings(
         b12=b12,
         b12_band=_b12_band(b12, p),
@@ -85,12 +98,32 @@ def assess_labs(
         functional=_functional(mma, hcy, p),
         functional_rising=_functional_rising(labs, p),
         hb=hb,
-        anaemia=_anaemia(hb, below, p),
-        hb_falling=_hb_falling(labs, below),
+        anaemia=_anaemia(hb, below, p) if adult else Anaemia.NA,
+        hb_falling=adult and _hb_falling(labs, below),
         mcv=mcv,
         macrocytosis=bool(mcv and mcv.value > p.macrocytosis_above_fl),
         mcv_rising=_mcv_rising(labs, p),
+        wbc=wbc,
+        neutrophils=neutrophils,
+        platelets=platelets,
+        pancytopenia=(
+            _low(hb, below, adult)
+            and (
+                _low(wbc, p.leukopenia_below_10e9_l, adult)
+                or _low(neutrophils, p.neutropenia_below_10e9_l, adult)
+            )
+            and _low(platelets, p.thrombocytopenia_below_10e9_l, adult)
+        ),
     )
+
+
+def _low(lab: Lab | None, cut_off: float, adult: bool) -> bool:
+    """Below the lab's own lower limit, else (adults only) below the profile's cut-off."""
+    if lab is None:
+        return False
+    if lab.ref_low is not None:
+        return lab.value < lab.ref_low
+    return adult and lab.value < cut_off
 
 
 def anaemia_below(p: Profile, sex: str | None, pregnant: bool) -> float:

@@ -36,6 +36,11 @@ LAB_CODES: dict[LabKind, frozenset[Code]] = {
     LabKind.POTASSIUM: _set(LOINC, "2823-3", "6298-4"),
     LabKind.FOLATE: _set(LOINC, "2284-8", "14732-2"),
     LabKind.FERRITIN: _set(LOINC, "2276-4"),
+    # unverified: blood-count codes are not in §3.1; automated count, [#/volume] in Blood,
+    # and the manual count, as LOINC tables in public code give them (R7, S9 pancytopenia).
+    LabKind.WBC: _set(LOINC, "6690-2", "26464-8", "804-5"),
+    LabKind.NEUTROPHILS: _set(LOINC, "751-8", "26499-4", "753-4"),
+    LabKind.PLATELETS: _set(LOINC, "777-3", "26515-7", "778-1"),
 }
 
 # §3.1: B12 + folate order panel (Mayo FB12); a draft of it is a B12 order (R15).

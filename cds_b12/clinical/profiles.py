@@ -70,6 +70,33 @@ class Profile:
     moderate_anaemia_below_g_dl: float = field(default=11.0, metadata=sourced("WHO-2.6"))
     severe_anaemia_below_g_dl: float = field(default=8.0, metadata=sourced("WHO-2.6, S9"))
     hypokalaemia_risk_hb_below_g_dl: float = field(default=8.0, metadata=sourced("S6 (US-2)"))
+    # judgement (not in the KB): cut-offs for pancytopenia (R7/S9) when the lab sends no range.
+    leukopenia_below_10e9_l: float = field(
+        default=4.0, metadata=judgement("S9 pancytopenia: white cells (no KB value)")
+    )
+    # judgement (not in the KB): the usual adult neutropenia cut-off.
+    neutropenia_below_10e9_l: float = field(
+        default=1.5, metadata=judgement("S9 pancytopenia: neutrophils (no KB value)")
+    )
+    # judgement (not in the KB): the usual adult thrombocytopenia cut-off.
+    thrombocytopenia_below_10e9_l: float = field(
+        default=150, metadata=judgement("S9 pancytopenia: platelets (no KB value)")
+    )
+    # judgement (S6 gives no number): hypokalaemia when the lab sends no lower limit.
+    hypokalaemia_below_mmol_l: float = field(
+        default=3.5, metadata=judgement("S6 (US-2): low potassium (no KB value)")
+    )
+    # judgement: "the first days of loading" (S6: 48 h risk window), read as the first week.
+    hypokalaemia_watch_days: int = field(
+        default=7, metadata=judgement("S6 / §2.7: hypokalaemia window after the first dose")
+    )
+    raised_b12_above_ng_l: float = field(
+        default=1000, metadata=sourced("US-6 (AFP 2025): persistently >1000 pg/mL")
+    )
+    # judgement: "persistently" read as this many results in a row, on different days.
+    raised_b12_results: int = field(
+        default=2, metadata=judgement("US-6 'persistently' (expert reading)")
+    )
 
     # ---- which results describe the patient now ----
     post_injection_b12_invalid_days: int = field(default=14, metadata=sourced("S2, LAB-2.8 (§2.8)"))
@@ -184,6 +211,10 @@ class Profile:
         default=365, metadata=sourced("§6.1 / R18: PPI or H2RA >= 12 months (US-5)")
     )
     elderly_age_years: int = field(default=75, metadata=sourced("§6.2 R18: age over 75 (US-5)"))
+    # judgement (US): NG239 is for over 16s (UK-8); the US sources are adult guidance, read as 18.
+    adult_age_years: int = field(
+        metadata=judgement("UK-8: NG239 over 16s; US: adult sources (18)", only=("US",))
+    )
     # judgement (§6.1 "sleeve ... treat as irreversible by default", configurable).
     sleeve_is_irreversible: bool = field(
         default=True, metadata=judgement("§6.1 POSSIBLY_REVERSIBLE_GI")
@@ -229,6 +260,7 @@ US = Profile(
     name="US",
     citation_region=Region.US,
     mma_upper_umol_l=0.40,  # Mayo MMAP (§2.4)
+    adult_age_years=18,  # judgement: the US sources are adult guidance
     neuro_course_open_ended=False,
     loading_complete_doses=8,  # US-3: QOD x 1 week + weekly x 4 weeks
     loading_complete_days=28,
@@ -253,6 +285,7 @@ UK = Profile(
     name="UK",
     citation_region=Region.UK,
     mma_upper_umol_l=0.45,  # judgement (❌ §2.4): NG239 cut-off recalled, not retrieved
+    adult_age_years=16,  # UK-8: NICE NG239 covers people over 16
     neuro_course_open_ended=True,  # UK-2: alternate days until no further improvement
     loading_complete_doses=6,  # UK-1: 3 per week for 2 weeks
     loading_complete_days=11,

@@ -26,6 +26,9 @@ class LabKind(StrEnum):
     POTASSIUM = "POTASSIUM"  # mmol/L
     FOLATE = "FOLATE"  # serum folate, ng/mL
     FERRITIN = "FERRITIN"  # ng/mL (= ug/L)
+    WBC = "WBC"  # white cells (leukocytes), 10*9/L (= 10*3/uL)
+    NEUTROPHILS = "NEUTROPHILS"  # absolute neutrophil count, 10*9/L
+    PLATELETS = "PLATELETS"  # 10*9/L
 
     @property
     def unit(self) -> str:
@@ -44,6 +47,9 @@ _CANONICAL_UNITS = {
     LabKind.POTASSIUM: "mmol/L",
     LabKind.FOLATE: "ng/mL",
     LabKind.FERRITIN: "ng/mL",
+    LabKind.WBC: "10*9/L",
+    LabKind.NEUTROPHILS: "10*9/L",
+    LabKind.PLATELETS: "10*9/L",
 }
 
 
@@ -238,6 +244,8 @@ class Patient:
     resource_id: str
     sex: str | None = None  # FHIR administrative gender
     birth_date: date | None = None
+    deceased: bool = False  # deceasedBoolean true, or a deceasedDateTime
+    deceased_on: date | None = None  # deceasedDateTime, when it is a date
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,10 +100,10 @@ def s5_hypersensitivity(r: Recommendation, a: Assessment, p: Profile) -> Recomme
 
 def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Potassium at baseline and 48 h when loading starts with Hb below the profile's
-    cut-off (8 g/dL)."""
+    cut-off (8 g/dL) or pancytopenia."""
     if r.kind is not Kind.START_LOADING or a.hb is None:
         return r
-    if a.hb.value >= p.hypokalaemia_risk_hb_below_g_dl:
+    if a.hb.value >= p.hypokalaemia_risk_hb_below_g_dl and not a.pancytopenia:
         return r
     start = r.start_on or a.as_of
     return r.with_safety("S6", labs=merge(r.labs, potassium_labs(start, p)))
@@ -127,8 +127,9 @@ def s8_neurological(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
 
 
 def s9_severe_anaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
-    """Severe anaemia (Hb below 8 g/dL) makes starting treatment critical."""
-    if a.anaemia is not Anaemia.SEVERE or r.kind not in _STARTS | {Kind.URGENT_ASSESSMENT}:
+    """Severe anaemia (Hb below 8 g/dL) or pancytopenia makes starting treatment critical."""
+    severe = a.anaemia is Anaemia.SEVERE or a.pancytopenia
+    if not severe or r.kind not in _STARTS | {Kind.URGENT_ASSESSMENT}:
         return r
     return r.with_safety("S9", indicator=Indicator.CRITICAL)
 

@@ -41,6 +41,9 @@ ANALYTE_NAMES = {
     LabKind.POTASSIUM: "potassium",
     LabKind.FOLATE: "folate",
     LabKind.FERRITIN: "ferritin",
+    LabKind.WBC: "white cell count",
+    LabKind.NEUTROPHILS: "neutrophil count",
+    LabKind.PLATELETS: "platelet count",
 }
 
 OBSERVATION_STATUS = StatusPolicy(

@@ -18,6 +18,30 @@ from .accessors import text
 _SPELLINGS = {"mcg": "ug", "mcmol": "umol", "µ": "u", "μ": "u", "³": "3", "^3": "3", " ": ""}
 _ALIASES = {"gm/dl": "g/dl", "gm/l": "g/l", "percent": "%"}
 
+# Blood counts in 10*9/L: UCUM 10*3/uL is the same number; "10^3/uL" folds to "103/ul";
+# cells per uL (or mm3) are a thousand times larger. "K/uL" is the common US report spelling.
+_CELL_COUNTS = {
+    "10*9/l": (1, 1),
+    "10^9/l": (1, 1),
+    "x10*9/l": (1, 1),
+    "x10^9/l": (1, 1),
+    "10*3/ul": (1, 1),
+    "103/ul": (1, 1),
+    "x103/ul": (1, 1),
+    "10+3/ul": (1, 1),
+    "10e3/ul": (1, 1),
+    "x10e3/ul": (1, 1),
+    "10e9/l": (1, 1),
+    "x10e9/l": (1, 1),
+    "10*3/mm3": (1, 1),
+    "103/mm3": (1, 1),
+    "k/ul": (1, 1),
+    "/nl": (1, 1),
+    "/ul": (1, 1000),
+    "/mm3": (1, 1000),
+    "cells/ul": (1, 1000),
+}
+
 # Canonical value = value * numerator / denominator, keyed by normalised unit.
 _LAB_FACTORS: dict[LabKind, dict[str, tuple[float, float]]] = {
     # §2.1: 1 pg/mL = 1 ng/L; pmol/L × 1.355 = pg/mL (MW 1355.4)
@@ -35,6 +59,9 @@ _LAB_FACTORS: dict[LabKind, dict[str, tuple[float, float]]] = {
     # folic acid MW 441.4: 1 ng/mL = 2.266 nmol/L
     LabKind.FOLATE: {"ng/ml": (1, 1), "ug/l": (1, 1), "nmol/l": (1, 2.266)},
     LabKind.FERRITIN: {"ng/ml": (1, 1), "ug/l": (1, 1)},
+    LabKind.WBC: _CELL_COUNTS,
+    LabKind.NEUTROPHILS: _CELL_COUNTS,
+    LabKind.PLATELETS: _CELL_COUNTS,
 }
 
 _MASS_MG = {"ug": (1, 1000), "mg": (1, 1), "g": (1000, 1)}

@@ -109,7 +109,11 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
     },
     "R5-indeterminate-order-mma": {},
     "R6-indeterminate-neuro": {},
-    "R7-severe-anaemia": {},
+    "R7-severe-anaemia": {
+        "wbc": _lab(LabKind.WBC, 2.3, date(2026, 1, 14)),
+        "neutrophils": _lab(LabKind.NEUTROPHILS, 0.9, date(2026, 1, 14)),
+        "platelets": _lab(LabKind.PLATELETS, 62, date(2026, 1, 14)),
+    },
     "R8-suboptimal-response": {
         "course_day": 12,
         "retic": _lab(LabKind.RETIC, 1.1, date(2026, 1, 13)),

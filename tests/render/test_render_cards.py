@@ -308,7 +308,7 @@ def test_detail_sections() -> None:
         "antibody on 2026-01-15 (baseline: take before the first injection);"
     ) in detail
     assert detail.count("- Neurological signs:") == 1  # S8 de-duplicated
-    assert "- Severe anaemia: check potassium" in detail
+    assert "- Severe anaemia or pancytopenia: check potassium" in detail
     assert "- Observation/o4: unit number 4 not recognised" in detail
     assert "Observation/o5" not in detail and "- and 3 more" in detail
     sources = detail.rsplit("\n\n", 1)[1]

@@ -182,12 +182,15 @@ def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
 
 @cites("WHO-2.6", "US-4", "US-2", "UK-5")
 def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
-    """Urgent assessment for severe anaemia, with potassium monitoring.
+    """Urgent same-day assessment for severe anaemia or pancytopenia, with potassium monitoring.
 
-    Fires: Hb below the severe cut-off (8 g/dL) in any phase. Sources: WHO-2.6
-    (severity), US-4 (BMJ BP), US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia.
+    Fires: Hb below the severe cut-off (8 g/dL), or pancytopenia (Hb, white cells or
+    neutrophils, and platelets below the lab's range, else the profile's judgement
+    cut-offs), in any phase: a possible marrow failure is never routine repletion.
+    Sources: WHO-2.6 (severity), US-4 (BMJ BP: pancytopenia needs urgent treatment),
+    US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia.
     """
-    if a.anaemia is not Anaemia.SEVERE:
+    if a.anaemia is not Anaemia.SEVERE and not a.pancytopenia:
         return None
     return recommend(
         a,
@@ -199,4 +202,7 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
             potassium_labs(a.as_of, p),
             (window(a.as_of, p.retic_severe_days, "RETIC", LabNote.RESPONSE),),
         ),
+        wbc=a.wbc,
+        neutrophils=a.neutrophils,
+        platelets=a.platelets,
     )
