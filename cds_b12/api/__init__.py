@@ -19,6 +19,7 @@ from .discovery import bp as discovery_bp
 from .errors import register_error_handlers
 from .feedback import bp as feedback_bp
 from .health import bp as health_bp
+from .json_provider import OrjsonProvider
 from .landing import bp as landing_bp
 from .logs import configure_logging, register_request_log
 from .openapi import bp as openapi_bp
@@ -46,8 +47,7 @@ def create_app(
     configure_logging(settings.log_level)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.json.sort_keys = False  # keep CDS Hooks field order as written
-    app.json.compact = True
+    app.json = OrjsonProvider(app)
     app.extensions["cds_b12"] = Runtime.start(settings, today, background_audit=background_audit)
     for bp in (
         discovery_bp,

@@ -13,7 +13,6 @@ log line and the CLI.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from urllib.parse import urljoin
 import requests
 from urllib3.util.retry import Retry
 
+from .. import jsonio
 from ..net.bulkhead import Bulkhead, NoSlot
 from ..net.http import DeadlinePassed, HttpClient, HttpError, run_until
 from ..net.urls import Target, UrlPolicy, UrlRefused, parse
@@ -243,7 +243,7 @@ class FhirClient:
         if len(answer.body) > limit:
             raise FetchError(f"{what}: the answer is larger than {limit // (1024 * 1024)} MB")
         try:
-            data = json.loads(answer.body)
+            data = jsonio.loads(answer.body)
         except (ValueError, RecursionError):
             raise FetchError(f"{what}: the answer is not JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
