@@ -50,6 +50,15 @@ B12_FOLATE_PANEL = (LOINC, "96805-7")
 PREGNANCY_STATUS = _set(LOINC, "82810-3")
 PREGNANT_VALUE = _set(SNOMED, "77386006")
 
+# Observation answers that say "no": a finding is decided by its answer, not its question.
+# SNOMED 2667000 absent, 260385009 negative, 373067005 no, 260415000 not detected;
+# LOINC answer LA32-8 No; HL7 v2 table 0136 N.
+NEGATIVE_ANSWERS = (
+    _set(SNOMED, "2667000", "260385009", "373067005", "260415000")
+    | _set(LOINC, "LA32-8")
+    | _set("http://terminology.hl7.org/CodeSystem/v2-0136", "N")
+)
+
 # §3.2 RxNorm, Current Prescribable Content 2025-10-06. Exposure is matched by
 # ingredient (IN) first, then by clinical drug (SCD/SBD) to learn the form.
 CYANOCOBALAMIN_IN = "11248"

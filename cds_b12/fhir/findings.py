@@ -5,16 +5,36 @@ findings only when its codes name several concepts. Words are read only when no
 code matched, for concepts whose codes are unverified or usually free text (§3.3
 ❌ list), and yield the single most specific finding: a Leber hereditary optic
 neuropathy is LEBER, not also NEURO_SEVERE or NEURO.
+
+Words are read the way a clinician reads them (NegEx-style, per clause): a
+negated mention ("not pregnant", "no numbness", "denies tingling", "B12
+deficiency ruled out") names nothing; a past one ("history of paraesthesia")
+names an inactive finding for episodic states; an uncertain one ("?pernicious
+anaemia", "possible neuropathy", "suspected SCD") is kept only for findings
+whose omission would be unsafe (neurological signs, pregnancy, Leber's, B12
+allergy: S4, S5, S8, S11) and dropped for causes, which need confirming. FHIR's
+own answers decide the same way: a refuted Condition, an ``unconfirmed`` one (as
+uncertain), an Observation answered false or "absent".
 """
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
-from cds_b12.clinical.codes import B12_INGREDIENTS, FINDING_CODES, ICD10, ICD10CM, RXNORM
+from cds_b12.clinical.codes import (
+    B12_INGREDIENTS,
+    FINDING_CODES,
+    ICD10,
+    ICD10CM,
+    NEGATIVE_ANSWERS,
+    PREGNANCY_STATUS,
+    PREGNANT_VALUE,
+    RXNORM,
+)
 from cds_b12.clinical.record import ClinicalFinding, Finding
 
-from .accessors import codings, concept_text, dicts, dig, label
+from .accessors import codings, concept_text, dicts, dig, label, text
 from .dates import parse_date
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 
@@ -65,6 +85,95 @@ _WORDS = tuple(
     )
 )
 
+# Findings kept when only suspected: missing them would be unsafe (S4, S5, S8, S11).
+KEPT_WHEN_UNCERTAIN = frozenset(
+    {
+        Finding.NEURO,
+        Finding.NEURO_SEVERE,
+        Finding.LEBER,
+        Finding.COBALT_B12_ALLERGY,
+        Finding.PREGNANCY,
+    }
+)
+# States that end: "history of" one is an inactive finding. Surgery and chronic disease stay.
+_EPISODIC = frozenset(
+    {
+        Finding.NEURO,
+        Finding.NEURO_SEVERE,
+        Finding.PREGNANCY,
+        Finding.NITROUS_OXIDE,
+        Finding.DIETARY_DEFICIENCY,
+        Finding.B12_DEFICIENCY,
+    }
+)
+
+
+class Assertion(StrEnum):
+    """How a mention is asserted: what the words say about the concept they name."""
+
+    PRESENT = "PRESENT"
+    PAST = "PAST"
+    UNCERTAIN = "UNCERTAIN"
+    ABSENT = "ABSENT"
+
+
+# A cue's reach ends at a clause break: "no weakness, numbness of feet" still names numbness.
+_CLAUSE_BREAK = re.compile(
+    r"[.;,()\[\]\n]|\b(?:but|however|although|though|except|apart from|aside from|whereas)\b"
+)
+# Checked first: these contain negation words but leave the concept open.
+_STILL_OPEN = re.compile(
+    r"\b(?:not|cannot be|can't be|cannot|can't) (?:excluded?|ruled out|rule out)\b"
+    r"|\b(?:not yet|to be) (?:excluded|ruled out)\b"
+)
+_NEGATED_BEFORE = re.compile(
+    r"\b(?:no|not|non|never|none|denies|denied|denying|negative|without|absence of|absent"
+    r"|free of|ruled out|rules out|excluded|excludes|nil)\b"
+)
+_NEGATED_AFTER = re.compile(
+    r"\b(?:ruled out|excluded|absent|negative|denied|not present|not found|not seen|none)\b"
+)
+_UNCERTAIN = re.compile(
+    r"\?|\b(?:possible|possibly|probable|probably|suspected|suspect|suspicion of|query"
+    r"|queried|r/o|rule out|likely|unlikely|may have|might have|differential|presumed"
+    r"|provisional|consider|considered|borderline|equivocal)\b"
+)
+_PAST = re.compile(
+    r"\b(?:history of|h/o|hx of|past|previous|previously|prior|former|formerly|resolved"
+    r"|stopped|quit|ceased|ex|in remission)\b"
+)
+
+
+def assertion(text: str, start: int, end: int) -> Assertion:
+    """How the mention at ``text[start:end]`` is asserted within its clause."""
+    before_breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, start)]
+    after_break = _CLAUSE_BREAK.search(text, end)
+    before = text[before_breaks[-1] if before_breaks else 0 : start]
+    after = text[end : after_break.start() if after_break else len(text)]
+    clause = f"{before} {after}"
+    if _STILL_OPEN.search(clause):
+        return Assertion.UNCERTAIN
+    if _NEGATED_BEFORE.search(before) or _NEGATED_AFTER.search(after):
+        return Assertion.ABSENT
+    if _UNCERTAIN.search(clause):
+        return Assertion.UNCERTAIN
+    if _PAST.search(clause):
+        return Assertion.PAST
+    return Assertion.PRESENT
+
+
+def kept(finding: Finding, how: Assertion) -> bool:
+    """Whether a finding asserted ``how`` is recorded at all."""
+    if how is Assertion.ABSENT:
+        return False
+    return how is not Assertion.UNCERTAIN or finding in KEPT_WHEN_UNCERTAIN
+
+
+def still_active(finding: Finding, how: Assertion) -> bool:
+    """False for a past episodic state ("history of paraesthesia")."""
+    return not (how is Assertion.PAST and finding in _EPISODIC)
+
+
 _ALLERGY_WORDS = re.compile(r"cobalt|cobalamin|vitamin b12")  # also cyano-/hydroxocobalamin
 
 _ACTIVE_CONDITION = frozenset({"active", "recurrence", "relapse"})
@@ -79,23 +188,101 @@ PROCEDURE_STATUS = StatusPolicy(
 
 def coded_findings(concept: object) -> list[Finding]:
     """The findings a CodeableConcept's codes name, or its words when no code matches."""
+    return [finding for finding, _ in asserted_findings(concept)]
+
+
+def asserted_findings(concept: object) -> list[tuple[Finding, Assertion]]:
+    """Each finding a CodeableConcept names with how it is asserted; codes assert presence.
+
+    Words are read only when no code matched, and yield at most one finding: the
+    most specific one mentioned and not ruled out by its clause.
+    """
     found: set[Finding] = set()
     for system, code in codings(concept):
         found.update(_BY_CODE.get(_key(system, code), ()))
     if found:
-        return [finding for finding in Finding if finding in found]
-    text = concept_text((concept,))
+        return [(finding, Assertion.PRESENT) for finding in Finding if finding in found]
+    return worded_finding(concept_text((concept,)))
+
+
+def worded_finding(text: str) -> list[tuple[Finding, Assertion]]:
+    """The most specific finding ``text`` mentions and does not negate, with its assertion."""
     for pattern, finding in _WORDS:
-        if pattern.search(text):
-            return [finding]
+        for match in pattern.finditer(text):
+            how = assertion(text, match.start(), match.end())
+            if kept(finding, how):
+                return [(finding, how)]
     return []
 
 
+# What an Observation may record as a finding: symptoms, exposures, diet and pregnancy.
+_OBSERVED = frozenset(
+    {
+        Finding.NEURO,
+        Finding.NEURO_SEVERE,
+        Finding.NITROUS_OXIDE,
+        Finding.DIETARY_DEFICIENCY,
+        Finding.PREGNANCY,
+    }
+)
+_NO_ANSWER = re.compile(
+    r"(?:no|n|false|absent|negative|none|nil|not present|not detected|never|denie[sd])\b"
+)
+_OPEN_ANSWER = re.compile(r"(?:unknown|not known|unsure|not sure|uncertain|\?)")
+
+
+def observation_finding(resource: dict) -> tuple[Finding, bool] | None:
+    """The finding an Observation records and whether it is current; the answer decides.
+
+    A question ("Numbness", "Nitrous oxide use") answered false, "absent", "no" or
+    "negative" records nothing; an answer may itself name the finding ("Diet:
+    vegan"). A measured value (a Quantity) is a result, not a finding.
+    """
+    code, value = resource.get("code"), resource.get("valueCodeableConcept")
+    if any(pair in PREGNANCY_STATUS for pair in codings(code)):
+        pregnant = any(pair in PREGNANT_VALUE for pair in codings(value))
+        return (Finding.PREGNANCY, True) if pregnant else None
+    answer = _answer(resource)
+    if answer is Assertion.ABSENT:
+        return None
+    found = asserted_findings(code)
+    if not found:
+        words = " ".join((concept_text((value,)), text(resource.get("valueString")) or ""))
+        found = worded_finding(words.lower().strip())
+    for finding, how in found:
+        if finding in _OBSERVED:
+            how = _weaker(how, answer)
+            if kept(finding, how):
+                return finding, still_active(finding, how)
+    return None
+
+
+def _answer(resource: dict) -> Assertion:
+    """What an Observation's value says of the question it answers."""
+    if any(key.startswith("value") for key in resource) and not any(
+        key in resource for key in ("valueBoolean", "valueCodeableConcept", "valueString")
+    ):
+        return Assertion.ABSENT  # a measurement, or a value type no finding is answered with
+    flag = resource.get("valueBoolean")
+    if flag is not None:
+        return Assertion.PRESENT if flag is True else Assertion.ABSENT
+    value = resource.get("valueCodeableConcept")
+    if any(pair in NEGATIVE_ANSWERS for pair in codings(value)):
+        return Assertion.ABSENT
+    words = concept_text((value,)) or (text(resource.get("valueString")) or "").lower()
+    if _NO_ANSWER.match(words):
+        return Assertion.ABSENT
+    return Assertion.UNCERTAIN if _OPEN_ANSWER.match(words) else Assertion.PRESENT
+
+
 def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
-    """Findings of a Condition; refuted ones are dropped, entered-in-error ones noted."""
-    found = coded_findings(resource.get("code"))
-    if not found or not _verified(resource):
+    """Findings of a Condition; refuted ones are dropped, entered-in-error ones noted, and
+    unconfirmed ones read as uncertain."""
+    found = asserted_findings(resource.get("code"))
+    if not found:
         return []
+    verified = _verification(resource)
+    found = [(f, _weaker(how, verified)) for f, how in found if kept(f, _weaker(how, verified))]
     clinical = _status_code(resource.get("clinicalStatus"))
     if clinical is None:
         # con-4: an abated condition is not active even when clinicalStatus is missing
@@ -110,11 +297,14 @@ def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
     resolved_on = parse_date(resource.get("abatementDateTime")) or parse_date(
         dig(resource, "abatementPeriod", "end")
     )
-    return [ClinicalFinding(f, label(resource), active, on, resolved_on) for f in found]
+    return [
+        ClinicalFinding(f, label(resource), active and still_active(f, how), on, resolved_on)
+        for f, how in found
+    ]
 
 
 def read_procedure(resource: dict, note: Note) -> list[ClinicalFinding]:
-    """Findings of a Procedure done or under way."""
+    """Findings of a Procedure done or under way ("history of" one was still done)."""
     found = coded_findings(resource.get("code"))
     if not found or PROCEDURE_STATUS.apply(resource, note) is None:
         return []
@@ -133,19 +323,40 @@ def read_allergy(resource: dict, note: Note) -> list[ClinicalFinding]:
         for concept in concepts
         for system, code in codings(concept)
     )
-    if not (coded or _ALLERGY_WORDS.search(concept_text(concepts))) or not _verified(resource):
+    if not (coded or _worded_allergy(concept_text(concepts))):
+        return []
+    if _verification(resource) is Assertion.ABSENT:
         return []
     active = _status_code(resource.get("clinicalStatus")) not in _INACTIVE_ALLERGY
     on = parse_date(resource.get("onsetDateTime")) or parse_date(resource.get("recordedDate"))
     return [ClinicalFinding(Finding.COBALT_B12_ALLERGY, label(resource), active, on)]
 
 
-def _verified(resource: dict) -> bool:
-    """False for a refuted record; raises Skip for one entered in error."""
+def _worded_allergy(text: str) -> bool:
+    """A B12 or cobalt allergy named and not negated ("no known allergy to cobalt" is none)."""
+    return any(
+        assertion(text, m.start(), m.end()) is not Assertion.ABSENT
+        for m in _ALLERGY_WORDS.finditer(text)
+    )
+
+
+_UNCONFIRMED = frozenset({"unconfirmed", "provisional", "differential"})
+
+
+def _verification(resource: dict) -> Assertion:
+    """A record's verificationStatus as an assertion; raises Skip for one entered in error."""
     verification = _status_code(resource.get("verificationStatus"))
     if verification == "entered-in-error":
         raise Skip(ENTERED_IN_ERROR)
-    return verification != "refuted"
+    if verification == "refuted":
+        return Assertion.ABSENT
+    return Assertion.UNCERTAIN if verification in _UNCONFIRMED else Assertion.PRESENT
+
+
+def _weaker(how: Assertion, verified: Assertion) -> Assertion:
+    """The weaker of the words' assertion and the record's verification status."""
+    order = (Assertion.PRESENT, Assertion.PAST, Assertion.UNCERTAIN, Assertion.ABSENT)
+    return max(how, verified, key=order.index)
 
 
 def _status_code(concept: object) -> str | None:

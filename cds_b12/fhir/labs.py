@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from cds_b12.clinical.codes import LAB_CODES, PREGNANCY_STATUS, PREGNANT_VALUE
-from cds_b12.clinical.record import ClinicalFinding, Finding, Lab, LabKind
+from cds_b12.clinical.codes import LAB_CODES
+from cds_b12.clinical.record import ClinicalFinding, Lab, LabKind
 
 from .accessors import (
     as_dict,
     codings,
-    concept_text,
     dig,
     label,
     number,
@@ -23,6 +22,7 @@ from .accessors import (
     string,
 )
 from .dates import parse_date
+from .findings import observation_finding
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 from .units import quantity_unit, to_canonical
 
@@ -74,20 +74,12 @@ def read_observation(resource: dict, note: Note) -> Lab | ClinicalFinding | None
     if kind is not None:
         OBSERVATION_STATUS.apply(resource, note)
         return _read_lab(resource, kind, note)
-    finding = _finding(resource, code)
-    if finding is None:
+    found = observation_finding(resource)
+    if found is None:
         return None
     OBSERVATION_STATUS.apply(resource, note)
-    return ClinicalFinding(finding, label(resource), True, _when(resource, note))
-
-
-def _finding(resource: dict, code: object) -> Finding | None:
-    value = resource.get("valueCodeableConcept")
-    if any(pair in PREGNANCY_STATUS for pair in codings(code)):
-        pregnant = any(pair in PREGNANT_VALUE for pair in codings(value))
-        return Finding.PREGNANCY if pregnant else None
-    text = concept_text((code, value)) + " " + (string(resource, "valueString") or "").lower()
-    return Finding.DIETARY_DEFICIENCY if "vegan" in text else None
+    finding, active = found
+    return ClinicalFinding(finding, label(resource), active, _when(resource, note))
 
 
 def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab:
