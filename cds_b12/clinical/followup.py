@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from .assess import Assessment, Cause
 from .profiles import Profile
-from .recommendation import LabNote, LabOrder
+from .recommendation import LabNote, LabOrder, Urgency
 
 
 def on(day: date, test: str, note: LabNote | None = None) -> LabOrder:
@@ -64,3 +64,18 @@ def merge(*groups: tuple[LabOrder, ...]) -> tuple[LabOrder, ...]:
                 seen.add((lab.test, lab.due_from))
                 out.append(lab)
     return tuple(out)
+
+
+def lab_priority(lab: LabOrder, urgency: Urgency, as_of: date, p: Profile) -> Urgency:
+    """The one priority rule for every card's tests (issue 11 §4): the baseline and 48-hour
+    potassium checks are always urgent (S6: hypokalaemia early in severe-anaemia loading);
+    any other test due within that 48-hour window is as urgent as its card, and a test
+    scheduled later is routine, whatever the card."""
+    if lab.test == "POTASSIUM" and lab.note in (LabNote.BASELINE, LabNote.AT_48_HOURS):
+        return max(urgency, Urgency.URGENT, key=_URGENCY_RANK.index)
+    if lab.due_from > as_of + timedelta(days=p.potassium_recheck_days[1]):
+        return Urgency.ROUTINE
+    return urgency
+
+
+_URGENCY_RANK = (Urgency.ROUTINE, Urgency.URGENT, Urgency.STAT)

@@ -13,12 +13,15 @@ anywhere.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import cast
 from uuid import uuid4
 
+from cds_b12.clinical.cause import Cause
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
+from cds_b12.clinical.facts import CauseFact
+from cds_b12.clinical.followup import lab_priority
 from cds_b12.clinical.profiles import Profile
 from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation
 from cds_b12.clinical.record import Note
@@ -35,6 +38,13 @@ from .wording import CardLibrary, CardWording, fill, load_card_library
 SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
 MAX_DATA_NOTES = 5  # more would bury the clinical message
 SELECTION_BEHAVIOR = "at-most-one"  # the suggestions on a card are alternatives
+
+
+def for_life(rec: Recommendation) -> bool:
+    """Whether a lifelong regimen reads "for life": only for an irreversible cause (S1), not
+    for nitrous oxide, a drug, the diet or an unknown cause (issue 11 §4)."""
+    cause = rec.facts.get("cause")
+    return isinstance(cause, CauseFact) and cause.cause is Cause.IRREVERSIBLE_MALABSORPTION
 
 
 def render_cards(
@@ -160,10 +170,13 @@ class _Renderer:
         extra = {"profile": Markup(self.profile.name)}
         if rec.regimen is not None:
             extra["regimen"] = Markup(regimen_name(rec.regimen))
-            extra["schedule"] = Markup(schedule_text(rec.regimen))
+            extra["schedule"] = Markup(self._schedule(rec, rec.regimen))
         if rec.alternative is not None:
             extra["alternative"] = Markup(regimen_name(rec.alternative))
         return FactValues(rec.facts, self.words, extra)
+
+    def _schedule(self, rec: Recommendation, regimen: Regimen) -> str:
+        return schedule_text(regimen, for_life=for_life(rec))
 
     def _section(self, key: str, **values: object) -> str:
         return self.library.text("sections", key, self.profile.name, values)
@@ -171,9 +184,9 @@ class _Renderer:
     def _detail(self, rec: Recommendation, wording: CardWording, values: FactValues) -> str:
         blocks = [fill(wording.detail, values, wording.where("detail"), sentences=True).strip()]
         if rec.regimen is not None:
-            blocks.append(self._section("plan", schedule=Markup(schedule_text(rec.regimen))))
+            blocks.append(self._section("plan", schedule=Markup(self._schedule(rec, rec.regimen))))
         if rec.alternative is not None:
-            schedule = Markup(schedule_text(rec.alternative))
+            schedule = Markup(self._schedule(rec, rec.alternative))
             blocks.append(self._section("alternative", schedule=schedule))
         if rec.labs:
             items = Markup.joined("; ", (self._lab_item(g) for g in _same_window(rec.labs)))
@@ -316,6 +329,8 @@ class _Renderer:
     def _medication_action(
         self, rec: Recommendation, regimen: Regimen, draft: dict | None
     ) -> dict | None:
+        if not for_life(rec):
+            regimen = replace(regimen, lifelong=False)  # no "for life" in the order either
         resource = medication_request(
             regimen,
             patient_id=self.patient_id,
@@ -347,7 +362,7 @@ class _Renderer:
             resource = service_request(
                 lab,
                 patient_id=self.patient_id,
-                urgency=rec.urgency,
+                urgency=lab_priority(lab, rec.urgency, self.as_of, self.profile),
                 new_id=self.new_id,
                 text=name,
                 note_text=note,

@@ -103,13 +103,17 @@ def order_text(regimen: Regimen) -> str:
     return _join([regimen])
 
 
-def schedule_text(regimen: Regimen) -> str:
+def schedule_text(regimen: Regimen, *, for_life: bool = True) -> str:
     """The whole pathway, following ``regimen.then`` through the catalogue.
 
     E.g. UK_LOAD_STD: "hydroxocobalamin 1 mg IM three times a week for 2 weeks
-    (6 doses), then every 2–3 months for life".
+    (6 doses), then every 2–3 months for life". Without ``for_life`` (a cause that is
+    not irreversible, issue 11 §4) the last step stays open: "..., then every 2–3 months".
     """
-    return _join(_chain(regimen))
+    chain = _chain(regimen)
+    if not for_life:
+        chain = [replace(r, lifelong=False) for r in chain]
+    return _join(chain)
 
 
 def _chain(regimen: Regimen) -> list[Regimen]:

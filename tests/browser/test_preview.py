@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from .conftest import choose, free_port, get_cards, open_preview
 
 R1_SUMMARY = (
-    "Start B12 neuro loading injections today and get urgent haematology or neurology advice"
+    "Start B12 neuro loading injections today and get urgent hematology or neurology advice"
 )
 
 
@@ -59,6 +59,10 @@ def test_accepting_the_neuro_loading_suggestion_is_recorded(open_page, service, 
     expect(medication).to_contain_text("daily, 14 doses, for 2 weeks")
     tests = suggestion.locator("[data-resource-type='ServiceRequest']")
     expect(tests.first).to_contain_text("Due ")
+    # each test's priority as the EHR shows it: today's baseline urgent, week 8 routine
+    priorities = suggestion.get_by_test_id("priority")
+    expect(priorities).to_have_text(["Urgent"] * 4 + ["Routine"] * 3)
+    expect(priorities.last).to_have_attribute("data-priority", "routine")
 
     suggestion.get_by_test_id("suggestion-accept").click()
     status = card.get_by_test_id("feedback-status")

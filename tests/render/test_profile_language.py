@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
+from cds_b12.clinical.cause import Cause
+from cds_b12.clinical.facts import CauseFact, Findings
 from cds_b12.clinical.profiles import UK, US
 from cds_b12.render import render_cards
 
@@ -93,3 +96,41 @@ def test_us_cards_give_b12_in_pg_per_ml_and_no_card_invents_decimals():
         # A converted B12 is rounded as a lab reports it: "257 ng/L", never "257.45 ng/L".
         found.update((where, m.group(0)) for m in re.finditer(r"\d+\.\d+ (ng/L|pg/mL)", detail))
     assert not found, sorted(found)
+
+
+@pytest.mark.parametrize("profile", [UK, US], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    ("cause", "lifelong"),
+    [(Cause.IRREVERSIBLE_MALABSORPTION, True), (Cause.UNKNOWN, False), (Cause.MEDICATION, False)],
+)
+def test_for_life_only_for_an_irreversible_cause(profile, cause, lifelong):
+    """Issue 11 §4: nitrous oxide (a drug cause) or an unknown cause is not "for life", in
+    the plan, the alternative or the order's own instructions."""
+    for rule in ("R2-start-standard-loading", "R10-start-maintenance"):
+        rec = make_rec(rule, profile)
+        rec = replace(rec, facts={**rec.facts, "cause": CauseFact(cause, Findings(()))})
+        [card] = render_cards([rec], profile=profile, as_of=AS_OF, patient_id=PATIENT)
+        plan = [line for line in card["detail"].splitlines() if line.startswith("**Plan:**")]
+        texts = [
+            d["text"]
+            for s in card["suggestions"]
+            for a in s["actions"]
+            for d in a.get("resource", {}).get("dosageInstruction", [])
+        ]
+        texts += [a["description"] for s in card["suggestions"] for a in s["actions"]]
+        assert plan
+        assert ("for life" in plan[0]) is lifelong
+        if not lifelong:
+            assert not [t for t in texts if "for life" in t]
+
+
+def test_no_card_says_injections_continue_for_life_on_an_oral_plan():
+    found = []
+    for where, _profile, card in all_cards():
+        plan = next(
+            (line for line in card.get("detail", "").splitlines() if line.startswith("**Plan:**")),
+            "",
+        )
+        if "by mouth" in plan and "injections continue for life" in card["detail"]:
+            found.append(where)
+    assert not found

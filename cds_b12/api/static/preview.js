@@ -184,17 +184,25 @@
     ]);
   }
 
+  const PRIORITY_DISPLAY = { routine: 'Routine', urgent: 'Urgent', asap: 'ASAP', stat: 'STAT' };
+
   function renderServiceRequest(sr) {
     let due = '';
     if (sr.occurrencePeriod) due = `Due ${periodText(sr.occurrencePeriod)}`;
     else if (sr.occurrenceDateTime) due = `Due ${fmtDate(sr.occurrenceDateTime)}`;
-    const meta = [due, sr.priority && sr.priority !== 'routine' ? sr.priority : ''];
     const notes = (sr.note || []).map((n) => n.text).filter(Boolean);
+    // The priority as an EHR shows it, routine included (FHIR request-priority displays).
+    const priority = sr.priority ? (PRIORITY_DISPLAY[sr.priority] || sr.priority) : '';
     return h('div', { className: 'resource resource--test', dataset: { resourceType: 'ServiceRequest' } }, [
       h('span', { className: 'resource__title' }, [
         h('span', { className: 'resource__kind', text: 'Test' }), conceptText(sr.code) || 'Service request']),
       h('span', { className: 'resource__meta' }, [
-        ...meta.filter(Boolean).map((m, i) => h('span', { className: i === 1 ? 'tag tag--urgent' : 'due', text: m })),
+        due ? h('span', { className: 'due', text: due }) : null,
+        priority ? h('span', {
+          className: sr.priority === 'routine' ? 'tag' : 'tag tag--urgent',
+          dataset: { testid: 'priority', priority: sr.priority },
+          text: priority,
+        }) : null,
         notes.length ? h('span', { className: 'note', text: notes.join('; ') }) : null,
       ]),
     ]);
