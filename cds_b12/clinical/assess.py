@@ -82,6 +82,7 @@ class Assessment:
     loading_complete: bool
     last_dose: date | None
     days_since_last_dose: int | None
+    undated_since: date | None
     interval_days: float | None
     grace_days: int | None
     adherent: bool

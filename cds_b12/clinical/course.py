@@ -3,7 +3,10 @@
 Imports only the standard library and ``cds_b12.clinical``. Pure: medications,
 the injection dates, the profile and ``as_of`` in; ``CourseFindings`` out.
 Administrations (doses actually given) come first, then the current order, then
-oral therapy; Cyanokit is never B12 therapy (S10).
+oral therapy; Cyanokit is never B12 therapy (S10). Only administrations date a dose:
+an order or a MedicationStatement says a regimen exists, not when doses were given
+(Seed 2: keep records of injection dates), so no dose is inferred from its dates.
+Oral therapy started after the last injection evidence is the regimen in force.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from enum import StrEnum
 
 from .cause import is_current
 from .profiles import Profile
-from .record import ClinicalFinding, Medication, MedSource
+from .record import ClinicalFinding, Medication, MedSource, Product
 from .regimens import CATALOGUE
 
 
@@ -47,8 +50,9 @@ class CourseFindings:
     course_doses: int
     neuro_course: bool  # the loading course is the open-ended alternate-day neuro course
     loading_complete: bool
-    last_dose: date | None
+    last_dose: date | None  # the last administration; orders and statements date none
     days_since_last_dose: int | None
+    undated_since: date | None  # on injection maintenance since then, no dose on record
     interval_days: float | None
     grace_days: int | None
     adherent: bool
@@ -93,7 +97,10 @@ def assess_course(
             if interval <= p.monthly_interval_max_days
             else p.overdue_grace_long_days
         )
-    last_dose = doses[-1] if doses else (order.on if order and order.is_injection else None)
+    last_dose = doses[-1] if doses else None
+    undated_since = None
+    if phase is Phase.MAINTENANCE and not doses and order is not None:
+        undated_since = order.start or order.on
     recurrence = ()
     if phase is Phase.MAINTENANCE and course.start is not None:
         recurrence = tuple(f for f in neuro_findings if f.on is not None and f.on > course.start)
@@ -111,6 +118,7 @@ def assess_course(
         ),
         last_dose=last_dose,
         days_since_last_dose=(as_of - last_dose).days if last_dose else None,
+        undated_since=undated_since,
         interval_days=interval,
         grace_days=grace,
         adherent=_adherent(doses, interval, grace, p, as_of),
@@ -141,6 +149,12 @@ def _phase(
         key=lambda m: m.on or date.min,
     )
     order = orders[-1] if orders else None
+    oral = sorted(
+        (m for m in therapy if not m.is_injection and is_current(m, as_of)),
+        key=lambda m: m.start or m.on or date.min,
+    )
+    if oral and _switched_to_oral(oral[-1], doses, order):
+        return Phase.ORAL, oral[-1]
     recent = bool(doses) and (as_of - doses[-1]).days <= p.no_therapy_lookback_days
     if order is not None and order.timing and order.timing.interval_days is not None:
         if order.timing.interval_days <= p.loading_gap_days:
@@ -151,10 +165,19 @@ def _phase(
         return (Phase.LOADING if loading_only else Phase.MAINTENANCE), order
     if order is not None:
         return Phase.MAINTENANCE, order
-    oral = [m for m in therapy if not m.is_injection and is_current(m, as_of)]
-    if oral:
-        return Phase.ORAL, oral[-1]
     return Phase.NONE, None
+
+
+def _switched_to_oral(oral: Medication, doses: tuple[date, ...], order: Medication | None) -> bool:
+    """Oral therapy is the regimen in force when no injection order is current, or when a
+    replacement dose (not a dietary one) started after the last injection and its order."""
+    if order is None and not doses:
+        return True
+    if oral.product is Product.B12_ORAL_LOW and order is not None:
+        return False
+    started = oral.start or oral.on or date.min
+    injected = [d for d in (doses[-1] if doses else None, order.on if order else None) if d]
+    return started >= max(injected, default=date.min)
 
 
 def _interval(phase: Phase, order: Medication | None, p: Profile) -> float | None:

@@ -41,6 +41,15 @@ class Kind(StrEnum):
     URGENT_ASSESSMENT = "URGENT_ASSESSMENT"
     ORDER_ADVICE = "ORDER_ADVICE"  # about an order being placed
     CHANGE_PRODUCT = "CHANGE_PRODUCT"
+    CHECK_RECORD = "CHECK_RECORD"  # ask for what the record lacks (injection dates)
+
+
+class Variant(StrEnum):
+    """Which wording of a rule's card applies: ``[variants.<value>]`` in cards/<rule>.toml."""
+
+    RELOAD = "reload"  # R11-R13: neurological relapse on maintenance: re-load (S8)
+    NO_DOSE_DATES = "no_dose_dates"  # R11: on maintenance, but no injection dates on record
+    NEURO_MAINTENANCE = "neuro_maintenance"  # R10: a draft spaces doses beyond UK-2's interval
 
 
 class Urgency(StrEnum):
@@ -91,6 +100,7 @@ class Recommendation:
     draft_id: str | None = None  # "MedicationRequest/x" or "ServiceRequest/y": draft concerned
     start_on: date | None = None  # when the suggested regimen starts
     overdue_since: date | None = None  # when a missed dose was due (R11, R12)
+    variant: Variant | None = None  # the card's wording variant, if not its main one
 
     def with_safety(self, sid: str, **changes) -> Recommendation:
         """A copy that records safety rule ``sid`` and applies ``changes``."""

@@ -137,7 +137,7 @@ class _Renderer:
     new_id: Callable[[], str]
 
     def card(self, rec: Recommendation) -> dict:
-        wording = self.library.card(rec.rule, self.profile.name)
+        wording = self.library.card(rec.rule, self.profile.name, rec.variant)
         values = self._values(rec)
         summary = fill(wording.summary, values, wording.where("summary"), sentences=True)
         card: dict = {

@@ -49,7 +49,8 @@ PROFILE_TABLES = ("uk", "us")
 LABEL_KEYS = ("suggestion_label", "alternative_label", "labs_label", "remove_label")
 TEXT_KEYS = ("summary", "detail", *LABEL_KEYS)
 _PROFILE_KEYS = frozenset({*TEXT_KEYS, "source", "override_reasons"})
-_CARD_KEYS = frozenset({"rule", *_PROFILE_KEYS, *PROFILE_TABLES})
+_VARIANT_KEYS = frozenset({*_PROFILE_KEYS, *PROFILE_TABLES})
+_CARD_KEYS = frozenset({"rule", "variants", *_PROFILE_KEYS, *PROFILE_TABLES})
 
 _DEFAULT_TABLES = (
     "override_reasons",
@@ -109,12 +110,23 @@ class CardLibrary:
         """Rule IDs that have a card file."""
         return sorted(self.cards)
 
-    def card(self, rule: str, profile: str) -> CardWording:
-        """The wording for ``rule`` under ``profile`` ("UK"/"US")."""
+    def variants(self, rule: str) -> list[str]:
+        """The names of the ``[variants.<name>]`` tables in ``rule``'s card file."""
+        return sorted(self.cards.get(rule, {}).get("variants", {}))
+
+    def card(self, rule: str, profile: str, variant: str | None = None) -> CardWording:
+        """The wording for ``rule`` under ``profile`` ("UK"/"US"); a ``variant`` table
+        (``Recommendation.variant``) replaces fields of the card, then its profile table."""
         if rule not in self.cards:
             raise RenderError(f"no card wording for rule {rule!r}: expected cards/{rule}.toml")
         raw = self.cards[rule]
         merged = {**raw, **raw.get(profile.lower(), {})}
+        if variant is not None:
+            table = raw.get("variants", {}).get(variant)
+            if table is None:
+                raise RenderError(f"cards/{rule}.toml: no [variants.{variant}] table")
+            merged.update({k: v for k, v in table.items() if k not in PROFILE_TABLES})
+            merged.update(table.get(profile.lower(), {}))
         labels = self.table("labels", profile)
         reasons = merged.get("override_reasons") or self.defaults["override_reasons"]
         source = merged.get("source")
@@ -274,6 +286,22 @@ def _check_card(raw: Mapping[str, Any], path: Path) -> None:
     for key in ("summary", "detail"):
         _text(raw.get(key), f"{name} {key}")
     _check_texts(raw, name)
+    _check_profile_tables(raw, name)
+    variants = raw.get("variants", {})
+    if not isinstance(variants, dict):
+        raise RenderError(f"{name} [variants]: must be a table of tables")
+    for variant, table in variants.items():
+        where = f"{name} [variants.{variant}]"
+        if not isinstance(table, dict):
+            raise RenderError(f"{where}: must be a table")
+        unknown = set(table) - _VARIANT_KEYS
+        if unknown:
+            raise RenderError(f"{where}: unknown keys {sorted(unknown)}")
+        _check_texts(table, where)
+        _check_profile_tables(table, where)
+
+
+def _check_profile_tables(raw: Mapping[str, Any], name: str) -> None:
     for profile in PROFILE_TABLES:
         table = raw.get(profile, {})
         if not isinstance(table, dict):

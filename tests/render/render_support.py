@@ -37,6 +37,7 @@ from cds_b12.clinical.recommendation import (
     LabOrder,
     Recommendation,
     Urgency,
+    Variant,
 )
 from cds_b12.clinical.record import (
     Finding,
@@ -177,6 +178,16 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
     },
 }
 RULES = tuple(RULE_FACTS)
+
+# Each card variant (``[variants.<name>]``), with what its Recommendation changes and adds.
+VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
+    ("R11-maintenance-overdue", Variant.NO_DOSE_DATES): {
+        "kind": Kind.CHECK_RECORD,
+        "indicator": Indicator.INFO,
+        "regimen": None,
+        "facts": {"on_regimen_since": date(2025, 3, 2)},
+    },
+}
 AUTOMATIC = frozenset({"profile"})
 REGIMEN_PLACEHOLDERS = frozenset({"regimen", "schedule", "alternative"})
 
@@ -385,6 +396,13 @@ def make_rec(
     }
     fields.update(changes)
     return Recommendation(**fields)
+
+
+def make_variant(rule: str, variant: Variant, profile: Profile) -> Recommendation:
+    """The Recommendation the clinical rules would send for one card variant."""
+    changes = dict(VARIANTS[(rule, variant)])
+    facts = {**facts_for(rule), **changes.pop("facts", {})}
+    return make_rec(rule, profile, variant=variant, facts=facts, **changes)
 
 
 def medication_draft(draft_id: str = "draft-maint") -> dict:

@@ -9,7 +9,14 @@ import pytest
 
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.clinical.profiles import UK, US, Profile
-from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency
+from cds_b12.clinical.recommendation import (
+    Indicator,
+    Kind,
+    LabOrder,
+    Recommendation,
+    Urgency,
+    Variant,
+)
 from cds_b12.clinical.record import DataNote, Medication, MedSource, Product
 from cds_b12.clinical.sources import SOURCES
 from cds_b12.render import RenderError, load_card_library, render_cards
@@ -22,10 +29,12 @@ from .render_support import (
     PROFILES,
     RULES,
     SPECS,
+    VARIANTS,
     all_drafts,
     facts_for,
     lab_draft,
     make_rec,
+    make_variant,
     medication_draft,
     validate_fhir,
     walk,
@@ -88,6 +97,25 @@ def test_every_card_renders_to_spec(
     values = {**rec.facts, "profile": profile.name}
     raw = fill(library.card(rule, profile.name).summary, values, rule)
     assert len(raw) <= SUMMARY_MAX_CHARS and card["summary"] == raw
+
+
+@pytest.mark.parametrize("case", VARIANTS, ids=lambda c: f"{c[0]}-{c[1].value}")
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_every_card_variant_renders_to_spec(
+    case: tuple[str, Variant], profile: Profile, library: CardLibrary
+) -> None:
+    rule, variant = case
+    rec = make_variant(rule, variant, profile)
+    card = render_one(rec, profile, drafts=all_drafts(), library=library)
+    assert_spec_card(card)
+    raw = fill(library.card(rule, profile.name, variant).summary, rec.facts, rule)
+    assert len(raw) <= SUMMARY_MAX_CHARS and card["summary"] == raw
+    assert card["summary"] != library.card(rule, profile.name).summary
+
+
+def test_every_variant_in_the_cards_has_a_case(library: CardLibrary) -> None:
+    found = {(rule, v) for rule in library.rules() for v in library.variants(rule)}
+    assert found == {(rule, v.value) for rule, v in VARIANTS}
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
@@ -462,4 +490,5 @@ def test_spec_indicator_mapping() -> None:
 
 def test_the_rule_specs_cover_every_kind() -> None:
     """So each suggestion branch (create, update, delete, labs) is exercised above."""
-    assert {spec.kind for spec in SPECS.values()} == set(Kind)
+    kinds = {spec.kind for spec in SPECS.values()} | {c["kind"] for c in VARIANTS.values()}
+    assert kinds == set(Kind)

@@ -30,6 +30,7 @@ from .render_support import (
     REGIMEN_PLACEHOLDERS,
     RULE_FACTS,
     RULES,
+    VARIANTS,
     make_rec,
 )
 
@@ -69,23 +70,44 @@ def test_cards_use_only_the_facts_their_rule_provides(
         assert used <= allowed | REGIMEN_PLACEHOLDERS, f"{rule} {field}: {used - allowed}"
 
 
+@pytest.mark.parametrize("case", VARIANTS, ids=lambda c: f"{c[0]}-{c[1].value}")
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_card_variants_use_only_the_facts_they_are_given(
+    case, profile: Profile, library: CardLibrary
+) -> None:
+    rule, variant = case
+    wording = library.card(rule, profile.name, variant)
+    allowed = set(ALWAYS_FACTS) | set(RULE_FACTS[rule]) | set(VARIANTS[case].get("facts", {}))
+    for field in ("summary", "detail", *LABEL_KEYS):
+        used = set(placeholders(getattr(wording, field)))
+        assert used <= allowed | AUTOMATIC | REGIMEN_PLACEHOLDERS, f"{rule} {field}"
+    assert wording.summary.startswith(ACTION_VERBS), wording.summary
+
+
+def test_a_variant_the_card_file_lacks_is_an_error(library: CardLibrary) -> None:
+    with pytest.raises(RenderError, match=r"no \[variants\.nope\]"):
+        library.card("R2-start-standard-loading", "UK", "nope")
+
+
+ACTION_VERBS = (
+    "Start ",
+    "Give ",
+    "Order ",
+    "Check ",
+    "Do not ",
+    "Continue ",
+    "Arrange ",
+    "Shorten ",
+    "Consider ",
+    "Remove ",
+)
+
+
 @pytest.mark.parametrize("rule", RULES)
 def test_summaries_lead_with_an_action(rule: str, library: CardLibrary) -> None:
-    verbs = (
-        "Start ",
-        "Give ",
-        "Order ",
-        "Check ",
-        "Do not ",
-        "Continue ",
-        "Arrange ",
-        "Shorten ",
-        "Consider ",
-        "Remove ",
-    )
     for profile in PROFILES:
         summary = library.card(rule, profile.name).summary
-        assert summary.startswith(verbs), summary
+        assert summary.startswith(ACTION_VERBS), summary
 
 
 def test_fill_replaces_and_neutralises_braces() -> None:

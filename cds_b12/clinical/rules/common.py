@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from ..assess import Assessment
 from ..facts import CauseFact, Fact, Findings, Interval, LastDose
-from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency
+from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
 from ..regimens import Regimen
 from ..sources import RULE_SOURCES, cite
 
@@ -47,6 +47,7 @@ def recommend(
     draft_id: str | None = None,
     start_on: date | None = None,
     overdue_since: date | None = None,
+    variant: Variant | None = None,
     **facts: Fact,
 ) -> Recommendation:
     """A Recommendation with the common facts merged under the rule's own, citing the
@@ -64,4 +65,5 @@ def recommend(
         draft_id=draft_id,
         start_on=start_on,
         overdue_since=overdue_since,
+        variant=variant,
     )

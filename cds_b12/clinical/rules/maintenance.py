@@ -24,7 +24,7 @@ from ..facts import (
 )
 from ..followup import after, on, window
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabNote, Recommendation
+from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
 from ..record import Finding, LabKind
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
 from ..sources import cites
@@ -59,10 +59,25 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     (7 days if monthly, 14 if longer). Silent: two or more doses missed with a
     neuro history or irreversible cause (R12 owns those). Info rather than
     warning when only slightly late (within two graces) for a reversible cause. No re-loading
-    unless symptoms recurred; the grace is an expert default (❌). Sources: UK-1
+    unless symptoms recurred; the grace is an expert default (❌). With no injection
+    given on record (an order or MedicationStatement alone) the dates are asked for,
+    never inferred (Seed 2: keep records of injection dates). Sources: UK-1
     (BNF), UK-5 (SmPC), US-3 (Stabler), US-1 (FDA label).
     """
-    if a.phase is not Phase.MAINTENANCE or not a.is_overdue or _r12_applies(a, p):
+    if a.phase is not Phase.MAINTENANCE:
+        return None
+    if a.undated_since is not None and a.interval_days is not None:
+        if (a.as_of - a.undated_since).days <= a.interval_days + (a.grace_days or 0):
+            return None
+        return recommend(
+            a,
+            "R11-maintenance-overdue",
+            Indicator.INFO,
+            Kind.CHECK_RECORD,
+            variant=Variant.NO_DOSE_DATES,
+            on_regimen_since=a.undated_since,
+        )
+    if not a.is_overdue or _r12_applies(a, p):
         return None
     slight = (
         not a.is_irreversible
