@@ -57,8 +57,11 @@ def assert_valid_card(card: dict) -> None:
 
 
 def assert_valid_response(body: dict) -> None:
-    """A whole hook response: ``{"cards": [...]}``, each card valid, nothing else empty."""
-    assert set(body) <= {"cards", "systemActions"}, body.keys()
+    """A whole hook response: ``{"cards": [...]}``, each card valid, nothing else empty
+    (an ``extension``, when present, is a non-empty object: CDS Hooks 2.0 §extensions)."""
+    assert set(body) <= {"cards", "systemActions", "extension"}, body.keys()
+    if "extension" in body:
+        assert isinstance(body["extension"], dict) and body["extension"]
     assert isinstance(body["cards"], list)
     for card in body["cards"]:
         assert_valid_card(card)

@@ -3,21 +3,23 @@
 Each answered call is audited (cards issued, per rule, for a pseudonymous
 patient) by the process's audit writer, off the request path. If the store is
 down the clinician still gets the cards: advice matters more than its record,
-and the failure is logged as an error.
+and the failure is logged as an error. Before that, the cards that earlier feedback
+holds back are taken out (``api/fatigue.py``).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from ..fatigue.policy import Policy
 from ..hooks.gather import PreconditionFailed
 from ..hooks.invoke import invoke
 from ..hooks.request import HookCall, parse_call
-from ..hooks.response import HookResult
 from ..hooks.services import SERVICE_BY_ID, Service
 from ..store.pseudonym import patient_key
 from ..store.records import CallRecord
 from .auth import current_caller
+from .fatigue import Shown, encounter_of, held_extension, hold_back
 from .logs import annotate
 from .metrics import metrics
 from .runtime import Runtime, runtime
@@ -54,33 +56,43 @@ def call_service(service_id: str) -> Response:
         if (m := metrics()) is not None:
             m.fetched(exc.outcomes)
         raise
+    caller = current_caller()
+    key = patient_key(rt.pseudonym_key, call.patient_id)
+    shown = hold_back(rt, call, caller, result, key, Policy())
+    body: dict = {"cards": [card for _, card in shown.cards]}
+    if shown.held:
+        body["extension"] = held_extension(shown.held)
     annotate(
         rules=[rec.rule for rec in result.evaluation.recommendations],
-        cards=len(result.body["cards"]),
+        cards=len(body["cards"]),
         fetched=result.fetched,
     )
-    _audit(rt, call, result, profile.name)
+    if shown.held:
+        annotate(held=[h.rule for h in shown.held])
+    _audit(rt, call, shown, key, profile.name)
     if (m := metrics()) is not None:
         m.hook_result(result)
     link = timeline_link(rt, call.patient_id, call.fhir_server)
     if link is not None:
-        for card in result.body["cards"]:
+        for card in body["cards"]:
             card["links"] = [link]
-    return jsonify(result.body)
+    return jsonify(body)
 
 
-def _audit(rt: Runtime, call: HookCall, result: HookResult, profile: str) -> None:
+def _audit(rt: Runtime, call: HookCall, shown: Shown, key: str, profile: str) -> None:
     caller = current_caller()
-    rules = [rec.rule for rec in result.evaluation.recommendations]
     record = CallRecord(
         service_id=call.service.id,
         hook=call.service.hook,
         hook_instance=call.hook_instance,
         issuer=caller.issuer.iss if caller else None,
         tenant=caller.tenant if caller else None,
-        patient_key=patient_key(rt.pseudonym_key, call.patient_id),
+        patient_key=key,
         profile=profile,
-        cards=list(zip(rules, result.body["cards"], strict=True)),
+        cards=shown.cards,
+        encounter=encounter_of(call),
+        fingerprints=shown.fingerprints,
+        held=shown.held,
     )
     rt.audit.submit(record)
 

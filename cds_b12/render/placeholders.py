@@ -30,6 +30,10 @@ SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "more": frozenset({"count"}),
         "sources": frozenset({"sources"}),
         "source_link": frozenset({"label", "url"}),
+        # alert-fatigue history (api/fatigue.py): earlier dismissals of the same rule's card
+        "dismissed": frozenset({"dismissals"}),
+        "dismissed_item": frozenset({"date", "reason"}),
+        "dismissed_no_reason": frozenset(),
     }
 )
 ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(

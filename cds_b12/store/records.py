@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Connection, bindparam, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..fatigue.policy import Hold
 from ..hooks.feedback import Feedback as FeedbackEntry
 from .db import Database
-from .schema import Feedback, HookCall, IssuedCard
+from .schema import Feedback, HeldCard, HookCall, IssuedCard
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,9 @@ class CallRecord:
     profile: str
     cards: Sequence[tuple[str, dict]]  # (rule id, card as sent)
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    encounter: str | None = None
+    fingerprints: Mapping[str, str] = field(default_factory=dict)  # rule id -> its facts' hash
+    held: Sequence[Hold] = ()  # the cards this call did not show (fatigue/policy.py)
 
 
 def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
@@ -56,6 +60,7 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
                         "tenant": call.tenant,
                         "patient_key": call.patient_key,
                         "profile": call.profile,
+                        "encounter": call.encounter[:200] if call.encounter else None,
                     }
                     for call in calls
                 ],
@@ -70,10 +75,24 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
                 "rule_id": rule,
                 "indicator": card["indicator"],
                 "suggestion_uuids": [s["uuid"] for s in card.get("suggestions", [])],
+                "fingerprint": call.fingerprints.get(rule),
             }
             for call_id, call in zip(ids, calls, strict=True)
             for rule, card in call.cards
         ]
+        held = [
+            {
+                "call_id": call_id,
+                "rule_id": hold.rule,
+                "why": hold.why,
+                "reason": hold.reason,
+                "until": hold.until,
+            }
+            for call_id, call in zip(ids, calls, strict=True)
+            for hold in call.held
+        ]
+        if held:
+            conn.execute(insert(HeldCard), held)
         if cards:
             conn.execute(insert(IssuedCard), cards)
             uuids = [card["uuid"] for card in cards]

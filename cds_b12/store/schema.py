@@ -26,6 +26,7 @@ class HookCall(Base):
     tenant: Mapped[str | None] = mapped_column(String(200))
     patient_key: Mapped[str] = mapped_column(String(64), index=True)
     profile: Mapped[str] = mapped_column(String(8))
+    encounter: Mapped[str | None] = mapped_column(String(200))  # the EHR's encounter id
     cards: Mapped[list[IssuedCard]] = relationship(
         back_populates="call", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -39,7 +40,24 @@ class IssuedCard(Base):
     rule_id: Mapped[str] = mapped_column(String(64), index=True)
     indicator: Mapped[str] = mapped_column(String(16))
     suggestion_uuids: Mapped[list[str]] = mapped_column(JSON)
+    # a hash of the facts behind the card (fatigue/fingerprint.py): new facts end a snooze
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     call: Mapped[HookCall] = relationship(back_populates="cards")
+
+
+class HeldCard(Base):
+    """A card a call did not show: snoozed by an override, held while an accepted card is
+    acted on, already shown for this hookInstance or encounter, or switched off by its site
+    (``fatigue/policy.py``). Counted by the governance report."""
+
+    __tablename__ = "held_card"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("hook_call.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
+    why: Mapped[str] = mapped_column(String(16))  # snoozed | accepted | repeat | off
+    reason: Mapped[str | None] = mapped_column(String(1000))  # the override reason's code
+    until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Feedback(Base):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
-from .conftest import choose, free_port, get_cards, open_preview
+from .conftest import Service, choose, free_port, get_cards, open_preview, start_service
 
 R1_SUMMARY = (
     "Start B12 neuro loading injections today and get urgent hematology or neurology advice"
@@ -29,8 +31,22 @@ def _rule_totals(report: dict, rule: str) -> dict:
     }
 
 
-def test_accepting_the_neuro_loading_suggestion_is_recorded(open_page, service, artifacts):
-    opened = open_preview(open_page, service)
+@pytest.fixture
+def own_service(tmp_path) -> Iterator[Service]:
+    """A store of its own: feedback holds the patient's card back (README, "Fewer, better-timed
+    cards"), which the other tests on the shared service must not see."""
+    running = start_service(tmp_path)
+    yield running
+    running.stop()
+
+
+def own_origin(open_page, service: Service):
+    return lambda **options: open_page(origins=(service.base,), **options)
+
+
+def test_accepting_the_neuro_loading_suggestion_is_recorded(open_page, own_service, artifacts):
+    service = own_service
+    opened = open_preview(own_origin(open_page, service), service)
     page = opened.page
     choose(page, "r1-pa-neuro-low-b12")
     expect(page.get_by_test_id("patient-info")).to_contain_text("R1-start-neuro-loading")
@@ -78,8 +94,9 @@ def test_accepting_the_neuro_loading_suggestion_is_recorded(open_page, service, 
     assert _rule_totals(service.report(), "R1-start-neuro-loading")["accepted"] >= 1
 
 
-def test_dismissing_with_a_reason_records_that_reason(open_page, service):
-    page = open_preview(open_page, service).page
+def test_dismissing_with_a_reason_records_that_reason(open_page, own_service):
+    service = own_service
+    page = open_preview(own_origin(open_page, service), service).page
     choose(page, "r11-monthly-overdue")
     get_cards(page)
     card = page.get_by_test_id("card").first

@@ -1,0 +1,72 @@
+"""The facts' hash that a snooze holds on: the same while only the calendar moves, another
+when a lab, a dose, an order or another rule firing changes what the card rests on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from cds_b12.clinical import evaluate, get_profile
+from cds_b12.clinical.record import Medication, MedSource, Product
+from cds_b12.fatigue.fingerprint import fingerprints
+from cds_b12.fhir.read import read_record
+
+from ..scenarios import AS_OF, Scenario, scenarios
+
+
+def evaluation(scenario: Scenario, as_of: date = AS_OF, shift: int = 0):
+    """The scenario's patient as of ``as_of``, evaluated ``shift`` days later."""
+    resources, drafts = scenario.data(as_of)
+    record = read_record(resources, draft_orders=drafts or None)
+    return record, evaluate(record, get_profile(scenario.profile), as_of + timedelta(days=shift))
+
+
+CLEAN = [s for s in scenarios() if not s.messy and s.expect]
+
+
+@pytest.mark.parametrize("scenario", CLEAN, ids=lambda s: s.id)
+def test_a_day_later_with_the_same_rules_firing_the_facts_are_the_same(scenario):
+    _, today = evaluation(scenario)
+    _, tomorrow = evaluation(scenario, shift=1)
+    if {r.rule for r in today.recommendations} != {r.rule for r in tomorrow.recommendations}:
+        pytest.skip("the calendar alone changes which rules fire: a new rule firing")
+    assert fingerprints(tomorrow) == fingerprints(today)
+
+
+def metformin() -> Scenario:
+    (found,) = [s for s in CLEAN if "R17-metformin" in s.id and s.profile == "us"]
+    return found
+
+
+def test_another_rule_firing_changes_every_card_s_facts():
+    _, ev = evaluation(metformin())
+    (rec,) = ev.recommendations
+    more = replace(ev, recommendations=(*ev.recommendations, replace(rec, rule="R14-lab-drift")))
+    assert fingerprints(more)[rec.rule] != fingerprints(ev)[rec.rule]
+
+
+def test_a_new_b12_order_or_dose_changes_the_facts():
+    record, ev = evaluation(metformin())
+    dose = Medication(
+        source=MedSource.ADMINISTRATION,
+        product=Product.B12_INJECTION,
+        resource_id="MedicationAdministration/new",
+        status="completed",
+        ingredient="cyanocobalamin",
+        on=AS_OF - timedelta(days=400),
+    )
+    record = replace(record, medications=(*record.medications, dose))
+    later = replace(ev, assessment=replace(ev.assessment, record=record))
+    (rule,) = fingerprints(ev)
+    assert fingerprints(later)[rule] != fingerprints(ev)[rule]
+
+
+def test_a_new_lab_result_the_card_quotes_changes_the_facts():
+    _, ev = evaluation(metformin())
+    (rec,) = ev.recommendations
+    hb = rec.facts["hb"]
+    assert hb is not None
+    newer = replace(rec, facts={**rec.facts, "hb": replace(hb, value=9.1, resource_id="new")})
+    assert fingerprints(replace(ev, recommendations=(newer,))) != fingerprints(ev)
