@@ -50,6 +50,15 @@ def test_suggestions_on_order_hooks_update_or_remove_the_draft(scenario):
                 elif action["type"] == "delete":
                     touched.add(action["resourceId"])
     assert touched <= draft_refs
+    b12_draft = any(d["resourceType"] == "MedicationRequest" for d in drafts)
+    created = [
+        a
+        for card in result.body["cards"]
+        for s in card.get("suggestions", [])
+        for a in s["actions"]
+        if a["type"] == "create" and a["resource"]["resourceType"] == "MedicationRequest"
+    ]
+    assert not (b12_draft and created), "a medication draft is changed, never doubled"
     if scenario.expect & {
         "R9-neuro-loading-continue",
         "R15-b12-order-on-maintenance",

@@ -12,6 +12,7 @@ from datetime import date
 from .assess import Assessment, assess
 from .profiles import Profile
 from .recommendation import Recommendation
+from .reconcile import reconcile
 from .record import Note, PatientRecord
 from .rules import RULES
 from .safety import Suppressed, apply_safety
@@ -29,9 +30,10 @@ class Evaluation:
 
 
 def evaluate(record: PatientRecord, profile: Profile, as_of: date) -> Evaluation:
-    """Assess, run R1-R21 in table order, apply S1-S11, most urgent first."""
+    """Assess, run the rules in table order, apply S1-S11, most urgent first, then
+    reconcile the cards with each other and with the orders (``reconcile``)."""
     a = assess(record, profile, as_of)
     fired = tuple(rec for rule in RULES if (rec := rule(a, profile)) is not None)
     kept, suppressed = apply_safety(fired, a, profile)
     ordered = tuple(sorted(kept, key=lambda r: -r.indicator.rank))
-    return Evaluation(a, ordered, suppressed)
+    return Evaluation(a, reconcile(ordered, a), suppressed)

@@ -50,6 +50,10 @@ class Variant(StrEnum):
     RELOAD = "reload"  # R11-R13: neurological relapse on maintenance: re-load (S8)
     NO_DOSE_DATES = "no_dose_dates"  # R11: on maintenance, but no injection dates on record
     NEURO_MAINTENANCE = "neuro_maintenance"  # R10: a draft spaces doses beyond UK-2's interval
+    LEBER = "leber"  # R21: Leber's disease: hydroxocobalamin instead (S4)
+    ALLERGY = "allergy"  # R21: cobalt/B12 allergy: no B12 product (S5)
+    WITHHELD = "withheld"  # any treatment card whose product S5 withheld (default wording)
+    SWAPPED = "swapped"  # any treatment card whose product S4 swapped (default wording)
 
 
 class Urgency(StrEnum):
@@ -100,6 +104,8 @@ class Recommendation:
     draft_id: str | None = None  # "MedicationRequest/x" or "ServiceRequest/y": draft concerned
     start_on: date | None = None  # when the suggested regimen starts
     overdue_since: date | None = None  # when a missed dose was due (R11, R12)
+    replaces: str | None = None  # "MedicationRequest/x": the current order the regimen ends
+    plan_on: str | None = None  # the rule whose card orders this card's plan (one order)
     variant: Variant | None = None  # the card's wording variant, if not its main one
 
     def with_safety(self, sid: str, **changes) -> Recommendation:

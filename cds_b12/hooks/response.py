@@ -14,7 +14,8 @@ from uuid import uuid4
 
 from ..clinical import Evaluation, Profile, evaluate
 from ..clinical.record import DataNote, Note
-from ..fhir.read import read_record
+from ..fhir.accessors import label
+from ..fhir.read import collect_resources, read_record
 from ..render import CardLibrary
 from ..render.cards import render_cards
 from . import HOOKS as HOOKS  # re-exported: defined in the package, free of imports
@@ -48,6 +49,10 @@ def respond(
     ev = evaluate(record, profile, as_of)
     patient_id = record.patient.resource_id.split("/")[-1] if record.patient else None
     drafts = {d.resource_id: d.resource for d in record.drafts}
+    replaced = {r.replaces for r in ev.recommendations if r.replaces}
+    orders = {}
+    if replaced:  # the current orders a suggestion ends, as received, for their update
+        orders = {label(r): r for r in collect_resources(data) if label(r) in replaced}
     cards = render_cards(
         ev.recommendations,
         profile=profile,
@@ -55,6 +60,7 @@ def respond(
         patient_id=patient_id,
         notes=(*missing, *_in_order(ev.notes)),
         drafts=drafts,
+        orders=orders,
         library=library,
         new_id=new_id,
     )

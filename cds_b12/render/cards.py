@@ -31,7 +31,7 @@ from cds_b12.clinical.sources import SOURCES, Source
 from .errors import RenderError
 from .escape import Markup
 from .facts import FactValues, FactWords
-from .resources import medication_request, service_request
+from .resources import medication_request, order_words, service_request, stopped_request
 from .schedule import order_text, regimen_name, schedule_text
 from .wording import CardLibrary, CardWording, fill, load_card_library
 
@@ -55,6 +55,7 @@ def render_cards(
     patient_id: str | None,
     notes: Sequence[Note] = (),
     drafts: Mapping[str, dict] | None = None,
+    orders: Mapping[str, dict] | None = None,
     library: CardLibrary | None = None,
     new_id: Callable[[], str] = lambda: str(uuid4()),
 ) -> list[dict]:
@@ -62,7 +63,9 @@ def render_cards(
 
     ``drafts`` maps "MedicationRequest/x" / "ServiceRequest/y" to the draft
     orders of an order-select/order-sign request, so a suggestion can update
-    or delete them. ``notes`` (data-quality notes) are shown on every card.
+    or delete them; ``orders`` maps "MedicationRequest/x" to current orders as
+    received, so a suggestion that replaces one can end it (``Recommendation.replaces``).
+    ``notes`` (data-quality notes) are shown on every card.
     Raises ``RenderError`` for wording or data the renderer cannot honour.
     """
     renderer = _Renderer(
@@ -71,6 +74,7 @@ def render_cards(
         patient_id=patient_id,
         notes=tuple(notes),
         drafts=dict(drafts or {}),
+        orders=dict(orders or {}),
         library=library or load_card_library(),
         new_id=new_id,
     )
@@ -133,12 +137,17 @@ class _Renderer:
     patient_id: str | None
     notes: tuple[Note, ...]
     drafts: Mapping[str, dict]
+    orders: Mapping[str, dict]
     library: CardLibrary
     new_id: Callable[[], str]
 
     def card(self, rec: Recommendation) -> dict:
-        wording = self.library.card(rec.rule, self.profile.name, rec.variant)
+        wording = base = self.library.card(rec.rule, self.profile.name)
         values = self._values(rec)
+        if rec.variant is not None:
+            # A variant's summary may quote the card's own: "Leber's disease recorded: {summary}"
+            wording = self.library.card(rec.rule, self.profile.name, rec.variant)
+            values = self._values(rec, summary=fill(base.summary, values, base.where("summary")))
         summary = fill(wording.summary, values, wording.where("summary"), sentences=True)
         card: dict = {
             "uuid": self.new_id(),
@@ -163,11 +172,11 @@ class _Renderer:
     def words(self) -> FactWords:
         return FactWords(self.library, self.profile.name)
 
-    def _values(self, rec: Recommendation) -> FactValues:
+    def _values(self, rec: Recommendation, **more: Markup) -> FactValues:
         """Placeholders: the rule's facts, worded on use, plus the automatic ones
         (see cards/README.md)."""
         # The catalogue's words and the profile's name are the service's own: no escaping.
-        extra = {"profile": Markup(self.profile.name)}
+        extra = {"profile": Markup(self.profile.name), **more}
         if rec.regimen is not None:
             extra["regimen"] = Markup(regimen_name(rec.regimen))
             extra["schedule"] = Markup(self._schedule(rec, rec.regimen))
@@ -185,6 +194,7 @@ class _Renderer:
         blocks = [fill(wording.detail, values, wording.where("detail"), sentences=True).strip()]
         if rec.regimen is not None:
             blocks.append(self._section("plan", schedule=Markup(self._schedule(rec, rec.regimen))))
+            blocks.append(self._order_change(rec))
         if rec.alternative is not None:
             schedule = Markup(self._schedule(rec, rec.alternative))
             blocks.append(self._section("alternative", schedule=schedule))
@@ -215,6 +225,19 @@ class _Renderer:
         if links:
             blocks.append(self._section("sources", sources=Markup.joined("; ", links)))
         return "\n\n".join(block for block in blocks if block)
+
+    def _order_change(self, rec: Recommendation) -> str:
+        """Which order accepting the plan changes: the draft it updates, the current order it
+        ends, or the card that orders it (one order per plan)."""
+        if rec.plan_on:
+            return self._section("plan_on")
+        draft = self._draft(rec, "MedicationRequest")
+        if draft is not None:
+            return self._section("changes_draft", draft=rec.draft_id, order=order_words(draft))
+        current = self._replaced(rec)
+        if current is not None:
+            return self._section("ends_order", order=order_words(current), draft=rec.replaces)
+        return ""
 
     @staticmethod
     def _list(heading: str, items: Sequence[str]) -> str:
@@ -269,9 +292,10 @@ class _Renderer:
 
         medication_draft = self._draft(rec, "MedicationRequest")
         candidates: list[dict | None] = []
-        if rec.regimen is not None:
+        if rec.regimen is not None and not rec.plan_on:
             actions = [
                 self._medication_action(rec, rec.regimen, medication_draft),
+                self._end_action(rec),
                 *self._lab_actions(rec),
             ]
             candidates.append(self._suggestion(label("suggestion_label"), actions))
@@ -279,11 +303,15 @@ class _Renderer:
                 # An alternative replaces the same draft: at-most-one keeps them exclusive.
                 actions = [
                     self._medication_action(rec, rec.alternative, medication_draft),
+                    self._end_action(rec),
                     *self._lab_actions(rec),
                 ]
                 candidates.append(self._suggestion(label("alternative_label"), actions))
         elif rec.labs:
             candidates.append(self._suggestion(label("labs_label"), self._lab_actions(rec)))
+        if rec.regimen is None and rec.replaces:
+            # nothing replaces the current order (a withheld product): stopping it is the action
+            candidates.append(self._suggestion(label("remove_label"), [self._end_action(rec)]))
         removed = self._removed_draft(rec)
         if removed is not None:
             description = self.library.text(
@@ -353,6 +381,25 @@ class _Renderer:
             },
         )
         return {"type": kind, "description": description, "resource": resource}
+
+    def _replaced(self, rec: Recommendation) -> dict | None:
+        return self.orders.get(rec.replaces) if rec.replaces else None
+
+    def _end_action(self, rec: Recommendation) -> dict | None:
+        """An ``update`` that stops the current order a new regimen replaces (patient-view)."""
+        current = self._replaced(rec)
+        if current is None:
+            return None
+        key = "stop_reason" if rec.regimen is not None else "stop_reason_withheld"
+        reason = self.library.text("actions", key, self.profile.name, {})
+        resource = stopped_request(current, reason=str(reason))
+        description = self.library.text(
+            "actions",
+            "stop_medication",
+            self.profile.name,
+            {"draft": rec.replaces, "order": order_words(current)},
+        )
+        return {"type": "update", "description": description, "resource": resource}
 
     def _lab_actions(self, rec: Recommendation) -> list[dict]:
         actions = []

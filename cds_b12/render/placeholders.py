@@ -34,6 +34,9 @@ SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "dismissed": frozenset({"dismissals"}),
         "dismissed_item": frozenset({"date", "reason"}),
         "dismissed_no_reason": frozenset(),
+        "changes_draft": frozenset({"draft", "order"}),
+        "ends_order": frozenset({"draft", "order"}),
+        "plan_on": frozenset(),
     }
 )
 ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -42,6 +45,9 @@ ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "update_medication": frozenset({"order", "regimen", "draft"}),
         "create_lab": frozenset({"lab", "window"}),
         "delete": frozenset({"draft"}),
+        "stop_medication": frozenset({"draft", "order"}),
+        "stop_reason": frozenset(),
+        "stop_reason_withheld": frozenset(),
     }
 )
 # [facts] entries and the placeholders each may use (checked when cards/ is loaded).

@@ -137,6 +137,31 @@ def medication_request(
     return resource
 
 
+def stopped_request(current: dict, *, reason: str) -> dict:
+    """``current`` (an active MedicationRequest as received) ended: status ``stopped`` with a
+    ``statusReason``, the whole resource as a CDS Hooks ``update`` requires."""
+    resource = copy.deepcopy(current)
+    resource["status"] = "stopped"
+    resource["statusReason"] = {"text": reason}
+    return resource
+
+
+def order_words(order: dict) -> str:
+    """How the prescriber wrote an order, to name it on a card: its medication's text and
+    first dosage text, as plain FHIR text (the caller escapes it)."""
+    concept = order.get("medicationCodeableConcept")
+    name = concept.get("text") if isinstance(concept, dict) else None
+    if not isinstance(name, str) or not name:
+        codings = concept.get("coding") if isinstance(concept, dict) else None
+        first = codings[0] if isinstance(codings, list) and codings else None
+        name = first.get("display") if isinstance(first, dict) else None
+    dosages = order.get("dosageInstruction")
+    dosage = dosages[0] if isinstance(dosages, list) and dosages else None
+    text = dosage.get("text") if isinstance(dosage, dict) else None
+    parts = [p for p in (name, text) if isinstance(p, str) and p.strip()]
+    return ": ".join(parts) or str(order.get("id") or "")
+
+
 def service_request(
     lab: LabOrder,
     *,
@@ -184,5 +209,7 @@ __all__ = [
     "dosage_instructions",
     "medication_concept",
     "medication_request",
+    "order_words",
     "service_request",
+    "stopped_request",
 ]

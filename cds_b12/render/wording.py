@@ -63,6 +63,7 @@ _DEFAULT_TABLES = (
     *NAME_TABLES,
     "absent",
     "calendar",
+    "variants",  # default [variants.<name>] for cards whose own file has none
 )
 _SAFETY_ID = re.compile(r"^S[0-9]+$")
 _FORMATTER = string.Formatter()
@@ -122,9 +123,11 @@ class CardLibrary:
         raw = self.cards[rule]
         merged = {**raw, **raw.get(profile.lower(), {})}
         if variant is not None:
-            table = raw.get("variants", {}).get(variant)
+            table = raw.get("variants", {}).get(variant) or self.table("variants", profile).get(
+                variant
+            )
             if table is None:
-                raise RenderError(f"cards/{rule}.toml: no [variants.{variant}] table")
+                raise RenderError(f"cards/{rule}.toml: no [variants.{variant}] table, no default")
             merged.update({k: v for k, v in table.items() if k not in PROFILE_TABLES})
             merged.update(table.get(profile.lower(), {}))
         labels = self.table("labels", profile)
@@ -356,6 +359,11 @@ def _check_defaults(raw: Mapping[str, Any], where: str) -> None:
 
 
 def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool) -> None:
+    for variant, texts in raw.get("variants", {}).items():
+        # a default variant holds card texts only; a summary may quote the card's {summary}
+        if not isinstance(texts, dict) or not texts or set(texts) - set(TEXT_KEYS):
+            raise RenderError(f"{where} [variants.{variant}]: only {', '.join(TEXT_KEYS)}")
+        _check_texts(texts, f"{where} [variants.{variant}]")
     expected: dict[str, Mapping[str, frozenset[str]] | None] = {
         "labels": {
             **{key: frozenset({"regimen", "alternative", "profile"}) for key in LABEL_KEYS},

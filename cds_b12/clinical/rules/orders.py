@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..assess import Assessment, Band, Phase, is_current
 from ..followup import on
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency
+from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
 from ..record import Finding, Medication, MedSource, Product
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
 from ..sources import cites
@@ -120,6 +120,7 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
         regimen=regimen,
         draft_id=draft_id,
         start_on=a.as_of,
+        variant=Variant.ALLERGY if allergy else Variant.LEBER,
         reason=reason,
         product=med,
     )

@@ -1,0 +1,143 @@
+"""Clinical core: one response's recommendations made consistent with each other and the orders.
+
+Imports only ``cds_b12.clinical``. Runs after the safety rails, so it sees the
+regimens the rails left. The team rule it enforces: one plan per B12 order, each
+lab suggested once per response with one timing, and a suggestion that changes an
+order updates that order instead of adding a second one (issue 11 §2-§3):
+
+- a card proposing a B12 regimen on an order hook changes the B12 draft being
+  ordered (``draft_id``), so accepting it leaves one order, not two;
+- a product change (R21, Leber's disease) carries the schedule the treatment card
+  proposes, not the draft's, and the treatment card leaves the order to it;
+- on patient-view, a card that changes the current B12 order ends it (``replaces``);
+- a test suggested by several cards stays on the most urgent card only, at the
+  earliest window any of them gave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .assess import Assessment
+from .recommendation import Kind, LabOrder, Recommendation, Urgency, Variant
+from .record import DraftOrder, MedSource
+
+_TREATMENT = frozenset(
+    {
+        Kind.START_LOADING,
+        Kind.START_ORAL,
+        Kind.START_MAINTENANCE,
+        Kind.INTENSIFY,
+        Kind.GIVE_DOSE,
+        Kind.CONTINUE_LOADING,
+        Kind.CHANGE_PRODUCT,
+        Kind.ORDER_ADVICE,
+    }
+)
+# On patient-view these change the regimen of the current order rather than add a course.
+_CHANGES_CURRENT = frozenset({Kind.INTENSIFY, Kind.CHANGE_PRODUCT, Kind.CONTINUE_LOADING})
+_URGENCY = (Urgency.ROUTINE, Urgency.URGENT, Urgency.STAT)
+
+
+def reconcile(recs: tuple[Recommendation, ...], a: Assessment) -> tuple[Recommendation, ...]:
+    """``recs`` (most urgent first) with one plan per order and each lab once."""
+    recs = tuple(_railed(r) for r in recs)
+    recs = _one_plan(recs)
+    draft = b12_draft(a)
+    if draft is not None:
+        recs = tuple(_on_draft(r, draft) for r in recs)
+    elif a.order is not None and a.order.source is MedSource.REQUEST:
+        recs = tuple(_ending_current(r, a.order.resource_id) for r in recs)
+    return _labs_once(recs)
+
+
+def b12_draft(a: Assessment) -> DraftOrder | None:
+    """The B12 MedicationRequest being ordered (order-select / order-sign), if any."""
+    return next(
+        (
+            d
+            for d in a.record.drafts
+            if d.resource_type == "MedicationRequest"
+            and d.medication is not None
+            and d.medication.is_b12_therapy
+        ),
+        None,
+    )
+
+
+def _railed(r: Recommendation) -> Recommendation:
+    """A card whose product a rail withheld (S5) or swapped (S4) leads with what to do now."""
+    if r.variant is not None or r.kind not in _TREATMENT:
+        return r
+    if "S5" in r.safety and r.regimen is None:
+        return replace(r, variant=Variant.WITHHELD)
+    if "S4" in r.safety and r.regimen is not None:
+        return replace(r, variant=Variant.SWAPPED)
+    return r
+
+
+def _one_plan(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
+    """A product change adopts the treatment card's regimen (the safe product on the
+    schedule the patient needs, not the draft's); the treatment card keeps its plan, labs
+    and facts but leaves the order to the product change (``plan_on``): one plan, one order."""
+    change = next(
+        (r for r in recs if r.kind is Kind.CHANGE_PRODUCT and r.regimen is not None), None
+    )
+    plan = next(
+        (r for r in recs if r.kind in _TREATMENT - {Kind.CHANGE_PRODUCT} and r.regimen), None
+    )
+    if change is None or plan is None:
+        return recs
+    adopted = replace(change, regimen=plan.regimen, start_on=plan.start_on)
+    left = replace(plan, alternative=None, plan_on=change.rule)
+    return tuple(adopted if r is change else left if r is plan else r for r in recs)
+
+
+def _on_draft(r: Recommendation, draft: DraftOrder) -> Recommendation:
+    """A B12 regimen proposed while a B12 draft is being ordered changes that draft."""
+    if r.regimen is None or r.draft_id or r.plan_on or r.kind not in _TREATMENT:
+        return r
+    return replace(r, draft_id=draft.resource_id)
+
+
+def _ending_current(r: Recommendation, order_id: str) -> Recommendation:
+    """On patient-view, a changed regimen for the current order ends that order; so does
+    a product change with no substitute (S5 allergy: the order is stopped)."""
+    withdrawn = r.kind is Kind.CHANGE_PRODUCT and r.regimen is None
+    if r.plan_on or r.kind not in _CHANGES_CURRENT or r.replaces:
+        return r
+    if r.regimen is None and not withdrawn:
+        return r
+    return replace(r, replaces=order_id)
+
+
+def _labs_once(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
+    """Each test once per response: on the most urgent card that suggests it (the first
+    such card on a tie), at the earliest window any card gave it."""
+    kept: list[list[LabOrder]] = [[] for _ in recs]
+    placed: list[tuple[int, LabOrder]] = []  # (card, lab) of every lab kept so far
+    for i in sorted(range(len(recs)), key=lambda i: -_URGENCY.index(recs[i].urgency)):
+        for lab in recs[i].labs:
+            same = next((k for k, (_, other) in enumerate(placed) if _same(lab, other)), None)
+            if same is None:
+                placed.append((i, lab))
+                kept[i].append(lab)
+                continue
+            card, other = placed[same]
+            if lab.due_from < other.due_from:
+                earlier = replace(other, due_from=lab.due_from, due_to=lab.due_to)
+                kept[card][kept[card].index(other)] = earlier
+                placed[same] = (card, earlier)
+    return tuple(
+        r if tuple(kept[i]) == r.labs else replace(r, labs=tuple(kept[i]))
+        for i, r in enumerate(recs)
+    )
+
+
+def _same(a: LabOrder, b: LabOrder) -> bool:
+    """The same test for the same reason, or at overlapping times."""
+    if a.test != b.test:
+        return False
+    if a.note is not None and a.note == b.note:
+        return True
+    return a.due_from <= (b.due_to or b.due_from) and b.due_from <= (a.due_to or a.due_from)
