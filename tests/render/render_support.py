@@ -187,6 +187,12 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
         "regimen": None,
         "facts": {"on_regimen_since": date(2025, 3, 2)},
     },
+    ("R21-cyanocobalamin-contraindicated", Variant.LEBER): {"kind": Kind.CHANGE_PRODUCT},
+    ("R21-cyanocobalamin-contraindicated", Variant.ALLERGY): {
+        "kind": Kind.CHANGE_PRODUCT,
+        "regimen": None,
+        "facts": {"reason": Finding.COBALT_B12_ALLERGY},
+    },
 }
 AUTOMATIC = frozenset({"profile"})
 REGIMEN_PLACEHOLDERS = frozenset({"regimen", "schedule", "alternative"})

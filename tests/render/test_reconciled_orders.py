@@ -113,7 +113,7 @@ def test_cobalt_allergy_summaries_say_injections_are_withheld():
     assert {r.rule for r in ev.recommendations} >= {"R21-cyanocobalamin-contraindicated"}
     for card in cards:
         assert "allergy" in card["summary"].lower()
-        assert not card["summary"].startswith("Start")
+        assert card["summary"].startswith("Do not give")
     assert all(a["type"] == "delete" for a in _medication_actions(cards))
 
 
