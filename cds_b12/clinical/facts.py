@@ -125,6 +125,32 @@ class Agents:
     nitrous_oxide: bool = False
 
 
+class Unused(StrEnum):
+    """Why a result on file does not describe the patient now (issue 11 §5)."""
+
+    TOO_OLD = "TOO_OLD"  # older than ``limit_days``
+    AFTER_DOSE = "AFTER_DOSE"  # taken within ``limit_days`` of an injection (S2)
+    NOT_NORMAL = "NOT_NORMAL"  # recent, but low or indeterminate: deficiency not excluded
+
+
+@dataclass(frozen=True, slots=True)
+class OnFile:
+    """A result that is on file but does not count, and why: a card shows it, never
+    "no result on file" while one is in the record."""
+
+    lab: Lab
+    why: Unused
+    limit_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ordered:
+    """A medicine being ordered now (a draft) or already current, as a card names it."""
+
+    medication: Medication
+    draft: bool
+
+
 # What a fact may be: the renderer words each of these, and refuses anything else.
 Fact = (
     date
@@ -144,5 +170,7 @@ Fact = (
     | Years
     | DailyDose
     | Agents
+    | OnFile
+    | Ordered
     | None
 )

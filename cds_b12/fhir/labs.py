@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from cds_b12.clinical.codes import LAB_CODES
-from cds_b12.clinical.record import ClinicalFinding, Lab, LabKind
+from cds_b12.clinical.record import ClinicalFinding, Lab, LabKind, Quantity
 
 from .accessors import (
     as_dict,
@@ -102,6 +102,8 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab:
         ref_low=_bound(kind, ranges.get("low"), unit),
         ref_high=_bound(kind, ranges.get("high"), unit),
         interpretation=string(resource, "interpretation", 0, "coding", 0, "code"),
+        # The card quotes the result as the lab sent it, in the unit's own words (issue 11 §4).
+        reported=Quantity(value, string(resource, "valueQuantity", "unit") or unit),
     )
 
 

@@ -24,6 +24,8 @@ from cds_b12.clinical.facts import (
     Interval,
     LabTrend,
     LastDose,
+    OnFile,
+    Ordered,
     Stopped,
     Trends,
     Years,
@@ -124,6 +126,16 @@ class FactWords:
             return Markup.joined(self._phrase("and_separator"), names)
         if isinstance(value, Medication):
             return self.medication(value)
+        if isinstance(value, OnFile):
+            return self._phrase(
+                f"on_file_{value.why.value.lower()}",
+                lab=self.lab(value.lab),
+                span=self.span(value.limit_days),
+                days=value.limit_days,
+            )
+        if isinstance(value, Ordered):
+            key = "ordered_draft" if value.draft else "ordered_current"
+            return self._phrase(key, medication=self.medication(value.medication))
         raise RenderError(f"fact {name!r}: no wording for {type(value).__name__}")
 
     def lab(self, lab: Lab) -> str:
@@ -185,6 +197,17 @@ class FactWords:
                 else self._phrase("interval_weeks", count=count)
             )
         return self._phrase("interval_days", count=number(days))
+
+    def span(self, days: int) -> str:
+        """A length of time: "3 months", "12 months", "2 weeks", "10 days"."""
+        months = days / _MONTH
+        if days >= 4 * _WEEK and abs(months - round(months)) < 0.2:  # 365 days: 12 months
+            count = round(months)
+            return self._phrase("span_month" if count == 1 else "span_months", count=count)
+        if days % _WEEK == 0:
+            count = days // _WEEK
+            return self._phrase("span_week" if count == 1 else "span_weeks", count=count)
+        return self._phrase("span_days", count=days)
 
     def trend(self, t: LabTrend) -> str:
         return self._phrase(

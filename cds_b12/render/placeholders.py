@@ -73,6 +73,16 @@ FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "and_separator": frozenset(),
     "nitrous_oxide": frozenset(),
     "ignored_result": frozenset({"date", "days"}),
+    "on_file_too_old": frozenset({"lab", "span", "days"}),
+    "on_file_after_dose": frozenset({"lab", "span", "days"}),
+    "on_file_not_normal": frozenset({"lab", "span", "days"}),
+    "span_month": frozenset({"count"}),
+    "span_months": frozenset({"count"}),
+    "span_week": frozenset({"count"}),
+    "span_weeks": frozenset({"count"}),
+    "span_days": frozenset({"count"}),
+    "ordered_draft": frozenset({"medication"}),
+    "ordered_current": frozenset({"medication"}),
 }
 # Name tables: every member of the enum needs words (checked when cards/ is loaded).
 NAME_TABLES: Mapping[str, type[Enum]] = {

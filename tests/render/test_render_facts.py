@@ -60,6 +60,11 @@ SAMPLES: dict[type, object] = {
     f.Years: f.Years(5 * 365),
     f.DailyDose: f.DailyDose(1500),
     f.Agents: f.Agents((Product.METFORMIN,), nitrous_oxide=True),
+    f.OnFile: f.OnFile(B12, f.Unused.TOO_OLD, 365),
+    f.Ordered: f.Ordered(
+        Medication(MedSource.REQUEST, Product.FOLIC_ACID, "MedicationRequest/m", "active", None),
+        draft=False,
+    ),
 }
 
 
@@ -77,6 +82,15 @@ def test_every_kind_of_fact_has_words(library: CardLibrary) -> None:
     [
         (B12, "190 pmol/L (257 pg/mL) on 2026-01-03"),
         (f.Interval(30), "every month"),
+        (
+            f.OnFile(B12, f.Unused.TOO_OLD, 90),
+            "190 pmol/L (257 pg/mL) on 2026-01-03, more than 3 months old, so it does not count",
+        ),
+        (
+            f.OnFile(B12, f.Unused.AFTER_DOSE, 14),
+            "190 pmol/L (257 pg/mL) on 2026-01-03, within 14 days of an injection, "
+            "so it does not reflect B12 stores",
+        ),
         (f.Interval(90), "every 3 months"),
         (f.Interval(14), "every 2 weeks"),
         (f.Interval(10), "every 10 days"),

@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..assess import Assessment
-from ..facts import CauseFact, Fact, Findings, Interval, LastDose
+from ..bands import B12_KINDS
+from ..facts import CauseFact, Fact, Findings, Interval, LastDose, OnFile, Unused
 from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
+from ..record import LabKind
 from ..regimens import Regimen
 from ..sources import RULE_SOURCES, cite
 
@@ -22,16 +24,36 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
         last_dose = LastDose(a.last_dose, a.days_since_last_dose)
     return {
         "as_of": a.as_of,
-        "b12": a.b12,
-        "hb": a.hb,
-        "mcv": a.mcv,
-        "mma": a.mma,
+        "b12": a.b12 or b12_on_file(a),
+        "hb": a.hb or _too_old(a, LabKind.HB),
+        "mcv": a.mcv or _too_old(a, LabKind.MCV),
+        "mma": a.mma or _too_old(a, LabKind.MMA),
         "cause": CauseFact(a.cause, Findings.of(a.cause_findings)),
         "neuro": Findings.of(a.neuro_findings),
         "last_dose": last_dose,
         "interval": Interval(a.interval_days) if a.interval_days is not None else None,
         "review_date": a.as_of + timedelta(days=review),
     }
+
+
+def _too_old(a: Assessment, kind: LabKind) -> OnFile | None:
+    """The latest result of ``kind`` in the record when it is too old to be current."""
+    on_file = [lab for lab in a.record.labs if lab.kind is kind and lab.on <= a.as_of]
+    if not on_file:
+        return None
+    return OnFile(max(on_file, key=lambda lab: lab.on), Unused.TOO_OLD, a.profile.current_lab_days)
+
+
+def b12_on_file(a: Assessment) -> OnFile | None:
+    """The latest B12 in the record when none is current: set aside as taken soon after an
+    injection (S2), or older than the profile's current-result limit (issue 11 §5)."""
+    on_file = [lab for lab in a.record.labs if lab.kind in B12_KINDS and lab.on <= a.as_of]
+    if not on_file:
+        return None
+    latest = max(on_file, key=lambda lab: lab.on)
+    if latest in a.ignored_b12:
+        return OnFile(latest, Unused.AFTER_DOSE, a.profile.post_injection_b12_invalid_days)
+    return OnFile(latest, Unused.TOO_OLD, a.profile.current_lab_days)
 
 
 def recommend(

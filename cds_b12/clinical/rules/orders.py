@@ -9,13 +9,14 @@ disease) and S5 (cobalt/B12 hypersensitivity). They look at draft orders
 from __future__ import annotations
 
 from ..assess import Assessment, Band, Phase, is_current
+from ..facts import Fact, OnFile, Ordered, Unused
 from ..followup import on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
 from ..record import Finding, Medication, MedSource, Product
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
 from ..sources import cites
-from .common import recommend
+from .common import b12_on_file, recommend
 
 
 def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
@@ -62,8 +63,21 @@ def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
             on(a.as_of, "FOLATE", LabNote.BEFORE_FOLATE),
         ),
         draft_id=draft_id,
-        folate_order=med,
+        folate_order=Ordered(med, draft=draft_id is not None),
+        b12=_b12_not_excluding(a, p, recent),
     )
+
+
+def _b12_not_excluding(a: Assessment, p: Profile, days_ago: int | None) -> Fact:
+    """The B12 on file and why it does not exclude deficiency before folic acid (S3)."""
+    if a.b12 is None:
+        on_file = b12_on_file(a)
+        if on_file is not None and on_file.why is Unused.TOO_OLD:
+            return OnFile(on_file.lab, Unused.TOO_OLD, p.folate_b12_lookback_days)
+        return on_file
+    if days_ago is not None and days_ago > p.folate_b12_lookback_days:
+        return OnFile(a.b12, Unused.TOO_OLD, p.folate_b12_lookback_days)
+    return OnFile(a.b12, Unused.NOT_NORMAL, p.folate_b12_lookback_days)
 
 
 def _draft_schedule(m: Medication, fallback: Regimen) -> Regimen:

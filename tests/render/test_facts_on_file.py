@@ -1,0 +1,79 @@
+"""Issue 11 §5 and issue 12 §9: a card shows what is on file, with its date, and why it
+does not count; it never says "no result" while listing one, and never says an active
+prescription is "being ordered"."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+import pytest
+
+from cds_b12.clinical import get_profile
+from cds_b12.hooks.response import respond
+
+from ..scenarios import AS_OF, scenarios
+
+R20 = "R20-folate-without-b12"
+
+
+def _scenario(name: str, profile: str):
+    return next(s for s in scenarios() if s.id == f"{R20}/{name}[{profile}]")
+
+
+def _r20(resources, drafts, profile: str) -> dict:
+    result = respond(resources, profile=get_profile(profile), as_of=AS_OF, draft_orders=drafts)
+    [card] = [
+        c
+        for c, r in zip(result.body["cards"], result.evaluation.recommendations, strict=True)
+        if r.rule == R20
+    ]
+    return card
+
+
+def _b12(resources: list[dict], on, value: float, unit: str) -> list[dict]:
+    """``resources`` with a B12 Observation (R20's other fixture's, copied) dated ``on``."""
+    source, _ = _scenario("active-folate-neuro-fires", "us").data()
+    template = next(r for r in source if r["resourceType"] == "Observation" and "b12" in r["id"])
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    b12 = copy.deepcopy(template)
+    b12["id"] = "b12-new"
+    b12["subject"] = {"reference": f"Patient/{patient['id']}"}
+    b12["effectiveDateTime"] = f"{on.isoformat()}T08:00:00Z"
+    b12["valueQuantity"] = {**b12["valueQuantity"], "value": value, "unit": unit, "code": unit}
+    return [*resources, b12]
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+def test_an_old_b12_is_shown_with_its_date_and_why_it_does_not_count(profile):
+    scenario = _scenario("active-folate-neuro-fires", profile)
+    resources, drafts = scenario.data()
+    card = _r20(resources, drafts, profile)
+    old = AS_OF - timedelta(days=400)
+    assert f"on {old.isoformat()}" in card["detail"]
+    assert "300 " in card["detail"] and "more than 3 months old" in card["detail"]
+    assert "no result on file" not in card["detail"].split("Serum B12:")[1].splitlines()[0]
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+def test_an_active_prescription_is_not_being_ordered(profile):
+    resources, drafts = _scenario("active-folate-neuro-fires", profile).data()
+    card = _r20(resources, drafts, profile)
+    assert "being ordered" not in card["detail"]
+    assert "on folic acid" in card["detail"]
+    resources, drafts = _scenario("folate-macrocytosis-fires", profile).data()
+    assert "is being ordered" in _r20(resources, drafts, profile)["detail"]
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+def test_a_b12_from_last_week_is_listed_and_not_denied(profile):
+    """Issue 12 §9: a low B12 from last week, folic acid being ordered: the card lists the
+    B12 and does not say there is no recent result."""
+    resources, drafts = _scenario("folate-macrocytosis-fires", profile).data()
+    last_week = AS_OF - timedelta(days=7)
+    card = _r20(_b12(resources, last_week, 150, "pg/mL"), drafts, profile)
+    detail = card["detail"]
+    assert f"150 pg/mL on {last_week.isoformat()}" in detail
+    assert "no B12 result from the last 3 months" not in detail
+    assert "no result on file" not in detail.split("Serum B12:")[1].splitlines()[0]
+    assert "does not exclude deficiency" in detail
