@@ -39,6 +39,8 @@ RULE_IDS = (
     "R19-bariatric-prophylaxis",
     "R20-folate-without-b12",
     "R21-cyanocobalamin-contraindicated",
+    "R22-raised-b12",
+    "R23-not-adult",
 )
 EXTRA_FOLDERS = ("safety", "messy")
 PROFILES = {"US", "UK"}

@@ -6,7 +6,7 @@ Imports only ``cds_b12.clinical``. This is the core's whole public surface:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from .assess import Assessment, assess
@@ -14,7 +14,7 @@ from .profiles import Profile
 from .recommendation import Recommendation
 from .reconcile import reconcile
 from .record import Note, PatientRecord
-from .rules import RULES
+from .rules import ANY_AGE, RULES
 from .safety import Suppressed, apply_safety
 
 
@@ -30,10 +30,19 @@ class Evaluation:
 
 
 def evaluate(record: PatientRecord, profile: Profile, as_of: date) -> Evaluation:
-    """Assess, run the rules in table order, apply S1-S11, most urgent first, then
-    reconcile the cards with each other and with the orders (``reconcile``)."""
+    """Assess, run R1-R23 in table order, apply S1-S11, most urgent first, then
+    reconcile the cards with each other and with the orders (``reconcile``).
+
+    Nothing for a patient who has died. Below the profile's adult age only the
+    ``ANY_AGE`` rules run, and none suggests an adult regimen.
+    """
     a = assess(record, profile, as_of)
-    fired = tuple(rec for rule in RULES if (rec := rule(a, profile)) is not None)
+    if a.is_deceased:
+        return Evaluation(a, (), ())
+    rules = RULES if a.is_adult else ANY_AGE
+    fired = tuple(rec for rule in rules if (rec := rule(a, profile)) is not None)
+    if not a.is_adult:
+        fired = tuple(replace(rec, regimen=None, alternative=None) for rec in fired)
     kept, suppressed = apply_safety(fired, a, profile)
     ordered = tuple(sorted(kept, key=lambda r: -r.indicator.rank))
     return Evaluation(a, reconcile(ordered, a), suppressed)

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     ORDER_ADVICE = "ORDER_ADVICE"  # about an order being placed
     CHANGE_PRODUCT = "CHANGE_PRODUCT"
     CHECK_RECORD = "CHECK_RECORD"  # ask for what the record lacks (injection dates)
+    REVIEW = "REVIEW"  # a clinical review or advice; nothing to order
 
 
 class Variant(StrEnum):

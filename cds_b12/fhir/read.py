@@ -161,10 +161,18 @@ class _Reader:
             note(f"ignored: more than one Patient; used {self.patient.resource_id}")
             return
         gender = string(resource, "gender")
+        born = parse_date(resource.get("birthDate"))
+        if born is None:
+            given = "birthDate" in resource
+            missing = "birth date not understood" if given else "no birth date"
+            note(f"{missing}: adult guidance applied; check the patient's age")
+        died = resource.get("deceasedDateTime")
         self.patient = Patient(
             resource_id=label(resource),
             sex=gender.lower() if gender else None,
-            birth_date=parse_date(resource.get("birthDate")),
+            birth_date=born,
+            deceased=resource.get("deceasedBoolean") is True or died not in (None, ""),
+            deceased_on=parse_date(died),
         )
 
     def _add(self, *facts: Fact | None) -> None:

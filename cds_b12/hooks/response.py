@@ -49,6 +49,8 @@ def respond(
     ev = evaluate(record, profile, as_of)
     patient_id = record.patient.resource_id.split("/")[-1] if record.patient else None
     drafts = {d.resource_id: d.resource for d in record.drafts}
+    if ev.assessment.is_deceased:  # no card of any kind, not even a data-quality one
+        return HookResult({"cards": []}, ev)
     replaced = {r.replaces for r in ev.recommendations if r.replaces}
     orders = {}
     if replaced:  # the current orders a suggestion ends, as received, for their update

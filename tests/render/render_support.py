@@ -176,6 +176,8 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
         "reason": Finding.LEBER,
         "product": _medication(Product.B12_INJECTION, "cyanocobalamin", 1.0, Route.IM),
     },
+    "R22-raised-b12": {"earlier_b12": _lab(LabKind.B12, 1380, date(2025, 10, 5))},
+    "R23-not-adult": {"age": 6, "adult_age": 16},
 }
 RULES = tuple(RULE_FACTS)
 
@@ -362,6 +364,8 @@ SPECS: dict[str, Spec] = {
         draft="MedicationRequest/draft-cyano",
         sources=("LABEL-S4", "UK-5"),
     ),
+    "R22-raised-b12": Spec(Indicator.INFO, Kind.REVIEW, sources=("US-6",)),
+    "R23-not-adult": Spec(Indicator.INFO, Kind.REVIEW, sources=("UK-8",)),
 }
 
 

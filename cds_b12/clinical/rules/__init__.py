@@ -1,4 +1,4 @@
-"""Clinical core: the decision table R1-R21 (``b12-clinical.md`` §6.2), in table order.
+"""Clinical core: the decision table R1-R21 (``b12-clinical.md`` §6.2) and R22-R23, in order.
 
 Imports only ``cds_b12.clinical``. One function per rule, named after its ID;
 each returns a Recommendation or None. Several rules may fire for one patient.
@@ -30,6 +30,7 @@ from .maintenance import (
     r16_consider_stop,
 )
 from .orders import r20_folate_without_b12, r21_cyanocobalamin_contraindicated
+from .population import r22_raised_b12, r23_not_adult
 from .screening import (
     r17_metformin_screening,
     r18_acid_suppressant_screening,
@@ -60,4 +61,15 @@ RULES: tuple[Rule, ...] = (
     r19_bariatric_prophylaxis,
     r20_folate_without_b12,
     r21_cyanocobalamin_contraindicated,
+    r22_raised_b12,
+    r23_not_adult,
+)
+
+# Below the adult age: the rules that apply to anyone (urgent assessment, prescribing
+# safety) and R23; the adult regimens and thresholds do not.
+ANY_AGE: tuple[Rule, ...] = (
+    r7_severe_anaemia,
+    r20_folate_without_b12,
+    r21_cyanocobalamin_contraindicated,
+    r23_not_adult,
 )

@@ -1,0 +1,169 @@
+"""Whom the guidance is for (R23, deceased, no birth date) and a raised B12 (R22)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from cds_b12.clinical import evaluate
+from cds_b12.clinical.profiles import UK, US
+from cds_b12.clinical.recommendation import Indicator, Kind
+from cds_b12.clinical.record import Finding, LabKind, MedSource, Product, Route
+
+from .records import (
+    AS_OF,
+    MONTHLY,
+    ago,
+    dose,
+    draft_med,
+    finding,
+    lab,
+    order,
+    record,
+)
+
+PA = finding(Finding.PERNICIOUS_ANAEMIA)
+LOW_B12 = lab(LabKind.B12, 120)
+
+
+def rules(rec, profile=US) -> set[str]:
+    return {r.rule for r in evaluate(rec, profile, AS_OF).recommendations}
+
+
+# ---- R23 and the adult age ----
+
+
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_a_child_with_a_low_b12_gets_no_adult_regimen_only_paediatric_advice(profile):
+    ev = evaluate(record(PA, LOW_B12, lab(LabKind.HB, 10.0), age=6), profile, AS_OF)
+    (r23,) = ev.recommendations
+    assert (r23.rule, r23.indicator, r23.kind) == ("R23-not-adult", Indicator.INFO, Kind.REVIEW)
+    assert (r23.facts["age"], r23.facts["adult_age"]) == (6, profile.adult_age_years)
+    assert r23.regimen is None and r23.alternative is None and r23.labs == ()
+
+
+@pytest.mark.parametrize(
+    ("age", "profile", "adult"), [(16, UK, True), (16, US, False), (17, US, False), (18, US, True)]
+)
+def test_the_adult_age_is_the_profiles(age, profile, adult):
+    fired = rules(record(PA, LOW_B12, age=age), profile)
+    assert ("R2-start-standard-loading" in fired) is adult
+    assert ("R23-not-adult" in fired) is not adult
+
+
+def test_no_adult_hb_cut_off_for_a_child():
+    # Hb 7 g/dL is severe anaemia by the WHO adult cut-off; without the lab's range no
+    # adult threshold decides anything for a child.
+    assert rules(record(LOW_B12, lab(LabKind.HB, 7.0), age=6)) == {"R23-not-adult"}
+
+
+def test_a_childs_pancytopenia_by_the_labs_ranges_still_needs_urgent_assessment():
+    counts = (
+        lab(LabKind.HB, 8.9, ref_low=11.5),
+        lab(LabKind.WBC, 2.1, ref_low=4.5),
+        lab(LabKind.PLATELETS, 58, ref_low=150),
+    )
+    ev = evaluate(record(LOW_B12, *counts, age=8), US, AS_OF)
+    assert {r.rule for r in ev.recommendations} == {"R7-severe-anaemia", "R23-not-adult"}
+    # without the lab's ranges the adult cut-offs are not applied
+    bare = (lab(LabKind.HB, 8.9), lab(LabKind.WBC, 2.1), lab(LabKind.PLATELETS, 58))
+    assert rules(record(LOW_B12, *bare, age=8)) == {"R23-not-adult"}
+
+
+def test_prescribing_safety_applies_at_any_age_without_an_adult_regimen():
+    leber = finding(Finding.LEBER)
+    cyano = draft_med(order(MONTHLY, days=0, status="draft"))
+    ev = evaluate(record(leber, LOW_B12, cyano, age=10), US, AS_OF)
+    r21 = next(r for r in ev.recommendations if r.rule == "R21-cyanocobalamin-contraindicated")
+    assert r21.regimen is None
+    assert "R23-not-adult" in {r.rule for r in ev.recommendations}
+
+
+def test_a_child_without_a_b12_question_gets_no_card():
+    assert rules(record(lab(LabKind.B12, 450), lab(LabKind.HB, 12.5), age=9)) == set()
+
+
+def test_no_birth_date_is_read_as_an_adult():
+    rec = record(PA, LOW_B12)
+    rec = replace(rec, patient=replace(rec.patient, birth_date=None))
+    assert rules(rec) == {"R2-start-standard-loading"}
+
+
+# ---- the deceased ----
+
+
+def _dead(rec, on=None):
+    return replace(rec, patient=replace(rec.patient, deceased=True, deceased_on=on))
+
+
+def test_a_patient_who_has_died_gets_no_recommendations():
+    overdue = record(PA, order(MONTHLY, days=400), dose(75), dose(105))
+    assert "R12-missed-doses" in rules(overdue)
+    assert rules(_dead(overdue)) == set()
+    assert rules(_dead(overdue, ago(20))) == set()
+
+
+def test_a_death_after_the_evaluation_date_is_not_yet():
+    assert rules(_dead(record(PA, LOW_B12), date(2026, 6, 1))) == {"R2-start-standard-loading"}
+
+
+# ---- R22 raised B12 ----
+
+RAISED = (lab(LabKind.B12, 1380, days=90), lab(LabKind.B12, 1450, days=3))
+
+
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_a_persistently_raised_b12_without_supplements_asks_for_review(profile):
+    ev = evaluate(record(*RAISED), profile, AS_OF)
+    (r22,) = ev.recommendations
+    assert (r22.rule, r22.indicator, r22.kind) == ("R22-raised-b12", Indicator.INFO, Kind.REVIEW)
+    assert r22.facts["b12"] == RAISED[1] and r22.facts["earlier_b12"] == RAISED[0]
+    assert r22.regimen is None and r22.labs == ()
+
+
+@pytest.mark.parametrize(
+    "b12s",
+    [
+        (lab(LabKind.B12, 1450, days=3),),
+        (lab(LabKind.B12, 640, days=90), lab(LabKind.B12, 1450, days=3)),
+        (lab(LabKind.B12, 1450, days=90), lab(LabKind.B12, 900, days=3)),
+        (lab(LabKind.B12, 1000, days=90), lab(LabKind.B12, 1450, days=3)),
+        (lab(LabKind.B12, 1380, days=800), lab(LabKind.B12, 1450, days=500)),
+        (lab(LabKind.HOLOTC, 1380, days=90), lab(LabKind.HOLOTC, 1450, days=3)),
+    ],
+    ids=["once", "raised-once", "fell", "at-the-cut-off", "old", "active-b12"],
+)
+def test_not_persistently_raised_is_silent(b12s):
+    assert "R22-raised-b12" not in rules(record(*b12s))
+
+
+def _statement(product, route, **kw):
+    return replace(
+        order(None, days=200, product=product, route=route, **kw), source=MedSource.STATEMENT
+    )
+
+
+@pytest.mark.parametrize(
+    "supplement",
+    [
+        _statement(Product.B12_ORAL_HIGH, Route.ORAL),
+        _statement(Product.B12_ORAL_LOW, Route.ORAL, dose_mg=0.05),
+        _statement(Product.B12_NASAL, Route.NASAL),
+        order(MONTHLY, days=200),
+        dose(200),
+        replace(dose(300), product=Product.CYANOKIT, ingredient="hydroxocobalamin"),
+        _statement(Product.B12_ORAL_HIGH, Route.ORAL, status="completed", end=ago(60)),
+    ],
+    ids=["oral", "low-dose", "nasal", "im-order", "injection", "cyanokit", "stopped-recently"],
+)
+def test_never_for_a_patient_on_any_b12_product(supplement):
+    assert "R22-raised-b12" not in rules(record(*RAISED, supplement))
+
+
+def test_a_result_within_the_post_injection_window_does_not_count():
+    # the dose is over a year before today, so only the S2 window keeps the first result out
+    old = (lab(LabKind.B12, 1500, days=400), lab(LabKind.B12, 1450, days=3))
+    assert "R22-raised-b12" in rules(record(*old))
+    assert "R22-raised-b12" not in rules(record(*old, dose(405)))
