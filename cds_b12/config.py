@@ -13,13 +13,16 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .clinical.profiles import PROFILES, Profile
 from .overrides import OverrideError, with_overrides
+
+if TYPE_CHECKING:
+    from .fatigue.sites import SiteTable
 
 ENV_PREFIX = "CDS_B12_"
 _CSP_SOURCE = re.compile(r"'none'|'self'|(https?://)?(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?|https:")
@@ -30,6 +33,7 @@ class Settings(BaseSettings):
 
     profile: Literal["us", "uk"] = "us"
     profile_overrides: Path | None = None  # TOML file of judgement values per profile
+    site_settings: Path | None = None  # TOML or JSON per-site rule settings (fatigue/sites.py)
     data_dir: Path = Path("data")
     database_url: str | None = None  # None: a SQLite file in data_dir
     pseudonym_key: SecretStr | None = None
@@ -57,6 +61,7 @@ class Settings(BaseSettings):
     proxy_count: int = Field(default=0, ge=0, le=5)  # proxies whose X-Forwarded-* we believe
 
     _profiles: Mapping[str, Profile] = PrivateAttr(default_factory=lambda: PROFILES)
+    _sites: SiteTable | None = PrivateAttr(default=None)
 
     @field_validator("profile", "log_level", mode="before")
     @classmethod
@@ -157,6 +162,24 @@ class Settings(BaseSettings):
         if self.profile_overrides is not None:
             self._profiles = load_profile_overrides(self.profile_overrides)
         return self
+
+    @model_validator(mode="after")
+    def _site_settings(self) -> Settings:
+        """Read and check the site settings now: a file that would switch a safety rail off,
+        or has a typo, stops start-up in one line."""
+        if self.site_settings is not None:
+            from .fatigue.sites import SiteError, load_sites
+
+            try:
+                self._sites = load_sites(self.site_settings)
+            except SiteError as exc:
+                raise ValueError(f"{ENV_PREFIX}SITE_SETTINGS: {exc}") from None
+        return self
+
+    @property
+    def site_table(self) -> SiteTable | None:
+        """The site settings as read at start (None: no file)."""
+        return self._sites
 
     @property
     def profiles(self) -> Mapping[str, Profile]:

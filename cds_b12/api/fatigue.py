@@ -1,6 +1,7 @@
-"""Alert-fatigue control on the request path: one history query per hook call, then the
-cards ``fatigue.policy`` holds back are taken out of the response, and each card shown says
-when the same rule's card was dismissed before, and why.
+"""Alert-fatigue control on the request path: the caller's site settings
+(``fatigue/sites.py``: rules switched off, indicators, hold periods), then one history
+query per hook call, then the cards ``fatigue.policy`` holds back are taken out of the
+response, and each card shown says when the same rule's card was dismissed before, and why.
 
 The held cards are named in the response's ``extension`` (``HELD_EXTENSION``: rule, why,
 until), so a developer (and the preview) can see what was not shown; an EHR ignores it. If
@@ -19,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth.verify import Caller
 from ..fatigue.fingerprint import fingerprints
-from ..fatigue.policy import Dismissal, Hold, Policy, decide, dismissals, is_critical
+from ..fatigue.policy import Dismissal, Hold, decide, dismissals, is_critical
 from ..hooks.request import HookCall
 from ..hooks.response import HookResult
 from ..render.escape import Markup
@@ -45,21 +46,30 @@ def hold_back(
     caller: Caller | None,
     result: HookResult,
     patient_key: str,
-    policy: Policy,
 ) -> Shown:
+    """The caller's site settings first (rules switched off, indicators), then the holds."""
     rules = [rec.rule for rec in result.evaluation.recommendations]
     cards = list(zip(rules, result.body["cards"], strict=True))
     if not cards:
         return Shown(cards)
+    issuer, tenant = (caller.issuer.iss, caller.tenant) if caller else (None, None)
+    site = rt.sites.site(tenant, issuer)
     facts = fingerprints(result.evaluation)
+    off = [Hold(r, "off", None) for r, c in cards if site.switched_off(r, c["indicator"])]
+    cards = [(r, c) for r, c in cards if not site.switched_off(r, c["indicator"])]
+    if not cards:
+        return Shown(cards, off, facts)
+    for rule, card in cards:
+        card["indicator"] = site.indicator(rule, card["indicator"])
+    policy = site.policy
     now = datetime.now(UTC)
     encounter = encounter_of(call)
     try:
         past = history(
             rt.db,
             patient_key=patient_key,
-            issuer=caller.issuer.iss if caller else None,
-            tenant=caller.tenant if caller else None,
+            issuer=issuer,
+            tenant=tenant,
             hook_instance=call.hook_instance,
             encounter=encounter,
             since=now - policy.lookback,
@@ -69,8 +79,8 @@ def hold_back(
             "card history not read; every card shown",
             extra={"fields": {"error": type(exc).__name__}},
         )
-        return Shown(cards, fingerprints=facts)
-    shown, held = [], []
+        return Shown(cards, off, facts)
+    shown, held = [], off
     for rule, card in cards:
         hold = decide(
             rule,

@@ -17,6 +17,7 @@ from ..auth.verify import Caller, Verifier
 from ..clinical import Profile
 from ..clinical.profiles import overridden
 from ..config import Settings
+from ..fatigue.sites import SiteSettings
 from ..hooks.fetch import FhirClient, Limits, ServerPolicy
 from ..net.urls import UrlPolicy
 from ..render import CardLibrary, load_card_library
@@ -42,6 +43,7 @@ class Runtime:
     audit: AuditWriter
     pseudonym_key: bytes
     today: Callable[[], date]
+    sites: SiteSettings  # per-site rule settings, read again when the file changes
 
     @classmethod
     def start(
@@ -78,6 +80,7 @@ class Runtime:
             audit=AuditWriter(db, background=background_audit),
             pseudonym_key=load_key(secret, settings.data_dir),
             today=today,
+            sites=SiteSettings(settings.site_settings, settings.site_table),
         )
         started.warn_unreachable()
         return started

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from ..fatigue.policy import Policy
 from ..hooks.gather import PreconditionFailed
 from ..hooks.invoke import invoke
 from ..hooks.request import HookCall, parse_call
@@ -58,7 +57,7 @@ def call_service(service_id: str) -> Response:
         raise
     caller = current_caller()
     key = patient_key(rt.pseudonym_key, call.patient_id)
-    shown = hold_back(rt, call, caller, result, key, Policy())
+    shown = hold_back(rt, call, caller, result, key)
     body: dict = {"cards": [card for _, card in shown.cards]}
     if shown.held:
         body["extension"] = held_extension(shown.held)
