@@ -45,12 +45,15 @@ def as_list(obj: object) -> list:
 
 def dicts(obj: object) -> list[dict]:
     """The objects of an array, skipping anything else."""
-    return [item for item in as_list(obj) if isinstance(item, dict)]
+    if isinstance(obj, list):
+        return [item for item in obj if isinstance(item, dict)]
+    return [obj] if isinstance(obj, dict) else []
 
 
 def string(obj: object, *path: str | int) -> str | None:
     """A non-blank string at ``path``, stripped."""
-    return text(obj.get(path[0]) if len(path) == 1 and isinstance(obj, dict) else dig(obj, *path))
+    value = obj.get(path[0]) if len(path) == 1 and isinstance(obj, dict) else dig(obj, *path)
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def text(value: object) -> str | None:
@@ -60,6 +63,13 @@ def text(value: object) -> str | None:
 
 def number(value: object) -> float | None:
     """A finite number from a JSON number or a numeric string such as ``"<150"``."""
+    if value.__class__ is int:  # the usual cases first
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    if value.__class__ is float:
+        return value if math.isfinite(value) else None
     parsed = number_and_rest(value)
     return None if parsed is None else parsed[0]
 
@@ -69,6 +79,8 @@ def number_and_rest(value: object) -> tuple[float, str] | None:
 
     A leading comparator is dropped: ``"<150"`` reads as 150, as labs report it.
     """
+    if value.__class__ is float:  # the usual case first
+        return (value, "") if math.isfinite(value) else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -88,22 +100,36 @@ def number_and_rest(value: object) -> tuple[float, str] | None:
 
 def codings(concept: object) -> list[tuple[str, str]]:
     """``(system, code)`` pairs of a CodeableConcept; a trailing ``/`` on the system is dropped."""
+    if not isinstance(concept, dict):
+        return []
     pairs = []
-    for coding in dicts(concept.get("coding") if isinstance(concept, dict) else None):
-        system, code = text(coding.get("system")), text(coding.get("code"))
-        if system and code:
-            pairs.append((system.rstrip("/"), code))
+    for coding in as_list(concept.get("coding")):
+        if isinstance(coding, dict):
+            system, code = coding.get("system"), coding.get("code")
+            if isinstance(system, str) and isinstance(code, str):
+                system, code = system.strip(), code.strip()
+                if system and code:
+                    pairs.append((system.rstrip("/"), code))
     return pairs
 
 
 def concept_text(concepts: Iterable[object]) -> str:
-    """Lower-cased ``text`` and ``coding.display`` of CodeableConcepts, for word matching."""
+    """Lower-cased ``text`` and ``coding.display`` of CodeableConcepts, for word matching.
+
+    Blank and non-string parts add nothing: the words are split on whitespace anyway.
+    """
     parts = []
     for concept in concepts:
-        parts.append(string(concept, "text") or "")
-        parts.extend(string(coding, "display") or "" for coding in dicts(dig(concept, "coding")))
+        if not isinstance(concept, dict):
+            continue
+        value = concept.get("text")
+        if isinstance(value, str):
+            parts.append(value)
+        for coding in as_list(concept.get("coding")):
+            if isinstance(coding, dict) and isinstance(value := coding.get("display"), str):
+                parts.append(value)
     text = " ".join(" ".join(parts).lower().replace("’", "'").split())
-    return _B12_SPELLING.sub("b12", text)
+    return _B12_SPELLING.sub("b12", text) if "12" in text else text
 
 
 def shorten(value: str, limit: int = 40) -> str:
@@ -115,5 +141,6 @@ def label(resource: dict) -> str:
     """``Type/id`` for notes and ``resource_id`` fields; the type alone when there is no id."""
     rtype = resource.get("resourceType")
     rtype = rtype if isinstance(rtype, str) and rtype else "Resource"
-    rid = string(resource, "id")
+    rid = resource.get("id")
+    rid = rid.strip() if isinstance(rid, str) else None
     return f"{rtype}/{rid}" if rid else rtype

@@ -84,13 +84,10 @@ def _walk(
     seen: set[int] = set()
     while stack:
         item, full_url = stack.pop()
-        if isinstance(item, dict | list):
+        if isinstance(item, dict):
             if id(item) in seen:
                 continue
             seen.add(id(item))
-        if isinstance(item, list):
-            stack.extend((child, None) for child in reversed(item))
-        elif isinstance(item, dict):
             if item.get("resourceType") == "Bundle":
                 stack.extend(
                     (entry.get("resource"), string(entry, "fullUrl"))
@@ -101,6 +98,11 @@ def _walk(
                 stack.extend((value, None) for value in reversed(list(item.values())))
             else:
                 yield item, full_url
+        elif isinstance(item, list):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            stack.extend((child, None) for child in reversed(item))
         elif item is not None and junk is not None:
             junk.append(DataNote("draftOrders", "skipped: draft order is not a FHIR resource"))
 

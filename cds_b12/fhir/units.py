@@ -81,8 +81,10 @@ def quantity_unit(quantity: object) -> str | None:
     if not isinstance(quantity, dict):
         return None
     code = text(quantity.get("code"))
-    if code and (text(quantity.get("system")) or "").rstrip("/") == UCUM:
-        return code
+    if code:
+        system = quantity.get("system")
+        if isinstance(system, str) and system.strip().rstrip("/") == UCUM:
+            return code
     return text(quantity.get("unit")) or code
 
 
