@@ -15,6 +15,7 @@ from datetime import date
 
 from .bands import Anaemia, Band, Functional, LabFindings, assess_labs
 from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_cause, is_current
+from .codes import SYMPTOM_FINDINGS
 from .course import CourseFindings, Phase, assess_course, injection_dates
 from .profiles import Profile
 from .record import ClinicalFinding, Finding, IgnoredResult, Lab, Medication, Note, PatientRecord
@@ -42,6 +43,7 @@ class Assessment:
 
     age_years: int | None
     pregnant: bool
+    breastfeeding: bool  # NG239 (UK-8): the pregnancy review interval applies
 
     # bands.LabFindings
     b12: Lab | None
@@ -87,6 +89,7 @@ class Assessment:
     grace_days: int | None
     adherent: bool
     neuro_recurrence: tuple[ClinicalFinding, ...]
+    symptom_recurrence: tuple[ClinicalFinding, ...]
 
     # ---- predicates that rules share ----
     @property
@@ -160,6 +163,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     meds = tuple(m for m in record.medications if m.on is None or m.on <= as_of)
     patient = record.patient
     pregnant = any(f.finding is Finding.PREGNANCY and f.active for f in record.findings)
+    breastfeeding = any(f.finding is Finding.BREASTFEEDING and f.active for f in record.findings)
     doses = injection_dates(meds, as_of)
     age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
     lab_findings = assess_labs(
@@ -167,7 +171,10 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     )
     cause = assess_cause(record.findings, meds, profile, as_of)
     neuro_history = any_neuro(record.findings)
-    course = assess_course(meds, doses, cause.neuro_findings, neuro_history, profile, as_of)
+    symptoms = tuple(f for f in record.findings if f.finding in SYMPTOM_FINDINGS)
+    course = assess_course(
+        meds, doses, cause.neuro_findings, symptoms, neuro_history, profile, as_of
+    )
     ignored = tuple(
         IgnoredResult(lab.resource_id, lab.on, profile.post_injection_b12_invalid_days)
         for lab in lab_findings.ignored_b12
@@ -179,6 +186,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         notes=(*record.notes, *ignored),
         age_years=age,
         pregnant=pregnant,
+        breastfeeding=breastfeeding,
         neuro_history=neuro_history,
         doses=doses,
         **_spread(lab_findings),

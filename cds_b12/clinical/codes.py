@@ -148,8 +148,17 @@ FINDING_CODES: dict[Finding, frozenset[Code]] = {
     | _set(ICD10CM, "G32.0"),
     Finding.LEBER: _set(ICD10CM, "H47.22"),  # unverified; no verified SCTID (§3.3)
     Finding.PREGNANCY: _set(SNOMED, "77386006"),
+    # unverified (❌, not in §3.3): breastfeeding, fatigue and glossitis codes are from memory;
+    # words are read as well (fhir/findings.py).
+    Finding.BREASTFEEDING: _set(SNOMED, "169750002", "413712001") | _set(ICD10CM, "Z39.1"),
+    Finding.FATIGUE: _set(SNOMED, "84229001", "224960004") | _set(ICD10CM, "R53.83"),
+    Finding.GLOSSITIS: _set(SNOMED, "17793005") | _set(ICD10CM, "K14.0"),
     Finding.NITROUS_OXIDE: frozenset(),
 }
+
+# Symptoms that may recur before a maintenance dose is due (Seed 2: "if labs or symptoms
+# suggest under-replacement"); neurological signs are counted apart (S8).
+SYMPTOM_FINDINGS = frozenset({Finding.FATIGUE, Finding.GLOSSITIS})
 
 # Findings whose coded presence makes the cause irreversible (§6.1, S1).
 IRREVERSIBLE_FINDINGS = frozenset(

@@ -57,6 +57,7 @@ class CourseFindings:
     grace_days: int | None
     adherent: bool
     neuro_recurrence: tuple[ClinicalFinding, ...]  # new neuro signs since the course began
+    symptom_recurrence: tuple[ClinicalFinding, ...]  # Seed 2: tiredness, glossitis since then
 
 
 def injection_dates(meds: tuple[Medication, ...], as_of: date) -> tuple[date, ...]:
@@ -80,6 +81,7 @@ def assess_course(
     meds: tuple[Medication, ...],
     doses: tuple[date, ...],
     neuro_findings: tuple[ClinicalFinding, ...],
+    symptoms: tuple[ClinicalFinding, ...],
     neuro_history: bool,
     p: Profile,
     as_of: date,
@@ -101,9 +103,10 @@ def assess_course(
     undated_since = None
     if phase is Phase.MAINTENANCE and not doses and order is not None:
         undated_since = order.start or order.on
-    recurrence = ()
+    recurrence = symptom_recurrence = ()
     if phase is Phase.MAINTENANCE and course.start is not None:
-        recurrence = tuple(f for f in neuro_findings if f.on is not None and f.on > course.start)
+        recurrence = _since(neuro_findings, course.start)
+        symptom_recurrence = _since(symptoms, course.start)
     return CourseFindings(
         phase=phase,
         order=order,
@@ -123,7 +126,13 @@ def assess_course(
         grace_days=grace,
         adherent=_adherent(doses, interval, grace, p, as_of),
         neuro_recurrence=recurrence,
+        symptom_recurrence=symptom_recurrence,
     )
+
+
+def _since(findings: tuple[ClinicalFinding, ...], start: date) -> tuple[ClinicalFinding, ...]:
+    """Active findings first recorded after ``start``: a recurrence on treatment."""
+    return tuple(f for f in findings if f.active and f.on is not None and f.on > start)
 
 
 def _course(doses: tuple[date, ...], p: Profile) -> Course:

@@ -65,9 +65,11 @@ class LastDose:
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """Days between doses, as an order or a regimen step gives them."""
+    """Days between doses, as an order or a regimen step gives them; ``max_days`` when it
+    gives a range (``periodMax``), so the card words the same range as the order."""
 
     days: float
+    max_days: float | None = None
 
 
 class Direction(StrEnum):

@@ -155,6 +155,13 @@ class Profile:
 
     # ---- §6.2 R13-R14 intensifying, S16 ----
     min_interval_days: int = field(default=14, metadata=sourced("S16: never shorter than 2 weeks"))
+    # Seed 2 "if ... symptoms suggest under-replacement": tiredness or glossitis recurring
+    # before a dose is due (adherent) shortens the interval no further than this: UK every
+    # 2 months (the BNF's own 2-3 month range), US monthly (the label's interval).
+    # judgement: the knowledge base gives no interval for symptoms alone.
+    symptom_intensify_min_days: int = field(
+        metadata=judgement("Seed 2; UK-1 / US-1 (conservative reading)")
+    )
     # judgement (US ◐): the every-2-3-weeks step is seed-document opinion.
     intensify_steps: tuple[Step, ...] = field(
         metadata=judgement("§1.4 MAINT_INTENSIFIED, UK-9", only=("US",))
@@ -194,7 +201,7 @@ class Profile:
         default=90, metadata=judgement("UK-8: review at 3 months; US: none found", only=("US",))
     )
     pregnancy_review_days: int = field(
-        default=30, metadata=sourced("UK-8, S11: 1 month if pregnant")
+        default=30, metadata=sourced("UK-8, S11: 1 month if pregnant or breastfeeding")
     )
 
     # ---- §6.1 cause and §6.2 R17-R18 risk drugs ----
@@ -265,6 +272,7 @@ US = Profile(
     loading_complete_doses=8,  # US-3: QOD x 1 week + weekly x 4 weeks
     loading_complete_days=28,
     intensify_steps=(Step(1, 2, "wk", period_max=3),),  # judgement (◐)
+    symptom_intensify_min_days=30,  # judgement: monthly, the label's interval
     indeterminate_tests=("MMA", "HCY"),  # US-6
     oral_alternative_to_loading=True,  # US-5, US-6
     oral_alternative_to_maintenance=True,  # US-3, US-5
@@ -290,6 +298,7 @@ UK = Profile(
     loading_complete_doses=6,  # UK-1: 3 per week for 2 weeks
     loading_complete_days=11,
     intensify_steps=(Step(1, 2, "mo"), Step(1, 1, "mo")),  # UK-9, UK-5: one step at a time
+    symptom_intensify_min_days=60,  # judgement: every 2 months, within the BNF's range
     indeterminate_tests=("MMA",),  # UK-8
     oral_alternative_to_loading=False,  # UK-7: contested (GGC)
     oral_alternative_to_maintenance=False,

@@ -191,6 +191,9 @@ class Finding(StrEnum):
     LEBER = "LEBER"  # Leber hereditary optic neuropathy
     COBALT_B12_ALLERGY = "COBALT_B12_ALLERGY"
     PREGNANCY = "PREGNANCY"
+    BREASTFEEDING = "BREASTFEEDING"  # NG239 (UK-8): reviewed at 1 month, as in pregnancy
+    FATIGUE = "FATIGUE"  # Seed 2: a symptom that may recur before a maintenance dose is due
+    GLOSSITIS = "GLOSSITIS"  # Seed 2: as FATIGUE
     NITROUS_OXIDE = "NITROUS_OXIDE"
 
 

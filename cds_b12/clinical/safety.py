@@ -141,9 +141,12 @@ def s10_cyanokit(r: Recommendation, a: Assessment, p: Profile) -> Recommendation
 
 
 def s11_pregnancy(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
-    """Pregnancy: check folate, review at 1 month, at least a warning."""
-    if not a.pregnant or r.kind not in _TREATMENT | {Kind.ORDER_LABS}:
+    """Pregnancy: check folate, review at 1 month, at least a warning. Breastfeeding: the
+    same review at 1 month (NG239, UK-8), named on the card as its own qualifier."""
+    if r.kind not in _TREATMENT | {Kind.ORDER_LABS}:
         return r
+    if not a.pregnant:
+        return r.with_safety("S11-breastfeeding") if a.breastfeeding else r
     labs = merge(r.labs, (on(a.as_of, "FOLATE", LabNote.PREGNANCY),))
     return r.with_safety("S11", labs=labs, indicator=r.at_least(Indicator.WARNING))
 

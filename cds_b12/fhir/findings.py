@@ -82,6 +82,9 @@ _WORDS = tuple(
         (r"paraesthesia|paresthesia|neuropathy|numbness|tingling", Finding.NEURO),
         (r"b12 deficiency|cobalamin deficiency", Finding.B12_DEFICIENCY),
         (r"pregnan", Finding.PREGNANCY),
+        (r"breast-?\s?feeding|breastfed|lactating", Finding.BREASTFEEDING),
+        (r"glossitis|sore tongue|smooth tongue", Finding.GLOSSITIS),
+        (r"fatigue|tiredness|tired all the time|lethargy", Finding.FATIGUE),
     )
 )
 
@@ -223,6 +226,9 @@ _OBSERVED = frozenset(
         Finding.NITROUS_OXIDE,
         Finding.DIETARY_DEFICIENCY,
         Finding.PREGNANCY,
+        Finding.BREASTFEEDING,
+        Finding.FATIGUE,
+        Finding.GLOSSITIS,
     }
 )
 _NO_ANSWER = re.compile(

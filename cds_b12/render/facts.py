@@ -106,6 +106,8 @@ class FactWords:
         if isinstance(value, LastDose):
             return self._phrase("last_dose", date=value.on.isoformat(), days=value.days_ago)
         if isinstance(value, Interval):
+            if value.max_days is not None and value.max_days != value.days:
+                return self.interval_range(value.days, value.max_days)
             return self.interval(value.days)
         if isinstance(value, Trends):
             sep = self._phrase("trend_separator")
@@ -208,6 +210,14 @@ class FactWords:
             count = days // _WEEK
             return self._phrase("span_week" if count == 1 else "span_weeks", count=count)
         return self._phrase("span_days", count=days)
+
+    def interval_range(self, days: float, max_days: float) -> str:
+        """A range as the order states it (period to periodMax): "every 2–3 weeks"."""
+        for size, key in ((_MONTH, "interval_months"), (_WEEK, "interval_weeks")):
+            low, high = days / size, max_days / size
+            if low >= 1 and low.is_integer() and high.is_integer():
+                return self._phrase(key, count=f"{int(low)}–{int(high)}")
+        return self._phrase("interval_days", count=f"{number(days)}–{number(max_days)}")
 
     def trend(self, t: LabTrend) -> str:
         return self._phrase(

@@ -65,7 +65,7 @@ _DEFAULT_TABLES = (
     "calendar",
     "variants",  # default [variants.<name>] for cards whose own file has none
 )
-_SAFETY_ID = re.compile(r"^S[0-9]+$")
+_SAFETY_ID = re.compile(r"^S[0-9]+(?:-[a-z]+)?$")  # S11, or a qualified one: S11-breastfeeding
 _FORMATTER = string.Formatter()
 # Where a placeholder starts a sentence: its value then starts with a capital.
 _SENTENCE_END = re.compile(r"(?:\A|[.!?]\s|\n- |\n\n)\s*\**\s*\Z")

@@ -3,11 +3,14 @@ what a relapse on it means, on hand-built records."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.assess import Phase, assess
+from cds_b12.clinical.facts import Interval
 from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator, Kind, Variant
-from cds_b12.clinical.record import Finding, Medication, MedSource, Product, Route
+from cds_b12.clinical.record import Finding, LabKind, Medication, MedSource, Product, Route
 
 from .records import (
     AS_OF,
@@ -16,13 +19,17 @@ from .records import (
     Timing,
     ago,
     doses,
+    draft_med,
     finding,
+    lab,
     order,
     record,
 )
 
 PA = finding(Finding.PERNICIOUS_ANAEMIA)
 DAILY = Timing(1, 1, None, "d")
+TWO_MONTHLY = Timing(1, 2, None, "mo")
+H = "hydroxocobalamin"
 
 
 def rules(rec, profile=US) -> dict[str, object]:
@@ -99,3 +106,120 @@ def test_a_dietary_supplement_beside_injections_does_not_change_the_phase():
     low = order(DAILY, 30, product=Product.B12_ORAL_LOW, route=Route.ORAL, dose_mg=0.1)
     rec = record(PA, order(THREE_MONTHLY, days=400), low, *doses(60, 150, 240))
     assert assess(rec, UK, AS_OF).phase is Phase.MAINTENANCE
+
+
+# ---- §2: a neurological relapse on maintenance means re-loading (S8) ----
+
+
+def test_months_without_injections_and_new_paraesthesia_orders_the_neuro_loading_course():
+    rec = record(PA, order(MONTHLY), *doses(120, 150, 180, 210), finding(Finding.NEURO, days=10))
+    (r,) = evaluate(rec, US, AS_OF).recommendations
+    assert r.rule == "R12-missed-doses" and r.variant is Variant.RELOAD
+    assert r.indicator is Indicator.CRITICAL and r.kind is Kind.START_LOADING
+    assert r.regimen.id == US.neuro_loading and r.start_on == AS_OF
+    assert "MMA" not in {x.test for x in r.labs}  # S8: no waiting for MMA
+
+
+def test_one_dose_overdue_with_new_paraesthesia_re_loads_too():
+    rec = record(
+        PA,
+        order(THREE_MONTHLY, ingredient=H),
+        *doses(120, 210, 300, ingredient=H),
+        finding(Finding.NEURO, days=10),
+    )
+    (r,) = evaluate(rec, UK, AS_OF).recommendations
+    assert r.rule == "R11-maintenance-overdue" and r.variant is Variant.RELOAD
+    assert r.regimen.id == UK.neuro_loading and r.regimen.drug.ingredient == H
+
+
+def test_uk_monthly_with_recurring_paraesthesia_re_loads_when_no_shorter_step_is_left():
+    rec = record(
+        PA,
+        order(MONTHLY, ingredient=H),
+        *doses(20, 50, 80, 110, ingredient=H),
+        finding(Finding.NEURO, days=10),
+    )
+    (r,) = evaluate(rec, UK, AS_OF).recommendations
+    assert r.rule == "R13-intensify-interval" and r.variant is Variant.RELOAD
+    assert r.kind is Kind.START_LOADING and r.indicator is Indicator.CRITICAL
+    assert r.regimen.id == UK.neuro_loading
+    assert "new_interval" not in r.facts
+
+
+def test_the_suggested_interval_is_the_one_the_order_carries():
+    rec = record(PA, order(MONTHLY), *doses(20, 50, 80, 110), finding(Finding.NEURO, days=10))
+    (r,) = evaluate(rec, US, AS_OF).recommendations
+    step = r.regimen.steps[0]
+    assert r.facts["new_interval"] == Interval(step.interval_days, step.interval_max_days)
+    assert r.facts["new_interval"] == Interval(14, 21)
+
+
+# ---- Seed 2: symptoms recurring before the next dose is due ----
+
+
+def _uk_on(timing, *days, symptom=Finding.FATIGUE):
+    return record(
+        PA, order(timing, ingredient=H), *doses(*days, ingredient=H), finding(symptom, 20)
+    )
+
+
+def test_tiredness_before_the_dose_is_due_shortens_uk_3_monthly_to_2_monthly():
+    (r,) = evaluate(_uk_on(THREE_MONTHLY, 60, 145, 230, 315), UK, AS_OF).recommendations
+    assert r.rule == "R13-intensify-interval" and r.indicator is Indicator.INFO
+    assert r.regimen.steps[0].interval_days == 60 and r.facts["new_interval"] == Interval(60, 60)
+
+
+def test_glossitis_counts_as_well():
+    rec = _uk_on(THREE_MONTHLY, 60, 145, 230, 315, symptom=Finding.GLOSSITIS)
+    assert set(rules(rec, UK)) == {"R13-intensify-interval"}
+
+
+def test_symptoms_alone_go_no_shorter_than_the_profile_allows():
+    assert rules(_uk_on(TWO_MONTHLY, 20, 80, 140), UK) == {}
+    us = record(PA, order(MONTHLY), *doses(20, 50, 80, 110), finding(Finding.FATIGUE, days=10))
+    assert rules(us, US) == {}
+
+
+def test_symptoms_without_confirmed_adherence_do_not_shorten():
+    rec = record(PA, order(THREE_MONTHLY), *doses(150, 300), finding(Finding.FATIGUE, days=20))
+    assert "R13-intensify-interval" not in rules(rec, UK)
+
+
+# ---- UK-2: maintenance after neurological involvement is every 2 months ----
+
+
+def _neuro_history(*items):
+    past = finding(Finding.NEURO, days=400, active=False)
+    return record(
+        PA, past, order(TWO_MONTHLY, ingredient=H), *doses(20, 80, 140, ingredient=H), *items
+    )
+
+
+def test_signing_3_monthly_after_neurological_involvement_gets_a_card():
+    draft = draft_med(order(THREE_MONTHLY, days=0, ingredient=H))
+    (r,) = evaluate(_neuro_history(draft), UK, AS_OF).recommendations
+    assert r.rule == "R10-start-maintenance" and r.variant is Variant.NEURO_MAINTENANCE
+    assert r.indicator is Indicator.WARNING and r.draft_id == draft.resource_id
+    assert r.regimen.id == UK.neuro_maintenance and r.regimen.steps[0].interval_max_days == 60
+    assert r.facts["draft_schedule"] == Interval(90)
+
+
+def test_signing_2_monthly_after_neurological_involvement_is_fine():
+    assert rules(_neuro_history(draft_med(order(TWO_MONTHLY, days=0, ingredient=H))), UK) == {}
+
+
+def test_3_monthly_without_neurological_involvement_is_fine():
+    draft = draft_med(order(THREE_MONTHLY, days=0, ingredient=H))
+    rec = record(PA, order(THREE_MONTHLY, ingredient=H), *doses(20, 110, ingredient=H), draft)
+    assert rules(rec, UK) == {}
+
+
+# ---- §9: breastfeeding follows the pregnancy review rule (UK-8) ----
+
+
+def test_breastfeeding_is_reviewed_at_1_month_and_the_card_says_why():
+    rec = record(PA, finding(Finding.BREASTFEEDING, days=30), lab(LabKind.B12, 120))
+    (r,) = evaluate(rec, UK, AS_OF).recommendations
+    assert r.facts["review_date"] == AS_OF + timedelta(days=UK.pregnancy_review_days)
+    assert "S11-breastfeeding" in r.safety and "S11" not in r.safety
+    assert not assess(rec, UK, AS_OF).pregnant  # the pregnancy Hb cut-off does not apply

@@ -195,6 +195,21 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
         "regimen": None,
         "facts": {"reason": Finding.COBALT_B12_ALLERGY},
     },
+    **{
+        (rule, Variant.RELOAD): {
+            "kind": Kind.START_LOADING,
+            "indicator": Indicator.CRITICAL,
+            "regimen": CATALOGUE["UK_LOAD_NEURO"],
+            "facts": {"recurrence": RULE_FACTS["R13-intensify-interval"]["recurrence"]},
+        }
+        for rule in ("R11-maintenance-overdue", "R12-missed-doses", "R13-intensify-interval")
+    },
+    ("R10-start-maintenance", Variant.NEURO_MAINTENANCE): {
+        "indicator": Indicator.WARNING,
+        "regimen": CATALOGUE["UK_MAINT_NEURO"],
+        "draft_id": "MedicationRequest/draft-maint",
+        "facts": {"draft_schedule": Interval(90.0)},
+    },
 }
 AUTOMATIC = frozenset({"profile"})
 REGIMEN_PLACEHOLDERS = frozenset({"regimen", "schedule", "alternative"})

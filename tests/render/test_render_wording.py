@@ -34,7 +34,7 @@ from .render_support import (
     make_rec,
 )
 
-SAFETY_IDS = [f"S{i}" for i in range(1, 17)]
+SAFETY_IDS = [*(f"S{i}" for i in range(1, 17)), "S11-breastfeeding"]
 
 
 def test_one_card_file_per_rule(library: CardLibrary) -> None:

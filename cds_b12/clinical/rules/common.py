@@ -18,7 +18,9 @@ from ..sources import RULE_SOURCES, cite
 
 def common_facts(a: Assessment) -> dict[str, Fact]:
     """The facts any card may quote (cards/README.md lists them)."""
-    review = a.profile.pregnancy_review_days if a.pregnant else a.profile.review_days
+    review = (
+        a.profile.pregnancy_review_days if a.pregnant or a.breastfeeding else a.profile.review_days
+    )
     last_dose = None
     if a.last_dose is not None and a.days_since_last_dose is not None:
         last_dose = LastDose(a.last_dose, a.days_since_last_dose)

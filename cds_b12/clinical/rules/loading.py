@@ -12,9 +12,9 @@ from ..assess import Assessment, Phase
 from ..facts import Interval
 from ..followup import after, on, window
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabNote, Recommendation
-from ..record import LabKind
-from ..regimens import CATALOGUE
+from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
+from ..record import DraftOrder, LabKind
+from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, SAME_INTERVAL_TOLERANCE_DAYS, with_drug
 from ..sources import cites
 from .common import recommend
 
@@ -107,6 +107,22 @@ def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | Non
     return None
 
 
+def _spaced_draft(a: Assessment, p: Profile) -> DraftOrder | None:
+    """An injection draft spacing maintenance doses beyond the neuro maintenance interval
+    (UK-2: every 2 months) for a patient with a neurological history; R9 owns the drafts
+    made while the open-ended neuro course is still improving."""
+    if not a.neuro_history or (a.neuro_course and a.has_neuro and p.neuro_course_open_ended):
+        return None
+    longest = CATALOGUE[p.neuro_maintenance].steps[-1].interval_max_days
+    for draft in a.record.drafts:
+        med = draft.medication
+        timing = med.timing if med is not None and med.is_injection else None
+        interval = timing.interval_max_days if timing else None
+        if interval is not None and interval > longest + SAME_INTERVAL_TOLERANCE_DAYS:
+            return draft
+    return None
+
+
 @cites("UK-1", "UK-2", "US-3")
 def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     """Move to maintenance once the loading course is complete.
@@ -115,8 +131,27 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     days then weekly for 4 weeks) and no maintenance order. Silent: UK neuro
     course (clinician decides when improvement stops, R9), course incomplete.
     US alternative: oral 1000 micrograms daily when there were no neuro signs.
+    On the order hooks, also: a maintenance injection being ordered at a longer
+    interval than the neuro maintenance one for a patient with neurological
+    involvement (UK-2: every 2 months) gets a warning that updates the draft.
     Sources: UK-1, UK-2, US-3.
     """
+    draft = _spaced_draft(a, p)
+    if draft is not None and draft.medication is not None and draft.medication.timing:
+        regimen = CATALOGUE[p.neuro_maintenance]
+        if draft.medication.ingredient == "hydroxocobalamin":
+            regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
+        return recommend(
+            a,
+            "R10-start-maintenance",
+            Indicator.WARNING,
+            Kind.START_MAINTENANCE,
+            regimen=regimen,
+            draft_id=draft.resource_id,
+            start_on=a.as_of,
+            variant=Variant.NEURO_MAINTENANCE,
+            draft_schedule=Interval(draft.medication.timing.interval_max_days or 0),
+        )
     if a.phase is not Phase.LOADING or not a.loading_complete or a.course_start is None:
         return None
     regimen = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]

@@ -22,9 +22,9 @@ from ..facts import (
     Stopped,
     Trends,
 )
-from ..followup import after, on, window
+from ..followup import after, merge, on, response_labs, window
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
+from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
 from ..record import Finding, LabKind
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
 from ..sources import cites
@@ -51,7 +51,28 @@ def _restart(a: Assessment, p: Profile) -> Regimen | None:
     return None if a.order is not None else CATALOGUE[p.maintenance]
 
 
-@cites("UK-1", "UK-5", "US-3", "US-1")
+def _reload(a: Assessment, p: Profile, rule: str, **facts: Fact) -> Recommendation:
+    """S8: neurological signs back on maintenance, with doses missed or no shorter interval
+    left: the neuro loading course again, without waiting for MMA, and specialist advice."""
+    regimen = CATALOGUE[p.neuro_loading]
+    if a.order is not None and a.order.ingredient == "hydroxocobalamin":
+        regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
+    return recommend(
+        a,
+        rule,
+        Indicator.CRITICAL,
+        Kind.START_LOADING,
+        urgency=Urgency.URGENT,
+        regimen=regimen,
+        labs=merge((on(a.as_of, "CBC", LabNote.NOW),), response_labs(a.as_of, p)),
+        start_on=a.as_of,
+        variant=Variant.RELOAD,
+        recurrence=Findings.of(a.neuro_recurrence),
+        **facts,
+    )
+
+
+@cites("UK-1", "UK-5", "US-3", "US-1", "UK-2", "UK-3")
 def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     """Give the overdue maintenance dose now and resume the schedule.
 
@@ -61,8 +82,9 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     warning when only slightly late (within two graces) for a reversible cause. No re-loading
     unless symptoms recurred; the grace is an expert default (❌). With no injection
     given on record (an order or MedicationStatement alone) the dates are asked for,
-    never inferred (Seed 2: keep records of injection dates). Sources: UK-1
-    (BNF), UK-5 (SmPC), US-3 (Stabler), US-1 (FDA label).
+    never inferred (Seed 2: keep records of injection dates). Overdue with
+    neurological signs new since the course began: re-load (S8, as R12). Sources:
+    UK-1 (BNF), UK-5 (SmPC), US-3 (Stabler), US-1 (FDA label), UK-2/UK-3 (re-loading).
     """
     if a.phase is not Phase.MAINTENANCE:
         return None
@@ -79,6 +101,8 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
         )
     if not a.is_overdue or _r12_applies(a, p):
         return None
+    if a.neuro_recurrence:
+        return _reload(a, p, "R11-maintenance-overdue", overdue_since=_due_on(a), **_due_facts(a))
     slight = (
         not a.is_irreversible
         and not a.neuro_history
@@ -96,16 +120,27 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     )
 
 
-@cites("UK-1", "UK-2", "US-3")
+@cites("UK-1", "UK-2", "US-3", "UK-3", "US-4")
 def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
     """Address adherence after two or more missed doses, and check for relapse.
 
     Fires: maintenance; at least two intervals since the last dose; neuro
-    history or irreversible cause. Suggests a dose now, CBC and MMA, and
-    re-loading (R1/R2) only if symptoms recur. Sources: UK-1, UK-2, US-3.
+    history or irreversible cause. Suggests a dose now, CBC and MMA. With
+    neurological signs new since the course began it suggests the neuro loading
+    course itself, critical, without waiting for MMA (S8). Sources: UK-1, UK-2,
+    US-3; UK-3 (CKS) and US-4 (BMJ BP) for re-loading.
     """
     if a.phase is not Phase.MAINTENANCE or not _r12_applies(a, p):
         return None
+    if a.neuro_recurrence:
+        return _reload(
+            a,
+            p,
+            "R12-missed-doses",
+            overdue_since=_due_on(a),
+            missed_doses=a.missed_doses,
+            **_due_facts(a),
+        )
     return recommend(
         a,
         "R12-missed-doses",
@@ -127,15 +162,24 @@ def _current_regimen(a: Assessment, p: Profile) -> Regimen:
     return base
 
 
+def _interval_of(regimen: Regimen) -> Interval:
+    step = regimen.steps[0]
+    return Interval(step.interval_days, step.interval_max_days)
+
+
+def _shorter(a: Assessment, p: Profile, min_days: int) -> Regimen | None:
+    """The next shorter maintenance step, not below ``min_days`` (S16), or None."""
+    if a.interval_days is None:
+        return None
+    return intensified(_current_regimen(a, p), a.interval_days, p.intensify_steps, min_days)
+
+
 def _intensify(
     a: Assessment, p: Profile, rule: str, indicator: Indicator, labs=(), **facts: Fact
 ) -> Recommendation | None:
     if a.interval_days is None:
         return None
-    regimen = intensified(
-        _current_regimen(a, p), a.interval_days, p.intensify_steps, p.min_interval_days
-    )
-    new_interval = Interval(regimen.steps[0].interval_days) if regimen else None
+    regimen = _shorter(a, p, p.min_interval_days)
     return recommend(
         a,
         rule,
@@ -144,25 +188,51 @@ def _intensify(
         regimen=regimen,
         labs=labs,
         start_on=a.as_of,
-        new_interval=new_interval,
+        new_interval=_interval_of(regimen) if regimen else None,
         **facts,
     )
 
 
-@cites("UK-9", "UK-5", "US-3")
+@cites("UK-9", "UK-5", "US-3", "UK-2", "UK-3", "US-4")
 def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
     """Shorten the interval one step after symptoms recur despite adherence.
 
     Fires: maintenance; adherent (no gap beyond interval plus grace in the
-    last year); new neurological signs recorded after therapy began. Never a
-    default, never below 14 days (S16); the US step is ◐ opinion. Sources: UK-9
-    (NG239: "increase the frequency ... in line with product information"), UK-5
-    (SmPC), US-3 (Stabler).
+    last year); new neurological signs, or (Seed 2) tiredness or glossitis,
+    recorded after therapy began. Never a default, never below 14 days (S16);
+    the US step is ◐ opinion. Symptoms without neurological signs shorten the
+    interval only down to the profile's ``symptom_intensify_min_days`` (judgement:
+    UK every 2 months, US monthly, so none in the US), else no card. Neurological
+    signs with no shorter step left: re-load and get specialist advice (S8).
+    Sources: UK-9 (NG239: "increase the frequency ... in line with product
+    information"), UK-5 (SmPC), US-3 (Stabler); UK-2, UK-3, US-4 (re-loading).
     """
-    if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.neuro_recurrence:
+    if a.phase is not Phase.MAINTENANCE or not a.adherent:
         return None
-    return _intensify(
-        a, p, "R13-intensify-interval", Indicator.INFO, recurrence=Findings.of(a.neuro_recurrence)
+    if a.neuro_recurrence:
+        if _shorter(a, p, p.min_interval_days) is None:
+            return _reload(a, p, "R13-intensify-interval")
+        return _intensify(
+            a,
+            p,
+            "R13-intensify-interval",
+            Indicator.INFO,
+            recurrence=Findings.of(a.neuro_recurrence),
+        )
+    if not a.symptom_recurrence or a.interval_days is None:
+        return None
+    regimen = _shorter(a, p, max(p.min_interval_days, p.symptom_intensify_min_days))
+    if regimen is None:
+        return None
+    return recommend(
+        a,
+        "R13-intensify-interval",
+        Indicator.INFO,
+        Kind.INTENSIFY,
+        regimen=regimen,
+        start_on=a.as_of,
+        new_interval=_interval_of(regimen),
+        recurrence=Findings.of(a.symptom_recurrence),
     )
 
 
@@ -252,12 +322,12 @@ def r16_consider_stop(a: Assessment, p: Profile) -> Recommendation | None:
 
     Fires: maintenance or oral; a documented reversible cause that has gone
     (drug stopped 3+ months ago, diet corrected); no neuro signs, no anaemia,
-    B12 not low, not pregnant. Never fires for an irreversible cause (S1).
+    B12 not low, not pregnant or breastfeeding. Never fires for an irreversible cause (S1).
     Recheck interval after stopping is expert opinion (❌). Sources: UK-9, UK-10.
     """
     if a.phase not in (Phase.MAINTENANCE, Phase.ORAL) or a.is_irreversible:
         return None
-    if a.has_neuro or a.is_anaemic or a.pregnant:
+    if a.has_neuro or a.is_anaemic or a.pregnant or a.breastfeeding:
         return None
     if a.b12_band in (Band.DEFICIENT, Band.INDETERMINATE):
         return None
