@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from .assess import Phase
 from .evaluate import Evaluation
-from .recommendation import LabNote
+from .recommendation import Kind, LabNote
 from .regimens import Regimen
 
 
@@ -49,11 +49,24 @@ class Plan:
     doses: tuple[PlannedDose, ...]  # one per day, soonest first
     labs: tuple[PlannedLab, ...]  # in the cards' order
 
+    @property
+    def next_dose(self) -> PlannedDose | None:
+        """The soonest planned dose (today when one is overdue)."""
+        return self.doses[0] if self.doses else None
+
 
 def plan(evaluation: Evaluation, as_of: date) -> Plan:
     """The dated plan behind the cards of ``evaluation``."""
     by_day: dict[date, PlannedDose] = {}
-    for dose in (*_next_on_schedule(evaluation, as_of), *_suggested(evaluation, as_of)):
+    suggested = _suggested(evaluation, as_of)
+    # A card that changes the schedule (a shorter interval, another product, maintenance
+    # after loading) replaces its next dose; a missed dose (R11, R12) is the same injection.
+    replaced = any(
+        rec.regimen is not None and rec.kind is not Kind.GIVE_DOSE
+        for rec in evaluation.recommendations
+    )
+    current = () if replaced else _next_on_schedule(evaluation, as_of)
+    for dose in (*current, *suggested):
         kept = by_day.get(dose.on)
         by_day[dose.on] = dose if kept is None else _merge(kept, dose)
     labs = tuple(

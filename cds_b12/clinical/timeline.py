@@ -15,7 +15,7 @@ from datetime import date
 from .assess import Assessment, Phase
 from .bands import anaemia_below
 from .evaluate import Evaluation
-from .plan import plan
+from .plan import PlannedDose, plan
 from .profiles import Profile
 from .record import LabKind, PatientRecord
 
@@ -51,6 +51,7 @@ class Timeline:
     series: tuple[Series, ...]
     doses: tuple[date, ...]
     planned_doses: tuple[date, ...]  # the schedule's next dose, and the start of a suggested one
+    next_dose: PlannedDose | None  # the soonest of them, with the day it was due
     due_labs: tuple[DueLab, ...]
     phases: tuple[Band, ...]
 
@@ -65,6 +66,7 @@ def timeline(
         series=tuple(_series(record, a, profile, kind) for kind in SHOWN),
         doses=a.doses,
         planned_doses=tuple(dose.on for dose in planned.doses),
+        next_dose=planned.next_dose,
         due_labs=tuple(DueLab(lab.test, lab.due_from, lab.due_to) for lab in planned.labs),
         phases=_phases(a, profile, as_of),
     )

@@ -22,6 +22,14 @@ def timeline_json(t: Timeline, *, patient_id: str, profile: str) -> dict:
         ],
         "doses": [d.isoformat() for d in t.doses],
         "plannedDoses": [d.isoformat() for d in t.planned_doses],
+        # the card's own plan: when to give the next dose, and since when it is overdue
+        "nextDose": None
+        if t.next_dose is None
+        else {
+            "on": t.next_dose.on.isoformat(),
+            "due": t.next_dose.due.isoformat(),
+            "overdue": t.next_dose.overdue,
+        },
         "dueLabs": [
             {
                 "test": lab.test,

@@ -59,6 +59,10 @@ def test_the_charts_draw_every_injection_and_result(open_page, service, artifact
     )
 
     expect(page.get_by_test_id("timeline-subtitle")).to_contain_text(f"Patient {patient}")
+    # the next dose is the card's: an overdue one says since when (issue 11 §5)
+    if patient == "r11-monthly-overdue":
+        assert data["nextDose"]["overdue"] is True
+        expect(page.locator("#facts")).to_contain_text("(today): overdue since ")
     expect(page.get_by_test_id("legend")).to_contain_text("Maintenance phase")
     today = date.fromisoformat(data["asOf"])
     assert today - timedelta(days=1) <= date.today() <= today + timedelta(days=1)

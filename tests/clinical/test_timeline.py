@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import copy
+from datetime import date, timedelta
 
 from cds_b12.clinical import evaluate, get_profile
 from cds_b12.clinical.assess import Phase
 from cds_b12.clinical.timeline import timeline
 from cds_b12.fhir.read import read_record
 from cds_b12.hooks.fixtures import find_fixture
+from cds_b12.hooks.response import respond
+from cds_b12.render.timeline import timeline_json
 
-from ..scenarios import AS_OF
+from ..scenarios import AS_OF, scenarios
 from ..test_cli import R1  # noqa: F401  (keeps the fixture path helpers in one place)
 
 US = get_profile("us")
@@ -58,3 +61,62 @@ def test_a_patient_without_therapy_has_no_bands_or_plan():
     t = _timeline("r17-metformin-no-b12")
     assert t.doses == () and t.phases == () and t.planned_doses == ()
     assert t.as_of == AS_OF
+
+
+def _with_leber(patient_id: str) -> list[dict]:
+    """``patient_id``'s fixture with the Leber's disease Condition of R21's fixture added."""
+    resources, _ = find_fixture(patient_id).data(AS_OF)
+    leber, _ = find_fixture("r21-leber-cyanocobalamin").data(AS_OF)
+    conditions = [copy.deepcopy(r) for r in leber if r["resourceType"] == "Condition"]
+    for condition in conditions:
+        condition["subject"] = {"reference": f"Patient/{patient_id}"}
+    return [*resources, *conditions]
+
+
+def test_a_new_product_on_a_running_schedule_starts_when_the_next_dose_is_due():
+    """Issue 11 §5: last monthly dose 20 days ago, the card swaps the product: the next dose
+    is in 10 days on the timeline and in the card's order, not "today"."""
+    resources = _with_leber("r11-on-time")
+    result = respond(resources, profile=US, as_of=AS_OF)
+    a = result.evaluation.assessment
+    assert a.last_dose == AS_OF - timedelta(days=20)
+    t = timeline(a.record, result.evaluation, US, AS_OF)
+    assert t.next_dose is not None and not t.next_dose.overdue
+    assert t.next_dose.on == a.last_dose + timedelta(days=30) == date(2026, 12, 1)
+    assert t.planned_doses == (t.next_dose.on,)  # the old schedule's next dose is replaced
+    starts = {
+        action["resource"]["dispenseRequest"]["validityPeriod"]["start"]
+        for card in result.body["cards"]
+        for s in card.get("suggestions", [])
+        for action in s["actions"]
+        if action["type"] == "create" and action["resource"]["resourceType"] == "MedicationRequest"
+    }
+    assert starts == {t.next_dose.on.isoformat()}
+
+
+def test_an_overdue_dose_is_today_and_says_since_when():
+    t = _timeline("r11-monthly-overdue")
+    assert t.next_dose is not None and t.next_dose.overdue
+    assert t.next_dose.on == AS_OF and t.next_dose.due == AS_OF - timedelta(days=15)
+    body = timeline_json(t, patient_id="r11-monthly-overdue", profile="US")
+    assert body["nextDose"] == {
+        "on": AS_OF.isoformat(),
+        "due": t.next_dose.due.isoformat(),
+        "overdue": True,
+    }
+
+
+def test_every_suggested_regimen_starts_on_a_planned_dose_of_the_timeline():
+    """The timeline's planned doses come from the same assessment as the cards."""
+    for scenario in scenarios():
+        if scenario.hook != "patient-view":
+            continue
+        resources, _ = scenario.data()
+        profile = get_profile(scenario.profile)
+        result = respond(resources, profile=profile, as_of=AS_OF)
+        t = timeline(result.evaluation.assessment.record, result.evaluation, profile, AS_OF)
+        for rec in result.evaluation.recommendations:
+            if rec.regimen is not None:
+                assert (rec.start_on or AS_OF) in t.planned_doses, scenario.id
+        if t.next_dose is not None and not t.next_dose.overdue:
+            assert t.next_dose.on >= AS_OF, scenario.id

@@ -502,8 +502,15 @@
     facts.push(['Injections', data.doses.length
       ? `${data.doses.length}, last ${fmt(last)} (${relative(day(last) - today)})`
       : 'none recorded']);
-    const next = data.plannedDoses.find((d) => day(d) >= today) || data.plannedDoses[data.plannedDoses.length - 1];
-    facts.push(['Next dose', next ? `${fmt(next)} (${relative(day(next) - today)})` : 'none planned']);
+    // The plan behind the cards (nextDose): an overdue dose says since when it was due.
+    const next = data.nextDose;
+    let nextText = 'none planned';
+    if (next && next.overdue) {
+      nextText = `${fmt(next.on)} (${relative(day(next.on) - today)}): overdue since ${fmt(next.due)} (${relative(day(next.due) - today)})`;
+    } else if (next) {
+      nextText = `${fmt(next.on)} (${relative(day(next.on) - today)})`;
+    }
+    facts.push(['Next dose', nextText]);
     const due = dueGroups(data);
     facts.push(['Labs due', due.length
       ? `${data.dueLabs.length}; next ${fmt(due.map((g) => g.from).sort()[0])}`

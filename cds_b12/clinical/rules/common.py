@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ..assess import Assessment
+from ..assess import Assessment, Phase
 from ..bands import B12_KINDS
 from ..facts import CauseFact, Fact, Findings, Interval, LastDose, OnFile, Unused
 from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
@@ -46,6 +46,15 @@ def _too_old(a: Assessment, kind: LabKind) -> OnFile | None:
     return OnFile(max(on_file, key=lambda lab: lab.on), Unused.TOO_OLD, a.profile.current_lab_days)
 
 
+def next_dose_on(a: Assessment, regimen: Regimen) -> date | None:
+    """The first dose of ``regimen`` after the last dose given, at its own interval; today
+    when that is already past."""
+    if a.last_dose is None:
+        return None
+    due = a.last_dose + timedelta(days=round(regimen.steps[0].interval_days))
+    return max(due, a.as_of)
+
+
 def b12_on_file(a: Assessment) -> OnFile | None:
     """The latest B12 in the record when none is current: set aside as taken soon after an
     injection (S2), or older than the profile's current-result limit (issue 11 §5)."""
@@ -75,7 +84,13 @@ def recommend(
     **facts: Fact,
 ) -> Recommendation:
     """A Recommendation with the common facts merged under the rule's own, citing the
-    rule's declared sources in the profile's order (``sources.cite``)."""
+    rule's declared sources in the profile's order (``sources.cite``).
+
+    A regimen suggested while a maintenance schedule runs starts when its first dose falls
+    due after the last one (``next_dose_on``), unless the rule dates it: the card's order
+    and the timeline's planned dose are then the same day (issue 11 §5)."""
+    if regimen is not None and start_on is None and a.phase is Phase.MAINTENANCE:
+        start_on = next_dose_on(a, regimen)
     return Recommendation(
         rule=rule,
         indicator=indicator,

@@ -28,7 +28,7 @@ from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, 
 from ..record import Finding, LabKind
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
 from ..sources import cites
-from .common import recommend
+from .common import next_dose_on, recommend
 
 
 def _r12_applies(a: Assessment, p: Profile) -> bool:
@@ -187,7 +187,8 @@ def _intensify(
         Kind.INTENSIFY,
         regimen=regimen,
         labs=labs,
-        start_on=a.as_of,
+        # the shorter interval counts from the last dose, as the timeline shows it
+        start_on=next_dose_on(a, regimen) if regimen else a.as_of,
         new_interval=_interval_of(regimen) if regimen else None,
         **facts,
     )
@@ -230,7 +231,7 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
         Indicator.INFO,
         Kind.INTENSIFY,
         regimen=regimen,
-        start_on=a.as_of,
+        start_on=next_dose_on(a, regimen),
         new_interval=_interval_of(regimen),
         recurrence=Findings.of(a.symptom_recurrence),
     )

@@ -133,7 +133,8 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
         urgency=Urgency.URGENT,
         regimen=regimen,
         draft_id=draft_id,
-        start_on=a.as_of,
+        # on a running schedule the new product starts when the next dose is due (recommend)
+        start_on=None if regimen is not None and a.phase is Phase.MAINTENANCE else a.as_of,
         variant=Variant.ALLERGY if allergy else Variant.LEBER,
         reason=reason,
         product=med,
