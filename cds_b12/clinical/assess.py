@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
-from .bands import Anaemia, Band, Functional, LabFindings, assess_labs
+from .bands import Anaemia, Band, Functional, LabFindings, assess_labs, early_hypokalaemia
 from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_cause, is_current
 from .codes import SYMPTOM_FINDINGS
 from .course import CourseFindings, Phase, assess_course, injection_dates
@@ -90,6 +90,9 @@ class Assessment:
     adherent: bool
     neuro_recurrence: tuple[ClinicalFinding, ...]
     symptom_recurrence: tuple[ClinicalFinding, ...]
+
+    # S6: a low potassium in the first days of a course begun with severe anaemia
+    early_hypokalaemia: Lab | None
 
     # ---- predicates that rules share ----
     @property
@@ -179,6 +182,8 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         IgnoredResult(lab.resource_id, lab.on, profile.post_injection_b12_invalid_days)
         for lab in lab_findings.ignored_b12
     )
+    severe = lab_findings.anaemia is Anaemia.SEVERE or lab_findings.pancytopenia
+    low_k = early_hypokalaemia(labs, course.course_start, severe, profile, as_of)
     return Assessment(
         as_of=as_of,
         profile=profile,
@@ -189,6 +194,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         breastfeeding=breastfeeding,
         neuro_history=neuro_history,
         doses=doses,
+        early_hypokalaemia=low_k,
         **_spread(lab_findings),
         **_spread(cause),
         **_spread(course),

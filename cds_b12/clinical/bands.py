@@ -117,6 +117,22 @@ def assess_labs(
     )
 
 
+def early_hypokalaemia(
+    labs: tuple[Lab, ...], course_start: date | None, severe_now: bool, p: Profile, as_of: date
+) -> Lab | None:
+    """S6: the newest potassium since the first dose, when it is low, within the profile's
+    first days of a course begun with severe anaemia (now, or Hb below the S6 cut-off
+    before the first dose) or pancytopenia (``severe_now``); None otherwise."""
+    if course_start is None or (as_of - course_start).days > p.hypokalaemia_watch_days:
+        return None
+    before = [lab for lab in labs if lab.kind is LabKind.HB and lab.on <= course_start]
+    severe = severe_now or bool(before and before[-1].value < p.hypokalaemia_risk_hb_below_g_dl)
+    since = [lab for lab in labs if lab.kind is LabKind.POTASSIUM and lab.on >= course_start]
+    if not severe or not since or not _low(since[-1], p.hypokalaemia_below_mmol_l, True):
+        return None
+    return since[-1]
+
+
 def _low(lab: Lab | None, cut_off: float, adult: bool) -> bool:
     """Below the lab's own lower limit, else (adults only) below the profile's cut-off."""
     if lab is None:

@@ -55,6 +55,7 @@ class Variant(StrEnum):
     ALLERGY = "allergy"  # R21: cobalt/B12 allergy: no B12 product (S5)
     WITHHELD = "withheld"  # any treatment card whose product S5 withheld (default wording)
     SWAPPED = "swapped"  # any treatment card whose product S4 swapped (default wording)
+    LOW_POTASSIUM = "low_potassium"  # R7: potassium low in the first days of loading (S6)
 
 
 class Urgency(StrEnum):

@@ -100,7 +100,10 @@ def s5_hypersensitivity(r: Recommendation, a: Assessment, p: Profile) -> Recomme
 
 def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Potassium at baseline and 48 h when loading starts with Hb below the profile's
-    cut-off (8 g/dL) or pancytopenia."""
+    cut-off (8 g/dL) or pancytopenia; a low potassium in the first days of such a
+    course makes the assessment and any treatment card critical."""
+    if a.early_hypokalaemia is not None and r.kind in _TREATMENT | {Kind.URGENT_ASSESSMENT}:
+        return r.with_safety("S6", indicator=Indicator.CRITICAL)
     if r.kind is not Kind.START_LOADING or a.hb is None:
         return r
     if a.hb.value >= p.hypokalaemia_risk_hb_below_g_dl and not a.pancytopenia:

@@ -114,6 +114,8 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
         "wbc": _lab(LabKind.WBC, 2.3, date(2026, 1, 14)),
         "neutrophils": _lab(LabKind.NEUTROPHILS, 0.9, date(2026, 1, 14)),
         "platelets": _lab(LabKind.PLATELETS, 62, date(2026, 1, 14)),
+        "potassium": _lab(LabKind.POTASSIUM, 3.1, date(2026, 1, 16)),
+        "loading_start": date(2026, 1, 15),
     },
     "R8-suboptimal-response": {
         "course_day": 12,
@@ -189,6 +191,7 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
         "regimen": None,
         "facts": {"on_regimen_since": date(2025, 3, 2)},
     },
+    ("R7-severe-anaemia", Variant.LOW_POTASSIUM): {"kind": Kind.URGENT_ASSESSMENT},
     ("R21-cyanocobalamin-contraindicated", Variant.LEBER): {"kind": Kind.CHANGE_PRODUCT},
     ("R21-cyanocobalamin-contraindicated", Variant.ALLERGY): {
         "kind": Kind.CHANGE_PRODUCT,

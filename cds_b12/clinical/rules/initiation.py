@@ -10,7 +10,15 @@ from ..assess import Anaemia, Assessment, Band, Cause, Functional, Phase
 from ..facts import Agents
 from ..followup import baseline_labs, merge, on, potassium_labs, response_labs, window
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency
+from ..recommendation import (
+    Indicator,
+    Kind,
+    LabNote,
+    LabOrder,
+    Recommendation,
+    Urgency,
+    Variant,
+)
 from ..record import Finding
 from ..regimens import CATALOGUE
 from ..sources import cites
@@ -180,6 +188,23 @@ def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
     return _neuro_loading(a, p, "R6-indeterminate-neuro")
 
 
+def _severe_anaemia_labs(a: Assessment, p: Profile) -> tuple[LabOrder, ...]:
+    """Before treatment: potassium at baseline and 48 h, retic on day 5-7 (S6). Once a
+    course has begun, its own dates: potassium now in its first days, retic by day 5-7."""
+    started = a.days_ago(a.course_start)
+    if a.phase is Phase.NONE or a.course_start is None or started is None:
+        return merge(
+            potassium_labs(a.as_of, p),
+            (window(a.as_of, p.retic_severe_days, "RETIC", LabNote.RESPONSE),),
+        )
+    retic = window(a.course_start, p.retic_severe_days, "RETIC", LabNote.RESPONSE)
+    if retic.due_to is not None and retic.due_to < a.as_of:
+        retic = on(a.as_of, "RETIC", LabNote.NOW)
+    if started > p.hypokalaemia_watch_days:
+        return (retic,)
+    return (on(a.as_of, "POTASSIUM", LabNote.NOW), retic)
+
+
 @cites("WHO-2.6", "US-4", "US-2", "UK-5")
 def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     """Urgent same-day assessment for severe anaemia or pancytopenia, with potassium monitoring.
@@ -187,10 +212,13 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     Fires: Hb below the severe cut-off (8 g/dL), or pancytopenia (Hb, white cells or
     neutrophils, and platelets below the lab's range, else the profile's judgement
     cut-offs), in any phase: a possible marrow failure is never routine repletion.
+    Also when potassium is low in the first days of a course begun with severe anaemia
+    (S6: below the lab's range, else the profile's judgement cut-off): the card says so.
     Sources: WHO-2.6 (severity), US-4 (BMJ BP: pancytopenia needs urgent treatment),
     US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia.
     """
-    if a.anaemia is not Anaemia.SEVERE and not a.pancytopenia:
+    low_k = a.early_hypokalaemia
+    if a.anaemia is not Anaemia.SEVERE and not a.pancytopenia and low_k is None:
         return None
     return recommend(
         a,
@@ -198,11 +226,11 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         Indicator.CRITICAL,
         Kind.URGENT_ASSESSMENT,
         urgency=Urgency.URGENT,
-        labs=merge(
-            potassium_labs(a.as_of, p),
-            (window(a.as_of, p.retic_severe_days, "RETIC", LabNote.RESPONSE),),
-        ),
+        labs=_severe_anaemia_labs(a, p),
+        variant=Variant.LOW_POTASSIUM if low_k else None,
         wbc=a.wbc,
         neutrophils=a.neutrophils,
         platelets=a.platelets,
+        potassium=low_k,
+        loading_start=a.course_start,
     )

@@ -1,0 +1,75 @@
+"""S6: a low potassium in the first days of loading with severe anaemia is a finding: R7 is
+raised, critical, says so and quotes the value (FDA label)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_b12.clinical import evaluate
+from cds_b12.clinical.profiles import UK, US
+from cds_b12.clinical.recommendation import Indicator, LabNote, Variant
+from cds_b12.clinical.record import Finding, LabKind
+
+from .records import AS_OF, THREE_A_WEEK, ago, doses, finding, lab, order, record
+
+PA = finding(Finding.PERNICIOUS_ANAEMIA)
+LOADING = (PA, lab(LabKind.B12, 90, days=5), order(THREE_A_WEEK, days=3), *doses(2))
+SEVERE_BEFORE = lab(LabKind.HB, 7.2, days=3)
+LOW_K = lab(LabKind.POTASSIUM, 3.1, days=1)
+
+
+def r7(rec, profile=US):
+    ev = evaluate(rec, profile, AS_OF)
+    return next((r for r in ev.recommendations if r.rule == "R7-severe-anaemia"), None)
+
+
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_low_potassium_in_the_first_days_of_loading_raises_r7_and_says_so(profile):
+    r = r7(record(*LOADING, SEVERE_BEFORE, LOW_K), profile)
+    assert r.indicator is Indicator.CRITICAL and r.variant is Variant.LOW_POTASSIUM
+    assert r.facts["potassium"] == LOW_K and r.facts["loading_start"] == ago(2)
+    assert "S6" in r.safety
+    # potassium now, not a "baseline before the first injection" for a dose already given
+    assert [(x.test, x.note) for x in r.labs if x.test == "POTASSIUM"] == [
+        ("POTASSIUM", LabNote.NOW)
+    ]
+
+
+def test_it_fires_even_when_hb_has_risen_above_the_severe_cut_off():
+    rising = lab(LabKind.HB, 8.4, days=0)
+    assert r7(record(*LOADING, SEVERE_BEFORE, rising)) is None
+    assert r7(record(*LOADING, SEVERE_BEFORE, rising, LOW_K)).variant is Variant.LOW_POTASSIUM
+
+
+def test_the_labs_own_lower_limit_decides():
+    in_range = lab(LabKind.POTASSIUM, 3.3, days=1, ref_low=3.2, ref_high=5.0)
+    assert r7(record(*LOADING, SEVERE_BEFORE, in_range)).variant is None
+    below = lab(LabKind.POTASSIUM, 3.6, days=1, ref_low=3.8, ref_high=5.0)
+    assert r7(record(*LOADING, SEVERE_BEFORE, below)).variant is Variant.LOW_POTASSIUM
+
+
+def test_a_corrected_potassium_ends_the_finding():
+    corrected = lab(LabKind.POTASSIUM, 4.1, days=0)
+    assert r7(record(*LOADING, SEVERE_BEFORE, LOW_K, corrected)).variant is None
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (lab(LabKind.HB, 10.2, days=3), LOW_K),  # no severe anaemia
+        (SEVERE_BEFORE, lab(LabKind.POTASSIUM, 3.1, days=4)),  # before the first dose
+    ],
+    ids=["moderate-anaemia", "before-loading"],
+)
+def test_not_a_loading_hypokalaemia(extra):
+    r = r7(record(*LOADING, *extra))
+    assert r is None or r.variant is None
+
+
+def test_only_in_the_first_days_of_the_course():
+    late = (PA, order(THREE_A_WEEK, days=13), *doses(12, 10, 8), SEVERE_BEFORE)
+    k = lab(LabKind.POTASSIUM, 3.1, days=0)
+    late_hb = lab(LabKind.HB, 7.5, days=13)
+    r = r7(record(*late[:-1], late_hb, k))
+    assert r is not None and r.variant is None
+    assert [x.test for x in r.labs] == ["RETIC"]
