@@ -41,6 +41,7 @@ RULE_IDS = (
     "R21-cyanocobalamin-contraindicated",
     "R22-raised-b12",
     "R23-not-adult",
+    "R25-unreadable-result",
 )
 EXTRA_FOLDERS = ("safety", "messy")
 PROFILES = {"US", "UK"}

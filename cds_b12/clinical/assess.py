@@ -18,7 +18,16 @@ from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_caus
 from .codes import SYMPTOM_FINDINGS
 from .course import CourseFindings, Phase, assess_course, injection_dates
 from .profiles import Profile
-from .record import ClinicalFinding, Finding, IgnoredResult, Lab, Medication, Note, PatientRecord
+from .record import (
+    ClinicalFinding,
+    Finding,
+    IgnoredResult,
+    Lab,
+    Medication,
+    Note,
+    PatientRecord,
+    UndecidedResult,
+)
 
 __all__ = [
     "Anaemia",
@@ -64,6 +73,7 @@ class Assessment:
     neutrophils: Lab | None
     platelets: Lab | None
     pancytopenia: bool
+    undecided: tuple[Lab, ...]
 
     # cause.CauseFindings
     neuro: Neuro
@@ -184,11 +194,14 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     )
     severe = lab_findings.anaemia is Anaemia.SEVERE or lab_findings.pancytopenia
     low_k = early_hypokalaemia(labs, course.course_start, severe, profile, as_of)
+    undecided = tuple(
+        UndecidedResult(lab.resource_id, lab.on, lab.kind) for lab in lab_findings.undecided
+    )
     return Assessment(
         as_of=as_of,
         profile=profile,
         record=record,
-        notes=(*record.notes, *ignored),
+        notes=(*record.notes, *ignored, *undecided),
         age_years=age,
         pregnant=pregnant,
         breastfeeding=breastfeeding,

@@ -63,6 +63,7 @@ class LabFindings:
     neutrophils: Lab | None
     platelets: Lab | None
     pancytopenia: bool  # Hb, white cells (or neutrophils) and platelets all low (S9)
+    undecided: tuple[Lab, ...]  # censored B12/MMA/Hcy whose range spans more than one band
 
 
 def assess_labs(
@@ -88,14 +89,16 @@ def assess_labs(
     wbc = _latest(labs, LabKind.WBC, as_of, p)
     neutrophils = _latest(labs, LabKind.NEUTROPHILS, as_of, p)
     platelets = _latest(labs, LabKind.PLATELETS, as_of, p)
+    b12_band, b12_undecided = _b12_band(b12, p)
+    functional, functional_undecided = _functional(mma, hcy, p)
     return LabFindings(
         b12=b12,
-        b12_band=_b12_band(b12, p),
+        b12_band=b12_band,
         ignored_b12=ignored,
         last_b12_test=all_b12[-1].on if all_b12 else None,
         mma=mma,
         hcy=hcy,
-        functional=_functional(mma, hcy, p),
+        functional=functional,
         functional_rising=_functional_rising(labs, p),
         hb=hb,
         anaemia=_anaemia(hb, below, p) if adult else Anaemia.NA,
@@ -106,6 +109,7 @@ def assess_labs(
         wbc=wbc,
         neutrophils=neutrophils,
         platelets=platelets,
+        undecided=(*b12_undecided, *functional_undecided),
         pancytopenia=(
             _low(hb, below, adult)
             and (
@@ -172,10 +176,12 @@ def _split_post_injection_b12(
     return tuple(ignored), kept
 
 
-def _b12_band(lab: Lab | None, p: Profile) -> Band:
-    """§2.2: the lab's own lower limit wins; the profile's bands otherwise."""
+def _b12_band(lab: Lab | None, p: Profile) -> tuple[Band, tuple[Lab, ...]]:
+    """§2.2: the lab's own lower limit wins; the profile's bands otherwise. A censored value
+    ("<200") decides a band only when its whole range falls in it; otherwise the band is
+    indeterminate and the result is returned as undecided, for a note."""
     if lab is None:
-        return Band.NA
+        return Band.NA, ()
     if lab.kind is LabKind.HOLOTC:
         low, upper = p.holotc_deficient_below_pmol_l, p.holotc_indeterminate_below_pmol_l
     else:
@@ -184,27 +190,56 @@ def _b12_band(lab: Lab | None, p: Profile) -> Band:
         low = lab.ref_low
         upper = max(upper, low)
     elif lab.interpretation in LOW_INTERPRETATIONS:
-        return Band.DEFICIENT
-    if lab.value < low:
-        return Band.DEFICIENT
-    if lab.value <= upper:
-        return Band.INDETERMINATE
-    return Band.NORMAL
+        return Band.DEFICIENT, ()
+    deficient = below(lab, low)
+    if deficient is None:
+        return Band.INDETERMINATE, (lab,)
+    if deficient:
+        return Band.DEFICIENT, ()
+    within = at_most(lab, upper)
+    if within is None:
+        return Band.INDETERMINATE, (lab,)
+    return (Band.INDETERMINATE if within else Band.NORMAL), ()
+
+
+def below(lab: Lab, limit: float) -> bool | None:
+    """Whether the true value is below ``limit``; None when a censored value cannot say."""
+    v, c = lab.value, lab.comparator
+    if c is None:
+        return v < limit
+    if c in ("<", "<="):
+        return True if (v <= limit if c == "<" else v < limit) else None
+    return False if v >= limit else None
+
+
+def at_most(lab: Lab, limit: float) -> bool | None:
+    """Whether the true value is at most ``limit``; None when a censored value cannot say."""
+    v, c = lab.value, lab.comparator
+    if c is None:
+        return v <= limit
+    if c in ("<", "<="):
+        return True if v <= limit else None
+    return False if (v >= limit if c == ">" else v > limit) else None
 
 
 def _upper(lab: Lab, default: float) -> float:
     return lab.ref_high if lab.ref_high is not None else default
 
 
-def _functional(mma: Lab | None, hcy: Lab | None, p: Profile) -> Functional:
-    """§6.1: MMA or Hcy above the lab's upper limit, else the profile's."""
-    if mma is None and hcy is None:
-        return Functional.NA
-    if mma and mma.value > _upper(mma, p.mma_upper_umol_l):
-        return Functional.ABNORMAL
-    if hcy and hcy.value > _upper(hcy, p.hcy_upper_umol_l):
-        return Functional.ABNORMAL
-    return Functional.NORMAL
+def _functional(mma: Lab | None, hcy: Lab | None, p: Profile) -> tuple[Functional, tuple[Lab, ...]]:
+    """§6.1: MMA or Hcy above the lab's upper limit, else the profile's; a censored value
+    that may lie either side decides nothing and is returned as undecided."""
+    verdicts = [
+        (lab, at_most(lab, _upper(lab, default)))
+        for lab, default in ((mma, p.mma_upper_umol_l), (hcy, p.hcy_upper_umol_l))
+        if lab is not None
+    ]
+    undecided = tuple(lab for lab, within in verdicts if within is None)
+    if any(within is False for _, within in verdicts):
+        return Functional.ABNORMAL, undecided
+    if any(within for _, within in verdicts):
+        return Functional.NORMAL, undecided
+    return Functional.NA, undecided
 
 
 def last_two(labs: tuple[Lab, ...], kind: LabKind) -> tuple[Lab, Lab] | None:

@@ -18,7 +18,7 @@ from datetime import date
 from enum import StrEnum
 
 from .cause import Cause
-from .record import ClinicalFinding, Finding, Lab, LabKind, Medication, Product
+from .record import ClinicalFinding, Finding, Lab, LabKind, Medication, Product, UnreadableResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +153,13 @@ class Ordered:
     draft: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadables:
+    """R25: results on file that could not be read, oldest first."""
+
+    items: tuple[UnreadableResult, ...]
+
+
 # What a fact may be: the renderer words each of these, and refuses anything else.
 Fact = (
     date
@@ -174,5 +181,6 @@ Fact = (
     | Agents
     | OnFile
     | Ordered
+    | Unreadables
     | None
 )

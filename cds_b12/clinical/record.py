@@ -73,6 +73,7 @@ class Lab:
     ref_high: float | None = None
     interpretation: str | None = None  # v3 ObservationInterpretation code: L, LL, H, HH, N, A
     reported: Quantity | None = None  # as the lab sent it, for the card to show ("190 pmol/L")
+    comparator: str | None = None  # "<", "<=", ">=" or ">": a censored value, only a bound
 
 
 class Product(StrEnum):
@@ -239,7 +240,35 @@ class IgnoredResult:
     within_days: int
 
 
-Note = DataNote | IgnoredResult
+@dataclass(frozen=True, slots=True)
+class UndecidedResult:
+    """A censored result ("<200") whose range spans more than one band: it decided nothing."""
+
+    resource: str
+    on: date
+    kind: LabKind
+
+
+class Unreadable(StrEnum):
+    """Why a result on file could not be read as a number in a known unit."""
+
+    NO_UNIT = "NO_UNIT"
+    UNKNOWN_UNIT = "UNKNOWN_UNIT"
+    NO_VALUE = "NO_VALUE"
+    NOT_A_NUMBER = "NOT_A_NUMBER"  # NaN, Infinity, 1e400 or text that is not a number
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableResult:
+    """A final result of an analyte the rules use that could not be read (R25)."""
+
+    kind: LabKind
+    resource: str
+    on: date
+    reason: Unreadable
+
+
+Note = DataNote | IgnoredResult | UndecidedResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,3 +290,4 @@ class PatientRecord:
     findings: tuple[ClinicalFinding, ...] = ()
     drafts: tuple[DraftOrder, ...] = ()
     notes: tuple[DataNote, ...] = field(default=())
+    unreadable: tuple[UnreadableResult, ...] = ()  # each also has a DataNote

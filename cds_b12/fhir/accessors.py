@@ -13,8 +13,10 @@ import re
 from collections.abc import Iterable
 
 _NUMBER = re.compile(
-    r"\s*(?:<=|>=|<|>|=|≤|≥)?\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)"
+    r"\s*(<=|>=|<|>|=|≤|≥)?\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)"
 )
+# FHIR Quantity.comparator codes, and how labs write them in text.
+COMPARATORS = {"<": "<", "<=": "<=", ">=": ">=", ">": ">", "≤": "<=", "≥": ">=", "=": None}
 _B12_SPELLING = re.compile(r"\bb[\s-]12\b")
 
 
@@ -77,7 +79,7 @@ def number(value: object) -> float | None:
 def number_and_rest(value: object) -> tuple[float, str] | None:
     """A finite number and the text after it (``"245 pg/mL"`` → ``(245.0, "pg/mL")``).
 
-    A leading comparator is dropped: ``"<150"`` reads as 150, as labs report it.
+    A leading comparator is dropped (``"<150"`` reads as 150); ``censored_number`` keeps it.
     """
     if value.__class__ is float:  # the usual case first
         return (value, "") if math.isfinite(value) else None
@@ -91,11 +93,20 @@ def number_and_rest(value: object) -> tuple[float, str] | None:
         return (result, "") if math.isfinite(result) else None
     if not isinstance(value, str):
         return None
+    parsed = censored_number(value)
+    return None if parsed is None else (parsed[1], parsed[2])
+
+
+def censored_number(value: str) -> tuple[str | None, float, str] | None:
+    """A numeric string's comparator (FHIR code), finite number and the text after it:
+    ``"<150 pg/mL"`` → ``("<", 150.0, "pg/mL")``."""
     match = _NUMBER.fullmatch(value)
     if match is None:
         return None
-    result = float(match.group(1))
-    return (result, match.group(2).strip()) if math.isfinite(result) else None
+    result = float(match.group(2))
+    if not math.isfinite(result):
+        return None
+    return COMPARATORS.get(match.group(1) or "="), result, match.group(3).strip()
 
 
 def codings(concept: object) -> list[tuple[str, str]]:

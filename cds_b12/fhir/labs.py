@@ -9,17 +9,26 @@ from __future__ import annotations
 from datetime import date
 
 from cds_b12.clinical.codes import LAB_CODES
-from cds_b12.clinical.record import ClinicalFinding, Lab, LabKind, Quantity
+from cds_b12.clinical.record import (
+    ClinicalFinding,
+    Lab,
+    LabKind,
+    Quantity,
+    Unreadable,
+    UnreadableResult,
+)
 
 from .accessors import (
+    COMPARATORS,
     as_dict,
+    censored_number,
     codings,
     dig,
     label,
     number,
-    number_and_rest,
     shorten,
     string,
+    text,
 )
 from .dates import parse_date
 from .findings import observation_finding
@@ -35,7 +44,7 @@ ANALYTE_NAMES = {
     LabKind.HOLOTC: "holotranscobalamin",
     LabKind.MMA: "methylmalonic acid",
     LabKind.HCY: "homocysteine",
-    LabKind.HB: "haemoglobin",
+    LabKind.HB: "Hb",  # one spelling for both profiles (not haemoglobin or hemoglobin)
     LabKind.MCV: "MCV",
     LabKind.RETIC: "reticulocytes",
     LabKind.POTASSIUM: "potassium",
@@ -67,8 +76,9 @@ def lab_kind(concept: object) -> LabKind | None:
     return None
 
 
-def read_observation(resource: dict, note: Note) -> Lab | ClinicalFinding | None:
-    """A lab result in canonical units, a pregnancy or vegan-diet finding, or None if unused."""
+def read_observation(resource: dict, note: Note) -> Lab | UnreadableResult | ClinicalFinding | None:
+    """A lab result in canonical units (or one that could not be read), a finding such as
+    pregnancy or a vegan diet, or None if unused."""
     code = resource.get("code")
     kind = lab_kind(code)
     if kind is not None:
@@ -82,46 +92,73 @@ def read_observation(resource: dict, note: Note) -> Lab | ClinicalFinding | None
     return ClinicalFinding(finding, label(resource), active, _when(resource, note))
 
 
-def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab:
+def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResult:
+    """The result in canonical units; one without a usable value or unit is kept as
+    unreadable, with a note, so the rules can say so (R25) rather than drop it."""
     on = _when(resource, note)
     if on is None:
         raise Skip("skipped: no date")
     ranges = as_dict(dig(resource, "referenceRange", 0))
-    value, unit = _value_and_unit(resource, ranges)
     name = ANALYTE_NAMES[kind]
-    if unit is None:
-        raise Skip(f"value ignored: no unit given for {name}")
-    canonical = to_canonical(kind, value, unit)
-    if canonical is None:
-        raise Skip(f"value ignored: unit '{shorten(unit)}' is not a known unit for {name}")
-    return Lab(
-        kind=kind,
-        value=canonical,
-        on=on,
-        resource_id=label(resource),
-        ref_low=_bound(kind, ranges.get("low"), unit),
-        ref_high=_bound(kind, ranges.get("high"), unit),
-        interpretation=string(resource, "interpretation", 0, "coding", 0, "code"),
-        # The card quotes the result as the lab sent it, in the unit's own words (issue 11 §4).
-        reported=Quantity(value, string(resource, "valueQuantity", "unit") or unit),
-    )
+    read = _value_and_unit(resource, ranges)
+    if isinstance(read, Unreadable):
+        message = _NO_VALUE_NOTES[read]
+    else:
+        comparator, value, unit = read
+        canonical = to_canonical(kind, value, unit)
+        if canonical is not None and unit is not None:
+            return Lab(
+                kind=kind,
+                value=canonical,
+                on=on,
+                resource_id=label(resource),
+                ref_low=_bound(kind, ranges.get("low"), unit),
+                ref_high=_bound(kind, ranges.get("high"), unit),
+                interpretation=string(resource, "interpretation", 0, "coding", 0, "code"),
+                comparator=comparator,
+                # The card quotes the result as the lab sent it, in the unit's own words.
+                reported=Quantity(value, string(resource, "valueQuantity", "unit") or unit),
+            )
+        if unit is None:
+            read, message = Unreadable.NO_UNIT, f"value ignored: no unit given for {name}"
+        else:
+            read = Unreadable.UNKNOWN_UNIT
+            message = f"value ignored: unit '{shorten(unit)}' is not a known unit for {name}"
+    note(message.format(name=name))
+    return UnreadableResult(kind, label(resource), on, read)
 
 
-def _value_and_unit(resource: dict, ranges: dict) -> tuple[float, str | None]:
-    """The number as reported and its unit; a ``valueString`` may carry its unit ("245 pg/mL").
+_NO_VALUE_NOTES = {
+    Unreadable.NO_VALUE: "skipped: no result value",
+    Unreadable.NOT_A_NUMBER: "value ignored: not a finite number for {name}",
+}
+
+
+def _value_and_unit(
+    resource: dict, ranges: dict
+) -> tuple[str | None, float, str | None] | Unreadable:
+    """The comparator, number as reported and unit; a ``valueString`` may carry its unit
+    ("245 pg/mL", "<150 pg/mL").
 
     A bare ``valueString`` takes the unit of the lab's own reference range, which
     states the unit the result was reported in.
     """
     quantity = resource.get("valueQuantity")
-    value = number(dig(quantity, "value"))
+    raw = dig(quantity, "value")
+    value = number(raw)
     if value is not None:
-        return value, quantity_unit(quantity)
-    parsed = number_and_rest(resource.get("valueString"))
+        comparator = COMPARATORS.get(text(dig(quantity, "comparator")) or "=")
+        if comparator is None and isinstance(raw, str):
+            comparator = (censored_number(raw) or (None,))[0]
+        return comparator, value, quantity_unit(quantity)
+    given = resource.get("valueString")
+    parsed = censored_number(given) if isinstance(given, str) else None
     if parsed is None:
-        raise Skip("skipped: no result value")
+        present = raw is not None or text(given) is not None
+        return Unreadable.NOT_A_NUMBER if present else Unreadable.NO_VALUE
+    comparator, value, unit = parsed
     range_unit = quantity_unit(ranges.get("low")) or quantity_unit(ranges.get("high"))
-    return parsed[0], parsed[1] or range_unit
+    return comparator, value, unit or range_unit
 
 
 def _bound(kind: LabKind, quantity: object, value_unit: str) -> float | None:

@@ -28,6 +28,7 @@ from cds_b12.clinical.record import (
     MedSource,
     Patient,
     PatientRecord,
+    UnreadableResult,
 )
 
 from .accessors import as_list, codings, label, shorten, string
@@ -38,7 +39,7 @@ from .medications import MEDICATION_SOURCES, MedicationIndex, read_medication
 from .resource_types import R4_RESOURCE_TYPES
 from .skips import Note, Skip
 
-Fact = Lab | Medication | ClinicalFinding
+Fact = Lab | UnreadableResult | Medication | ClinicalFinding
 T = TypeVar("T")
 
 
@@ -68,6 +69,7 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
         findings=tuple(reader.findings),
         drafts=tuple(drafts),
         notes=tuple(notes),
+        unreadable=tuple(reader.unreadable),
     )
 
 
@@ -131,6 +133,7 @@ class _Reader:
     labs: list[Lab] = field(default_factory=list)
     medications: list[Medication] = field(default_factory=list)
     findings: list[ClinicalFinding] = field(default_factory=list)
+    unreadable: list[UnreadableResult] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
 
     def read(self, resource: dict, note: Note) -> None:
@@ -185,6 +188,8 @@ class _Reader:
                 self.medications.append(fact)
             elif isinstance(fact, ClinicalFinding):
                 self.findings.append(fact)
+            elif isinstance(fact, UnreadableResult):
+                self.unreadable.append(fact)
 
 
 def _read_draft(resource: dict, index: MedicationIndex, note: Note) -> DraftOrder:

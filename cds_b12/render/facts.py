@@ -28,6 +28,7 @@ from cds_b12.clinical.facts import (
     Ordered,
     Stopped,
     Trends,
+    Unreadables,
     Years,
 )
 from cds_b12.clinical.record import (
@@ -39,6 +40,7 @@ from cds_b12.clinical.record import (
     Medication,
     Note,
     Route,
+    UndecidedResult,
 )
 
 from .errors import RenderError
@@ -47,6 +49,7 @@ from .placeholders import NAME_TABLES
 from .wording import CardLibrary
 
 _WEEK = DAYS_PER_UNIT["wk"]
+_COMPARATOR_SIGNS = {"<": "<", "<=": "≤", ">=": "≥", ">": ">"}
 _MONTH = DAYS_PER_UNIT["mo"]
 _YEAR = DAYS_PER_UNIT["a"]
 
@@ -138,18 +141,32 @@ class FactWords:
         if isinstance(value, Ordered):
             key = "ordered_draft" if value.draft else "ordered_current"
             return self._phrase(key, medication=self.medication(value.medication))
+        if isinstance(value, Unreadables):
+            return Markup.joined(
+                self._phrase("list_separator"),
+                (
+                    self._phrase(
+                        "unreadable_result",
+                        analyte=self._name(u.kind),
+                        date=u.on.isoformat(),
+                        reason=self._name(u.reason),
+                    )
+                    for u in value.items
+                ),
+            )
         raise RenderError(f"fact {name!r}: no wording for {type(value).__name__}")
 
     def lab(self, lab: Lab) -> str:
         """A result as the lab reported it, with its unit; the value in the profile's unit
         beside it only when it is a different number ("190 pmol/L (257 ng/L)")."""
-        shown = number(_round(lab.value))
+        sign = _COMPARATOR_SIGNS.get(lab.comparator or "", "")
+        shown = sign + number(_round(lab.value))
         reported = lab.reported
         if reported is None:
             return self._phrase(
                 "lab", value=shown, unit=self.unit(lab.kind), date=lab.on.isoformat()
             )
-        value = number(reported.value)
+        value = sign + number(reported.value)
         if value == shown:
             return self._phrase("lab", value=value, unit=reported.unit, date=lab.on.isoformat())
         return self._phrase(
@@ -245,6 +262,10 @@ class FactWords:
         if isinstance(note, IgnoredResult):
             return note.resource, self._phrase(
                 "ignored_result", date=note.on.isoformat(), days=note.within_days
+            )
+        if isinstance(note, UndecidedResult):
+            return note.resource, self._phrase(
+                "undecided_result", analyte=self._name(note.kind), date=note.on.isoformat()
             )
         if isinstance(note, DataNote):
             return note.resource, note.message

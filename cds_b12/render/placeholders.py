@@ -12,7 +12,7 @@ from enum import Enum
 from types import MappingProxyType
 
 from cds_b12.clinical.cause import Cause
-from cds_b12.clinical.record import Finding, LabKind, Product, Route
+from cds_b12.clinical.record import Finding, LabKind, Product, Route, Unreadable
 
 # Placeholders each generated piece of text may use (cards/_defaults.toml).
 SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -83,6 +83,8 @@ FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "span_days": frozenset({"count"}),
     "ordered_draft": frozenset({"medication"}),
     "ordered_current": frozenset({"medication"}),
+    "undecided_result": frozenset({"analyte", "date"}),
+    "unreadable_result": frozenset({"analyte", "date", "reason"}),
 }
 # Name tables: every member of the enum needs words (checked when cards/ is loaded).
 NAME_TABLES: Mapping[str, type[Enum]] = {
@@ -92,6 +94,7 @@ NAME_TABLES: Mapping[str, type[Enum]] = {
     "analyte_names": LabKind,
     "unit_names": LabKind,
     "route_words": Route,
+    "unreadable_reasons": Unreadable,
 }
 UNNAMED = {Route: frozenset({"UNKNOWN"})}  # never worded: an unknown route is left out
 

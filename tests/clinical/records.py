@@ -22,6 +22,7 @@ from cds_b12.clinical.record import (
     Product,
     Route,
     Timing,
+    UnreadableResult,
 )
 
 AS_OF = date(2026, 3, 1)
@@ -116,7 +117,8 @@ def draft_lab(kind: LabKind = LabKind.B12, rid: str = "ServiceRequest/draft-1") 
 
 
 def record(*items, sex: str = "female", age: int = 60) -> PatientRecord:
-    """A record from a mix of Labs, Medications, ClinicalFindings and DraftOrders."""
+    """A record from a mix of Labs, Medications, ClinicalFindings, DraftOrders and
+    UnreadableResults."""
     born = date(AS_OF.year - age, 1, 1)
     return PatientRecord(
         patient=Patient("Patient/p1", sex, born),
@@ -124,4 +126,5 @@ def record(*items, sex: str = "female", age: int = 60) -> PatientRecord:
         medications=tuple(i for i in items if isinstance(i, Medication)),
         findings=tuple(i for i in items if isinstance(i, ClinicalFinding)),
         drafts=tuple(i for i in items if isinstance(i, DraftOrder)),
+        unreadable=tuple(i for i in items if isinstance(i, UnreadableResult)),
     )

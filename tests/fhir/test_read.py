@@ -408,7 +408,7 @@ def test_bad_resource_noted_while_others_still_read(monkeypatch):
     assert [lab.resource_id for lab in record.labs] == ["Observation/ok"]
     assert messages(record) == [
         ("Observation/boom", "skipped: unreadable resource"),
-        ("Observation/hb", "skipped: no result value"),
+        ("Observation/hb", "value ignored: not a finite number for Hb"),
     ]
 
 

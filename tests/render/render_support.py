@@ -27,6 +27,7 @@ from cds_b12.clinical.facts import (
     Since,
     Stopped,
     Trends,
+    Unreadables,
     Years,
 )
 from cds_b12.clinical.profiles import UK, US, Profile
@@ -48,6 +49,8 @@ from cds_b12.clinical.record import (
     Product,
     Quantity,
     Route,
+    Unreadable,
+    UnreadableResult,
 )
 from cds_b12.clinical.regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, intensified, with_drug
 
@@ -180,6 +183,11 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
     },
     "R22-raised-b12": {"earlier_b12": _lab(LabKind.B12, 1380, date(2025, 10, 5))},
     "R23-not-adult": {"age": 6, "adult_age": 16},
+    "R25-unreadable-result": {
+        "unreadable": Unreadables(
+            (UnreadableResult(LabKind.B12, "Observation/b12-2", AS_OF, Unreadable.NO_UNIT),)
+        ),
+    },
 }
 RULES = tuple(RULE_FACTS)
 
@@ -384,6 +392,12 @@ SPECS: dict[str, Spec] = {
     ),
     "R22-raised-b12": Spec(Indicator.INFO, Kind.REVIEW, sources=("US-6",)),
     "R23-not-adult": Spec(Indicator.INFO, Kind.REVIEW, sources=("UK-8",)),
+    "R25-unreadable-result": Spec(
+        Indicator.WARNING,
+        Kind.ORDER_LABS,
+        labs=labs("B12", note=LabNote.REPEAT),
+        sources=("UK-8", "US-6", "WHO-2.6"),
+    ),
 }
 
 

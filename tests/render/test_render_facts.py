@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import typing
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from cds_b12.clinical.record import (
     Product,
     Quantity,
     Route,
+    Unreadable,
+    UnreadableResult,
 )
 from cds_b12.render import RenderError, load_card_library, render_cards
 from cds_b12.render.facts import FactWords
@@ -65,6 +68,9 @@ SAMPLES: dict[type, object] = {
         Medication(MedSource.REQUEST, Product.FOLIC_ACID, "MedicationRequest/m", "active", None),
         draft=False,
     ),
+    f.Unreadables: f.Unreadables(
+        (UnreadableResult(LabKind.B12, "Observation/b12", date(2026, 1, 3), Unreadable.NO_UNIT),)
+    ),
 }
 
 
@@ -96,6 +102,8 @@ def test_every_kind_of_fact_has_words(library: CardLibrary) -> None:
         (f.Interval(10), "every 10 days"),
         (f.Years(2374), "6.5"),
         (f.Agents((Product.METFORMIN,), nitrous_oxide=True), "metformin and nitrous oxide"),
+        (SAMPLES[f.Unreadables], "B12 of 2026-01-03: no unit given"),
+        (replace(B12, comparator="<", reported=None, value=150), "&lt;150 pg/mL on 2026-01-03"),
         (f.CauseFact(Cause.MEDICATION, f.Findings(())), "long-term metformin or acid suppression"),
         (
             SAMPLES[Medication],

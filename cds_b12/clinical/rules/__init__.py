@@ -31,6 +31,7 @@ from .maintenance import (
 )
 from .orders import r20_folate_without_b12, r21_cyanocobalamin_contraindicated
 from .population import r22_raised_b12, r23_not_adult
+from .results import r25_unreadable_result
 from .screening import (
     r17_metformin_screening,
     r18_acid_suppressant_screening,
@@ -63,6 +64,7 @@ RULES: tuple[Rule, ...] = (
     r21_cyanocobalamin_contraindicated,
     r22_raised_b12,
     r23_not_adult,
+    r25_unreadable_result,
 )
 
 # Below the adult age: the rules that apply to anyone (urgent assessment, prescribing

@@ -1,0 +1,78 @@
+"""Clinical core: rules R24-R25, about what the results on file can and cannot show.
+
+Imports only ``cds_b12.clinical``. R25 says when a result that decides a card
+could not be read (``PatientRecord.unreadable``), so an unusable value is never
+dropped in silence.
+"""
+
+from __future__ import annotations
+
+from ..assess import Assessment
+from ..bands import B12_KINDS
+from ..facts import Unreadables
+from ..followup import on
+from ..profiles import Profile
+from ..recommendation import Indicator, Kind, LabNote, Recommendation
+from ..record import LabKind, UnreadableResult
+from ..sources import cites
+from .common import recommend
+
+# The analytes whose result alone can decide a card (B12 band, functional marker, R7),
+# and the test that repeats each one.
+_REPEAT_TEST = {
+    LabKind.B12: "B12",
+    LabKind.HOLOTC: "HOLOTC",
+    LabKind.MMA: "MMA",
+    LabKind.HCY: "HCY",
+    LabKind.HB: "CBC",
+}
+
+
+def unread_results(a: Assessment, p: Profile) -> tuple[UnreadableResult, ...]:
+    """Current unreadable results of a deciding analyte with no readable one as new.
+
+    Total and active B12 count as one analyte: either result reads the B12 status.
+    """
+
+    def same(kind: LabKind) -> tuple[LabKind, ...]:
+        return B12_KINDS if kind in B12_KINDS else (kind,)
+
+    found = []
+    for u in a.record.unreadable:
+        if u.kind not in _REPEAT_TEST or u.on > a.as_of:
+            continue
+        if (a.as_of - u.on).days > p.current_lab_days:
+            continue
+        newer = [lab for lab in a.record.labs if lab.kind in same(u.kind) and u.on <= lab.on]
+        if not any(lab.on <= a.as_of for lab in newer):
+            found.append(u)
+    return tuple(sorted(found, key=lambda u: (u.on, u.resource)))
+
+
+@cites("UK-8", "US-6", "WHO-2.6")
+def r25_unreadable_result(a: Assessment, p: Profile) -> Recommendation | None:
+    """Say that a result could not be read, and ask for the report or a repeat test.
+
+    Fires: the newest B12, active B12, MMA, homocysteine or Hb result, taken within
+    the profile's ``current_lab_days``, has no unit, a unit not known for the analyte,
+    no value, or a value that is not a finite number (NaN, Infinity, 1e400, text),
+    and no readable result of that analyte is as new. Warning when the missing value
+    could matter now (macrocytosis, anaemia or neurological signs), else info.
+    Silent: a readable result on the same day or later. The bands it could not be
+    placed in are stated per unit by UK-8 (NICE NG239) and US-6 (AFP 2025) for B12
+    and MMA, and WHO-2.6 for Hb: a value without a known unit fits none of them.
+    Sources: UK-8 (NG239), US-6 (AFP 2025), WHO-2.6.
+    """
+    unread = unread_results(a, p)
+    if not unread:
+        return None
+    matters = a.macrocytosis or a.is_anaemic or a.has_neuro
+    tests = dict.fromkeys(_REPEAT_TEST[u.kind] for u in unread)
+    return recommend(
+        a,
+        "R25-unreadable-result",
+        Indicator.WARNING if matters else Indicator.INFO,
+        Kind.ORDER_LABS,
+        labs=tuple(on(a.as_of, test, LabNote.REPEAT) for test in tests),
+        unreadable=Unreadables(unread),
+    )

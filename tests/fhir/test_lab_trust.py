@@ -1,0 +1,79 @@
+"""The reader keeps what it cannot trust visible: a comparator stays on the Lab, and a
+result it cannot read is kept as unreadable (with its note) instead of vanishing."""
+
+import json
+
+import pytest
+
+from cds_b12.clinical.record import LabKind, Unreadable
+from cds_b12.fhir.read import read_record
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+
+
+def b12(**value):
+    return {
+        "resourceType": "Observation",
+        "id": "b12",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "2132-9"}]},
+        "effectiveDateTime": "2025-12-01",
+        **value,
+    }
+
+
+def read(*resources):
+    return read_record({"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]})
+
+
+@pytest.mark.parametrize(
+    ("value", "comparator", "number"),
+    [
+        ({"valueQuantity": {"value": 150, "comparator": "<", "unit": "pg/mL"}}, "<", 150),
+        ({"valueQuantity": {"value": 2000, "comparator": ">", "unit": "pg/mL"}}, ">", 2000),
+        ({"valueQuantity": {"value": 180, "comparator": "<=", "unit": "pg/mL"}}, "<=", 180),
+        ({"valueQuantity": {"value": "<150", "unit": "pg/mL"}}, "<", 150),
+        ({"valueString": "<200 pg/mL"}, "<", 200),
+        ({"valueString": ">2000 ng/L"}, ">", 2000),
+        ({"valueString": "≥ 350 pg/mL"}, ">=", 350),
+        ({"valueString": "245 pg/mL"}, None, 245),
+    ],
+)
+def test_the_comparator_stays_on_the_lab(value, comparator, number):
+    (lab,) = read(b12(**value)).labs
+    assert (lab.value, lab.comparator) == (number, comparator)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "message"),
+    [
+        ('{"value": 150}', Unreadable.NO_UNIT, "value ignored: no unit given for vitamin B12"),
+        (
+            '{"value": 150, "unit": "mg/dL"}',
+            Unreadable.UNKNOWN_UNIT,
+            "value ignored: unit 'mg/dL' is not a known unit for vitamin B12",
+        ),
+        ('{"value": NaN, "unit": "pg/mL"}', Unreadable.NOT_A_NUMBER, None),
+        ('{"value": Infinity, "unit": "pg/mL"}', Unreadable.NOT_A_NUMBER, None),
+        ('{"value": 1e400, "unit": "pg/mL"}', Unreadable.NOT_A_NUMBER, None),
+        ('{"value": "-Infinity", "unit": "pg/mL"}', Unreadable.NOT_A_NUMBER, None),
+        ('{"unit": "pg/mL"}', Unreadable.NO_VALUE, "skipped: no result value"),
+    ],
+)
+def test_a_result_that_cannot_be_read_is_kept_as_unreadable_with_its_note(raw, reason, message):
+    record = read(b12(valueQuantity=json.loads(raw)))
+    assert record.labs == ()
+    (unread,) = record.unreadable
+    assert (unread.kind, unread.resource, unread.reason) == (
+        LabKind.B12,
+        "Observation/b12",
+        reason,
+    )
+    (note,) = record.notes
+    assert note.message == (message or "value ignored: not a finite number for vitamin B12")
+
+
+def test_a_value_string_that_is_not_a_number_is_unreadable():
+    (unread,) = read(b12(valueString="haemolysed, see comment")).unreadable
+    assert unread.reason is Unreadable.NOT_A_NUMBER

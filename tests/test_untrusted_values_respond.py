@@ -1,0 +1,67 @@
+"""A value that cannot be trusted reaches every response it affects: the card and its
+data-quality note, on patient-view and on the order hooks alike."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from cds_b12.clinical import get_profile
+from cds_b12.hooks.response import respond
+
+AS_OF = date(2026, 1, 1)
+LOINC = "http://loinc.org"
+
+
+def bundle(value: str) -> object:
+    text = f"""{{"resourceType": "Bundle", "type": "collection", "entry": [
+      {{"resource": {{"resourceType": "Patient", "id": "p1", "gender": "male",
+                      "birthDate": "1961-05-04"}}}},
+      {{"resource": {{"resourceType": "Observation", "id": "b12", "status": "final",
+        "code": {{"coding": [{{"system": "{LOINC}", "code": "2132-9"}}]}},
+        "effectiveDateTime": "2025-12-20", "valueQuantity": {value}}}}},
+      {{"resource": {{"resourceType": "Observation", "id": "mcv", "status": "final",
+        "code": {{"coding": [{{"system": "{LOINC}", "code": "787-2"}}]}},
+        "effectiveDateTime": "2025-12-20", "valueQuantity": {{"value": 107, "unit": "fL"}}}}}}
+    ]}}"""
+    return json.loads(text)
+
+
+DRAFT = {
+    "resourceType": "ServiceRequest",
+    "id": "draft-cbc",
+    "status": "draft",
+    "intent": "order",
+    "code": {"coding": [{"system": LOINC, "code": "58410-2"}]},
+    "subject": {"reference": "Patient/p1"},
+}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['{"value": 150}', '{"value": NaN, "unit": "pg/mL"}', '{"value": 1e400, "unit": "pg/mL"}'],
+)
+@pytest.mark.parametrize("drafts", [None, [DRAFT]], ids=["patient-view", "order-select"])
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_an_only_b12_that_cannot_be_read_gets_a_card_with_its_note(value, drafts, profile):
+    result = respond(bundle(value), profile=get_profile(profile), as_of=AS_OF, draft_orders=drafts)
+    cards = result.body["cards"]
+    assert cards, "a B12 that cannot be read must not give an empty response"
+    (card,) = [c for c in cards if "could not be read" in c["summary"]]
+    assert card["indicator"] == "warning"  # MCV 107: the missing value may matter now
+    assert "Observation/b12: value ignored:" in card["detail"]
+    assert "B12 of 2025-12-20:" in card["detail"]
+
+
+def test_a_censored_b12_is_shown_with_its_comparator_and_the_undecided_note():
+    result = respond(
+        bundle('{"value": 200, "comparator": "<", "unit": "pg/mL"}'),
+        profile=get_profile("US"),
+        as_of=AS_OF,
+    )
+    (card,) = result.body["cards"]
+    assert card["summary"].startswith("Order methylmalonic acid")
+    assert "<200 pg/mL" in card["detail"] or "&lt;200 pg/mL" in card["detail"]
+    assert "reported only as a limit that spans more than one band" in card["detail"]
