@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics: bool = True  # GET /metrics, Prometheus text format
     metrics_token: SecretStr | None = None  # bearer token for /metrics; needed with issuers
+    report_token: SecretStr | None = None  # bearer token for /report; needed with issuers
     proxy_count: int = Field(default=0, ge=0, le=5)  # proxies whose X-Forwarded-* we believe
 
     _profiles: Mapping[str, Profile] = PrivateAttr(default_factory=lambda: PROFILES)
@@ -77,9 +78,9 @@ class Settings(BaseSettings):
         # a plain string, not a URL type: the JWT `aud` check compares it exactly
         return value.rstrip("/") if value else None
 
-    @field_validator("metrics_token")
+    @field_validator("metrics_token", "report_token")
     @classmethod
-    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
         if len(value.get_secret_value().strip()) < 16:

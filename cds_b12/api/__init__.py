@@ -25,6 +25,7 @@ from .logs import configure_logging, register_request_log
 from .openapi import bp as openapi_bp
 from .origins import register_origin_rules
 from .preview import bp as preview_bp
+from .report import bp as report_bp
 from .runtime import Runtime
 from .services import bp as services_bp
 from .timeline import bp as timeline_bp
@@ -57,6 +58,7 @@ def create_app(
         landing_bp,
         openapi_bp,
         preview_bp,
+        report_bp,
         timeline_bp,
     ):
         app.register_blueprint(bp)

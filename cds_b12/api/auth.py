@@ -24,6 +24,7 @@ OPEN_ENDPOINTS = {
     "landing.index",
     "metrics.scrape",  # its own bearer token: CDS_B12_METRICS_TOKEN (api/metrics.py)
     "openapi.openapi",
+    "report.page",  # its own bearer token: CDS_B12_REPORT_TOKEN (api/report.py)
     "static",
     "timeline.launch",
     "timeline.callback",

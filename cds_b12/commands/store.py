@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from datetime import time as dt_time
 from typing import TYPE_CHECKING
 
-from . import iso_date, positive_int, settings
+from . import UsageError, iso_date, positive_int, settings
 
 if TYPE_CHECKING:
     from ..store.db import Database
@@ -30,7 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=iso_date,
         help="Count only the calls and feedback from this date on.",
     )
-    rp.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    out = rp.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
+    out.add_argument(
+        "--html",
+        metavar="FILE",
+        help=(
+            "Write the governance report to FILE instead: per rule and site, the cards "
+            "issued, accepted, overridden and snoozed, the override reasons and weekly trend "
+            "charts, the highest override rates first. The page needs nothing else to open."
+        ),
+    )
     rp.set_defaults(func=report_command)
 
     pg = sub.add_parser(
@@ -86,6 +96,8 @@ def report_command(args: argparse.Namespace) -> int:
     from ..store.table import report_table
 
     since = datetime.combine(args.since, dt_time.min, UTC) if args.since else None
+    if args.html:
+        return _html_report(args.html, since, args.since)
     rows = report(_database(), since)
     if args.json:
         body = {
@@ -95,6 +107,21 @@ def report_command(args: argparse.Namespace) -> int:
         print(json.dumps(body, indent=2))
     else:
         print(report_table(rows, args.since))
+    return 0
+
+
+def _html_report(path: str, since: datetime | None, since_day: date | None) -> int:
+    from ..store.governance import governance
+    from ..store.report_page import report_page
+
+    rows = governance(_database(), since)
+    page = report_page(rows, since=since_day, today=date.today(), assets="inline")
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(page)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    print(f"wrote the governance report ({len(rows)} rule and site rows) to {path}")
     return 0
 
 
