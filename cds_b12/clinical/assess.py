@@ -117,6 +117,11 @@ class Assessment:
         return _adult(self.age_years, self.profile)
 
     @property
+    def treatment_start(self) -> date | None:
+        """The first dose of the current course, or a later loading order's start."""
+        return _treatment_start(self)
+
+    @property
     def is_deceased(self) -> bool:
         """Dead by ``as_of`` (a death dated later, in an evaluation of the past, is not yet)."""
         p = self.record.patient
@@ -193,7 +198,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         for lab in lab_findings.ignored_b12
     )
     severe = lab_findings.anaemia is Anaemia.SEVERE or lab_findings.pancytopenia
-    low_k = early_hypokalaemia(labs, course.course_start, severe, profile, as_of)
+    low_k = early_hypokalaemia(labs, _treatment_start(course), severe, profile, as_of)
     undecided = tuple(
         UndecidedResult(lab.resource_id, lab.on, lab.kind) for lab in lab_findings.undecided
     )
@@ -217,6 +222,15 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
 def _spread(part: LabFindings | CauseFindings | CourseFindings) -> dict[str, object]:
     """A concern's findings as Assessment fields (shallow: the labs and findings stay shared)."""
     return {f.name: getattr(part, f.name) for f in fields(part)}
+
+
+def _treatment_start(c: Assessment | CourseFindings) -> date | None:
+    """When the current course began: its first dose, or a later loading order's start
+    (a course ordered but with no dose recorded yet)."""
+    starts = [c.course_start]
+    if c.phase is Phase.LOADING and c.order is not None:
+        starts.append(c.order.start or c.order.on)
+    return max((d for d in starts if d is not None), default=None)
 
 
 def _adult(age: int | None, p: Profile) -> bool:

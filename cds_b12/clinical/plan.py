@@ -57,6 +57,8 @@ class Plan:
 
 def plan(evaluation: Evaluation, as_of: date) -> Plan:
     """The dated plan behind the cards of ``evaluation``."""
+    if evaluation.assessment.is_deceased:  # nothing is planned for a patient who has died
+        return Plan(as_of, (), ())
     by_day: dict[date, PlannedDose] = {}
     suggested = _suggested(evaluation, as_of)
     # A card that changes the schedule (a shorter interval, another product, maintenance

@@ -73,3 +73,14 @@ def test_only_in_the_first_days_of_the_course():
     r = r7(record(*late[:-1], late_hb, k))
     assert r is not None and r.variant is None
     assert [x.test for x in r.labs] == ["RETIC"]
+
+
+def test_a_loading_order_with_no_dose_recorded_yet_starts_the_course():
+    ordered = (PA, order(THREE_A_WEEK, days=2), SEVERE_BEFORE, LOW_K)
+    r = r7(record(*ordered))
+    assert r.variant is Variant.LOW_POTASSIUM and r.facts["loading_start"] == ago(2)
+
+
+def test_an_old_course_does_not_hide_a_new_loading_order():
+    ordered = (PA, *doses(900, 898), order(THREE_A_WEEK, days=2), SEVERE_BEFORE, LOW_K)
+    assert r7(record(*ordered)).variant is Variant.LOW_POTASSIUM

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from cds_b12.clinical import evaluate
+from cds_b12.clinical.plan import plan
 from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator, Kind
 from cds_b12.clinical.record import Finding, LabKind, MedSource, Product, Route
@@ -103,6 +104,13 @@ def test_a_patient_who_has_died_gets_no_recommendations():
     assert "R12-missed-doses" in rules(overdue)
     assert rules(_dead(overdue)) == set()
     assert rules(_dead(overdue, ago(20))) == set()
+
+
+def test_nothing_is_planned_for_a_patient_who_has_died():
+    on_schedule = record(PA, order(MONTHLY, days=400), dose(20), dose(50))
+    assert plan(evaluate(on_schedule, US, AS_OF), AS_OF).doses
+    dead = plan(evaluate(_dead(on_schedule, ago(5)), US, AS_OF), AS_OF)
+    assert (dead.doses, dead.labs) == ((), ())
 
 
 def test_a_death_after_the_evaluation_date_is_not_yet():

@@ -54,6 +54,8 @@ def test_each_count_is_read_by_its_loinc_code(code, kind):
         ("10^9/L", False, 62, 62),
         ("10³/µL", False, 62, 62),
         ("K/uL", False, 62, 62),
+        ("x10E3/uL", False, 62, 62),
+        ("Thousand/uL", False, 62, 62),
         ("/uL", True, 62000, 62),
         ("cells/uL", False, 900, 0.9),
     ],

@@ -191,13 +191,14 @@ def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
 def _severe_anaemia_labs(a: Assessment, p: Profile) -> tuple[LabOrder, ...]:
     """Before treatment: potassium at baseline and 48 h, retic on day 5-7 (S6). Once a
     course has begun, its own dates: potassium now in its first days, retic by day 5-7."""
-    started = a.days_ago(a.course_start)
-    if a.phase is Phase.NONE or a.course_start is None or started is None:
+    start = a.treatment_start
+    started = a.days_ago(start)
+    if a.phase is Phase.NONE or start is None or started is None:
         return merge(
             potassium_labs(a.as_of, p),
             (window(a.as_of, p.retic_severe_days, "RETIC", LabNote.RESPONSE),),
         )
-    retic = window(a.course_start, p.retic_severe_days, "RETIC", LabNote.RESPONSE)
+    retic = window(start, p.retic_severe_days, "RETIC", LabNote.RESPONSE)
     if retic.due_to is not None and retic.due_to < a.as_of:
         retic = on(a.as_of, "RETIC", LabNote.NOW)
     if started > p.hypokalaemia_watch_days:
@@ -232,5 +233,5 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         neutrophils=a.neutrophils,
         platelets=a.platelets,
         potassium=low_k,
-        loading_start=a.course_start,
+        loading_start=a.treatment_start,
     )
