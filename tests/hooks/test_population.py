@@ -45,3 +45,17 @@ def test_the_same_record_alive_gets_its_cards():
 def test_no_birth_date_the_adult_card_says_so(profile):
     (card,) = cards("no-birth-date-adult.json", profile)
     assert "no birth date: adult guidance applied; check the patient's age" in card["detail"]
+
+
+def test_a_childs_unreadable_b12_is_still_said():
+    child = {"resourceType": "Patient", "id": "child-1", "birthDate": "2019-03-01"}
+    b12 = {
+        "resourceType": "Observation",
+        "id": "b12-no-unit",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2132-9"}]},
+        "effectiveDateTime": "2026-11-18",
+        "valueQuantity": {"value": 90},
+    }
+    result = respond([child, b12], profile=get_profile("uk"), as_of=AS_OF)
+    assert {r.rule for r in result.evaluation.recommendations} == {"R25-unreadable-result"}

@@ -68,10 +68,11 @@ RULES: tuple[Rule, ...] = (
 )
 
 # Below the adult age: the rules that apply to anyone (urgent assessment, prescribing
-# safety) and R23; the adult regimens and thresholds do not.
+# safety, a result that cannot be read) and R23; the adult regimens and thresholds do not.
 ANY_AGE: tuple[Rule, ...] = (
     r7_severe_anaemia,
     r20_folate_without_b12,
     r21_cyanocobalamin_contraindicated,
     r23_not_adult,
+    r25_unreadable_result,
 )
