@@ -42,6 +42,8 @@ RULE_IDS = (
     "R22-raised-b12",
     "R23-not-adult",
     "R25-unreadable-result",
+    "R28-order-dose-error",
+    "R29-over-treatment",
 )
 EXTRA_FOLDERS = ("safety", "messy")
 PROFILES = {"US", "UK"}

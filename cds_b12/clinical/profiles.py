@@ -153,6 +153,17 @@ class Profile:
         default=2, metadata=sourced("§6.2 R12: two or more missed doses")
     )
 
+    # ---- R28 dose errors on a B12 order being signed ----
+    max_injection_dose_mg: float = field(
+        default=1.0, metadata=sourced("§1.4: every injectable regimen gives 1 mg (1000 mcg)")
+    )
+    max_oral_dose_mg: float = field(
+        default=2.0, metadata=sourced("§1.4 ORAL_HIGH: 1000-2000 mcg a day (US-5, US-7)")
+    )
+    micrograms_per_mg: int = field(
+        default=1000, metadata=sourced("UCUM: mg written for micrograms is a thousandfold dose")
+    )
+
     # ---- §6.2 R13-R14 intensifying, S16 ----
     min_interval_days: int = field(default=14, metadata=sourced("S16: never shorter than 2 weeks"))
     # Seed 2 "if ... symptoms suggest under-replacement": tiredness or glossitis recurring

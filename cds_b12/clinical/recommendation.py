@@ -43,6 +43,7 @@ class Kind(StrEnum):
     CHANGE_PRODUCT = "CHANGE_PRODUCT"
     CHECK_RECORD = "CHECK_RECORD"  # ask for what the record lacks (injection dates)
     REVIEW = "REVIEW"  # a clinical review or advice; nothing to order
+    CORRECT_ORDER = "CORRECT_ORDER"  # a B12 draft's dose or intensity is wrong (R28, R29)
 
 
 class Variant(StrEnum):
@@ -56,6 +57,11 @@ class Variant(StrEnum):
     WITHHELD = "withheld"  # any treatment card whose product S5 withheld (default wording)
     SWAPPED = "swapped"  # any treatment card whose product S4 swapped (default wording)
     LOW_POTASSIUM = "low_potassium"  # R7: potassium low in the first days of loading (S6)
+    THOUSANDFOLD = "thousandfold"  # R28: mg written where micrograms are meant
+    VOLUME = "volume"  # R28: a volume written where a mass is meant
+    ABOVE_MAX = "above_max"  # R28: a dose above the product's largest
+    OPEN_ENDED = "open_ended"  # R28: loading frequency with no end
+    CONFIRM_FIRST = "confirm_first"  # R29: normal B12 (and MMA): confirm the diagnosis (S13)
 
 
 class Urgency(StrEnum):

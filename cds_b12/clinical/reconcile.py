@@ -7,8 +7,9 @@ order updates that order instead of adding a second one (issue 11 §2-§3):
 
 - a card proposing a B12 regimen on an order hook changes the B12 draft being
   ordered (``draft_id``), so accepting it leaves one order, not two;
-- a product change (R21, Leber's disease) carries the schedule the treatment card
-  proposes, not the draft's, and the treatment card leaves the order to it;
+- a card correcting the order (R21 product, R28 dose, R29 intensity) carries the
+  schedule a treatment card proposes, not the draft's, and the treatment card
+  leaves the order to it;
 - on patient-view, a card that changes the current B12 order ends it (``replaces``);
 - a test suggested by several cards stays on the most urgent card only, at the
   earliest window any of them gave.
@@ -31,12 +32,17 @@ _TREATMENT = frozenset(
         Kind.GIVE_DOSE,
         Kind.CONTINUE_LOADING,
         Kind.CHANGE_PRODUCT,
+        Kind.CORRECT_ORDER,
         Kind.ORDER_ADVICE,
     }
 )
 # On patient-view these change the regimen of the current order rather than add a course.
 _CHANGES_CURRENT = frozenset({Kind.INTENSIFY, Kind.CHANGE_PRODUCT, Kind.CONTINUE_LOADING})
 _URGENCY = (Urgency.ROUTINE, Urgency.URGENT, Urgency.STAT)
+_CORRECTING = frozenset({Kind.CHANGE_PRODUCT, Kind.CORRECT_ORDER})
+# Whose regimen a response's one plan is: a treatment card's, then a dose or intensity
+# correction's, then a product change's (False: not a correcting card).
+_PLAN_SOURCE = (False, Kind.CORRECT_ORDER, Kind.CHANGE_PRODUCT)
 
 
 def reconcile(recs: tuple[Recommendation, ...], a: Assessment) -> tuple[Recommendation, ...]:
@@ -77,20 +83,33 @@ def _railed(r: Recommendation) -> Recommendation:
 
 
 def _one_plan(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
-    """A product change adopts the treatment card's regimen (the safe product on the
-    schedule the patient needs, not the draft's); the treatment card keeps its plan, labs
-    and facts but leaves the order to the product change (``plan_on``): one plan, one order."""
-    change = next(
-        (r for r in recs if r.kind is Kind.CHANGE_PRODUCT and r.regimen is not None), None
-    )
-    plan = next(
-        (r for r in recs if r.kind in _TREATMENT - {Kind.CHANGE_PRODUCT} and r.regimen), None
-    )
-    if change is None or plan is None:
+    """One regimen per response when a card corrects the order (R21, R28, R29).
+
+    The plan is the treatment card's (the schedule the patient needs), else a dose or
+    intensity correction's, else the product change's; the first correcting card carries
+    the order, and every other card shows the same plan and leaves the order to it
+    (``plan_on``): one plan, one order.
+    """
+    proposals = [r for r in recs if r.regimen is not None]
+    correcting = [r for r in proposals if r.kind in _CORRECTING]
+    if not correcting or len(proposals) < 2:
         return recs
-    adopted = replace(change, regimen=plan.regimen, start_on=plan.start_on)
-    left = replace(plan, alternative=None, plan_on=change.rule)
-    return tuple(adopted if r is change else left if r is plan else r for r in recs)
+    source = min(proposals, key=lambda r: _PLAN_SOURCE.index(r.kind in _CORRECTING and r.kind))
+    carrier = correcting[0]
+    adopted = {
+        id(carrier): replace(
+            carrier,
+            regimen=source.regimen,
+            alternative=source.alternative,
+            start_on=source.start_on,
+        )
+    }
+    for r in proposals:
+        if r is not carrier:
+            adopted[id(r)] = replace(
+                r, regimen=source.regimen, alternative=None, plan_on=carrier.rule
+            )
+    return tuple(adopted.get(id(r), r) for r in recs)
 
 
 def _on_draft(r: Recommendation, draft: DraftOrder) -> Recommendation:

@@ -112,6 +112,7 @@ class Timing:
     period: float | None = None
     period_max: float | None = None
     period_unit: str | None = None  # UCUM: s min h d wk mo a
+    bounded: bool = False  # repeat states an end: count, boundsDuration/Range or boundsPeriod.end
 
     @property
     def interval_days(self) -> float | None:
@@ -156,6 +157,7 @@ class Medication:
     dose_mg: float | None = None
     route: Route = Route.UNKNOWN
     timing: Timing | None = None
+    dose_written: Quantity | None = None  # the dose as the order states it ("1000 mg", "2 mL")
 
     @property
     def is_b12_therapy(self) -> bool:

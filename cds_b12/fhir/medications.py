@@ -29,6 +29,7 @@ from cds_b12.clinical.record import (
     Medication,
     MedSource,
     Product,
+    Quantity,
     Route,
 )
 
@@ -174,7 +175,8 @@ def read_medication(
     dosage = _dosage(resource, source)
     route_concept = dosage.get("route")
     route = read_route(route_concept)
-    dose_mg = _dose_mg(_dose_quantity(dosage, source), match)
+    quantity = _dose_quantity(dosage, source)
+    dose_mg = _dose_mg(quantity, match)
     product = match.product or _b12_form(
         match.ingredient, route, dose_mg, source, route_concept is not None, note
     )
@@ -191,6 +193,7 @@ def read_medication(
         dose_mg=dose_mg,
         route=route,
         timing=None if source is MedSource.ADMINISTRATION else read_timing(dosage.get("timing")),
+        dose_written=_written(quantity),
     )
 
 
@@ -307,6 +310,12 @@ def _dose_mg(quantity: object, match: _Match) -> float | None:
     if (unit == "ml" and injectable) or (unit in _COUNT_UNITS and not injectable):
         return value * match.strength_mg
     return None
+
+
+def _written(quantity: object) -> Quantity | None:
+    """The dose with its unit as the order states it, so a card can quote an error exactly."""
+    value, unit = number(dig(quantity, "value")), quantity_unit(quantity)
+    return Quantity(value, unit) if value is not None and unit else None
 
 
 def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None, date | None]:

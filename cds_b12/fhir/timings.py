@@ -33,6 +33,7 @@ def read_timing(timing: object) -> Timing | None:
             period=period,
             period_max=number(repeat.get("periodMax")),
             period_unit=string(repeat, "periodUnit"),
+            bounded=_bounded(repeat),
         )
     for coding in dicts(dig(timing, "code", "coding")):
         gts = _GTS.get((string(coding, "code") or "").upper())
@@ -47,3 +48,12 @@ def _frequency(value: object) -> int:
     if frequency is None or frequency < 1 or not frequency.is_integer():
         return 1
     return int(frequency)
+
+
+def _bounded(repeat: dict) -> bool:
+    """Whether ``repeat`` says when the doses stop (a course, not an open-ended schedule)."""
+    return (
+        number(repeat.get("count")) is not None
+        or bool(repeat.get("boundsDuration") or repeat.get("boundsRange"))
+        or bool(dig(repeat, "boundsPeriod", "end"))
+    )

@@ -334,7 +334,7 @@ class _Renderer:
             return None
         if rec.kind is Kind.ORDER_ADVICE:
             resource_type = "ServiceRequest"
-        elif rec.kind is Kind.CHANGE_PRODUCT:
+        elif rec.kind in (Kind.CHANGE_PRODUCT, Kind.CORRECT_ORDER):
             resource_type = "MedicationRequest"
         else:
             return None

@@ -298,6 +298,13 @@ def test_r19_bariatric_prophylaxis_per_profile():
     assert fired(record(finding(Finding.BARIATRIC_BYPASS), order(), *doses(10, 40))) == {}
 
 
+def test_r19_uk_yearly_check_has_no_serum_b12_that_r15_advises_against():
+    rec = record(finding(Finding.BARIATRIC_BYPASS, days=1000), lab(LabKind.B12, 400, days=180))
+    assert UK.b12_test_on_replacement_not_needed  # R15: not routinely needed on replacement
+    assert {x.test for x in only(rec, UK).labs} == {"CBC"}
+    assert {x.test for x in only(rec, US).labs} == {"B12", "CBC"}
+
+
 def _folate(**kw):
     return order(
         Timing(1, 1, None, "d"),

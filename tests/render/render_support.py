@@ -188,6 +188,12 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
             (UnreadableResult(LabKind.B12, "Observation/b12-2", AS_OF, Unreadable.NO_UNIT),)
         ),
     },
+    "R28-order-dose-error": {
+        "product": _medication(Product.B12_INJECTION, "cyanocobalamin", 1000.0, Route.IM),
+    },
+    "R29-over-treatment": {
+        "product": _medication(Product.B12_INJECTION, "cyanocobalamin", 1.0, Route.IM),
+    },
 }
 RULES = tuple(RULE_FACTS)
 
@@ -201,6 +207,16 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
     },
     ("R7-severe-anaemia", Variant.LOW_POTASSIUM): {"kind": Kind.URGENT_ASSESSMENT},
     ("R21-cyanocobalamin-contraindicated", Variant.LEBER): {"kind": Kind.CHANGE_PRODUCT},
+    **{
+        ("R28-order-dose-error", v): {"kind": Kind.CORRECT_ORDER}
+        for v in (Variant.THOUSANDFOLD, Variant.VOLUME, Variant.ABOVE_MAX, Variant.OPEN_ENDED)
+    },
+    ("R29-over-treatment", Variant.CONFIRM_FIRST): {
+        "kind": Kind.CORRECT_ORDER,
+        "indicator": Indicator.WARNING,
+        "regimen": None,
+        "labs": (LabOrder("MMA", AS_OF, None, LabNote.CONFIRM),),
+    },
     ("R21-cyanocobalamin-contraindicated", Variant.ALLERGY): {
         "kind": Kind.CHANGE_PRODUCT,
         "regimen": None,
@@ -397,6 +413,21 @@ SPECS: dict[str, Spec] = {
         Kind.ORDER_LABS,
         labs=labs("B12", note=LabNote.REPEAT),
         sources=("UK-8", "US-6", "WHO-2.6"),
+    ),
+    "R28-order-dose-error": Spec(
+        Indicator.CRITICAL,
+        Kind.CORRECT_ORDER,
+        lambda p: p.maintenance,
+        draft="MedicationRequest/draft-cyano",
+        sources=("US-1", "UK-1"),
+    ),
+    "R29-over-treatment": Spec(
+        Indicator.WARNING,
+        Kind.CORRECT_ORDER,
+        lambda p: p.dietary,
+        lambda p: p.dietary_alternative,
+        draft="MedicationRequest/draft-cyano",
+        sources=("UK-5", "UK-4", "US-5"),
     ),
 }
 

@@ -1,4 +1,5 @@
-"""Clinical core: the decision table R1-R21 (``b12-clinical.md`` §6.2) and R22-R23, in order.
+"""Clinical core: the decision table R1-R21 (``b12-clinical.md`` §6.2), R22-R23 and the order
+checks R28-R29, in order.
 
 Imports only ``cds_b12.clinical``. One function per rule, named after its ID;
 each returns a Recommendation or None. Several rules may fire for one patient.
@@ -29,7 +30,12 @@ from .maintenance import (
     r15_b12_order_on_maintenance,
     r16_consider_stop,
 )
-from .orders import r20_folate_without_b12, r21_cyanocobalamin_contraindicated
+from .orders import (
+    r20_folate_without_b12,
+    r21_cyanocobalamin_contraindicated,
+    r28_order_dose_error,
+    r29_over_treatment,
+)
 from .population import r22_raised_b12, r23_not_adult
 from .results import r25_unreadable_result
 from .screening import (
@@ -65,6 +71,8 @@ RULES: tuple[Rule, ...] = (
     r22_raised_b12,
     r23_not_adult,
     r25_unreadable_result,
+    r28_order_dose_error,
+    r29_over_treatment,
 )
 
 # Below the adult age: the rules that apply to anyone (urgent assessment, prescribing

@@ -1,20 +1,31 @@
-"""Clinical core: rules R20-R21, unsafe prescribing caught as it happens.
+"""Clinical core: rules R20-R21 and R28-R29, unsafe prescribing caught as it happens.
 
 Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 §6.2 R20-R21, the rule side of safety rails S3 (folate masking), S4 (Leber's
-disease) and S5 (cobalt/B12 hypersensitivity). They look at draft orders
-(order-select, order-sign) and at current orders (patient-view).
+disease) and S5 (cobalt/B12 hypersensitivity), look at draft orders
+(order-select, order-sign) and at current orders (patient-view); R28 (dose,
+unit and frequency errors) and R29 (over-treatment, S13) look at B12 drafts.
+Each proposes the intended regimen as an update of the draft (``reconcile``
+makes one plan of it with any treatment card).
 """
 
 from __future__ import annotations
 
-from ..assess import Assessment, Band, Phase, is_current
+from ..assess import Assessment, Band, Cause, Functional, Phase, is_current
 from ..facts import Fact, OnFile, Ordered, Unused
 from ..followup import on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
 from ..record import Finding, Medication, MedSource, Product
-from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, Step, with_drug
+from ..regimens import (
+    CATALOGUE,
+    CYANOCOBALAMIN_INJ,
+    HYDROXOCOBALAMIN_INJ,
+    SAME_INTERVAL_TOLERANCE_DAYS,
+    Regimen,
+    Step,
+    with_drug,
+)
 from ..sources import cites
 from .common import b12_on_file, recommend
 
@@ -139,3 +150,189 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
         reason=reason,
         product=med,
     )
+
+
+def _b12_drafts(a: Assessment) -> list[tuple[Medication, str]]:
+    return [
+        (d.medication, d.resource_id)
+        for d in a.record.drafts
+        if d.medication is not None and d.medication.is_b12_therapy
+    ]
+
+
+def _product_regimen(m: Medication, p: Profile) -> Regimen:
+    """The catalogue's dose of the draft's own product and route, on its maintenance schedule."""
+    if not m.is_injection:
+        return CATALOGUE[p.oral]
+    base = CATALOGUE[p.maintenance]
+    drug = HYDROXOCOBALAMIN_INJ if m.ingredient == "hydroxocobalamin" else CYANOCOBALAMIN_INJ
+    return with_drug(base, drug)
+
+
+def _supported(a: Assessment, p: Profile, m: Medication) -> Regimen:
+    """The regimen the profile supports for this patient now, in the draft's product: the
+    current order's schedule on maintenance, else the loading course a deficiency needs,
+    else the profile's maintenance (a treatment card, when one fires, supplies its own)."""
+    product = _product_regimen(m, p)
+    if a.phase is Phase.MAINTENANCE:
+        base = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]
+        base = with_drug(base, product.drug) if m.is_injection else base
+        if a.order is not None and a.order.timing is not None:
+            return _draft_schedule(a.order, base)
+        return base
+    if a.is_deficient or a.phase is Phase.LOADING:
+        course = CATALOGUE[p.neuro_loading if a.has_neuro else p.loading]
+        return with_drug(course, product.drug) if m.is_injection else course
+    return product
+
+
+def _dose_error(m: Medication, p: Profile) -> Variant | None:
+    """What is wrong with the draft's dose: mg for micrograms, a volume for a mass, or
+    above the product's largest dose; None when it is plausible or not stated."""
+    largest = p.max_injection_dose_mg if m.is_injection else p.max_oral_dose_mg
+    if m.dose_mg is None or m.dose_mg <= largest:
+        return None
+    written = m.dose_written
+    if written is not None and written.unit.strip().lower() in _VOLUME_UNITS:
+        return Variant.VOLUME
+    if m.dose_mg / p.micrograms_per_mg <= largest:
+        return Variant.THOUSANDFOLD
+    return Variant.ABOVE_MAX
+
+
+_VOLUME_UNITS = frozenset({"ml", "cc", "l", "cl", "dl"})
+
+
+def _open_ended_loading(a: Assessment, p: Profile, m: Medication) -> bool:
+    """Injections more often than every 2 weeks with no end: only a course may be that
+    frequent, and a course stops (count, bounds or an end date); an open-ended schedule is
+    never shorter than 2 weeks (S16). The UK neuro course is open-ended by design (UK-2)."""
+    t = m.timing
+    if not m.is_injection or t is None or t.interval_days is None or t.bounded or m.end:
+        return False
+    if t.interval_days >= p.min_interval_days:
+        return False
+    neuro_course = CATALOGUE[p.neuro_loading].steps[0]
+    return not (
+        p.neuro_course_open_ended
+        and (a.has_neuro or a.neuro_course)
+        and t.interval_days >= neuro_course.interval_days
+    )
+
+
+@cites("US-1", "UK-1", "UK-5", "US-3")
+def r28_order_dose_error(a: Assessment, p: Profile) -> Recommendation | None:
+    """Stop a B12 order with an implausible dose or an open-ended loading frequency.
+
+    Fires (order hooks): a B12 draft whose dose is above the product's largest
+    (1 mg an injection, 2 mg by mouth): mg written for micrograms (a thousandfold
+    error), a volume written for a mass, or simply too much; or injections more
+    often than every 2 weeks (S16) with no count, bounds or end date, except the
+    UK neuro course at its alternate-day interval. Proposes the
+    intended regimen as an update of the draft: the catalogue dose of the draft's
+    product on its own schedule, or, for a frequency error, the regimen the patient's
+    phase supports. Critical. Sources: US-1 (FDA label), UK-1 (BNF), UK-5 (SmPC),
+    US-3 (Stabler).
+    """
+    for med, draft_id in _b12_drafts(a):
+        error = _dose_error(med, p)
+        open_ended = _open_ended_loading(a, p, med)
+        if error is None and not open_ended:
+            continue
+        intended = (
+            _supported(a, p, med) if open_ended else _draft_schedule(med, _product_regimen(med, p))
+        )
+        return recommend(
+            a,
+            "R28-order-dose-error",
+            Indicator.CRITICAL,
+            Kind.CORRECT_ORDER,
+            urgency=Urgency.URGENT,
+            regimen=intended,
+            draft_id=draft_id,
+            start_on=a.as_of,
+            variant=error or Variant.OPEN_ENDED,
+            product=med,
+        )
+    return None
+
+
+def _more_than_supported(a: Assessment, p: Profile, m: Medication) -> bool:
+    """An injection draft more frequent than the current maintenance, with no relapse, drift
+    or anaemia to justify it (R13/R14 and re-loading own those)."""
+    t = m.timing
+    if a.phase is not Phase.MAINTENANCE or not m.is_injection or t is None:
+        return False
+    if a.has_neuro or a.neuro_recurrence or a.has_lab_drift or a.is_anaemic or a.is_deficient:
+        return False
+    supported = _supported(a, p, m).steps[-1].interval_days - SAME_INTERVAL_TOLERANCE_DAYS
+    return t.interval_days is not None and t.interval_days < supported
+
+
+def _not_deficient(a: Assessment) -> bool:
+    """Nothing in the record supports injections: a normal B12 with a dietary cause and no
+    abnormal MMA, or with no cause and a normal MMA; no neurological signs, not pregnant,
+    and no condition treated with injections whatever the level (Leber's optic atrophy,
+    UK-5) or that a normal B12 does not exclude (nitrous oxide, SP-9)."""
+    confirmed = a.functional is Functional.NORMAL or (
+        a.cause is Cause.DIETARY and a.functional is not Functional.ABNORMAL
+    )
+    return (
+        a.phase is Phase.NONE
+        and a.b12_band is Band.NORMAL
+        and confirmed
+        and not a.has_neuro
+        and not a.pregnant
+        and a.cause in (Cause.DIETARY, Cause.UNKNOWN)
+        and not a.has(Finding.NITROUS_OXIDE, Finding.LEBER)
+    )
+
+
+@cites("UK-5", "UK-4", "US-5", "US-3")
+def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
+    """Propose the regimen the profile supports for a B12 injection order more intensive than
+    the patient's cause, phase, labs and symptoms call for.
+
+    Fires (order hooks): a B12 injection draft and either (1) no therapy, no
+    neurological signs, not pregnant, and a normal B12 with a dietary cause (no
+    abnormal MMA) or with no cause and a normal MMA (S13, SmPC: confirm the
+    diagnosis before treating): with a dietary cause the dietary regimen is
+    proposed, otherwise removing the draft; or (2) maintenance with no
+    neurological signs, relapse, lab drift or anaemia, and the draft more frequent
+    than the current maintenance: the current maintenance is proposed (never
+    longer, S1). Silent for an irreversible or surgical cause, nitrous oxide (a
+    normal B12 does not exclude it), Leber's disease (treated with
+    hydroxocobalamin, UK-5) and dose errors (R28). Sources: UK-5 (SmPC), UK-4
+    (CKS dietary), US-5 (AFP), US-3 (Stabler).
+    """
+    for med, draft_id in _b12_drafts(a):
+        if not med.is_injection or _dose_error(med, p) or _open_ended_loading(a, p, med):
+            continue
+        if _not_deficient(a):
+            dietary = a.cause is Cause.DIETARY
+            return recommend(
+                a,
+                "R29-over-treatment",
+                Indicator.WARNING,
+                Kind.CORRECT_ORDER,
+                regimen=CATALOGUE[p.dietary] if dietary else None,
+                alternative=(
+                    CATALOGUE[p.dietary_alternative] if dietary and p.dietary_alternative else None
+                ),
+                draft_id=draft_id,
+                start_on=a.as_of if dietary else None,
+                variant=None if dietary else Variant.CONFIRM_FIRST,
+                product=med,
+            )
+        if _more_than_supported(a, p, med):
+            return recommend(
+                a,
+                "R29-over-treatment",
+                Indicator.WARNING,
+                Kind.CORRECT_ORDER,
+                regimen=_supported(a, p, med),
+                draft_id=draft_id,
+                start_on=a.as_of,
+                product=med,
+            )
+    return None

@@ -89,12 +89,15 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
     Fires: gastrectomy, gastric bypass or sleeve coded; no B12 therapy.
     Silent: already deficient (R1/R2 treat instead). US: oral 1 mg daily (AFP),
     or 1000 micrograms IM monthly (ASMBS, ◐). UK: hydroxocobalamin 1 mg every
-    2-3 months (SmPC, as SP-3 reads it). Annual B12 and CBC (ASMBS, ◐).
-    Sources: UK-5 (SmPC), US-5 (AFP 2017), SP-1 (ASMBS).
+    2-3 months (SmPC, as SP-3 reads it). Annual B12 and CBC (ASMBS, ◐); where
+    the profile says a B12 test is not needed on replacement (UK, §2.8, as R15
+    advises), the yearly check is the blood count alone, so the card never orders
+    what R15 advises against. Sources: UK-5 (SmPC), US-5 (AFP 2017), SP-1 (ASMBS).
     """
     surgery = a.findings(*_SURGERY, active_only=False)
     if not surgery or a.phase is not Phase.NONE or a.is_deficient:
         return None
+    yearly = ("CBC",) if p.b12_test_on_replacement_not_needed else ("B12", "CBC")
     return recommend(
         a,
         "R19-bariatric-prophylaxis",
@@ -102,10 +105,7 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
         Kind.START_MAINTENANCE,
         regimen=CATALOGUE[p.bariatric],
         alternative=CATALOGUE[p.bariatric_alternative],
-        labs=(
-            after(a.as_of, p.bariatric_monitoring_days, "B12", LabNote.ANNUAL),
-            after(a.as_of, p.bariatric_monitoring_days, "CBC", LabNote.ANNUAL),
-        ),
+        labs=tuple(after(a.as_of, p.bariatric_monitoring_days, t, LabNote.ANNUAL) for t in yearly),
         start_on=a.as_of,
         surgery=Findings.of(surgery),
     )
