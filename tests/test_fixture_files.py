@@ -42,6 +42,8 @@ RULE_IDS = (
     "R22-raised-b12",
     "R23-not-adult",
     "R25-unreadable-result",
+    "R26-interrupted-course",
+    "R27-oral-relapse",
     "R28-order-dose-error",
     "R29-over-treatment",
 )

@@ -92,6 +92,7 @@ class Assessment:
     course_doses: int
     neuro_course: bool
     loading_complete: bool
+    interrupted: bool
     last_dose: date | None
     days_since_last_dose: int | None
     undated_since: date | None

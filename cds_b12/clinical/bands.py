@@ -276,3 +276,11 @@ def _hb_falling(labs: tuple[Lab, ...], below: float) -> bool:
 def _mcv_rising(labs: tuple[Lab, ...], p: Profile) -> bool:
     pair = last_two(labs, LabKind.MCV)
     return bool(pair and pair[1].value > p.macrocytosis_above_fl >= pair[0].value)
+
+
+def b12_before(labs: tuple[Lab, ...], start: date, p: Profile) -> tuple[Lab | None, Band]:
+    """The latest total or active B12 before ``start`` (a course's first dose) and its band:
+    the stores before treatment, which a result drawn weeks after a dose cannot show (R26)."""
+    before = [lab for lab in labs if lab.kind in B12_KINDS and lab.on < start]
+    last = max(before, key=lambda lab: lab.on) if before else None
+    return last, _b12_band(last, p)

@@ -50,6 +50,7 @@ class CourseFindings:
     course_doses: int
     neuro_course: bool  # the loading course is the open-ended alternate-day neuro course
     loading_complete: bool
+    interrupted: bool  # a loading course (or a stray dose) with no dose for too long (R26)
     last_dose: date | None  # the last administration; orders and statements date none
     days_since_last_dose: int | None
     undated_since: date | None  # on injection maintenance since then, no dose on record
@@ -107,17 +108,24 @@ def assess_course(
     if phase is Phase.MAINTENANCE and course.start is not None:
         recurrence = _since(neuro_findings, course.start)
         symptom_recurrence = _since(symptoms, course.start)
+    complete = (
+        phase is Phase.LOADING
+        and not neuro_course
+        and course.count >= p.loading_complete_doses
+        and course.span_days >= p.loading_complete_days
+    )
     return CourseFindings(
         phase=phase,
         order=order,
         course_start=course.start,
         course_doses=course.count,
         neuro_course=neuro_course,
-        loading_complete=(
+        loading_complete=complete,
+        interrupted=(
             phase is Phase.LOADING
-            and not neuro_course
-            and course.count >= p.loading_complete_doses
-            and course.span_days >= p.loading_complete_days
+            and not complete
+            and last_dose is not None
+            and (as_of - last_dose).days > p.loading_interrupted_after_days
         ),
         last_dose=last_dose,
         days_since_last_dose=(as_of - last_dose).days if last_dose else None,
@@ -170,7 +178,8 @@ def _phase(
             return Phase.LOADING, order
         return Phase.MAINTENANCE, order
     if recent:
-        loading_only = course.interval is not None and course.interval <= p.loading_gap_days
+        # one or two stray doses are a loading course begun, not maintenance (R26)
+        loading_only = course.interval is None or course.interval <= p.loading_gap_days
         return (Phase.LOADING if loading_only else Phase.MAINTENANCE), order
     if order is not None:
         return Phase.MAINTENANCE, order

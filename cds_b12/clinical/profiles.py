@@ -133,6 +133,17 @@ class Profile:
         metadata=sourced("UK-1: 3 a week for 2 weeks / US-3: QOD then weekly")
     )
     loading_complete_days: int = field(metadata=sourced("UK-1 / US-3"))
+    # A loading course whose last dose is this long ago, unfinished, has been interrupted (R26);
+    # 2 weeks misses a dose of every loading schedule (UK 3 a week, US weekly).
+    # judgement: no source says when a pause becomes an interruption.
+    loading_interrupted_after_days: int = field(
+        default=14, metadata=judgement("§6.1 LOADING (expert reading)")
+    )
+    # After a break this long the whole loading course is given again, not only the rest.
+    # judgement: the knowledge base is silent; 3 months is NICE's review interval (UK-8).
+    interrupted_course_restart_days: int = field(
+        default=90, metadata=judgement("R26 (expert reading; UK-8 review at 3 months)")
+    )
 
     # ---- §6.2 R11-R12 adherence ----
     # judgement (❌ §6.3 "Overdue grace: expert default"): R11 grace by interval.

@@ -7,7 +7,7 @@ a FHIR ``Dosage`` (``timing.repeat`` plus ``boundsDuration`` or ``count``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from .record import DAYS_PER_UNIT, Route
@@ -247,3 +247,28 @@ def with_drug(regimen: Regimen, drug: Drug) -> Regimen:
         regimen.then,
         regimen.lifelong,
     )
+
+
+def course_doses(regimen: Regimen) -> int | None:
+    """How many doses a loading course holds; None when a step is open-ended (UK-2)."""
+    counts = [step.count for step in regimen.steps]
+    return None if any(c is None for c in counts) else sum(c for c in counts if c)
+
+
+def remaining(regimen: Regimen, given: int) -> Regimen:
+    """The rest of a loading course after ``given`` doses (R26): whole steps that are done
+    drop out, a step part-done keeps its count of doses still due (its duration then no
+    longer holds, so it goes). An open-ended course is given again as it is."""
+    if course_doses(regimen) is None:
+        return regimen
+    steps, left = [], given
+    for step in regimen.steps:
+        count = step.count or 0
+        if left >= count:
+            left -= count
+            continue
+        if left:
+            step = replace(step, count=count - left, duration=None)
+            left = 0
+        steps.append(step)
+    return replace(regimen, steps=tuple(steps)) if steps else regimen

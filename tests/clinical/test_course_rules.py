@@ -11,6 +11,7 @@ from cds_b12.clinical.facts import Interval
 from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator, Kind, Variant
 from cds_b12.clinical.record import Finding, LabKind, Medication, MedSource, Product, Route
+from cds_b12.clinical.regimens import CATALOGUE
 
 from .records import (
     AS_OF,
@@ -223,3 +224,71 @@ def test_breastfeeding_is_reviewed_at_1_month_and_the_card_says_why():
     assert r.facts["review_date"] == AS_OF + timedelta(days=UK.pregnancy_review_days)
     assert "S11-breastfeeding" in r.safety and "S11" not in r.safety
     assert not assess(rec, UK, AS_OF).pregnant  # the pregnancy Hb cut-off does not apply
+
+
+# ---- §9: an interrupted course is not a finished one (R26) ----
+
+
+def _uk_partial(*days, before=110):
+    started = order(Timing(3, 1, None, "wk"), days=70, status="completed", ingredient=H)
+    return record(PA, lab(LabKind.B12, before, days=80), started, *doses(*days, ingredient=H))
+
+
+def test_a_loading_course_stopped_after_3_of_6_doses_orders_the_other_3():
+    (r,) = evaluate(_uk_partial(60, 58, 56), UK, AS_OF).recommendations
+    assert r.rule == "R26-interrupted-course" and r.kind is Kind.START_LOADING
+    assert (r.facts["doses_given"], r.facts["doses_due"], r.facts["doses_remaining"]) == (3, 6, 3)
+    (step,) = r.regimen.steps
+    assert step.count == 3 and step.frequency == 3 and r.regimen.then == UK.maintenance
+
+
+def test_two_stray_doses_and_a_b12_weeks_later_are_not_repletion():
+    rec = record(lab(LabKind.B12, 140, days=200), *doses(150, 148), lab(LabKind.B12, 420, days=120))
+    a = assess(rec, US, AS_OF)
+    assert a.phase is Phase.LOADING and a.interrupted
+    (r,) = evaluate(rec, US, AS_OF).recommendations
+    assert r.rule == "R26-interrupted-course"
+    assert r.facts["b12_before"].value == 140
+    # a break longer than the profile's restart value: the whole course again
+    assert r.facts["doses_remaining"] == 8 and r.regimen.steps == CATALOGUE[US.loading].steps
+
+
+def test_one_stray_dose_is_not_maintenance():
+    rec = record(finding(Finding.B12_DEFICIENCY), *doses(40))
+    found = rules(rec)
+    assert set(found) == {"R26-interrupted-course"}  # not R11 "maintenance dose overdue"
+    assert found["R26-interrupted-course"].facts["doses_remaining"] == 7
+
+
+def test_a_course_still_under_way_or_without_a_reason_is_left_alone():
+    assert rules(_uk_partial(6, 4, 2), UK) == {}
+    assert rules(record(lab(LabKind.B12, 600, days=100), *doses(60)), US) == {}
+
+
+def test_an_interrupted_course_with_neurological_signs_is_critical_and_neuro():
+    rec = record(PA, finding(Finding.NEURO, days=70), *doses(60, 58, 56, ingredient=H))
+    (r,) = evaluate(rec, UK, AS_OF).recommendations
+    assert r.rule == "R26-interrupted-course" and r.indicator is Indicator.CRITICAL
+    assert r.regimen.id == UK.neuro_loading and r.facts["doses_due"] is None
+
+
+# ---- §9: a relapse on oral therapy escalates to IM loading (R27) ----
+
+
+def test_new_paraesthesia_on_oral_b12_escalates_to_neuro_loading():
+    rec = record(PA, oral_order(), finding(Finding.NEURO, days=10))
+    (r,) = evaluate(rec, US, AS_OF).recommendations
+    assert r.rule == "R27-oral-relapse" and r.indicator is Indicator.CRITICAL
+    assert r.regimen.id == US.neuro_loading and r.regimen.is_injection
+    assert r.facts["oral_since"] == ago(200)
+
+
+def test_a_low_b12_on_oral_b12_escalates_to_im_loading():
+    (r,) = evaluate(record(PA, oral_order(), lab(LabKind.B12, 130)), UK, AS_OF).recommendations
+    assert r.rule == "R27-oral-relapse" and r.indicator is Indicator.WARNING
+    assert r.regimen.id == UK.loading
+
+
+def test_findings_from_before_the_oral_start_are_not_a_relapse():
+    rec = record(PA, oral_order(), finding(Finding.FATIGUE, days=300), lab(LabKind.B12, 500))
+    assert rules(rec, UK) == {}

@@ -177,6 +177,21 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
     "R20-folate-without-b12": {
         "folate_order": _medication(Product.FOLIC_ACID, None, 5.0, Route.ORAL),
     },
+    "R26-interrupted-course": {
+        "doses_given": 3,
+        "doses_due": 6,
+        "doses_remaining": 3,
+        "loading_start": date(2025, 12, 1),
+        "b12_before": _lab(LabKind.B12, 112.0, date(2025, 11, 20), Quantity(82.6, "pmol/L")),
+        "restart_after_days": 90,
+    },
+    "R27-oral-relapse": {
+        "oral": _medication(Product.B12_ORAL_HIGH, "cyanocobalamin", 1.0, Route.ORAL),
+        "oral_since": date(2025, 6, 1),
+        "relapse": _findings(
+            (Finding.NEURO, date(2025, 12, 20)), (Finding.GLOSSITIS, date(2025, 12, 28))
+        ),
+    },
     "R21-cyanocobalamin-contraindicated": {
         "reason": Finding.LEBER,
         "product": _medication(Product.B12_INJECTION, "cyanocobalamin", 1.0, Route.IM),
@@ -413,6 +428,20 @@ SPECS: dict[str, Spec] = {
         Kind.ORDER_LABS,
         labs=labs("B12", note=LabNote.REPEAT),
         sources=("UK-8", "US-6", "WHO-2.6"),
+    ),
+    "R26-interrupted-course": Spec(
+        Indicator.WARNING,
+        Kind.START_LOADING,
+        lambda p: p.loading,
+        labs=RESPONSE,
+        sources=("UK-1", "US-3"),
+    ),
+    "R27-oral-relapse": Spec(
+        Indicator.CRITICAL,
+        Kind.START_LOADING,
+        lambda p: p.neuro_loading,
+        labs=RESPONSE,
+        sources=("UK-9", "US-5"),
     ),
     "R28-order-dose-error": Spec(
         Indicator.CRITICAL,

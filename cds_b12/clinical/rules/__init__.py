@@ -1,5 +1,5 @@
-"""Clinical core: the decision table R1-R21 (``b12-clinical.md`` §6.2), R22-R23 and the order
-checks R28-R29, in order.
+"""Clinical core: the decision table R1-R21 (``b12-clinical.md`` §6.2), R22-R27 and the
+order checks R28-R29, in order.
 
 Imports only ``cds_b12.clinical``. One function per rule, named after its ID;
 each returns a Recommendation or None. Several rules may fire for one patient.
@@ -21,7 +21,12 @@ from .initiation import (
     r6_indeterminate_neuro,
     r7_severe_anaemia,
 )
-from .loading import r8_suboptimal_response, r9_neuro_loading_continue, r10_start_maintenance
+from .loading import (
+    r8_suboptimal_response,
+    r9_neuro_loading_continue,
+    r10_start_maintenance,
+    r26_interrupted_course,
+)
 from .maintenance import (
     r11_maintenance_overdue,
     r12_missed_doses,
@@ -30,6 +35,7 @@ from .maintenance import (
     r15_b12_order_on_maintenance,
     r16_consider_stop,
 )
+from .oral import r27_oral_relapse
 from .orders import (
     r20_folate_without_b12,
     r21_cyanocobalamin_contraindicated,
@@ -71,6 +77,8 @@ RULES: tuple[Rule, ...] = (
     r22_raised_b12,
     r23_not_adult,
     r25_unreadable_result,
+    r26_interrupted_course,
+    r27_oral_relapse,
     r28_order_dose_error,
     r29_over_treatment,
 )

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..assess import Assessment, Phase
+from ..assess import Assessment, Band, Phase
+from ..bands import b12_before
 from ..facts import Interval
-from ..followup import after, on, window
+from ..followup import after, on, response_labs, window
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
-from ..record import DraftOrder, LabKind
-from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, SAME_INTERVAL_TOLERANCE_DAYS, with_drug
+from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
+from ..record import DraftOrder, Finding, Lab, LabKind
+from ..regimens import (
+    CATALOGUE,
+    HYDROXOCOBALAMIN_INJ,
+    SAME_INTERVAL_TOLERANCE_DAYS,
+    course_doses,
+    remaining,
+    with_drug,
+)
 from ..sources import cites
 from .common import recommend
 
@@ -29,8 +37,8 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     Silent: no retic or Hb since the first dose.
     Safety rail S14. Sources: US-2 (FDA label: monitoring), UK-6 (BSH 2014).
     """
-    if a.phase is not Phase.LOADING or a.course_start is None:
-        return None
+    if a.phase is not Phase.LOADING or a.course_start is None or a.interrupted:
+        return None  # an interrupted course is R26's: not enough given to judge a response
     day = (a.as_of - a.course_start).days
     since = [lab for lab in a.record.labs if a.course_start <= lab.on <= a.as_of]
     retics = [
@@ -174,4 +182,66 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
         start_on=first,
         doses_given=a.course_doses,
         loading_start=a.course_start,
+    )
+
+
+def _treated_for_deficiency(a: Assessment, p: Profile) -> tuple[Lab | None, bool]:
+    """The B12 before the course began, and whether the course had a reason: a low or
+    borderline B12 before it, a low one now, an abnormal MMA, a coded deficiency,
+    an irreversible cause or neurological signs."""
+    start = a.course_start or a.as_of
+    before, band = b12_before(a.record.labs, start, p)
+    reason = (
+        band in (Band.DEFICIENT, Band.INDETERMINATE)
+        or a.is_deficient
+        or a.is_irreversible
+        or a.has_neuro
+        or a.has(Finding.B12_DEFICIENCY)
+    )
+    return before, reason
+
+
+@cites("UK-1", "UK-2", "US-3", "US-4")
+def r26_interrupted_course(a: Assessment, p: Profile) -> Recommendation | None:
+    """Finish a loading course that stopped part-way: an interrupted course is not a
+    finished one.
+
+    Fires: loading by its doses (one or two stray doses count); fewer doses than the
+    course due; none for longer than ``loading_interrupted_after_days`` (judgement,
+    14); a reason to treat (low or borderline B12 before the first dose, a coded
+    deficiency, an irreversible cause or neurological signs). A B12 drawn after a
+    dose is not evidence of repletion, so the result before the course decides.
+    Suggests the doses still due (the neuro course with neurological signs); after
+    a break longer than ``interrupted_course_restart_days`` (judgement, 90) the whole
+    course again. Critical with neurological signs (S8). Sources: UK-1 (BNF), UK-2
+    (BNF: neuro course), US-3 (Stabler), US-4 (BMJ BP: neuro course).
+    """
+    if a.phase is not Phase.LOADING or not a.interrupted or a.last_dose is None:
+        return None
+    before, reason = _treated_for_deficiency(a, p)
+    if not reason:
+        return None
+    course = CATALOGUE[p.neuro_loading if a.neuro_history else p.loading]
+    if a.order is not None and a.order.ingredient == "hydroxocobalamin":
+        course = with_drug(course, HYDROXOCOBALAMIN_INJ)
+    due = course_doses(course)
+    restart = (a.as_of - a.last_dose).days > p.interrupted_course_restart_days
+    given = 0 if restart else a.course_doses
+    if due is not None and given >= due:
+        return None
+    return recommend(
+        a,
+        "R26-interrupted-course",
+        Indicator.CRITICAL if a.has_neuro else Indicator.WARNING,
+        Kind.START_LOADING,
+        urgency=Urgency.URGENT if a.has_neuro else Urgency.ROUTINE,
+        regimen=remaining(course, given),
+        labs=response_labs(a.as_of, p),
+        start_on=a.as_of,
+        doses_given=a.course_doses,
+        doses_due=due,
+        doses_remaining=None if due is None else due - given,
+        loading_start=a.course_start,
+        b12_before=before,
+        restart_after_days=p.interrupted_course_restart_days,
     )
