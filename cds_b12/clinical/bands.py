@@ -283,4 +283,5 @@ def b12_before(labs: tuple[Lab, ...], start: date, p: Profile) -> tuple[Lab | No
     the stores before treatment, which a result drawn weeks after a dose cannot show (R26)."""
     before = [lab for lab in labs if lab.kind in B12_KINDS and lab.on < start]
     last = max(before, key=lambda lab: lab.on) if before else None
-    return last, _b12_band(last, p)
+    band, _undecided = _b12_band(last, p)
+    return last, band
