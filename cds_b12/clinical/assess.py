@@ -83,6 +83,7 @@ class Assessment:
     cause_findings: tuple[ClinicalFinding, ...]
     metformin: Exposure | None
     acid_suppressant: Exposure | None
+    nitrous_oxide: tuple[ClinicalFinding, ...]
 
     # course.CourseFindings
     doses: tuple[date, ...]  # injections given, oldest first
@@ -127,6 +128,26 @@ class Assessment:
         """Dead by ``as_of`` (a death dated later, in an evaluation of the past, is not yet)."""
         p = self.record.patient
         return bool(p and p.deceased and (p.deceased_on is None or p.deceased_on <= self.as_of))
+
+    @property
+    def b12_not_excluded(self) -> bool:
+        """R5/R6: an indeterminate B12, or a normal one that nitrous oxide exposure leaves
+        open (SP-9, S12: B12 is inactivated, so total B12 may be normal) until a
+        functional marker is back normal."""
+        if self.b12_band is Band.INDETERMINATE:
+            return True
+        return (
+            self.b12_band is Band.NORMAL
+            and bool(self.nitrous_oxide)
+            and self.functional is not Functional.NORMAL
+        )
+
+    @property
+    def nitrous_oxide_cause(self) -> bool:
+        """S12: nitrous oxide is the recorded cause (a known, reversible one)."""
+        return self.cause is Cause.MEDICATION and any(
+            f.finding is Finding.NITROUS_OXIDE for f in self.cause_findings
+        )
 
     @property
     def is_irreversible(self) -> bool:

@@ -56,6 +56,7 @@ class CauseFindings:
     cause_findings: tuple[ClinicalFinding, ...]
     metformin: Exposure | None
     acid_suppressant: Exposure | None
+    nitrous_oxide: tuple[ClinicalFinding, ...]  # current exposure (S12, SP-9)
 
 
 def assess_cause(
@@ -73,7 +74,8 @@ def assess_cause(
     metformin = _exposure(meds, Product.METFORMIN, as_of)
     acid = _exposure(meds, Product.ACID_SUPPRESSANT, as_of)
     cause, cause_findings = _cause(findings, metformin, acid, p)
-    return CauseFindings(neuro, neuro_findings, cause, cause_findings, metformin, acid)
+    n2o = tuple(f for f in findings if f.active and f.finding is Finding.NITROUS_OXIDE)
+    return CauseFindings(neuro, neuro_findings, cause, cause_findings, metformin, acid, n2o)
 
 
 def any_neuro(findings: tuple[ClinicalFinding, ...]) -> bool:

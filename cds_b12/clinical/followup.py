@@ -26,11 +26,13 @@ def after(start: date, days: int, test: str, note: LabNote | None = None) -> Lab
 
 
 def baseline_labs(a: Assessment, *, antibodies: bool, pca: bool = False) -> tuple[LabOrder, ...]:
-    """S13: draw before dose 1; treatment invalidates later B12 and IF-antibody results."""
+    """S13: draw before dose 1; treatment invalidates later B12 and IF-antibody results.
+    No antibody tests when the cause is already known (irreversible, or nitrous oxide: S12)."""
     tests = ["CBC", "RETIC", "FOLATE", "FERRITIN"]
     if a.b12 is None:
         tests.append("B12")
-    if antibodies and a.cause is not Cause.IRREVERSIBLE_MALABSORPTION:
+    known = a.cause is Cause.IRREVERSIBLE_MALABSORPTION or a.nitrous_oxide_cause
+    if antibodies and not known:
         tests.append("IF_AB")
         if pca:
             tests.append("PCA")

@@ -1,18 +1,17 @@
-"""Clinical core: safety rails S1-S11 (``b12-clinical.md`` §5), applied after every rule.
+"""Clinical core: safety rails S1-S12 (``b12-clinical.md`` §5), applied after every rule.
 
 Imports only ``cds_b12.clinical``. Each rail looks at one Recommendation and
 may drop it (returns None), change its regimen, raise its indicator or add
 labs, recording its S-ID in ``Recommendation.safety`` so the card and the
 audit can say why. Rails add no prose: ``cards/safety.toml`` holds the words.
-S12-S16 are covered elsewhere: S13 by the baseline labs of R1/R2 and R6,
-S14 by R8, S16 by ``regimens.intensified``; S12 (nitrous oxide) only feeds the
-cause (§6.1) for now.
+S13-S16 are covered elsewhere: S13 by the baseline labs of R1/R2 and R6,
+S14 by R8, S16 by ``regimens.intensified``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .assess import Anaemia, Assessment, Phase
 from .followup import merge, on, potassium_labs
@@ -154,6 +153,34 @@ def s11_pregnancy(r: Recommendation, a: Assessment, p: Profile) -> Recommendatio
     return r.with_safety("S11", labs=labs, indicator=r.at_least(Indicator.WARNING))
 
 
+def s12_nitrous_oxide(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
+    """Nitrous oxide exposure (SP-9, NG239): total B12 may be normal, so homocysteine (or
+    MMA) is drawn; stopping is advised (the S12 line); a reversible cause, so no lifelong
+    maintenance follows the course unless an irreversible cause is also recorded (S1)."""
+    if not a.nitrous_oxide or r.kind not in _TREATMENT | {Kind.ORDER_LABS}:
+        return r
+    labs = r.labs
+    if a.hcy is None:
+        note = LabNote.BASELINE if r.kind in _STARTS else LabNote.CONFIRM
+        labs = merge(labs, (on(a.as_of, "HCY", note),))
+    if a.is_irreversible:
+        return r.with_safety("S12", labs=labs, indicator=r.at_least(Indicator.WARNING))
+    return r.with_safety(
+        "S12",
+        labs=labs,
+        regimen=_course_only(r.regimen),
+        alternative=_course_only(r.alternative),
+        indicator=r.at_least(Indicator.WARNING),
+    )
+
+
+def _course_only(regimen: Regimen | None) -> Regimen | None:
+    """``regimen`` without a lifelong follow-on: a reversible cause is treated, then reviewed."""
+    if regimen is None or not (regimen.then or regimen.lifelong):
+        return regimen
+    return replace(regimen, then=None, lifelong=False)
+
+
 Rail = Callable[[Recommendation, Assessment, Profile], Recommendation | None]
 
 RAILS: tuple[tuple[str, Rail], ...] = (
@@ -168,6 +195,7 @@ RAILS: tuple[tuple[str, Rail], ...] = (
     ("S9", s9_severe_anaemia),
     ("S10", s10_cyanokit),
     ("S11", s11_pregnancy),
+    ("S12", s12_nitrous_oxide),
 )
 
 

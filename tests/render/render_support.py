@@ -252,6 +252,8 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
         "draft_id": "MedicationRequest/draft-maint",
         "facts": {"draft_schedule": Interval(90.0)},
     },
+    ("R5-indeterminate-order-mma", Variant.NITROUS_OXIDE): {"indicator": Indicator.WARNING},
+    ("R6-indeterminate-neuro", Variant.NITROUS_OXIDE): {},
 }
 AUTOMATIC = frozenset({"profile"})
 REGIMEN_PLACEHOLDERS = frozenset({"regimen", "schedule", "alternative"})

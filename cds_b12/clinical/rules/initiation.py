@@ -27,7 +27,9 @@ from .common import recommend
 _IM_CAUSES = (Cause.IRREVERSIBLE_MALABSORPTION, Cause.UNKNOWN, Cause.POSSIBLY_REVERSIBLE_GI)
 
 
-def _neuro_loading(a: Assessment, p: Profile, rule: str) -> Recommendation:
+def _neuro_loading(
+    a: Assessment, p: Profile, rule: str, variant: Variant | None = None
+) -> Recommendation:
     """Shared by R1 and R6: neuro loading now, urgent advice, no waiting for MMA."""
     labs = merge(baseline_labs(a, antibodies=True, pca=True), response_labs(a.as_of, p))
     return recommend(
@@ -39,6 +41,7 @@ def _neuro_loading(a: Assessment, p: Profile, rule: str) -> Recommendation:
         regimen=CATALOGUE[p.neuro_loading],
         labs=labs,
         start_on=a.as_of,
+        variant=variant,
     )
 
 
@@ -152,15 +155,17 @@ def _has_symptom_or_risk(a: Assessment, p: Profile) -> bool:
     )
 
 
-@cites("UK-8", "US-6")
+@cites("UK-8", "US-6", "SP-9")
 def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | None:
     """Order MMA (US: with homocysteine) after an indeterminate B12.
 
-    Fires: no therapy; B12 indeterminate; MMA not yet done; no neuro signs;
-    a symptom or risk factor present. Silent: neuro signs (R6); MMA already
-    resulted (then the band is decided by it). Sources: UK-8 (NG239), US-6.
+    Fires: no therapy; B12 indeterminate, or normal with current nitrous oxide
+    exposure (SP-9: total B12 may be normal; the S12 rail adds homocysteine);
+    MMA/homocysteine not yet done; no neuro signs; a symptom or risk factor
+    present. Silent: neuro signs (R6); a functional marker already resulted
+    (then the band is decided by it). Sources: UK-8 (NG239), US-6, SP-9 (NG239).
     """
-    if a.phase is not Phase.NONE or a.has_neuro or a.b12_band is not Band.INDETERMINATE:
+    if a.phase is not Phase.NONE or a.has_neuro or not a.b12_not_excluded:
         return None
     if a.functional is not Functional.NA or not _has_symptom_or_risk(a, p):
         return None
@@ -170,22 +175,29 @@ def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | No
         Indicator.INFO,
         Kind.ORDER_LABS,
         labs=tuple(on(a.as_of, t, LabNote.CONFIRM) for t in p.indeterminate_tests),
+        variant=_normal_b12_variant(a),
     )
 
 
-@cites("UK-6", "UK-2", "UK-3", "US-3", "US-4")
+def _normal_b12_variant(a: Assessment) -> Variant | None:
+    """The wording for a normal B12 that nitrous oxide leaves open (SP-9)."""
+    return Variant.NITROUS_OXIDE if a.b12_band is Band.NORMAL else None
+
+
+@cites("UK-6", "UK-2", "UK-3", "US-3", "US-4", "SP-9")
 def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
     """Treat an indeterminate B12 with neurological signs as R1, without waiting for MMA.
 
-    Fires: no therapy; B12 indeterminate; neuro signs; not already deficient
-    (R1 covers that). Sources: UK-6 (BSH 2014: do not delay for MMA), UK-2, UK-3,
-    US-3, US-4 (the neuro loading course, as R1).
+    Fires: no therapy; B12 indeterminate, or normal with current nitrous oxide
+    exposure (SP-9); neuro signs; not already deficient (R1 covers that).
+    Sources: UK-6 (BSH 2014: do not delay for MMA), UK-2, UK-3, US-3, US-4 (the
+    neuro loading course, as R1), SP-9 (NG239: a normal B12 with nitrous oxide).
     """
     if a.phase is not Phase.NONE or not a.has_neuro or a.is_deficient:
         return None
-    if a.b12_band is not Band.INDETERMINATE:
+    if not a.b12_not_excluded:
         return None
-    return _neuro_loading(a, p, "R6-indeterminate-neuro")
+    return _neuro_loading(a, p, "R6-indeterminate-neuro", _normal_b12_variant(a))
 
 
 def _severe_anaemia_labs(a: Assessment, p: Profile) -> tuple[LabOrder, ...]:
