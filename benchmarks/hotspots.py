@@ -26,7 +26,7 @@ from cds_b12.hooks.request import parse_call
 from cds_b12.hooks.services import SERVICE_BY_ID
 
 from .inprocess import quiet_stderr, without_service_env
-from .patients import SIZES, hook_request, service_path
+from .patients import SIZES, fresh_calls, hook_request, service_path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -54,12 +54,13 @@ def main(argv: list[str] | None = None) -> None:
         rt = app.extensions["cds_b12"]
         client = app.test_client()
         raw = json.dumps(hook_request(args.size, as_of)).encode()
+        fresh = fresh_calls(raw)
         path = service_path(args.size)
         service = SERVICE_BY_ID[path.rsplit("/", 1)[1]]
 
         def one() -> None:
             if args.path == "service":
-                client.post(path, data=raw, content_type="application/json")
+                client.post(path, data=fresh(), content_type="application/json")
             else:
                 invoke(
                     parse_call(json.loads(raw), service),

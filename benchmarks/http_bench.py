@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .inprocess import BrokenPath
 from .load import LoadResult, python_load, wrk_count, wrk_for
+from .patients import fresh_calls
 from .servers import (
     Managed,
     cpu_seconds,
@@ -177,7 +178,7 @@ class MemoryResult:
 def check_answers(server: Managed, body: bytes, *, want_cards: bool) -> None:
     req = urllib.request.Request(
         server.root + SERVICE_PATH,
-        data=body,
+        data=fresh_calls(body)(),
         method="POST",
         headers={"Content-Type": "application/json"},
     )

@@ -32,7 +32,7 @@ from cds_b12.hooks.services import SERVICE_BY_ID
 from cds_b12.store.pseudonym import patient_key
 from cds_b12.store.records import CallRecord, record_calls
 
-from .patients import SIZES, hook_request, service_path
+from .patients import SIZES, fresh_calls, hook_request, service_path
 from .stats import Timing, time_calls
 
 
@@ -136,15 +136,21 @@ def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
     path = service_path(size)
     service = SERVICE_BY_ID[path.rsplit("/", 1)[1]]
 
-    # a benchmark of a broken path is worthless: 200 with at least one card, or stop
-    answer = client.post(path, data=raw, content_type="application/json")
-    payload = answer.get_json(silent=True) or {}
-    if answer.status_code != 200 or not payload.get("cards"):
-        raise BrokenPath(
-            f"{size}: {answer.status_code} with "
-            f"{len(payload.get('cards', []))} cards: "
-            f"{answer.get_data(as_text=True)[:300]}"
-        )
+    fresh = fresh_calls(raw)
+
+    def checked() -> dict:
+        """A benchmark of a broken path is worthless: 200 with at least one card, or stop."""
+        answer = client.post(path, data=fresh(), content_type="application/json")
+        payload = answer.get_json(silent=True) or {}
+        if answer.status_code != 200 or not payload.get("cards"):
+            raise BrokenPath(
+                f"{size}: {answer.status_code} with "
+                f"{len(payload.get('cards', []))} cards: "
+                f"{answer.get_data(as_text=True)[:300]}"
+            )
+        return payload
+
+    payload = checked()
     once = invoke(
         parse_call(json.loads(raw), service),
         profile=rt.profile,
@@ -156,7 +162,7 @@ def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
     key = patient_key(rt.pseudonym_key, body["context"]["patientId"])
 
     def post() -> None:
-        client.post(path, data=raw, content_type="application/json")
+        client.post(path, data=fresh(), content_type="application/json")
 
     def evaluate() -> None:
         call = parse_call(json.loads(raw), service)
@@ -198,13 +204,15 @@ def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
     def timed(fn: Callable[[], None]) -> Timing:
         return time_calls(fn, iterations=it.count, warmup=it.warmup, budget_s=it.budget_s)
 
+    service_timing = timed(post)
+    checked()  # still answered with cards after all those calls
     return SizeResult(
         size=size,
         request_kb=len(raw) / 1024,
         resources=count_resources(body),
         cards=len(payload["cards"]),
         rules=rules,
-        service=timed(post),
+        service=service_timing,
         evaluate=timed(evaluate),
         floor=timed(floor),
         audit=timed(audit),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .patients import fresh_calls
 from .stats import percentile
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -164,6 +165,7 @@ def python_load(
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
     headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
     lock = threading.Lock()
+    next_body = fresh_calls(body)
     issued = 0
     latencies: list[list[float]] = [[] for _ in range(connections)]
     failures = [0, 0]  # non-2xx, socket errors
@@ -186,7 +188,7 @@ def python_load(
             while take():
                 start = time.perf_counter()
                 try:
-                    conn.request("POST", path, body=body, headers=headers)
+                    conn.request("POST", path, body=next_body(), headers=headers)
                     resp = conn.getresponse()
                     resp.read()
                 except (OSError, http.client.HTTPException):

@@ -14,7 +14,9 @@ and every date is counted back from ``as_of``, so the patients never go stale.
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -410,6 +412,39 @@ def hook_request(size: str, as_of: date) -> dict:
         body = example_request(record(size, as_of), hook="patient-view")
     body["hookInstance"] = f"00000000-0000-4000-8000-{SIZES.index(size):012d}"
     return body
+
+
+_HOOK_INSTANCE = re.compile(rb'"hookInstance"\s*:\s*"[^"]*"')
+_PATIENT_ID = re.compile(rb'"patientId"\s*:\s*"([^"]+)"')
+PATIENT_POOL = 1000  # patients the calls go round, as an EHR's calls come from many
+
+
+def fresh_calls(raw: bytes, patients: int = PATIENT_POOL) -> Callable[[], bytes]:
+    """The request ``raw`` again at each call, with a hookInstance of its own and one of
+    ``patients`` patients in turn (the same record under another id).
+
+    An EHR sends a new hookInstance with every hook call, for many patients. The same
+    instance every time would have the service hold its cards back as already shown in
+    that call (alert-fatigue control), and one patient called tens of thousands of
+    times would give that patient a card history no real patient has.
+    ``benchmarks/wrk/*.lua`` do the same for wrk.
+    """
+    instance = _HOOK_INSTANCE.search(raw)
+    patient = _PATIENT_ID.search(raw)
+    if instance is None or patient is None:
+        return lambda: raw
+    pid = patient.group(1)
+    before = raw[: instance.start()].split(pid)
+    after = raw[instance.end() :].split(pid)
+    base = f'"hookInstance": "{random.getrandbits(32):08x}-0000-4000-8000-'.encode()
+    counter = itertools.count(1)
+
+    def call() -> bytes:
+        n = next(counter)
+        new_pid = b"%s-%04d" % (pid, n % patients)
+        return b'%s%s%012x"%s' % (new_pid.join(before), base, n, new_pid.join(after))
+
+    return call
 
 
 def service_path(size: str) -> str:

@@ -2,12 +2,58 @@
 --   wrk -s benchmarks/wrk/post.lua --latency URL -- BODY_FILE
 -- At the end, one line "benchmark-result {...}" with exact figures (latencies in us).
 
+-- Each request is the body again with a hookInstance of its own and one of 1,000 patients in
+-- turn (the same record under another id), as an EHR's calls come: the same instance every
+-- time would have the service hold its cards back as already shown in that call, and one
+-- patient called tens of thousands of times would have a card history no patient has.
+-- benchmarks/patients.py (fresh_calls) does the same for the Python clients.
+local PATIENTS = 1000
+local parts, patient, sent, threads = nil, nil, 0, 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+
+local function split(body, sep)
+  local pieces, from = {}, 1
+  while true do
+    local first, last = body:find(sep, from, true)
+    if not first then
+      pieces[#pieces + 1] = body:sub(from)
+      return pieces
+    end
+    pieces[#pieces + 1] = body:sub(from, first - 1)
+    from = last + 1
+  end
+end
+
+local function prepare(body)
+  patient = body:match('"patientId"%s*:%s*"([^"]+)"')
+  if patient and body:find('"hookInstance"%s*:%s*"[^"]*"') then
+    parts = split(body, patient)
+  end
+end
+
+function request()
+  if not parts then
+    return wrk.format()
+  end
+  sent = sent + 1
+  local body = table.concat(parts, string.format("%s-%04d", patient, sent % PATIENTS))
+  local instance = string.format(
+    '"hookInstance": "%08x-0000-4000-8000-%012x"', thread_number or 0, sent)
+  body = body:gsub('"hookInstance"%s*:%s*"[^"]*"', instance, 1)
+  return wrk.format(nil, nil, nil, body)
+end
+
 function init(args)
   local file = assert(io.open(args[1], "rb"), "cannot open the request body file")
   wrk.method = "POST"
   wrk.body = file:read("*a")
   file:close()
   wrk.headers["Content-Type"] = "application/json"
+  prepare(wrk.body)
 end
 
 function done(summary, latency, requests)

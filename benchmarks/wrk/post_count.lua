@@ -5,6 +5,51 @@
 -- sends wrk SIGINT, which ends the run early. At the end, one line
 -- "benchmark-result {...}" with exact figures (latencies in us).
 
+-- Each request is the body again with a hookInstance of its own and one of 1,000 patients in
+-- turn (the same record under another id), as an EHR's calls come: the same instance every
+-- time would have the service hold its cards back as already shown in that call, and one
+-- patient called tens of thousands of times would have a card history no patient has.
+-- benchmarks/patients.py (fresh_calls) does the same for the Python clients.
+local PATIENTS = 1000
+local parts, patient, sent, threads = nil, nil, 0, 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+
+local function split(body, sep)
+  local pieces, from = {}, 1
+  while true do
+    local first, last = body:find(sep, from, true)
+    if not first then
+      pieces[#pieces + 1] = body:sub(from)
+      return pieces
+    end
+    pieces[#pieces + 1] = body:sub(from, first - 1)
+    from = last + 1
+  end
+end
+
+local function prepare(body)
+  patient = body:match('"patientId"%s*:%s*"([^"]+)"')
+  if patient and body:find('"hookInstance"%s*:%s*"[^"]*"') then
+    parts = split(body, patient)
+  end
+end
+
+function request()
+  if not parts then
+    return wrk.format()
+  end
+  sent = sent + 1
+  local body = table.concat(parts, string.format("%s-%04d", patient, sent % PATIENTS))
+  local instance = string.format(
+    '"hookInstance": "%08x-0000-4000-8000-%012x"', thread_number or 0, sent)
+  body = body:gsub('"hookInstance"%s*:%s*"[^"]*"', instance, 1)
+  return wrk.format(nil, nil, nil, body)
+end
+
 local limit = 0
 local answered = 0
 
@@ -14,6 +59,7 @@ function init(args)
   wrk.body = file:read("*a")
   file:close()
   wrk.headers["Content-Type"] = "application/json"
+  prepare(wrk.body)
   limit = tonumber(args[2])
 end
 
