@@ -5,8 +5,9 @@ writes a response in a fraction of ``json.dumps``'s. What it refuses, the standa
 library is asked instead, so no input is read differently from before: ``NaN`` and
 ``Infinity`` literals, numbers beyond a double, lone surrogates, a byte-order mark or
 UTF-16 bytes, and, when writing, dict keys that are not strings or integers beyond
-64 bits. One difference is accepted: an integer beyond 64 bits is read as a float
-(a FHIR value of that size is no more usable as one than as the other).
+64 bits. Two differences are accepted: an integer beyond 64 bits is read as a float
+(a FHIR value of that size is no more usable as one than as the other), and an infinite
+or NaN float is written as ``null`` (json.dumps wrote ``Infinity``, which is not JSON).
 """
 
 from __future__ import annotations
