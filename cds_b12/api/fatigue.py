@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..auth.verify import Caller
-from ..fatigue.fingerprint import fingerprints
+from ..fatigue.fingerprint import Fingerprint, fingerprints
 from ..fatigue.policy import Dismissal, Hold, decide, dismissals, is_critical
 from ..hooks.request import HookCall
 from ..hooks.response import HookResult
@@ -37,7 +37,7 @@ class Shown:
 
     cards: list[tuple[str, dict]]  # (rule id, card)
     held: list[Hold] = field(default_factory=list)
-    fingerprints: Mapping[str, str] = field(default_factory=dict)
+    fingerprints: Mapping[str, Fingerprint] = field(default_factory=dict)
 
 
 def hold_back(

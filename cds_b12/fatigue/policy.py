@@ -4,12 +4,14 @@ for the same patient. Pure: the store supplies the history, the API layer applie
 - **Snoozed**: a card overridden with a reason holds the rule for the period set for that
   reason (``Policy.snooze_days``); an override without a reason, or with a reason that has no
   period, snoozes nothing.
-- **Accepted**: an accepted card holds the rule for ``accepted_days`` while its order is
-  acted on (a lab ordered today has no result yet).
+- **Accepted**: an accepted card holds the rule for the rest of the encounter, and for
+  ``accepted_days`` while its order is acted on (a lab ordered today has no result yet): the
+  order reaching the record does not end this hold, a new result or dose does
+  (``Fingerprint.evidence``).
 - **Repeat**: a card already shown for this ``hookInstance`` or encounter is not shown again.
 
 Every hold lasts only while the facts behind the card are those of the earlier card (the same
-fingerprint): a new lab, dose or order, or another rule firing, shows the card again. A hold
+``Fingerprint``): a new lab, dose or order, or another rule firing, shows the card again. A hold
 comes only from an earlier card of the same rule, so a first card is never held. Critical
 safety cards are never held for longer than ``CRITICAL_FLOOR`` after the clinician's answer,
 and never as a repeat: they show on every call until someone answers them.
@@ -21,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
+
+from .fingerprint import Fingerprint
 
 # judgement: the issue's defaults (a patient's decision or a specialist's plan lasts months;
 # "already addressed" should be visible again within weeks if nothing changed)
@@ -66,7 +70,8 @@ class Past:
     when the service received it (a clock ahead cannot stretch a hold)."""
 
     rule: str
-    fingerprint: str | None
+    fingerprint: str | None  # Fingerprint.facts of the card then
+    evidence: str | None  # Fingerprint.evidence
     shown_at: datetime
     hook_instance: str
     encounter: str | None
@@ -95,7 +100,7 @@ def is_critical(rule: str, indicator: str) -> bool:
 
 def decide(
     rule: str,
-    fingerprint: str,
+    fingerprint: Fingerprint,
     *,
     critical: bool,
     now: datetime,
@@ -105,29 +110,47 @@ def decide(
     policy: Policy,
 ) -> Hold | None:
     """The hold on this rule's card now, or None: show it."""
-    timed: list[Hold] = []
+    holds: list[Hold] = []
     repeat = False
     for p in past:
-        if p.rule != rule or p.fingerprint != fingerprint:
+        if p.rule != rule:
             continue
-        if not critical and (
-            p.hook_instance == hook_instance or (encounter and p.encounter == encounter)
-        ):
+        same_facts = p.fingerprint == fingerprint.facts
+        in_encounter = bool(encounter) and p.encounter == encounter
+        if not critical and same_facts and (p.hook_instance == hook_instance or in_encounter):
             repeat = True
-        if p.answered_at is None:
-            continue
-        if p.outcome == "accepted":
-            span, why = timedelta(days=policy.accepted_days), "accepted"
-        elif p.reason in policy.snooze_days:
-            span, why = timedelta(days=policy.snooze_days[p.reason]), "snoozed"
-        else:
-            continue
-        until = p.answered_at + (min(span, CRITICAL_FLOOR) if critical else span)
-        if until > now:
-            timed.append(Hold(rule, why, until, p.reason if why == "snoozed" else None))
-    if timed:
-        return max(timed, key=lambda h: h.until or now)
+        hold = _answered(p, fingerprint, same_facts, in_encounter, critical, policy)
+        if hold is not None and (hold.until is None or hold.until > now):
+            holds.append(hold)
+    if holds:
+        return max(holds, key=lambda h: (h.until is None, h.until or now))
     return Hold(rule, "repeat", None) if repeat else None
+
+
+def _answered(
+    p: Past,
+    fingerprint: Fingerprint,
+    same_facts: bool,
+    in_encounter: bool,
+    critical: bool,
+    policy: Policy,
+) -> Hold | None:
+    """The hold a clinician's answer to an earlier card puts on this one, if any."""
+    if p.answered_at is None:
+        return None
+    if p.outcome == "accepted":
+        if in_encounter and not critical:
+            return Hold(p.rule, "accepted", None)  # for the rest of the encounter
+        if p.evidence != fingerprint.evidence:
+            return None  # a new result or dose: the order it asked for may not fit now
+        span, why, reason = timedelta(days=policy.accepted_days), "accepted", None
+    elif same_facts and p.reason in policy.snooze_days:
+        span, why, reason = timedelta(days=policy.snooze_days[p.reason]), "snoozed", p.reason
+    else:
+        return None
+    return Hold(
+        p.rule, why, p.answered_at + (min(span, CRITICAL_FLOOR) if critical else span), reason
+    )
 
 
 def dismissals(rule: str, past: Sequence[Past], limit: int = 3) -> list[Dismissal]:

@@ -23,13 +23,14 @@ _HISTORY = (
     select(
         IssuedCard.rule_id,
         IssuedCard.fingerprint,
-        HookCall.received_at,
+        IssuedCard.evidence,
+        HookCall.received_at.label("shown_at"),
         HookCall.hook_instance,
         HookCall.encounter,
         Feedback.outcome,
         Feedback.override_code,
         Feedback.outcome_at,
-        Feedback.received_at,
+        Feedback.received_at.label("answer_received"),
     )
     .join(IssuedCard, IssuedCard.call_id == HookCall.id)
     .outerjoin(Feedback, and_(Feedback.card_uuid == IssuedCard.uuid, Feedback.known_card.is_(True)))
@@ -69,16 +70,20 @@ def history(
         rows = conn.execute(_HISTORY, params).all()
     return [
         Past(
-            rule=rule,
-            fingerprint=fingerprint,
-            shown_at=_utc(shown),
-            hook_instance=instance,
-            encounter=encounter_id,
-            outcome=outcome,
-            reason=reason,
-            answered_at=min(_utc(at), _utc(received)) if at and received else None,
+            rule=r.rule_id,
+            fingerprint=r.fingerprint,
+            evidence=r.evidence,
+            shown_at=_utc(r.shown_at),
+            hook_instance=r.hook_instance,
+            encounter=r.encounter,
+            outcome=r.outcome,
+            reason=r.override_code,
+            # the earlier of the answer's own time and its arrival: a fast clock gains nothing
+            answered_at=(
+                min(_utc(r.outcome_at), _utc(r.answer_received)) if r.outcome_at else None
+            ),
         )
-        for rule, fingerprint, shown, instance, encounter_id, outcome, reason, at, received in rows
+        for r in rows
     ]
 
 

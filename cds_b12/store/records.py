@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import ColumnElement, Connection, bindparam, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..fatigue.fingerprint import Fingerprint
 from ..fatigue.policy import Hold
 from ..hooks.feedback import Feedback as FeedbackEntry
 from .db import Database
@@ -40,7 +41,7 @@ class CallRecord:
     cards: Sequence[tuple[str, dict]]  # (rule id, card as sent)
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     encounter: str | None = None
-    fingerprints: Mapping[str, str] = field(default_factory=dict)  # rule id -> its facts' hash
+    fingerprints: Mapping[str, Fingerprint] = field(default_factory=dict)  # by rule id
     held: Sequence[Hold] = ()  # the cards this call did not show (fatigue/policy.py)
 
 
@@ -75,7 +76,8 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
                 "rule_id": rule,
                 "indicator": card["indicator"],
                 "suggestion_uuids": [s["uuid"] for s in card.get("suggestions", [])],
-                "fingerprint": call.fingerprints.get(rule),
+                "fingerprint": fp.facts if (fp := call.fingerprints.get(rule)) else None,
+                "evidence": fp.evidence if fp else None,
             }
             for call_id, call in zip(ids, calls, strict=True)
             for rule, card in call.cards

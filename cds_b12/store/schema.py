@@ -42,6 +42,7 @@ class IssuedCard(Base):
     suggestion_uuids: Mapped[list[str]] = mapped_column(JSON)
     # a hash of the facts behind the card (fatigue/fingerprint.py): new facts end a snooze
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[str | None] = mapped_column(String(64))  # the same without the orders
     call: Mapped[HookCall] = relationship(back_populates="cards")
 
 

@@ -47,8 +47,31 @@ def test_another_rule_firing_changes_every_card_s_facts():
     assert fingerprints(more)[rec.rule] != fingerprints(ev)[rec.rule]
 
 
-def test_a_new_b12_order_or_dose_changes_the_facts():
-    record, ev = evaluation(metformin())
+def with_medication(ev, medication: Medication):
+    record = ev.assessment.record
+    record = replace(record, medications=(*record.medications, medication))
+    return replace(ev, assessment=replace(ev.assessment, record=record))
+
+
+def test_a_new_b12_order_changes_the_facts_but_not_the_evidence():
+    """An accepted card's order reaching the record does not end its wait; a snooze ends."""
+    _, ev = evaluation(metformin())
+    order = Medication(
+        source=MedSource.REQUEST,
+        product=Product.B12_INJECTION,
+        resource_id="MedicationRequest/new",
+        status="active",
+        ingredient="cyanocobalamin",
+        intent="order",
+        on=AS_OF,
+    )
+    (rule,) = fingerprints(ev)
+    before, after = fingerprints(ev)[rule], fingerprints(with_medication(ev, order))[rule]
+    assert after.facts != before.facts and after.evidence == before.evidence
+
+
+def test_a_new_b12_dose_changes_the_facts_and_the_evidence():
+    _, ev = evaluation(metformin())
     dose = Medication(
         source=MedSource.ADMINISTRATION,
         product=Product.B12_INJECTION,
@@ -57,10 +80,9 @@ def test_a_new_b12_order_or_dose_changes_the_facts():
         ingredient="cyanocobalamin",
         on=AS_OF - timedelta(days=400),
     )
-    record = replace(record, medications=(*record.medications, dose))
-    later = replace(ev, assessment=replace(ev.assessment, record=record))
     (rule,) = fingerprints(ev)
-    assert fingerprints(later)[rule] != fingerprints(ev)[rule]
+    before, after = fingerprints(ev)[rule], fingerprints(with_medication(ev, dose))[rule]
+    assert after.facts != before.facts and after.evidence != before.evidence
 
 
 def test_a_new_lab_result_the_card_quotes_changes_the_facts():

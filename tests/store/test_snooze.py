@@ -15,11 +15,13 @@ from cds_b12.api.fatigue import HELD_EXTENSION
 from cds_b12.fatigue.policy import CRITICAL_FLOOR, DEFAULT_ACCEPTED_DAYS, DEFAULT_SNOOZE_DAYS
 from cds_b12.store.schema import Feedback, HeldCard, HookCall
 
-from ..api.support import make_app, scenario_named, scenario_request
+from ..api.support import TODAY, make_app, scenario_named, scenario_request
 from .support import accepted, overridden
 
 METFORMIN = "R17-metformin-screening/metformin-no-b12-fires"
 SEVERE = "R7-severe-anaemia/severe-anaemia-fires"
+OVERDUE = "R11-maintenance-overdue/monthly-overdue-fires"
+MAINTENANCE = "R10-start-maintenance/us-loading-complete-fires"
 _FEEDBACK_TIMES = ("received_at", "outcome_at")
 
 
@@ -72,14 +74,39 @@ def only_card(response: dict) -> dict:
 
 
 def with_lab(body: dict, obs_id: str, value: float) -> dict:
-    """The request with one more haemoglobin result, a copy of the latest one."""
+    """The request with one more result, today: a copy of its haemoglobin (else of its first
+    result) with another value."""
     body = copy.deepcopy(body)
     entries = body["prefetch"]["labs"]["entry"]
-    hb = next(e for e in entries if e["resource"]["code"]["coding"][0]["code"] == "718-7")
-    new = copy.deepcopy(hb)
+    hb = [e for e in entries if e["resource"]["code"]["coding"][0]["code"] == "718-7"]
+    new = copy.deepcopy((hb or entries)[0])
     new["resource"]["id"] = obs_id
     new["resource"]["valueQuantity"]["value"] = value
+    new["resource"]["effectiveDateTime"] = f"{TODAY.isoformat()}T08:00:00Z"
     entries.append(new)
+    return body
+
+
+def with_b12_order(body: dict) -> dict:
+    """The request with a new B12 injection order on the record, as after a suggestion."""
+    body = copy.deepcopy(body)
+    meds = body["prefetch"]["medicationRequests"]["entry"]
+    order = copy.deepcopy(meds[0])
+    order["resource"].update(
+        id="b12-order-new",
+        status="active",
+        intent="order",
+        medicationCodeableConcept={
+            "coding": [
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "309594",
+                    "display": "vitamin B12 1 MG/ML Injectable Solution",
+                }
+            ]
+        },
+    )
+    meds.append(order)
     return body
 
 
@@ -162,6 +189,38 @@ def test_a_critical_card_is_shown_again_in_the_same_encounter(app):
     critical = [c["summary"] for c in first if c["indicator"] == "critical"]
     assert critical and [c["summary"] for c in again["cards"]] == critical
     assert len(held(again)) == len(first) - len(critical)
+
+
+def test_a_new_order_ends_the_snooze(app):
+    chart = Chart(app, OVERDUE)
+    card = only_card(chart.open())
+    chart.answer(overridden(card["uuid"], code="already-addressed", when=now_iso()))
+    assert chart.open()["cards"] == []
+    assert len(chart.open(with_b12_order(chart.body))["cards"]) == 1
+
+
+def test_an_accepted_card_waits_while_its_order_is_acted_on_until_a_new_result(app):
+    """The order reaching the record is what acceptance asked for; a new result is news."""
+    chart = Chart(app, MAINTENANCE)
+    card = only_card(chart.open())
+    chart.answer(accepted(card["uuid"], card["suggestions"][0]["uuid"], when=now_iso()))
+    ordered = with_b12_order(chart.body)
+    response = chart.open(ordered)
+    assert response["cards"] == [] and [h["why"] for h in held(response)] == ["accepted"]
+    assert len(chart.open(with_lab(ordered, "hb-new", 10.1))["cards"]) == 1
+
+
+def test_an_accepted_card_is_not_shown_again_in_its_encounter_whatever_came_since(app):
+    chart = Chart(app, METFORMIN)
+    chart.body["context"]["encounterId"] = "enc-3"
+    card = only_card(chart.open())
+    chart.answer(accepted(card["uuid"], card["suggestions"][0]["uuid"], when=now_iso()))
+    response = chart.open(with_lab(chart.body, "hb-new", 11.0))
+    assert response["cards"] == [] and held(response) == [
+        {"rule": "R17-metformin-screening", "why": "accepted"}
+    ]
+    del chart.body["context"]["encounterId"]
+    assert len(chart.open(with_lab(chart.body, "hb-new", 11.0))["cards"]) == 1
 
 
 def test_the_same_card_is_not_shown_twice_in_one_hook_instance_or_encounter(app):
