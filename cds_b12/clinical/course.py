@@ -105,9 +105,10 @@ def assess_course(
     if phase is Phase.MAINTENANCE and not doses and order is not None:
         undated_since = order.start or order.on
     recurrence = symptom_recurrence = ()
-    if phase is Phase.MAINTENANCE and course.start is not None:
-        recurrence = _since(neuro_findings, course.start)
-        symptom_recurrence = _since(symptoms, course.start)
+    began = course.start or undated_since  # with no dose on record: since the regimen began
+    if phase is Phase.MAINTENANCE and began is not None:
+        recurrence = _since(neuro_findings, began)
+        symptom_recurrence = _since(symptoms, began)
     complete = (
         phase is Phase.LOADING
         and not neuro_course
@@ -210,8 +211,9 @@ def _interval(phase: Phase, order: Medication | None, p: Profile) -> float | Non
 def _adherent(
     doses: tuple[date, ...], interval: float | None, grace: int | None, p: Profile, as_of: date
 ) -> bool:
-    """No gap in the last year longer than the interval plus grace, including today's."""
-    if interval is None:
+    """No gap in the last year longer than the interval plus grace, including today's.
+    Adherence is confirmed only by doses on record: none recorded is not adherent."""
+    if interval is None or not doses:
         return False
     limit = interval + (grace or 0)
     window = [d for d in doses if (as_of - d).days <= p.no_therapy_lookback_days] or list(doses)

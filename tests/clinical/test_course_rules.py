@@ -71,6 +71,12 @@ def test_a_statement_alone_counts_no_missed_doses_and_asks_for_the_dates():
     assert r.facts["on_regimen_since"] == ago(300)
 
 
+def test_new_paraesthesia_on_a_statement_alone_still_re_loads():
+    (r,) = evaluate(record(PA, statement(), finding(Finding.NEURO, 10)), US, AS_OF).recommendations
+    assert r.rule == "R11-maintenance-overdue" and r.variant is Variant.RELOAD
+    assert r.indicator is Indicator.CRITICAL and r.regimen.id == US.neuro_loading
+
+
 def test_an_order_alone_is_not_a_dose_either():
     rec = record(finding(Finding.GASTRECTOMY), order(MONTHLY, days=280))
     found = rules(rec)

@@ -51,7 +51,9 @@ def _restart(a: Assessment, p: Profile) -> Regimen | None:
     return None if a.order is not None else CATALOGUE[p.maintenance]
 
 
-def _reload(a: Assessment, p: Profile, rule: str, **facts: Fact) -> Recommendation:
+def _reload(
+    a: Assessment, p: Profile, rule: str, overdue_since: date | None = None, **facts: Fact
+) -> Recommendation:
     """S8: neurological signs back on maintenance, with doses missed or no shorter interval
     left: the neuro loading course again, without waiting for MMA, and specialist advice."""
     regimen = CATALOGUE[p.neuro_loading]
@@ -66,6 +68,7 @@ def _reload(a: Assessment, p: Profile, rule: str, **facts: Fact) -> Recommendati
         regimen=regimen,
         labs=merge((on(a.as_of, "CBC", LabNote.NOW),), response_labs(a.as_of, p)),
         start_on=a.as_of,
+        overdue_since=overdue_since,
         variant=Variant.RELOAD,
         recurrence=Findings.of(a.neuro_recurrence),
         **facts,
@@ -82,13 +85,16 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     warning when only slightly late (within two graces) for a reversible cause. No re-loading
     unless symptoms recurred; the grace is an expert default (❌). With no injection
     given on record (an order or MedicationStatement alone) the dates are asked for,
-    never inferred (Seed 2: keep records of injection dates). Overdue with
-    neurological signs new since the course began: re-load (S8, as R12). Sources:
+    never inferred (Seed 2: keep records of injection dates). Overdue, or no dose
+    on record, with neurological signs new since the course (or regimen) began:
+    re-load (S8, as R12). Sources:
     UK-1 (BNF), UK-5 (SmPC), US-3 (Stabler), US-1 (FDA label), UK-2/UK-3 (re-loading).
     """
     if a.phase is not Phase.MAINTENANCE:
         return None
     if a.undated_since is not None and a.interval_days is not None:
+        if a.neuro_recurrence:  # S8: new neurological signs do not wait for the dates
+            return _reload(a, p, "R11-maintenance-overdue")
         if (a.as_of - a.undated_since).days <= a.interval_days + (a.grace_days or 0):
             return None
         return recommend(
@@ -102,7 +108,7 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     if not a.is_overdue or _r12_applies(a, p):
         return None
     if a.neuro_recurrence:
-        return _reload(a, p, "R11-maintenance-overdue", overdue_since=_due_on(a), **_due_facts(a))
+        return _reload(a, p, "R11-maintenance-overdue", overdue_since=_due_on(a))
     slight = (
         not a.is_irreversible
         and not a.neuro_history
