@@ -8,7 +8,10 @@ Three timings per patient size, each over the same request bytes:
 - ``evaluate``: ``json.loads`` + ``parse_call`` + ``invoke`` only (no Flask, no audit);
 - ``floor``: ``json.loads(request bytes)`` + ``json.dumps(response)``, what any Python
   service must spend to read this request and write this answer;
-- ``audit``: the audit row alone (``record_calls``), as the writer thread writes it.
+- ``audit``: the audit row alone (``record_calls``), as the writer thread writes it;
+- ``fatigue``: what alert-fatigue control adds to a call (``api/fatigue.py``): the facts'
+  hashes, the one history query and the decisions, for a patient with ``HISTORY_CALLS``
+  earlier calls of which ``HISTORY_ANSWERED`` were answered.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -26,14 +29,21 @@ from flask import Flask
 
 from cds_b12.api import create_app
 from cds_b12.config import Settings
+from cds_b12.fatigue.fingerprint import fingerprints
+from cds_b12.fatigue.policy import Policy, decide, is_critical
+from cds_b12.hooks.feedback import parse_feedback
 from cds_b12.hooks.invoke import invoke
 from cds_b12.hooks.request import parse_call
 from cds_b12.hooks.services import SERVICE_BY_ID
+from cds_b12.store.history import history
 from cds_b12.store.pseudonym import patient_key
-from cds_b12.store.records import CallRecord, record_calls
+from cds_b12.store.records import CallRecord, record_calls, record_feedback
 
 from .patients import SIZES, fresh_calls, hook_request, service_path
 from .stats import Timing, time_calls
+
+HISTORY_CALLS = 100  # about a chart opened every few days for a year
+HISTORY_ANSWERED = 10
 
 
 class BrokenPath(AssertionError):
@@ -77,6 +87,7 @@ class SizeResult:
     evaluate: Timing
     floor: Timing
     audit: Timing
+    fatigue: Timing
 
     @property
     def ratio(self) -> float:
@@ -201,6 +212,35 @@ def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
             ],
         )
 
+    answered = f"{key}-history"  # another patient key: the audit timing adds rows to ``key``
+    seed_history(rt, service.id, answered, once.body["cards"], rules)
+    policy = Policy()
+
+    def fatigue() -> None:
+        facts = fingerprints(once.evaluation)
+        past = history(
+            rt.db,
+            patient_key=answered,
+            issuer=None,
+            tenant=None,
+            hook_instance="benchmark-new-instance",
+            encounter=None,
+            since=datetime.now(UTC) - policy.lookback,
+        )
+        now = datetime.now(UTC)
+        for rule, card in zip(rules, once.body["cards"], strict=True):
+            critical = is_critical(rule, card["indicator"])
+            decide(
+                rule,
+                facts[rule],
+                critical=critical,
+                now=now,
+                hook_instance="benchmark-new-instance",
+                encounter=None,
+                past=past,
+                policy=policy,
+            )
+
     def timed(fn: Callable[[], None]) -> Timing:
         return time_calls(fn, iterations=it.count, warmup=it.warmup, budget_s=it.budget_s)
 
@@ -216,4 +256,41 @@ def measure(app: Flask, size: str, as_of: date, it: Iterations) -> SizeResult:
         evaluate=timed(evaluate),
         floor=timed(floor),
         audit=timed(audit),
+        fatigue=timed(fatigue),
+    )
+
+
+def seed_history(rt, service_id: str, key: str, cards: list[dict], rules: tuple[str, ...]) -> None:
+    """``HISTORY_CALLS`` calls for patient ``key`` over the past year, with the same cards,
+    the last ``HISTORY_ANSWERED`` of them overridden with a reason."""
+    now = datetime.now(UTC)
+    calls = [
+        CallRecord(
+            service_id=service_id,
+            hook="patient-view",
+            hook_instance=str(uuid4()),
+            issuer=None,
+            tenant=None,
+            patient_key=key,
+            profile=rt.profile.name,
+            cards=[
+                (rule, {**card, "uuid": str(uuid4())})
+                for rule, card in zip(rules, cards, strict=True)
+            ],
+            received_at=now - timedelta(days=3 * (HISTORY_CALLS - n)),
+        )
+        for n in range(HISTORY_CALLS)
+    ]
+    record_calls(rt.db, calls)
+    answered = [
+        {
+            "card": call.cards[0][1]["uuid"],
+            "outcome": "overridden",
+            "overrideReason": {"reason": {"code": "clinical-judgement"}},
+            "outcomeTimestamp": call.received_at.isoformat(),
+        }
+        for call in calls[-HISTORY_ANSWERED:]
+    ]
+    record_feedback(
+        rt.db, service_id, parse_feedback({"feedback": answered}), issuer=None, tenant=None
     )

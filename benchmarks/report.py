@@ -77,6 +77,13 @@ def inprocess_rows(results: list[SizeResult]) -> list[Row]:
         rows.append(
             Row(
                 "1 in-process",
+                f"{r.size}: alert-fatigue check (facts hash, history query, holds), median / p99",
+                f"{ms(r.fatigue.median)} / {ms(r.fatigue.p99)}",
+            )
+        )
+        rows.append(
+            Row(
+                "1 in-process",
                 f"{r.size}: JSON floor (loads + dumps), median / p99",
                 f"{ms(r.floor.median)} / {ms(r.floor.p99)}",
             )
