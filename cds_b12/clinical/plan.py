@@ -93,10 +93,11 @@ def _next_on_schedule(evaluation: Evaluation, as_of: date) -> tuple[PlannedDose,
 
 
 def _suggested(evaluation: Evaluation, as_of: date) -> tuple[PlannedDose, ...]:
-    """The first dose of each regimen a card suggests."""
+    """The first dose of each regimen a card suggests; a single dose given now (R11, R12)
+    is the next dose on the current schedule, already planned."""
     doses = []
     for rec in evaluation.recommendations:
-        if rec.regimen is not None:
+        if rec.regimen is not None and not rec.regimen.is_single_dose:
             on = rec.start_on or as_of
             doses.append(PlannedDose(on, min(on, rec.overdue_since or on), rec.regimen, rec.rule))
     return tuple(doses)

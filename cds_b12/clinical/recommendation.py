@@ -117,6 +117,11 @@ class Recommendation:
     plan_on: str | None = None  # the rule whose card orders this card's plan (one order)
     variant: Variant | None = None  # the card's wording variant, if not its main one
 
+    @property
+    def safety_withheld(self) -> bool:
+        """A rail withheld every product (S5): nothing may be offered in its place."""
+        return "S5" in self.safety
+
     def with_safety(self, sid: str, **changes) -> Recommendation:
         """A copy that records safety rule ``sid`` and applies ``changes``."""
         safety = self.safety if sid in self.safety else (*self.safety, sid)

@@ -11,6 +11,7 @@ order updates that order instead of adding a second one (issue 11 §2-§3):
   schedule a treatment card proposes, not the draft's, and the treatment card
   leaves the order to it;
 - on patient-view, a card that changes the current B12 order ends it (``replaces``);
+- a missed dose (R11, R12) with the schedule still ordered offers that one dose today;
 - a test suggested by several cards stays on the most urgent card only, at the
   earliest window any of them gave.
 """
@@ -21,7 +22,9 @@ from dataclasses import replace
 
 from .assess import Assessment
 from .recommendation import Kind, LabOrder, Recommendation, Urgency, Variant
-from .record import DraftOrder, MedSource
+from .record import DraftOrder, Finding, MedSource
+from .regimens import HYDROXOCOBALAMIN_INJ, single_dose, with_drug
+from .rules.orders import product_regimen
 
 _TREATMENT = frozenset(
     {
@@ -47,12 +50,13 @@ _PLAN_SOURCE = (False, Kind.CORRECT_ORDER, Kind.CHANGE_PRODUCT)
 
 def reconcile(recs: tuple[Recommendation, ...], a: Assessment) -> tuple[Recommendation, ...]:
     """``recs`` (most urgent first) with one plan per order and each lab once."""
-    recs = tuple(_railed(r) for r in recs)
-    recs = _one_plan(recs)
+    recs = _one_plan(tuple(_railed(r) for r in recs))
     draft = b12_draft(a)
-    if draft is not None:
+    if draft is not None:  # the order being placed is the dose: it is changed, not added to
         recs = tuple(_on_draft(r, draft) for r in recs)
-    elif a.order is not None and a.order.source is MedSource.REQUEST:
+    else:
+        recs = tuple(_dose_now(r, a) for r in recs)
+    if draft is None and a.order is not None and a.order.source is MedSource.REQUEST:
         recs = tuple(_ending_current(r, a.order.resource_id) for r in recs)
     return _labs_once(recs)
 
@@ -80,6 +84,20 @@ def _railed(r: Recommendation) -> Recommendation:
     if "S4" in r.safety and r.regimen is not None:
         return replace(r, variant=Variant.SWAPPED)
     return r
+
+
+def _dose_now(r: Recommendation, a: Assessment) -> Recommendation:
+    """A missed dose with the schedule still ordered: the one dose, today, as its suggestion
+    (one click), of the current order's product; the current order keeps running."""
+    order = a.order
+    if r.kind is not Kind.GIVE_DOSE or r.regimen is not None or r.safety_withheld:
+        return r
+    if order is None or not order.is_injection:
+        return r
+    regimen = product_regimen(order, a.profile)
+    if a.has(Finding.LEBER):  # S4: never cyanocobalamin in Leber's disease
+        regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
+    return replace(r, regimen=single_dose(regimen), start_on=a.as_of)
 
 
 def _one_plan(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:

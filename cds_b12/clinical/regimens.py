@@ -74,6 +74,11 @@ class Regimen:
         return self.route in (Route.IM, Route.SC)
 
     @property
+    def is_single_dose(self) -> bool:
+        """One dose, not a schedule (``single_dose``: a missed dose given now)."""
+        return self.id == SINGLE_DOSE
+
+    @property
     def maintenance_interval_days(self) -> float:
         """The interval of the last (open-ended) step."""
         return self.steps[-1].interval_days
@@ -272,3 +277,20 @@ def remaining(regimen: Regimen, given: int) -> Regimen:
             left = 0
         steps.append(step)
     return replace(regimen, steps=tuple(steps)) if steps else regimen
+
+
+SINGLE_DOSE = "DOSE_NOW"  # the regimen ID of ``single_dose``
+
+
+def single_dose(regimen: Regimen) -> Regimen:
+    """One dose of ``regimen``'s product, today: a missed dose given now (R11, R12), as a
+    one-off order an EHR can sign, leaving the current schedule running."""
+    return Regimen(
+        SINGLE_DOSE,
+        regimen.drug,
+        regimen.dose,
+        regimen.dose_unit,
+        regimen.route,
+        (Step(1, 1, "d", count=1),),
+        regimen.sources,
+    )

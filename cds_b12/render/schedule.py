@@ -69,6 +69,8 @@ def frequency_text(step: Step) -> str:
 
 def step_text(step: Step, *, for_life: bool = False) -> str:
     """One step: frequency, instruction, then bounds, e.g. "weekly for 4 weeks (4 doses)"."""
+    if step.count == 1 and step.duration is None and step.until is None:
+        return "once"  # a single dose (a missed dose given now)
     words = [frequency_text(step)]
     if step.until is not None:
         words.append(_UNTIL[step.until])

@@ -192,7 +192,8 @@ def test_r11_overdue_monthly_dose():
     r = only(record(PA, order(), *doses(45, 75, 105, 135)))
     assert r.rule == "R11-maintenance-overdue" and r.indicator is Indicator.WARNING
     assert r.facts["days_overdue"] == 15
-    assert r.regimen is None  # the active order stands; just give the dose
+    # the active order stands: the suggestion is the one dose, today
+    assert r.regimen.id == "DOSE_NOW" and r.regimen.steps[0].count == 1
 
 
 def test_r11_grace_period_and_reversible_cause_is_info():

@@ -162,3 +162,31 @@ def test_patient_view_cobalt_allergy_offers_to_stop_the_current_order():
     (action,) = card["suggestions"][0]["actions"]
     assert action["type"] == "update" and action["resource"]["status"] == "stopped"
     assert "allergy" in card["summary"].lower()
+
+
+def test_overdue_dose_is_one_click_a_one_off_order_for_today():
+    rec = record(PA, order(MONTHLY), *doses(50, 80, 110))
+    ev, cards = _cards(rec, drafts={})
+    (r,) = ev.recommendations
+    assert r.rule == "R11-maintenance-overdue"
+    (action,) = _medication_actions(cards)
+    assert action["type"] == "create"
+    resource = action["resource"]
+    (dosage,) = resource["dosageInstruction"]
+    assert dosage["timing"]["repeat"]["count"] == 1
+    assert resource["dispenseRequest"]["validityPeriod"]["start"] == AS_OF.isoformat()
+    MedicationRequest.model_validate(resource)
+    assert "once" in action["description"]
+
+
+def test_overdue_dose_in_leber_disease_is_hydroxocobalamin():
+    rec = record(PA, finding(Finding.LEBER), order(MONTHLY), *doses(50, 80, 110))
+    ev, _ = _cards(rec, drafts={})
+    doses_now = [r for r in ev.recommendations if r.rule == "R11-maintenance-overdue"]
+    assert doses_now[0].regimen.drug.ingredient == "hydroxocobalamin"
+
+
+def test_no_extra_dose_beside_the_draft_being_signed():
+    rec = record(PA, order(MONTHLY), *doses(50, 80, 110), draft_med(order(MONTHLY, days=0)))
+    _, cards = _cards(rec)
+    assert all(a["type"] != "create" for a in _medication_actions(cards))

@@ -160,7 +160,7 @@ def _b12_drafts(a: Assessment) -> list[tuple[Medication, str]]:
     ]
 
 
-def _product_regimen(m: Medication, p: Profile) -> Regimen:
+def product_regimen(m: Medication, p: Profile) -> Regimen:
     """The catalogue's dose of the draft's own product and route, on its maintenance schedule."""
     if not m.is_injection:
         return CATALOGUE[p.oral]
@@ -173,7 +173,7 @@ def _supported(a: Assessment, p: Profile, m: Medication) -> Regimen:
     """The regimen the profile supports for this patient now, in the draft's product: the
     current order's schedule on maintenance, else the loading course a deficiency needs,
     else the profile's maintenance (a treatment card, when one fires, supplies its own)."""
-    product = _product_regimen(m, p)
+    product = product_regimen(m, p)
     if a.phase is Phase.MAINTENANCE:
         base = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]
         base = with_drug(base, product.drug) if m.is_injection else base
@@ -240,7 +240,7 @@ def r28_order_dose_error(a: Assessment, p: Profile) -> Recommendation | None:
         if error is None and not open_ended:
             continue
         intended = (
-            _supported(a, p, med) if open_ended else _draft_schedule(med, _product_regimen(med, p))
+            _supported(a, p, med) if open_ended else _draft_schedule(med, product_regimen(med, p))
         )
         return recommend(
             a,
