@@ -1,0 +1,50 @@
+"""Tiredness, glossitis (Seed 2) and breastfeeding (NG239 review at 1 month) are read from
+Conditions and Observations, coded or in words, with their negation.
+
+Codes are literals here, never taken from cds_b12.clinical.codes.
+"""
+
+import pytest
+
+from cds_b12.clinical.record import Finding
+
+from .test_findings_words import SNOMED, condition, findings, observation
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Tired all the time", Finding.FATIGUE),
+        ("Fatigue", Finding.FATIGUE),
+        ("Sore tongue", Finding.GLOSSITIS),
+        ("Atrophic glossitis", Finding.GLOSSITIS),
+        ("Breastfeeding", Finding.BREASTFEEDING),
+        ("Breast-feeding mother", Finding.BREASTFEEDING),
+    ],
+)
+def test_words_name_the_finding(text, finding):
+    assert findings(condition(text)) == [(finding, True)]
+
+
+@pytest.mark.parametrize(
+    ("code", "finding"),
+    [
+        ("84229001", Finding.FATIGUE),
+        ("17793005", Finding.GLOSSITIS),
+        ("169750002", Finding.BREASTFEEDING),
+    ],
+)
+def test_codes_name_the_finding(code, finding):
+    coded = {"coding": [{"system": SNOMED, "code": code}], "text": "x"}
+    assert findings(condition("", code=coded)) == [(finding, True)]
+
+
+@pytest.mark.parametrize("text", ["Not breastfeeding", "Denies fatigue", "No sore tongue"])
+def test_a_negated_mention_names_nothing(text):
+    assert findings(condition(text)) == []
+
+
+def test_a_tiredness_observation_is_decided_by_its_answer():
+    code = {"coding": [{"system": SNOMED, "code": "84229001"}], "text": "Tiredness"}
+    assert findings(observation(code, valueBoolean=True)) == [(Finding.FATIGUE, True)]
+    assert findings(observation(code, valueBoolean=False)) == []
