@@ -93,6 +93,16 @@ def test_accepting_the_neuro_loading_suggestion_is_recorded(open_page, own_servi
     assert [f["outcome"] for f in stored["feedback"]] == ["accepted"]
     assert _rule_totals(service.report(), "R1-start-neuro-loading")["accepted"] >= 1
 
+    # the next call holds the accepted card back for a day (critical), and the page says so
+    get_cards(page)
+    expect(page.get_by_test_id("card")).to_have_count(0)
+    held = page.get_by_test_id("held-card")
+    expect(held).to_have_count(1)
+    expect(held).to_have_attribute("data-rule", "R1-start-neuro-loading")
+    expect(held).to_have_attribute("data-why", "accepted")
+    expect(held).to_contain_text(re.compile(r"while its order is acted on until \d+ \w{3} \d{4}"))
+    expect(page.get_by_test_id("status")).to_contain_text("1 card held back")
+
 
 def test_dismissing_with_a_reason_records_that_reason(open_page, own_service):
     service = own_service
@@ -116,6 +126,11 @@ def test_dismissing_with_a_reason_records_that_reason(open_page, own_service):
     ]
     totals = _rule_totals(service.report(), "R11-maintenance-overdue")
     assert totals["override_reasons"].get("specialist-managing", 0) >= 1
+
+    get_cards(page)  # snoozed for 180 days: named under the cards, not shown
+    held = page.get_by_test_id("held-card").filter(has_text="R11-maintenance-overdue")
+    expect(held).to_have_attribute("data-why", "snoozed")
+    expect(held).to_contain_text("snoozed after a dismissal (specialist-managing) until ")
 
 
 def test_order_sign_with_edited_drafts_warns_about_folic_acid(open_page, service):

@@ -5,6 +5,7 @@
   'use strict';
 
   const ORDER_HOOKS = ['order-select', 'order-sign'];
+  const HELD_EXTENSION = 'cds-b12.held'; // the cards the service held back (api/fatigue.py)
   const INDICATORS = {
     critical: { label: 'Critical', rank: 0 },
     warning: { label: 'Warning', rank: 1 },
@@ -489,15 +490,22 @@
       state.service = service;
       if (!answer.ok) {
         renderCards([]);
+        renderHeld([]);
         showError(`The service refused the request (HTTP ${answer.status}):`, problemText(answer));
         setStatus(`No cards: ${service} answered HTTP ${answer.status}.`);
         return;
       }
       const cards = (answer.body && Array.isArray(answer.body.cards)) ? answer.body.cards : [];
+      const extension = (answer.body && answer.body.extension) || {};
+      const held = Array.isArray(extension[HELD_EXTENSION]) ? extension[HELD_EXTENSION] : [];
       renderCards(cards);
+      renderHeld(held);
+      const heldNote = held.length ? `; ${plural(held.length, 'card')} held back (below)` : '';
       setStatus(cards.length
-        ? `${plural(cards.length, 'card')} from ${service} (${ms} ms).`
-        : `No cards from ${service}: nothing to suggest for this patient.`);
+        ? `${plural(cards.length, 'card')} from ${service} (${ms} ms)${heldNote}.`
+        : held.length
+          ? `No cards shown by ${service}${heldNote}.`
+          : `No cards from ${service}: nothing to suggest for this patient.`);
     } catch (err) {
       showError('Network error:', String(err && err.message ? err.message : err));
       setStatus('The call failed.');
@@ -506,6 +514,25 @@
       button.removeAttribute('aria-busy');
       $('#cards').removeAttribute('aria-busy');
     }
+  }
+
+  /** The cards the service held back (its "cds-b12.held" response extension), and why. */
+  function renderHeld(held) {
+    const why = {
+      snoozed: 'snoozed after a dismissal',
+      accepted: 'accepted, while its order is acted on',
+      repeat: 'already shown for this hookInstance or encounter',
+      off: "switched off in this site's settings",
+    };
+    $('#held-list').replaceChildren(...held.map((item) => {
+      const parts = [why[item.why] || item.why];
+      if (item.reason) parts.push(`(${item.reason})`);
+      parts.push(item.until ? `until ${fmtInstant(item.until)}` : (item.why === 'accepted' ? 'for this encounter' : ''));
+      return h('li', { dataset: { testid: 'held-card', rule: item.rule, why: item.why } }, [
+        h('code', { text: item.rule }), `: ${parts.filter(Boolean).join(' ')}`,
+      ]);
+    }));
+    $('#held').hidden = held.length === 0;
   }
 
   function renderCards(cards) {
