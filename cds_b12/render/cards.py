@@ -120,6 +120,14 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+def _facts_first(detail: str) -> tuple[str, str]:
+    """A card's own detail split after its list of the patient's facts (its first bullet
+    list, else its first paragraph): the plan goes there, before the advice (issue 11 §4)."""
+    paragraphs = detail.split("\n\n")
+    cut = next((i + 1 for i, p in enumerate(paragraphs) if p.startswith("- ")), 1)
+    return "\n\n".join(paragraphs[:cut]), "\n\n".join(paragraphs[cut:])
+
+
 def _same_window(labs: Iterable[LabOrder]) -> list[list[LabOrder]]:
     """Labs grouped by (window, note) in first-seen order, so baseline tests read as one line."""
     groups: dict[tuple[object, ...], list[LabOrder]] = {}
@@ -191,7 +199,9 @@ class _Renderer:
         return self.library.text("sections", key, self.profile.name, values)
 
     def _detail(self, rec: Recommendation, wording: CardWording, values: FactValues) -> str:
-        blocks = [fill(wording.detail, values, wording.where("detail"), sentences=True).strip()]
+        own = fill(wording.detail, values, wording.where("detail"), sentences=True).strip()
+        head, tail = _facts_first(own)
+        blocks = [head]
         if rec.regimen is not None:
             blocks.append(self._section("plan", schedule=Markup(self._schedule(rec, rec.regimen))))
             blocks.append(self._order_change(rec))
@@ -201,11 +211,10 @@ class _Renderer:
         if rec.labs:
             items = Markup.joined("; ", (self._lab_item(g) for g in _same_window(rec.labs)))
             blocks.append(self._section("labs", labs=items))
-        if rec.safety:
-            lines = [
-                self.library.safety_text(sid, self.profile.name, values)
-                for sid in _unique(rec.safety)
-            ]
+        blocks.append(tail)
+        shown = [sid for sid in _unique(rec.safety) if sid not in wording.safety_said]
+        if shown:
+            lines = [self.library.safety_text(sid, self.profile.name, values) for sid in shown]
             blocks.append(self._list(self._section("safety"), lines))
         notes = _unique(
             # FHIR text: ``fill`` escapes it and collapses its whitespace.
@@ -217,10 +226,14 @@ class _Renderer:
             if len(notes) > MAX_DATA_NOTES:
                 shown.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
             blocks.append(self._list(self._section("data_quality"), shown))
-        # Several source IDs may cite one page (UK-1 and UK-2 are both the BNF): link it once.
+        # Each source once: not the card's own source link, and a page several source IDs
+        # cite (UK-1 and UK-2 are both the BNF) only once.
+        own = self._card_source(rec, wording)
         sources = dict.fromkeys(self._source(rec, sid) for sid in rec.sources)
         links = [
-            self._section("source_link", label=Markup(s.label), url=Markup(s.url)) for s in sources
+            self._section("source_link", label=Markup(s.label), url=Markup(s.url))
+            for s in sources
+            if (s.label, s.url) != (own["label"], own["url"])
         ]
         if links:
             blocks.append(self._section("sources", sources=Markup.joined("; ", links)))
@@ -245,6 +258,8 @@ class _Renderer:
         return heading + "\n\n" + "\n".join(f"- {item}" for item in items)
 
     def _lab_window(self, lab: LabOrder) -> str:
+        if lab.due_to is None and lab.due_from == self.as_of:
+            return self._section("lab_today")
         if lab.due_to is None:
             return self._section("lab_date", date=lab.due_from.isoformat())
         return self._section(
@@ -255,7 +270,7 @@ class _Renderer:
         """Tests due in the same window for the same reason, as one item."""
         lab = group[0]
         name = Markup.joined(
-            ", ", (self.library.lab_name(g.test, self.profile.name) for g in group)
+            ", ", (self.library.lab_name(g.test, self.profile.name, short=True) for g in group)
         )
         window = self._lab_window(lab)
         if lab.note:

@@ -24,6 +24,7 @@ SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "lab_item_note": frozenset({"lab", "window", "note"}),
         "lab_window": frozenset({"start", "end"}),
         "lab_date": frozenset({"date"}),
+        "lab_today": frozenset(),
         "safety": frozenset(),
         "data_quality": frozenset(),
         "data_quality_item": frozenset({"resource", "message"}),

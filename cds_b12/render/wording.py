@@ -48,7 +48,9 @@ PROFILE_TABLES = ("uk", "us")
 
 LABEL_KEYS = ("suggestion_label", "alternative_label", "labs_label", "remove_label")
 TEXT_KEYS = ("summary", "detail", *LABEL_KEYS)
-_PROFILE_KEYS = frozenset({*TEXT_KEYS, "source", "override_reasons"})
+# ``safety_said``: the safety rules (S-IDs) the card's own text already says; its Safety
+# list leaves them out, so a clinician reads each qualifier once (issue 11 §4).
+_PROFILE_KEYS = frozenset({*TEXT_KEYS, "source", "override_reasons", "safety_said"})
 _VARIANT_KEYS = frozenset({*_PROFILE_KEYS, *PROFILE_TABLES})
 _CARD_KEYS = frozenset({"rule", "variants", *_PROFILE_KEYS, *PROFILE_TABLES})
 
@@ -58,6 +60,7 @@ _DEFAULT_TABLES = (
     "sections",
     "actions",
     "lab_names",
+    "lab_short_names",
     "lab_notes",
     "facts",
     *NAME_TABLES,
@@ -92,6 +95,7 @@ class CardWording:
     remove_label: str
     source: Source | None
     override_reasons: tuple[OverrideReason, ...]
+    safety_said: frozenset[str] = frozenset()
 
     def where(self, field: str) -> str:
         """Where a template came from, for error messages."""
@@ -143,6 +147,7 @@ class CardLibrary:
             # A card file's own source is the card's choice: no profile ordering applies.
             source=Source(source["label"], source["url"], Region.INTL) if source else None,
             override_reasons=tuple(OverrideReason(r["code"], r["display"]) for r in reasons),
+            safety_said=frozenset(merged.get("safety_said", ())),
         )
 
     def table(self, name: str, profile: str) -> dict[str, Any]:
@@ -153,9 +158,12 @@ class CardLibrary:
         """Fill one template from ``_defaults.toml`` (a section or action text)."""
         return fill(self.table(table, profile)[key], values, f"cards/{DEFAULTS_FILE} {table}.{key}")
 
-    def lab_name(self, test: str, profile: str) -> Markup:
-        """Clinician-facing test name, falling back to the LOINC display."""
-        name = self.table("lab_names", profile).get(test)
+    def lab_name(self, test: str, profile: str, *, short: bool = False) -> Markup:
+        """Clinician-facing test name, falling back to the LOINC display; ``short``: the
+        name a card's detail lists it by ([lab_short_names], else the order's name)."""
+        name = (short and self.table("lab_short_names", profile).get(test)) or self.table(
+            "lab_names", profile
+        ).get(test)
         if name:
             return Markup(name)
         if test not in ORDERABLE_LABS:
@@ -328,6 +336,11 @@ def _check_texts(raw: Mapping[str, Any], where: str) -> None:
             raise RenderError(f"{where} source.url: must be an absolute URL")
     if "override_reasons" in raw:
         _check_reasons(raw["override_reasons"], where)
+    said = raw.get("safety_said", [])
+    if not isinstance(said, list) or not all(
+        isinstance(sid, str) and _SAFETY_ID.match(sid) for sid in said
+    ):
+        raise RenderError(f"{where} safety_said: must be a list of safety rule IDs (S1, S8, ...)")
 
 
 def _check_reasons(reasons: object, where: str) -> None:
@@ -373,6 +386,7 @@ def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool)
         "actions": ACTION_PLACEHOLDERS,
         "calendar": CALENDAR_PLACEHOLDERS,
         "lab_names": None,
+        "lab_short_names": None,
         "lab_notes": {note.value: frozenset() for note in LabNote},
         "facts": FACT_PLACEHOLDERS,
         **{
@@ -385,9 +399,9 @@ def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool)
         entries = raw.get(table, {})
         if not isinstance(entries, dict):
             raise RenderError(f"{where} [{table}]: must be a table")
-        if table == "lab_names" and set(entries) - set(ORDERABLE_LABS):
+        if table in ("lab_names", "lab_short_names") and set(entries) - set(ORDERABLE_LABS):
             bad = sorted(set(entries) - set(ORDERABLE_LABS))
-            raise RenderError(f"{where} [lab_names]: not in codes.ORDERABLE_LABS: {bad}")
+            raise RenderError(f"{where} [{table}]: not in codes.ORDERABLE_LABS: {bad}")
         if allowed is None:
             for key, value in entries.items():
                 _text(value, f"{where} {table}.{key}")

@@ -14,13 +14,22 @@ from ..scenarios import AS_OF, scenarios
 
 
 @functools.cache
-def fixture_cards() -> tuple[tuple[str, str, dict], ...]:
-    """``(scenario id, profile name, card)`` for every card of every fixture patient."""
+def fixture_rule_cards() -> tuple[tuple[str, str, str, dict], ...]:
+    """``(scenario id, profile name, rule, card)`` for every card of every fixture patient."""
     out = []
     for s in scenarios():
         resources, drafts = s.data()
         result = respond(
             resources, profile=get_profile(s.profile), as_of=AS_OF, draft_orders=drafts
         )
-        out.extend((s.id, s.profile.upper(), card) for card in result.body["cards"])
+        recs = result.evaluation.recommendations
+        out.extend(
+            (s.id, s.profile.upper(), rec.rule, card)
+            for rec, card in zip(recs, result.body["cards"], strict=True)
+        )
     return tuple(out)
+
+
+def fixture_cards() -> tuple[tuple[str, str, dict], ...]:
+    """``(scenario id, profile name, card)`` for every card of every fixture patient."""
+    return tuple((where, profile, card) for where, profile, _rule, card in fixture_rule_cards())

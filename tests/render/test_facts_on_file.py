@@ -52,7 +52,7 @@ def test_an_old_b12_is_shown_with_its_date_and_why_it_does_not_count(profile):
     old = AS_OF - timedelta(days=400)
     assert f"on {old.isoformat()}" in card["detail"]
     assert "300 " in card["detail"] and "more than 3 months old" in card["detail"]
-    assert "no result on file" not in card["detail"].split("Serum B12:")[1].splitlines()[0]
+    assert "none on file" not in card["detail"].split("Serum B12:")[1].splitlines()[0]
 
 
 @pytest.mark.parametrize("profile", ["us", "uk"])
@@ -75,5 +75,5 @@ def test_a_b12_from_last_week_is_listed_and_not_denied(profile):
     detail = card["detail"]
     assert f"150 pg/mL on {last_week.isoformat()}" in detail
     assert "no B12 result from the last 3 months" not in detail
-    assert "no result on file" not in detail.split("Serum B12:")[1].splitlines()[0]
+    assert "none on file" not in detail.split("Serum B12:")[1].splitlines()[0]
     assert "does not exclude deficiency" in detail

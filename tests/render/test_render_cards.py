@@ -329,21 +329,24 @@ def test_detail_sections() -> None:
         "**Plan:** hydroxocobalamin 1 mg IM every other day until no further improvement, "
         "then every 2 months for life."
     ) in detail
-    assert "Reticulocytes 2026-01-22 to 2026-01-25 (reticulocyte response to treatment)" in detail
-    assert "Potassium on 2026-01-17 (48 hours after the first injection" in detail
+    assert "reticulocytes 2026-01-22 to 2026-01-25 (response)" in detail
+    assert "potassium on 2026-01-17 (48 hours after the first dose" in detail
     assert (
-        "Full blood count (FBC), Reticulocytes, Serum folate, Ferritin, Intrinsic factor "
-        "antibody on 2026-01-15 (baseline: take before the first injection);"
+        "FBC, reticulocytes, folate, ferritin, intrinsic factor antibody today "
+        "(baseline, before the first dose);"
     ) in detail
-    assert detail.count("- Neurological signs:") == 1  # S8 de-duplicated
-    assert "- Severe anaemia or pancytopenia: check potassium" in detail
+    # the facts, then the plan and its labs, then the card's own advice
+    paragraphs = detail.split("\n\n")
+    assert paragraphs[1].startswith("- Serum B12:") and paragraphs[2].startswith("**Plan:**")
+    assert paragraphs[3].startswith("**Follow-up labs:**")
+    # S8 is in R1's own words (safety_said), so only S6 is listed, once
+    assert "- Neurological signs:" not in detail
+    assert detail.count("- Severe anaemia or pancytopenia: check potassium") == 1
     assert "- Observation/o4: unit number 4 not recognised" in detail
     assert "Observation/o5" not in detail and "- and 3 more" in detail
     sources = detail.rsplit("\n\n", 1)[1]
-    assert sources == (
-        f"Sources: [{SOURCES['UK-2'].label}]({SOURCES['UK-2'].url}); "
-        f"[{SOURCES['UK-3'].label}]({SOURCES['UK-3'].url})."
-    )
+    # each source once: UK-2 is the card's own source link, so the line has only UK-3
+    assert sources == f"Sources: [{SOURCES['UK-3'].label}]({SOURCES['UK-3'].url})."
 
 
 def test_detail_omits_empty_sections() -> None:
@@ -362,9 +365,11 @@ def test_detail_omits_empty_sections() -> None:
 
 def test_us_profile_says_cbc_and_uk_says_fbc() -> None:
     rec = make_rec("R17-metformin-screening", UK)
-    assert "Serum B12, Full blood count (FBC) on" in render_one(rec, UK)["detail"]
+    card = render_one(rec, UK)
+    assert "serum B12, FBC today" in card["detail"]  # the detail's short names
+    assert "Order Full blood count (FBC), due today." in str(card["suggestions"])
     us_detail = render_one(make_rec("R17-metformin-screening", US), US)["detail"]
-    assert "Serum B12, CBC on" in us_detail
+    assert "serum B12, CBC today" in us_detail
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
