@@ -333,12 +333,12 @@ def test_detail_sections() -> None:
     assert "potassium on 2026-01-17 (48 hours after the first dose" in detail
     assert (
         "FBC, reticulocytes, folate, ferritin, intrinsic factor antibody today "
-        "(baseline, before the first dose);"
+        "(baseline, before dose 1);"
     ) in detail
     # the facts, then the plan and its labs, then the card's own advice
     paragraphs = detail.split("\n\n")
     assert paragraphs[1].startswith("- Serum B12:") and paragraphs[2].startswith("**Plan:**")
-    assert paragraphs[3].startswith("**Follow-up labs:**")
+    assert paragraphs[3].startswith("**Labs:**")
     # S8 is in R1's own words (safety_said), so only S6 is listed, once
     assert "- Neurological signs:" not in detail
     assert detail.count("- Severe anaemia or pancytopenia: check potassium") == 1
@@ -355,7 +355,7 @@ def test_detail_omits_empty_sections() -> None:
     for heading in (
         "**Plan:**",
         "**Alternative:**",
-        "**Follow-up labs:**",
+        "**Labs:**",
         "**Safety:**",
         "**Data quality:**",
     ):
