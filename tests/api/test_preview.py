@@ -114,3 +114,33 @@ def test_preview_is_not_served_when_callers_must_authenticate():
     client = app.test_client()
     for path in ("/preview", "/preview/patients"):
         assert client.get(path).status_code == 401
+
+
+MONTHLY_CYANOCOBALAMIN = {
+    "kind": "b12",
+    "product": "cyanocobalamin-im",
+    "dose_mcg": 1000,
+    "every": "month",
+}
+
+
+def test_an_editor_draft_is_changed_by_the_loading_card_not_doubled():
+    client = make_app().test_client()
+    built = _request(
+        client,
+        patient="r2-pa-low-b12",
+        hook="order-sign",
+        drafts=[MONTHLY_CYANOCOBALAMIN],
+    ).get_json()
+    (draft,) = [e["resource"] for e in built["request"]["context"]["draftOrders"]["entry"]]
+    answer = client.post("/cds-services/b12-order-sign", json=built["request"]).get_json()
+    assert_valid_response(answer)
+    medication = [
+        action
+        for card in answer["cards"]
+        for s in card.get("suggestions", [])
+        for action in s["actions"]
+        if action.get("resource", {}).get("resourceType") == "MedicationRequest"
+    ]
+    assert medication and {a["type"] for a in medication} == {"update"}
+    assert {a["resource"]["id"] for a in medication} == {draft["id"]}

@@ -169,6 +169,43 @@ def test_order_sign_with_edited_drafts_warns_about_folic_acid(open_page, service
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def test_a_change_of_the_draft_is_drawn_as_a_change_not_a_new_order(open_page, service):
+    page = open_preview(open_page, service).page
+    choose(page, "r2-pa-low-b12", hook="order-sign")
+    page.get_by_test_id("draft-product").select_option("cyanocobalamin-im")
+    page.get_by_test_id("draft-dose").fill("1000")
+    page.get_by_test_id("draft-every").select_option("month")
+    page.get_by_test_id("add-b12").click()
+    get_cards(page)
+
+    loading = page.get_by_test_id("card").filter(
+        has=page.get_by_test_id("card-summary").filter(has_text=re.compile(r"^Start B12 loading"))
+    )
+    expect(loading).to_have_count(1)
+    actions = loading.get_by_test_id("suggestion-action")
+    medication = actions.filter(has=page.locator("[data-resource-type='MedicationRequest']"))
+    expect(medication.first).to_have_attribute("data-change", "update")
+    assert all(a.get_attribute("data-change") != "create" for a in medication.all())
+    # the draft as it stands, then as it will be
+    change = medication.first
+    expect(change.get_by_test_id("change-was")).to_contain_text("monthly")
+    expect(change.get_by_test_id("change-now")).to_contain_text("every other day")
+    expect(change.locator(".action__type")).to_have_text("Change")
+
+
+def test_a_changed_regimen_on_patient_view_stops_the_current_order(open_page, service):
+    page = open_preview(open_page, service).page
+    choose(page, "r13-recurrence-adherent", profile="uk")
+    get_cards(page)
+    (suggestion,) = page.get_by_test_id("suggestion").all()[:1]
+    actions = suggestion.get_by_test_id("suggestion-action")
+    expect(actions.first).to_have_attribute("data-change", "create")
+    stop = actions.filter(has=page.locator(".action__type--stop"))
+    expect(stop).to_have_count(1)
+    expect(stop.locator(".action__type")).to_have_text("Stop")
+    expect(stop).to_contain_text("every 3 months")  # the current order, as it stands
+
+
 def test_the_exchange_panel_shows_exactly_what_was_sent_and_received(open_page, service):
     page = open_preview(open_page, service).page
     choose(page, "r1-pa-neuro-low-b12")

@@ -209,25 +209,60 @@
     ]);
   }
 
+  /** The orders a request carries ("Type/id" -> resource): its draft orders and the
+   * prefetched MedicationRequests, so an update can be drawn as a change of one of them. */
+  function ordersIn(request) {
+    const found = {};
+    const add = (r) => {
+      if (r && typeof r === 'object' && r.resourceType && r.id) found[`${r.resourceType}/${r.id}`] = r;
+    };
+    const walk = (item) => {
+      if (!item || typeof item !== 'object') return;
+      if (Array.isArray(item)) { item.forEach(walk); return; }
+      if (item.resourceType === 'Bundle') { (item.entry || []).forEach((e) => walk(e && e.resource)); return; }
+      if (item.resourceType) add(item);
+    };
+    walk(request && request.context && request.context.draftOrders);
+    Object.values((request && request.prefetch) || {}).forEach(walk);
+    return found;
+  }
+
   function renderAction(action) {
     const type = action.type || 'create';
     const ref = Array.isArray(action.resourceId) ? action.resourceId.join(', ') : action.resourceId;
+    const target = action.resource && action.resource.id ? `${action.resource.resourceType}/${action.resource.id}` : '';
+    const before = type === 'update' ? (state.orders || {})[target] : null;
+    // An update that ends an order is a stop; any other update changes the order in place.
+    const change = type === 'update' && action.resource && action.resource.status === 'stopped' ? 'stop' : type;
     let body;
     if (type === 'delete') {
       body = h('div', { className: 'resource' }, [
         h('span', { className: 'resource__title', text: action.description || `Remove ${ref || 'the draft order'}` }),
       ]);
+    } else if (change === 'stop') {
+      const reason = conceptText(action.resource.statusReason);
+      body = h('div', {}, [
+        h('span', { className: 'resource__lead', text: `Stop ${target || 'the order'}${reason ? `: ${reason}` : ''}` }),
+        renderResource(before || action.resource),
+      ]);
     } else {
       const rendered = renderResource(action.resource);
-      const target = action.resource && action.resource.id ? `${action.resource.resourceType}/${action.resource.id}` : '';
       body = h('div', {}, [
-        type === 'update' ? h('span', { className: 'resource__lead', text: `Change ${target || 'the order'} to:` }) : null,
-        rendered || h('span', { className: 'resource__title', text: action.description || '' }),
+        type === 'update' ? h('span', { className: 'resource__lead', text: `Change ${target || 'the order'}` }) : null,
+        before ? h('div', { className: 'change change--was', dataset: { testid: 'change-was' } }, [
+          h('span', { className: 'change__label', text: 'Was' }), renderResource(before)]) : null,
+        type === 'update' ? h('div', { className: 'change change--now', dataset: { testid: 'change-now' } }, [
+          h('span', { className: 'change__label', text: 'Now' }),
+          rendered || h('span', { className: 'resource__title', text: action.description || '' })])
+          : rendered || h('span', { className: 'resource__title', text: action.description || '' }),
       ]);
     }
-    const words = { create: 'New', update: 'Change', delete: 'Remove' };
-    return h('li', { className: `action action--${type}`, dataset: { testid: 'suggestion-action', actionType: type } }, [
-      h('span', { className: `action__type action__type--${type}`, text: words[type] || type }),
+    const words = { create: 'New', update: 'Change', delete: 'Remove', stop: 'Stop' };
+    return h('li', {
+      className: `action action--${change}`,
+      dataset: { testid: 'suggestion-action', actionType: type, change },
+    }, [
+      h('span', { className: `action__type action__type--${change}`, text: words[change] || type }),
       body,
     ]);
   }
@@ -488,6 +523,7 @@
       $('#response-json').textContent = pretty(answer);
       $('#feedback-exchange').hidden = true;
       state.service = service;
+      state.orders = ordersIn(request);
       if (!answer.ok) {
         renderCards([]);
         renderHeld([]);
