@@ -39,6 +39,7 @@ from prometheus_client import (
 )
 
 from ..clinical.codes import OVERRIDE_REASON_SYSTEM
+from ..fatigue.policy import Hold
 from ..hooks.feedback import Feedback
 from ..hooks.prefetch import QUERY_BY_KEY
 from ..hooks.response import HookResult
@@ -100,6 +101,11 @@ class Metrics:
         self.cards = counter(
             "cds_b12_cards_issued", "Cards sent, by rule id and indicator.", ("rule", "indicator")
         )
+        self.held = counter(
+            "cds_b12_cards_held",
+            "Cards not sent, by rule id and why: snoozed, accepted, repeat, off (api/fatigue.py).",
+            ("rule", "why"),
+        )
         self.fetches = counter(
             "cds_b12_fhir_fetches",
             "Prefetch keys fetched from the EHR's FHIR server, by key and outcome "
@@ -142,9 +148,14 @@ class Metrics:
             for reason in library.card(rule, profile).override_reasons
         )
 
-    def hook_result(self, result: HookResult) -> None:
+    def hook_result(self, result: HookResult, held: Sequence[Hold] = ()) -> None:
+        """The cards sent, and those held back (``held``) apart."""
+        not_sent = {h.rule for h in held}
         for rec, card in zip(result.evaluation.recommendations, result.body["cards"], strict=True):
-            self.cards.labels(rec.rule, card["indicator"]).inc()
+            if rec.rule not in not_sent:
+                self.cards.labels(rec.rule, card["indicator"]).inc()
+        for hold in held:
+            self.held.labels(hold.rule, hold.why).inc()
         self.fetched(result.fetch_outcomes)
 
     def fetched(self, outcomes: Mapping[str, str]) -> None:

@@ -82,6 +82,17 @@ class Runtime:
             today=today,
             sites=SiteSettings(settings.site_settings, settings.site_table),
         )
+        if settings.site_settings is not None:
+            table = settings.site_table
+            logging.getLogger("cds_b12").info(
+                "site settings active",
+                extra={
+                    "fields": {
+                        "file": str(settings.site_settings),
+                        "sites": sorted(table.sites) if table else [],
+                    }
+                },
+            )
         started.warn_unreachable()
         return started
 

@@ -70,7 +70,7 @@ def call_service(service_id: str) -> Response:
         annotate(held=[h.rule for h in shown.held])
     _audit(rt, call, shown, key, profile.name)
     if (m := metrics()) is not None:
-        m.hook_result(result)
+        m.hook_result(result, shown.held)
     link = timeline_link(rt, call.patient_id, call.fhir_server)
     if link is not None:
         for card in body["cards"]:

@@ -5,7 +5,7 @@ A site is the caller's JWT ``tenant``, else its issuer, else ``LOCAL`` (no authe
 Cards issued and held back are counted by the call's time, feedback by when it arrived, so
 a week's figures do not change as late feedback comes in for earlier weeks. Each query
 groups by day in the database (``date()`` on both SQLite and PostgreSQL) and the days are
-added up into weeks (starting on Monday) here.
+added up into weeks (starting on Monday, in UTC) here.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from .db import Database
 from .report import UNKNOWN_CARD, _rule_order
@@ -71,7 +71,7 @@ def governance(db: Database, since: datetime | None = None) -> list[SiteRow]:
         return row
 
     with db.session() as session:
-        called = func.date(HookCall.received_at)
+        called = _day(HookCall.received_at, db.is_sqlite)
         issued = (
             select(IssuedCard.rule_id, HookCall.tenant, HookCall.issuer, called, func.count())
             .join(HookCall, IssuedCard.call_id == HookCall.id)
@@ -89,7 +89,7 @@ def governance(db: Database, since: datetime | None = None) -> list[SiteRow]:
             .join(HookCall, HeldCard.call_id == HookCall.id)
             .group_by(HeldCard.rule_id, HookCall.tenant, HookCall.issuer, called, HeldCard.why)
         )
-        arrived = func.date(Feedback.received_at)
+        arrived = _day(Feedback.received_at, db.is_sqlite)
         answers = (
             select(
                 IssuedCard.rule_id,
@@ -132,6 +132,12 @@ def governance(db: Database, since: datetime | None = None) -> list[SiteRow]:
         row.override_reasons = dict(sorted(row.override_reasons.items(), key=lambda kv: -kv[1]))
         row.weeks = dict(sorted(row.weeks.items()))
     return sorted(rows.values(), key=_worst_first)
+
+
+def _day(column: ColumnElement[datetime], sqlite: bool) -> ColumnElement[object]:
+    """The UTC day of a stored time (SQLite holds UTC text; PostgreSQL would use the
+    session's time zone)."""
+    return func.date(column if sqlite else func.timezone("UTC", column))
 
 
 def _worst_first(row: SiteRow) -> tuple:

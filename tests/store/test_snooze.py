@@ -16,6 +16,7 @@ from cds_b12.fatigue.policy import CRITICAL_FLOOR, DEFAULT_ACCEPTED_DAYS, DEFAUL
 from cds_b12.store.schema import Feedback, HeldCard, HookCall
 
 from ..api.support import TODAY, make_app, scenario_named, scenario_request
+from ..api.test_metrics import scrape, value
 from .support import accepted, overridden
 
 METFORMIN = "R17-metformin-screening/metformin-no-b12-fires"
@@ -265,3 +266,14 @@ def test_feedback_from_another_tenant_snoozes_nothing(app):
         session.execute(update(HookCall).values(tenant="another-site"))
     chart.answer(overridden(first["uuid"], code="patient-declined", when=now_iso()))
     assert len(chart.open()["cards"]) == 1
+
+
+def test_metrics_count_a_held_card_apart_from_the_cards_sent(app):
+    chart = Chart(app, METFORMIN)
+    card = only_card(chart.open())
+    chart.answer(overridden(card["uuid"], code="patient-declined", when=now_iso()))
+    chart.open()
+    got = scrape(app.test_client())
+    rule = "R17-metformin-screening"
+    assert value(got, "cds_b12_cards_issued_total", rule=rule, indicator="info") == 1
+    assert value(got, "cds_b12_cards_held_total", rule=rule, why="snoozed") == 1
