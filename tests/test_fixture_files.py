@@ -41,6 +41,7 @@ RULE_IDS = (
     "R21-cyanocobalamin-contraindicated",
     "R22-raised-b12",
     "R23-not-adult",
+    "R24-confounded-marker",
     "R25-unreadable-result",
     "R26-interrupted-course",
     "R27-oral-relapse",

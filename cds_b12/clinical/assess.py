@@ -17,6 +17,7 @@ from .bands import Anaemia, Band, Functional, LabFindings, assess_labs, early_hy
 from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_cause, is_current
 from .codes import SYMPTOM_FINDINGS
 from .course import CourseFindings, Phase, assess_course, injection_dates
+from .markers import Confounded, confounded_markers, raised
 from .profiles import Profile
 from .record import (
     ClinicalFinding,
@@ -84,6 +85,7 @@ class Assessment:
     metformin: Exposure | None
     acid_suppressant: Exposure | None
     nitrous_oxide: tuple[ClinicalFinding, ...]
+    confounded: tuple[Confounded, ...]  # raised MMA/Hcy another cause can explain (R24)
 
     # course.CourseFindings
     doses: tuple[date, ...]  # injections given, oldest first
@@ -109,8 +111,23 @@ class Assessment:
     # ---- predicates that rules share ----
     @property
     def is_deficient(self) -> bool:
-        """§6.2 R1/R2 "deficiency": low level or abnormal functional marker."""
-        return self.b12_band is Band.DEFICIENT or self.functional is Functional.ABNORMAL
+        """§6.2 R1/R2 "deficiency": low level or abnormal functional marker, unless the
+        marker is explained by another cause with a normal B12 (R24)."""
+        if self.b12_band is Band.DEFICIENT:
+            return True
+        return self.functional is Functional.ABNORMAL and not self.markers_explained
+
+    @property
+    def markers_explained(self) -> bool:
+        """R24: a normal B12 whose every raised MMA/Hcy has another cause on file (§2.4,
+        §2.5). Never with neurological signs or nitrous oxide: R1/R6 still treat (S8, S12)."""
+        if self.b12_band is not Band.NORMAL or self.functional is not Functional.ABNORMAL:
+            return False
+        if self.has_neuro or self.nitrous_oxide:
+            return False
+        explained = {c.marker for c in self.confounded}
+        markers = (self.mma, self.hcy)
+        return all(m in explained for m in markers if m is not None and raised(m, self.profile))
 
     @property
     def is_adult(self) -> bool:
@@ -236,6 +253,9 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         doses=doses,
         early_hypokalaemia=low_k,
         **_spread(lab_findings),
+        confounded=confounded_markers(
+            labs, record.findings, (lab_findings.mma, lab_findings.hcy), profile, as_of
+        ),
         **_spread(cause),
         **_spread(course),
     )

@@ -82,13 +82,13 @@ def assess_labs(
     b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of, p) else None
     all_b12 = [lab for lab in labs if lab.kind in B12_KINDS]
     below = anaemia_below(p, patient.sex if patient else None, pregnant)
-    mma = _latest(labs, LabKind.MMA, as_of, p)
-    hcy = _latest(labs, LabKind.HCY, as_of, p)
-    hb = _latest(labs, LabKind.HB, as_of, p)
-    mcv = _latest(labs, LabKind.MCV, as_of, p)
-    wbc = _latest(labs, LabKind.WBC, as_of, p)
-    neutrophils = _latest(labs, LabKind.NEUTROPHILS, as_of, p)
-    platelets = _latest(labs, LabKind.PLATELETS, as_of, p)
+    mma = latest(labs, LabKind.MMA, as_of, p)
+    hcy = latest(labs, LabKind.HCY, as_of, p)
+    hb = latest(labs, LabKind.HB, as_of, p)
+    mcv = latest(labs, LabKind.MCV, as_of, p)
+    wbc = latest(labs, LabKind.WBC, as_of, p)
+    neutrophils = latest(labs, LabKind.NEUTROPHILS, as_of, p)
+    platelets = latest(labs, LabKind.PLATELETS, as_of, p)
     b12_band, b12_undecided = _b12_band(b12, p)
     functional, functional_undecided = _functional(mma, hcy, p)
     return LabFindings(
@@ -157,7 +157,7 @@ def _current(lab: Lab, as_of: date, p: Profile) -> bool:
     return (as_of - lab.on).days <= p.current_lab_days
 
 
-def _latest(labs: tuple[Lab, ...], kind: LabKind, as_of: date, p: Profile) -> Lab | None:
+def latest(labs: tuple[Lab, ...], kind: LabKind, as_of: date, p: Profile) -> Lab | None:
     """The newest result of ``kind``, if recent enough to describe the patient now."""
     found = [lab for lab in labs if lab.kind is kind]
     return found[-1] if found and _current(found[-1], as_of, p) else None
@@ -222,7 +222,8 @@ def at_most(lab: Lab, limit: float) -> bool | None:
     return False if (v >= limit if c == ">" else v > limit) else None
 
 
-def _upper(lab: Lab, default: float) -> float:
+def upper_limit(lab: Lab, default: float) -> float:
+    """The lab's own upper reference limit, else ``default`` (the profile's)."""
     return lab.ref_high if lab.ref_high is not None else default
 
 
@@ -230,7 +231,7 @@ def _functional(mma: Lab | None, hcy: Lab | None, p: Profile) -> tuple[Functiona
     """§6.1: MMA or Hcy above the lab's upper limit, else the profile's; a censored value
     that may lie either side decides nothing and is returned as undecided."""
     verdicts = [
-        (lab, at_most(lab, _upper(lab, default)))
+        (lab, at_most(lab, upper_limit(lab, default)))
         for lab, default in ((mma, p.mma_upper_umol_l), (hcy, p.hcy_upper_umol_l))
         if lab is not None
     ]
@@ -253,7 +254,7 @@ def _functional_rising(labs: tuple[Lab, ...], p: Profile) -> bool:
     if not pair:
         return False
     before, now = pair
-    limit = _upper(now, p.mma_upper_umol_l)
+    limit = upper_limit(now, p.mma_upper_umol_l)
     return now.value > limit >= before.value
 
 

@@ -36,6 +36,8 @@ LAB_CODES: dict[LabKind, frozenset[Code]] = {
     LabKind.POTASSIUM: _set(LOINC, "2823-3", "6298-4"),
     LabKind.FOLATE: _set(LOINC, "2284-8", "14732-2"),
     LabKind.FERRITIN: _set(LOINC, "2276-4"),
+    # eGFR: MDRD, CKD-EPI (2009 and 2021); 48642-3/48643-1 unverified (❌, not in §3.1)
+    LabKind.EGFR: _set(LOINC, "33914-3", "62238-1", "98979-8", "48642-3", "48643-1"),
     # unverified: blood-count codes are not in §3.1; automated count, [#/volume] in Blood,
     # and the manual count, as LOINC tables in public code give them (R7, S9 pancytopenia).
     LabKind.WBC: _set(LOINC, "6690-2", "26464-8", "804-5"),
@@ -154,6 +156,11 @@ FINDING_CODES: dict[Finding, frozenset[Code]] = {
     Finding.FATIGUE: _set(SNOMED, "84229001", "224960004") | _set(ICD10CM, "R53.83"),
     Finding.GLOSSITIS: _set(SNOMED, "17793005") | _set(ICD10CM, "K14.0"),
     Finding.NITROUS_OXIDE: frozenset(),
+    # unverified (❌, not in §3.3): CKD stages 3-5, end-stage renal disease, dialysis; words too.
+    Finding.RENAL_IMPAIRMENT: _set(
+        SNOMED, "709044004", "433144002", "431857002", "433146000", "46177005", "108241001"
+    )
+    | _set(ICD10CM, "N18.3", "N18.30", "N18.31", "N18.32", "N18.4", "N18.5", "N18.6", "Z99.2"),
 }
 
 # Symptoms that may recur before a maintenance dose is due (Seed 2: "if labs or symptoms

@@ -18,6 +18,7 @@ from datetime import date
 from enum import StrEnum
 
 from .cause import Cause
+from .markers import Confounded
 from .record import ClinicalFinding, Finding, Lab, LabKind, Medication, Product, UnreadableResult
 
 
@@ -160,6 +161,13 @@ class Unreadables:
     items: tuple[UnreadableResult, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Confoundings:
+    """R24: raised functional markers and the other cause on file for each."""
+
+    items: tuple[Confounded, ...]
+
+
 # What a fact may be: the renderer words each of these, and refuses anything else.
 Fact = (
     date
@@ -182,5 +190,6 @@ Fact = (
     | OnFile
     | Ordered
     | Unreadables
+    | Confoundings
     | None
 )

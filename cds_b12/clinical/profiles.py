@@ -56,6 +56,14 @@ class Profile:
         metadata=judgement("§2.4: UK NG239 (❌); US Mayo MMAP", only=("UK",))
     )
     hcy_upper_umol_l: float = field(default=15, metadata=sourced("§2.5 ARUP 0-15"))
+    # judgement (KB §2.4 says "consider eGFR" but gives no cut-off): CKD G3 starts below 60.
+    renal_impairment_egfr_below: float = field(
+        default=60, metadata=judgement("§2.4 renal impairment raises MMA (KDIGO G3: <60)")
+    )
+    # judgement (not in the KB): serum folate deficiency when the lab sends no range.
+    folate_deficient_below_ng_ml: float = field(
+        default=3.0, metadata=judgement("§2.5 folate deficiency raises Hcy (WHO: <3 ng/mL)")
+    )
     macrocytosis_above_fl: float = field(default=100, metadata=sourced("§2.6 BSH (◐)"))
     mcv_normal_from_fl: float = field(
         default=80, metadata=sourced("§2.6 (◐): normal MCV about 80-100 fL")

@@ -29,6 +29,7 @@ class LabKind(StrEnum):
     WBC = "WBC"  # white cells (leukocytes), 10*9/L (= 10*3/uL)
     NEUTROPHILS = "NEUTROPHILS"  # absolute neutrophil count, 10*9/L
     PLATELETS = "PLATELETS"  # 10*9/L
+    EGFR = "EGFR"  # estimated glomerular filtration rate, mL/min/1.73 m2 (R24)
 
     @property
     def unit(self) -> str:
@@ -50,6 +51,7 @@ _CANONICAL_UNITS = {
     LabKind.WBC: "10*9/L",
     LabKind.NEUTROPHILS: "10*9/L",
     LabKind.PLATELETS: "10*9/L",
+    LabKind.EGFR: "mL/min/{1.73_m2}",
 }
 
 
@@ -198,6 +200,7 @@ class Finding(StrEnum):
     FATIGUE = "FATIGUE"  # Seed 2: a symptom that may recur before a maintenance dose is due
     GLOSSITIS = "GLOSSITIS"  # Seed 2: as FATIGUE
     NITROUS_OXIDE = "NITROUS_OXIDE"
+    RENAL_IMPAIRMENT = "RENAL_IMPAIRMENT"  # chronic kidney disease or dialysis: raises MMA (R24)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,11 @@ _WORDS = tuple(
         (r"breast-?\s?feeding|breastfed|lactating", Finding.BREASTFEEDING),
         (r"glossitis|sore tongue|smooth tongue", Finding.GLOSSITIS),
         (r"fatigue|tiredness|tired all the time|lethargy", Finding.FATIGUE),
+        (
+            r"chronic kidney disease|\bckd\b|renal failure|kidney failure|renal impairment"
+            r"|\besrd\b|end[- ]stage renal|dialysis",
+            Finding.RENAL_IMPAIRMENT,
+        ),
     )
 )
 

@@ -50,6 +50,7 @@ ANALYTE_NAMES = {
     LabKind.POTASSIUM: "potassium",
     LabKind.FOLATE: "folate",
     LabKind.FERRITIN: "ferritin",
+    LabKind.EGFR: "eGFR",
     LabKind.WBC: "white cell count",
     LabKind.NEUTROPHILS: "neutrophil count",
     LabKind.PLATELETS: "platelet count",

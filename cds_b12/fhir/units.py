@@ -15,7 +15,16 @@ from cds_b12.clinical.record import LabKind
 from .accessors import text
 
 # Spellings EHRs use for the same unit, after lower-casing (§3.5: UCUM writes "ug", not "mcg").
-_SPELLINGS = {"mcg": "ug", "mcmol": "umol", "µ": "u", "μ": "u", "³": "3", "^3": "3", " ": ""}
+_SPELLINGS = {
+    "mcg": "ug",
+    "mcmol": "umol",
+    "µ": "u",
+    "μ": "u",
+    "³": "3",
+    "^3": "3",
+    "²": "2",
+    " ": "",
+}
 _ALIASES = {"gm/dl": "g/dl", "gm/l": "g/l", "percent": "%"}
 
 # Blood counts in 10*9/L: UCUM 10*3/uL is the same number; "10^3/uL" folds to "103/ul";
@@ -62,6 +71,13 @@ _LAB_FACTORS: dict[LabKind, dict[str, tuple[float, float]]] = {
     # folic acid MW 441.4: 1 ng/mL = 2.266 nmol/L
     LabKind.FOLATE: {"ng/ml": (1, 1), "ug/l": (1, 1), "nmol/l": (1, 2.266)},
     LabKind.FERRITIN: {"ng/ml": (1, 1), "ug/l": (1, 1)},
+    # per 1.73 m2 body surface, however it is written; a bare mL/min is not normalised
+    LabKind.EGFR: {
+        "ml/min/{1.73_m2}": (1, 1),
+        "ml/min/1.73m2": (1, 1),
+        "ml/min/1.73m^2": (1, 1),
+        "ml/min/{1.73m2}": (1, 1),
+    },
     LabKind.WBC: _CELL_COUNTS,
     LabKind.NEUTROPHILS: _CELL_COUNTS,
     LabKind.PLATELETS: _CELL_COUNTS,

@@ -17,6 +17,7 @@ from enum import Enum
 from cds_b12.clinical.facts import (
     Agents,
     CauseFact,
+    Confoundings,
     DailyDose,
     DietCorrected,
     Fact,
@@ -31,6 +32,7 @@ from cds_b12.clinical.facts import (
     Unreadables,
     Years,
 )
+from cds_b12.clinical.markers import Confounded
 from cds_b12.clinical.record import (
     DAYS_PER_UNIT,
     DataNote,
@@ -141,6 +143,8 @@ class FactWords:
         if isinstance(value, Ordered):
             key = "ordered_draft" if value.draft else "ordered_current"
             return self._phrase(key, medication=self.medication(value.medication))
+        if isinstance(value, Confoundings):
+            return Markup.joined(self._phrase("list_separator"), map(self.confounded, value.items))
         if isinstance(value, Unreadables):
             return Markup.joined(
                 self._phrase("list_separator"),
@@ -176,6 +180,18 @@ class FactWords:
             converted_value=shown,
             converted_unit=self.unit(lab.kind),
             date=lab.on.isoformat(),
+        )
+
+    def confounded(self, c: Confounded) -> str:
+        """R24: "A raised MMA (0.62 µmol/L on ...) with reduced kidney function: 34 ..."."""
+        shown = [self.lab(c.result)] if c.result is not None else []
+        if c.findings:
+            shown.append(self.findings(Findings.of(c.findings)))
+        return self._phrase(
+            f"confounded_{c.confounder.value.lower()}",
+            analyte=self._name(c.marker.kind),
+            marker=self.lab(c.marker),
+            evidence=Markup.joined(self._phrase("list_separator"), shown),
         )
 
     def unit(self, kind: LabKind) -> Markup:

@@ -86,6 +86,8 @@ FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "ordered_current": frozenset({"medication"}),
     "undecided_result": frozenset({"analyte", "date"}),
     "unreadable_result": frozenset({"analyte", "date", "reason"}),
+    "confounded_renal": frozenset({"analyte", "marker", "evidence"}),
+    "confounded_folate": frozenset({"analyte", "marker", "evidence"}),
 }
 # Name tables: every member of the enum needs words (checked when cards/ is loaded).
 NAME_TABLES: Mapping[str, type[Enum]] = {

@@ -15,7 +15,7 @@ import pytest
 
 import cds_b12.clinical
 from cds_b12.clinical import evaluate, get_profile
-from cds_b12.clinical.record import DataNote, Lab, Medication, UnreadableResult
+from cds_b12.clinical.record import ClinicalFinding, DataNote, Lab, Medication, UnreadableResult
 from cds_b12.fhir.read import collect_resources, read_record
 from cds_b12.fhir.redate import redate
 from cds_b12.hooks.fixtures import fixture_patients
@@ -81,7 +81,10 @@ def test_the_guard_catches_planted_prose(tmp_path):
 def _text_in(value: object, where: str) -> list[str]:
     """Paths to plain text among typed facts; patient data records (a lab result, an order)
     carry FHIR values and are not the core's words."""
-    if isinstance(value, Enum | Lab | Medication | UnreadableResult) or value is None:
+    if (
+        isinstance(value, Enum | Lab | Medication | ClinicalFinding | UnreadableResult)
+        or value is None
+    ):
         return []
     if isinstance(value, str):
         return [where]

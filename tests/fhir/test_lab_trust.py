@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cds_b12.clinical.record import LabKind, Unreadable
+from cds_b12.clinical.record import Finding, LabKind, Unreadable
 from cds_b12.fhir.read import read_record
 
 LOINC = "http://loinc.org"
@@ -77,3 +77,35 @@ def test_a_result_that_cannot_be_read_is_kept_as_unreadable_with_its_note(raw, r
 def test_a_value_string_that_is_not_a_number_is_unreadable():
     (unread,) = read(b12(valueString="haemolysed, see comment")).unreadable
     assert unread.reason is Unreadable.NOT_A_NUMBER
+
+
+@pytest.mark.parametrize(
+    "unit", ["mL/min/{1.73_m2}", "mL/min/1.73m2", "mL/min/1.73 m²", "ml/min/1.73m^2"]
+)
+def test_egfr_is_read_per_body_surface(unit):
+    egfr = b12(valueQuantity={"value": 34, "unit": unit})
+    egfr["code"] = {"coding": [{"system": LOINC, "code": "62238-1"}]}
+    (lab,) = read(egfr).labs
+    assert (lab.kind, lab.value) == (LabKind.EGFR, 34)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Chronic kidney disease stage 3b", "CKD 4", "End-stage renal disease", "On haemodialysis"],
+)
+def test_kidney_disease_words_are_a_finding(text):
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": {"text": text},
+    }
+    (found,) = read(condition).findings
+    assert found.finding is Finding.RENAL_IMPAIRMENT

@@ -17,6 +17,7 @@ from cds_b12.clinical.cause import Cause
 from cds_b12.clinical.facts import (
     Agents,
     CauseFact,
+    Confoundings,
     DailyDose,
     Direction,
     Fact,
@@ -30,6 +31,7 @@ from cds_b12.clinical.facts import (
     Unreadables,
     Years,
 )
+from cds_b12.clinical.markers import Confounded, Confounder
 from cds_b12.clinical.profiles import UK, US, Profile
 from cds_b12.clinical.recommendation import (
     Indicator,
@@ -198,6 +200,18 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
     },
     "R22-raised-b12": {"earlier_b12": _lab(LabKind.B12, 1380, date(2025, 10, 5))},
     "R23-not-adult": {"age": 6, "adult_age": 16},
+    "R24-confounded-marker": {
+        "confounded": Confoundings(
+            (
+                Confounded(
+                    _lab(LabKind.MMA, 0.62, date(2026, 1, 5)),
+                    Confounder.RENAL,
+                    _lab(LabKind.EGFR, 34, date(2026, 1, 5)),
+                ),
+            )
+        ),
+        "hcy": None,
+    },
     "R25-unreadable-result": {
         "unreadable": Unreadables(
             (UnreadableResult(LabKind.B12, "Observation/b12-2", AS_OF, Unreadable.NO_UNIT),)
@@ -425,6 +439,12 @@ SPECS: dict[str, Spec] = {
     ),
     "R22-raised-b12": Spec(Indicator.INFO, Kind.REVIEW, sources=("US-6",)),
     "R23-not-adult": Spec(Indicator.INFO, Kind.REVIEW, sources=("UK-8",)),
+    "R24-confounded-marker": Spec(
+        Indicator.INFO,
+        Kind.ORDER_LABS,
+        labs=labs("HOLOTC", note=LabNote.CONFIRM),
+        sources=("UK-6", "LAB-2.8"),
+    ),
     "R25-unreadable-result": Spec(
         Indicator.WARNING,
         Kind.ORDER_LABS,

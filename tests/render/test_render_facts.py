@@ -13,6 +13,7 @@ import pytest
 
 from cds_b12.clinical import facts as f
 from cds_b12.clinical.cause import Cause
+from cds_b12.clinical.markers import Confounded, Confounder
 from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import LabNote
 from cds_b12.clinical.record import (
@@ -68,6 +69,15 @@ SAMPLES: dict[type, object] = {
         Medication(MedSource.REQUEST, Product.FOLIC_ACID, "MedicationRequest/m", "active", None),
         draft=False,
     ),
+    f.Confoundings: f.Confoundings(
+        (
+            Confounded(
+                Lab(LabKind.HCY, 24, date(2026, 1, 3), "Observation/hcy"),
+                Confounder.FOLATE,
+                Lab(LabKind.FOLATE, 2.1, date(2026, 1, 3), "Observation/folate"),
+            ),
+        )
+    ),
     f.Unreadables: f.Unreadables(
         (UnreadableResult(LabKind.B12, "Observation/b12", date(2026, 1, 3), Unreadable.NO_UNIT),)
     ),
@@ -103,6 +113,11 @@ def test_every_kind_of_fact_has_words(library: CardLibrary) -> None:
         (f.Years(2374), "6.5"),
         (f.Agents((Product.METFORMIN,), nitrous_oxide=True), "metformin and nitrous oxide"),
         (SAMPLES[f.Unreadables], "B12 of 2026-01-03: no unit given"),
+        (
+            SAMPLES[f.Confoundings],
+            "A raised homocysteine (24 µmol/L on 2026-01-03) with a low folate:"
+            " 2.1 ng/mL on 2026-01-03",
+        ),
         (replace(B12, comparator="<", reported=None, value=150), "&lt;150 pg/mL on 2026-01-03"),
         (f.CauseFact(Cause.MEDICATION, f.Findings(())), "long-term metformin or acid suppression"),
         (

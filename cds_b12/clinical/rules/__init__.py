@@ -43,7 +43,7 @@ from .orders import (
     r29_over_treatment,
 )
 from .population import r22_raised_b12, r23_not_adult
-from .results import r25_unreadable_result
+from .results import r24_confounded_marker, r25_unreadable_result
 from .screening import (
     r17_metformin_screening,
     r18_acid_suppressant_screening,
@@ -76,6 +76,7 @@ RULES: tuple[Rule, ...] = (
     r21_cyanocobalamin_contraindicated,
     r22_raised_b12,
     r23_not_adult,
+    r24_confounded_marker,
     r25_unreadable_result,
     r26_interrupted_course,
     r27_oral_relapse,

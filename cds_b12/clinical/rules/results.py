@@ -1,16 +1,18 @@
 """Clinical core: rules R24-R25, about what the results on file can and cannot show.
 
-Imports only ``cds_b12.clinical``. R25 says when a result that decides a card
-could not be read (``PatientRecord.unreadable``), so an unusable value is never
-dropped in silence.
+Imports only ``cds_b12.clinical``. R24 says when a raised MMA or homocysteine
+with a normal B12 has another cause on file (``markers.py``); R25 when a result
+that decides a card could not be read (``PatientRecord.unreadable``), so an
+unusable value is never dropped in silence.
 """
 
 from __future__ import annotations
 
-from ..assess import Assessment
+from ..assess import Assessment, Phase
 from ..bands import B12_KINDS
-from ..facts import Unreadables
+from ..facts import Confoundings, Unreadables
 from ..followup import on
+from ..markers import Confounder
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation
 from ..record import LabKind, UnreadableResult
@@ -47,6 +49,43 @@ def unread_results(a: Assessment, p: Profile) -> tuple[UnreadableResult, ...]:
         if not any(lab.on <= a.as_of for lab in newer):
             found.append(u)
     return tuple(sorted(found, key=lambda u: (u.on, u.resource)))
+
+
+@cites("UK-6", "LAB-2.8")
+def r24_confounded_marker(a: Assessment, p: Profile) -> Recommendation | None:
+    """Say that a raised MMA or homocysteine with a normal B12 is not B12 deficiency on its
+    own, name the cause on file that can explain it, and suggest the confirming step.
+
+    Fires: no B12 therapy; B12 normal; every raised marker explained (renal impairment
+    for MMA: eGFR below the profile's ``renal_impairment_egfr_below``, or CKD or
+    dialysis recorded; folate below the lab's lower limit, else the profile's
+    ``folate_deficient_below_ng_ml``, or renal impairment for homocysteine); no
+    neurological signs and no nitrous oxide (then R1/R6 treat: S8, S12). Confirming
+    step: MMA when a folate-explained homocysteine has none (MMA is not raised by
+    folate deficiency); active B12 when kidney function explains the rise (judgement:
+    the KB names no test; active B12 is NICE's alternative first test, §2.3). No
+    lifelong injections are suggested. Warning when anaemic or macrocytic.
+    Sources: UK-6 (BSH 2014 key recommendation 2: homocysteine is also raised by folate
+    deficiency and renal impairment), LAB-2.8 (Mayo: MMA is raised in renal impairment).
+    """
+    if a.phase is not Phase.NONE or not a.markers_explained:
+        return None
+    tests: list[str] = []
+    folate = any(c.confounder is Confounder.FOLATE for c in a.confounded)
+    if folate and a.mma is None:
+        tests.append("MMA")
+    renal = any(c.confounder is Confounder.RENAL for c in a.confounded)
+    if renal and (a.b12 is None or a.b12.kind is not LabKind.HOLOTC):
+        tests.append("HOLOTC")
+    return recommend(
+        a,
+        "R24-confounded-marker",
+        Indicator.WARNING if a.is_anaemic or a.macrocytosis else Indicator.INFO,
+        Kind.ORDER_LABS,
+        labs=tuple(on(a.as_of, test, LabNote.CONFIRM) for test in tests),
+        confounded=Confoundings(a.confounded),
+        hcy=a.hcy,
+    )
 
 
 @cites("UK-8", "US-6", "WHO-2.6")
