@@ -84,6 +84,7 @@ def _table(rows: Sequence[SiteRow]) -> str:
             "Overridden",
             "Override rate",
             "Snoozed",
+            "Other holds",
             "Override reasons",
         )
     )
@@ -94,12 +95,15 @@ def _table(rows: Sequence[SiteRow]) -> str:
             f"{escape(code)} ×{count}"
             for code, count in list(r.override_reasons.items())[:REASONS_SHOWN]
         )
+        others = ", ".join(
+            f"{escape(why)} {n}" for why, n in sorted(r.held.items()) if why != "snoozed"
+        )
         lines.append(
             f'<tr data-testid="row" data-rule="{escape(r.rule)}" data-site="{escape(r.site)}">'
             f'<th scope="row">{escape(r.rule)}</th><td>{escape(r.site)}</td>'
             f'<td class="n">{r.issued}</td><td class="n">{r.accepted}</td>'
             f'<td class="n">{r.overridden}</td><td class="n" data-testid="rate">{rate}</td>'
-            f'<td class="n">{r.snoozed}</td><td>{reasons or "–"}</td></tr>'
+            f'<td class="n">{r.snoozed}</td><td>{others or "–"}</td><td>{reasons or "–"}</td></tr>'
         )
     return (
         '<section aria-labelledby="table-heading"><h2 id="table-heading">Per rule and site</h2>'
