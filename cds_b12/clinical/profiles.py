@@ -179,6 +179,15 @@ class Profile:
     max_oral_dose_mg: float = field(
         default=2.0, metadata=sourced("§1.4 ORAL_HIGH: 1000-2000 mcg a day (US-5, US-7)")
     )
+    min_injection_dose_mg: float = field(
+        default=0.1, metadata=sourced("§1.4 US_LOAD_LABEL: 100 mcg, the least injected (US-1)")
+    )
+    min_oral_dose_mg: float = field(
+        default=0.05, metadata=sourced("§1.4 UK_DIET_ORAL: 50 mcg, the smallest oral dose (UK-4)")
+    )
+    max_injection_volume_ml: float = field(
+        default=1.0, metadata=sourced("§6.3: the 1 mg/mL products, 1 mL a dose (UK-1, US-1)")
+    )
     micrograms_per_mg: int = field(
         default=1000, metadata=sourced("UCUM: mg written for micrograms is a thousandfold dose")
     )

@@ -51,6 +51,16 @@ def test_r28_volume_where_a_mass_is_meant():
 def test_r28_above_the_largest_dose():
     draft = draft_med(order(MONTHLY, days=0, dose_mg=5000, dose_written=Quantity(5, "g")))
     assert _recs(record(*ON_MONTHLY, draft))["R28"].variant is Variant.ABOVE_MAX
+    # 5 mg is not mg for micrograms: 5 micrograms is no B12 dose
+    draft = draft_med(order(MONTHLY, days=0, dose_mg=5, dose_written=Quantity(5, "mg")))
+    assert _recs(record(*ON_MONTHLY, draft))["R28"].variant is Variant.ABOVE_MAX
+
+
+def test_r28_a_large_volume_of_a_product_of_unknown_strength():
+    draft = draft_med(order(MONTHLY, days=0, dose_mg=None, dose_written=Quantity(1000, "mL")))
+    assert _recs(record(*ON_MONTHLY, draft))["R28"].variant is Variant.VOLUME
+    draft = draft_med(order(MONTHLY, days=0, dose_mg=None, dose_written=Quantity(1, "mL")))
+    assert "R28" not in _recs(record(*ON_MONTHLY, draft))
 
 
 @pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])

@@ -190,12 +190,17 @@ def _dose_error(m: Medication, p: Profile) -> Variant | None:
     """What is wrong with the draft's dose: mg for micrograms, a volume for a mass, or
     above the product's largest dose; None when it is plausible or not stated."""
     largest = p.max_injection_dose_mg if m.is_injection else p.max_oral_dose_mg
-    if m.dose_mg is None or m.dose_mg <= largest:
-        return None
+    smallest = p.min_injection_dose_mg if m.is_injection else p.min_oral_dose_mg
     written = m.dose_written
-    if written is not None and written.unit.strip().lower() in _VOLUME_UNITS:
+    volume = written is not None and written.unit.strip().lower() in _VOLUME_UNITS
+    if m.dose_mg is None:  # a volume of a product of unknown strength: judged by the volume
+        too_much = volume and m.is_injection and written.value > p.max_injection_volume_ml
+        return Variant.VOLUME if too_much else None
+    if m.dose_mg <= largest:
+        return None
+    if volume:
         return Variant.VOLUME
-    if m.dose_mg / p.micrograms_per_mg <= largest:
+    if smallest <= m.dose_mg / p.micrograms_per_mg <= largest:
         return Variant.THOUSANDFOLD
     return Variant.ABOVE_MAX
 
@@ -226,7 +231,9 @@ def r28_order_dose_error(a: Assessment, p: Profile) -> Recommendation | None:
 
     Fires (order hooks): a B12 draft whose dose is above the product's largest
     (1 mg an injection, 2 mg by mouth): mg written for micrograms (a thousandfold
-    error), a volume written for a mass, or simply too much; or injections more
+    error: a thousandth of it is a dose some regimen gives), a volume written for a
+    mass (or, of a product of unknown strength, more than the 1 mL a dose), or
+    simply too much; or injections more
     often than every 2 weeks (S16) with no count, bounds or end date, except the
     UK neuro course at its alternate-day interval. Proposes the
     intended regimen as an update of the draft: the catalogue dose of the draft's
