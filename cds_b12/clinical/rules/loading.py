@@ -145,7 +145,8 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     Sources: UK-1, UK-2, US-3.
     """
     draft = _spaced_draft(a, p)
-    if draft is not None and draft.medication is not None and draft.medication.timing:
+    timing = draft.medication.timing if draft is not None and draft.medication else None
+    if draft is not None and timing is not None and timing.interval_days is not None:
         regimen = CATALOGUE[p.neuro_maintenance]
         if draft.medication.ingredient == "hydroxocobalamin":
             regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
@@ -158,7 +159,7 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
             draft_id=draft.resource_id,
             start_on=a.as_of,
             variant=Variant.NEURO_MAINTENANCE,
-            draft_schedule=Interval(draft.medication.timing.interval_max_days or 0),
+            draft_schedule=Interval(timing.interval_days, timing.interval_max_days),
         )
     if a.phase is not Phase.LOADING or not a.loading_complete or a.course_start is None:
         return None
