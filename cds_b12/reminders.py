@@ -21,6 +21,7 @@ from .clinical import Profile
 from .clinical.plan import PlannedDose, PlannedLab, plan
 from .hooks.response import HookResult, respond
 from .render import CardLibrary, load_card_library, schedule_text
+from .render.cards import for_life
 from .render.escape import Markup
 from .render.facts import FactWords
 
@@ -47,8 +48,11 @@ def calendar(
     cal.add("x-wr-calname", words("name", patient=patient_id))
     stamp = datetime.combine(as_of, time.min, UTC)  # the data's date, not the clock: stable bytes
     planned = plan(result.evaluation, as_of)
+    # "for life" as the card says it: only for an irreversible cause (render.cards.for_life)
+    lifelong = {rec.rule: for_life(rec) for rec in result.evaluation.recommendations}
     for dose in planned.doses:
-        cal.add_component(_dose_event(dose, words, summaries, patient_id, stamp))
+        life = lifelong.get(dose.rule or "", False)
+        cal.add_component(_dose_event(dose, words, summaries, patient_id, stamp, life))
     for group in _same_window(planned.labs):
         cal.add_component(_lab_event(group, words, summaries, patient_id, stamp, as_of))
     return cal
@@ -122,10 +126,11 @@ def _dose_event(
     summaries: Mapping[str, str],
     patient_id: str,
     stamp: datetime,
+    lifelong: bool,
 ) -> Event:
     title = words("dose_overdue", due=dose.due.isoformat()) if dose.overdue else words("dose")
     if dose.regimen is not None:
-        how = words("dose_plan", schedule=schedule_text(dose.regimen))
+        how = words("dose_plan", schedule=schedule_text(dose.regimen, for_life=lifelong))
     else:
         interval = words.facts.interval(dose.interval_days) if dose.interval_days else ""
         how = words("dose_current", interval=interval)

@@ -67,3 +67,18 @@ def test_an_overdue_lab_window_is_on_today(monkeypatch):
     assert f"Was due {missed.due_from.isoformat()} to {missed.due_to.isoformat()}" in str(
         event["description"]
     )
+
+
+def test_the_calendar_says_for_life_only_for_an_irreversible_cause():
+    """Issue 11 §4, as on the card: pernicious anaemia is for life, an unknown cause is not."""
+    texts = {}
+    for patient in ("r2-pa-low-b12", "r2-unknown-cause-pmol"):
+        resources, _ = find_fixture(patient).data(AS_OF)
+        profile = get_profile("uk")
+        cal = reminders.calendar(
+            respond(resources, profile=profile, as_of=AS_OF), profile, AS_OF, patient_id=patient
+        )
+        texts[patient] = " ".join(str(e.get("description")) for e in cal.events)
+    assert "for life" in texts["r2-pa-low-b12"]
+    assert "then every 2–3 months" in texts["r2-unknown-cause-pmol"]
+    assert "for life" not in texts["r2-unknown-cause-pmol"]

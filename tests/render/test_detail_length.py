@@ -40,3 +40,14 @@ def test_each_source_once_and_no_safety_line_the_card_already_says():
         for sid in said:
             sentence = library.safety_text(sid, profile, {"profile": profile})
             assert sentence not in card["detail"], (where, sid)
+
+
+def test_a_card_names_its_plan_rather_than_pointing_below_it():
+    """The plan now comes right after the facts: "the regimen is below" would point the
+    wrong way, so the wording says "the Plan"."""
+    found = [
+        (where, m.group(0))
+        for where, _profile, card in fixture_cards()
+        for m in re.finditer(r"\b(?:is|plan|order) (?:below|above)\b", card["detail"], re.I)
+    ]
+    assert not found
