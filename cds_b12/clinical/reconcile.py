@@ -13,7 +13,8 @@ order updates that order instead of adding a second one (issue 11 §2-§3):
 - on patient-view, a card that changes the current B12 order ends it (``replaces``);
 - a missed dose (R11, R12) with the schedule still ordered offers that one dose today;
 - a test suggested by several cards stays on the most urgent card only, at the
-  earliest window any of them gave.
+  earliest window any of them gave, and a test due now that a lab draft already
+  orders is not suggested again.
 """
 
 from __future__ import annotations
@@ -58,7 +59,22 @@ def reconcile(recs: tuple[Recommendation, ...], a: Assessment) -> tuple[Recommen
         recs = tuple(_dose_now(r, a) for r in recs)
     if draft is None and a.order is not None and a.order.source is MedSource.REQUEST:
         recs = tuple(_ending_current(r, a.order.resource_id) for r in recs)
-    return _labs_once(recs)
+    return _labs_once(_not_drafted(recs, a))
+
+
+def _not_drafted(recs: tuple[Recommendation, ...], a: Assessment) -> tuple[Recommendation, ...]:
+    """A test due now that is already being ordered (a lab draft) is not suggested again;
+    a card advising against that draft (R15) removes it instead."""
+    drafted = {d.lab.value for d in a.record.drafts if d.lab is not None}
+    if not drafted:
+        return recs
+    return tuple(
+        replace(r, labs=kept)
+        if (kept := tuple(x for x in r.labs if x.test not in drafted or x.due_from > a.as_of))
+        != r.labs
+        else r
+        for r in recs
+    )
 
 
 def b12_draft(a: Assessment) -> DraftOrder | None:

@@ -16,6 +16,7 @@ from ..clinical.records import (
     THREE_MONTHLY,
     Timing,
     doses,
+    draft_lab,
     draft_med,
     finding,
     lab,
@@ -190,3 +191,18 @@ def test_no_extra_dose_beside_the_draft_being_signed():
     rec = record(PA, order(MONTHLY), *doses(50, 80, 110), draft_med(order(MONTHLY, days=0)))
     _, cards = _cards(rec)
     assert all(a["type"] != "create" for a in _medication_actions(cards))
+
+
+def test_a_test_already_being_ordered_is_not_suggested_again():
+    folate = order(
+        Timing(1, 1, None, "d"),
+        days=0,
+        product=Product.FOLIC_ACID,
+        ingredient=None,
+        dose_mg=5,
+        route=Route.ORAL,
+    )
+    rec = record(lab(LabKind.MCV, 108), draft_med(folate), draft_lab(LabKind.B12))
+    ev, _ = _cards(rec, drafts={})
+    r20 = next(r for r in ev.recommendations if r.rule == "R20-folate-without-b12")
+    assert [x.test for x in r20.labs] == ["FOLATE"]  # the B12 test is already being ordered
