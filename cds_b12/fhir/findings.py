@@ -237,7 +237,8 @@ _OBSERVED = frozenset(
     }
 )
 _NO_ANSWER = re.compile(
-    r"(?:no|n|false|absent|negative|none|nil|not present|not detected|never|denie[sd])\b"
+    r"(?:no|n|false|absent|negative|none|nil|not present|not detected|never|denie[sd]"
+    r"|not(?!\s+(?:known|sure)))\b"  # "Not breastfeeding", but "not known" stays open
 )
 _OPEN_ANSWER = re.compile(r"(?:unknown|not known|unsure|not sure|uncertain|\?)")
 

@@ -44,6 +44,20 @@ def test_a_negated_mention_names_nothing(text):
     assert findings(condition(text)) == []
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"valueCodeableConcept": {"text": "Breastfeeding"}}, [(Finding.BREASTFEEDING, True)]),
+        ({"valueCodeableConcept": {"text": "Not breastfeeding"}}, []),
+        ({"valueString": "not currently"}, []),
+        ({"valueBoolean": False}, []),
+    ],
+)
+def test_a_breastfeeding_status_is_decided_by_its_answer(value, expected):
+    code = {"text": "Breastfeeding status"}
+    assert findings(observation(code, **value)) == expected
+
+
 def test_a_tiredness_observation_is_decided_by_its_answer():
     code = {"coding": [{"system": SNOMED, "code": "84229001"}], "text": "Tiredness"}
     assert findings(observation(code, valueBoolean=True)) == [(Finding.FATIGUE, True)]
