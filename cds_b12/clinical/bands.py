@@ -5,7 +5,7 @@ Imports only the standard library and ``cds_b12.clinical``. Pure: results, the
 injection dates, the profile and ``as_of`` in; ``LabFindings`` out. The lab's own
 reference range wins over the profile's defaults (§2.2). The profile's Hb and
 blood-count cut-offs are adult ones: below the adult age only the lab's own
-range is used (issue: adult guidance only).
+range or low flag is used (the guidance is adult guidance).
 """
 
 from __future__ import annotations
@@ -138,11 +138,14 @@ def early_hypokalaemia(
 
 
 def _low(lab: Lab | None, cut_off: float, adult: bool) -> bool:
-    """Below the lab's own lower limit, else (adults only) below the profile's cut-off."""
+    """Below the lab's own lower limit, else flagged low by the lab, else (adults only)
+    below the profile's cut-off."""
     if lab is None:
         return False
     if lab.ref_low is not None:
         return lab.value < lab.ref_low
+    if lab.interpretation in LOW_INTERPRETATIONS:
+        return True
     return adult and lab.value < cut_off
 
 

@@ -71,3 +71,8 @@ def test_normal_hb_is_not_pancytopenia():
 def test_old_counts_do_not_describe_the_patient_now():
     old = (lab(LabKind.WBC, 2.3, days=500), lab(LabKind.PLATELETS, 62, days=500))
     assert "R7" not in by_rule(record(PA, LOW_B12, HB, *old))
+
+
+def test_a_count_the_lab_flags_low_is_low_when_it_sends_no_range():
+    flagged = lab(LabKind.PLATELETS, 160, interpretation="L")
+    assert "R7" in by_rule(record(PA, LOW_B12, HB, WBC, flagged))
