@@ -77,3 +77,27 @@ def test_a_b12_from_last_week_is_listed_and_not_denied(profile):
     assert "no B12 result from the last 3 months" not in detail
     assert "none on file" not in detail.split("Serum B12:")[1].splitlines()[0]
     assert "does not exclude deficiency" in detail
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+def test_a_b12_soon_after_an_injection_is_shown_and_said_not_to_count(profile):
+    """A B12 drawn 3 days after the last injection is on file: the card shows it, and why it
+    does not reflect the stores (S2), instead of "none on file"."""
+    scenario = next(
+        s
+        for s in scenarios()
+        if s.id == f"R15-b12-order-on-maintenance/b12-order-on-maintenance-fires[{profile}]"
+    )
+    resources, drafts = scenario.data()
+    drawn = AS_OF - timedelta(days=3)  # the last dose was 6 days ago
+    resources = _b12(resources, drawn, 900, "pg/mL")
+    result = respond(resources, profile=get_profile(profile), as_of=AS_OF, draft_orders=drafts)
+    [card] = [
+        c
+        for c, r in zip(result.body["cards"], result.evaluation.recommendations, strict=True)
+        if r.rule.startswith("R15-")
+    ]
+    assert (
+        f"900 pg/mL on {drawn.isoformat()}, within 14 days of an injection, "
+        "so it does not reflect B12 stores"
+    ) in card["detail"]

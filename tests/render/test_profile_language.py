@@ -12,7 +12,8 @@ import pytest
 from cds_b12.clinical.cause import Cause
 from cds_b12.clinical.facts import CauseFact, Findings
 from cds_b12.clinical.profiles import UK, US
-from cds_b12.render import render_cards
+from cds_b12.render import load_card_library, render_cards
+from cds_b12.render.wording import LABEL_KEYS
 
 from .profile_cards import fixture_cards
 from .render_support import AS_OF, PATIENT, RULES, make_rec
@@ -134,3 +135,28 @@ def test_no_card_says_injections_continue_for_life_on_an_oral_plan():
         if "by mouth" in plan and "injections continue for life" in card["detail"]:
             found.append(where)
     assert not found
+
+
+def test_every_wording_of_every_card_is_in_its_profiles_spelling():
+    """Also the variants and profile tables no fixture happens to render."""
+    library = load_card_library()
+    found = []
+    for rule in library.rules():
+        for profile in ("UK", "US"):
+            defaults = library.table("variants", profile)
+            for variant in dict.fromkeys((None, *library.variants(rule), *defaults)):
+                wording = library.card(rule, profile, variant)
+                texts = [wording.summary, wording.detail]
+                texts += [getattr(wording, key) for key in LABEL_KEYS]
+                for text in texts:
+                    found += [
+                        (rule, profile, variant, m.group(0))
+                        for m in FOREIGN[profile].finditer(_LINK.sub("", text))
+                    ]
+    for profile in ("UK", "US"):
+        for sid in library.safety:
+            if sid in ("uk", "us"):
+                continue
+            text = library.safety.get(profile.lower(), {}).get(sid) or library.safety[sid]
+            found += [("safety", profile, sid, m.group(0)) for m in FOREIGN[profile].finditer(text)]
+    assert not found, found
