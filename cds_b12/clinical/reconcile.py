@@ -40,8 +40,12 @@ _TREATMENT = frozenset(
         Kind.ORDER_ADVICE,
     }
 )
-# On patient-view these change the regimen of the current order rather than add a course.
-_CHANGES_CURRENT = frozenset({Kind.INTENSIFY, Kind.CHANGE_PRODUCT, Kind.CONTINUE_LOADING})
+# On patient-view these change the regimen of the current order rather than add a course:
+# a shorter interval, another product, or loading again (a relapse, an interrupted course,
+# oral therapy failing), after which maintenance is ordered afresh (R10).
+_CHANGES_CURRENT = frozenset(
+    {Kind.INTENSIFY, Kind.CHANGE_PRODUCT, Kind.CONTINUE_LOADING, Kind.START_LOADING}
+)
 _URGENCY = (Urgency.ROUTINE, Urgency.URGENT, Urgency.STAT)
 _CORRECTING = frozenset({Kind.CHANGE_PRODUCT, Kind.CORRECT_ORDER})
 # Whose regimen a response's one plan is: a treatment card's, then a dose or intensity

@@ -75,8 +75,7 @@ def test_loading_card_updates_the_monthly_draft_instead_of_adding_a_course():
     assert all(a["resource"]["status"] == "draft" for a in actions)
     first = actions[0]["resource"]["dosageInstruction"][0]["timing"]["repeat"]
     assert first["period"] == 2 and first["periodUnit"] == "d"  # the loading course
-    assert "MedicationRequest/draft-1" in cards[0]["detail"]  # the detail names the draft
-    assert "1000 mcg IM once a month" in cards[0]["detail"]
+    assert "1000 mcg IM once a month" in cards[0]["detail"]  # the detail names the draft
 
 
 def test_oral_draft_for_neurological_signs_becomes_the_neuro_course():
@@ -151,7 +150,8 @@ def test_patient_view_change_of_regimen_creates_the_new_order_and_stops_the_curr
     stopped = suggestion["actions"][1]["resource"]
     assert stopped["id"] == "o700" and stopped["statusReason"]["text"]
     MedicationRequest.model_validate(stopped)
-    assert "MedicationRequest/o700" in cards[0]["detail"]
+    assert "Stops the current order" in cards[0]["detail"]
+    assert "1000 mcg IM once a month" in cards[0]["detail"]
 
 
 def test_patient_view_cobalt_allergy_offers_to_stop_the_current_order():
@@ -206,3 +206,17 @@ def test_a_test_already_being_ordered_is_not_suggested_again():
     ev, _ = _cards(rec, drafts={})
     r20 = next(r for r in ev.recommendations if r.rule == "R20-folate-without-b12")
     assert [x.test for x in r20.labs] == ["FOLATE"]  # the B12 test is already being ordered
+
+
+def test_loading_again_on_maintenance_stops_the_maintenance_order():
+    current = order(MONTHLY)
+    rec = record(PA, current, *doses(150, 180, 210), finding(Finding.NEURO, days=5))
+    active = {**_draft_resource("o700"), "status": "active"}
+    ev, cards = _cards(rec, drafts={}, orders={current.resource_id: active})
+    reload = next(r for r in ev.recommendations if r.regimen is not None)
+    assert reload.replaces == current.resource_id
+    actions = _medication_actions(cards)
+    assert [(a["type"], a["resource"]["status"]) for a in actions][:2] == [
+        ("create", "draft"),
+        ("update", "stopped"),
+    ]
