@@ -53,7 +53,7 @@ def assert_no_secrets(logs, caplog) -> None:
 
 def test_one_json_line_per_request_with_the_hook_fields(app, logs):
     client = app.test_client()
-    scenario = scenario_named("R7-severe-anaemia")
+    scenario = scenario_named("R7-severe-anaemia/severe-anaemia-fires")
     service, body = scenario_request(scenario)
     assert client.post(f"/cds-services/{service}", json=body).status_code == 200
     assert client.get("/cds-services").status_code == 200

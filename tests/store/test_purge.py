@@ -38,7 +38,7 @@ def aged(db_url) -> Aged:
     db = app.extensions["cds_b12"].db
     calls, cards = {}, {}
     for age, fragment in (
-        ("40", "R7-severe-anaemia"),
+        ("40", "R7-severe-anaemia/severe-anaemia-fires"),
         ("20", "R1-start-neuro-loading/pa-neuro"),
         ("0", "R15-b12-order-on-maintenance"),
     ):
