@@ -68,7 +68,7 @@ def first_suggestion(card: dict) -> str:
 def cycle(db_url, logs) -> Cycle:
     app = make_app(database_url=db_url)
     client = app.test_client()
-    a, b, c = (issue(client, logs, "R7-severe-anaemia") for _ in range(3))
+    a, b, c = (issue(client, logs, "R7-severe-anaemia/severe-anaemia-fires") for _ in range(3))
     r1 = issue(client, logs, "R1-start-neuro-loading/pa-neuro")[R1]
     issue(client, logs, "R15-b12-order-on-maintenance")
     feedback = [
