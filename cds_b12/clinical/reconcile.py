@@ -169,11 +169,11 @@ def _ending_current(r: Recommendation, order_id: str) -> Recommendation:
 
 
 def _labs_once(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
-    """Each test once per response: on the most urgent card that suggests it (the first
-    such card on a tie), at the earliest window any card gave it."""
+    """Each test once per response: on the most urgent card that suggests it (``_lab_owner``;
+    the first such card on a further tie), at the earliest window any card gave it."""
     kept: list[list[LabOrder]] = [[] for _ in recs]
     placed: list[tuple[int, LabOrder]] = []  # (card, lab) of every lab kept so far
-    for i in sorted(range(len(recs)), key=lambda i: -_URGENCY.index(recs[i].urgency)):
+    for i in sorted(range(len(recs)), key=lambda i: _lab_owner(recs[i])):
         for lab in recs[i].labs:
             same = next((k for k, (_, other) in enumerate(placed) if _same(lab, other)), None)
             if same is None:
@@ -189,6 +189,12 @@ def _labs_once(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
         r if tuple(kept[i]) == r.labs else replace(r, labs=tuple(kept[i]))
         for i, r in enumerate(recs)
     )
+
+
+def _lab_owner(r: Recommendation) -> tuple[int, bool]:
+    """Which card keeps a shared test: the most urgent, and on a tie the urgent-assessment
+    card (R7), whose checks they are, before a treatment card a rail added them to (S6)."""
+    return -_URGENCY.index(r.urgency), r.kind is not Kind.URGENT_ASSESSMENT
 
 
 def _same(a: LabOrder, b: LabOrder) -> bool:

@@ -220,3 +220,12 @@ def test_loading_again_on_maintenance_stops_the_maintenance_order():
         ("create", "draft"),
         ("update", "stopped"),
     ]
+
+
+def test_severe_anaemia_checks_stay_on_the_assessment_card_beside_urgent_neuro_loading():
+    neuro = finding(Finding.NEURO, days=5)
+    ev, _ = _cards(record(PA, LOW_B12, lab(LabKind.HB, 7.2), neuro), drafts={})
+    by_rule = {r.rule.split("-")[0]: r for r in ev.recommendations}
+    assert {"R1", "R7"} <= set(by_rule)
+    assert {x.test for x in by_rule["R7"].labs} >= {"POTASSIUM", "RETIC"}
+    assert "POTASSIUM" not in {x.test for x in by_rule["R1"].labs}
