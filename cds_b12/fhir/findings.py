@@ -12,7 +12,8 @@ deficiency ruled out") names nothing; a past one ("history of paraesthesia")
 names an inactive finding for episodic states; an uncertain one ("?pernicious
 anaemia", "possible neuropathy", "suspected SCD") is kept only for findings
 whose omission would be unsafe (neurological signs, pregnancy, Leber's, B12
-allergy: S4, S5, S8, S11) and dropped for causes, which need confirming. FHIR's
+allergy: S4, S5, S8, S11) and dropped for causes, which need confirming; a
+relative's ("family history of pernicious anaemia") is not the patient's. FHIR's
 own answers decide the same way: a refuted Condition, an ``unconfirmed`` one (as
 uncertain), an Observation answered false or "absent".
 """
@@ -134,6 +135,16 @@ _STILL_OPEN = re.compile(
     r"\b(?:not|cannot be|can't be|cannot|can't) (?:excluded?|ruled out|rule out)\b"
     r"|\b(?:not yet|to be) (?:excluded|ruled out)\b"
 )
+# Negation words that do not negate the concept ("no improvement in numbness").
+_PSEUDO_NEGATION = re.compile(
+    r"\b(?:no|not|without) (?:improvement|change|better|worse|increase|decrease|relief|only)\b"
+    r"|\bnot improved\b|\bnot resolved\b"
+)
+# Someone else's condition ("family history of pernicious anaemia", "mother has ...").
+_OTHER_PERSON = re.compile(
+    r"\b(?:family history|fh|fhx|mother|father|sister|brother|son|daughter|parent|sibling"
+    r"|grandmother|grandfather|aunt|uncle|cousin)s?\b"
+)
 _NEGATED_BEFORE = re.compile(
     r"\b(?:no|not|non|never|none|denies|denied|denying|negative|without|absence of|absent"
     r"|free of|ruled out|rules out|excluded|excludes|nil)\b"
@@ -158,6 +169,11 @@ def assertion(text: str, start: int, end: int) -> Assertion:
     after_break = _CLAUSE_BREAK.search(text, end)
     before = text[before_breaks[-1] if before_breaks else 0 : start]
     after = text[end : after_break.start() if after_break else len(text)]
+    if _OTHER_PERSON.search(before):
+        # a relative's history, or a relative reporting: doubtful, so only a sign that
+        # matters for safety is kept (a cause is not taken from a relative's record)
+        return Assertion.UNCERTAIN
+    before, after = _PSEUDO_NEGATION.sub(" ", before), _PSEUDO_NEGATION.sub(" ", after)
     clause = f"{before} {after}"
     if _STILL_OPEN.search(clause):
         return Assertion.UNCERTAIN

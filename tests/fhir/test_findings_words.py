@@ -69,6 +69,9 @@ def findings(*resources):
         "Nitrous oxide use denied",
         "Never used nitrous oxide",
         "Not vegan",
+        "Family history of pernicious anaemia",
+        "FH: pernicious anemia (mother)",
+        "Mother has pernicious anaemia",
     ],
 )
 def test_negated_mention_names_nothing(text):
@@ -84,6 +87,8 @@ def test_negated_mention_names_nothing(text):
         ("Pregnant, no neuropathy", Finding.PREGNANCY),
         ("Pernicious anaemia, no neuropathy", Finding.PERNICIOUS_ANAEMIA),
         ("Regular nitrous oxide use", Finding.NITROUS_OXIDE),
+        ("No improvement in numbness of feet", Finding.NEURO),
+        ("Paraesthesia not improved", Finding.NEURO),
     ],
 )
 def test_negation_reaches_only_its_own_clause(text, finding):
@@ -112,6 +117,7 @@ def test_a_cause_only_suspected_is_not_a_cause(text):
         ("Possible peripheral neuropathy", Finding.NEURO),
         ("Suspected subacute combined degeneration", Finding.NEURO_SEVERE),
         ("?Pregnant", Finding.PREGNANCY),
+        ("Son reports tingling in her feet", Finding.NEURO),
         ("Paraesthesia - cannot rule out B12 neuropathy", Finding.NEURO),
     ],
 )
