@@ -332,8 +332,7 @@ def test_detail_sections() -> None:
     assert "reticulocytes 2026-01-22 to 2026-01-25 (response)" in detail
     assert "potassium on 2026-01-17 (48 hours after the first dose" in detail
     assert (
-        "FBC, reticulocytes, folate, ferritin, intrinsic factor antibody today "
-        "(baseline, before dose 1);"
+        "FBC, reticulocytes, folate, ferritin, IF antibody today (baseline, before dose 1);"
     ) in detail
     # the facts, then the plan and its labs, then the card's own advice
     paragraphs = detail.split("\n\n")
