@@ -92,7 +92,7 @@ def assess_course(
     phase, order = _phase(meds, doses, course, p, as_of)
     alternate_days = bool(course.interval and course.interval <= p.neuro_course_max_gap_days)
     neuro_course = alternate_days and p.neuro_course_open_ended and neuro_history
-    interval = _interval(phase, order, p)
+    interval = _interval(phase, order, course, p)
     grace = None
     if interval is not None:
         grace = (
@@ -199,13 +199,18 @@ def _switched_to_oral(oral: Medication, doses: tuple[date, ...], order: Medicati
     return started >= max(injected, default=date.min)
 
 
-def _interval(phase: Phase, order: Medication | None, p: Profile) -> float | None:
-    """R11: the order's longest stated interval, else the profile's maintenance interval."""
+def _interval(phase: Phase, order: Medication | None, course: Course, p: Profile) -> float | None:
+    """R11: the order's longest stated interval; with no order, the interval the doses were
+    actually given at when shorter than the profile's maintenance interval (monthly doses
+    are not 3-monthly maintenance: R13 must not "shorten" to a longer one), else that."""
     if phase is not Phase.MAINTENANCE:
         return None
     if order and order.timing and order.timing.interval_max_days:
         return order.timing.interval_max_days
-    return CATALOGUE[p.maintenance].steps[-1].interval_max_days
+    default = CATALOGUE[p.maintenance].steps[-1].interval_max_days
+    if course.interval is not None and p.loading_gap_days < course.interval < default:
+        return course.interval
+    return default
 
 
 def _adherent(

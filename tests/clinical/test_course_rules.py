@@ -153,6 +153,13 @@ def test_uk_monthly_with_recurring_paraesthesia_re_loads_when_no_shorter_step_is
     assert "new_interval" not in r.facts
 
 
+def test_monthly_doses_without_an_order_are_monthly_maintenance():
+    rec = record(PA, *doses(20, 50, 80, 110, ingredient=H), finding(Finding.NEURO, days=10))
+    assert assess(rec, UK, AS_OF).interval_days == 30
+    (r,) = evaluate(rec, UK, AS_OF).recommendations  # not "shorten" to every 2 months
+    assert r.rule == "R13-intensify-interval" and r.variant is Variant.RELOAD
+
+
 def test_the_suggested_interval_is_the_one_the_order_carries():
     rec = record(PA, order(MONTHLY), *doses(20, 50, 80, 110), finding(Finding.NEURO, days=10))
     (r,) = evaluate(rec, US, AS_OF).recommendations

@@ -47,8 +47,9 @@ def _due_facts(a: Assessment) -> dict[str, Fact]:
 
 
 def _restart(a: Assessment, p: Profile) -> Regimen | None:
-    """A maintenance order to restart from today, only when none is active."""
-    return None if a.order is not None else CATALOGUE[p.maintenance]
+    """A maintenance order to restart from today, only when none is active (after
+    neurological involvement, the neuro maintenance interval: UK-2)."""
+    return None if a.order is not None else _current_regimen(a, p)
 
 
 def _reload(
