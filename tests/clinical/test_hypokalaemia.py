@@ -10,7 +10,19 @@ from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator, LabNote, Variant
 from cds_b12.clinical.record import Finding, LabKind
 
-from .records import AS_OF, THREE_A_WEEK, ago, doses, finding, lab, order, record
+from .records import (
+    ALTERNATE_DAYS,
+    AS_OF,
+    THREE_A_WEEK,
+    Timing,
+    ago,
+    doses,
+    draft_med,
+    finding,
+    lab,
+    order,
+    record,
+)
 
 PA = finding(Finding.PERNICIOUS_ANAEMIA)
 LOADING = (PA, lab(LabKind.B12, 90, days=5), order(THREE_A_WEEK, days=3), *doses(2))
@@ -84,3 +96,16 @@ def test_a_loading_order_with_no_dose_recorded_yet_starts_the_course():
 def test_an_old_course_does_not_hide_a_new_loading_order():
     ordered = (PA, *doses(900, 898), order(THREE_A_WEEK, days=2), SEVERE_BEFORE, LOW_K)
     assert r7(record(*ordered)).variant is Variant.LOW_POTASSIUM
+
+
+def test_a_treatment_card_in_those_first_days_is_critical_too():
+    neuro = finding(Finding.NEURO, days=30)
+    course = (order(ALTERNATE_DAYS, days=5), *doses(5, 3, 1, ingredient="hydroxocobalamin"))
+    maint = draft_med(order(Timing(1, 2, 3, "mo"), days=0, ingredient="hydroxocobalamin"))
+    before = lab(LabKind.HB, 7.2, days=6)
+    ev = evaluate(record(PA, neuro, *course, maint, before, LOW_K), UK, AS_OF)
+    r9 = next(r for r in ev.recommendations if r.rule == "R9-neuro-loading-continue")
+    assert r9.indicator is Indicator.CRITICAL and "S6" in r9.safety
+    calm = evaluate(record(PA, neuro, *course, maint, before), UK, AS_OF)
+    r9 = next(r for r in calm.recommendations if r.rule == "R9-neuro-loading-continue")
+    assert "S6" not in r9.safety
