@@ -48,6 +48,7 @@ _CHANGES_CURRENT = frozenset(
 )
 _URGENCY = (Urgency.ROUTINE, Urgency.URGENT, Urgency.STAT)
 _CORRECTING = frozenset({Kind.CHANGE_PRODUCT, Kind.CORRECT_ORDER})
+OVER_TREATMENT = "R29-over-treatment"
 # Whose regimen a response's one plan is: a treatment card's, then a dose or intensity
 # correction's, then a product change's (False: not a correcting card).
 _PLAN_SOURCE = (False, Kind.CORRECT_ORDER, Kind.CHANGE_PRODUCT)
@@ -55,7 +56,7 @@ _PLAN_SOURCE = (False, Kind.CORRECT_ORDER, Kind.CHANGE_PRODUCT)
 
 def reconcile(recs: tuple[Recommendation, ...], a: Assessment) -> tuple[Recommendation, ...]:
     """``recs`` (most urgent first) with one plan per order and each lab once."""
-    recs = _one_plan(tuple(_railed(r) for r in recs))
+    recs = _one_plan(_no_contradiction(tuple(_railed(r) for r in recs)))
     draft = b12_draft(a)
     if draft is not None:  # the order being placed is the dose: it is changed, not added to
         recs = tuple(_on_draft(r, draft) for r in recs)
@@ -118,6 +119,15 @@ def _dose_now(r: Recommendation, a: Assessment) -> Recommendation:
     if a.has(Finding.LEBER):  # S4: never cyanocobalamin in Leber's disease
         regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
     return replace(r, regimen=single_dose(regimen), start_on=a.as_of)
+
+
+def _no_contradiction(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
+    """An over-treatment card (R29) says the draft is more than the record supports; beside a
+    card that proposes a treatment (intensifying, loading), it would contradict it: dropped."""
+    treating = any(r.regimen is not None and r.kind not in _CORRECTING for r in recs)
+    if not treating:
+        return recs
+    return tuple(r for r in recs if r.rule != OVER_TREATMENT)
 
 
 def _one_plan(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:

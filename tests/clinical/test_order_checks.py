@@ -127,5 +127,11 @@ def test_r29_maintenance_draft_more_frequent_than_the_current_schedule():
     assert "R29" not in _recs(record(*ON_MONTHLY, relapse, draft_med(order(EVERY_3_WEEKS, days=0))))
 
 
+def test_r29_silent_when_symptoms_recur_before_the_next_dose():
+    tired = finding(Finding.FATIGUE, days=3)
+    draft = draft_med(order(EVERY_3_WEEKS, days=0))
+    assert "R29" not in _recs(record(*ON_MONTHLY, tired, draft))
+
+
 def test_nothing_fires_on_patient_view_without_drafts():
     assert not {"R28", "R29"} & set(_recs(record(*ON_MONTHLY)))

@@ -265,12 +265,14 @@ def r28_order_dose_error(a: Assessment, p: Profile) -> Recommendation | None:
 
 
 def _more_than_supported(a: Assessment, p: Profile, m: Medication) -> bool:
-    """An injection draft more frequent than the current maintenance, with no relapse, drift
-    or anaemia to justify it (R13/R14 and re-loading own those)."""
+    """An injection draft more frequent than the current maintenance, with no relapse,
+    recurring symptoms, drift or anaemia to justify it (R13/R14 and re-loading own those)."""
     t = m.timing
     if a.phase is not Phase.MAINTENANCE or not m.is_injection or t is None:
         return False
-    if a.has_neuro or a.neuro_recurrence or a.has_lab_drift or a.is_anaemic or a.is_deficient:
+    if a.has_neuro or a.neuro_recurrence or a.symptom_recurrence or a.has_lab_drift:
+        return False
+    if a.is_anaemic or a.is_deficient:
         return False
     supported = _supported(a, p, m).steps[-1].interval_days - SAME_INTERVAL_TOLERANCE_DAYS
     return t.interval_days is not None and t.interval_days < supported
@@ -305,11 +307,12 @@ def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
     abnormal MMA) or with no cause and a normal MMA (S13, SmPC: confirm the
     diagnosis before treating): with a dietary cause the dietary regimen is
     proposed, otherwise removing the draft; or (2) maintenance with no
-    neurological signs, relapse, lab drift or anaemia, and the draft more frequent
-    than the current maintenance: the current maintenance is proposed (never
-    longer, S1). Silent for an irreversible or surgical cause, nitrous oxide (a
-    normal B12 does not exclude it), Leber's disease (treated with
-    hydroxocobalamin, UK-5) and dose errors (R28). Sources: UK-5 (SmPC), UK-4
+    neurological signs, relapse, recurring symptoms, lab drift or anaemia, and
+    the draft more frequent than the current maintenance: the current
+    maintenance is proposed (never longer, S1). Silent for an irreversible or
+    surgical cause, nitrous oxide (a normal B12 does not exclude it), Leber's
+    disease (treated with hydroxocobalamin, UK-5) and dose errors (R28); dropped
+    beside a card that proposes treatment (``reconcile``). Sources: UK-5 (SmPC), UK-4
     (CKS dietary), US-5 (AFP), US-3 (Stabler).
     """
     for med, draft_id in _b12_drafts(a):
