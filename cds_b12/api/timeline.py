@@ -235,6 +235,7 @@ def _timeline(rt: Runtime, patient_id: str, resources: list[object]) -> dict:
         timeline(evaluation.assessment.record, evaluation, rt.profile, today),
         patient_id=patient_id,
         profile=rt.profile.name,
+        library=rt.cards,
     )
     body["calendar"] = _calendar(rt, patient_id, answer).decode()
     return body

@@ -1,11 +1,17 @@
-"""Render layer: the timeline as JSON for the timeline page; ISO dates, one unit per series."""
+"""Render layer: the timeline as JSON for the timeline page; ISO dates, one unit per series,
+named as the profile's cards name it (US B12 in pg/mL)."""
 
 from __future__ import annotations
 
 from ..clinical.timeline import Timeline
+from .facts import FactWords
+from .wording import CardLibrary, load_card_library
 
 
-def timeline_json(t: Timeline, *, patient_id: str, profile: str) -> dict:
+def timeline_json(
+    t: Timeline, *, patient_id: str, profile: str, library: CardLibrary | None = None
+) -> dict:
+    words = FactWords(library or load_card_library(), profile)
     return {
         "patient": patient_id,
         "asOf": t.as_of.isoformat(),
@@ -13,7 +19,7 @@ def timeline_json(t: Timeline, *, patient_id: str, profile: str) -> dict:
         "series": [
             {
                 "kind": s.kind.value,
-                "unit": s.unit,
+                "unit": str(words.unit(s.kind)),  # the same number in the profile's words
                 "points": [[on.isoformat(), value] for on, value in s.points],
                 "normalLow": s.normal_low,
                 "normalHigh": s.normal_high,

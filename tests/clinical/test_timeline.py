@@ -120,3 +120,10 @@ def test_every_suggested_regimen_starts_on_a_planned_dose_of_the_timeline():
                 assert (rec.start_on or AS_OF) in t.planned_doses, scenario.id
         if t.next_dose is not None and not t.next_dose.overdue:
             assert t.next_dose.on >= AS_OF, scenario.id
+
+
+def test_the_timeline_names_units_as_the_profiles_cards_do():
+    t = _timeline("r14-hb-falling")
+    us = {s["kind"]: s["unit"] for s in timeline_json(t, patient_id="p", profile="US")["series"]}
+    uk = {s["kind"]: s["unit"] for s in timeline_json(t, patient_id="p", profile="UK")["series"]}
+    assert us["B12"] == "pg/mL" and uk["B12"] == "ng/L" and us["HB"] == "g/dL"
