@@ -3,6 +3,7 @@ what a relapse on it means, on hand-built records."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from cds_b12.clinical import evaluate
@@ -300,6 +301,13 @@ def test_a_low_b12_on_oral_b12_escalates_to_im_loading():
     (r,) = evaluate(record(PA, oral_order(), lab(LabKind.B12, 130)), UK, AS_OF).recommendations
     assert r.rule == "R27-oral-relapse" and r.indicator is Indicator.WARNING
     assert r.regimen.id == UK.loading
+
+
+def test_a_relapse_on_oral_b12_is_no_time_to_consider_stopping():
+    stopped_ppi = order(DAILY, 900, product=Product.ACID_SUPPRESSANT, ingredient=None)
+    stopped_ppi = replace(stopped_ppi, status="stopped", end=ago(400))
+    rec = record(stopped_ppi, oral_order(), finding(Finding.FATIGUE, days=10))
+    assert set(rules(rec, UK)) == {"R27-oral-relapse"}
 
 
 def test_findings_from_before_the_oral_start_are_not_a_relapse():

@@ -29,6 +29,7 @@ from ..record import Finding, LabKind
 from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
 from ..sources import cites
 from .common import next_dose_on, recommend
+from .oral import oral_relapse
 
 
 def _r12_applies(a: Assessment, p: Profile) -> bool:
@@ -330,12 +331,15 @@ def r16_consider_stop(a: Assessment, p: Profile) -> Recommendation | None:
 
     Fires: maintenance or oral; a documented reversible cause that has gone
     (drug stopped 3+ months ago, diet corrected); no neuro signs, no anaemia,
-    B12 not low, not pregnant or breastfeeding. Never fires for an irreversible cause (S1).
+    B12 not low, not pregnant or breastfeeding, no relapse on the regimen (R13, R27).
+    Never fires for an irreversible cause (S1).
     Recheck interval after stopping is expert opinion (❌). Sources: UK-9, UK-10.
     """
     if a.phase not in (Phase.MAINTENANCE, Phase.ORAL) or a.is_irreversible:
         return None
     if a.has_neuro or a.is_anaemic or a.pregnant or a.breastfeeding:
+        return None
+    if a.symptom_recurrence or oral_relapse(a) is not None:  # R13 / R27: under-replaced
         return None
     if a.b12_band in (Band.DEFICIENT, Band.INDETERMINATE):
         return None

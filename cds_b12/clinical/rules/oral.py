@@ -8,6 +8,7 @@ for severe deficiency and neurological features.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from ..assess import Assessment, Band, Functional, Phase
@@ -26,6 +27,38 @@ def _after(lab: Lab | None, start: date) -> Lab | None:
     return lab if lab is not None and lab.on > start else None
 
 
+@dataclass(frozen=True, slots=True)
+class OralRelapse:
+    """Deficiency coming back since oral therapy started (R27; R16 stays silent): the new
+    findings, if any; the results that show it are on the card as the common facts."""
+
+    since: date
+    new: tuple[ClinicalFinding, ...]  # neurological signs, tiredness, glossitis since then
+
+
+def oral_relapse(a: Assessment) -> OralRelapse | None:
+    """The relapse on the oral regimen in force, or None (none, or the start is undated)."""
+    if a.phase is not Phase.ORAL or a.order is None:
+        return None
+    start = a.order.start or a.order.on
+    if start is None:
+        return None
+    new = tuple(
+        f
+        for f in a.record.findings
+        if f.active
+        and f.on is not None
+        and f.on > start
+        and (f in a.neuro_findings or f.finding in SYMPTOM_FINDINGS)
+    )
+    b12 = a.b12_band is Band.DEFICIENT and _after(a.b12, start)
+    functional = a.functional is Functional.ABNORMAL and (
+        _after(a.mma, start) or _after(a.hcy, start)
+    )
+    drift = a.has_lab_drift and (_after(a.hb, start) or _after(a.mcv, start))
+    return OralRelapse(start, new) if new or b12 or functional or drift else None
+
+
 @cites("UK-9", "US-5", "US-6", "UK-2", "US-4")
 def r27_oral_relapse(a: Assessment, p: Profile) -> Recommendation | None:
     """Escalate to IM loading when deficiency comes back on oral B12.
@@ -39,27 +72,10 @@ def r27_oral_relapse(a: Assessment, p: Profile) -> Recommendation | None:
     (AFP 2017), US-6 (AFP 2025: IM for severe or neurological deficiency), UK-2 and
     US-4 (the neuro loading course).
     """
-    if a.phase is not Phase.ORAL or a.order is None:
+    relapse = oral_relapse(a)
+    if relapse is None:
         return None
-    start = a.order.start or a.order.on
-    if start is None:
-        return None
-    new: tuple[ClinicalFinding, ...] = tuple(
-        f
-        for f in a.record.findings
-        if f.active
-        and f.on is not None
-        and f.on > start
-        and (f in a.neuro_findings or f.finding in SYMPTOM_FINDINGS)
-    )
-    b12 = _after(a.b12, start) if a.b12_band is Band.DEFICIENT else None
-    functional = a.functional is Functional.ABNORMAL and (
-        _after(a.mma, start) or _after(a.hcy, start)
-    )
-    drift = a.has_lab_drift and (_after(a.hb, start) or _after(a.mcv, start))
-    if not (new or b12 or functional or drift):
-        return None
-    neuro = any(f in a.neuro_findings for f in new) or a.has_neuro
+    neuro = any(f in a.neuro_findings for f in relapse.new) or a.has_neuro
     return recommend(
         a,
         "R27-oral-relapse",
@@ -70,6 +86,6 @@ def r27_oral_relapse(a: Assessment, p: Profile) -> Recommendation | None:
         labs=response_labs(a.as_of, p),
         start_on=a.as_of,
         oral=a.order,
-        oral_since=start,
-        relapse=Findings.of(new),
+        oral_since=relapse.since,
+        relapse=Findings.of(relapse.new),
     )
