@@ -79,7 +79,7 @@ _WORDS = tuple(
         (r"crohn", Finding.CROHNS),
         (r"coeliac|celiac", Finding.COELIAC),
         (r"vegan|dietary (?:vitamin )?b12 deficiency", Finding.DIETARY_DEFICIENCY),
-        (r"nitrous oxide", Finding.NITROUS_OXIDE),
+        (r"nitrous oxide|\bn2o\b|laughing gas|whippets?\b|\bnangs?\b", Finding.NITROUS_OXIDE),
         (r"paraesthesia|paresthesia|neuropathy|numbness|tingling", Finding.NEURO),
         (r"b12 deficiency|cobalamin deficiency", Finding.B12_DEFICIENCY),
         (r"pregnan", Finding.PREGNANCY),
