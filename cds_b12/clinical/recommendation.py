@@ -114,7 +114,9 @@ class Recommendation:
     start_on: date | None = None  # when the suggested regimen starts
     overdue_since: date | None = None  # when a missed dose was due (R11, R12)
     replaces: str | None = None  # "MedicationRequest/x": the current order the regimen ends
-    plan_on: str | None = None  # the rule whose card orders this card's plan (one order)
+    # who orders this card's plan (one order): another rule's card, or the draft itself
+    # ("MedicationRequest/x", = draft_id) when the draft already orders it
+    plan_on: str | None = None
     variant: Variant | None = None  # the card's wording variant, if not its main one
 
     @property

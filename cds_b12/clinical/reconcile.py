@@ -23,8 +23,14 @@ from dataclasses import replace
 
 from .assess import Assessment
 from .recommendation import Kind, LabOrder, Recommendation, Urgency, Variant
-from .record import DraftOrder, Finding, MedSource
-from .regimens import HYDROXOCOBALAMIN_INJ, single_dose, with_drug
+from .record import DraftOrder, Finding, Medication, MedSource
+from .regimens import (
+    HYDROXOCOBALAMIN_INJ,
+    SAME_DOSE_TOLERANCE_MG,
+    Regimen,
+    single_dose,
+    with_drug,
+)
 from .rules.orders import product_regimen
 
 _TREATMENT = frozenset(
@@ -161,10 +167,31 @@ def _one_plan(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
 
 
 def _on_draft(r: Recommendation, draft: DraftOrder) -> Recommendation:
-    """A B12 regimen proposed while a B12 draft is being ordered changes that draft."""
+    """A B12 regimen proposed while a B12 draft is being ordered changes that draft; when
+    the draft already orders it, the draft is the order (``plan_on`` names it)."""
     if r.regimen is None or r.draft_id or r.plan_on or r.kind not in _TREATMENT:
         return r
+    if draft.medication is not None and _orders(draft.medication, r.regimen):
+        return replace(r, draft_id=draft.resource_id, plan_on=draft.resource_id)
     return replace(r, draft_id=draft.resource_id)
+
+
+def _orders(m: Medication, regimen: Regimen) -> bool:
+    """Whether order ``m`` is ``regimen`` as written: the same ingredient, route kind, dose
+    and one step's timing (only a one-step regimen can be matched from one dosage)."""
+    t = m.timing
+    if t is None or m.dose_mg is None or len(regimen.steps) != 1:
+        return False
+    step = regimen.steps[0]
+    bounded = step.count is not None or step.duration is not None
+    return (
+        m.ingredient == regimen.drug.ingredient
+        and m.is_injection == regimen.is_injection
+        and abs(m.dose_mg - regimen.dose_mg) < SAME_DOSE_TOLERANCE_MG
+        and (t.frequency, t.period, t.period_max, t.period_unit)
+        == (step.frequency, step.period, step.period_max, step.period_unit)
+        and t.bounded == bounded
+    )
 
 
 def _ending_current(r: Recommendation, order_id: str) -> Recommendation:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from types import MappingProxyType
 
 from .record import DAYS_PER_UNIT, Route
 
@@ -72,6 +73,11 @@ class Regimen:
     @property
     def is_injection(self) -> bool:
         return self.route in (Route.IM, Route.SC)
+
+    @property
+    def dose_mg(self) -> float:
+        """The dose in mg, to compare with an order's (``Medication.dose_mg``)."""
+        return self.dose * MG_PER_UNIT[self.dose_unit]
 
     @property
     def is_single_dose(self) -> bool:
@@ -212,6 +218,11 @@ CATALOGUE: dict[str, Regimen] = {
         ),
     )
 }
+
+# UCUM mass units in mg: the regimens' dose units.
+MG_PER_UNIT = MappingProxyType({"ug": 0.001, "mg": 1.0, "g": 1000.0})
+# Doses this close are the same dose (1000 micrograms against 1 mg, read from a decimal).
+SAME_DOSE_TOLERANCE_MG = 0.001
 
 # Intervals within a day of each other are the same step (a 30-day month against 31 days).
 SAME_INTERVAL_TOLERANCE_DAYS = 1

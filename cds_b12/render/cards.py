@@ -242,6 +242,9 @@ class _Renderer:
     def _order_change(self, rec: Recommendation) -> str:
         """Which order accepting the plan changes: the draft it updates, the current order it
         ends, or the card that orders it (one order per plan)."""
+        if rec.plan_on and rec.plan_on == rec.draft_id:
+            draft = self._draft(rec, "MedicationRequest")
+            return self._section("plan_drafted", order=order_words(draft) if draft else "")
         if rec.plan_on:
             return self._section("plan_on")
         draft = self._draft(rec, "MedicationRequest")

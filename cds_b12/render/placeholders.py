@@ -38,6 +38,7 @@ SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "changes_draft": frozenset({"draft", "order"}),
         "ends_order": frozenset({"draft", "order"}),
         "plan_on": frozenset(),
+        "plan_drafted": frozenset({"order"}),
     }
 )
 ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(

@@ -229,3 +229,14 @@ def test_severe_anaemia_checks_stay_on_the_assessment_card_beside_urgent_neuro_l
     assert {"R1", "R7"} <= set(by_rule)
     assert {x.test for x in by_rule["R7"].labs} >= {"POTASSIUM", "RETIC"}
     assert "POTASSIUM" not in {x.test for x in by_rule["R1"].labs}
+
+
+def test_a_draft_that_already_orders_the_plan_is_left_as_the_order():
+    three_a_week = Timing(3, 1, None, "wk", bounded=True)
+    course = order(three_a_week, days=0, ingredient="hydroxocobalamin", dose_mg=1.0)
+    ev, cards = _cards(record(PA, LOW_B12, draft_med(course)), UK)
+    (r,) = ev.recommendations
+    assert r.rule == "R2-start-standard-loading" and r.plan_on == DRAFT_ID
+    assert _medication_actions(cards) == []  # no change of the draft to itself, no second order
+    assert "already orders this plan" in cards[0]["detail"]
+    assert cards[0]["suggestions"]  # the baseline labs are still offered
