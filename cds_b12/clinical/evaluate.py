@@ -30,7 +30,7 @@ class Evaluation:
 
 
 def evaluate(record: PatientRecord, profile: Profile, as_of: date) -> Evaluation:
-    """Assess, run R1-R23 in table order, apply S1-S12, most urgent first, then
+    """Assess, run R1-R29 in table order, apply S1-S12, most urgent first, then
     reconcile the cards with each other and with the orders (``reconcile``).
 
     Nothing for a patient who has died. Below the profile's adult age only the
