@@ -21,9 +21,9 @@ from .clinical import Profile
 from .clinical.plan import PlannedDose, PlannedLab, plan
 from .hooks.response import HookResult, respond
 from .render import CardLibrary, load_card_library, schedule_text
-from .render.cards import for_life
 from .render.escape import Markup
 from .render.facts import FactWords
+from .render.suggestions import for_life
 
 PRODID = "-//cds-b12//B12 reminders//EN"
 ALARM_BEFORE = timedelta(days=1)
@@ -48,7 +48,7 @@ def calendar(
     cal.add("x-wr-calname", words("name", patient=patient_id))
     stamp = datetime.combine(as_of, time.min, UTC)  # the data's date, not the clock: stable bytes
     planned = plan(result.evaluation, as_of)
-    # "for life" as the card says it: only for an irreversible cause (render.cards.for_life)
+    # "for life" as the card says it: only for an irreversible cause (render.suggestions.for_life)
     lifelong = {rec.rule: for_life(rec) for rec in result.evaluation.recommendations}
     for dose in planned.doses:
         life = lifelong.get(dose.rule or "", False)

@@ -12,18 +12,16 @@ anywhere.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import cast
 from uuid import uuid4
 
-from cds_b12.clinical.cause import Cause
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
-from cds_b12.clinical.facts import CauseFact
-from cds_b12.clinical.followup import lab_priority
 from cds_b12.clinical.profiles import Profile
-from cds_b12.clinical.recommendation import Indicator, Kind, LabOrder, Recommendation
+from cds_b12.clinical.recommendation import Indicator, LabOrder, Recommendation
 from cds_b12.clinical.record import Note
 from cds_b12.clinical.regimens import Regimen
 from cds_b12.clinical.sources import SOURCES, Source
@@ -31,20 +29,14 @@ from cds_b12.clinical.sources import SOURCES, Source
 from .errors import RenderError
 from .escape import Markup
 from .facts import FactValues, FactWords
-from .resources import medication_request, order_words, service_request, stopped_request
-from .schedule import order_text, regimen_name, schedule_text
+from .resources import order_words
+from .schedule import regimen_name, schedule_text
+from .suggestions import Suggester, for_life
 from .wording import CardLibrary, CardWording, fill, load_card_library
 
 SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
 MAX_DATA_NOTES = 5  # more would bury the clinical message
 SELECTION_BEHAVIOR = "at-most-one"  # the suggestions on a card are alternatives
-
-
-def for_life(rec: Recommendation) -> bool:
-    """Whether a lifelong regimen reads "for life": only for an irreversible cause (S1), not
-    for nitrous oxide, a drug, the diet or an unknown cause (issue 11 §4)."""
-    cause = rec.facts.get("cause")
-    return isinstance(cause, CauseFact) and cause.cause is Cause.IRREVERSIBLE_MALABSORPTION
 
 
 def render_cards(
@@ -149,6 +141,19 @@ class _Renderer:
     library: CardLibrary
     new_id: Callable[[], str]
 
+    @functools.cached_property
+    def suggester(self) -> Suggester:
+        return Suggester(
+            self.profile,
+            self.as_of,
+            self.patient_id,
+            self.drafts,
+            self.orders,
+            self.library,
+            self.new_id,
+            self._lab_window,
+        )
+
     def card(self, rec: Recommendation) -> dict:
         wording = base = self.library.card(rec.rule, self.profile.name)
         values = self._values(rec)
@@ -164,7 +169,11 @@ class _Renderer:
             "detail": self._detail(rec, wording, values),
             "source": self._card_source(rec, wording),
         }
-        suggestions = self._suggestions(rec, wording, values)
+
+        def label(key: str) -> str:
+            return fill(getattr(wording, key), values, wording.where(key), sentences=True)
+
+        suggestions = self.suggester.suggestions(rec, label)
         if suggestions:
             card["suggestions"] = suggestions
             card["selectionBehavior"] = SELECTION_BEHAVIOR
@@ -243,14 +252,14 @@ class _Renderer:
         """Which order accepting the plan changes: the draft it updates, the current order it
         ends, or the card that orders it (one order per plan)."""
         if rec.plan_on and rec.plan_on == rec.draft_id:
-            draft = self._draft(rec, "MedicationRequest")
+            draft = self.suggester.draft(rec, "MedicationRequest")
             return self._section("plan_drafted", order=order_words(draft) if draft else "")
         if rec.plan_on:
             return self._section("plan_on")
-        draft = self._draft(rec, "MedicationRequest")
+        draft = self.suggester.draft(rec, "MedicationRequest")
         if draft is not None:
             return self._section("changes_draft", draft=rec.draft_id, order=order_words(draft))
-        current = self._replaced(rec)
+        current = self.suggester.replaced(rec)
         if current is not None:
             return self._section("ends_order", order=order_words(current), draft=rec.replaces)
         return ""
@@ -293,152 +302,3 @@ class _Renderer:
                 raise RenderError(f"{rec.rule}: no source IDs and no [source] in {wording.file}")
             source = self._source(rec, rec.sources[0])
         return {"label": source.label, "url": source.url}
-
-    # -- suggestions ---------------------------------------------------------
-
-    def _draft(self, rec: Recommendation, resource_type: str) -> dict | None:
-        """The draft order ``rec`` concerns, if it is of ``resource_type`` and was sent."""
-        if rec.draft_id and rec.draft_id.startswith(f"{resource_type}/"):
-            return self.drafts.get(rec.draft_id)
-        return None
-
-    def _suggestions(
-        self, rec: Recommendation, wording: CardWording, values: FactValues
-    ) -> list[dict]:
-        def label(key: str) -> str:
-            return fill(getattr(wording, key), values, wording.where(key), sentences=True)
-
-        medication_draft = self._draft(rec, "MedicationRequest")
-        candidates: list[dict | None] = []
-        if rec.regimen is not None and not rec.plan_on:
-            actions = [
-                self._medication_action(rec, rec.regimen, medication_draft),
-                self._end_action(rec),
-                *self._lab_actions(rec),
-            ]
-            candidates.append(self._suggestion(label("suggestion_label"), actions))
-            if rec.alternative is not None:
-                # An alternative replaces the same draft: at-most-one keeps them exclusive.
-                actions = [
-                    self._medication_action(rec, rec.alternative, medication_draft),
-                    self._end_action(rec),
-                    *self._lab_actions(rec),
-                ]
-                candidates.append(self._suggestion(label("alternative_label"), actions))
-        elif rec.labs:
-            candidates.append(self._suggestion(label("labs_label"), self._lab_actions(rec)))
-        if rec.regimen is None and rec.replaces:
-            # nothing replaces the current order (a withheld product): stopping it is the action
-            candidates.append(self._suggestion(label("remove_label"), [self._end_action(rec)]))
-        removed = self._removed_draft(rec)
-        if removed is not None:
-            description = self.library.text(
-                "actions", "delete", self.profile.name, {"draft": removed}
-            )
-            # CDS Hooks 2.0 (cds-resp-2): a delete carries resourceId and no resource.
-            action = {"type": "delete", "description": description, "resourceId": removed}
-            candidates.append(self._suggestion(label("remove_label"), [action]))
-        suggestions = [s for s in candidates if s is not None]
-        if suggestions:
-            suggestions[0]["isRecommended"] = True  # at-most-one: only ever the first
-        return suggestions
-
-    def _removed_draft(self, rec: Recommendation) -> str | None:
-        """``Type/id`` of a draft to delete: order advice on a lab, or a product with no substitute.
-
-        The reference is taken from the draft itself, so it names the EHR's own id.
-        """
-        if rec.regimen is not None:
-            return None
-        if rec.kind is Kind.ORDER_ADVICE:
-            resource_type = "ServiceRequest"
-        elif rec.kind in (Kind.CHANGE_PRODUCT, Kind.CORRECT_ORDER):
-            resource_type = "MedicationRequest"
-        else:
-            return None
-        draft = self._draft(rec, resource_type)
-        if draft is None:
-            return None
-        draft_id = draft.get("id")
-        return (
-            f"{resource_type}/{draft_id}"
-            if isinstance(draft_id, str) and draft_id
-            else (rec.draft_id)
-        )
-
-    def _suggestion(self, label: str, actions: Sequence[dict | None]) -> dict | None:
-        kept = [a for a in actions if a is not None]
-        if not kept:
-            return None
-        return {"uuid": self.new_id(), "label": label, "actions": kept}
-
-    def _medication_action(
-        self, rec: Recommendation, regimen: Regimen, draft: dict | None
-    ) -> dict | None:
-        if not for_life(rec):
-            regimen = replace(regimen, lifelong=False)  # no "for life" in the order either
-        resource = medication_request(
-            regimen,
-            patient_id=self.patient_id,
-            as_of=self.as_of,
-            start_on=rec.start_on,
-            new_id=self.new_id,
-            draft=draft,
-        )
-        if "subject" not in resource:
-            return None  # R4 MedicationRequest.subject is 1..1: never offer an invalid order
-        kind = "update" if draft is not None else "create"
-        description = self.library.text(
-            "actions",
-            f"{kind}_medication",
-            self.profile.name,
-            {
-                "order": Markup(order_text(regimen)),
-                "regimen": Markup(regimen_name(regimen)),
-                "draft": rec.draft_id or "",
-            },
-        )
-        return {"type": kind, "description": description, "resource": resource}
-
-    def _replaced(self, rec: Recommendation) -> dict | None:
-        return self.orders.get(rec.replaces) if rec.replaces else None
-
-    def _end_action(self, rec: Recommendation) -> dict | None:
-        """An ``update`` that stops the current order a new regimen replaces (patient-view)."""
-        current = self._replaced(rec)
-        if current is None:
-            return None
-        key = "stop_reason" if rec.regimen is not None else "stop_reason_withheld"
-        reason = self.library.text("actions", key, self.profile.name, {})
-        resource = stopped_request(current, reason=str(reason))
-        description = self.library.text(
-            "actions",
-            "stop_medication",
-            self.profile.name,
-            {"draft": rec.replaces, "order": order_words(current)},
-        )
-        return {"type": "update", "description": description, "resource": resource}
-
-    def _lab_actions(self, rec: Recommendation) -> list[dict]:
-        actions = []
-        for lab in rec.labs:
-            name = self.library.lab_name(lab.test, self.profile.name)
-            note = self.library.lab_note(lab.note, self.profile.name) if lab.note else None
-            resource = service_request(
-                lab,
-                patient_id=self.patient_id,
-                urgency=lab_priority(lab, rec.urgency, self.as_of, self.profile),
-                new_id=self.new_id,
-                text=name,
-                note_text=note,
-            )
-            if "subject" not in resource:
-                continue  # R4 ServiceRequest.subject is 1..1
-            description = self.library.text(
-                "actions",
-                "create_lab",
-                self.profile.name,
-                {"lab": name, "window": self._lab_window(lab)},
-            )
-            actions.append({"type": "create", "description": description, "resource": resource})
-        return actions
