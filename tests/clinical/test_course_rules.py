@@ -217,6 +217,7 @@ def test_signing_3_monthly_after_neurological_involvement_gets_a_card():
     assert r.indicator is Indicator.WARNING and r.draft_id == draft.resource_id
     assert r.regimen.id == UK.neuro_maintenance and r.regimen.steps[0].interval_max_days == 60
     assert r.facts["draft_schedule"] == Interval(90, 90)
+    assert [s.finding for s in r.facts["neuro_history"].items] == [Finding.NEURO]
 
 
 def test_signing_2_monthly_after_neurological_involvement_is_fine():

@@ -264,7 +264,10 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
         "indicator": Indicator.WARNING,
         "regimen": CATALOGUE["UK_MAINT_NEURO"],
         "draft_id": "MedicationRequest/draft-maint",
-        "facts": {"draft_schedule": Interval(90.0)},
+        "facts": {
+            "draft_schedule": Interval(90.0),
+            "neuro_history": _findings((Finding.NEURO, date(2024, 3, 2))),
+        },
     },
     ("R5-indeterminate-order-mma", Variant.NITROUS_OXIDE): {"indicator": Indicator.WARNING},
     ("R6-indeterminate-neuro", Variant.NITROUS_OXIDE): {},

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from ..assess import Assessment, Band, Phase
 from ..bands import b12_before
-from ..facts import Interval
+from ..cause import NEURO_FINDINGS
+from ..facts import Findings, Interval
 from ..followup import after, on, response_labs, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
@@ -160,6 +161,7 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
             start_on=a.as_of,
             variant=Variant.NEURO_MAINTENANCE,
             draft_schedule=Interval(timing.interval_days, timing.interval_max_days),
+            neuro_history=Findings.of(a.findings(*NEURO_FINDINGS, active_only=False)),
         )
     if a.phase is not Phase.LOADING or not a.loading_complete or a.course_start is None:
         return None
