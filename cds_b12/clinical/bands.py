@@ -284,8 +284,13 @@ def _mcv_rising(labs: tuple[Lab, ...], p: Profile) -> bool:
 
 def b12_before(labs: tuple[Lab, ...], start: date, p: Profile) -> tuple[Lab | None, Band]:
     """The latest total or active B12 before ``start`` (a course's first dose) and its band:
-    the stores before treatment, which a result drawn weeks after a dose cannot show (R26)."""
-    before = [lab for lab in labs if lab.kind in B12_KINDS and lab.on < start]
+    the stores before treatment, which a result drawn weeks after a dose cannot show (R26).
+    Only a result recent enough to describe the patient then (``current_lab_days``)."""
+    before = [
+        lab
+        for lab in labs
+        if lab.kind in B12_KINDS and lab.on < start and (start - lab.on).days <= p.current_lab_days
+    ]
     last = max(before, key=lambda lab: lab.on) if before else None
     band, _undecided = _b12_band(last, p)
     return last, band

@@ -278,6 +278,8 @@ def test_one_stray_dose_is_not_maintenance():
 def test_a_course_still_under_way_or_without_a_reason_is_left_alone():
     assert rules(_uk_partial(6, 4, 2), UK) == {}
     assert rules(record(lab(LabKind.B12, 600, days=100), *doses(60)), US) == {}
+    # a low B12 from years before the dose says nothing about the stores then
+    assert rules(record(lab(LabKind.B12, 120, days=1500), *doses(60)), US) == {}
 
 
 def test_an_interrupted_course_with_neurological_signs_is_critical_and_neuro():
