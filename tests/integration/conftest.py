@@ -137,6 +137,16 @@ def post_transaction(base: str, bundle: dict, name: str) -> None:
     assert all(s.startswith("2") for s in statuses), f"{name}: entry statuses {statuses}"
 
 
+def storable(path: Path) -> bool:
+    """Whether a FHIR server can hold the fixture: a number that overflows a double
+    (``1e400``) can reach the service in a prefetch, but no server stores it as sent."""
+    try:
+        json.dumps(json.loads(path.read_text(encoding="utf-8")), allow_nan=False)
+    except ValueError:
+        return False
+    return True
+
+
 def record_bundle(path: Path, as_of: date) -> dict:
     """The fixture redated to ``as_of``, without its draft orders.
 
@@ -162,7 +172,7 @@ def as_of() -> date:
 def fhir_server(tmp_path_factory, as_of) -> Iterator[FhirTestServer]:
     server = start_fhir_server(tmp_path_factory.mktemp("fhir-server") / "stderr.log")
     try:
-        for path in sorted(FIXTURES.glob("*/*.json")):
+        for path in sorted(p for p in FIXTURES.glob("*/*.json") if storable(p)):
             post_transaction(
                 server.base, record_bundle(path, as_of), f"{path.parent.name}/{path.name}"
             )

@@ -18,6 +18,7 @@ from cds_b12.clinical import get_profile
 from cds_b12.hooks.response import respond
 
 from ..scenarios import Scenario, scenarios
+from .conftest import storable
 from .ehr import (
     MockEhr,
     bundle_with_outcome,
@@ -27,7 +28,8 @@ from .ehr import (
     without_note,
 )
 
-SCENARIOS = scenarios()
+# A patient the test FHIR server can hold; the prefetch-only ones are tested in tests/api.
+SCENARIOS = [s for s in scenarios() if storable(s.path)]
 
 # Fixture entries that no prefetch query returns, and the data-quality note each adds
 # to the CLI's cards (None: none). The CLI is given the bundle without them; the
