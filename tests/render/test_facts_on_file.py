@@ -101,3 +101,24 @@ def test_a_b12_soon_after_an_injection_is_shown_and_said_not_to_count(profile):
         f"900 pg/mL on {drawn.isoformat()}, within 14 days of an injection, "
         "so it does not reflect B12 stores"
     ) in card["detail"]
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+def test_screening_shows_the_old_b12_it_does_not_count(profile):
+    scenario = next(
+        s
+        for s in scenarios()
+        if s.id == f"R17-metformin-screening/metformin-no-b12-fires[{profile}]"
+    )
+    resources, drafts = scenario.data()
+    old = AS_OF - timedelta(days=500)
+    resources = _b12(resources, old, 310, "pg/mL")
+    result = respond(resources, profile=get_profile(profile), as_of=AS_OF, draft_orders=drafts)
+    [card] = [
+        c
+        for c, r in zip(result.body["cards"], result.evaluation.recommendations, strict=True)
+        if r.rule.startswith("R17-")
+    ]
+    assert (
+        f"Last B12 test: 310 pg/mL on {old.isoformat()}, more than 12 months old" in card["detail"]
+    )

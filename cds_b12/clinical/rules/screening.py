@@ -7,7 +7,8 @@ Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 from __future__ import annotations
 
 from ..assess import Assessment, Phase
-from ..facts import DailyDose, Findings, Years
+from ..bands import B12_KINDS
+from ..facts import DailyDose, Findings, OnFile, Unused, Years
 from ..followup import after, on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation
@@ -22,6 +23,16 @@ _SURGERY = (Finding.BARIATRIC_BYPASS, Finding.GASTRECTOMY, Finding.SLEEVE_GASTRE
 def _no_recent_b12(a: Assessment, p: Profile) -> bool:
     days = a.days_ago(a.last_b12_test)
     return days is None or days > p.screening_b12_lookback_days
+
+
+def _last_b12(a: Assessment, p: Profile) -> OnFile | None:
+    """The last B12 on file, which screening does not count: older than its look-back."""
+    on_file = [lab for lab in a.record.labs if lab.kind in B12_KINDS and lab.on <= a.as_of]
+    if not on_file:
+        return None
+    return OnFile(
+        max(on_file, key=lambda lab: lab.on), Unused.TOO_OLD, p.screening_b12_lookback_days
+    )
 
 
 def _years(days: int | None) -> Years | None:
@@ -51,7 +62,7 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
         labs=(on(a.as_of, "B12", LabNote.SCREEN), on(a.as_of, "CBC", LabNote.SCREEN)),
         metformin_years=_years(m.days),
         metformin_dose=DailyDose(m.mg_per_day) if m.mg_per_day else None,
-        last_b12=a.last_b12_test,
+        last_b12=_last_b12(a, p),
     )
 
 
@@ -78,7 +89,7 @@ def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation 
         labs=(on(a.as_of, "B12", LabNote.SCREEN), on(a.as_of, "CBC", LabNote.SCREEN)),
         drug=Product.ACID_SUPPRESSANT,
         drug_years=_years(e.days),
-        last_b12=a.last_b12_test,
+        last_b12=_last_b12(a, p),
     )
 
 
