@@ -106,7 +106,7 @@ def _railed(r: Recommendation) -> Recommendation:
     """A card whose product a rail withheld (S5) or swapped (S4) leads with what to do now."""
     if r.variant is not None or r.kind not in _TREATMENT:
         return r
-    if "S5" in r.safety and r.regimen is None:
+    if r.safety_withheld and r.regimen is None:
         return replace(r, variant=Variant.WITHHELD)
     if "S4" in r.safety and r.regimen is not None:
         return replace(r, variant=Variant.SWAPPED)
