@@ -62,7 +62,7 @@ _PLAN_SOURCE = (False, Kind.CORRECT_ORDER, Kind.CHANGE_PRODUCT)
 
 def reconcile(recs: tuple[Recommendation, ...], a: Assessment) -> tuple[Recommendation, ...]:
     """``recs`` (most urgent first) with one plan per order and each lab once."""
-    recs = _one_plan(_no_contradiction(tuple(_railed(r) for r in recs)))
+    recs = _one_plan(_no_contradiction(tuple(_railed(r, a) for r in recs)))
     draft = b12_draft(a)
     if draft is not None:  # the order being placed is the dose: it is changed, not added to
         recs = tuple(_on_draft(r, draft) for r in recs)
@@ -102,11 +102,14 @@ def b12_draft(a: Assessment) -> DraftOrder | None:
     )
 
 
-def _railed(r: Recommendation) -> Recommendation:
-    """A card whose product a rail withheld (S5) or swapped (S4) leads with what to do now."""
+def _railed(r: Recommendation, a: Assessment) -> Recommendation:
+    """A card whose product a rail withheld (S5) or swapped (S4) leads with what to do now;
+    with a cobalt or B12 allergy a dose card (R11, R12) is withheld too, though it named no
+    product for the rail to take away."""
     if r.variant is not None or r.kind not in _TREATMENT:
         return r
-    if r.safety_withheld and r.regimen is None:
+    withheld = r.safety_withheld or (_allergic(a) and r.kind is Kind.GIVE_DOSE)
+    if withheld and r.regimen is None:
         return replace(r, variant=Variant.WITHHELD)
     if "S4" in r.safety and r.regimen is not None:
         return replace(r, variant=Variant.SWAPPED)
@@ -117,7 +120,7 @@ def _dose_now(r: Recommendation, a: Assessment) -> Recommendation:
     """A missed dose with the schedule still ordered: the one dose, today, as its suggestion
     (one click), of the current order's product; the current order keeps running."""
     order = a.order
-    if r.kind is not Kind.GIVE_DOSE or r.regimen is not None or r.safety_withheld:
+    if r.kind is not Kind.GIVE_DOSE or r.regimen is not None or _allergic(a):
         return r
     if order is None or not order.is_injection:
         return r
@@ -125,6 +128,11 @@ def _dose_now(r: Recommendation, a: Assessment) -> Recommendation:
     if a.has(Finding.LEBER):  # S4: never cyanocobalamin in Leber's disease
         regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
     return replace(r, regimen=single_dose(regimen), start_on=a.as_of)
+
+
+def _allergic(a: Assessment) -> bool:
+    """S5: a cobalt or B12 allergy is recorded; no B12 product is offered."""
+    return a.has(Finding.COBALT_B12_ALLERGY)
 
 
 def _no_contradiction(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:

@@ -240,3 +240,12 @@ def test_a_draft_that_already_orders_the_plan_is_left_as_the_order():
     assert _medication_actions(cards) == []  # no change of the draft to itself, no second order
     assert "already orders this plan" in cards[0]["detail"]
     assert cards[0]["suggestions"]  # the baseline labs are still offered
+
+
+def test_an_overdue_dose_with_a_cobalt_allergy_is_not_offered():
+    allergy = finding(Finding.COBALT_B12_ALLERGY)
+    rec = record(allergy, PA, order(MONTHLY), *doses(50, 80, 110))
+    _, cards = _cards(rec, drafts={})
+    assert all(a["type"] != "create" for a in _medication_actions(cards))
+    for card in cards:
+        assert card["summary"].startswith("Do not give"), card["summary"]
