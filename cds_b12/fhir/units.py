@@ -12,8 +12,6 @@ from functools import lru_cache
 from cds_b12.clinical.codes import UCUM
 from cds_b12.clinical.record import LabKind
 
-from .accessors import text
-
 # Spellings EHRs use for the same unit, after lower-casing (§3.5: UCUM writes "ug", not "mcg").
 _SPELLINGS = {
     "mcg": "ug",
@@ -99,12 +97,14 @@ def quantity_unit(quantity: object) -> str | None:
     """The unit of a Quantity as sent: the UCUM ``code`` when coded in UCUM, else ``unit``."""
     if not isinstance(quantity, dict):
         return None
-    code = text(quantity.get("code"))
+    code = quantity.get("code")
+    code = (code.strip() or None) if isinstance(code, str) else None
     if code:
         system = quantity.get("system")
         if isinstance(system, str) and system.strip().rstrip("/") == UCUM:
             return code
-    return text(quantity.get("unit")) or code
+    unit = quantity.get("unit")
+    return ((unit.strip() or None) if isinstance(unit, str) else None) or code
 
 
 def to_canonical(kind: LabKind, value: float, unit: str | None) -> float | None:

@@ -54,6 +54,8 @@ def escape(value: object) -> Markup:
 def _one_line(text: str) -> str:
     """Whitespace collapsed; control and format characters (bidi overrides, zero-width
     joiners, NUL) dropped, so nothing can start a paragraph or disguise itself."""
+    if text.isascii() and text.isprintable():
+        return " ".join(text.split())  # the usual case: no control characters, only " "
     kept = "".join(
         " " if ch.isspace() else ch
         for ch in text

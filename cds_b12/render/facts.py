@@ -54,6 +54,8 @@ _WEEK = DAYS_PER_UNIT["wk"]
 _COMPARATOR_SIGNS = {"<": "<", "<=": "≤", ">=": "≥", ">": ">"}
 _MONTH = DAYS_PER_UNIT["mo"]
 _YEAR = DAYS_PER_UNIT["a"]
+# the table naming each enum, found once rather than by a search for every fact
+_TABLE_OF: dict[type, str] = {e: t for t, e in reversed(list(NAME_TABLES.items()))}
 
 
 def number(value: float) -> str:
@@ -79,7 +81,9 @@ class FactWords:
         return self.library.text("facts", key, self.profile, values)
 
     def _name(self, member: Enum) -> Markup:
-        table = next(t for t, enum in NAME_TABLES.items() if isinstance(member, enum))
+        table = _TABLE_OF.get(type(member)) or next(
+            t for t, enum in NAME_TABLES.items() if isinstance(member, enum)
+        )
         return self.library.name(table, member, self.profile)
 
     def _name_in(self, table: str, member: Enum) -> Markup:

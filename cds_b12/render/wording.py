@@ -11,6 +11,7 @@ mistake fails a test instead of reaching a clinician as "{b12}".
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -110,6 +111,10 @@ class CardLibrary:
     cards: Mapping[str, Mapping[str, Any]]
     defaults: Mapping[str, Any]
     safety: Mapping[str, Any]
+    # each (table, profile) merged once: the wording does not change while the service runs
+    _tables: dict[tuple[str, str], Mapping[str, Any]] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def rules(self) -> list[str]:
         """Rule IDs that have a card file."""
@@ -150,9 +155,13 @@ class CardLibrary:
             safety_said=frozenset(merged.get("safety_said", ())),
         )
 
-    def table(self, name: str, profile: str) -> dict[str, Any]:
+    def table(self, name: str, profile: str) -> Mapping[str, Any]:
         """A ``_defaults.toml`` table with its ``[uk.<name>]``/``[us.<name>]`` overrides."""
-        return {**self.defaults[name], **self.defaults.get(profile.lower(), {}).get(name, {})}
+        found = self._tables.get((name, profile))
+        if found is None:
+            merged = {**self.defaults[name], **self.defaults.get(profile.lower(), {}).get(name, {})}
+            found = self._tables[(name, profile)] = MappingProxyType(merged)
+        return found
 
     def text(self, table: str, key: str, profile: str, values: Mapping[str, object]) -> Markup:
         """Fill one template from ``_defaults.toml`` (a section or action text)."""
@@ -216,12 +225,13 @@ def fill(
     made from templates, so a FHIR string can never add markup to a card. Braces
     inside values become parentheses, so no brace ever reaches a card.
     """
-    for name in placeholders(template, where):
+    names, parts = _compiled(template, where)
+    for name in names:
         if name not in values:
             known = ", ".join(sorted(values))
             raise RenderError(f"{where}: unknown placeholder {{{name}}} (available: {known})")
     out: list[str] = []
-    for literal, field, _spec, _conversion in _FORMATTER.parse(template):
+    for literal, field in parts:
         out.append(literal)
         if field is not None:
             value = values[field]
@@ -231,6 +241,16 @@ def fill(
                 value = Markup(value[:1].upper() + value[1:])  # "Gastric bypass surgery ..."
             out.append(value)
     return Markup("".join(out))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(
+    template: str, where: str
+) -> tuple[tuple[str, ...], tuple[tuple[str, str | None], ...]]:
+    """A template's placeholders (checked) and its parts, worked out once: templates come
+    from ``cards/``, which does not change while the service runs."""
+    names = tuple(placeholders(template, where))
+    return names, tuple((literal, field) for literal, field, _, _ in _FORMATTER.parse(template))
 
 
 def load_card_library(cards_dir: Path | None = None) -> CardLibrary:
