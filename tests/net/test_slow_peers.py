@@ -85,7 +85,9 @@ def test_a_call_with_no_slot_for_its_server_gets_its_answer_at_once(dripping):
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    running = start_service(tmp_path_factory.mktemp("slow-peers"), fhir_deadline="60")
+    running = start_service(
+        tmp_path_factory.mktemp("slow-peers"), fhir_deadline="15"
+    )  # the largest allowed: stuck for the whole test
     yield running
     running.stop()
 
