@@ -208,8 +208,8 @@ class _Renderer:
         return self.library.text("sections", key, self.profile.name, values)
 
     def _detail(self, rec: Recommendation, wording: CardWording, values: FactValues) -> str:
-        own = fill(wording.detail, values, wording.where("detail"), sentences=True).strip()
-        head, tail = _facts_first(own)
+        text = fill(wording.detail, values, wording.where("detail"), sentences=True).strip()
+        head, tail = _facts_first(text)
         blocks = [head]
         if rec.regimen is not None:
             blocks.append(self._section("plan", schedule=Markup(self._schedule(rec, rec.regimen))))
@@ -231,18 +231,18 @@ class _Renderer:
             for resource, message in map(self.words.note, self.notes)
         )
         if notes:
-            shown = notes[:MAX_DATA_NOTES]
+            listed = notes[:MAX_DATA_NOTES]
             if len(notes) > MAX_DATA_NOTES:
-                shown.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
-            blocks.append(self._list(self._section("data_quality"), shown))
+                listed.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
+            blocks.append(self._list(self._section("data_quality"), listed))
         # Each source once: not the card's own source link, and a page several source IDs
         # cite (UK-1 and UK-2 are both the BNF) only once.
-        own = self._card_source(rec, wording)
+        card_source = self._card_source(rec, wording)
         sources = dict.fromkeys(self._source(rec, sid) for sid in rec.sources)
         links = [
             self._section("source_link", label=Markup(s.label), url=Markup(s.url))
             for s in sources
-            if (s.label, s.url) != (own["label"], own["url"])
+            if (s.label, s.url) != (card_source["label"], card_source["url"])
         ]
         if links:
             blocks.append(self._section("sources", sources=Markup.joined("; ", links)))

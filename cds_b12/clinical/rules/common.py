@@ -11,7 +11,7 @@ from ..assess import Assessment, Phase
 from ..bands import B12_KINDS
 from ..facts import CauseFact, Fact, Findings, Interval, LastDose, OnFile, Unused
 from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
-from ..record import LabKind
+from ..record import Lab, LabKind
 from ..regimens import Regimen
 from ..sources import RULE_SOURCES, cite
 
@@ -38,12 +38,16 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
     }
 
 
+def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:
+    """The newest result of any of ``kinds`` in the record up to today, however old."""
+    on_file = [lab for lab in a.record.labs if lab.kind in kinds and lab.on <= a.as_of]
+    return max(on_file, key=lambda lab: lab.on, default=None)
+
+
 def _too_old(a: Assessment, kind: LabKind) -> OnFile | None:
     """The latest result of ``kind`` in the record when it is too old to be current."""
-    on_file = [lab for lab in a.record.labs if lab.kind is kind and lab.on <= a.as_of]
-    if not on_file:
-        return None
-    return OnFile(max(on_file, key=lambda lab: lab.on), Unused.TOO_OLD, a.profile.current_lab_days)
+    latest = latest_on_file(a, kind)
+    return None if latest is None else OnFile(latest, Unused.TOO_OLD, a.profile.current_lab_days)
 
 
 def next_dose_on(a: Assessment, regimen: Regimen) -> date | None:
@@ -58,10 +62,9 @@ def next_dose_on(a: Assessment, regimen: Regimen) -> date | None:
 def b12_on_file(a: Assessment) -> OnFile | None:
     """The latest B12 in the record when none is current: set aside as taken soon after an
     injection (S2), or older than the profile's current-result limit (issue 11 §5)."""
-    on_file = [lab for lab in a.record.labs if lab.kind in B12_KINDS and lab.on <= a.as_of]
-    if not on_file:
+    latest = latest_on_file(a, *B12_KINDS)
+    if latest is None:
         return None
-    latest = max(on_file, key=lambda lab: lab.on)
     if latest in a.ignored_b12:
         return OnFile(latest, Unused.AFTER_DOSE, a.profile.post_injection_b12_invalid_days)
     return OnFile(latest, Unused.TOO_OLD, a.profile.current_lab_days)

@@ -15,7 +15,7 @@ from ..recommendation import Indicator, Kind, LabNote, Recommendation
 from ..record import Finding, Product
 from ..regimens import CATALOGUE
 from ..sources import cites
-from .common import recommend
+from .common import latest_on_file, recommend
 
 _SURGERY = (Finding.BARIATRIC_BYPASS, Finding.GASTRECTOMY, Finding.SLEEVE_GASTRECTOMY)
 
@@ -27,12 +27,8 @@ def _no_recent_b12(a: Assessment, p: Profile) -> bool:
 
 def _last_b12(a: Assessment, p: Profile) -> OnFile | None:
     """The last B12 on file, which screening does not count: older than its look-back."""
-    on_file = [lab for lab in a.record.labs if lab.kind in B12_KINDS and lab.on <= a.as_of]
-    if not on_file:
-        return None
-    return OnFile(
-        max(on_file, key=lambda lab: lab.on), Unused.TOO_OLD, p.screening_b12_lookback_days
-    )
+    latest = latest_on_file(a, *B12_KINDS)
+    return None if latest is None else OnFile(latest, Unused.TOO_OLD, p.screening_b12_lookback_days)
 
 
 def _years(days: int | None) -> Years | None:
