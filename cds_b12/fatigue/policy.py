@@ -48,6 +48,7 @@ CRITICAL_RULES = frozenset(
         "R7-severe-anaemia",
         "R20-folate-without-b12",
         "R21-cyanocobalamin-contraindicated",
+        "R28-order-dose-error",  # a thousandfold or open-ended order is a safety check too
     }
 )
 

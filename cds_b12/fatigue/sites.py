@@ -11,8 +11,8 @@ off, change a rule's indicator, or set its own hold periods, in one file that
     snooze_days = { "already-addressed" = 7 }
     accepted_days = 14
 
-A safety rail is never switched off: the file may not name S1-S11, switch off or lower a
-critical safety card (``policy.CRITICAL_RULES``), and a card sent as critical stays critical
+A safety rail is never switched off: the file may not name a rail (S1, S2, ...), switch off or lower
+a critical safety card (``policy.CRITICAL_RULES``), and a card sent as critical stays critical
 and shown whatever its site says. Such a file is refused whole, in one line. The service
 checks the file's modification time as calls come (at most once a second) and reads it again
 when it changed; a file that became invalid is logged and the last good one kept.
@@ -93,7 +93,7 @@ class _File(BaseModel):
 
 def _known(rule: str) -> None:
     if _SAFETY_ID.match(rule):
-        raise ValueError(f"{rule} is a safety rail: S1-S11 always run and cannot be changed")
+        raise ValueError(f"{rule} is a safety rail: safety rails always run and cannot be changed")
     if rule not in RULE_SOURCES:
         raise ValueError(f"{rule!r} is not a rule id (e.g. R17-metformin-screening)")
 

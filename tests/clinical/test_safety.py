@@ -1,4 +1,4 @@
-"""Safety rails S1-S11: each one changes what it must and leaves the rest alone."""
+"""Safety rails S1-S12: each one changes what it must and leaves the rest alone."""
 
 from __future__ import annotations
 

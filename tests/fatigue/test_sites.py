@@ -88,10 +88,14 @@ def test_a_critical_card_stays_critical_and_shown_whatever_the_site_says(tmp_pat
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ('[default]\nrules_off = ["S3"]\n', "S3 is a safety rail: S1-S11 always run"),
+        ('[default]\nrules_off = ["S3"]\n', "S3 is a safety rail: safety rails always run"),
         (
             '[sites.a]\nrules_off = ["R20-folate-without-b12"]\n',
             "R20-folate-without-b12 is a critical safety card and cannot be switched off",
+        ),
+        (
+            '[sites.a]\nrules_off = ["R28-order-dose-error"]\n',
+            "R28-order-dose-error is a critical safety card and cannot be switched off",
         ),
         (
             '[sites.a]\nindicators = { "R7-severe-anaemia" = "info" }\n',
