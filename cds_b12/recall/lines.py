@@ -13,11 +13,11 @@ later, so a line can never be given to the wrong patient.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .. import jsonio
 from ..fhir.accessors import string
 
 # A key is preceded by "{" or ",": inside a JSON string every quote is escaped,
@@ -85,7 +85,7 @@ def route(line: str) -> Routed:
 
 def route_parsed(line: str) -> Routed:
     try:
-        resource = json.loads(line)
+        resource = jsonio.loads(line)
     except ValueError as exc:
         return Routed(problem=Problem.NOT_JSON, detail=str(exc))
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):

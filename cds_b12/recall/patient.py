@@ -8,13 +8,13 @@ goes through, so the rows say what the chart would say.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
+from .. import jsonio
 from ..clinical import Profile
 from ..fhir.accessors import dicts, string
 from ..hooks.response import respond
@@ -71,7 +71,7 @@ def recall_patient(
     for line in lines:
         first = first if first[0] else line.origin
         try:
-            resource = json.loads(line.text)
+            resource = jsonio.loads(line.text)
         except ValueError as exc:
             result.problems.append((Problem.NOT_JSON, line.origin, str(exc)))
             continue
@@ -140,7 +140,7 @@ def _medications(data: list[dict], medications: Mapping[str, str]) -> list[dict]
         if isinstance(reference, str):
             parts = reference.strip().split("/_history/")[0].split("/")
             wanted["/".join(parts[-2:])] = None
-    return [json.loads(medications[ref]) for ref in wanted if ref in medications]
+    return [jsonio.loads(medications[ref]) for ref in wanted if ref in medications]
 
 
 def _identity(patient: dict) -> dict[str, str]:
