@@ -98,6 +98,15 @@ class SizeResult:
     def evaluate_ratio(self) -> float:
         return self.evaluate.median / self.floor.median
 
+    @property
+    def cpu_ratio(self) -> float:
+        """The same in CPU time of the calling thread, which a busy machine inflates less."""
+        return self.service.cpu_median / self.floor.cpu_median
+
+    @property
+    def evaluate_cpu_ratio(self) -> float:
+        return self.evaluate.cpu_median / self.floor.cpu_median
+
 
 @contextlib.contextmanager
 def without_service_env() -> Iterator[None]:

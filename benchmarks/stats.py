@@ -19,13 +19,19 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """Durations of one repeated operation, in milliseconds."""
+    """Durations of one repeated operation, in milliseconds: wall time, and the CPU time of
+    the calling thread (what a busy machine's other work does not add to)."""
 
     samples: tuple[float, ...]
+    cpu_samples: tuple[float, ...] = ()
 
     @property
     def median(self) -> float:
         return percentile(self.samples, 50)
+
+    @property
+    def cpu_median(self) -> float:
+        return percentile(self.cpu_samples, 50)
 
     @property
     def p99(self) -> float:
@@ -52,13 +58,15 @@ def time_calls(
     for _ in range(warmup):
         fn()
     samples: list[float] = []
-    clock = time.perf_counter
+    cpu_samples: list[float] = []
+    clock, cpu = time.perf_counter, time.thread_time
     stop_at = clock() + budget_s if budget_s is not None else math.inf
     for _ in range(iterations):
-        start = clock()
+        start, cpu_start = clock(), cpu()
         fn()
-        end = clock()
+        end, cpu_end = clock(), cpu()
         samples.append((end - start) * 1000)
+        cpu_samples.append((cpu_end - cpu_start) * 1000)
         if end > stop_at and len(samples) >= min_iterations:
             break
-    return Timing(tuple(samples))
+    return Timing(tuple(samples), tuple(cpu_samples))
