@@ -66,3 +66,19 @@ def test_suggestions_on_order_hooks_update_or_remove_the_draft(scenario):
         "R21-cyanocobalamin-contraindicated",
     }:
         assert touched == draft_refs
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [s for s in SCENARIOS if s.patient.patient_id in ("r2-pa-low-b12", "r2-unknown-cause-pmol")],
+    ids=lambda s: s.id,
+)
+def test_for_life_only_for_an_irreversible_cause(scenario):
+    """Issue 11 §4: pernicious anaemia is for life; an unknown cause stays open."""
+    resources, drafts = scenario.data()
+    result = respond(
+        resources, profile=get_profile(scenario.profile), as_of=AS_OF, draft_orders=drafts
+    )
+    (card,) = result.body["cards"]
+    plan = next(line for line in card["detail"].splitlines() if line.startswith("**Plan:**"))
+    assert ("for life" in plan) is (scenario.patient.patient_id == "r2-pa-low-b12")

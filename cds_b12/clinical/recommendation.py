@@ -118,6 +118,9 @@ class Recommendation:
     # ("MedicationRequest/x", = draft_id) when the draft already orders it
     plan_on: str | None = None
     variant: Variant | None = None  # the card's wording variant, if not its main one
+    # The plan continues for life: an irreversible cause (S1), or prophylaxis for life (R19).
+    # Otherwise the card's plan stays open ("then monthly"), never "for life" (issue 11 §4).
+    lifelong: bool = False
 
     @property
     def safety_withheld(self) -> bool:

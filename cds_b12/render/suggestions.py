@@ -14,8 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from cds_b12.clinical.cause import Cause
-from cds_b12.clinical.facts import CauseFact
 from cds_b12.clinical.followup import lab_priority
 from cds_b12.clinical.profiles import Profile
 from cds_b12.clinical.recommendation import Kind, LabOrder, Recommendation
@@ -28,10 +26,10 @@ from .wording import CardLibrary
 
 
 def for_life(rec: Recommendation) -> bool:
-    """Whether a lifelong regimen reads "for life": only for an irreversible cause (S1), not
-    for nitrous oxide, a drug, the diet or an unknown cause (issue 11 §4)."""
-    cause = rec.facts.get("cause")
-    return isinstance(cause, CauseFact) and cause.cause is Cause.IRREVERSIBLE_MALABSORPTION
+    """Whether a lifelong regimen reads "for life": only when the core says the plan is for
+    life (an irreversible cause, prophylaxis after surgery), not for nitrous oxide, a drug,
+    the diet or an unknown cause (issue 11 §4)."""
+    return rec.lifelong
 
 
 @dataclass(frozen=True)

@@ -519,6 +519,8 @@ def make_rec(
         "facts": facts_for(rule),
         "draft_id": spec.draft,
         "start_on": AS_OF if with_regimen else None,
+        # the core's reading of the cause: ALWAYS_FACTS' cause is irreversible
+        "lifelong": True,
         **spec.extra,
     }
     fields.update(changes)

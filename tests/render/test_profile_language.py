@@ -109,7 +109,11 @@ def test_for_life_only_for_an_irreversible_cause(profile, cause, lifelong):
     the plan, the alternative or the order's own instructions."""
     for rule in ("R2-start-standard-loading", "R10-start-maintenance"):
         rec = make_rec(rule, profile)
-        rec = replace(rec, facts={**rec.facts, "cause": CauseFact(cause, Findings(()))})
+        rec = replace(
+            rec,
+            facts={**rec.facts, "cause": CauseFact(cause, Findings(()))},
+            lifelong=cause is Cause.IRREVERSIBLE_MALABSORPTION,  # as the core reads the cause
+        )
         [card] = render_cards([rec], profile=profile, as_of=AS_OF, patient_id=PATIENT)
         plan = [line for line in card["detail"].splitlines() if line.startswith("**Plan:**")]
         texts = [

@@ -84,6 +84,7 @@ def recommend(
     start_on: date | None = None,
     overdue_since: date | None = None,
     variant: Variant | None = None,
+    lifelong: bool | None = None,
     **facts: Fact,
 ) -> Recommendation:
     """A Recommendation with the common facts merged under the rule's own, citing the
@@ -108,4 +109,5 @@ def recommend(
         start_on=start_on,
         overdue_since=overdue_since,
         variant=variant,
+        lifelong=a.is_irreversible if lifelong is None else lifelong,
     )

@@ -114,5 +114,6 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
         alternative=CATALOGUE[p.bariatric_alternative],
         labs=tuple(after(a.as_of, p.bariatric_monitoring_days, t, LabNote.ANNUAL) for t in yearly),
         start_on=a.as_of,
+        lifelong=True,  # prophylaxis after the surgery continues for life (AFP, ASMBS)
         surgery=Findings.of(surgery),
     )
