@@ -94,8 +94,19 @@ def official(cds_hooks_examples: Path) -> Callable[[str], dict]:
     return load
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """For what module- and session-scoped fixtures build before any test's own settings:
+    the store never lands in the checkout."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CDS_B12_DATA_DIR", str(tmp_path_factory.mktemp("cds-b12-session-data")))
+        yield
+
+
+@pytest.fixture
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of each test's own: feedback changes later cards (holds, "Dismissed before"),
+    so one test's feedback must not reach another's cards."""
     return tmp_path_factory.mktemp("cds-b12-data")
 
 

@@ -240,7 +240,7 @@ def worded_finding(text: str) -> list[tuple[Finding, Assertion]]:
 
 
 # What an Observation may record as a finding: symptoms, exposures, diet and pregnancy.
-_OBSERVED = frozenset(
+OBSERVED = frozenset(
     {
         Finding.NEURO,
         Finding.NEURO_SEVERE,
@@ -278,7 +278,7 @@ def observation_finding(resource: dict) -> tuple[Finding, bool] | None:
         words = " ".join((concept_text((value,)), text(resource.get("valueString")) or ""))
         found = worded_finding(words.lower().strip())
     for finding, how in found:
-        if finding in _OBSERVED:
+        if finding in OBSERVED:
             how = _weaker(how, answer)
             if kept(finding, how):
                 return finding, still_active(finding, how)

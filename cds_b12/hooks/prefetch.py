@@ -16,16 +16,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from ..clinical.codes import LAB_CODES, PREGNANCY_STATUS
+from ..clinical.codes import FINDING_CODES, LAB_CODES, PREGNANCY_STATUS
+from ..fhir.findings import OBSERVED
 
 # Labs and injections older than this do not change any rule's answer: the
 # rules look back at most two years (R14 drift, R12 missed doses) (judgement).
 LOOKBACK_DAYS = 3 * 365
 PAGE_SIZE = 200
 
+# Results, and the coded findings an Observation may record (symptoms, pregnancy,
+# breastfeeding): a finding recorded only as an Observation must reach the rules too.
 _LAB_CODES = ",".join(
     f"{system}|{code}"
-    for system, code in sorted(set().union(*LAB_CODES.values(), PREGNANCY_STATUS))
+    for system, code in sorted(
+        set().union(*LAB_CODES.values(), PREGNANCY_STATUS, *(FINDING_CODES[f] for f in OBSERVED))
+    )
 )
 
 

@@ -147,7 +147,9 @@ def normalise(body: dict) -> list[dict]:
     """The cards without what is new on every call: card and suggestion uuids, new resource ids,
     and the timeline link (it names the FHIR server the data came from).
 
-    An ``update`` keeps its id (it is the draft's own id); only ``create`` ids are fresh.
+    An ``update`` keeps its id (it is the draft's own id); only ``create`` ids are fresh. An
+    update of an order read from a FHIR server carries that server's ``meta`` (version and
+    time of the copy it changes), which a bundle's copy does not have.
     """
     cards = copy.deepcopy(body["cards"])
     for card in cards:
@@ -158,6 +160,8 @@ def normalise(body: dict) -> list[dict]:
             for action in suggestion.get("actions", []):
                 if action.get("type") == "create":
                     action.get("resource", {}).pop("id", None)
+                elif action.get("type") == "update":
+                    action.get("resource", {}).pop("meta", None)
     return cards
 
 
