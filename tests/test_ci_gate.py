@@ -1,0 +1,55 @@
+"""A skip under CI=true fails the run; elsewhere it stays a skip."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_skipping_test(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_skips.py").write_text(
+        "import pytest\n\n\ndef test_needs_a_server():\n    pytest.skip('no server here')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    if ci is not None:
+        env["CI"] = ci
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tests.ci_gate",
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path / "test_skips.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("ci", ["true", "1"])
+def test_a_skip_under_ci_is_a_failure_naming_its_reason(tmp_path, ci):
+    run = run_skipping_test(tmp_path, ci)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed" in run.stdout
+    assert "skipped under CI=true, where every test must run: no server here" in run.stdout
+
+
+def test_a_skip_outside_ci_stays_a_skip(tmp_path):
+    run = run_skipping_test(tmp_path, None)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 skipped" in run.stdout
