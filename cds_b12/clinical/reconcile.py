@@ -32,20 +32,10 @@ from .regimens import (
     with_drug,
 )
 from .rules.orders import product_regimen
+from .safety import TREATMENT_KINDS
 
-_TREATMENT = frozenset(
-    {
-        Kind.START_LOADING,
-        Kind.START_ORAL,
-        Kind.START_MAINTENANCE,
-        Kind.INTENSIFY,
-        Kind.GIVE_DOSE,
-        Kind.CONTINUE_LOADING,
-        Kind.CHANGE_PRODUCT,
-        Kind.CORRECT_ORDER,
-        Kind.ORDER_ADVICE,
-    }
-)
+# treatment cards, and the cards that correct or advise on a B12 order
+_TREATMENT = TREATMENT_KINDS | {Kind.CHANGE_PRODUCT, Kind.CORRECT_ORDER, Kind.ORDER_ADVICE}
 # On patient-view these change the regimen of the current order rather than add a course:
 # a shorter interval, another product, or loading again (a relapse, an interrupted course,
 # oral therapy failing), after which maintenance is ordered afresh (R10).

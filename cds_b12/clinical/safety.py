@@ -20,7 +20,8 @@ from .recommendation import Indicator, Kind, LabNote, Recommendation
 from .record import Finding, Product, Route
 from .regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, with_drug
 
-_TREATMENT = frozenset(
+# the cards that start, continue or change B12 treatment: the rails qualify these
+TREATMENT_KINDS = frozenset(
     {
         Kind.START_LOADING,
         Kind.START_ORAL,
@@ -101,7 +102,7 @@ def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
     """Potassium at baseline and 48 h when loading starts with Hb below the profile's
     cut-off (8 g/dL) or pancytopenia; a low potassium in the first days of such a
     course makes the assessment and any treatment card critical."""
-    if a.early_hypokalaemia is not None and r.kind in _TREATMENT | {Kind.URGENT_ASSESSMENT}:
+    if a.early_hypokalaemia is not None and r.kind in TREATMENT_KINDS | {Kind.URGENT_ASSESSMENT}:
         return r.with_safety("S6", indicator=Indicator.CRITICAL)
     if r.kind is not Kind.START_LOADING or a.hb is None:
         return r
@@ -114,13 +115,15 @@ def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
 def s7_metformin(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Continue metformin: say so on every card for a patient taking it."""
     on_metformin = a.metformin is not None and a.metformin.active
-    return r.with_safety("S7") if on_metformin and r.kind in _TREATMENT | {Kind.ORDER_LABS} else r
+    if on_metformin and r.kind in TREATMENT_KINDS | {Kind.ORDER_LABS}:
+        return r.with_safety("S7")
+    return r
 
 
 def s8_neurological(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Neurological signs before treatment or recurring on it: critical, neuro loading."""
     active = a.has_neuro and (a.phase is Phase.NONE or a.neuro_recurrence)
-    if not active or r.kind not in _TREATMENT:
+    if not active or r.kind not in TREATMENT_KINDS:
         return r
     regimen = r.regimen
     if r.kind is Kind.START_ORAL or (regimen is not None and regimen.route is Route.ORAL):
@@ -145,7 +148,7 @@ def s10_cyanokit(r: Recommendation, a: Assessment, p: Profile) -> Recommendation
 def s11_pregnancy(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Pregnancy: check folate, review at 1 month, at least a warning. Breastfeeding: the
     same review at 1 month (NG239, UK-8), named on the card as its own qualifier."""
-    if r.kind not in _TREATMENT | {Kind.ORDER_LABS}:
+    if r.kind not in TREATMENT_KINDS | {Kind.ORDER_LABS}:
         return r
     if not a.pregnant:
         return r.with_safety("S11-breastfeeding") if a.breastfeeding else r
@@ -157,7 +160,7 @@ def s12_nitrous_oxide(r: Recommendation, a: Assessment, p: Profile) -> Recommend
     """Nitrous oxide exposure (SP-9, NG239): total B12 may be normal, so homocysteine (or
     MMA) is drawn; stopping is advised (the S12 line); a reversible cause, so no lifelong
     maintenance follows the course unless an irreversible cause is also recorded (S1)."""
-    if not a.nitrous_oxide or r.kind not in _TREATMENT | {Kind.ORDER_LABS}:
+    if not a.nitrous_oxide or r.kind not in TREATMENT_KINDS | {Kind.ORDER_LABS}:
         return r
     labs = r.labs
     if a.hcy is None:
