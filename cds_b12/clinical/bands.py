@@ -10,6 +10,7 @@ range or low flag is used (the guidance is adult guidance).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -169,12 +170,16 @@ def latest(labs: tuple[Lab, ...], kind: LabKind, as_of: date, p: Profile) -> Lab
 def _split_post_injection_b12(
     labs: tuple[Lab, ...], doses: tuple[date, ...], p: Profile
 ) -> tuple[tuple[Lab, ...], list[Lab]]:
-    """S2 / §2.8: a B12 taken soon after an injection does not reflect stores."""
+    """S2 / §2.8: a B12 taken soon after an injection does not reflect stores.
+
+    ``doses`` is oldest first (``course.injection_dates``), so only the last dose on or
+    before a result can be recent: one bisection per result, not a scan of every dose."""
     ignored, kept = [], []
     for lab in labs:
         if lab.kind not in B12_KINDS:
             continue
-        recent = any(0 <= (lab.on - d).days <= p.post_injection_b12_invalid_days for d in doses)
+        i = bisect_right(doses, lab.on)
+        recent = i > 0 and (lab.on - doses[i - 1]).days <= p.post_injection_b12_invalid_days
         (ignored if recent else kept).append(lab)
     return tuple(ignored), kept
 

@@ -76,6 +76,18 @@ def test_s2_b12_fifteen_days_after_a_dose_counts():
     assert a.b12 is not None and a.ignored_b12 == ()
 
 
+def test_s2_only_the_last_dose_on_or_before_a_b12_decides_whether_it_is_set_aside():
+    """Doses after a result, or more than 14 days before it, leave it standing; the
+    nearest earlier dose within 14 days (same day included) sets it aside."""
+    # dose days ago: 300, 200, 100, 60, 40, 20; B12 days ago beside them:
+    given = doses(300, 200, 100, 60, 40, 20)
+    b12s = {d: lab(LabKind.B12, 400, days=d) for d in (400, 300, 286, 285, 150, 58, 45, 27, 5)}
+    a = assess(record(PA, order(), *given, *b12s.values()), US, AS_OF)
+    set_aside = {300, 286, 58, 27}  # 0, 14, 2 and 13 days after a dose
+    assert {b12s[d] for d in set_aside} == set(a.ignored_b12)
+    assert a.b12 == b12s[5]  # 15 days after the last dose
+
+
 def test_s3_folate_card_is_critical():
     folate = order(MONTHLY, product=Product.FOLIC_ACID, ingredient=None, route=Route.ORAL)
     (r,) = recs(record(finding(Finding.NEURO), draft_med(folate)))
