@@ -10,13 +10,23 @@ review dates, due windows) and lengths of use are left out: they change every da
 ``evidence`` is the same without the orders (B12 requests, drafts, and the order's interval
 and the order itself among the facts): an accepted card waits while its order is acted on,
 and that order reaching the record must not end the wait; a result or a dose still does.
+
+Holds are stored, so the hash's input must not depend on the process: it is one JSON
+document, written by the standard library's C encoder (a dataclass as its class name and
+field values, an enum (a ``StrEnum``) as its value, a date in ISO form, a float as ``repr``
+writes it).
+The parts every card shares are encoded once per call, each card's facts once.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
+from functools import cache
+from operator import attrgetter
 
 from ..clinical import Evaluation
 from ..clinical.facts import Fact, Interval, LastDose, Years
@@ -33,56 +43,78 @@ class Fingerprint:
 def fingerprints(ev: Evaluation) -> dict[str, Fingerprint]:
     """Rule id -> the hex SHA-256 hashes of the facts behind its card in this evaluation."""
     record = ev.assessment.record
-    rules = sorted(rec.rule for rec in ev.recommendations)
+    rules = _json(sorted(rec.rule for rec in ev.recommendations))
     b12 = [m for m in record.medications if m.ingredient is not None]
-    taken = sorted(repr(m) for m in b12 if not _is_order(m))
-    orders = sorted(repr(m) for m in b12 if _is_order(m))
-    drafts = sorted(d.resource_id for d in record.drafts)
-    return {
-        rec.rule: Fingerprint(
-            _hash(rules, taken, orders, drafts, _card(rec, with_orders=True)),
-            _hash(rules, taken, _card(rec, with_orders=False)),
+    # sorted so that the order the EHR lists them in does not count
+    taken = _json(sorted((m for m in b12 if not _is_order(m)), key=_where))
+    orders = _json(sorted((m for m in b12 if _is_order(m)), key=_where))
+    drafts = _json(sorted(d.resource_id for d in record.drafts))
+    found = {}
+    for rec in ev.recommendations:
+        evidence, ordered = _card(rec)
+        found[rec.rule] = Fingerprint(
+            _hash(rules, taken, orders, drafts, evidence, ordered), _hash(rules, taken, evidence)
         )
-        for rec in ev.recommendations
-    }
+    return found
 
 
-def _hash(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+def _card(rec: Recommendation) -> tuple[str, str]:
+    """The card's facts as JSON: without the orders, and the orders (its draft, its order
+    and the order's interval among the facts)."""
+    kept: list[list] = []
+    ordered: list[list] = []
+    for name in sorted(rec.facts):
+        value: Fact = rec.facts[name]
+        if isinstance(value, LastDose):
+            kept.append([name, value.on])  # its days_ago grows every day
+        elif isinstance(value, date | int | float | Years):
+            continue  # it changes with the calendar alone
+        elif isinstance(value, Interval) or (isinstance(value, Medication) and _is_order(value)):
+            ordered.append([name, value])
+        else:
+            kept.append([name, value])
+    evidence = [
+        rec.rule,
+        rec.kind,
+        rec.indicator,
+        rec.safety,
+        rec.regimen,
+        rec.alternative,
+        sorted({lab.test for lab in rec.labs}),
+        rec.overdue_since,
+        kept,
+    ]
+    return _json(evidence), _json([rec.draft_id, ordered])
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256(f"[{','.join(parts)}]".encode()).hexdigest()
 
 
 def _is_order(m: Medication) -> bool:
     return m.source is MedSource.REQUEST
 
 
-def _card(rec: Recommendation, *, with_orders: bool) -> str:
-    facts = {name: _stable(value, with_orders) for name, value in rec.facts.items()}
-    return repr(
-        (
-            rec.rule,
-            rec.kind.value,
-            rec.indicator.value,
-            rec.safety,
-            rec.draft_id if with_orders else None,
-            rec.regimen,
-            rec.alternative,
-            sorted({lab.test for lab in rec.labs}),
-            rec.overdue_since,
-            sorted((k, v) for k, v in facts.items() if v is not _LEFT_OUT),
-        )
-    )
+# where a medication comes from: two from one resource keep the resource's own order
+_where = attrgetter("resource_id", "source")
 
 
-_LEFT_OUT = object()  # a fact that changes with the calendar alone, or an order left out
+def _plain(value: object) -> object:
+    """What the encoder makes of a value JSON has no type for."""
+    return _shape(type(value))(value)
 
 
-def _stable(value: Fact, with_orders: bool) -> object:
-    if isinstance(value, LastDose):
-        return repr(value.on)  # its days_ago grows every day
-    if isinstance(value, date | int | float | Years):
-        return _LEFT_OUT
-    if not with_orders and (
-        isinstance(value, Interval) or (isinstance(value, Medication) and _is_order(value))
-    ):
-        return _LEFT_OUT
-    return repr(value)
+@cache
+def _shape(cls: type) -> Callable[[object], object]:
+    """A date in ISO form; a dataclass as [class name, field values...]; anything else (a
+    type added later) by its repr, stable for a plain value."""
+    if issubclass(cls, date):
+        return cls.isoformat
+    if is_dataclass(cls):
+        return attrgetter("__class__.__qualname__", *(f.name for f in fields(cls)))
+    return repr
+
+
+_json = json.JSONEncoder(
+    default=_plain, separators=(",", ":"), check_circular=False, allow_nan=True
+).encode

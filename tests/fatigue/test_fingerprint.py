@@ -3,8 +3,14 @@ when a lab, a dose, an order or another rule firing changes what the card rests 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +100,55 @@ def test_a_new_lab_result_the_card_quotes_changes_the_facts():
     assert hb is not None
     newer = replace(rec, facts={**rec.facts, "hb": replace(hb, value=9.1, resource_id="new")})
     assert fingerprints(replace(ev, recommendations=(newer,))) != fingerprints(ev)
+
+
+def test_the_order_the_record_lists_its_medications_in_does_not_count():
+    _, ev = evaluation(metformin())
+    dose = Medication(
+        source=MedSource.ADMINISTRATION,
+        product=Product.B12_INJECTION,
+        resource_id="MedicationAdministration/new",
+        status="completed",
+        ingredient="cyanocobalamin",
+        on=AS_OF - timedelta(days=400),
+    )
+    more = with_medication(ev, dose)
+    record = more.assessment.record
+    reversed_record = replace(record, medications=tuple(reversed(record.medications)))
+    shuffled = replace(more, assessment=replace(more.assessment, record=reversed_record))
+    assert fingerprints(shuffled) == fingerprints(more)
+
+
+def test_the_facts_are_the_same_in_another_process():
+    """Holds are stored: a restart, another worker or another hash seed reads the same hash."""
+    code = (
+        "import json\n"
+        "from tests.fatigue.test_fingerprint import evaluation, metformin\n"
+        "from cds_b12.fatigue.fingerprint import fingerprints\n"
+        "_, ev = evaluation(metformin())\n"
+        "print(json.dumps({r: [f.facts, f.evidence] for r, f in fingerprints(ev).items()}))\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    _, ev = evaluation(metformin())
+    here = {r: [f.facts, f.evidence] for r, f in fingerprints(ev).items()}
+    assert json.loads(done.stdout) == here
+
+
+def test_a_fact_of_a_type_json_does_not_know_is_hashed_by_its_repr():
+    _, ev = evaluation(metformin())
+    (rec,) = ev.recommendations
+
+    def with_fact(value) -> dict:
+        changed = replace(rec, facts={**rec.facts, "new": value})
+        return fingerprints(replace(ev, recommendations=(changed,)))
+
+    assert with_fact(Decimal("1.5")) == with_fact(Decimal("1.5"))
+    assert with_fact(Decimal("1.5")) != with_fact(Decimal("2.5"))
