@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 _NUMBER = re.compile(
     r"\s*(<=|>=|<|>|=|≤|≥)?\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*)"
@@ -18,6 +19,7 @@ _NUMBER = re.compile(
 # FHIR Quantity.comparator codes, and how labs write them in text.
 COMPARATORS = {"<": "<", "<=": "<=", ">=": ">=", ">": ">", "≤": "<=", "≥": ">=", "=": None}
 _B12_SPELLING = re.compile(r"\bb[\s-]12\b")
+T = TypeVar("T")
 
 
 def dig(obj: object, *path: str | int) -> object:
@@ -33,6 +35,13 @@ def dig(obj: object, *path: str | int) -> object:
         else:
             return None
     return obj
+
+
+def first(obj: object) -> object:
+    """``dig(obj, 0)`` without the loop: the first element of an array, or a lone object."""
+    if isinstance(obj, list):
+        return obj[0] if obj else None
+    return obj if isinstance(obj, dict) else None
 
 
 def as_dict(obj: object) -> dict:
@@ -122,6 +131,29 @@ def codings(concept: object) -> list[tuple[str, str]]:
                 if system and code:
                     pairs.append((system.rstrip("/"), code))
     return pairs
+
+
+def coded(concept: object, table: Mapping[tuple[str, str], T]) -> T | None:
+    """``table``'s value for the first of ``codings(concept)`` it holds, without building the list.
+
+    ``table``'s keys must be pairs as ``codings`` returns them (stripped, no trailing
+    ``/``): then a coding sent clean, the usual case, is looked up as it is.
+    """
+    if not isinstance(concept, dict):
+        return None
+    coding = concept.get("coding")
+    for item in coding if isinstance(coding, list) else (coding,):
+        if isinstance(item, dict):
+            system, code = item.get("system"), item.get("code")
+            if isinstance(system, str) and isinstance(code, str):
+                found = table.get((system, code))
+                if found is None:
+                    system, code = system.strip(), code.strip()
+                    if system and code:
+                        found = table.get((system.rstrip("/"), code))
+                if found is not None:
+                    return found
+    return None
 
 
 def concept_text(concepts: Iterable[object]) -> str:

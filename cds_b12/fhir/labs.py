@@ -22,12 +22,12 @@ from .accessors import (
     COMPARATORS,
     as_dict,
     censored_number,
-    codings,
+    coded,
     dig,
+    first,
     label,
     number,
     shorten,
-    string,
     text,
 )
 from .dates import parse_date
@@ -70,11 +70,7 @@ OBSERVATION_STATUS = StatusPolicy(
 
 def lab_kind(concept: object) -> LabKind | None:
     """The analyte named by a CodeableConcept, by system and code (§3.1)."""
-    for pair in codings(concept):
-        kind = LAB_KINDS.get(pair)
-        if kind is not None:
-            return kind
-    return None
+    return coded(concept, LAB_KINDS)
 
 
 def read_observation(resource: dict, note: Note) -> Lab | UnreadableResult | ClinicalFinding | None:
@@ -99,7 +95,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
     on = _when(resource, note)
     if on is None:
         raise Skip("skipped: no date")
-    ranges = as_dict(dig(resource, "referenceRange", 0))
+    ranges = as_dict(first(resource.get("referenceRange")))
     name = ANALYTE_NAMES[kind]
     read = _value_and_unit(resource, ranges)
     if isinstance(read, Unreadable):
@@ -108,6 +104,8 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
         comparator, value, unit = read
         canonical = to_canonical(kind, value, unit)
         if canonical is not None and unit is not None:
+            quantity = as_dict(resource.get("valueQuantity"))
+            interpretation = as_dict(first(resource.get("interpretation")))
             return Lab(
                 kind=kind,
                 value=canonical,
@@ -115,10 +113,10 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
                 resource_id=label(resource),
                 ref_low=_bound(kind, ranges.get("low"), unit),
                 ref_high=_bound(kind, ranges.get("high"), unit),
-                interpretation=string(resource, "interpretation", 0, "coding", 0, "code"),
+                interpretation=text(as_dict(first(interpretation.get("coding"))).get("code")),
                 comparator=comparator,
                 # The card quotes the result as the lab sent it, in the unit's own words.
-                reported=Quantity(value, string(resource, "valueQuantity", "unit") or unit),
+                reported=Quantity(value, text(quantity.get("unit")) or unit),
             )
         if unit is None:
             read, message = Unreadable.NO_UNIT, f"value ignored: no unit given for {name}"
@@ -145,10 +143,11 @@ def _value_and_unit(
     states the unit the result was reported in.
     """
     quantity = resource.get("valueQuantity")
-    raw = dig(quantity, "value")
+    raw = quantity.get("value") if isinstance(quantity, dict) else None
     value = number(raw)
     if value is not None:
-        comparator = COMPARATORS.get(text(dig(quantity, "comparator")) or "=")
+        given = quantity.get("comparator")
+        comparator = None if given is None else COMPARATORS.get(text(given) or "=")
         if comparator is None and isinstance(raw, str):
             comparator = (censored_number(raw) or (None,))[0]
         return comparator, value, quantity_unit(quantity)
@@ -163,7 +162,7 @@ def _value_and_unit(
 
 
 def _bound(kind: LabKind, quantity: object, value_unit: str) -> float | None:
-    value = number(dig(quantity, "value"))
+    value = number(quantity.get("value")) if isinstance(quantity, dict) else None
     if value is None:
         return None
     return to_canonical(kind, value, quantity_unit(quantity) or value_unit)

@@ -101,7 +101,7 @@ def quantity_unit(quantity: object) -> str | None:
     code = (code.strip() or None) if isinstance(code, str) else None
     if code:
         system = quantity.get("system")
-        if isinstance(system, str) and system.strip().rstrip("/") == UCUM:
+        if system == UCUM or (isinstance(system, str) and system.strip().rstrip("/") == UCUM):
             return code
     unit = quantity.get("unit")
     return ((unit.strip() or None) if isinstance(unit, str) else None) or code

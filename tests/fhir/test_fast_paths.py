@@ -1,0 +1,70 @@
+"""The reader's fast paths give what the general accessors give, on odd inputs too."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds_b12.fhir.accessors import coded, codings, dig, first
+from cds_b12.fhir.labs import LAB_KINDS
+from cds_b12.fhir.units import quantity_unit
+
+from .test_never_raises import FHIR_STRINGS, json_values
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+
+ODD_STRINGS = [LOINC, f"{LOINC}/", f" {LOINC} ", "/", " ", "", "2132-9", " 2132-9 ", "14685-2"]
+ODD_STRINGS += [UCUM, f"{UCUM}/", f" {UCUM}", "pg/mL", " pg/mL ", "ug"]
+odd_strings = st.sampled_from(ODD_STRINGS) | st.sampled_from(FHIR_STRINGS)
+odd_values = odd_strings | json_values(4)
+codings_like = st.fixed_dictionaries(
+    {}, optional={"system": odd_values, "code": odd_values, "display": odd_values}
+)
+concepts = st.fixed_dictionaries(
+    {},
+    optional={
+        "coding": st.lists(codings_like | odd_values, max_size=3) | codings_like | odd_values
+    },
+) | json_values(6)
+quantities = st.fixed_dictionaries(
+    {}, optional={"value": odd_values, "unit": odd_values, "code": odd_values, "system": odd_values}
+) | json_values(4)
+
+
+def general_lookup(concept: object, table: dict) -> object:
+    return next((table[pair] for pair in codings(concept) if pair in table), None)
+
+
+def general_quantity_unit(quantity: object) -> str | None:
+    """The unit as the reader read it before its fast path for the exact UCUM system."""
+    if not isinstance(quantity, dict):
+        return None
+    code = quantity.get("code")
+    code = (code.strip() or None) if isinstance(code, str) else None
+    system = quantity.get("system")
+    if code and isinstance(system, str) and system.strip().rstrip("/") == UCUM:
+        return code
+    unit = quantity.get("unit")
+    return ((unit.strip() or None) if isinstance(unit, str) else None) or code
+
+
+def test_table_keys_are_as_codings_reads_them():
+    """``coded`` looks a clean coding up as sent, so every key must already be clean."""
+    for system, code in LAB_KINDS:
+        assert codings({"coding": [{"system": system, "code": code}]}) == [(system, code)]
+
+
+@settings(max_examples=300)
+@given(concepts)
+def test_coded_agrees_with_codings(concept):
+    assert coded(concept, LAB_KINDS) == general_lookup(concept, LAB_KINDS)
+
+
+@settings(max_examples=300)
+@given(quantities)
+def test_quantity_unit_agrees_with_the_general_reading(quantity):
+    assert quantity_unit(quantity) == general_quantity_unit(quantity)
+
+
+@given(json_values(6))
+def test_first_is_dig_zero(value):
+    assert first(value) is dig(value, 0)
