@@ -20,7 +20,7 @@ from cds_b12.clinical.recommendation import (
 from cds_b12.clinical.record import DataNote, Medication, MedSource, Product
 from cds_b12.clinical.sources import SOURCES
 from cds_b12.render import RenderError, load_card_library, render_cards
-from cds_b12.render.cards import SUMMARY_MAX_CHARS, fit_summary, prune
+from cds_b12.render.cards import SUMMARY_MAX_CHARS, fit_summary
 from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary, fill
 
 from .render_support import (
@@ -470,20 +470,6 @@ def test_fit_summary_is_a_safety_net() -> None:
     assert len(fitted) <= SUMMARY_MAX_CHARS and fitted.endswith("…")
     with pytest.raises(RenderError):
         fit_summary("   ")
-
-
-def test_prune_removes_every_empty_value() -> None:
-    assert prune(
-        {
-            "a": None,
-            "b": "",
-            "c": [],
-            "d": {},
-            "e": [{"f": ""}, 0, False],
-            "g": {"h": {"i": []}},
-            "j": "x",
-        }
-    ) == {"e": [0, False], "j": "x"}
 
 
 def test_spec_indicator_mapping() -> None:
