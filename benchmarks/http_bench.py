@@ -13,6 +13,7 @@ import os
 import resource
 import statistics
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,7 +157,7 @@ class HttpResult:
 class MemoryResult:
     tool: str
     requests: int  # measured requests (after the warm-up)
-    warmup: int
+    warmup: int  # warm-up requests sent, every worker warmed
     start_kb: dict[int, int]  # per worker pid, right after start
     base_kb: dict[int, int]  # after the warm-up
     after_kb: dict[int, int]  # after the measured requests
@@ -289,6 +290,20 @@ def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
                 server.stop()
 
 
+def _warm_every_worker(pids: list[int], warm: Callable[[], int]) -> int:
+    """Warm up until every worker has done its share (up to ``ATTEMPTS`` rounds); the
+    requests sent. A worker that wrk left idle would otherwise start the measured requests
+    cold, and its first imports, caches and store connections would count as growth."""
+    before = [cpu_seconds(p) for p in pids]
+    sent = 0
+    for _ in range(ATTEMPTS):
+        sent += warm()
+        used = [cpu_seconds(p) - b for p, b in zip(pids, before, strict=True)]
+        if min(used) >= MIN_WORKER_SHARE * sum(used) > 0:
+            break
+    return sent
+
+
 def run_memory(
     plan: HttpPlan, work_dir: Path, body: bytes, *, requests: int, warmup: int
 ) -> MemoryResult:
@@ -319,7 +334,7 @@ def run_memory(
             return python_load(url, body, connections=min(plan.connections, 8), requests=count)
 
         start = {p: memory_kb(p)[0] for p in pids}
-        load(warmup)
+        warmed = _warm_every_worker(pids, lambda: load(warmup).requests)
         base = {p: memory_kb(p)[0] for p in pids}
         measured = load(requests)
         after = {p: memory_kb(p)[0] for p in pids}
@@ -327,7 +342,7 @@ def run_memory(
         if worker_pids(service.pid) != pids:
             raise RuntimeError("a gunicorn worker was replaced during the memory run")
         return MemoryResult(
-            plan.tool, measured.requests, warmup, start, base, after, peak, measured
+            plan.tool, measured.requests, warmed, start, base, after, peak, measured
         )
     finally:
         service.stop()

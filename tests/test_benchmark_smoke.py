@@ -33,3 +33,30 @@ def test_benchmark_smoke() -> None:
     assert "smoke: ok" in done.stdout, output[-6000:]
     assert "throughput ratio cds-b12 / echo" in done.stdout
     assert "cds-b12 evaluate --bundle (one fixture): wall / CPU" in done.stdout
+
+
+def test_memory_warm_up_reaches_every_worker(monkeypatch) -> None:
+    """Part 4 warms up again while a worker has done almost none of the warm-up (wrk can
+    hand every connection to one worker): that worker's first calls are warm-up, not growth."""
+    from benchmarks import http_bench
+
+    used = {1: 0.0, 2: 0.0}
+    rounds = iter([(1.0, 0.0), (1.0, 0.9), (9.0, 9.0)])  # CPU each round gives each worker
+
+    def warm() -> int:
+        first, second = next(rounds)
+        used[1] += first
+        used[2] += second
+        return 500
+
+    monkeypatch.setattr(http_bench, "cpu_seconds", lambda pid: used[pid])
+    assert http_bench._warm_every_worker([1, 2], warm) == 1_000  # the second round sufficed
+
+    stuck = {1: 0.0, 2: 0.0}
+
+    def lopsided() -> int:
+        stuck[1] += 1.0
+        return 100
+
+    monkeypatch.setattr(http_bench, "cpu_seconds", lambda pid: stuck[pid])
+    assert http_bench._warm_every_worker([1, 2], lopsided) == 100 * http_bench.ATTEMPTS
