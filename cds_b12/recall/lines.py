@@ -2,13 +2,11 @@
 
 May import ``cds_b12.fhir``. A Bulk ``$export`` writes one resource per line,
 each naming its patient by ``subject`` or ``patient`` (the Patient by its own
-``id``). Finding that reference must not cost a full JSON parse of every line
-twice, so :func:`route` first looks for it with a regular expression and parses
-the line only when the text leaves any doubt. The shortcut is taken only when
-the line has exactly one ``"subject"``/``"patient"`` key and no contained
-resources; that key is then either the top-level one, or (when the resource has
-none) a nested one, which :func:`patient_of` on the parsed resource catches
-later, so a line can never be given to the wrong patient.
+``id``). :func:`route` parses the line with orjson and asks :func:`patient_of`.
+That costs fewer instructions than the regular expressions that used to look for
+the reference in the text (about half those of ``json.loads`` against more than
+all of them), and it is exact for any JSON (escaped or repeated keys, nested
+references), so a line is never given to a patient its resource does not name.
 """
 
 from __future__ import annotations
@@ -20,10 +18,6 @@ from enum import StrEnum
 from .. import jsonio
 from ..fhir.accessors import string
 
-# A key is preceded by "{" or ",": inside a JSON string every quote is escaped,
-# so this never matches text in a value.
-_KEY = re.compile(r'[{,]\s*"(?:subject|patient)"\s*:')
-_REFERENCE = re.compile(r'\s*\{\s*"reference"\s*:\s*"([^"\\]*)"')
 _PATIENT = re.compile(r'(?:^|/)Patient/([^/\s"\\]+)(?:/_history/[^/]+)?$')
 
 
@@ -37,7 +31,7 @@ class Problem(StrEnum):
     UNREADABLE_PATIENT = "patient not evaluated"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs more to build, once per line
 class Routed:
     """Where a line goes: to a patient (``patient``), the shared Medications, or a problem."""
 
@@ -52,6 +46,10 @@ def patient_id(reference: object) -> str | None:
     """The id in a reference to a Patient (relative, absolute or versioned)."""
     if not isinstance(reference, str):
         return None
+    if reference.startswith("Patient/"):  # the usual form, read without the regex
+        rid = reference[8:]
+        if rid.replace("-", "").isalnum():
+            return rid
     match = _PATIENT.search(reference.strip())
     return match[1] if match else None
 
@@ -70,20 +68,8 @@ def patient_of(resource: dict) -> str | None:
     return None
 
 
-def route(line: str) -> Routed:
-    """Where one non-blank line goes, parsing it only when the shortcut does not apply."""
-    if '"contained"' not in line:
-        keys = _KEY.finditer(line)
-        first = next(keys, None)
-        if first is not None and next(keys, None) is None:
-            ref = _REFERENCE.match(line, first.end())
-            found = patient_id(ref[1]) if ref else None
-            if found:
-                return Routed(patient=found)
-    return route_parsed(line)
-
-
-def route_parsed(line: str) -> Routed:
+def route(line: bytes | str) -> Routed:
+    """Where one non-blank line goes: to its patient, the shared Medications, or a problem."""
     try:
         resource = jsonio.loads(line)
     except ValueError as exc:

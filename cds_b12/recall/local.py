@@ -3,13 +3,15 @@
 May import the rest of ``cds_b12.recall``. Two passes over temporary files, so
 memory stays bounded whatever the export's size:
 
-1. *split*: each chunk of each file is read line by line; a line goes, as it
-   was written, to one of N partition files by a stable hash of its patient id
-   (``lines.route`` finds the id without parsing most lines). Shared Medication
-   resources go to a side file.
+1. *split*: each chunk of each file is read line by line; a line goes, as the
+   bytes it was written in, to one of N partition files by a stable hash of its
+   patient id (``lines.route`` parses it to find the id), after the id and the
+   line number. Shared Medication resources go to a side file.
 2. *evaluate*: each partition holds whole patients, so a worker groups its lines
    by patient in memory (a partition is sized to about ``PARTITION_BYTES``) and
    runs each patient through ``patient.recall_patient``, the patient-view path.
+   Only the location of a patient's first line is kept, for the one problem
+   reported about a patient's lines as a whole (no Patient resource).
    Each partition's rows are written sorted; the output is a k-way merge of
    those files, so the final sort needs no more memory than one row per file.
 
@@ -34,11 +36,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 from .export import Chunk, chunks, read_chunk, uncompressed_size
-from .lines import Problem, route
-from .patient import Calendars, Line, Settings, calendar_file, recall_patient
+from .lines import route
+from .patient import Calendars, Settings, calendar_file, recall_patient
 from .rows import Row
 from .tally import Tally
 
@@ -140,41 +142,32 @@ def _line_offsets(parts: list[Chunk], read: dict[int, int]) -> dict[int, tuple[s
     return where
 
 
-def _bucket(patient: str, buckets: int) -> int:
-    return zlib.crc32(patient.encode()) % buckets  # stable across processes, unlike hash()
-
-
 def _split(chunk: Chunk, tmp: Path, buckets: int) -> tuple[Chunk, int, Tally]:
     """Pass 1: route each line of ``chunk`` to its patient's partition file."""
     tally = Tally()
-    outs: dict[int, TextIO] = {}
-    medications: TextIO | None = None
+    outs: dict[int, BinaryIO] = {}
+    medications: BinaryIO | None = None
     number = 0
     where = str(chunk.index)  # relocated to "file:line" once every chunk's length is known
     try:
         for number, raw in enumerate(read_chunk(chunk), start=1):
-            try:
-                text = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError:
-                tally.problem(Problem.NOT_JSON, where, number, "not UTF-8 text")
-                continue
-            if not text.strip():
+            line = raw.rstrip(b"\r\n")
+            if not line.strip():
                 continue
             tally.lines += 1
-            routed = route(text)
+            routed = route(line)
             if routed.patient is not None:
                 tally.patients += routed.own
-                bucket = _bucket(routed.patient, buckets)
+                patient = routed.patient.encode()
+                bucket = zlib.crc32(patient) % buckets  # stable across processes, unlike hash()
                 out = outs.get(bucket)
                 if out is None:
-                    out = outs[bucket] = open(  # noqa: SIM115
-                        tmp / f"b{bucket}-c{chunk.index}", "w", encoding="utf-8"
-                    )
-                out.write(f"{routed.patient}\t{chunk.index}\t{number}\t{text}\n")
+                    out = outs[bucket] = open(tmp / f"b{bucket}-c{chunk.index}", "wb")  # noqa: SIM115
+                out.write(b"%b\t%d\t%b\n" % (patient, number, line))
             elif routed.medication is not None:
                 if medications is None:
-                    medications = open(tmp / f"m-c{chunk.index}", "w", encoding="utf-8")  # noqa: SIM115
-                medications.write(f"{routed.medication}\t{text}\n")
+                    medications = open(tmp / f"m-c{chunk.index}", "wb")  # noqa: SIM115
+                medications.write(b"%b\t%b\n" % (routed.medication.encode(), line))
             else:
                 assert routed.problem is not None
                 tally.problem(routed.problem, where, number, routed.detail)
@@ -218,18 +211,25 @@ def _evaluate(
     calendars: Calendars | None,
 ) -> Tally:
     """Pass 2: every patient of one partition through patient-view; rows written sorted."""
-    groups: dict[str, list[Line]] = {}
-    for path in tmp.glob(f"b{bucket}-c*"):
-        with open(path, encoding="utf-8") as f:
+    groups: dict[bytes, list[bytes]] = {}
+    first: dict[bytes, tuple[str, int]] = {}
+    for path in sorted(tmp.glob(f"b{bucket}-c*")):
+        name, before = where[int(path.name.rpartition("-c")[2])]
+        with open(path, "rb") as f:
             for record in f:
-                patient, chunk, number, text = record.rstrip("\n").split("\t", 3)
-                name, before = where[int(chunk)]
-                groups.setdefault(patient, []).append(Line(text, (name, before + int(number))))
+                patient, number, line = record.rstrip(b"\n").split(b"\t", 2)
+                lines = groups.get(patient)
+                if lines is None:
+                    groups[patient] = [line]
+                    first[patient] = (name, before + int(number))
+                else:
+                    lines.append(line)
     medications = _medications(tmp)
     tally = Tally()
     rows: list[Row] = []
-    for patient, lines in groups.items():
-        result = recall_patient(patient, lines, medications, settings)
+    for key, lines in groups.items():
+        patient = key.decode()
+        result = recall_patient(patient, lines, first[key], medications, settings)
         if result.calendar is not None and calendars is not None:
             name = calendar_file(patient)
             (calendars.folder / name).write_bytes(result.calendar)

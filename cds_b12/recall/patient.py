@@ -20,7 +20,7 @@ from ..fhir.accessors import dicts, string
 from ..hooks.response import respond
 from ..reminders import calendar_bytes
 from ..render import load_card_library
-from .lines import Problem, patient_of
+from .lines import Problem
 from .rows import Row, iso
 
 
@@ -46,12 +46,6 @@ def calendar_file(patient: str) -> str:
     return quote(patient, safe="-._") + ".ics"
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    text: str
-    origin: tuple[str, int]  # (file, line number), or (file, 0) where the number is unknown
-
-
 @dataclass(slots=True)
 class PatientResult:
     rows: list[Row] = field(default_factory=list)
@@ -62,27 +56,20 @@ class PatientResult:
 
 
 def recall_patient(
-    patient: str, lines: Iterable[Line], medications: Mapping[str, str], settings: Settings
+    patient: str,
+    lines: Iterable[bytes | str],
+    first: tuple[str, int],
+    medications: Mapping[str, str],
+    settings: Settings,
 ) -> PatientResult:
-    """The recall rows of one patient, from the export lines routed to them."""
+    """The recall rows of one patient, from the export lines ``lines.route`` gave them
+    (each a resource naming this patient); ``first`` is where the first line was read."""
     result = PatientResult()
     resources: list[tuple[tuple, dict]] = []
-    first: tuple[str, int] = ("", 0)
     for line in lines:
-        first = first if first[0] else line.origin
-        try:
-            resource = jsonio.loads(line.text)
-        except ValueError as exc:
-            result.problems.append((Problem.NOT_JSON, line.origin, str(exc)))
-            continue
-        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            result.problems.append((Problem.NOT_RESOURCE, line.origin, "no resourceType"))
-            continue
-        if patient_of(resource) != patient:  # a nested reference only: see lines.route
-            result.problems.append((Problem.NO_PATIENT, line.origin, resource["resourceType"]))
-            continue
+        resource = jsonio.loads(line)
         # a canonical order, so neither the export's order nor the engine changes the answer
-        key = (resource["resourceType"], string(resource, "id") or "", line.text)
+        key = (resource["resourceType"], string(resource, "id") or "", line)
         resources.append((key, resource))
     result.resources = len(resources)
     resources.sort(key=lambda item: item[0])

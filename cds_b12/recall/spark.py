@@ -32,7 +32,7 @@ from pyspark.sql.functions import input_file_name
 
 from .lines import route
 from .local import NoPatients, Progress, Run, UnreadableFile
-from .patient import Calendars, Line, Settings, calendar_file, recall_patient
+from .patient import Calendars, Settings, calendar_file, recall_patient
 from .rows import Row
 from .tally import Tally
 
@@ -137,15 +137,17 @@ def _name(uri: str) -> str:
 
 
 def _route(rows: Iterable) -> Iterator[tuple]:
-    """Executors: ("p", patient, (text, file, own)) | ("m", ref, text) | ("x", problem, file,
-    detail) for each non-blank line."""
+    """Executors: ("p", patient, (line, file, own)) | ("m", ref, text) | ("x", problem, file,
+    detail) for each non-blank line; a patient's line as UTF-8 bytes, as the local engine
+    reads it, so both parse the same input."""
     for value, uri in rows:
         text = value.rstrip("\r")
         if not text.strip():
             continue
-        routed = route(text)
+        line = text.encode()
+        routed = route(line)
         if routed.patient is not None:
-            yield ("p", routed.patient, (text, _name(uri), routed.own))
+            yield ("p", routed.patient, (line, _name(uri), routed.own))
         elif routed.medication is not None:
             yield ("m", routed.medication, text)
         else:
@@ -167,7 +169,7 @@ def _combine(a: Tally, b: Tally) -> Tally:
 
 
 def _evaluate(
-    groups: Iterable[tuple[str, Iterable[tuple[str, str, bool]]]],
+    groups: Iterable[tuple[str, Iterable[tuple[bytes, str, bool]]]],
     medications: dict[str, str],
     settings: Settings,
     prefix: str | None,
@@ -176,8 +178,9 @@ def _evaluate(
     one ("t", tally) for the partition."""
     tally = Tally()
     for patient, items in groups:
-        lines = [Line(text, (file, 0)) for text, file, _ in items]
-        result = recall_patient(patient, lines, medications, settings)
+        items = list(items)
+        lines = [line for line, _, _ in items]
+        result = recall_patient(patient, lines, (items[0][1], 0), medications, settings)
         if result.calendar is not None and prefix is not None:
             name = calendar_file(patient)
             yield ("c", name, result.calendar)
