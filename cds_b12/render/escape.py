@@ -25,6 +25,10 @@ _INLINE = re.compile(r"([\\`*_\[\]~|#])")
 _LEADING_BLOCK = re.compile(r"^([-+=])|^(\d{1,9})([.)])(?=\s|$)")
 # GitHub Markdown turns bare addresses into links ("extended autolinks").
 _AUTOLINK = re.compile(r"(:)(//)|\b(www)(\.)|(@)", re.IGNORECASE)
+# Every character the three above (and HTML) act on, in one search: most values (dates,
+# numbers, ids, names) hold none, and need no substitution at all.
+_MAYBE_MARKUP = re.compile(r"[\\`*_\[\]~|#&<>:@]|www\.", re.IGNORECASE)
+_LEADING_CHARS = frozenset("-+=")  # with a leading digit, what _LEADING_BLOCK can match
 
 
 class Markup(str):
@@ -44,10 +48,12 @@ def escape(value: object) -> Markup:
     if isinstance(value, Markup):
         return value
     text = _one_line(str(value))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _INLINE.sub(r"\\\1", text)
-    text = _AUTOLINK.sub(_break_autolink, text)
-    text = _LEADING_BLOCK.sub(_break_block, text)
+    if _MAYBE_MARKUP.search(text):
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = _INLINE.sub(r"\\\1", text)
+        text = _AUTOLINK.sub(_break_autolink, text)
+    if text[:1] in _LEADING_CHARS or text[:1].isdigit():
+        text = _LEADING_BLOCK.sub(_break_block, text)
     return Markup(text)
 
 

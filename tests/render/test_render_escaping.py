@@ -8,6 +8,7 @@ elements, in marked (GitHub Markdown, the preview's renderer)."""
 from __future__ import annotations
 
 import html
+import itertools
 import json
 from dataclasses import replace
 from datetime import date
@@ -228,3 +229,22 @@ def test_escape_keeps_ordinary_clinical_text_as_it_is():
 
     for text in ("152 ng/L on 2026-01-03", "every 2–3 months", "Crohn's disease", "0.45"):
         assert escape(text) == text
+
+
+_MARKUP_BITS = [*"\\`*_[]~|#&<>:@-+=)/.\n²", "://", "www.", "WwW.", "1.", "12) ", "x@y"]
+_AROUND = ("", "a ", " 12", "é", "\u200b", "W.")
+
+
+@pytest.mark.parametrize("bit", _MARKUP_BITS)
+def test_escape_skips_substitutions_only_when_none_would_change_the_text(bit):
+    """The fast path (no character any pattern acts on) gives what every step would."""
+    from cds_b12.render import escape as e
+
+    for before, after in itertools.product(_AROUND, repeat=2):
+        text = before + bit + after
+        slow = e._one_line(text)
+        slow = slow.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        slow = e._INLINE.sub(r"\\\1", slow)
+        slow = e._AUTOLINK.sub(e._break_autolink, slow)
+        slow = e._LEADING_BLOCK.sub(e._break_block, slow)
+        assert e.escape(text) == slow, text
