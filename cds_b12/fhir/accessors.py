@@ -172,7 +172,8 @@ def concept_text(concepts: Iterable[object]) -> str:
             if isinstance(coding, dict) and isinstance(value := coding.get("display"), str):
                 parts.append(value)
     text = " ".join(" ".join(parts).lower().replace("’", "'").split())
-    return _B12_SPELLING.sub("b12", text) if "12" in text else text
+    # only spaces are left between words, so the spelling needs "b 12" or "b-12"
+    return _B12_SPELLING.sub("b12", text) if "b 12" in text or "b-12" in text else text
 
 
 def shorten(value: str, limit: int = 40) -> str:

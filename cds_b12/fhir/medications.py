@@ -60,6 +60,15 @@ _STATUS = {
 }
 _ENDED = frozenset({"completed", "stopped"})
 
+
+def _rxnorm(codes: frozenset[tuple[str, str]]) -> frozenset[str]:
+    """The RxNorm codes of a code set, to test a product's RxNorm codes against in one step."""
+    return frozenset(code for system, code in codes if system == RXNORM)
+
+
+_NITROUS_RX = _rxnorm(NITROUS_OXIDE_DRUG)
+_CYANOKIT_RX = _rxnorm(CYANOKIT)
+
 ORAL_HIGH_MIN_MG = 0.5  # Product.B12_ORAL_HIGH: >= 0.5 mg per dose
 CYANOKIT_MIN_MG = 1000.0  # Cyanokit is 5 g; B12 therapy is at most a few mg (S10)
 
@@ -91,9 +100,9 @@ _OTHER_WORDS = (
     ("folate", Product.FOLIC_ACID),
 )
 _OTHER_CODES = (
-    (METFORMIN, Product.METFORMIN),
-    (ACID_SUPPRESSANTS, Product.ACID_SUPPRESSANT),
-    (FOLIC_ACID, Product.FOLIC_ACID),
+    (_rxnorm(METFORMIN), Product.METFORMIN),
+    (_rxnorm(ACID_SUPPRESSANTS), Product.ACID_SUPPRESSANT),
+    (_rxnorm(FOLIC_ACID), Product.FOLIC_ACID),
 )
 
 # Dose units that count tablets, sprays or vials of a known clinical drug.
@@ -110,14 +119,16 @@ class MedicationIndex:
 
     __slots__ = ("_by_reference",)
 
-    def __init__(self, entries: Iterable[tuple[dict, str | None]]) -> None:
+    def __init__(self, entries: Iterable[tuple[dict, dict | None]]) -> None:
+        """``entries``: each resource with the Bundle entry holding it, if any."""
         self._by_reference: dict[str, dict] = {}
-        for resource, full_url in entries:
+        for resource, entry in entries:
             if resource.get("resourceType") != "Medication":
                 continue
             rid = string(resource, "id")
             if rid:
                 self._by_reference.setdefault(f"Medication/{rid}", resource)
+            full_url = string(entry, "fullUrl")
             if full_url:
                 self._by_reference.setdefault(full_url, resource)
 
@@ -155,7 +166,7 @@ def read_medication(
     concepts, ingredient_count, unresolved = _product_concepts(resource, index)
     rx_codes = [code for c in concepts for system, code in codings(c) if system == RXNORM]
     text = concept_text(concepts)
-    nitrous = "nitrous oxide" in text or any((RXNORM, c) in NITROUS_OXIDE_DRUG for c in rx_codes)
+    nitrous = "nitrous oxide" in text or not _NITROUS_RX.isdisjoint(rx_codes)
     match = None if nitrous else _identify(rx_codes, text, ingredient_count)
     if not nitrous and match is None:
         if unresolved:
@@ -176,7 +187,9 @@ def read_medication(
     route_concept = dosage.get("route")
     route = read_route(route_concept)
     quantity = _dose_quantity(dosage, source)
-    dose_mg = _dose_mg(quantity, match)
+    dose = number(quantity.get("value")) if isinstance(quantity, dict) else None
+    unit = quantity_unit(quantity)
+    dose_mg = _dose_mg(dose, unit, match)
     product = match.product or _b12_form(
         match.ingredient, route, dose_mg, source, route_concept is not None, note
     )
@@ -193,7 +206,8 @@ def read_medication(
         dose_mg=dose_mg,
         route=route,
         timing=None if source is MedSource.ADMINISTRATION else read_timing(dosage.get("timing")),
-        dose_written=_written(quantity),
+        # the dose with its unit as the order states it, so a card can quote an error exactly
+        dose_written=Quantity(dose, unit) if dose is not None and unit else None,
     )
 
 
@@ -219,7 +233,7 @@ def _product_concepts(resource: dict, index: MedicationIndex) -> tuple[list[obje
 
 
 def _identify(rx_codes: list[str], text: str, ingredient_count: int) -> _Match | None:
-    if any((RXNORM, code) in CYANOKIT for code in rx_codes):
+    if not _CYANOKIT_RX.isdisjoint(rx_codes):
         return _Match(Product.CYANOKIT, "hydroxocobalamin")
     for code in rx_codes:
         if code in B12_DRUGS:
@@ -234,7 +248,7 @@ def _identify(rx_codes: list[str], text: str, ingredient_count: int) -> _Match |
         if code in B12_INGREDIENTS:
             return _Match(None, B12_INGREDIENTS[code]) if b12_ingredient else None
     for codes, product in _OTHER_CODES:
-        if any((RXNORM, code) in codes for code in rx_codes):
+        if not codes.isdisjoint(rx_codes):
             return _Match(product)
     for word, ingredient in _B12_WORDS:
         if word in text:
@@ -296,12 +310,10 @@ def _dose_quantity(dosage: dict, source: MedSource) -> object:
     return dig(dosage, "doseAndRate", 0, "doseQuantity") or dosage.get("doseQuantity")
 
 
-def _dose_mg(quantity: object, match: _Match) -> float | None:
+def _dose_mg(value: float | None, unit: str | None, match: _Match) -> float | None:
     """The dose in mg; volumes and counts only for a clinical drug of known strength."""
-    value = number(dig(quantity, "value"))
     if value is None:
         return None
-    unit = quantity_unit(quantity)
     dose = mass_mg(value, unit)
     if dose is not None or match.strength_mg is None or unit is None:
         return dose
@@ -310,12 +322,6 @@ def _dose_mg(quantity: object, match: _Match) -> float | None:
     if (unit == "ml" and injectable) or (unit in _COUNT_UNITS and not injectable):
         return value * match.strength_mg
     return None
-
-
-def _written(quantity: object) -> Quantity | None:
-    """The dose with its unit as the order states it, so a card can quote an error exactly."""
-    value, unit = number(dig(quantity, "value")), quantity_unit(quantity)
-    return Quantity(value, unit) if value is not None and unit else None
 
 
 def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None, date | None]:

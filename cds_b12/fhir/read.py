@@ -13,7 +13,7 @@ The tests use fhir.resources R4B to validate every resource the service emits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -51,12 +51,18 @@ def collect_resources(data: object) -> list[dict]:
 def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
     """Everything the rules need from the prefetch, and the draft orders; never raises."""
     notes: list[DataNote] = []
-    entries = list(_walk(data, prefetch=True))
-    drafts_in = list(_walk(draft_orders, prefetch=False, junk=notes))
+    entries = _walk(data, prefetch=True)
+    drafts_in = _walk(draft_orders, prefetch=False, junk=notes)
     index = MedicationIndex([*entries, *drafts_in])
-    reader = _Reader(index)
+    reader = _Reader(index, notes)
     for resource, _ in entries:
-        _guarded(resource, reader.read, notes)
+        reader.current = resource
+        try:
+            reader.read(resource)
+        except Skip as skip:
+            reader.note(skip.message)
+        except Exception:  # one unreadable resource must not cost the others (never raise)
+            reader.note("skipped: unreadable resource")
     drafts = []
     for resource, _ in drafts_in:
         draft = _guarded(resource, lambda r, note: _read_draft(r, index, note), notes)
@@ -75,31 +81,31 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
 
 def _walk(
     data: object, *, prefetch: bool, junk: list[DataNote] | None = None
-) -> Iterator[tuple[dict, str | None]]:
-    """Yield ``(resource, fullUrl)`` through Bundles (nested too) and lists, without recursion.
+) -> list[tuple[dict, dict | None]]:
+    """``(resource, Bundle entry)`` pairs through Bundles (nested too) and lists, without recursion.
 
-    With ``prefetch``, a top-level object without a resourceType is a CDS Hooks
-    prefetch mapping; its null and non-resource values are skipped. With
-    ``junk``, a non-object where a resource should be is noted.
+    The entry (None outside a Bundle) is kept rather than its ``fullUrl``, which only
+    a Medication needs. With ``prefetch``, a top-level object without a resourceType
+    is a CDS Hooks prefetch mapping; its null and non-resource values are skipped.
+    With ``junk``, a non-object where a resource should be is noted.
     """
-    stack: list[tuple[object, str | None]] = [(data, None)]
+    found: list[tuple[dict, dict | None]] = []
+    stack: list[tuple[object, dict | None]] = [(data, None)]
     seen: set[int] = set()
     while stack:
-        item, full_url = stack.pop()
+        item, entry = stack.pop()
         if isinstance(item, dict):
             if id(item) in seen:
                 continue
             seen.add(id(item))
             if item.get("resourceType") == "Bundle":
-                stack.extend(
-                    (entry.get("resource"), string(entry, "fullUrl"))
-                    for entry in reversed(as_list(item.get("entry")))
-                    if isinstance(entry, dict)
-                )
+                for child in reversed(as_list(item.get("entry"))):
+                    if isinstance(child, dict):
+                        stack.append((child.get("resource"), child))
             elif prefetch and item is data and "resourceType" not in item:
                 stack.extend((value, None) for value in reversed(list(item.values())))
             else:
-                yield item, full_url
+                found.append((item, entry))
         elif isinstance(item, list):
             if id(item) in seen:
                 continue
@@ -107,6 +113,7 @@ def _walk(
             stack.extend((child, None) for child in reversed(item))
         elif item is not None and junk is not None:
             junk.append(DataNote("draftOrders", "skipped: draft order is not a FHIR resource"))
+    return found
 
 
 def _guarded(resource: dict, read: Callable[[dict, Note], T], notes: list[DataNote]) -> T | None:
@@ -129,6 +136,8 @@ class _Reader:
     """Sorts the facts of each resource in the prefetch into the record's fields."""
 
     index: MedicationIndex
+    notes: list[DataNote]
+    current: dict = field(default_factory=dict)  # the resource being read, for its notes
     patient: Patient | None = None
     labs: list[Lab] = field(default_factory=list)
     medications: list[Medication] = field(default_factory=list)
@@ -136,16 +145,21 @@ class _Reader:
     unreadable: list[UnreadableResult] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
 
-    def read(self, resource: dict, note: Note) -> None:
+    def note(self, message: str) -> None:
+        """A note about the resource being read (``current``)."""
+        self.notes.append(DataNote(shorten(label(self.current), 100), message))
+
+    def read(self, resource: dict) -> None:
         rtype = resource.get("resourceType")
         if not isinstance(rtype, str) or not rtype.strip():
             raise Skip("skipped: resource has no resourceType")
-        rid = string(resource, "id")
-        if rid is not None:
+        rid = resource.get("id")
+        if isinstance(rid, str) and (rid := rid.strip()):
             # overlapping prefetch queries return the same resource twice
             if (rtype, rid) in self.seen:
                 return
             self.seen.add((rtype, rid))
+        note = self.note
         if rtype == "Patient":
             self._read_patient(resource, note)
         elif rtype == "Observation":

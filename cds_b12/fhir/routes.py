@@ -18,7 +18,7 @@ from cds_b12.clinical.codes import (
 )
 from cds_b12.clinical.record import Route
 
-from .accessors import codings, concept_text, dicts, dig, string
+from .accessors import coded, concept_text, dicts, dig, string
 
 V3_ROUTE = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration"
 
@@ -51,10 +51,9 @@ _WORDS = (
 
 def read_route(concept: object) -> Route:
     """The route of a ``Dosage.route`` CodeableConcept; UNKNOWN when absent or not recognised."""
-    for pair in codings(concept):
-        route = _CODED.get(pair)
-        if route is not None:
-            return route
+    route = coded(concept, _CODED)
+    if route is not None:
+        return route
     # a route code under a local system still names the route
     codes = " ".join(string(coding, "code") or "" for coding in dicts(dig(concept, "coding")))
     text = f"{concept_text((concept,))} {codes.lower()}"

@@ -1,10 +1,12 @@
 """The reader's fast paths give what the general accessors give, on odd inputs too."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cds_b12.fhir.accessors import coded, codings, dig, first
 from cds_b12.fhir.labs import LAB_KINDS
+from cds_b12.fhir.routes import _CODED as ROUTE_CODES
 from cds_b12.fhir.units import quantity_unit
 
 from .test_never_raises import FHIR_STRINGS, json_values
@@ -47,9 +49,10 @@ def general_quantity_unit(quantity: object) -> str | None:
     return ((unit.strip() or None) if isinstance(unit, str) else None) or code
 
 
-def test_table_keys_are_as_codings_reads_them():
+@pytest.mark.parametrize("table", [LAB_KINDS, ROUTE_CODES], ids=["labs", "routes"])
+def test_table_keys_are_as_codings_reads_them(table):
     """``coded`` looks a clean coding up as sent, so every key must already be clean."""
-    for system, code in LAB_KINDS:
+    for system, code in table:
         assert codings({"coding": [{"system": system, "code": code}]}) == [(system, code)]
 
 
@@ -57,6 +60,7 @@ def test_table_keys_are_as_codings_reads_them():
 @given(concepts)
 def test_coded_agrees_with_codings(concept):
     assert coded(concept, LAB_KINDS) == general_lookup(concept, LAB_KINDS)
+    assert coded(concept, ROUTE_CODES) == general_lookup(concept, ROUTE_CODES)
 
 
 @settings(max_examples=300)
