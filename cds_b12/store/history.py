@@ -1,11 +1,11 @@
 """Reading, on the request path: a patient's earlier cards and what clinicians did with them.
 
-One statement per hook call, built once: the patient's calls from the same issuer and
-tenant since the policy's look-back (``ix_hook_call_patient_key``), their cards
-(``ix_issued_card_call_id``) and the feedback on each (``ix_feedback_card_uuid``; only
-feedback that counts for the card, ``known_card``). Only cards someone answered, or shown in
-this ``hookInstance`` or encounter, come back: a patient's unanswered history stays in the
-database.
+One statement per hook call, built once, that reads only what a hold can come from: the
+patient's answered cards (feedback that counts for its card, ``known_card``, found by its
+``patient_key``: ``ix_feedback_patient_key``), and the patient's unanswered cards shown in
+this ``hookInstance`` or encounter (``ix_hook_call_patient_instance``,
+``ix_hook_call_patient_encounter``); both from the same issuer and tenant since the
+policy's look-back. A patient's unanswered history elsewhere is not read at all.
 """
 
 from __future__ import annotations
@@ -13,39 +13,72 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, cast, exists, null, or_, select, union_all
 
 from ..fatigue.policy import Past
 from .db import Database
 from .schema import Feedback, HookCall, IssuedCard
 
-_HISTORY = (
-    select(
+
+def _card_columns() -> list[ColumnElement]:
+    return [
         IssuedCard.rule_id,
         IssuedCard.fingerprint,
         IssuedCard.evidence,
         HookCall.received_at.label("shown_at"),
         HookCall.hook_instance,
         HookCall.encounter,
+    ]
+
+
+def _same_caller() -> ColumnElement[bool]:
+    return and_(
+        HookCall.received_at >= bindparam("since"),
+        HookCall.issuer.is_not_distinct_from(bindparam("issuer")),
+        HookCall.tenant.is_not_distinct_from(bindparam("tenant")),
+    )
+
+
+_ANSWERED = (
+    select(
+        *_card_columns(),
         Feedback.outcome,
         Feedback.override_code,
         Feedback.outcome_at,
         Feedback.received_at.label("answer_received"),
     )
-    .join(IssuedCard, IssuedCard.call_id == HookCall.id)
-    .outerjoin(Feedback, and_(Feedback.card_uuid == IssuedCard.uuid, Feedback.known_card.is_(True)))
-    .where(
-        HookCall.patient_key == bindparam("patient"),
-        HookCall.received_at >= bindparam("since"),
-        HookCall.issuer.is_not_distinct_from(bindparam("issuer")),
-        HookCall.tenant.is_not_distinct_from(bindparam("tenant")),
-        or_(
-            Feedback.id.is_not(None),
-            HookCall.hook_instance == bindparam("hook_instance"),
-            HookCall.encounter == bindparam("encounter"),
-        ),
-    )
+    .select_from(Feedback)
+    .join(IssuedCard, IssuedCard.uuid == Feedback.card_uuid)
+    .join(HookCall, HookCall.id == IssuedCard.call_id)
+    .where(Feedback.patient_key == bindparam("patient"), Feedback.known_card.is_(True))
+    .where(_same_caller())
 )
+_SHOWN_HERE = (
+    select(
+        *_card_columns(),
+        cast(null(), Feedback.outcome.type),
+        cast(null(), Feedback.override_code.type),
+        cast(null(), Feedback.outcome_at.type),
+        cast(null(), Feedback.received_at.type),
+    )
+    .select_from(HookCall)
+    .join(IssuedCard, IssuedCard.call_id == HookCall.id)
+    .where(
+        or_(  # each branch whole, so that each has its index (SQLite's planner)
+            and_(
+                HookCall.patient_key == bindparam("patient"),
+                HookCall.hook_instance == bindparam("hook_instance"),
+            ),
+            and_(
+                HookCall.patient_key == bindparam("patient"),
+                HookCall.encounter == bindparam("encounter"),
+            ),
+        ),
+        ~exists().where(Feedback.card_uuid == IssuedCard.uuid, Feedback.known_card.is_(True)),
+    )
+    .where(_same_caller())
+)
+_HISTORY = union_all(_ANSWERED, _SHOWN_HERE)
 
 
 def history(
@@ -79,9 +112,7 @@ def history(
             outcome=r.outcome,
             reason=r.override_code,
             # the earlier of the answer's own time and its arrival: a fast clock gains nothing
-            answered_at=(
-                min(_utc(r.outcome_at), _utc(r.answer_received)) if r.outcome_at else None
-            ),
+            answered_at=_utc(min(r.outcome_at, r.answer_received)) if r.outcome_at else None,
         )
         for r in rows
     ]

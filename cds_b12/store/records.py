@@ -145,6 +145,17 @@ def _issued() -> ColumnElement[bool]:
     )
 
 
+# the patient of the feedback row's card, kept with it: history finds the answers by index
+_COUNTS_FOR_ITS_CARD = {
+    "known_card": True,
+    "patient_key": (
+        select(HookCall.patient_key)
+        .join(IssuedCard, IssuedCard.call_id == HookCall.id)
+        .where(IssuedCard.uuid == Feedback.card_uuid)
+        .scalar_subquery()
+    ),
+}
+
 # built once: a statement built per call costs more CPU than the write itself
 _FEEDBACK_BEFORE_ITS_CARD = (
     update(Feedback)
@@ -153,12 +164,12 @@ _FEEDBACK_BEFORE_ITS_CARD = (
         Feedback.known_card.is_(False),
         _issued(),
     )
-    .values(known_card=True)
+    .values(_COUNTS_FOR_ITS_CARD)
 )
 _FEEDBACK_ON_A_KNOWN_CARD = (
     update(Feedback)
     .where(Feedback.id.in_(bindparam("ids", expanding=True)), _issued())
-    .values(known_card=True)
+    .values(_COUNTS_FOR_ITS_CARD)
 )
 
 _CARD_LOCKS = 0xB12  # advisory lock namespace (the two-key form: apart from the migration's)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Double, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -13,9 +13,14 @@ class Base(DeclarativeBase):
 
 
 class HookCall(Base):
-    """One answered hook call. The patient is a keyed hash, never the id or a name."""
+    """One answered hook call. The patient is a keyed hash, never the id or a name. The
+    patient's calls in one hookInstance or encounter are found by index (``store.history``)."""
 
     __tablename__ = "hook_call"
+    __table_args__ = (
+        Index("ix_hook_call_patient_instance", "patient_key", "hook_instance"),
+        Index("ix_hook_call_patient_encounter", "patient_key", "encounter"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
@@ -24,7 +29,7 @@ class HookCall(Base):
     hook_instance: Mapped[str] = mapped_column(String(200))
     issuer: Mapped[str | None] = mapped_column(String(500))
     tenant: Mapped[str | None] = mapped_column(String(200))
-    patient_key: Mapped[str] = mapped_column(String(64), index=True)
+    patient_key: Mapped[str] = mapped_column(String(64))
     profile: Mapped[str] = mapped_column(String(8))
     encounter: Mapped[str | None] = mapped_column(String(200))  # the EHR's encounter id
     cards: Mapped[list[IssuedCard]] = relationship(
@@ -66,7 +71,8 @@ class Feedback(Base):
     we have no record of (purged, never ours, or issued to another issuer or tenant) is kept
     and flagged ``known_card = false``. Feedback that arrives before its card's audit row
     (written by another worker or replica) starts so, and is flipped when the row is written
-    (``records.record_calls``)."""
+    (``records.record_calls``). ``patient_key`` is its card's patient, set with ``known_card``:
+    a patient's answered cards are found by index (``store.history``)."""
 
     __tablename__ = "feedback"
 
@@ -84,6 +90,7 @@ class Feedback(Base):
     outcome_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     issuer: Mapped[str | None] = mapped_column(String(500))
     tenant: Mapped[str | None] = mapped_column(String(200))
+    patient_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class SingleUse(Base):

@@ -5,17 +5,20 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, select, text
 
 from cds_b12.cli import main
-from cds_b12.store.db import MIGRATIONS, Database
-from cds_b12.store.schema import Base
+from cds_b12.store.db import MIGRATIONS, Database, _config
+from cds_b12.store.history import history
+from cds_b12.store.schema import Base, Feedback, HookCall, IssuedCard
 
 from .support import CDS_B12, UNREACHABLE, free_port, service_env
 
@@ -140,3 +143,60 @@ def test_replicas_starting_together_both_come_up(pg_url):
 
 def test_only_the_replica_that_migrated_says_so(pg_url):
     assert sorted(_upgrades_racing(pg_url)) == [False, True]
+
+
+def test_0005_gives_each_answer_that_counts_its_card_s_patient(db_url):
+    """Feedback stored before 0005 still holds its card back: the history finds it by index."""
+    db = Database(db_url)
+    with db.engine.begin() as conn:
+        config = _config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+    shown = datetime.now(UTC) - timedelta(days=2)
+    with db.engine.begin() as conn:
+        (call,) = conn.execute(
+            insert(HookCall)
+            .values(
+                received_at=shown,
+                service_id="b12-patient-view",
+                hook="patient-view",
+                hook_instance="i1",
+                patient_key="p1",
+                profile="us",
+            )
+            .returning(HookCall.id)
+        ).scalars()
+        conn.execute(
+            insert(IssuedCard).values(
+                uuid="c1", call_id=call, rule_id="R1", indicator="info", suggestion_uuids=[]
+            )
+        )
+        answer = {
+            "received_at": shown,
+            "service_id": "b12-patient-view",
+            "outcome": "overridden",
+            "accepted_suggestions": [],
+            "has_comment": False,
+            "outcome_at": shown,
+        }
+        conn.execute(
+            insert(Feedback),
+            [
+                {**answer, "entry_key": "counts", "card_uuid": "c1", "known_card": True},
+                {**answer, "entry_key": "another's", "card_uuid": "c1", "known_card": False},
+            ],
+        )
+    assert db.upgrade() is True
+    with db.engine.connect() as conn:
+        keys = dict(conn.execute(select(Feedback.entry_key, Feedback.patient_key)).all())
+    assert keys == {"counts": "p1", "another's": None}
+    (past,) = history(
+        db,
+        patient_key="p1",
+        issuer=None,
+        tenant=None,
+        hook_instance="another",
+        encounter=None,
+        since=shown - timedelta(days=1),
+    )
+    assert (past.rule, past.outcome) == ("R1", "overridden")
