@@ -146,6 +146,22 @@ class HttpResult:
             / max(1, sum(r.load.requests for r in rounds))
         )
 
+    def round_cpu_ms(self, name: str) -> list[float]:
+        """Worker CPU per request of each of ``name``'s rounds, in the order they ran."""
+        return [
+            sum(r.worker_cpu_s) * 1000 / max(1, r.load.requests)
+            for r in self.order
+            if r.name == name
+        ]
+
+    @property
+    def metrics_cpu_pct(self) -> float:
+        """The share of a request's worker CPU that the metrics take, from each server's
+        best round: other work on the machine only ever adds CPU per request (cache and
+        core contention), so the least is the closest to the cost of the code."""
+        on, off = min(self.round_cpu_ms("cds-b12")), min(self.round_cpu_ms(NO_METRICS))
+        return (1 - off / on) * 100
+
     def worker_busy_pct(self, name: str) -> float:
         """How much of the machine's CPU the workers used while under load."""
         rounds = [r for r in self.order if r.name == name]

@@ -25,6 +25,7 @@ import os
 import re
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import (
@@ -74,24 +75,45 @@ REFUSAL_CATEGORIES: tuple[tuple[str, str], ...] = (
 )
 
 
+class Children:
+    """A labelled metric's children by their label values, from a dict of our own:
+    ``labels()`` takes a lock and checks its arguments on every call (about 2 µs, and a hook
+    call makes three to six). The label values come from closed sets, so the dict stays small.
+    """
+
+    __slots__ = ("_children", "_metric")
+
+    def __init__(self, metric: Counter | Histogram) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        child = self._children.get(values)
+        if child is None:  # two threads may both get here: labels() gives both the same child
+            child = self._children[values] = self._metric.labels(*values)
+        return child
+
+
 class Metrics:
     """The service's metrics; one instance per app, every method cheap enough for each call."""
 
     def __init__(self, library: CardLibrary, registry: CollectorRegistry | None) -> None:
-        def counter(name: str, doc: str, labels: Sequence[str]) -> Counter:
-            return Counter(name, doc, labels, registry=registry)
+        def counter(name: str, doc: str, labels: Sequence[str]) -> Children:
+            return Children(Counter(name, doc, labels, registry=registry))
 
         self.requests = counter(
             "cds_b12_hook_calls",
             "Hook calls answered, by service and HTTP status (401s included).",
             ("service", "status"),
         )
-        self.latency = Histogram(
-            "cds_b12_hook_call_duration_seconds",
-            "Time from request to answer of hook calls, token check included, by service.",
-            ("service",),
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+        self.latency = Children(
+            Histogram(
+                "cds_b12_hook_call_duration_seconds",
+                "Time from request to answer of hook calls, token check included, by service.",
+                ("service",),
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            )
         )
         self.feedback_requests = counter(
             "cds_b12_feedback_requests",
@@ -125,10 +147,10 @@ class Metrics:
             "(one of our codes, other, comment-only, or none).",
             ("outcome", "reason"),
         )
-        self.feedback_duplicates = counter(
+        self.feedback_duplicates = Counter(
             "cds_b12_feedback_duplicates",
             "Acknowledged feedback entries that were already stored (resends).",
-            (),
+            registry=registry,
         )
         self.audit_queue = Gauge(
             "cds_b12_audit_queue_depth",
@@ -136,10 +158,10 @@ class Metrics:
             multiprocess_mode="livesum",
             registry=registry,
         )
-        self.audit_failures = counter(
+        self.audit_failures = Counter(
             "cds_b12_audit_write_failures",
             "Hook call records that could not be stored (the cards were still sent).",
-            (),
+            registry=registry,
         )
         self.our_reasons = frozenset(
             reason.code
@@ -148,29 +170,35 @@ class Metrics:
             for reason in library.card(rule, profile).override_reasons
         )
 
+    def hook_call(self, service: str, status: str, seconds: float | None) -> None:
+        """One answered hook call; ``seconds`` from request to answer, if it was timed."""
+        self.requests(service, status).inc()
+        if seconds is not None:
+            self.latency(service).observe(seconds)
+
     def hook_result(self, result: HookResult, held: Sequence[Hold] = ()) -> None:
         """The cards sent, and those held back (``held``) apart."""
         not_sent = {h.rule for h in held}
         for rec, card in zip(result.evaluation.recommendations, result.body["cards"], strict=True):
             if rec.rule not in not_sent:
-                self.cards.labels(rec.rule, card["indicator"]).inc()
+                self.cards(rec.rule, card["indicator"]).inc()
         for hold in held:
-            self.held.labels(hold.rule, hold.why).inc()
+            self.held(hold.rule, hold.why).inc()
         self.fetched(result.fetch_outcomes)
 
     def fetched(self, outcomes: Mapping[str, str]) -> None:
         """Per prefetch key, how its fallback fetch went (also for calls that end in 412)."""
         for key, outcome in outcomes.items():
-            self.fetches.labels(key if key in QUERY_BY_KEY else "other", outcome).inc()
+            self.fetches(key if key in QUERY_BY_KEY else "other", outcome).inc()
 
     def feedback_stored(self, entries: Sequence[Feedback], stored: int) -> None:
         for entry in entries:
-            self.feedback.labels(entry.outcome, self._reason(entry)).inc()
+            self.feedback(entry.outcome, self._reason(entry)).inc()
         if len(entries) > stored:
             self.feedback_duplicates.inc(len(entries) - stored)
 
     def refused(self, reason: str) -> None:
-        self.refusals.labels(refusal_category(reason)).inc()
+        self.refusals(refusal_category(reason)).inc()
 
     def _reason(self, entry: Feedback) -> str:
         override = entry.overrideReason
@@ -217,12 +245,10 @@ def init_app(app: Flask) -> None:
         service = service_id if service_id in SERVICE_BY_ID else "unknown"
         status = str(response.status_code)
         if kind == "feedback":
-            m.feedback_requests.labels(service, status).inc()
+            m.feedback_requests(service, status).inc()
             return response
-        m.requests.labels(service, status).inc()
         started = g.get("started")  # the request log's clock (api/logs.py)
-        if started is not None:
-            m.latency.labels(service).observe(time.perf_counter() - started)
+        m.hook_call(service, status, None if started is None else time.perf_counter() - started)
         return response
 
 
