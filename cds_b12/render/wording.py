@@ -188,13 +188,13 @@ def fill(
             known = ", ".join(sorted(values))
             raise RenderError(f"{where}: unknown placeholder {{{name}}} (available: {known})")
     out: list[str] = []
-    for literal, field in parts:
+    for literal, field, starts in parts:
         out.append(literal)
         if field is not None:
             value = values[field]
             if not isinstance(value, Markup):
                 value = escape(str(value).replace("{", "(").replace("}", ")"))
-            if sentences and _SENTENCE_END.search("".join(out)):
+            if sentences and (_SENTENCE_END.search("".join(out)) if starts is None else starts):
                 value = Markup(value[:1].upper() + value[1:])  # "Gastric bypass surgery ..."
             out.append(value)
     return Markup("".join(out))
@@ -203,11 +203,28 @@ def fill(
 @functools.lru_cache(maxsize=4096)
 def _compiled(
     template: str, where: str
-) -> tuple[tuple[str, ...], tuple[tuple[str, str | None], ...]]:
+) -> tuple[tuple[str, ...], tuple[tuple[str, str | None, bool | None], ...]]:
     """A template's placeholders (checked) and its parts, worked out once: templates come
-    from ``cards/``, which does not change while the service runs."""
+    from ``cards/``, which does not change while the service runs. Each part says whether
+    a placeholder after its literal starts a sentence, where the literal alone decides."""
     names = tuple(placeholders(template, where))
-    return names, tuple((literal, field) for literal, field, _, _ in _FORMATTER.parse(template))
+    return names, tuple(
+        (literal, field, sentence_start(literal))
+        for literal, field, _, _ in _FORMATTER.parse(template)
+    )
+
+
+def sentence_start(literal: str) -> bool | None:
+    """Whether ``_SENTENCE_END`` finds a match at the end of any text ending in ``literal``;
+    None when the text before the literal can change that.
+
+    A match ends in spaces and asterisks only, after ". ", "\n- " or "\n\n"; so once the
+    literal holds two characters before its trailing spaces and asterisks, the match (or
+    its absence) lies wholly inside the literal."""
+    end = len(literal)
+    while end and (literal[end - 1].isspace() or literal[end - 1] == "*"):
+        end -= 1
+    return None if end < 2 else bool(_SENTENCE_END.search(literal))
 
 
 def load_card_library(cards_dir: Path | None = None) -> CardLibrary:

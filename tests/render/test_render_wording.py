@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from dataclasses import replace
@@ -14,12 +15,14 @@ from cds_b12.clinical.profiles import UK, US, Profile
 from cds_b12.render import RenderError, load_card_library, render_cards
 from cds_b12.render.escape import Markup
 from cds_b12.render.wording import (
+    _SENTENCE_END,
     CARDS_DIR_ENV,
     DEFAULT_CARDS_DIR,
     LABEL_KEYS,
     CardLibrary,
     fill,
     placeholders,
+    sentence_start,
 )
 
 from .render_support import (
@@ -117,6 +120,26 @@ def test_fill_replaces_and_neutralises_braces() -> None:
 def test_fill_escapes_values_but_inserts_the_renderers_own_markup_as_it_is() -> None:
     values = {"a": "**x**", "b": Markup("**y**")}
     assert fill("{a} {b}", values, "t") == "\\*\\*x\\*\\* **y**"
+
+
+def test_fill_capitalises_a_value_that_starts_a_sentence_whatever_came_before() -> None:
+    values = {"a": "x.", "b": "y", "c": "z"}
+    assert fill("{a} {b} {c}.", values, "t", sentences=True) == "X. Y z."
+    assert fill("no. {b} - {c}\n- **{b}**", values, "t", sentences=True) == "no. Y - z\n- **Y**"
+
+
+def test_a_literal_that_decides_a_sentence_start_alone_decides_it_for_any_text_before() -> None:
+    """``sentence_start``, worked out once per template, against the search over the whole
+    text that ``fill`` would otherwise run: every literal of up to four characters."""
+    alphabet = ".!?- \n*a"
+    befores = ("", "a", ".", "!", " ", "\n", "*", "\n-", ". *", "a\n")
+    for size in range(5):
+        for literal in map("".join, itertools.product(alphabet, repeat=size)):
+            decided = sentence_start(literal)
+            if decided is None:
+                continue
+            for before in befores:
+                assert decided == bool(_SENTENCE_END.search(before + literal)), (before, literal)
 
 
 @pytest.mark.parametrize(
