@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import random
 import shutil
 import signal
 import subprocess
@@ -45,12 +47,17 @@ def wrk_path() -> str | None:
     return shutil.which("wrk")
 
 
+def _run_env() -> dict[str, str]:
+    """The environment of one wrk run: its own hookInstance prefix (``benchmarks/wrk``)."""
+    return {**os.environ, "BENCHMARK_RUN": f"{random.getrandbits(32):08x}"}
+
+
 def _wrk(args: list[str], timeout: float) -> LoadResult:
     wrk = wrk_path()
     if wrk is None:
         raise RuntimeError("wrk is not installed (Debian/Ubuntu: apt-get install wrk)")
     done = subprocess.run(
-        [wrk, *args], capture_output=True, text=True, timeout=timeout, check=False
+        [wrk, *args], capture_output=True, text=True, timeout=timeout, check=False, env=_run_env()
     )
     return _parse(done.stdout.splitlines(), done.returncode, done.stderr)
 
@@ -127,7 +134,9 @@ def wrk_count(
         str(body_file),
         str(per_thread),
     ]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_run_env()
+    )
     assert proc.stdout is not None
     finished, lines = 0, []
     try:

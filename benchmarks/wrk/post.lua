@@ -8,6 +8,10 @@
 -- patient called tens of thousands of times would have a card history no patient has.
 -- benchmarks/patients.py (fresh_calls) does the same for the Python clients.
 local PATIENTS = 1000
+-- hookInstances are unique across runs too: each run of wrk (warm-up, every round) has its
+-- own prefix from benchmarks/load.py. Numbered from 1 in every run, the instances came back
+-- with the same patients, and the service held those cards as already shown (a repeat).
+local RUN = os.getenv("BENCHMARK_RUN") or "00000000"
 local parts, patient, sent, threads = nil, nil, 0, 0
 
 function setup(thread)
@@ -42,7 +46,7 @@ function request()
   sent = sent + 1
   local body = table.concat(parts, string.format("%s-%04d", patient, sent % PATIENTS))
   local instance = string.format(
-    '"hookInstance": "%08x-0000-4000-8000-%012x"', thread_number or 0, sent)
+    '"hookInstance": "%s-%04x-4000-8000-%012x"', RUN, thread_number or 0, sent)
   body = body:gsub('"hookInstance"%s*:%s*"[^"]*"', instance, 1)
   return wrk.format(nil, nil, nil, body)
 end
