@@ -14,17 +14,23 @@ _DATE = re.compile(
     r"(\d{4})(?:-(\d{2})(?:-(\d{2})"
     r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?"
 )
+# The same pattern for ASCII text, where \d is [0-9] either way; matching it is cheaper.
+_ASCII_DATE = re.compile(_DATE.pattern, re.ASCII)
 
 
 def parse_date(value: object) -> date | None:
     """The calendar date of a FHIR date/dateTime/instant; ``YYYY-MM`` → day 1, ``YYYY`` → 1 Jan."""
     if not isinstance(value, str):
         return None
-    match = _DATE.fullmatch(value.strip())
+    value = value.strip()
+    ascii_only = value.isascii()
+    match = (_ASCII_DATE if ascii_only else _DATE).fullmatch(value)
     if match is None:
         return None
-    year, month, day = match.groups()
     try:
+        if ascii_only and len(value) >= 10:  # the usual full date, "YYYY-MM-DD..."
+            return date.fromisoformat(value[:10])
+        year, month, day = match.groups()
         return date(int(year), int(month or 1), int(day or 1))
     except ValueError:
         return None

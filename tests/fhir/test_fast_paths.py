@@ -1,10 +1,13 @@
 """The reader's fast paths give what the general accessors give, on odd inputs too."""
 
+from datetime import date
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cds_b12.fhir.accessors import coded, codings, dig, first
+from cds_b12.fhir.dates import _DATE, parse_date
 from cds_b12.fhir.labs import LAB_KINDS
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
 from cds_b12.fhir.units import quantity_unit
@@ -72,3 +75,30 @@ def test_quantity_unit_agrees_with_the_general_reading(quantity):
 @given(json_values(6))
 def test_first_is_dig_zero(value):
     assert first(value) is dig(value, 0)
+
+
+def general_parse_date(value: object) -> date | None:
+    """Dates as read before the ASCII fast path: the regular expression and int() of each part."""
+    if not isinstance(value, str):
+        return None
+    match = _DATE.fullmatch(value.strip())
+    if match is None:
+        return None
+    year, month, day = match.groups()
+    try:
+        return date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        return None
+
+
+date_texts = st.from_regex(_DATE, fullmatch=True) | st.builds(
+    lambda d, rest: f"{d.isoformat()}{rest}",
+    st.dates(),
+    st.sampled_from(["", "T08:15:00-05:00", "T08:15", " 08:15:00Z", "T25:99:99.1+0530", "T", "x"]),
+)
+
+
+@settings(max_examples=400)
+@given(date_texts | st.text(alphabet="0123456789-T:+Z. ٢٠", max_size=26) | odd_values)
+def test_parse_date_agrees_with_the_general_reading(value):
+    assert parse_date(value) == general_parse_date(value)
