@@ -46,60 +46,69 @@ class CallRecord:
 
 
 def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
-    """Several hook calls and their cards in one transaction (Core inserts: no ORM session)."""
+    """Several hook calls and their cards in one transaction: one statement per table, each
+    built once (Core inserts: no ORM session)."""
     with db.engine.begin() as conn:
-        ids = (
-            conn.execute(
-                insert(HookCall).returning(HookCall.id, sort_by_parameter_order=True),
-                [
+        rows = [
+            {
+                "received_at": call.received_at,
+                "service_id": call.service_id,
+                "hook": call.hook,
+                "hook_instance": call.hook_instance[:200],
+                "issuer": call.issuer,
+                "tenant": call.tenant,
+                "patient_key": call.patient_key,
+                "profile": call.profile,
+                "encounter": call.encounter[:200] if call.encounter else None,
+            }
+            for call in calls
+        ]
+        if conn.dialect.name == "sqlite":
+            # SQLite gives each new row the largest rowid so far plus one, so the ids in
+            # ascending order are the rows in the order given: one INSERT for the batch.
+            # (Asked for them in that order, SQLAlchemy would insert row by row on SQLite.)
+            ids = sorted(conn.execute(_INSERT_CALL, rows).scalars())
+        else:
+            ids = conn.execute(_INSERT_CALL_IN_ORDER, rows).scalars().all()
+        cards = []
+        held = []
+        for call_id, call in zip(ids, calls, strict=True):
+            for rule, card in call.cards:
+                fp = call.fingerprints.get(rule)
+                cards.append(
                     {
-                        "received_at": call.received_at,
-                        "service_id": call.service_id,
-                        "hook": call.hook,
-                        "hook_instance": call.hook_instance[:200],
-                        "issuer": call.issuer,
-                        "tenant": call.tenant,
-                        "patient_key": call.patient_key,
-                        "profile": call.profile,
-                        "encounter": call.encounter[:200] if call.encounter else None,
+                        "uuid": card["uuid"],
+                        "call_id": call_id,
+                        "rule_id": rule,
+                        "indicator": card["indicator"],
+                        "suggestion_uuids": [s["uuid"] for s in card.get("suggestions", ())],
+                        "fingerprint": fp.facts if fp else None,
+                        "evidence": fp.evidence if fp else None,
                     }
-                    for call in calls
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        cards = [
-            {
-                "uuid": card["uuid"],
-                "call_id": call_id,
-                "rule_id": rule,
-                "indicator": card["indicator"],
-                "suggestion_uuids": [s["uuid"] for s in card.get("suggestions", [])],
-                "fingerprint": fp.facts if (fp := call.fingerprints.get(rule)) else None,
-                "evidence": fp.evidence if fp else None,
-            }
-            for call_id, call in zip(ids, calls, strict=True)
-            for rule, card in call.cards
-        ]
-        held = [
-            {
-                "call_id": call_id,
-                "rule_id": hold.rule,
-                "why": hold.why,
-                "reason": hold.reason,
-                "until": hold.until,
-            }
-            for call_id, call in zip(ids, calls, strict=True)
-            for hold in call.held
-        ]
+                )
+            for hold in call.held:
+                held.append(
+                    {
+                        "call_id": call_id,
+                        "rule_id": hold.rule,
+                        "why": hold.why,
+                        "reason": hold.reason,
+                        "until": hold.until,
+                    }
+                )
         if held:
-            conn.execute(insert(HeldCard), held)
+            conn.execute(_INSERT_HELD, held)
         if cards:
-            conn.execute(insert(IssuedCard), cards)
+            conn.execute(_INSERT_CARD, cards)
             uuids = [card["uuid"] for card in cards]
             _lock_cards(conn, uuids)  # after the insert: see the module docstring
             conn.execute(_FEEDBACK_BEFORE_ITS_CARD, {"uuids": uuids})
+
+
+_INSERT_CALL = insert(HookCall).returning(HookCall.id)
+_INSERT_CALL_IN_ORDER = insert(HookCall).returning(HookCall.id, sort_by_parameter_order=True)
+_INSERT_CARD = insert(IssuedCard)
+_INSERT_HELD = insert(HeldCard)
 
 
 def record_feedback(

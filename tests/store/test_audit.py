@@ -11,8 +11,10 @@ import stat
 import pytest
 from sqlalchemy import select
 
+from cds_b12.fatigue.policy import Hold
 from cds_b12.store.pseudonym import KEY_FILE, load_key
-from cds_b12.store.schema import Feedback, HookCall, IssuedCard
+from cds_b12.store.records import CallRecord, record_calls
+from cds_b12.store.schema import Feedback, HeldCard, HookCall, IssuedCard
 
 from ..api.support import make_app, scenario_named, scenario_request
 from ..auth.support import (
@@ -189,3 +191,45 @@ def test_a_long_tenant_claim_neither_loses_the_audit_nor_makes_feedback_fail(db_
     assert feedback_response.status_code != 503
     assert call_response.status_code in (200, 401)
     assert not [r for r in logs.records() if r["message"] == "audit not stored"]
+
+
+def test_a_batch_stores_each_call_s_cards_and_held_cards_with_that_call(store):
+    """One INSERT for the batch's calls: each card still goes with the call it was made in."""
+    record_calls(store, [_call("before", 1)])  # ids do not start at 1
+    calls = [_call(f"hi-{n}", n % 3, held=n % 2) for n in range(12)]
+    record_calls(store, calls)
+    with store.engine.connect() as conn:
+        cards = conn.execute(
+            select(IssuedCard.uuid, HookCall.hook_instance).join(
+                HookCall, HookCall.id == IssuedCard.call_id
+            )
+        ).all()
+        held = conn.execute(
+            select(HeldCard.rule_id, HookCall.hook_instance).join(
+                HookCall, HookCall.id == HeldCard.call_id
+            )
+        ).all()
+    assert sorted(cards) == sorted(
+        (card["uuid"], call.hook_instance)
+        for call in [_call("before", 1), *calls]
+        for _, card in call.cards
+    )
+    assert sorted(held) == sorted(
+        (hold.rule, call.hook_instance) for call in calls for hold in call.held
+    )
+
+
+def _call(instance: str, cards: int, held: int = 0) -> CallRecord:
+    return CallRecord(
+        service_id="b12-patient-view",
+        hook="patient-view",
+        hook_instance=instance,
+        issuer=None,
+        tenant=None,
+        patient_key="k" * 64,
+        profile="us",
+        cards=[
+            (f"R{n}", {"uuid": f"{instance}-card-{n}", "indicator": "info"}) for n in range(cards)
+        ],
+        held=[Hold(f"R{9 + n}-{instance}", "repeat", None) for n in range(held)],
+    )
