@@ -13,7 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
-from .bands import Anaemia, Band, Functional, LabFindings, assess_labs, early_hypokalaemia
+from .bands import (
+    Anaemia,
+    Band,
+    Functional,
+    LabFindings,
+    assess_labs,
+    by_kind,
+    early_hypokalaemia,
+)
 from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_cause, is_current
 from .codes import SYMPTOM_FINDINGS
 from .course import CourseFindings, Phase, assess_course, injection_dates
@@ -50,6 +58,7 @@ class Assessment:
     profile: Profile
     record: PatientRecord
     notes: tuple[Note, ...]  # the reader's, then the results the assessment set aside
+    labs: tuple[Lab, ...]  # the record's results up to as_of, oldest first
 
     age_years: int | None
     pregnant: bool
@@ -223,8 +232,9 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     breastfeeding = any(f.finding is Finding.BREASTFEEDING and f.active for f in record.findings)
     doses = injection_dates(meds, as_of)
     age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
+    of = by_kind(labs)
     lab_findings = assess_labs(
-        labs, doses, patient, pregnant, profile, as_of, adult=_adult(age, profile)
+        labs, of, doses, patient, pregnant, profile, as_of, adult=_adult(age, profile)
     )
     cause = assess_cause(record.findings, meds, profile, as_of)
     neuro_history = any_neuro(record.findings)
@@ -246,6 +256,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         profile=profile,
         record=record,
         notes=(*record.notes, *ignored, *undecided),
+        labs=labs,
         age_years=age,
         pregnant=pregnant,
         breastfeeding=breastfeeding,
@@ -254,7 +265,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         early_hypokalaemia=low_k,
         **_spread(lab_findings),
         confounded=confounded_markers(
-            labs, record.findings, (lab_findings.mma, lab_findings.hcy), profile, as_of
+            of, record.findings, (lab_findings.mma, lab_findings.hcy), profile, as_of
         ),
         **_spread(cause),
         **_spread(course),

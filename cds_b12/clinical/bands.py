@@ -11,6 +11,7 @@ range or low flag is used (the guidance is adult guidance).
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -69,6 +70,7 @@ class LabFindings:
 
 def assess_labs(
     labs: tuple[Lab, ...],
+    of: Mapping[LabKind, Sequence[Lab]],
     doses: tuple[date, ...],
     patient: Patient | None,
     pregnant: bool,
@@ -77,19 +79,19 @@ def assess_labs(
     *,
     adult: bool = True,
 ) -> LabFindings:
-    """The §6.1 lab inputs from results up to ``as_of``, oldest first; ``adult`` False
-    applies no adult cut-off (WHO Hb, blood counts)."""
+    """The §6.1 lab inputs from results up to ``as_of``, oldest first (``of``: the same
+    by kind, ``by_kind``); ``adult`` False applies no adult cut-off (WHO Hb, blood counts)."""
     ignored, b12_labs = _split_post_injection_b12(labs, doses, p)
     b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of, p) else None
     all_b12 = [lab for lab in labs if lab.kind in B12_KINDS]
     below = anaemia_below(p, patient.sex if patient else None, pregnant)
-    mma = latest(labs, LabKind.MMA, as_of, p)
-    hcy = latest(labs, LabKind.HCY, as_of, p)
-    hb = latest(labs, LabKind.HB, as_of, p)
-    mcv = latest(labs, LabKind.MCV, as_of, p)
-    wbc = latest(labs, LabKind.WBC, as_of, p)
-    neutrophils = latest(labs, LabKind.NEUTROPHILS, as_of, p)
-    platelets = latest(labs, LabKind.PLATELETS, as_of, p)
+    mma = latest(of.get(LabKind.MMA, ()), as_of, p)
+    hcy = latest(of.get(LabKind.HCY, ()), as_of, p)
+    hb = latest(of.get(LabKind.HB, ()), as_of, p)
+    mcv = latest(of.get(LabKind.MCV, ()), as_of, p)
+    wbc = latest(of.get(LabKind.WBC, ()), as_of, p)
+    neutrophils = latest(of.get(LabKind.NEUTROPHILS, ()), as_of, p)
+    platelets = latest(of.get(LabKind.PLATELETS, ()), as_of, p)
     b12_band, b12_undecided = _b12_band(b12, p)
     functional, functional_undecided = _functional(mma, hcy, p)
     return LabFindings(
@@ -100,13 +102,13 @@ def assess_labs(
         mma=mma,
         hcy=hcy,
         functional=functional,
-        functional_rising=_functional_rising(labs, p),
+        functional_rising=_functional_rising(of.get(LabKind.MMA, ()), p),
         hb=hb,
         anaemia=_anaemia(hb, below, p) if adult else Anaemia.NA,
-        hb_falling=adult and _hb_falling(labs, below),
+        hb_falling=adult and _hb_falling(of.get(LabKind.HB, ()), below),
         mcv=mcv,
         macrocytosis=bool(mcv and mcv.value > p.macrocytosis_above_fl),
-        mcv_rising=_mcv_rising(labs, p),
+        mcv_rising=_mcv_rising(of.get(LabKind.MCV, ()), p),
         wbc=wbc,
         neutrophils=neutrophils,
         platelets=platelets,
@@ -161,10 +163,19 @@ def _current(lab: Lab, as_of: date, p: Profile) -> bool:
     return (as_of - lab.on).days <= p.current_lab_days
 
 
-def latest(labs: tuple[Lab, ...], kind: LabKind, as_of: date, p: Profile) -> Lab | None:
-    """The newest result of ``kind``, if recent enough to describe the patient now."""
-    found = [lab for lab in labs if lab.kind is kind]
-    return found[-1] if found and _current(found[-1], as_of, p) else None
+def by_kind(labs: Iterable[Lab]) -> dict[LabKind, list[Lab]]:
+    """Each kind's results in the order given, in one pass: most derivations read one
+    kind, and a scan of every result for each was most of assessing a long record."""
+    of: dict[LabKind, list[Lab]] = {}
+    for lab in labs:
+        of.setdefault(lab.kind, []).append(lab)
+    return of
+
+
+def latest(results: Sequence[Lab], as_of: date, p: Profile) -> Lab | None:
+    """The newest of one kind's ``results`` (oldest first), if recent enough to describe
+    the patient now."""
+    return results[-1] if results and _current(results[-1], as_of, p) else None
 
 
 def _split_post_injection_b12(
@@ -251,14 +262,13 @@ def _functional(mma: Lab | None, hcy: Lab | None, p: Profile) -> tuple[Functiona
     return Functional.NA, undecided
 
 
-def last_two(labs: tuple[Lab, ...], kind: LabKind) -> tuple[Lab, Lab] | None:
-    """The two newest results of ``kind`` (older first), for a trend."""
-    found = [lab for lab in labs if lab.kind is kind][-2:]
-    return (found[0], found[-1]) if len(found) > 1 else None
+def last_two(results: Sequence[Lab]) -> tuple[Lab, Lab] | None:
+    """The two newest of one kind's ``results`` (oldest first), older first, for a trend."""
+    return (results[-2], results[-1]) if len(results) > 1 else None
 
 
-def _functional_rising(labs: tuple[Lab, ...], p: Profile) -> bool:
-    pair = last_two(labs, LabKind.MMA)
+def _functional_rising(mma: Sequence[Lab], p: Profile) -> bool:
+    pair = last_two(mma)
     if not pair:
         return False
     before, now = pair
@@ -277,13 +287,13 @@ def _anaemia(hb: Lab | None, below: float, p: Profile) -> Anaemia:
     return Anaemia.MILD if hb.value < below else Anaemia.NONE
 
 
-def _hb_falling(labs: tuple[Lab, ...], below: float) -> bool:
-    pair = last_two(labs, LabKind.HB)
+def _hb_falling(hb: Sequence[Lab], below: float) -> bool:
+    pair = last_two(hb)
     return bool(pair and pair[1].value < below <= pair[0].value)
 
 
-def _mcv_rising(labs: tuple[Lab, ...], p: Profile) -> bool:
-    pair = last_two(labs, LabKind.MCV)
+def _mcv_rising(mcv: Sequence[Lab], p: Profile) -> bool:
+    pair = last_two(mcv)
     return bool(pair and pair[1].value > p.macrocytosis_above_fl >= pair[0].value)
 
 

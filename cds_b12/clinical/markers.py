@@ -8,6 +8,7 @@ also in folate deficiency and renal impairment (§2.5, BSH key recommendation 2)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -40,17 +41,18 @@ _RAISED_BY = {
 
 
 def confounded_markers(
-    labs: tuple[Lab, ...],
+    of: Mapping[LabKind, Sequence[Lab]],
     findings: tuple[ClinicalFinding, ...],
     markers: tuple[Lab | None, ...],
     p: Profile,
     as_of: date,
 ) -> tuple[Confounded, ...]:
-    """Each raised marker in ``markers`` that a confounder on file can explain."""
-    egfr = latest(labs, LabKind.EGFR, as_of, p)
+    """Each raised marker in ``markers`` that a confounder on file can explain (``of``: the
+    results up to ``as_of`` by kind, oldest first)."""
+    egfr = latest(of.get(LabKind.EGFR, ()), as_of, p)
     low_egfr = egfr if egfr and below(egfr, p.renal_impairment_egfr_below) else None
     kidney = tuple(f for f in findings if f.active and f.finding is Finding.RENAL_IMPAIRMENT)
-    folate = latest(labs, LabKind.FOLATE, as_of, p)
+    folate = latest(of.get(LabKind.FOLATE, ()), as_of, p)
     folate_floor = p.folate_deficient_below_ng_ml
     if folate is not None and folate.ref_low is not None:
         folate_floor = folate.ref_low

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from cds_b12.clinical.assess import Anaemia, Band, Cause, Functional, Phase, assess
@@ -107,4 +109,16 @@ def test_trends():
         US,
         AS_OF,
     )
+    assert a.hb_falling and a.mcv_rising
+
+
+def test_each_kind_reads_its_own_results_whatever_the_order_and_the_other_kinds():
+    """Results of several kinds, same days, given out of date order: each kind's newest
+    (the later given of a same-day pair) and its trend come from its own results only."""
+    hb_old, mcv_old = lab(LabKind.HB, 12.5, days=40), lab(LabKind.MCV, 95, days=40)
+    hb_new, mcv_new = lab(LabKind.HB, 12.2, days=2), lab(LabKind.MCV, 104, days=2)
+    same_day = replace(lab(LabKind.HB, 9.5, days=2), resource_id="Observation/hb-2-again")
+    a = assess(record(mcv_new, hb_new, mcv_old, same_day, hb_old), US, AS_OF)
+    assert a.labs == (mcv_old, hb_old, mcv_new, hb_new, same_day)
+    assert a.hb is same_day and a.mcv is mcv_new
     assert a.hb_falling and a.mcv_rising

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..assess import Assessment, Band, Cause, Phase
-from ..bands import last_two
+from ..bands import by_kind, last_two
 from ..facts import (
     DietCorrected,
     Direction,
@@ -247,14 +247,14 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
 
 def _drift(a: Assessment) -> Trends:
     """R14: each drifting analyte with its last two results."""
-    labs = tuple(sorted(a.record.labs, key=lambda lab: lab.on))
+    of = by_kind(sorted(a.record.labs, key=lambda lab: lab.on))
     found = []
     for flag, kind, direction in (
         (a.hb_falling, LabKind.HB, Direction.FELL),
         (a.mcv_rising, LabKind.MCV, Direction.ROSE),
         (a.functional_rising, LabKind.MMA, Direction.ROSE),
     ):
-        pair = last_two(labs, kind) if flag else None
+        pair = last_two(of.get(kind, ())) if flag else None
         if pair is not None:
             found.append(LabTrend(kind, direction, *pair))
     return Trends(tuple(found))

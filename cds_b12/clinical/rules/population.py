@@ -40,8 +40,8 @@ def _raised_run(a: Assessment, p: Profile) -> tuple[Lab, ...]:
     """The newest serum B12 results, one per day, when they are all above the profile's
     cut-off, none set aside after an injection, and the newest still current."""
     by_day: dict[date, Lab] = {}
-    for lab in sorted(a.record.labs, key=lambda x: x.on):
-        if lab.kind is LabKind.B12 and lab.on <= a.as_of:
+    for lab in a.labs:
+        if lab.kind is LabKind.B12:
             by_day[lab.on] = lab
     run = tuple(by_day.values())[-p.raised_b12_results :]
     if len(run) < p.raised_b12_results or a.days_ago(run[-1].on) > p.current_lab_days:
