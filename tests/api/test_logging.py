@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -175,3 +177,26 @@ def test_token_is_not_logged_on_a_500(app, logs, everything_logged, monkeypatch)
     assert response.status_code == 500
     assert any("RuntimeError" in r.get("exception", "") for r in logs.records())
     assert_no_secrets(logs, everything_logged)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        "two\nlines\tand \x1b[31m escape",
+        "caf\u00e9 \u2028 \u009b",  # non-ASCII, a line separator, a C1 control
+        "\ud800",  # a lone surrogate (orjson refuses it)
+        2**70,  # beyond 64 bits (orjson refuses it)
+        {1: "int key"},
+        [1.5, None, True],
+        date(2026, 12, 1),
+        Path("/tmp/x"),
+    ],
+)
+def test_a_log_line_reads_as_the_standard_library_wrote_it_and_stays_ascii(value):
+    record = logging.LogRecord("cds_b12.request", logging.INFO, __file__, 1, "request", None, None)
+    record.fields = {"value": value}
+    line = JsonLines().format(record)
+    assert line.isascii() and "\n" not in line
+    expected = json.loads(json.dumps({"value": value}, default=str))["value"]
+    assert json.loads(line)["value"] == expected
