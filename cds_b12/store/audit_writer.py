@@ -2,7 +2,10 @@
 
 A hook call only puts its record on a bounded queue; the thread commits what
 has gathered in one transaction, so workers do not queue behind SQLite's single
-write lock. A full queue makes the request write its own record: slower, never lost.
+write lock. After the first record it waits ``LINGER_SECONDS`` for others: a batch of one
+is the dearest kind, and a worker answering calls back to back would otherwise write
+almost every call in a batch of its own. A full queue makes the request write its own
+record: slower, never lost.
 Feedback does not wait for the queue: it may reach another worker or replica anyway,
 and the store matches it to its card whichever is written first (``records``).
 
@@ -19,6 +22,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,6 +33,11 @@ from .records import CallRecord, record_calls
 log = logging.getLogger("cds_b12.audit")
 MAX_QUEUED = 10_000
 MAX_BATCH = 200
+# judgement: a batch costs about as much CPU as six of its rows (the transaction, the
+# statements), so the thread waits this long for more. A row reaches the store that much
+# later: feedback does not mind (``records``); a second call of the same hookInstance or
+# encounter within that time may show a card the first one showed, as it may already
+LINGER_SECONDS = 0.01
 FLUSH_SECONDS = 5.0
 
 
@@ -90,6 +99,8 @@ class AuditWriter:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            if isinstance(batch[0], CallRecord):
+                time.sleep(LINGER_SECONDS)  # the calls answered meanwhile join this batch
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())

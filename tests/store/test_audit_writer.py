@@ -50,6 +50,20 @@ def test_records_from_many_threads_are_all_written_once_flushed(store):
     assert counts(store) == {"hook_call": 400, "issued_card": 400, "feedback": 0}
 
 
+def test_records_submitted_while_the_thread_waits_are_written_in_one_batch(store, monkeypatch):
+    """A worker answering calls one after another: not one transaction per call."""
+    monkeypatch.setattr(audit_writer, "LINGER_SECONDS", 0.5)  # ample: no race with the loop
+    writer = AuditWriter(store)
+    batches: list[int] = []
+    real_write = writer._write
+    writer._write = lambda batch: (batches.append(len(batch)), real_write(batch))
+    for n in range(5):
+        writer.submit(_record(n))
+    assert writer.flush() is True
+    assert batches == [5]
+    assert counts(store)["hook_call"] == 5
+
+
 def test_a_full_queue_makes_the_caller_write_its_own_record(store, monkeypatch):
     monkeypatch.setattr(audit_writer, "MAX_QUEUED", 1)
     writer = AuditWriter(store)
