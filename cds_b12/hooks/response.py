@@ -39,11 +39,13 @@ def respond(
     missing: Sequence[DataNote] = (),
     library: CardLibrary | None = None,
     new_id: Callable[[], str] = lambda: str(uuid4()),
+    suggestions: bool = True,
 ) -> HookResult:
     """Evaluate one patient's data (and any draft orders) and render the cards.
 
     ``missing`` names data the EHR could not supply; it leads the data-quality
     notes on every card because it matters more than a skipped entry.
+    ``suggestions=False`` renders the cards without their suggestions (recall).
     """
     record = read_record(data, draft_orders=draft_orders)
     ev = evaluate(record, profile, as_of)
@@ -65,6 +67,7 @@ def respond(
         orders=orders,
         library=library,
         new_id=new_id,
+        suggestions=suggestions,
     )
     return HookResult({"cards": cards}, ev)
 

@@ -83,7 +83,14 @@ def recall_patient(
     data.extend(_medications(data, medications))
     profile = settings.profile
     try:
-        answer = respond(data, profile=profile, as_of=settings.as_of, library=load_card_library())
+        # a row shows no suggestions; the summary, indicator and detail are the same without
+        answer = respond(
+            data,
+            profile=profile,
+            as_of=settings.as_of,
+            library=load_card_library(),
+            suggestions=False,
+        )
         recs = answer.evaluation.recommendations
         cards = list(zip(recs, answer.body["cards"], strict=True))
         calendar = (

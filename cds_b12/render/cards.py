@@ -50,6 +50,7 @@ def render_cards(
     orders: Mapping[str, dict] | None = None,
     library: CardLibrary | None = None,
     new_id: Callable[[], str] = lambda: str(uuid4()),
+    suggestions: bool = True,
 ) -> list[dict]:
     """One CDS Hooks card per recommendation, in the order given.
 
@@ -57,7 +58,9 @@ def render_cards(
     orders of an order-select/order-sign request, so a suggestion can update
     or delete them; ``orders`` maps "MedicationRequest/x" to current orders as
     received, so a suggestion that replaces one can end it (``Recommendation.replaces``).
-    ``notes`` (data-quality notes) are shown on every card.
+    ``notes`` (data-quality notes) are shown on every card. ``suggestions=False`` leaves
+    the suggestions out and nothing else (recall's worklist shows none; building them is
+    about a sixth of a typical patient's reading, assessing and rendering).
     Raises ``RenderError`` for wording or data the renderer cannot honour.
     """
     renderer = _Renderer(
@@ -69,6 +72,7 @@ def render_cards(
         orders=dict(orders or {}),
         library=library or load_card_library(),
         new_id=new_id,
+        suggest=suggestions,
     )
     return [renderer.card(rec) for rec in recs]
 
@@ -156,6 +160,7 @@ class _Renderer:
     orders: Mapping[str, dict]
     library: CardLibrary
     new_id: Callable[[], str]
+    suggest: bool = True
 
     @functools.cached_property
     def suggester(self) -> Suggester:
@@ -189,7 +194,7 @@ class _Renderer:
         def label(key: str) -> str:
             return fill(getattr(wording, key), values, wording.where(key), sentences=True)
 
-        suggestions = self.suggester.suggestions(rec, label)
+        suggestions = self.suggester.suggestions(rec, label) if self.suggest else []
         if suggestions:
             card["suggestions"] = suggestions
             card["selectionBehavior"] = SELECTION_BEHAVIOR

@@ -11,6 +11,7 @@ from cds_b12.cli import main
 from cds_b12.clinical import evaluate, get_profile
 from cds_b12.fhir.read import read_record
 from cds_b12.hooks.fixtures import fixture_patients
+from cds_b12.hooks.response import respond
 
 from .support import AS_OF, fixture_resources, read_csv, recall, write_export
 
@@ -65,6 +66,25 @@ def test_every_fixture_patient_gets_its_patient_view_cards(
     assert not by_patient, f"rows for patients that are not in the export: {list(by_patient)}"
     assert fired >= 20, "most fixtures fire a card: the comparison is not vacuous"
     assert f"{len(PATIENTS)} patients evaluated" in err
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+def test_recall_renders_the_same_cards_less_their_suggestions(profile):
+    """Recall skips building suggestions (a row shows none); every other field of every
+    card, the detail a Task's note carries included, is what patient-view renders."""
+    suggested = 0
+    for fixture in PATIENTS:
+        resources, drafts = fixture.data(AS_OF)
+        kwargs = {"profile": get_profile(profile), "as_of": AS_OF, "new_id": lambda: "id"}
+        full = respond([*resources, *drafts], **kwargs).body["cards"]
+        bare = respond([*resources, *drafts], suggestions=False, **kwargs).body["cards"]
+        less = [
+            {k: v for k, v in c.items() if k not in ("suggestions", "selectionBehavior")}
+            for c in full
+        ]
+        assert bare == less, fixture.path
+        suggested += sum("suggestions" in c for c in full)
+    assert suggested >= 10, "the comparison is not vacuous"
 
 
 def test_the_due_date_is_the_recommendations_typed_date(export, tmp_path, capsys):
