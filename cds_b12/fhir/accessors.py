@@ -37,11 +37,11 @@ def dig(obj: object, *path: str | int) -> object:
     return obj
 
 
-def first(obj: object) -> object:
-    """``dig(obj, 0)`` without the loop: the first element of an array, or a lone object."""
+def first_dict(obj: object) -> dict:
+    """``as_dict(dig(obj, 0))`` in one step: an array's first element, or a lone object."""
     if isinstance(obj, list):
-        return obj[0] if obj else None
-    return obj if isinstance(obj, dict) else None
+        obj = obj[0] if obj else None
+    return obj if isinstance(obj, dict) else {}
 
 
 def as_dict(obj: object) -> dict:

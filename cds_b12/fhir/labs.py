@@ -24,7 +24,7 @@ from .accessors import (
     censored_number,
     coded,
     dig,
-    first,
+    first_dict,
     label,
     number,
     shorten,
@@ -95,7 +95,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
     on = _when(resource, note)
     if on is None:
         raise Skip("skipped: no date")
-    ranges = as_dict(first(resource.get("referenceRange")))
+    ranges = first_dict(resource.get("referenceRange"))
     name = ANALYTE_NAMES[kind]
     read = _value_and_unit(resource, ranges)
     if isinstance(read, Unreadable):
@@ -105,7 +105,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
         canonical = to_canonical(kind, value, unit)
         if canonical is not None and unit is not None:
             quantity = as_dict(resource.get("valueQuantity"))
-            interpretation = as_dict(first(resource.get("interpretation")))
+            interpretation = first_dict(resource.get("interpretation"))
             return Lab(
                 kind=kind,
                 value=canonical,
@@ -113,7 +113,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
                 resource_id=label(resource),
                 ref_low=_bound(kind, ranges.get("low"), unit),
                 ref_high=_bound(kind, ranges.get("high"), unit),
-                interpretation=text(as_dict(first(interpretation.get("coding"))).get("code")),
+                interpretation=text(first_dict(interpretation.get("coding")).get("code")),
                 comparator=comparator,
                 # The card quotes the result as the lab sent it, in the unit's own words.
                 reported=Quantity(value, text(quantity.get("unit")) or unit),

@@ -33,7 +33,18 @@ from cds_b12.clinical.record import (
     Route,
 )
 
-from .accessors import as_dict, codings, concept_text, dicts, dig, label, number, shorten, string
+from .accessors import (
+    as_dict,
+    codings,
+    concept_text,
+    dicts,
+    dig,
+    first_dict,
+    label,
+    number,
+    shorten,
+    string,
+)
 from .dates import parse_date
 from .routes import read_route
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
@@ -300,14 +311,14 @@ def _dosage(resource: dict, source: MedSource) -> dict:
     if source is MedSource.ADMINISTRATION:
         return as_dict(resource.get("dosage"))
     key = "dosageInstruction" if source is MedSource.REQUEST else "dosage"
-    return as_dict(dig(resource, key, 0))
+    return first_dict(resource.get(key))
 
 
 def _dose_quantity(dosage: dict, source: MedSource) -> object:
     if source is MedSource.ADMINISTRATION:
         return dosage.get("dose")
     # STU3-style doseQuantity directly on the dosage, as in the CDS Hooks examples (§5.4)
-    return dig(dosage, "doseAndRate", 0, "doseQuantity") or dosage.get("doseQuantity")
+    return first_dict(dosage.get("doseAndRate")).get("doseQuantity") or dosage.get("doseQuantity")
 
 
 def _dose_mg(value: float | None, unit: str | None, match: _Match) -> float | None:

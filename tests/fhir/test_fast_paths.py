@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_b12.fhir.accessors import coded, codings, dig, first
+from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict
 from cds_b12.fhir.dates import _DATE, parse_date
 from cds_b12.fhir.labs import LAB_KINDS
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
@@ -73,8 +73,8 @@ def test_quantity_unit_agrees_with_the_general_reading(quantity):
 
 
 @given(json_values(6))
-def test_first_is_dig_zero(value):
-    assert first(value) is dig(value, 0)
+def test_first_dict_is_as_dict_of_dig_zero(value):
+    assert first_dict(value) == as_dict(dig(value, 0))
 
 
 def general_parse_date(value: object) -> date | None:
