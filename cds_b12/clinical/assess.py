@@ -274,7 +274,13 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
 
 def _spread(part: LabFindings | CauseFindings | CourseFindings) -> dict[str, object]:
     """A concern's findings as Assessment fields (shallow: the labs and findings stay shared)."""
-    return {f.name: getattr(part, f.name) for f in fields(part)}
+    return {name: getattr(part, name) for name in _FIELD_NAMES[type(part)]}
+
+
+# each concern's field names, found once rather than by fields() on every assessment
+_FIELD_NAMES = {
+    c: tuple(f.name for f in fields(c)) for c in (LabFindings, CauseFindings, CourseFindings)
+}
 
 
 def _treatment_start(c: Assessment | CourseFindings) -> date | None:

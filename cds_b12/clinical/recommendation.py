@@ -9,9 +9,10 @@ Recommendation into a CDS card using the wording in ``cards/<rule>.toml``;
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+from operator import attrgetter
 
 from .facts import Fact
 from .regimens import Regimen
@@ -130,7 +131,10 @@ class Recommendation:
     def with_safety(self, sid: str, **changes) -> Recommendation:
         """A copy that records safety rule ``sid`` and applies ``changes``."""
         safety = self.safety if sid in self.safety else (*self.safety, sid)
-        return replace(self, safety=safety, **changes)
+        # dataclasses.replace, less its per-field checks: the rails copy every card
+        values = dict(zip(_FIELD_NAMES, _field_values(self), strict=True))
+        values.update(changes, safety=safety)
+        return Recommendation(**values)
 
     @property
     def due(self) -> date | None:
@@ -158,3 +162,7 @@ class Recommendation:
 
     def at_least(self, indicator: Indicator) -> Indicator:
         return indicator if indicator.rank > self.indicator.rank else self.indicator
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Recommendation))
+_field_values = attrgetter(*_FIELD_NAMES)

@@ -141,8 +141,10 @@ def s9_severe_anaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommend
 
 def s10_cyanokit(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Explain that a Cyanokit dose was not counted as B12 therapy."""
+    if r.kind not in _STARTS:  # first: the medications are many, the starts few
+        return r
     had = any(m.product is Product.CYANOKIT for m in a.record.medications)
-    return r.with_safety("S10") if had and r.kind in _STARTS else r
+    return r.with_safety("S10") if had else r
 
 
 def s11_pregnancy(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -9,7 +10,14 @@ import pytest
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.assess import assess
 from cds_b12.clinical.profiles import UK, US
-from cds_b12.clinical.recommendation import Indicator, Kind, Recommendation, Urgency
+from cds_b12.clinical.recommendation import (
+    Indicator,
+    Kind,
+    LabOrder,
+    Recommendation,
+    Urgency,
+    Variant,
+)
 from cds_b12.clinical.record import (
     Finding,
     IgnoredResult,
@@ -86,6 +94,29 @@ def test_s2_only_the_last_dose_on_or_before_a_b12_decides_whether_it_is_set_asid
     set_aside = {300, 286, 58, 27}  # 0, 14, 2 and 13 days after a dose
     assert {b12s[d] for d in set_aside} == set(a.ignored_b12)
     assert a.b12 == b12s[5]  # 15 days after the last dose
+
+
+def test_with_safety_copies_every_field_and_records_the_rail_once():
+    """The rails' copy (no dataclasses.replace) is replace with the S-ID appended."""
+    regimen = next(iter(CATALOGUE.values()))
+    rec = Recommendation(
+        *("R11-maintenance-overdue", Indicator.WARNING, Kind.GIVE_DOSE, Urgency.URGENT, ("UK-1",)),
+        regimen=regimen,
+        alternative=regimen,
+        labs=(LabOrder("B12", AS_OF),),
+        facts={"x": 1},
+        safety=("S1",),
+        draft_id="MedicationRequest/d",
+        start_on=AS_OF,
+        overdue_since=AS_OF,
+        replaces="MedicationRequest/c",
+        plan_on="MedicationRequest/d",
+        variant=Variant.WITHHELD,
+        lifelong=True,
+    )
+    critical = rec.with_safety("S9", indicator=Indicator.CRITICAL)
+    assert critical == replace(rec, safety=("S1", "S9"), indicator=Indicator.CRITICAL)
+    assert rec.with_safety("S1") == rec and rec.with_safety("S1") is not rec
 
 
 def test_s3_folate_card_is_critical():
