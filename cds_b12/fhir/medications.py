@@ -52,6 +52,10 @@ from .timings import read_timing
 from .units import mass_mg, normalise_unit, quantity_unit
 
 MEDICATION_SOURCES = {source.value: source for source in MedSource}
+# Python 3.11 looks ``MedSource.X`` up through ``EnumType.__getattr__``'s slow slot
+# path (about 15 times a global's cost); the readers test the source several times
+# per resource, so they test it against these names.
+_REQUEST, _ADMINISTRATION = MedSource.REQUEST, MedSource.ADMINISTRATION
 
 _STATUS = {
     MedSource.REQUEST: StatusPolicy(
@@ -192,7 +196,7 @@ def read_medication(
     on, start, end = _dates(resource, source)
     if match is None:
         # an administration is exposure that happened; an order or statement may have ended
-        active = source is MedSource.ADMINISTRATION or status not in _ENDED
+        active = source is _ADMINISTRATION or status not in _ENDED
         return ClinicalFinding(Finding.NITROUS_OXIDE, label(resource), active, on or start, end)
     dosage = _dosage(resource, source)
     route_concept = dosage.get("route")
@@ -210,13 +214,13 @@ def read_medication(
         resource_id=label(resource),
         status=status,
         ingredient=match.ingredient,
-        intent=string(resource, "intent") if source is MedSource.REQUEST else None,
+        intent=string(resource, "intent") if source is _REQUEST else None,
         on=on,
         start=start,
         end=end,
         dose_mg=dose_mg,
         route=route,
-        timing=None if source is MedSource.ADMINISTRATION else read_timing(dosage.get("timing")),
+        timing=None if source is _ADMINISTRATION else read_timing(dosage.get("timing")),
         # the dose with its unit as the order states it, so a card can quote an error exactly
         dose_written=Quantity(dose, unit) if dose is not None and unit else None,
     )
@@ -291,7 +295,7 @@ def _b12_form(
         return _oral(dose_mg)
     # hydroxocobalamin is only injectable at B12 doses; a clinic gives cyanocobalamin 1 mg by IM
     injected = ingredient == "hydroxocobalamin" or (
-        source is MedSource.ADMINISTRATION
+        source is _ADMINISTRATION
         and ingredient in ("cyanocobalamin", None)
         and dose_mg is not None
         and dose_mg >= ORAL_HIGH_MIN_MG
@@ -308,14 +312,14 @@ def _oral(dose_mg: float | None) -> Product:
 
 
 def _dosage(resource: dict, source: MedSource) -> dict:
-    if source is MedSource.ADMINISTRATION:
+    if source is _ADMINISTRATION:
         return as_dict(resource.get("dosage"))
-    key = "dosageInstruction" if source is MedSource.REQUEST else "dosage"
+    key = "dosageInstruction" if source is _REQUEST else "dosage"
     return first_dict(resource.get(key))
 
 
 def _dose_quantity(dosage: dict, source: MedSource) -> object:
-    if source is MedSource.ADMINISTRATION:
+    if source is _ADMINISTRATION:
         return dosage.get("dose")
     # STU3-style doseQuantity directly on the dosage, as in the CDS Hooks examples (§5.4)
     return first_dict(dosage.get("doseAndRate")).get("doseQuantity") or dosage.get("doseQuantity")
@@ -337,7 +341,7 @@ def _dose_mg(value: float | None, unit: str | None, match: _Match) -> float | No
 
 def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None, date | None]:
     """``on``, ``start`` and ``end`` of an order, a dose given or a statement."""
-    if source is MedSource.REQUEST:
+    if source is _REQUEST:
         period = as_dict(dig(resource, "dispenseRequest", "validityPeriod"))
         if not (period.get("start") or period.get("end")):
             bounds = dig(resource, "dosageInstruction", 0, "timing", "repeat", "boundsPeriod")
@@ -346,7 +350,7 @@ def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None,
         return on, parse_date(period.get("start")), parse_date(period.get("end"))
     effective = as_dict(resource.get("effectivePeriod"))
     on = parse_date(resource.get("effectiveDateTime")) or parse_date(effective.get("start"))
-    if source is MedSource.ADMINISTRATION:
+    if source is _ADMINISTRATION:
         return on, None, None
     on = on or parse_date(resource.get("dateAsserted"))
     return on, parse_date(effective.get("start")), parse_date(effective.get("end"))

@@ -95,9 +95,10 @@ def _walk(
     while stack:
         item, entry = stack.pop()
         if isinstance(item, dict):
-            if id(item) in seen:
+            key = id(item)
+            if key in seen:
                 continue
-            seen.add(id(item))
+            seen.add(key)
             if item.get("resourceType") == "Bundle":
                 for child in reversed(as_list(item.get("entry"))):
                     if isinstance(child, dict):
@@ -156,9 +157,10 @@ class _Reader:
         rid = resource.get("id")
         if isinstance(rid, str) and (rid := rid.strip()):
             # overlapping prefetch queries return the same resource twice
-            if (rtype, rid) in self.seen:
+            key = (rtype, rid)
+            if key in self.seen:
                 return
-            self.seen.add((rtype, rid))
+            self.seen.add(key)
         note = self.note
         if rtype == "Patient":
             self._read_patient(resource, note)
