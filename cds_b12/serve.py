@@ -26,6 +26,11 @@ from .hooks.response import respond
 from .hooks.services import discovery_document
 from .net.worker import HeadFirstWorker
 
+# Objects allocated, net, between collections of the youngest generation (Python's default
+# is 700). A hook call builds a few thousand containers that live until it answers: at 700,
+# collections kept catching them alive, walked them and promoted them to be walked again.
+GC_YOUNG_THRESHOLD = 5_000
+
 
 def _warm_up_patient(as_of: date) -> list[dict]:
     """A made-up patient with a low B12 last week: enough to run reader, rules and renderer."""
@@ -136,6 +141,7 @@ def run_gunicorn(
     gunicorn takes over the already bound ``listener`` (``fd://``), so it never retries
     a busy port and logs errors about it: ``listen`` reported that in one line already.
     """
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])  # the workers inherit it
     _Gunicorn(
         app,
         {
