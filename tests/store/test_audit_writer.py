@@ -68,18 +68,17 @@ def test_a_full_queue_makes_the_caller_write_its_own_record(store, monkeypatch):
     monkeypatch.setattr(audit_writer, "MAX_QUEUED", 1)
     writer = AuditWriter(store)
     gate = threading.Event()
+    writing = threading.Event()
     real_write = writer._write
 
     def slow_write(batch):
+        writing.set()
         gate.wait(5)
         real_write(batch)
 
     writer._write = slow_write  # the writer thread is held up...
     writer.submit(_record(1))  # ...taken by the thread, which now waits
-    deadline = time.monotonic() + 5
-    while writer._queue.qsize():
-        assert time.monotonic() < deadline
-        time.sleep(0.005)
+    assert writing.wait(5)  # (past its wait for more records: LINGER_SECONDS)
     writer.submit(_record(2))  # queued
     writer._write = real_write
     writer.submit(_record(3))  # the queue is full: written here and now
