@@ -12,7 +12,10 @@ and the store matches it to its card whichever is written first (``records``).
 Whatever a write raises is logged and the thread goes on; should the thread die all
 the same, the next record starts another. The queue is drained at shutdown, for at
 most ``FLUSH_SECONDS``. A record still queued when the process is killed outright is
-lost; it was never acknowledged to anyone.
+lost; it was never acknowledged to anyone. So the writes do not wait for the disk either
+(``Database(durable=False)``): an OS crash may lose the last moments' records, as a kill
+loses the queued ones, never the database, and the next durable commit (feedback) puts
+every earlier one on disk with it, so no feedback outlives the card it was matched to.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ class AuditWriter:
     """``background=False`` writes each record in the request instead (tests, the CLI)."""
 
     def __init__(self, db: Database, *, background: bool = True) -> None:
-        self.db = db
+        # its own connections, committing without waiting for the disk (``durable=False``)
+        self.db = Database(db.url, durable=False)
         self.background = background
         self._queue: queue.Queue[CallRecord | threading.Event] = queue.Queue(MAX_QUEUED)
         self._pid: int | None = None

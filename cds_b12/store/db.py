@@ -25,7 +25,8 @@ _PG_MIGRATION_LOCK = 0x0CD5B12  # advisory lock id: one migrating process at a t
 class Database:
     """``durable=False`` commits without waiting for the disk (SQLite ``synchronous=NORMAL``,
     PostgreSQL ``synchronous_commit=off``): an OS crash may lose the last moments' writes,
-    never the database. Only for what may be lost so: the single-use store."""
+    never the database. Only for what may be lost so: the single-use store, and the audit
+    (``audit_writer``: a record still queued is lost on a kill anyway)."""
 
     def __init__(self, url: str, *, durable: bool = True) -> None:
         self.url = url

@@ -210,3 +210,18 @@ def test_feedback_returns_while_the_audit_writer_is_stuck_or_dead(db_url, monkey
     client.post(f"/cds-services/{service}", json=call)  # the writer still works
     assert app.extensions["cds_b12"].audit.flush(timeout=10) is True
     assert counts(app.extensions["cds_b12"].db) == {"hook_call": 1, "issued_card": 1, "feedback": 2}
+
+
+def test_audit_writes_do_not_wait_for_the_disk_but_feedback_still_does(store):
+    """A queued record is lost on a kill anyway; an OS crash may lose the last ones written.
+    A feedback 200 still means on disk: the store's own connections are unchanged."""
+    writer = AuditWriter(store)
+    query = "PRAGMA synchronous" if store.is_sqlite else "SHOW synchronous_commit"
+    with writer.db.engine.connect() as conn:
+        relaxed = conn.exec_driver_sql(query).scalar()
+    with store.engine.connect() as conn:
+        strict = conn.exec_driver_sql(query).scalar()
+    assert (relaxed, strict) == ((1, 2) if store.is_sqlite else ("off", "on"))
+    writer.submit(_record(1))
+    assert writer.flush() is True
+    assert counts(store)["hook_call"] == 1  # the same database all the same
