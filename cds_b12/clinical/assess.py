@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
+from operator import attrgetter
 
 from .bands import (
     Anaemia,
@@ -225,7 +226,7 @@ class Assessment:
 
 def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     """Derive every §6.1 input from one record; never reads the clock."""
-    labs = tuple(sorted((lab for lab in record.labs if lab.on <= as_of), key=lambda x: x.on))
+    labs = tuple(sorted([lab for lab in record.labs if lab.on <= as_of], key=_ON))
     meds = tuple(m for m in record.medications if m.on is None or m.on <= as_of)
     patient = record.patient
     pregnant = any(f.finding is Finding.PREGNANCY and f.active for f in record.findings)
@@ -270,6 +271,9 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         **_spread(cause),
         **_spread(course),
     )
+
+
+_ON = attrgetter("on")  # the sort key of results, as a C function
 
 
 def _spread(part: LabFindings | CauseFindings | CourseFindings) -> dict[str, object]:

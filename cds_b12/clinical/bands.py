@@ -81,9 +81,9 @@ def assess_labs(
 ) -> LabFindings:
     """The §6.1 lab inputs from results up to ``as_of``, oldest first (``of``: the same
     by kind, ``by_kind``); ``adult`` False applies no adult cut-off (WHO Hb, blood counts)."""
-    ignored, b12_labs = _split_post_injection_b12(labs, doses, p)
-    b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of, p) else None
     all_b12 = [lab for lab in labs if lab.kind in B12_KINDS]
+    ignored, b12_labs = _split_post_injection_b12(all_b12, doses, p)
+    b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of, p) else None
     below = anaemia_below(p, patient.sex if patient else None, pregnant)
     mma = latest(of.get(LabKind.MMA, ()), as_of, p)
     hcy = latest(of.get(LabKind.HCY, ()), as_of, p)
@@ -179,16 +179,15 @@ def latest(results: Sequence[Lab], as_of: date, p: Profile) -> Lab | None:
 
 
 def _split_post_injection_b12(
-    labs: tuple[Lab, ...], doses: tuple[date, ...], p: Profile
+    b12_labs: Sequence[Lab], doses: tuple[date, ...], p: Profile
 ) -> tuple[tuple[Lab, ...], list[Lab]]:
-    """S2 / §2.8: a B12 taken soon after an injection does not reflect stores.
+    """S2 / §2.8: a B12 (or holoTC, ``B12_KINDS``) taken soon after an injection does not
+    reflect stores.
 
     ``doses`` is oldest first (``course.injection_dates``), so only the last dose on or
     before a result can be recent: one bisection per result, not a scan of every dose."""
     ignored, kept = [], []
-    for lab in labs:
-        if lab.kind not in B12_KINDS:
-            continue
+    for lab in b12_labs:
         i = bisect_right(doses, lab.on)
         recent = i > 0 and (lab.on - doses[i - 1]).days <= p.post_injection_b12_invalid_days
         (ignored if recent else kept).append(lab)

@@ -234,7 +234,7 @@ class _Renderer:
         head, tail = _facts_first(text)
         blocks = [head]
         if rec.regimen is not None:
-            blocks.append(self._section("plan", schedule=Markup(self._schedule(rec, rec.regimen))))
+            blocks.append(self._section("plan", schedule=values["schedule"]))  # see _values
             blocks.append(self._order_change(rec))
         if rec.alternative is not None:
             schedule = Markup(self._schedule(rec, rec.alternative))
