@@ -247,16 +247,7 @@ class _Renderer:
         if shown:
             lines = [self.library.safety_text(sid, self.profile.name, values) for sid in shown]
             blocks.append(self._list(self._section("safety"), lines))
-        notes = _unique(
-            # FHIR text: ``fill`` escapes it and collapses its whitespace.
-            self._section("data_quality_item", resource=resource, message=message)
-            for resource, message in map(self.words.note, self.notes)
-        )
-        if notes:
-            listed = notes[:MAX_DATA_NOTES]
-            if len(notes) > MAX_DATA_NOTES:
-                listed.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
-            blocks.append(self._list(self._section("data_quality"), listed))
+        blocks.append(self._data_quality)
         # Each source once: not the card's own source link, and a page several source IDs
         # cite (UK-1 and UK-2 are both the BNF) only once.
         card_source = self._card_source(rec, wording)
@@ -269,6 +260,22 @@ class _Renderer:
         if links:
             blocks.append(self._section("sources", sources=Markup.joined("; ", links)))
         return "\n\n".join(block for block in blocks if block)
+
+    @functools.cached_property
+    def _data_quality(self) -> str:
+        """The data-quality block ("" without notes): the same on every card of a request,
+        so worded once (a long record has dozens of notes)."""
+        notes = _unique(
+            # FHIR text: ``fill`` escapes it and collapses its whitespace.
+            self._section("data_quality_item", resource=resource, message=message)
+            for resource, message in map(self.words.note, self.notes)
+        )
+        if not notes:
+            return ""
+        listed = notes[:MAX_DATA_NOTES]
+        if len(notes) > MAX_DATA_NOTES:
+            listed.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
+        return self._list(self._section("data_quality"), listed)
 
     def _order_change(self, rec: Recommendation) -> str:
         """Which order accepting the plan changes: the draft it updates, the current order it

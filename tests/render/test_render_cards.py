@@ -315,6 +315,20 @@ def test_without_a_patient_no_invalid_orders_are_offered() -> None:
     assert [a["type"] for a in suggestion["actions"]] == ["update"]
 
 
+def test_every_card_of_a_call_ends_with_the_same_data_quality_notes() -> None:
+    """Worded once per call: the second card's block is the first's, the more-count too."""
+    notes = [DataNote(f"Observation/o{i}", f"unit number {i}") for i in (3, 1, 7, 1, 5, 2, 9)]
+    recs = [make_rec(rule, UK) for rule in ("R1-start-neuro-loading", "R14-lab-drift")]
+    cards = render_cards(recs, profile=UK, as_of=AS_OF, patient_id=PATIENT, notes=notes)
+    blocks = []
+    for card in cards:
+        paragraphs = card["detail"].split("\n\n")
+        start = next(i for i, p in enumerate(paragraphs) if p.startswith("**Data quality:**"))
+        blocks.append(paragraphs[start : start + 2])
+    assert blocks[0] == blocks[1]
+    assert blocks[0][1].count("- ") == 6 and blocks[0][1].endswith("1 more")  # o1 once
+
+
 def test_detail_sections() -> None:
     rec = make_rec(
         "R1-start-neuro-loading", UK, safety=("S8", "S6", "S8"), sources=("UK-2", "UK-3", "UK-2")
