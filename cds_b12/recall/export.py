@@ -19,6 +19,7 @@ from pathlib import Path
 SUFFIXES = (".ndjson", ".ndjson.gz")
 GZIP_RATIO = 8  # typical FHIR NDJSON compresses about 8:1; sizes the partitions
 FIRST_LINE_MAX_BYTES = 64 * 1024 * 1024  # a "line" longer than this is not NDJSON
+READ_BYTES = 4 * 1024 * 1024  # a chunk is read and split into lines this much at a time
 
 
 class ExportError(Exception):
@@ -109,17 +110,22 @@ def chunks(files: list[Path], size: int) -> list[Chunk]:
     return out
 
 
-def read_chunk(chunk: Chunk) -> Iterator[bytes]:
-    """The raw lines of a chunk, newline included."""
+def read_chunk(chunk: Chunk) -> Iterator[list[bytes]]:
+    """The lines of a chunk, without their ``\\n``, a block of ``READ_BYTES`` at a time:
+    splitting a block costs less than a trip through the file object for each line."""
     with open_binary(chunk.path) as f:
         if chunk.start:
             f.seek(chunk.start)
-        if chunk.end < 0:
-            yield from f
-            return
-        remaining = chunk.end - chunk.start
-        for raw in f:
-            yield raw
-            remaining -= len(raw)
-            if remaining <= 0:
-                return
+        remaining = chunk.end - chunk.start if chunk.end >= 0 else -1
+        rest = b""
+        while remaining:
+            block = f.read(READ_BYTES if remaining < 0 else min(READ_BYTES, remaining))
+            if not block:
+                break
+            if remaining > 0:
+                remaining -= len(block)
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            yield lines
+        if rest:
+            yield [rest]

@@ -23,6 +23,7 @@ is a few dozen lines of standard library, and no dependency is added.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 import math
@@ -40,7 +41,7 @@ from typing import BinaryIO
 
 from .export import Chunk, chunks, read_chunk, uncompressed_size
 from .lines import route
-from .patient import Calendars, Settings, calendar_file, recall_patient
+from .patient import Calendars, Settings, calendar_file, recall_patient, warm
 from .rows import Row
 from .tally import Tally
 
@@ -82,7 +83,9 @@ def local_run(
     pool: Executor | None = None
     try:
         if workers > 1:
-            pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+            pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_start
+            )
         tally = Tally()
         read: dict[int, int] = {}
         done, todo = 0, sum(_length(c) for c in parts)
@@ -108,6 +111,14 @@ def local_run(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _worker_start() -> None:
+    """A worker loads what every patient needs, then freezes everything alive
+    (``gc.freeze``), so the collector's full passes no longer walk the modules and the
+    wording."""
+    warm()
+    gc.freeze()
 
 
 class NoPatients(Exception):
@@ -150,27 +161,29 @@ def _split(chunk: Chunk, tmp: Path, buckets: int) -> tuple[Chunk, int, Tally]:
     number = 0
     where = str(chunk.index)  # relocated to "file:line" once every chunk's length is known
     try:
-        for number, raw in enumerate(read_chunk(chunk), start=1):
-            line = raw.rstrip(b"\r\n")
-            if not line.strip():
-                continue
-            tally.lines += 1
-            routed = route(line)
-            if routed.patient is not None:
-                tally.patients += routed.own
-                patient = routed.patient.encode()
-                bucket = zlib.crc32(patient) % buckets  # stable across processes, unlike hash()
-                out = outs.get(bucket)
-                if out is None:
-                    out = outs[bucket] = open(tmp / f"b{bucket}-c{chunk.index}", "wb")  # noqa: SIM115
-                out.write(b"%b\t%d\t%b\n" % (patient, number, line))
-            elif routed.medication is not None:
-                if medications is None:
-                    medications = open(tmp / f"m-c{chunk.index}", "wb")  # noqa: SIM115
-                medications.write(b"%b\t%b\n" % (routed.medication.encode(), line))
-            else:
-                assert routed.problem is not None
-                tally.problem(routed.problem, where, number, routed.detail)
+        for block in read_chunk(chunk):
+            for line in block:
+                number += 1
+                line = line.rstrip(b"\r")
+                if not line.strip():
+                    continue
+                tally.lines += 1
+                routed = route(line)
+                if routed.patient is not None:
+                    tally.patients += routed.own
+                    patient = routed.patient.encode()
+                    bucket = zlib.crc32(patient) % buckets  # stable across processes
+                    out = outs.get(bucket)
+                    if out is None:
+                        out = outs[bucket] = open(tmp / f"b{bucket}-c{chunk.index}", "wb")  # noqa: SIM115
+                    out.write(b"%b\t%d\t%b\n" % (patient, number, line))
+                elif routed.medication is not None:
+                    if medications is None:
+                        medications = open(tmp / f"m-c{chunk.index}", "wb")  # noqa: SIM115
+                    medications.write(b"%b\t%b\n" % (routed.medication.encode(), line))
+                else:
+                    assert routed.problem is not None
+                    tally.problem(routed.problem, where, number, routed.detail)
     except (OSError, EOFError, zlib.error) as exc:
         raise UnreadableFile(f"{Path(chunk.path).name}: cannot be read: {exc}") from None
     finally:
@@ -216,14 +229,16 @@ def _evaluate(
     for path in sorted(tmp.glob(f"b{bucket}-c*")):
         name, before = where[int(path.name.rpartition("-c")[2])]
         with open(path, "rb") as f:
-            for record in f:
-                patient, number, line = record.rstrip(b"\n").split(b"\t", 2)
-                lines = groups.get(patient)
-                if lines is None:
-                    groups[patient] = [line]
-                    first[patient] = (name, before + int(number))
-                else:
-                    lines.append(line)
+            records = f.read().split(b"\n")
+        records.pop()  # after the last line's end
+        for record in records:
+            patient, number, line = record.split(b"\t", 2)
+            lines = groups.get(patient)
+            if lines is None:
+                groups[patient] = [line]
+                first[patient] = (name, before + int(number))
+            else:
+                lines.append(line)
     medications = _medications(tmp)
     tally = Tally()
     rows: list[Row] = []

@@ -55,6 +55,11 @@ class PatientResult:
     evaluated: bool = False  # went through patient-view (whether or not it gave cards)
 
 
+def warm() -> None:
+    """Load what every patient needs (the card library) before the first one comes."""
+    load_card_library()
+
+
 def recall_patient(
     patient: str,
     lines: Iterable[bytes | str],
@@ -69,7 +74,8 @@ def recall_patient(
     for line in lines:
         resource = jsonio.loads(line)
         # a canonical order, so neither the export's order nor the engine changes the answer
-        key = (resource["resourceType"], string(resource, "id") or "", line)
+        rid = resource.get("id")
+        key = (resource["resourceType"], rid.strip() if isinstance(rid, str) else "", line)
         resources.append((key, resource))
     result.resources = len(resources)
     resources.sort(key=lambda item: item[0])

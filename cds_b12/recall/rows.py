@@ -7,7 +7,7 @@ the recommendation (``Recommendation.due``), never parsed from the words.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 from ..clinical.recommendation import Indicator, Urgency
@@ -59,11 +59,14 @@ class Row:
         )
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _FIELDS}
 
     @classmethod
     def from_json(cls, data: dict) -> Row:
         return cls(**data)
+
+
+_FIELDS = tuple(f.name for f in fields(Row))  # every field is a plain value: no asdict copy
 
 
 def iso(day: date | None) -> str:
