@@ -182,9 +182,11 @@ def test_feedback_returns_while_the_audit_writer_is_stuck_or_dead(db_url, monkey
     feedback request used to wait for it, for ever."""
     gate = threading.Event()
     real = audit_writer.record_calls
+    refused: list[int] = []  # records the broken writer has dropped
 
     def broken(db, batch):
         if not gate.is_set():
+            refused.append(len(batch))
             raise KeyError("uuid")
         real(db, batch)
 
@@ -206,6 +208,11 @@ def test_feedback_returns_while_the_audit_writer_is_stuck_or_dead(db_url, monkey
     sender.start()
     sender.join(20)
     assert answers == [200], "feedback waited on the audit writer"
+    # the writer gathers a batch for a few ms: open the gate only once it has dropped both
+    deadline = time.monotonic() + 10
+    while sum(refused) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert sum(refused) == 2
     gate.set()
     client.post(f"/cds-services/{service}", json=call)  # the writer still works
     assert app.extensions["cds_b12"].audit.flush(timeout=10) is True
