@@ -248,6 +248,23 @@ def test_r14_hb_falling_and_mcv_rising():
     assert r.regimen.steps[0].period_max == 3 and r.regimen.steps[0].period_unit == "wk"
 
 
+def test_r14_drift_names_the_results_its_flag_was_read_from():
+    """Evaluated on an earlier date, a later Hb on file is not part of the trend: the flag
+    is read from the results up to as_of, and the card must list those two."""
+    rec = record(
+        PA,
+        order(),
+        *doses(14, 44, 74, 104, 134),
+        lab(LabKind.HB, 13.8, days=200),
+        lab(LabKind.HB, 11.4),
+        lab(LabKind.HB, 14.2, days=-20),
+    )
+    r = only(rec)
+    assert r.rule == "R14-lab-drift"
+    (hb,) = r.facts["drift"].items
+    assert (hb.start.value, hb.end.value, hb.end.on) == (13.8, 11.4, ago(3))
+
+
 def test_r15_b12_order_on_maintenance_profiles_differ():
     rec = record(PA, order(), *doses(20, 50, 80), draft_lab())
     assert only(rec, UK).draft_id == "ServiceRequest/draft-1"

@@ -246,8 +246,8 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
 
 
 def _drift(a: Assessment) -> Trends:
-    """R14: each drifting analyte with its last two results."""
-    of = by_kind(sorted(a.record.labs, key=lambda lab: lab.on))
+    """R14: each drifting analyte with the last two results its flag was read from."""
+    of = by_kind(a.labs)
     found = []
     for flag, kind, direction in (
         (a.hb_falling, LabKind.HB, Direction.FELL),
