@@ -30,6 +30,15 @@ def evaluation(scenario: Scenario, as_of: date = AS_OF, shift: int = 0):
 
 
 CLEAN = [s for s in scenarios() if not s.messy and s.expect]
+# a B12 injection given long ago, new to the record
+NEW_DOSE = Medication(
+    source=MedSource.ADMINISTRATION,
+    product=Product.B12_INJECTION,
+    resource_id="MedicationAdministration/new",
+    status="completed",
+    ingredient="cyanocobalamin",
+    on=AS_OF - timedelta(days=400),
+)
 
 
 @pytest.mark.parametrize("scenario", CLEAN, ids=lambda s: s.id)
@@ -80,14 +89,7 @@ def test_a_new_b12_order_changes_the_facts_but_not_the_evidence():
 
 def test_a_new_b12_dose_changes_the_facts_and_the_evidence():
     _, ev = evaluation(metformin())
-    dose = Medication(
-        source=MedSource.ADMINISTRATION,
-        product=Product.B12_INJECTION,
-        resource_id="MedicationAdministration/new",
-        status="completed",
-        ingredient="cyanocobalamin",
-        on=AS_OF - timedelta(days=400),
-    )
+    dose = NEW_DOSE
     (rule,) = fingerprints(ev)
     before, after = fingerprints(ev)[rule], fingerprints(with_medication(ev, dose))[rule]
     assert after.facts != before.facts and after.evidence != before.evidence
@@ -104,14 +106,7 @@ def test_a_new_lab_result_the_card_quotes_changes_the_facts():
 
 def test_the_order_the_record_lists_its_medications_in_does_not_count():
     _, ev = evaluation(metformin())
-    dose = Medication(
-        source=MedSource.ADMINISTRATION,
-        product=Product.B12_INJECTION,
-        resource_id="MedicationAdministration/new",
-        status="completed",
-        ingredient="cyanocobalamin",
-        on=AS_OF - timedelta(days=400),
-    )
+    dose = NEW_DOSE
     more = with_medication(ev, dose)
     record = more.assessment.record
     reversed_record = replace(record, medications=tuple(reversed(record.medications)))
