@@ -13,7 +13,6 @@ from cds_b12.clinical.record import (
     ClinicalFinding,
     Lab,
     LabKind,
-    Quantity,
     Unreadable,
     UnreadableResult,
 )
@@ -30,6 +29,7 @@ from .accessors import (
     shorten,
     text,
 )
+from .build import make_lab, make_quantity
 from .dates import parse_date
 from .findings import observation_finding
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
@@ -106,7 +106,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
         if canonical is not None and unit is not None:
             quantity = as_dict(resource.get("valueQuantity"))
             interpretation = first_dict(resource.get("interpretation"))
-            return Lab(
+            return make_lab(
                 kind=kind,
                 value=canonical,
                 on=on,
@@ -116,7 +116,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
                 interpretation=text(first_dict(interpretation.get("coding")).get("code")),
                 comparator=comparator,
                 # The card quotes the result as the lab sent it, in the unit's own words.
-                reported=Quantity(value, text(quantity.get("unit")) or unit),
+                reported=make_quantity(value, text(quantity.get("unit")) or unit),
             )
         if unit is None:
             read, message = Unreadable.NO_UNIT, f"value ignored: no unit given for {name}"

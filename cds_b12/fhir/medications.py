@@ -29,7 +29,6 @@ from cds_b12.clinical.record import (
     Medication,
     MedSource,
     Product,
-    Quantity,
     Route,
 )
 
@@ -45,6 +44,7 @@ from .accessors import (
     shorten,
     string,
 )
+from .build import make_medication, make_quantity
 from .dates import parse_date
 from .routes import read_route
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
@@ -208,7 +208,7 @@ def read_medication(
     product = match.product or _b12_form(
         match.ingredient, route, dose_mg, source, route_concept is not None, note
     )
-    return Medication(
+    return make_medication(
         source=source,
         product=product,
         resource_id=label(resource),
@@ -222,7 +222,7 @@ def read_medication(
         route=route,
         timing=None if source is _ADMINISTRATION else read_timing(dosage.get("timing")),
         # the dose with its unit as the order states it, so a card can quote an error exactly
-        dose_written=Quantity(dose, unit) if dose is not None and unit else None,
+        dose_written=make_quantity(dose, unit) if dose is not None and unit else None,
     )
 
 

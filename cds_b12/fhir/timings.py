@@ -9,6 +9,7 @@ from __future__ import annotations
 from cds_b12.clinical.record import Timing
 
 from .accessors import as_dict, dicts, dig, number, string
+from .build import make_timing
 
 # HL7 v3 GTSAbbreviation: code -> (frequency, period, periodUnit)
 _GTS = {
@@ -28,7 +29,7 @@ def read_timing(timing: object) -> Timing | None:
     repeat = as_dict(dig(timing, "repeat"))
     period = number(repeat.get("period"))
     if period is not None:
-        return Timing(
+        return make_timing(
             frequency=_frequency(repeat.get("frequency")),
             period=period,
             period_max=number(repeat.get("periodMax")),
@@ -38,7 +39,7 @@ def read_timing(timing: object) -> Timing | None:
     for coding in dicts(dig(timing, "code", "coding")):
         gts = _GTS.get((string(coding, "code") or "").upper())
         if gts is not None:
-            return Timing(frequency=gts[0], period=gts[1], period_unit=gts[2])
+            return make_timing(frequency=gts[0], period=gts[1], period_unit=gts[2])
     return None
 
 

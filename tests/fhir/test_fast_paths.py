@@ -1,12 +1,16 @@
 """The reader's fast paths give what the general accessors give, on odd inputs too."""
 
+import pickle
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import date
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cds_b12.clinical.record import Lab, LabKind, Medication, MedSource, Product, Quantity, Timing
 from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict
+from cds_b12.fhir.build import make_lab, make_medication, make_quantity, make_timing
 from cds_b12.fhir.dates import _DATE, parse_date
 from cds_b12.fhir.labs import LAB_KINDS
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
@@ -102,3 +106,43 @@ date_texts = st.from_regex(_DATE, fullmatch=True) | st.builds(
 @given(date_texts | st.text(alphabet="0123456789-T:+Z. ٢٠", max_size=26) | odd_values)
 def test_parse_date_agrees_with_the_general_reading(value):
     assert parse_date(value) == general_parse_date(value)
+
+
+BUILT = [
+    (
+        make_lab,
+        Lab(LabKind.B12, 180.0, date(2026, 1, 2), "Observation/o", reported=Quantity(180, "ng/L")),
+    ),
+    (make_quantity, Quantity(1000, "ug")),
+    (make_timing, Timing(period=1, period_unit="mo")),
+    (
+        make_medication,
+        Medication(
+            MedSource.REQUEST,
+            Product.B12_INJECTION,
+            "MedicationRequest/m",
+            "active",
+            end=date(2026, 3, 4),
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "expected"), BUILT, ids=[type(r).__name__ for _, r in BUILT])
+def test_a_built_record_is_the_record_itself(build, expected):
+    """The reader's cheap builders give the frozen record as its own constructor does."""
+    given_fields = {f.name: getattr(expected, f.name) for f in fields(expected)}
+    built = build(**given_fields)
+    assert type(built) is type(expected)
+    assert built == expected and hash(built) == hash(expected) and repr(built) == repr(expected)
+    assert replace(built) == expected and pickle.loads(pickle.dumps(built)) == expected
+    with pytest.raises(FrozenInstanceError):
+        setattr(built, fields(built)[0].name, None)
+    positional = build(*given_fields.values())
+    assert positional == expected and type(positional) is type(expected)
+
+
+def test_a_builder_keeps_the_defaults():
+    assert make_medication(MedSource.REQUEST, Product.METFORMIN, "r", "active") == Medication(
+        MedSource.REQUEST, Product.METFORMIN, "r", "active"
+    )
