@@ -106,17 +106,18 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
         if canonical is not None and unit is not None:
             quantity = as_dict(resource.get("valueQuantity"))
             interpretation = first_dict(resource.get("interpretation"))
+            # in field order: keywords would cost a dict per call
             return make_lab(
-                kind=kind,
-                value=canonical,
-                on=on,
-                resource_id=label(resource),
-                ref_low=_bound(kind, ranges.get("low"), unit),
-                ref_high=_bound(kind, ranges.get("high"), unit),
-                interpretation=text(first_dict(interpretation.get("coding")).get("code")),
-                comparator=comparator,
-                # The card quotes the result as the lab sent it, in the unit's own words.
-                reported=make_quantity(value, text(quantity.get("unit")) or unit),
+                kind,
+                canonical,
+                on,
+                label(resource),
+                _bound(kind, ranges.get("low"), unit),  # ref_low
+                _bound(kind, ranges.get("high"), unit),  # ref_high
+                text(first_dict(interpretation.get("coding")).get("code")),  # interpretation
+                # reported: the card quotes the result as the lab sent it, in the unit's own words
+                make_quantity(value, text(quantity.get("unit")) or unit),
+                comparator,
             )
         if unit is None:
             read, message = Unreadable.NO_UNIT, f"value ignored: no unit given for {name}"

@@ -208,21 +208,23 @@ def read_medication(
     product = match.product or _b12_form(
         match.ingredient, route, dose_mg, source, route_concept is not None, note
     )
+    # in field order: keywords would cost a dict per call
     return make_medication(
-        source=source,
-        product=product,
-        resource_id=label(resource),
-        status=status,
-        ingredient=match.ingredient,
-        intent=string(resource, "intent") if source is _REQUEST else None,
-        on=on,
-        start=start,
-        end=end,
-        dose_mg=dose_mg,
-        route=route,
-        timing=None if source is _ADMINISTRATION else read_timing(dosage.get("timing")),
-        # the dose with its unit as the order states it, so a card can quote an error exactly
-        dose_written=make_quantity(dose, unit) if dose is not None and unit else None,
+        source,
+        product,
+        label(resource),
+        status,
+        match.ingredient,
+        string(resource, "intent") if source is _REQUEST else None,  # intent
+        on,
+        start,
+        end,
+        dose_mg,
+        route,
+        None if source is _ADMINISTRATION else read_timing(dosage.get("timing")),  # timing
+        # dose_written: the dose with its unit as the order states it, so a card can quote
+        # an error exactly
+        make_quantity(dose, unit) if dose is not None and unit else None,
     )
 
 
