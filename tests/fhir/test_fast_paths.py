@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from cds_b12.clinical.record import Lab, LabKind, Medication, MedSource, Product, Quantity, Timing
 from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict
 from cds_b12.fhir.build import make_lab, make_medication, make_quantity, make_timing
-from cds_b12.fhir.dates import _DATE, parse_date
+from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
 from cds_b12.fhir.labs import LAB_KINDS
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
 from cds_b12.fhir.units import quantity_unit
@@ -98,7 +98,12 @@ def general_parse_date(value: object) -> date | None:
 date_texts = st.from_regex(_DATE, fullmatch=True) | st.builds(
     lambda d, rest: f"{d.isoformat()}{rest}",
     st.dates(),
-    st.sampled_from(["", "T08:15:00-05:00", "T08:15", " 08:15:00Z", "T25:99:99.1+0530", "T", "x"]),
+    st.sampled_from(
+        [
+            *("", "T08:15:00-05:00", "T08:15", " 08:15:00Z", "T25:99:99.1+0530", "T", "x"),
+            *("T08:15:00", "T08:15:00Z", "T08:15:00.123+01:00", "T08:15:00.12Z", "T08:15:00-0500"),
+        ]
+    ),
 )
 
 
@@ -146,3 +151,9 @@ def test_a_builder_keeps_the_defaults():
     assert make_medication(MedSource.REQUEST, Product.METFORMIN, "r", "active") == Medication(
         MedSource.REQUEST, Product.METFORMIN, "r", "active"
     )
+
+
+@pytest.mark.parametrize("shape", sorted(USUAL_SHAPES))
+def test_every_usual_date_shape_is_a_fhir_date(shape):
+    """A value of a usual shape skips the pattern, so each shape must be one it accepts."""
+    assert _DATE.fullmatch(shape.decode())
