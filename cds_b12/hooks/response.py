@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from uuid import uuid4
 
 from ..clinical import Evaluation, Profile, evaluate
 from ..clinical.record import DataNote, Note
@@ -20,6 +19,7 @@ from ..render import CardLibrary
 from ..render.cards import render_cards
 from . import HOOKS as HOOKS  # re-exported: defined in the package, free of imports
 from . import ORDER_HOOKS as ORDER_HOOKS
+from .ids import new_id as random_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ def respond(
     draft_orders: object = None,
     missing: Sequence[DataNote] = (),
     library: CardLibrary | None = None,
-    new_id: Callable[[], str] = lambda: str(uuid4()),
+    new_id: Callable[[], str] = random_id,
     suggestions: bool = True,
 ) -> HookResult:
     """Evaluate one patient's data (and any draft orders) and render the cards.
