@@ -30,6 +30,11 @@ class Phase(StrEnum):
 
 
 GIVEN = frozenset({"completed", "in-progress", "stopped"})  # administration statuses
+# Members the per-medication loops test, bound once: on Python 3.11 reading an Enum class
+# attribute goes through EnumType.__getattr__'s hook (some 900 instructions), a global
+# next to none; a long record has hundreds of medications.
+_ADMINISTRATION = MedSource.ADMINISTRATION
+_INJECTION = Product.B12_INJECTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +73,8 @@ def injection_dates(meds: tuple[Medication, ...], as_of: date) -> tuple[date, ..
             {
                 m.on
                 for m in meds
-                if m.source is MedSource.ADMINISTRATION
-                and m.is_injection
+                if m.source is _ADMINISTRATION
+                and m.product is _INJECTION  # Medication.is_injection
                 and m.on is not None
                 and m.on <= as_of
                 and m.status in GIVEN
@@ -161,7 +166,7 @@ def _course(doses: tuple[date, ...], p: Profile) -> Course:
 def _phase(
     meds: tuple[Medication, ...], doses: tuple[date, ...], course: Course, p: Profile, as_of: date
 ) -> tuple[Phase, Medication | None]:
-    therapy = [m for m in meds if m.is_b12_therapy and m.source is not MedSource.ADMINISTRATION]
+    therapy = [m for m in meds if m.source is not _ADMINISTRATION and m.is_b12_therapy]
     orders = sorted(
         (m for m in therapy if m.is_injection and is_current(m, as_of)),
         key=lambda m: m.on or date.min,

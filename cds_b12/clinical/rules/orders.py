@@ -29,6 +29,8 @@ from ..regimens import (
 from ..sources import cites
 from .common import b12_on_file, recommend
 
+_ADMINISTRATION = MedSource.ADMINISTRATION  # bound once for the loop over medications (course.py)
+
 
 def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
     """Drafts first (with their ids), then current orders and statements."""
@@ -38,7 +40,7 @@ def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
         if d.medication is not None and wanted(d.medication)
     ]
     for m in a.record.medications:
-        if m.source is not MedSource.ADMINISTRATION and is_current(m, a.as_of) and wanted(m):
+        if m.source is not _ADMINISTRATION and is_current(m, a.as_of) and wanted(m):
             found.append((m, None))
     return found
 
