@@ -10,6 +10,8 @@ the predicates below, so each derivation lives in exactly one place.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from operator import attrgetter
@@ -33,6 +35,7 @@ from .record import (
     Finding,
     IgnoredResult,
     Lab,
+    LabKind,
     Medication,
     Note,
     PatientRecord,
@@ -60,6 +63,7 @@ class Assessment:
     record: PatientRecord
     notes: tuple[Note, ...]  # the reader's, then the results the assessment set aside
     labs: tuple[Lab, ...]  # the record's results up to as_of, oldest first
+    by_kind: Mapping[LabKind, tuple[Lab, ...]]  # the same, each kind's (``bands.by_kind``)
 
     age_years: int | None
     pregnant: bool
@@ -226,14 +230,14 @@ class Assessment:
 
 def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     """Derive every §6.1 input from one record; never reads the clock."""
-    labs = tuple(sorted([lab for lab in record.labs if lab.on <= as_of], key=_ON))
+    labs = _up_to(record.labs, as_of)
     meds = tuple(m for m in record.medications if m.on is None or m.on <= as_of)
     patient = record.patient
     pregnant = any(f.finding is Finding.PREGNANCY and f.active for f in record.findings)
     breastfeeding = any(f.finding is Finding.BREASTFEEDING and f.active for f in record.findings)
     doses = injection_dates(meds, as_of)
     age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
-    of = by_kind(labs)
+    of = {kind: tuple(results) for kind, results in by_kind(labs).items()}
     lab_findings = assess_labs(
         labs, of, doses, patient, pregnant, profile, as_of, adult=_adult(age, profile)
     )
@@ -258,6 +262,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         record=record,
         notes=(*record.notes, *ignored, *undecided),
         labs=labs,
+        by_kind=of,
         age_years=age,
         pregnant=pregnant,
         breastfeeding=breastfeeding,
@@ -274,6 +279,14 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
 
 
 _ON = attrgetter("on")  # the sort key of results, as a C function
+
+
+def _up_to(labs: tuple[Lab, ...], as_of: date) -> tuple[Lab, ...]:
+    """The results up to ``as_of``, oldest first: all sorted, then cut at ``as_of``. The
+    sort is stable, so this is the sort of those up to ``as_of``, with no Python-level
+    pass over every result."""
+    ordered = sorted(labs, key=_ON)
+    return tuple(ordered[: bisect_right(ordered, as_of, key=_ON)])
 
 
 def _spread(part: LabFindings | CauseFindings | CourseFindings) -> dict[str, object]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from .codes import LOW_INTERPRETATIONS
@@ -81,7 +81,7 @@ def assess_labs(
 ) -> LabFindings:
     """The §6.1 lab inputs from results up to ``as_of``, oldest first (``of``: the same
     by kind, ``by_kind``); ``adult`` False applies no adult cut-off (WHO Hb, blood counts)."""
-    all_b12 = [lab for lab in labs if lab.kind in B12_KINDS]
+    all_b12 = _b12_results(labs, of)
     ignored, b12_labs = _split_post_injection_b12(all_b12, doses, p)
     b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of, p) else None
     below = anaemia_below(p, patient.sex if patient else None, pregnant)
@@ -122,6 +122,15 @@ def assess_labs(
             and _low(platelets, p.thrombocytopenia_below_10e9_l, adult)
         ),
     )
+
+
+def _b12_results(labs: tuple[Lab, ...], of: Mapping[LabKind, Sequence[Lab]]) -> Sequence[Lab]:
+    """The total and active B12 results, oldest first: one kind's list when the other is
+    absent (the usual case), else picked from ``labs``, whose order decides a tie of dates."""
+    total, active = of.get(LabKind.B12), of.get(LabKind.HOLOTC)
+    if total is None or active is None:
+        return total or active or ()
+    return [lab for lab in labs if lab.kind in B12_KINDS]
 
 
 def early_hypokalaemia(
@@ -186,11 +195,14 @@ def _split_post_injection_b12(
 
     ``doses`` is oldest first (``course.injection_dates``), so only the last dose on or
     before a result can be recent: one bisection per result, not a scan of every dose."""
+    if not doses:
+        return (), list(b12_labs)
+    window = timedelta(days=p.post_injection_b12_invalid_days)
     ignored, kept = [], []
     for lab in b12_labs:
-        i = bisect_right(doses, lab.on)
-        recent = i > 0 and (lab.on - doses[i - 1]).days <= p.post_injection_b12_invalid_days
-        (ignored if recent else kept).append(lab)
+        on = lab.on
+        i = bisect_right(doses, on)
+        (ignored if i and on - doses[i - 1] <= window else kept).append(lab)
     return tuple(ignored), kept
 
 

@@ -5,7 +5,9 @@ Imports only the standard library and ``cds_b12.clinical``.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import date, timedelta
+from operator import attrgetter
 
 from ..assess import Assessment, Phase
 from ..bands import B12_KINDS
@@ -14,6 +16,8 @@ from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency,
 from ..record import Lab, LabKind
 from ..regimens import Regimen
 from ..sources import RULE_SOURCES, cite
+
+_ON = attrgetter("on")
 
 
 def common_facts(a: Assessment) -> dict[str, Fact]:
@@ -39,9 +43,16 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
 
 
 def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:
-    """The newest result of any of ``kinds`` in the record up to today, however old."""
-    on_file = [lab for lab in a.record.labs if lab.kind in kinds and lab.on <= a.as_of]
-    return max(on_file, key=lambda lab: lab.on, default=None)
+    """The newest result of any of ``kinds`` in the record up to today, however old (of
+    several on that day, the first the record lists).
+
+    Found from each kind's newest (``Assessment.by_kind``) and the results of that day
+    alone: ``a.labs`` is a stable sort, so that day's results are in the record's order."""
+    newest = [results[-1].on for kind in kinds if (results := a.by_kind.get(kind))]
+    if not newest:
+        return None
+    day = max(newest)
+    return next(lab for lab in a.labs[bisect_left(a.labs, day, key=_ON) :] if lab.kind in kinds)
 
 
 def _too_old(a: Assessment, kind: LabKind) -> OnFile | None:

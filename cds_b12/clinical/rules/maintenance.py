@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..assess import Assessment, Band, Cause, Phase
-from ..bands import by_kind, last_two
+from ..bands import last_two
 from ..facts import (
     DietCorrected,
     Direction,
@@ -247,7 +247,7 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
 
 def _drift(a: Assessment) -> Trends:
     """R14: each drifting analyte with the last two results its flag was read from."""
-    of = by_kind(a.labs)
+    of = a.by_kind
     found = []
     for flag, kind, direction in (
         (a.hb_falling, LabKind.HB, Direction.FELL),

@@ -39,10 +39,7 @@ def _b12_exposure(a: Assessment, p: Profile) -> bool:
 def _raised_run(a: Assessment, p: Profile) -> tuple[Lab, ...]:
     """The newest serum B12 results, one per day, when they are all above the profile's
     cut-off, none set aside after an injection, and the newest still current."""
-    by_day: dict[date, Lab] = {}
-    for lab in a.labs:
-        if lab.kind is LabKind.B12:
-            by_day[lab.on] = lab
+    by_day = {lab.on: lab for lab in a.by_kind.get(LabKind.B12, ())}
     run = tuple(by_day.values())[-p.raised_b12_results :]
     if len(run) < p.raised_b12_results or a.days_ago(run[-1].on) > p.current_lab_days:
         return ()
