@@ -291,13 +291,17 @@ def _up_to(labs: tuple[Lab, ...], as_of: date) -> tuple[Lab, ...]:
 
 def _spread(part: LabFindings | CauseFindings | CourseFindings) -> dict[str, object]:
     """A concern's findings as Assessment fields (shallow: the labs and findings stay shared)."""
-    return {name: getattr(part, name) for name in _FIELD_NAMES[type(part)]}
+    names, values = _FIELDS[type(part)]
+    return dict(zip(names, values(part), strict=True))
 
 
-# each concern's field names, found once rather than by fields() on every assessment
-_FIELD_NAMES = {
-    c: tuple(f.name for f in fields(c)) for c in (LabFindings, CauseFindings, CourseFindings)
-}
+def _fields(concern: type) -> tuple[tuple[str, ...], attrgetter]:
+    names = tuple(f.name for f in fields(concern))
+    return names, attrgetter(*names)
+
+
+# each concern's field names and a C getter of their values, found once
+_FIELDS = {c: _fields(c) for c in (LabFindings, CauseFindings, CourseFindings)}
 
 
 def _treatment_start(c: Assessment | CourseFindings) -> date | None:

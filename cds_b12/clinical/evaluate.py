@@ -6,7 +6,7 @@ Imports only ``cds_b12.clinical``. This is the core's whole public surface:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from .assess import Assessment, assess
@@ -42,7 +42,7 @@ def evaluate(record: PatientRecord, profile: Profile, as_of: date) -> Evaluation
     rules = RULES if a.is_adult else ANY_AGE
     fired = tuple(rec for rule in rules if (rec := rule(a, profile)) is not None)
     if not a.is_adult:
-        fired = tuple(replace(rec, regimen=None, alternative=None) for rec in fired)
+        fired = tuple(rec.with_changes(regimen=None, alternative=None) for rec in fired)
     kept, suppressed = apply_safety(fired, a, profile)
     ordered = tuple(sorted(kept, key=lambda r: -r.indicator.rank))
     return Evaluation(a, reconcile(ordered, a), suppressed)

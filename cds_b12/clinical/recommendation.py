@@ -131,10 +131,15 @@ class Recommendation:
     def with_safety(self, sid: str, **changes) -> Recommendation:
         """A copy that records safety rule ``sid`` and applies ``changes``."""
         safety = self.safety if sid in self.safety else (*self.safety, sid)
-        # dataclasses.replace, less its per-field checks: the rails copy every card
-        values = dict(zip(_FIELD_NAMES, _field_values(self), strict=True))
-        values.update(changes, safety=safety)
-        return Recommendation(**values)
+        return self.with_changes(**changes, safety=safety)
+
+    def with_changes(self, **changes) -> Recommendation:
+        """A copy with ``changes``: ``dataclasses.replace`` less its per-field checks and
+        keyword arguments (the rails and ``reconcile`` copy every card, some several times)."""
+        values = list(_field_values(self))
+        for name, value in changes.items():
+            values[_FIELD_INDEX[name]] = value
+        return Recommendation(*values)
 
     @property
     def due(self) -> date | None:
@@ -165,4 +170,5 @@ class Recommendation:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Recommendation))
+_FIELD_INDEX = {name: i for i, name in enumerate(_FIELD_NAMES)}
 _field_values = attrgetter(*_FIELD_NAMES)

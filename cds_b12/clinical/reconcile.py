@@ -70,7 +70,7 @@ def _not_drafted(recs: tuple[Recommendation, ...], a: Assessment) -> tuple[Recom
     if not drafted:
         return recs
     return tuple(
-        replace(r, labs=kept)
+        r.with_changes(labs=kept)
         if (kept := tuple(x for x in r.labs if x.test not in drafted or x.due_from > a.as_of))
         != r.labs
         else r
@@ -100,9 +100,9 @@ def _railed(r: Recommendation, a: Assessment) -> Recommendation:
         return r
     withheld = r.safety_withheld or (_allergic(a) and r.kind is Kind.GIVE_DOSE)
     if withheld and r.regimen is None:
-        return replace(r, variant=Variant.WITHHELD)
+        return r.with_changes(variant=Variant.WITHHELD)
     if "S4" in r.safety and r.regimen is not None:
-        return replace(r, variant=Variant.SWAPPED)
+        return r.with_changes(variant=Variant.SWAPPED)
     return r
 
 
@@ -117,7 +117,7 @@ def _dose_now(r: Recommendation, a: Assessment) -> Recommendation:
     regimen = product_regimen(order, a.profile)
     if a.has(Finding.LEBER):  # S4: never cyanocobalamin in Leber's disease
         regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
-    return replace(r, regimen=single_dose(regimen), start_on=a.as_of)
+    return r.with_changes(regimen=single_dose(regimen), start_on=a.as_of)
 
 
 def _allergic(a: Assessment) -> bool:
@@ -149,8 +149,7 @@ def _one_plan(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
     source = min(proposals, key=lambda r: _PLAN_SOURCE.index(r.kind in _CORRECTING and r.kind))
     carrier = correcting[0]
     adopted = {
-        id(carrier): replace(
-            carrier,
+        id(carrier): carrier.with_changes(
             regimen=source.regimen,
             alternative=source.alternative,
             start_on=source.start_on,
@@ -158,8 +157,8 @@ def _one_plan(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
     }
     for r in proposals:
         if r is not carrier:
-            adopted[id(r)] = replace(
-                r, regimen=source.regimen, alternative=None, plan_on=carrier.rule
+            adopted[id(r)] = r.with_changes(
+                regimen=source.regimen, alternative=None, plan_on=carrier.rule
             )
     return tuple(adopted.get(id(r), r) for r in recs)
 
@@ -170,8 +169,8 @@ def _on_draft(r: Recommendation, draft: DraftOrder) -> Recommendation:
     if r.regimen is None or r.draft_id or r.plan_on or r.kind not in _TREATMENT:
         return r
     if draft.medication is not None and _orders(draft.medication, r.regimen):
-        return replace(r, draft_id=draft.resource_id, plan_on=draft.resource_id)
-    return replace(r, draft_id=draft.resource_id)
+        return r.with_changes(draft_id=draft.resource_id, plan_on=draft.resource_id)
+    return r.with_changes(draft_id=draft.resource_id)
 
 
 def _orders(m: Medication, regimen: Regimen) -> bool:
@@ -200,7 +199,7 @@ def _ending_current(r: Recommendation, order_id: str) -> Recommendation:
         return r
     if r.regimen is None and not withdrawn:
         return r
-    return replace(r, replaces=order_id)
+    return r.with_changes(replaces=order_id)
 
 
 def _labs_once(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
@@ -221,7 +220,7 @@ def _labs_once(recs: tuple[Recommendation, ...]) -> tuple[Recommendation, ...]:
                 kept[card][kept[card].index(other)] = earlier
                 placed[same] = (card, earlier)
     return tuple(
-        r if tuple(kept[i]) == r.labs else replace(r, labs=tuple(kept[i]))
+        r if tuple(kept[i]) == r.labs else r.with_changes(labs=tuple(kept[i]))
         for i, r in enumerate(recs)
     )
 

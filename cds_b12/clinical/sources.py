@@ -13,6 +13,7 @@ country's only where the profile's own cover nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -175,3 +176,10 @@ def cite(ids: Iterable[str], region: Region) -> tuple[str, ...]:
     shared = tuple(sid for sid in ids if SOURCES[sid].region is Region.INTL)
     other = tuple(sid for sid in ids if sid not in own and sid not in shared)
     return own + shared + (() if own else other)
+
+
+@functools.cache
+def rule_sources(rule: str, region: Region) -> tuple[str, ...]:
+    """``cite`` of ``rule``'s declared sources, found once per rule and region (every
+    Recommendation carries them)."""
+    return cite(RULE_SOURCES[rule], region)

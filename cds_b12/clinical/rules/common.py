@@ -15,7 +15,7 @@ from ..facts import CauseFact, Fact, Findings, Interval, LastDose, OnFile, Unuse
 from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
 from ..record import Lab, LabKind
 from ..regimens import Regimen
-from ..sources import RULE_SOURCES, cite
+from ..sources import rule_sources
 
 _ON = attrgetter("on")
 
@@ -111,7 +111,7 @@ def recommend(
         indicator=indicator,
         kind=kind,
         urgency=urgency,
-        sources=cite(RULE_SOURCES[rule], a.profile.citation_region),
+        sources=rule_sources(rule, a.profile.citation_region),
         regimen=regimen,
         alternative=alternative,
         labs=labs,
