@@ -86,8 +86,15 @@ class CardLibrary:
     cards: Mapping[str, Mapping[str, Any]]
     defaults: Mapping[str, Any]
     safety: Mapping[str, Any]
-    # each (table, profile) merged once: the wording does not change while the service runs
+    # Merged once, as the wording does not change while the service runs: each (table,
+    # profile), each card's wording, and each _defaults.toml template with its place.
     _tables: dict[tuple[str, str], Mapping[str, Any]] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _cards: dict[tuple[str, str, str | None], CardWording] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _texts: dict[tuple[str, str, str], tuple[str, str]] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -102,6 +109,12 @@ class CardLibrary:
     def card(self, rule: str, profile: str, variant: str | None = None) -> CardWording:
         """The wording for ``rule`` under ``profile`` ("UK"/"US"); a ``variant`` table
         (``Recommendation.variant``) replaces fields of the card, then its profile table."""
+        found = self._cards.get((rule, profile, variant))
+        if found is None:
+            found = self._cards[(rule, profile, variant)] = self._card(rule, profile, variant)
+        return found
+
+    def _card(self, rule: str, profile: str, variant: str | None) -> CardWording:
         if rule not in self.cards:
             raise RenderError(f"no card wording for rule {rule!r}: expected cards/{rule}.toml")
         raw = self.cards[rule]
@@ -140,7 +153,14 @@ class CardLibrary:
 
     def text(self, table: str, key: str, profile: str, values: Mapping[str, object]) -> Markup:
         """Fill one template from ``_defaults.toml`` (a section or action text)."""
-        return fill(self.table(table, profile)[key], values, f"cards/{DEFAULTS_FILE} {table}.{key}")
+        found = self._texts.get((table, key, profile))
+        if found is None:
+            template = self.table(table, profile)[key]
+            found = self._texts[(table, key, profile)] = (
+                template,
+                f"cards/{DEFAULTS_FILE} {table}.{key}",
+            )
+        return fill(found[0], values, found[1])
 
     def lab_name(self, test: str, profile: str, *, short: bool = False) -> Markup:
         """Clinician-facing test name, falling back to the LOINC display; ``short``: the
@@ -182,7 +202,9 @@ def fill(
     made from templates, so a FHIR string can never add markup to a card. Braces
     inside values become parentheses, so no brace ever reaches a card.
     """
-    names, parts = _compiled(template, where)
+    names, parts, constant = _compiled(template, where)
+    if constant is not None:
+        return constant
     for name in names:
         if name not in values:
             known = ", ".join(sorted(values))
@@ -203,15 +225,19 @@ def fill(
 @functools.lru_cache(maxsize=4096)
 def _compiled(
     template: str, where: str
-) -> tuple[tuple[str, ...], tuple[tuple[str, str | None, bool | None], ...]]:
+) -> tuple[tuple[str, ...], tuple[tuple[str, str | None, bool | None], ...], Markup | None]:
     """A template's placeholders (checked) and its parts, worked out once: templates come
     from ``cards/``, which does not change while the service runs. Each part says whether
-    a placeholder after its literal starts a sentence, where the literal alone decides."""
+    a placeholder after its literal starts a sentence, where the literal alone decides.
+    A template without placeholders is also its text, ready (many headings and separators)."""
     names = tuple(placeholders(template, where))
-    return names, tuple(
+    parts = tuple(
         (literal, field, sentence_start(literal))
         for literal, field, _, _ in _FORMATTER.parse(template)
     )
+    fixed = all(field is None for _, field, _ in parts)
+    constant = Markup("".join(literal for literal, _, _ in parts)) if fixed else None
+    return names, parts, constant
 
 
 def sentence_start(literal: str) -> bool | None:
