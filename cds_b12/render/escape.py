@@ -29,6 +29,9 @@ _AUTOLINK = re.compile(r"(:)(//)|\b(www)(\.)|(@)", re.IGNORECASE)
 # numbers, ids, names) hold none, and need no substitution at all.
 _MAYBE_MARKUP = re.compile(r"[\\`*_\[\]~|#&<>:@]|www\.", re.IGNORECASE)
 _LEADING_CHARS = frozenset("-+=")  # with a leading digit, what _LEADING_BLOCK can match
+# Text none of the above can touch: one line, no space, none of their characters, no dot
+# after leading digits; most values (dates, counts, ids) are such, and go as they are.
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/-]*")
 
 
 class Markup(str):
@@ -47,7 +50,15 @@ def escape(value: object) -> Markup:
     """``value`` as plain text in Markdown and HTML: one line, no markup, no raw tags."""
     if isinstance(value, Markup):
         return value
-    text = _one_line(str(value))
+    text = str(value)
+    if _PLAIN.fullmatch(text):
+        return Markup(text)
+    return _escaped(text)
+
+
+def _escaped(text: str) -> Markup:
+    """``escape`` of text that may hold markup or more than one line."""
+    text = _one_line(text)
     if _MAYBE_MARKUP.search(text):
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         text = _INLINE.sub(r"\\\1", text)
