@@ -1,14 +1,14 @@
 """FHIR layer: Observation → ``Lab`` (or a pregnancy/diet finding). Imports cds_b12.clinical.
 
 Only results we use are read; an Observation with another code is ignored without
-a note. Values are converted to ``LabKind.unit`` by ``units.to_canonical``.
+a note. Values are converted to ``LabKind.unit`` by ``units.conversion``.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from cds_b12.clinical.codes import LAB_CODES
+from cds_b12.clinical.codes import LAB_CODES, UCUM
 from cds_b12.clinical.record import (
     ClinicalFinding,
     Lab,
@@ -33,7 +33,7 @@ from .build import make_lab, make_quantity
 from .dates import parse_date
 from .findings import observation_finding
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
-from .units import quantity_unit, to_canonical
+from .units import conversion, quantity_unit
 
 LAB_KINDS: dict[tuple[str, str], LabKind] = {
     pair: kind for kind, pairs in LAB_CODES.items() for pair in pairs
@@ -76,8 +76,7 @@ def lab_kind(concept: object) -> LabKind | None:
 def read_observation(resource: dict, note: Note) -> Lab | UnreadableResult | ClinicalFinding | None:
     """A lab result in canonical units (or one that could not be read), a finding such as
     pregnancy or a vegan diet, or None if unused."""
-    code = resource.get("code")
-    kind = lab_kind(code)
+    kind = coded(resource.get("code"), LAB_KINDS)  # lab_kind, without its call
     if kind is not None:
         OBSERVATION_STATUS.apply(resource, note)
         return _read_lab(resource, kind, note)
@@ -96,39 +95,38 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
     if on is None:
         raise Skip("skipped: no date")
     ranges = first_dict(resource.get("referenceRange"))
-    name = ANALYTE_NAMES[kind]
     read = _value_and_unit(resource, ranges)
-    if isinstance(read, Unreadable):
-        message = _NO_VALUE_NOTES[read]
-    else:
+    if not isinstance(read, Unreadable):
         comparator, value, unit = read
-        canonical = to_canonical(kind, value, unit)
-        if canonical is not None and unit is not None:
+        factor = None if unit is None else conversion(kind, unit)
+        if factor is not None:
             quantity = as_dict(resource.get("valueQuantity"))
             interpretation = first_dict(resource.get("interpretation"))
             # in field order: keywords would cost a dict per call
             return make_lab(
                 kind,
-                canonical,
+                value * factor[0] / factor[1],
                 on,
                 label(resource),
-                _bound(kind, ranges.get("low"), unit),  # ref_low
-                _bound(kind, ranges.get("high"), unit),  # ref_high
+                _bound(kind, ranges.get("low"), unit, factor),  # ref_low
+                _bound(kind, ranges.get("high"), unit, factor),  # ref_high
                 text(first_dict(interpretation.get("coding")).get("code")),  # interpretation
                 # reported: the card quotes the result as the lab sent it, in the unit's own words
                 make_quantity(value, text(quantity.get("unit")) or unit),
                 comparator,
             )
-        if unit is None:
-            read, message = Unreadable.NO_UNIT, f"value ignored: no unit given for {name}"
-        else:
-            read = Unreadable.UNKNOWN_UNIT
-            message = f"value ignored: unit '{shorten(unit)}' is not a known unit for {name}"
+        read = Unreadable.NO_UNIT if unit is None else Unreadable.UNKNOWN_UNIT
+    name = ANALYTE_NAMES[kind]
+    if read is Unreadable.UNKNOWN_UNIT:
+        message = f"value ignored: unit '{shorten(unit)}' is not a known unit for {name}"
+    else:
+        message = _NOTES[read]
     note(message.format(name=name))
     return UnreadableResult(kind, label(resource), on, read)
 
 
-_NO_VALUE_NOTES = {
+_NOTES = {
+    Unreadable.NO_UNIT: "value ignored: no unit given for {name}",
     Unreadable.NO_VALUE: "skipped: no result value",
     Unreadable.NOT_A_NUMBER: "value ignored: not a finite number for {name}",
 }
@@ -162,11 +160,20 @@ def _value_and_unit(
     return comparator, value, unit or range_unit
 
 
-def _bound(kind: LabKind, quantity: object, value_unit: str) -> float | None:
-    value = number(quantity.get("value")) if isinstance(quantity, dict) else None
+def _bound(
+    kind: LabKind, quantity: object, value_unit: str, value_factor: tuple[float, float]
+) -> float | None:
+    """A reference limit in ``kind.unit``; one without a unit is in the result's unit."""
+    if not isinstance(quantity, dict):
+        return None
+    value = number(quantity.get("value"))
     if value is None:
         return None
-    return to_canonical(kind, value, quantity_unit(quantity) or value_unit)
+    if quantity.get("code") == value_unit and quantity.get("system") == UCUM:
+        return value * value_factor[0] / value_factor[1]  # quantity_unit, said the usual way
+    unit = quantity_unit(quantity) or value_unit
+    factor = value_factor if unit == value_unit else conversion(kind, unit)
+    return None if factor is None else value * factor[0] / factor[1]
 
 
 def _when(resource: dict, note: Note) -> date | None:

@@ -109,10 +109,16 @@ def quantity_unit(quantity: object) -> str | None:
 
 def to_canonical(kind: LabKind, value: float, unit: str | None) -> float | None:
     """``value`` in ``kind.unit``, or None when the unit is missing or not known for ``kind``."""
-    if unit is None:
-        return None
-    factor = _LAB_FACTORS[kind].get(normalise_unit(unit))
+    factor = None if unit is None else conversion(kind, unit)
     return None if factor is None else value * factor[0] / factor[1]
+
+
+def conversion(kind: LabKind, unit: str) -> tuple[float, float] | None:
+    """``(numerator, denominator)`` taking ``unit`` to ``kind.unit``; None if not known.
+
+    A result and its reference range usually share a unit: the reader looks it up once.
+    """
+    return _LAB_FACTORS[kind].get(normalise_unit(unit))
 
 
 def mass_mg(value: float, unit: str | None) -> float | None:

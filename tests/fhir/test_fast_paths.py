@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cds_b12.clinical.record import Lab, LabKind, Medication, MedSource, Product, Quantity, Timing
-from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict
+from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict, number
 from cds_b12.fhir.build import make_lab, make_medication, make_quantity, make_timing
 from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
-from cds_b12.fhir.labs import LAB_KINDS
+from cds_b12.fhir.labs import LAB_KINDS, _bound
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
-from cds_b12.fhir.units import quantity_unit
+from cds_b12.fhir.units import conversion, quantity_unit, to_canonical
 
 from .test_never_raises import FHIR_STRINGS, json_values
 
@@ -157,3 +157,23 @@ def test_a_builder_keeps_the_defaults():
 def test_every_usual_date_shape_is_a_fhir_date(shape):
     """A value of a usual shape skips the pattern, so each shape must be one it accepts."""
     assert _DATE.fullmatch(shape.decode())
+
+
+def general_bound(kind: LabKind, quantity: object, value_unit: str) -> float | None:
+    """A reference limit as read before the fast path for a limit in the result's own unit."""
+    value = number(quantity.get("value")) if isinstance(quantity, dict) else None
+    if value is None:
+        return None
+    return to_canonical(kind, value, quantity_unit(quantity) or value_unit)
+
+
+@settings(max_examples=300)
+@given(quantities, st.sampled_from(["pg/mL", "pmol/L", "ng/L", "g/dL", " pg/mL ", "{x}"]))
+def test_a_reference_limit_agrees_with_the_general_reading(quantity, value_unit):
+    value_unit = value_unit.strip()
+    for kind in (LabKind.B12, LabKind.HB):
+        factor = conversion(kind, value_unit)
+        if factor is not None:
+            assert _bound(kind, quantity, value_unit, factor) == general_bound(
+                kind, quantity, value_unit
+            )
