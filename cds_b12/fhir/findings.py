@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 from cds_b12.clinical.codes import (
     B12_INGREDIENTS,
@@ -215,7 +216,7 @@ def coded_findings(concept: object) -> list[Finding]:
     return [finding for finding, _ in asserted_findings(concept)]
 
 
-def asserted_findings(concept: object) -> list[tuple[Finding, Assertion]]:
+def asserted_findings(concept: object) -> tuple[tuple[Finding, Assertion], ...]:
     """Each finding a CodeableConcept names with how it is asserted; codes assert presence.
 
     Words are read only when no code matched, and yield at most one finding: the
@@ -225,18 +226,23 @@ def asserted_findings(concept: object) -> list[tuple[Finding, Assertion]]:
     for system, code in codings(concept):
         found.update(_BY_CODE.get(_key(system, code), ()))
     if found:
-        return [(finding, Assertion.PRESENT) for finding in Finding if finding in found]
+        return tuple((finding, Assertion.PRESENT) for finding in Finding if finding in found)
     return worded_finding(concept_text((concept,)))
 
 
-def worded_finding(text: str) -> list[tuple[Finding, Assertion]]:
-    """The most specific finding ``text`` mentions and does not negate, with its assertion."""
+@lru_cache(maxsize=1024)
+def worded_finding(text: str) -> tuple[tuple[Finding, Assertion], ...]:
+    """The most specific finding ``text`` mentions and does not negate, with its assertion.
+
+    Cached: trying every pattern costs about 80,000 instructions for a short text that
+    names nothing, and problem lists repeat the same few texts ("Hypertension").
+    """
     for pattern, finding in _WORDS:
         for match in pattern.finditer(text):
             how = assertion(text, match.start(), match.end())
             if kept(finding, how):
-                return [(finding, how)]
-    return []
+                return ((finding, how),)
+    return ()
 
 
 # What an Observation may record as a finding: symptoms, exposures, diet and pregnancy.
