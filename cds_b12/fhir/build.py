@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import field, fields, make_dataclass
 from typing import TypeVar
 
-from cds_b12.clinical.record import Lab, Medication, Quantity, Timing
+from cds_b12.clinical.record import (
+    ClinicalFinding,
+    Lab,
+    Medication,
+    PatientRecord,
+    Quantity,
+    Timing,
+)
 
 T = TypeVar("T")
 
@@ -43,8 +50,11 @@ def builder(cls: type[T]) -> Callable[..., T]:
     )
 
 
-# The records the reader builds for most resources; the rare ones are built as usual.
+# The records the reader builds for most resources, and the record itself; the rare
+# ones are built as usual.
+make_finding = builder(ClinicalFinding)
 make_lab = builder(Lab)
 make_medication = builder(Medication)
 make_quantity = builder(Quantity)
+make_record = builder(PatientRecord)
 make_timing = builder(Timing)

@@ -37,6 +37,7 @@ from cds_b12.clinical.codes import (
 from cds_b12.clinical.record import ClinicalFinding, Finding
 
 from .accessors import codings, concept_text, dicts, dig, label, text
+from .build import make_finding
 from .dates import parse_date
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 
@@ -332,7 +333,7 @@ def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
         dig(resource, "abatementPeriod", "end")
     )
     return [
-        ClinicalFinding(f, label(resource), active and still_active(f, how), on, resolved_on)
+        make_finding(f, label(resource), active and still_active(f, how), on, resolved_on)
         for f, how in found
     ]
 
@@ -345,7 +346,7 @@ def read_procedure(resource: dict, note: Note) -> list[ClinicalFinding]:
     on = parse_date(resource.get("performedDateTime")) or parse_date(
         dig(resource, "performedPeriod", "start")
     )
-    return [ClinicalFinding(f, label(resource), True, on) for f in found]
+    return [make_finding(f, label(resource), True, on) for f in found]
 
 
 def read_allergy(resource: dict, note: Note) -> list[ClinicalFinding]:
@@ -363,7 +364,7 @@ def read_allergy(resource: dict, note: Note) -> list[ClinicalFinding]:
         return []
     active = _status_code(resource.get("clinicalStatus")) not in _INACTIVE_ALLERGY
     on = parse_date(resource.get("onsetDateTime")) or parse_date(resource.get("recordedDate"))
-    return [ClinicalFinding(Finding.COBALT_B12_ALLERGY, label(resource), active, on)]
+    return [make_finding(Finding.COBALT_B12_ALLERGY, label(resource), active, on)]
 
 
 def _worded_allergy(text: str) -> bool:

@@ -32,6 +32,7 @@ from cds_b12.clinical.record import (
 )
 
 from .accessors import as_list, codings, label, shorten, string
+from .build import make_record
 from .dates import parse_date
 from .findings import read_allergy, read_condition, read_procedure
 from .labs import lab_kind, read_observation
@@ -68,7 +69,7 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
         draft = _guarded(resource, lambda r, note: _read_draft(r, index, note), notes)
         if draft is not None:
             drafts.append(draft)
-    return PatientRecord(
+    return make_record(
         patient=reader.patient,
         labs=tuple(reader.labs),
         medications=tuple(reader.medications),

@@ -8,9 +8,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cds_b12.clinical.record import Lab, LabKind, Medication, MedSource, Product, Quantity, Timing
+from cds_b12.clinical.record import (
+    ClinicalFinding,
+    DataNote,
+    Finding,
+    Lab,
+    LabKind,
+    Medication,
+    MedSource,
+    Patient,
+    PatientRecord,
+    Product,
+    Quantity,
+    Timing,
+)
 from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict, number
-from cds_b12.fhir.build import make_lab, make_medication, make_quantity, make_timing
+from cds_b12.fhir.build import (
+    make_finding,
+    make_lab,
+    make_medication,
+    make_quantity,
+    make_record,
+    make_timing,
+)
 from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
 from cds_b12.fhir.labs import LAB_KINDS, _bound
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
@@ -119,6 +139,8 @@ BUILT = [
         Lab(LabKind.B12, 180.0, date(2026, 1, 2), "Observation/o", reported=Quantity(180, "ng/L")),
     ),
     (make_quantity, Quantity(1000, "ug")),
+    (make_finding, ClinicalFinding(Finding.PREGNANCY, "Condition/c", True, date(2026, 1, 2))),
+    (make_record, PatientRecord(Patient("Patient/p"), notes=(DataNote("Observation", "x"),))),
     (make_timing, Timing(period=1, period_unit="mo")),
     (
         make_medication,
