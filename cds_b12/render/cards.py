@@ -27,7 +27,7 @@ from cds_b12.clinical.regimens import Regimen
 from cds_b12.clinical.sources import SOURCES, Source
 
 from .errors import RenderError
-from .escape import Markup
+from .escape import Markup, plain
 from .facts import FactValues, FactWords
 from .resources import order_words
 from .schedule import regimen_name, schedule_text
@@ -37,6 +37,10 @@ from .wording import CardLibrary, CardWording, fill, load_card_library
 SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
 MAX_DATA_NOTES = 5  # more would bury the clinical message
 SELECTION_BEHAVIOR = "at-most-one"  # the suggestions on a card are alternatives
+# A data-quality line that starts with its resource (see _Renderer._note_count), and what a
+# plain resource holds, or a following placeholder might start with.
+_LEADING_RESOURCE = "{resource}"
+_RESOURCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-{}")
 _CONTAINERS = (dict, list)  # a tuple: isinstance checks it faster than dict | list
 
 
@@ -275,18 +279,44 @@ class _Renderer:
     @functools.cached_property
     def _data_quality(self) -> str:
         """The data-quality block ("" without notes): the same on every card of a request,
-        so worded once (a long record has dozens of notes)."""
-        notes = _unique(
-            # FHIR text: ``fill`` escapes it and collapses its whitespace.
-            self._section("data_quality_item", resource=resource, message=message)
-            for resource, message in map(self.words.note, self.notes)
-        )
-        if not notes:
+        so built once, wording only the notes it lists (a long record has dozens)."""
+        listed: dict[str, None] = {}
+        for note in self.notes:
+            if len(listed) == MAX_DATA_NOTES:
+                break
+            listed[self._note_line(note)] = None
+        if not listed:
             return ""
-        listed = notes[:MAX_DATA_NOTES]
-        if len(notes) > MAX_DATA_NOTES:
-            listed.append(self._section("more", count=len(notes) - MAX_DATA_NOTES))
-        return self._list(self._section("data_quality"), listed)
+        lines = list(listed)
+        count = self._note_count()
+        if count > MAX_DATA_NOTES:
+            lines.append(self._section("more", count=count - MAX_DATA_NOTES))
+        return self._list(self._section("data_quality"), lines)
+
+    def _note_line(self, note: Note) -> str:
+        resource, message = self.words.note(note)
+        # FHIR text: ``fill`` escapes it and collapses its whitespace.
+        return self._section("data_quality_item", resource=resource, message=message)
+
+    def _note_count(self) -> int:
+        """How many notes read differently, wording only notes on a shared resource: when
+        a line starts with its resource as it is and then a character no such resource
+        holds, the resource is the line's start, so notes on different ones differ."""
+        template = self.library.table("sections", self.profile.name)["data_quality_item"]
+        head, after = template[: len(_LEADING_RESOURCE)], template[len(_LEADING_RESOURCE) :]
+        if not (
+            head == _LEADING_RESOURCE
+            and after[:1]
+            and after[0] not in _RESOURCE_CHARS
+            and all(plain(note.resource) for note in self.notes)
+        ):
+            return len(set(map(self._note_line, self.notes)))
+        on: dict[str, list[Note]] = {}
+        for note in self.notes:
+            on.setdefault(note.resource, []).append(note)
+        return sum(
+            len(set(map(self._note_line, same))) if len(same) > 1 else 1 for same in on.values()
+        )
 
     def _order_change(self, rec: Recommendation) -> str:
         """Which order accepting the plan changes: the draft it updates, the current order it

@@ -56,6 +56,12 @@ def escape(value: object) -> Markup:
     return _escaped(text)
 
 
+def plain(text: str) -> bool:
+    """Whether ``text`` is what ``escape`` passes as it is for holding only letters,
+    digits, "/" and "-" (an id): text it follows can tell where it ends."""
+    return _PLAIN.fullmatch(text) is not None
+
+
 def _escaped(text: str) -> Markup:
     """``escape`` of text that may hold markup or more than one line."""
     text = _one_line(text)
