@@ -103,5 +103,11 @@ def register_request_log(app: Flask) -> None:
         request_id = request.headers.get("X-Request-ID")  # set by the proxy (deploy/nginx.conf)
         if request_id:
             fields["requestId"] = request_id[:100]
-        log.info("request", extra={"fields": fields})
+        if log.isEnabledFor(logging.INFO):
+            # log.info without its search of the stack for the caller, which no line shows: 184 K
+            # -> 69 K instructions a line
+            record = log.makeRecord(
+                log.name, logging.INFO, "", 0, "request", (), None, extra={"fields": fields}
+            )
+            log.handle(record)
         return response
