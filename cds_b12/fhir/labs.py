@@ -117,11 +117,10 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
             )
         read = Unreadable.NO_UNIT if unit is None else Unreadable.UNKNOWN_UNIT
     name = ANALYTE_NAMES[kind]
-    if read is Unreadable.UNKNOWN_UNIT:
-        message = f"value ignored: unit '{shorten(unit)}' is not a known unit for {name}"
+    if read is Unreadable.UNKNOWN_UNIT:  # the unit is the sender's text: never a template
+        note(f"value ignored: unit '{shorten(unit)}' is not a known unit for {name}")
     else:
-        message = _NOTES[read]
-    note(message.format(name=name))
+        note(_NOTES[read].format(name=name))
     return UnreadableResult(kind, label(resource), on, read)
 
 

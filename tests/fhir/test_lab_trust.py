@@ -54,6 +54,18 @@ def test_the_comparator_stays_on_the_lab(value, comparator, number):
             Unreadable.UNKNOWN_UNIT,
             "value ignored: unit 'mg/dL' is not a known unit for vitamin B12",
         ),
+        # a unit in braces (a UCUM annotation) or a format field is quoted as sent, never
+        # read as a template: it was formatted again and the result became "unreadable"
+        (
+            '{"value": 150, "unit": "mL/min/{1.73_m2}"}',
+            Unreadable.UNKNOWN_UNIT,
+            "value ignored: unit 'mL/min/{1.73_m2}' is not a known unit for vitamin B12",
+        ),
+        (
+            '{"value": 150, "unit": "{name.__class__}"}',
+            Unreadable.UNKNOWN_UNIT,
+            "value ignored: unit '{name.__class__}' is not a known unit for vitamin B12",
+        ),
         ('{"value": NaN, "unit": "pg/mL"}', Unreadable.NOT_A_NUMBER, None),
         ('{"value": Infinity, "unit": "pg/mL"}', Unreadable.NOT_A_NUMBER, None),
         ('{"value": 1e400, "unit": "pg/mL"}', Unreadable.NOT_A_NUMBER, None),
