@@ -13,7 +13,14 @@ from enum import StrEnum
 
 from .codes import IRREVERSIBLE_FINDINGS
 from .profiles import Profile
-from .record import ClinicalFinding, Finding, Medication, MedSource, Product
+from .record import (
+    ADMINISTRATION,
+    STATEMENT,
+    ClinicalFinding,
+    Finding,
+    Medication,
+    Product,
+)
 
 
 class Neuro(StrEnum):
@@ -34,8 +41,6 @@ ACTIVE_ORDER = frozenset({"active", "on-hold"})
 ACTIVE_STATEMENT = frozenset({"active", "intended", "on-hold"})
 NEURO_FINDINGS = (Finding.NEURO, Finding.NEURO_SEVERE)
 _GI_REVERSIBLE = (Finding.COELIAC, Finding.CROHNS, Finding.MALABSORPTION)
-_ADMINISTRATION = MedSource.ADMINISTRATION  # bound once for the loops over medications (course.py)
-_STATEMENT = MedSource.STATEMENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +94,7 @@ def is_current(m: Medication, as_of: date) -> bool:
     """An order or statement still in force on ``as_of`` (status and end date)."""
     if m.end is not None and m.end < as_of:
         return False
-    statuses = ACTIVE_STATEMENT if m.source is _STATEMENT else ACTIVE_ORDER
+    statuses = ACTIVE_STATEMENT if m.source is STATEMENT else ACTIVE_ORDER
     return m.status in statuses
 
 
@@ -124,7 +129,7 @@ def _cause(
 
 def _exposure(meds: tuple[Medication, ...], product: Product, as_of: date) -> Exposure | None:
     """Continuous use of a risk drug, from its earliest record (SP-4, SP-6, US-5)."""
-    found = [m for m in meds if m.product is product and m.source is not _ADMINISTRATION]
+    found = [m for m in meds if m.product is product and m.source is not ADMINISTRATION]
     if not found:
         return None
     active = [m for m in found if is_current(m, as_of)]

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from .cause import is_current
 from .profiles import Profile
-from .record import ClinicalFinding, Medication, MedSource, Product
+from .record import ADMINISTRATION, ClinicalFinding, Medication, Product
 from .regimens import CATALOGUE
 
 
@@ -30,11 +30,7 @@ class Phase(StrEnum):
 
 
 GIVEN = frozenset({"completed", "in-progress", "stopped"})  # administration statuses
-# Members the per-medication loops test, bound once: on Python 3.11 reading an Enum class
-# attribute goes through EnumType.__getattr__'s hook (some 900 instructions), a global
-# next to none; a long record has hundreds of medications.
-_ADMINISTRATION = MedSource.ADMINISTRATION
-_INJECTION = Product.B12_INJECTION
+_INJECTION = Product.B12_INJECTION  # bound once, as record.ADMINISTRATION is
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +69,7 @@ def injection_dates(meds: tuple[Medication, ...], as_of: date) -> tuple[date, ..
             {
                 m.on
                 for m in meds
-                if m.source is _ADMINISTRATION
+                if m.source is ADMINISTRATION
                 and m.product is _INJECTION  # Medication.is_injection
                 and m.on is not None
                 and m.on <= as_of
@@ -166,7 +162,7 @@ def _course(doses: tuple[date, ...], p: Profile) -> Course:
 def _phase(
     meds: tuple[Medication, ...], doses: tuple[date, ...], course: Course, p: Profile, as_of: date
 ) -> tuple[Phase, Medication | None]:
-    therapy = [m for m in meds if m.source is not _ADMINISTRATION and m.is_b12_therapy]
+    therapy = [m for m in meds if m.source is not ADMINISTRATION and m.is_b12_therapy]
     orders = sorted(
         (m for m in therapy if m.is_injection and is_current(m, as_of)),
         key=lambda m: m.on or date.min,

@@ -106,6 +106,16 @@ class MedSource(StrEnum):
     STATEMENT = "MedicationStatement"
 
 
+# The members as plain names, for the loops over medications: on Python 3.11 reading an Enum
+# class attribute goes through EnumType.__getattr__'s hook (some 900 instructions), a global
+# next to none, and a long record has hundreds of medications.
+REQUEST, ADMINISTRATION, STATEMENT = (
+    MedSource.REQUEST,
+    MedSource.ADMINISTRATION,
+    MedSource.STATEMENT,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Timing:
     """``Dosage.timing.repeat`` as written, kept so a schedule can be shown exactly."""

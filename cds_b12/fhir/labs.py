@@ -33,7 +33,7 @@ from .build import make_lab, make_quantity
 from .dates import parse_date
 from .findings import observation_finding
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
-from .units import conversion, quantity_unit
+from .units import conversion, quantity_unit, scaled
 
 LAB_KINDS: dict[tuple[str, str], LabKind] = {
     pair: kind for kind, pairs in LAB_CODES.items() for pair in pairs
@@ -105,7 +105,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
             # in field order: keywords would cost a dict per call
             return make_lab(
                 kind,
-                value * factor[0] / factor[1],
+                scaled(value, factor),
                 on,
                 label(resource),
                 _bound(kind, ranges.get("low"), unit, factor),  # ref_low
@@ -169,10 +169,10 @@ def _bound(
     if value is None:
         return None
     if quantity.get("code") == value_unit and quantity.get("system") == UCUM:
-        return value * value_factor[0] / value_factor[1]  # quantity_unit, said the usual way
+        return scaled(value, value_factor)  # quantity_unit, said the usual way
     unit = quantity_unit(quantity) or value_unit
     factor = value_factor if unit == value_unit else conversion(kind, unit)
-    return None if factor is None else value * factor[0] / factor[1]
+    return None if factor is None else scaled(value, factor)
 
 
 def _when(resource: dict, note: Note) -> date | None:

@@ -24,6 +24,8 @@ from cds_b12.clinical.codes import (
     RXNORM,
 )
 from cds_b12.clinical.record import (
+    ADMINISTRATION,
+    REQUEST,
     ClinicalFinding,
     Finding,
     Medication,
@@ -52,10 +54,6 @@ from .timings import read_timing
 from .units import mass_mg, normalise_unit, quantity_unit
 
 MEDICATION_SOURCES = {source.value: source for source in MedSource}
-# Python 3.11 looks ``MedSource.X`` up through ``EnumType.__getattr__``'s slow slot
-# path (about 15 times a global's cost); the readers test the source several times
-# per resource, so they test it against these names.
-_REQUEST, _ADMINISTRATION = MedSource.REQUEST, MedSource.ADMINISTRATION
 
 _STATUS = {
     MedSource.REQUEST: StatusPolicy(
@@ -196,7 +194,7 @@ def read_medication(
     on, start, end = _dates(resource, source)
     if match is None:
         # an administration is exposure that happened; an order or statement may have ended
-        active = source is _ADMINISTRATION or status not in _ENDED
+        active = source is ADMINISTRATION or status not in _ENDED
         return ClinicalFinding(Finding.NITROUS_OXIDE, label(resource), active, on or start, end)
     dosage = _dosage(resource, source)
     route_concept = dosage.get("route")
@@ -215,13 +213,13 @@ def read_medication(
         label(resource),
         status,
         match.ingredient,
-        string(resource, "intent") if source is _REQUEST else None,  # intent
+        string(resource, "intent") if source is REQUEST else None,  # intent
         on,
         start,
         end,
         dose_mg,
         route,
-        None if source is _ADMINISTRATION else read_timing(dosage.get("timing")),  # timing
+        None if source is ADMINISTRATION else read_timing(dosage.get("timing")),  # timing
         # dose_written: the dose with its unit as the order states it, so a card can quote
         # an error exactly
         make_quantity(dose, unit) if dose is not None and unit else None,
@@ -297,7 +295,7 @@ def _b12_form(
         return _oral(dose_mg)
     # hydroxocobalamin is only injectable at B12 doses; a clinic gives cyanocobalamin 1 mg by IM
     injected = ingredient == "hydroxocobalamin" or (
-        source is _ADMINISTRATION
+        source is ADMINISTRATION
         and ingredient in ("cyanocobalamin", None)
         and dose_mg is not None
         and dose_mg >= ORAL_HIGH_MIN_MG
@@ -314,14 +312,14 @@ def _oral(dose_mg: float | None) -> Product:
 
 
 def _dosage(resource: dict, source: MedSource) -> dict:
-    if source is _ADMINISTRATION:
+    if source is ADMINISTRATION:
         return as_dict(resource.get("dosage"))
-    key = "dosageInstruction" if source is _REQUEST else "dosage"
+    key = "dosageInstruction" if source is REQUEST else "dosage"
     return first_dict(resource.get(key))
 
 
 def _dose_quantity(dosage: dict, source: MedSource) -> object:
-    if source is _ADMINISTRATION:
+    if source is ADMINISTRATION:
         return dosage.get("dose")
     # STU3-style doseQuantity directly on the dosage, as in the CDS Hooks examples (§5.4)
     return first_dict(dosage.get("doseAndRate")).get("doseQuantity") or dosage.get("doseQuantity")
@@ -343,7 +341,7 @@ def _dose_mg(value: float | None, unit: str | None, match: _Match) -> float | No
 
 def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None, date | None]:
     """``on``, ``start`` and ``end`` of an order, a dose given or a statement."""
-    if source is _REQUEST:
+    if source is REQUEST:
         period = as_dict(dig(resource, "dispenseRequest", "validityPeriod"))
         if not (period.get("start") or period.get("end")):
             bounds = dig(resource, "dosageInstruction", 0, "timing", "repeat", "boundsPeriod")
@@ -352,7 +350,7 @@ def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None,
         return on, parse_date(period.get("start")), parse_date(period.get("end"))
     effective = as_dict(resource.get("effectivePeriod"))
     on = parse_date(resource.get("effectiveDateTime")) or parse_date(effective.get("start"))
-    if source is _ADMINISTRATION:
+    if source is ADMINISTRATION:
         return on, None, None
     on = on or parse_date(resource.get("dateAsserted"))
     return on, parse_date(effective.get("start")), parse_date(effective.get("end"))

@@ -110,7 +110,7 @@ def quantity_unit(quantity: object) -> str | None:
 def to_canonical(kind: LabKind, value: float, unit: str | None) -> float | None:
     """``value`` in ``kind.unit``, or None when the unit is missing or not known for ``kind``."""
     factor = None if unit is None else conversion(kind, unit)
-    return None if factor is None else value * factor[0] / factor[1]
+    return None if factor is None else scaled(value, factor)
 
 
 def conversion(kind: LabKind, unit: str) -> tuple[float, float] | None:
@@ -119,6 +119,11 @@ def conversion(kind: LabKind, unit: str) -> tuple[float, float] | None:
     A result and its reference range usually share a unit: the reader looks it up once.
     """
     return _LAB_FACTORS[kind].get(normalise_unit(unit))
+
+
+def scaled(value: float, factor: tuple[float, float]) -> float:
+    """``value`` taken by a ``conversion`` factor: multiplied first, the same float everywhere."""
+    return value * factor[0] / factor[1]
 
 
 def mass_mg(value: float, unit: str | None) -> float | None:

@@ -69,4 +69,13 @@ def fixture_patients(root: Path = DEFAULT_FIXTURES) -> tuple[FixturePatient, ...
 
 
 def find_fixture(patient_id: str, root: Path = DEFAULT_FIXTURES) -> FixturePatient | None:
-    return next((f for f in fixture_patients(root) if f.patient_id == patient_id), None)
+    """Looked up on every hook call (the timeline link) and every timeline page."""
+    return _by_patient(root).get(patient_id)
+
+
+@cache
+def _by_patient(root: Path) -> dict[str, FixturePatient]:
+    found: dict[str, FixturePatient] = {}
+    for fixture in fixture_patients(root):
+        found.setdefault(fixture.patient_id, fixture)  # the first, as a search would find
+    return found

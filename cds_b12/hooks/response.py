@@ -17,9 +17,9 @@ from ..fhir.accessors import label
 from ..fhir.read import collect_resources, read_record
 from ..render import CardLibrary
 from ..render.cards import render_cards
+from ..render.ids import new_id as random_id
 from . import HOOKS as HOOKS  # re-exported: defined in the package, free of imports
 from . import ORDER_HOOKS as ORDER_HOOKS
-from .ids import new_id as random_id
 
 
 @dataclass(frozen=True, slots=True)

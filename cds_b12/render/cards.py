@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import cast
-from uuid import uuid4
 
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.clinical.profiles import Profile
@@ -29,6 +28,7 @@ from cds_b12.clinical.sources import SOURCES, Source
 from .errors import RenderError
 from .escape import Markup, plain
 from .facts import FactValues, FactWords
+from .ids import new_id as random_id
 from .resources import order_words
 from .schedule import regimen_name, schedule_text
 from .suggestions import Suggester, for_life
@@ -54,7 +54,7 @@ def render_cards(
     drafts: Mapping[str, dict] | None = None,
     orders: Mapping[str, dict] | None = None,
     library: CardLibrary | None = None,
-    new_id: Callable[[], str] = lambda: str(uuid4()),
+    new_id: Callable[[], str] = random_id,
     suggestions: bool = True,
 ) -> list[dict]:
     """One CDS Hooks card per recommendation, in the order given.

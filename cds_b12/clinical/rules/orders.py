@@ -16,7 +16,7 @@ from ..facts import Fact, OnFile, Ordered, Unused
 from ..followup import on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
-from ..record import Finding, Medication, MedSource, Product
+from ..record import ADMINISTRATION, Finding, Medication, Product
 from ..regimens import (
     CATALOGUE,
     CYANOCOBALAMIN_INJ,
@@ -29,8 +29,6 @@ from ..regimens import (
 from ..sources import cites
 from .common import b12_on_file, recommend
 
-_ADMINISTRATION = MedSource.ADMINISTRATION  # bound once for the loop over medications (course.py)
-
 
 def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
     """Drafts first (with their ids), then current orders and statements."""
@@ -40,7 +38,7 @@ def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
         if d.medication is not None and wanted(d.medication)
     ]
     for m in a.record.medications:
-        if m.source is not _ADMINISTRATION and is_current(m, a.as_of) and wanted(m):
+        if m.source is not ADMINISTRATION and is_current(m, a.as_of) and wanted(m):
             found.append((m, None))
     return found
 

@@ -7,8 +7,8 @@ import os
 import threading
 import uuid
 
-from cds_b12.hooks import ids
-from cds_b12.hooks.ids import POOL_SIZE, new_id
+from cds_b12.render import ids
+from cds_b12.render.ids import POOL_SIZE, new_id
 
 
 def test_an_id_is_a_version_4_uuid_as_uuid4_writes_it():

@@ -1,4 +1,5 @@
-"""Card and suggestion ids: random (version 4) UUIDs, 256 from one read of the OS's randomness.
+"""Render layer: card and suggestion ids, random (version 4) UUIDs, 256 per read of the
+OS's randomness.
 
 ``uuid4()`` reads ``os.urandom`` for every id: a system call that lets go of the GIL and
 waits to get it back, three or more times per hook call, which under gunicorn's threads
