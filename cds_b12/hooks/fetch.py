@@ -22,11 +22,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 import requests
-from urllib3.util.retry import Retry
 
 from .. import jsonio
 from ..net.bulkhead import Bulkhead, NoSlot
-from ..net.http import DeadlinePassed, HttpClient, HttpError, run_until
+from ..net.http import DeadlinePassed, GetRetry, HttpClient, HttpError, run_until
 from ..net.urls import Target, UrlPolicy, UrlRefused, parse
 
 if TYPE_CHECKING:
@@ -132,9 +131,9 @@ class FhirClient:
 
     def __init__(self, limits: Limits = Limits()) -> None:
         self.limits = limits
-        retry = Retry(
+        retry = GetRetry(
             total=2,
-            connect=2,
+            connect=2,  # refused, or a kept-alive connection dropped unanswered
             read=0,  # a read timeout is not retried: it would double the wait
             status=2,
             backoff_factor=0.05,

@@ -17,13 +17,16 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from .urls import Target
@@ -181,6 +184,38 @@ def run_until(
         threads[key].join(max(0.0, grace - time.monotonic()))
     # a copy: a thread stuck outside a socket (in DNS, say) may still write to ``results``
     return {key: DeadlinePassed() if key in late else results[key] for key in tasks}
+
+
+class GetRetry(Retry):
+    """``Retry``, but a GET whose connection dropped before any answer is tried again.
+
+    A server or load balancer closes a kept-alive connection after some idle seconds; when it
+    does so just as the pool reuses it, the GET meets a reset or a close with no status line
+    (``ProtocolError``), and nothing was answered. ``Retry`` counts that as a read error, which
+    ``read=0`` never retries; here, for the methods in ``allowed_methods``, it counts as a
+    connection error (``connect``). Any other method (a token POST) is never sent twice. A
+    read timeout stays a read error: retrying it would double the wait. A body cut short is
+    not retried either (it is read after ``urlopen``, outside the retries).
+    """
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if isinstance(error, ProtocolError) and not (method and self._is_method_retryable(method)):
+            raise error.with_traceback(_stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def _is_connection_error(self, err: Exception) -> bool:
+        return super()._is_connection_error(err) or isinstance(err, ProtocolError)
+
+    def _is_read_error(self, err: Exception) -> bool:
+        return isinstance(err, ReadTimeoutError)
 
 
 class HttpClient:
