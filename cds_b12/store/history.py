@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, cast, exists, null, or_, 
 
 from ..fatigue.policy import Past
 from .db import Database
+from .prepared import Prepared
 from .schema import Feedback, HookCall, IssuedCard
 
 
@@ -79,6 +80,7 @@ _SHOWN_HERE = (
     .where(_same_caller())
 )
 _HISTORY = union_all(_ANSWERED, _SHOWN_HERE)
+_PREPARED = Prepared(_HISTORY)  # no cache key or result object per call: ``prepared``
 
 
 def history(
@@ -100,21 +102,32 @@ def history(
         "encounter": encounter,
     }
     with db.engine.connect() as conn:
-        rows = conn.execute(_HISTORY, params).all()
+        rows = _PREPARED.rows(conn, params)
     return [
         Past(
-            rule=r.rule_id,
-            fingerprint=r.fingerprint,
-            evidence=r.evidence,
-            shown_at=_utc(r.shown_at),
-            hook_instance=r.hook_instance,
-            encounter=r.encounter,
-            outcome=r.outcome,
-            reason=r.override_code,
+            rule=rule,
+            fingerprint=facts,
+            evidence=evidence,
+            shown_at=_utc(shown_at),
+            hook_instance=hook_instance,
+            encounter=encounter,
+            outcome=outcome,
+            reason=reason,
             # the earlier of the answer's own time and its arrival: a fast clock gains nothing
-            answered_at=_utc(min(r.outcome_at, r.answer_received)) if r.outcome_at else None,
+            answered_at=_utc(min(outcome_at, received)) if outcome_at else None,
         )
-        for r in rows
+        for (
+            rule,
+            facts,
+            evidence,
+            shown_at,
+            hook_instance,
+            encounter,
+            outcome,
+            reason,
+            outcome_at,
+            received,
+        ) in rows
     ]
 
 

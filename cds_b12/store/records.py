@@ -26,6 +26,7 @@ from ..fatigue.fingerprint import Fingerprint
 from ..fatigue.policy import Hold
 from ..hooks.feedback import Feedback as FeedbackEntry
 from .db import Database
+from .prepared import Prepared
 from .schema import Feedback, HeldCard, HookCall, IssuedCard
 
 
@@ -46,8 +47,8 @@ class CallRecord:
 
 
 def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
-    """Several hook calls and their cards in one transaction: one statement per table, each
-    built once (Core inserts: no ORM session)."""
+    """Several hook calls and their cards in one transaction: each statement built and
+    compiled once (``prepared``: no ORM session, and none of Core's per-execution work)."""
     with db.engine.begin() as conn:
         rows = [
             {
@@ -64,10 +65,8 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
             for call in calls
         ]
         if conn.dialect.name == "sqlite":
-            # SQLite gives each new row the largest rowid so far plus one, so the ids in
-            # ascending order are the rows in the order given: one INSERT for the batch.
-            # (Asked for them in that order, SQLAlchemy would insert row by row on SQLite.)
-            ids = sorted(conn.execute(_INSERT_CALL, rows).scalars())
+            # one row at a time: on this connection's own file no round trip is saved by more
+            ids = [_INSERT_CALL.rows(conn, row)[0][0] for row in rows]
         else:
             ids = conn.execute(_INSERT_CALL_IN_ORDER, rows).scalars().all()
         cards = []
@@ -97,18 +96,42 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
                     }
                 )
         if held:
-            conn.execute(_INSERT_HELD, held)
+            _INSERT_HELD.run_many(conn, held)
         if cards:
-            conn.execute(_INSERT_CARD, cards)
+            _INSERT_CARD.run_many(conn, cards)
             uuids = [card["uuid"] for card in cards]
             _lock_cards(conn, uuids)  # after the insert: see the module docstring
-            conn.execute(_FEEDBACK_BEFORE_ITS_CARD, {"uuids": uuids})
+            _FEEDBACK_BEFORE_ITS_CARD.run_many(conn, [{"uuid": u} for u in uuids])
 
 
-_INSERT_CALL = insert(HookCall).returning(HookCall.id)
+_CALL_COLUMNS = [
+    "received_at",
+    "service_id",
+    "hook",
+    "hook_instance",
+    "issuer",
+    "tenant",
+    "patient_key",
+    "profile",
+    "encounter",
+]
+_INSERT_CALL = Prepared(insert(HookCall).returning(HookCall.id), column_keys=_CALL_COLUMNS)
 _INSERT_CALL_IN_ORDER = insert(HookCall).returning(HookCall.id, sort_by_parameter_order=True)
-_INSERT_CARD = insert(IssuedCard)
-_INSERT_HELD = insert(HeldCard)
+_INSERT_CARD = Prepared(
+    insert(IssuedCard),
+    column_keys=[
+        "uuid",
+        "call_id",
+        "rule_id",
+        "indicator",
+        "suggestion_uuids",
+        "fingerprint",
+        "evidence",
+    ],
+)
+_INSERT_HELD = Prepared(
+    insert(HeldCard), column_keys=["call_id", "rule_id", "why", "reason", "until"]
+)
 
 
 def record_feedback(
@@ -166,10 +189,10 @@ _COUNTS_FOR_ITS_CARD = {
 }
 
 # built once: a statement built per call costs more CPU than the write itself
-_FEEDBACK_BEFORE_ITS_CARD = (
+_FEEDBACK_BEFORE_ITS_CARD = Prepared(
     update(Feedback)
     .where(
-        Feedback.card_uuid.in_(bindparam("uuids", expanding=True)),
+        Feedback.card_uuid == bindparam("uuid"),
         Feedback.known_card.is_(False),
         _issued(),
     )

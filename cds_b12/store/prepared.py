@@ -1,0 +1,115 @@
+"""Statements built once, compiled once per dialect, run on the DBAPI cursor.
+
+For the small statements of a hook call (its history, its audit rows) SQLAlchemy Core spent
+more CPU than the database: the statement's cache key, the execution context, the result
+object, on every execution. A ``Prepared`` statement is compiled by SQLAlchemy once per
+dialect, with the bind and result processors of its column types, so the same values reach
+the database and come back as through ``Connection.execute``; it runs on the cursor of a
+connection that SQLAlchemy checked out and whose transaction it manages. A DBAPI error is
+raised as SQLAlchemy's (``sqlalchemy.exc.DBAPIError``), and a lost connection is invalidated,
+as ``Connection.execute`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import Executable
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    positions: tuple[str, ...] | None  # the parameters' order; None: named (pyformat)
+    defaults: Mapping[str, Any]  # values the statement holds itself (``.values(x=True)``)
+    binds: tuple[tuple[str, Processor], ...]  # the parameters whose type converts them
+    results: tuple[tuple[int, Processor], ...]  # the columns whose type converts them
+
+
+class Prepared:
+    """``column_keys``: the columns an INSERT or UPDATE is given, as its rows' keys."""
+
+    def __init__(self, statement: Executable, *, column_keys: Sequence[str] | None = None):
+        self.statement = statement
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self._compiled: WeakKeyDictionary[Dialect, _Compiled] = WeakKeyDictionary()
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple]:
+        """The rows the statement returns, each value as its column type reads it."""
+        compiled = self._for(conn.dialect)
+        with _cursor(conn, compiled.sql) as cursor:
+            cursor.execute(compiled.sql, _bound(compiled, params))
+            rows = cursor.fetchall()
+        if not compiled.results:
+            return rows
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, process in compiled.results:
+                values[i] = process(values[i])
+            converted.append(tuple(values))
+        return converted
+
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per row, in one DBAPI ``executemany``."""
+        compiled = self._for(conn.dialect)
+        with _cursor(conn, compiled.sql) as cursor:
+            cursor.executemany(compiled.sql, [_bound(compiled, row) for row in rows])
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect)
+        if found is None:
+            found = self._compiled[dialect] = _compile(self.statement, dialect, self.column_keys)
+        return found
+
+
+def _compile(statement: Executable, dialect: Dialect, keys: list[str] | None) -> _Compiled:
+    compiled = statement.compile(dialect=dialect, column_keys=keys)  # type: ignore[attr-defined]
+    binds = []
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            binds.append((name, process))
+    results = []
+    # a SELECT's columns, or an INSERT's RETURNING ones
+    for i, column in enumerate(getattr(statement, "exported_columns", ())):
+        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if process is not None:
+            results.append((i, process))
+    positions = tuple(compiled.positiontup) if compiled.positional else None
+    return _Compiled(compiled.string, positions, compiled.params, tuple(binds), tuple(results))
+
+
+def _bound(compiled: _Compiled, given: Mapping[str, Any]) -> tuple | dict:
+    params = {**compiled.defaults, **given}
+    for name, process in compiled.binds:
+        params[name] = process(params.get(name))
+    if compiled.positions is None:
+        return params
+    return tuple(params[name] for name in compiled.positions)
+
+
+@contextmanager
+def _cursor(conn: Connection, sql: str) -> Iterator[Any]:
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    try:
+        yield cursor
+    except conn.dialect.loaded_dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, dbapi_connection, cursor)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, None, exc, conn.dialect.loaded_dbapi.Error, connection_invalidated=lost
+        ) from exc
+    finally:
+        cursor.close()
