@@ -36,7 +36,7 @@ from cds_b12.clinical.codes import (
 )
 from cds_b12.clinical.record import ClinicalFinding, Finding
 
-from .accessors import codings, concept_text, dicts, dig, label, text
+from .accessors import as_dict, codings, concept_text, dicts, first_dict, label, text
 from .build import make_finding
 from .dates import parse_date
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
@@ -60,6 +60,7 @@ def _index() -> dict[tuple[str, str], set[Finding]]:
 
 
 _BY_CODE = _index()
+_IN_ORDER = tuple(Finding)  # iterating the enum itself costs a generator step per member
 
 # Most specific first; the first match wins.
 _WORDS = tuple(
@@ -227,7 +228,7 @@ def asserted_findings(concept: object) -> tuple[tuple[Finding, Assertion], ...]:
     for system, code in codings(concept):
         found.update(_BY_CODE.get(_key(system, code), ()))
     if found:
-        return tuple((finding, Assertion.PRESENT) for finding in Finding if finding in found)
+        return tuple((finding, Assertion.PRESENT) for finding in _IN_ORDER if finding in found)
     return worded_finding(concept_text((concept,)))
 
 
@@ -326,11 +327,11 @@ def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
         active = clinical in _ACTIVE_CONDITION
     on = (
         parse_date(resource.get("onsetDateTime"))
-        or parse_date(dig(resource, "onsetPeriod", "start"))
+        or parse_date(as_dict(resource.get("onsetPeriod")).get("start"))
         or parse_date(resource.get("recordedDate"))
     )
     resolved_on = parse_date(resource.get("abatementDateTime")) or parse_date(
-        dig(resource, "abatementPeriod", "end")
+        as_dict(resource.get("abatementPeriod")).get("end")
     )
     return [
         make_finding(f, label(resource), active and still_active(f, how), on, resolved_on)
@@ -344,7 +345,7 @@ def read_procedure(resource: dict, note: Note) -> list[ClinicalFinding]:
     if not found or PROCEDURE_STATUS.apply(resource, note) is None:
         return []
     on = parse_date(resource.get("performedDateTime")) or parse_date(
-        dig(resource, "performedPeriod", "start")
+        as_dict(resource.get("performedPeriod")).get("start")
     )
     return [make_finding(f, label(resource), True, on) for f in found]
 
@@ -396,5 +397,7 @@ def _weaker(how: Assertion, verified: Assertion) -> Assertion:
 
 def _status_code(concept: object) -> str | None:
     """The code of a status CodeableConcept; a bare code string is accepted (STU3 style)."""
-    code = concept if isinstance(concept, str) else dig(concept, "coding", 0, "code")
+    code = concept
+    if isinstance(concept, dict):
+        code = first_dict(concept.get("coding")).get("code")
     return code.strip().lower() if isinstance(code, str) else None

@@ -22,7 +22,6 @@ from .accessors import (
     as_dict,
     censored_number,
     coded,
-    dig,
     first_dict,
     label,
     number,
@@ -179,7 +178,7 @@ def _when(resource: dict, note: Note) -> date | None:
     """When the sample was taken; the report date only as a noted fallback (§3.1)."""
     on = (
         parse_date(resource.get("effectiveDateTime"))
-        or parse_date(dig(resource, "effectivePeriod", "start"))
+        or parse_date(as_dict(resource.get("effectivePeriod")).get("start"))
         or parse_date(resource.get("effectiveInstant"))
     )
     if on is None:

@@ -39,7 +39,6 @@ from .accessors import (
     codings,
     concept_text,
     dicts,
-    dig,
     first_dict,
     label,
     number,
@@ -342,10 +341,10 @@ def _dose_mg(value: float | None, unit: str | None, match: _Match) -> float | No
 def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None, date | None]:
     """``on``, ``start`` and ``end`` of an order, a dose given or a statement."""
     if source is REQUEST:
-        period = as_dict(dig(resource, "dispenseRequest", "validityPeriod"))
+        period = as_dict(as_dict(resource.get("dispenseRequest")).get("validityPeriod"))
         if not (period.get("start") or period.get("end")):
-            bounds = dig(resource, "dosageInstruction", 0, "timing", "repeat", "boundsPeriod")
-            period = as_dict(bounds)
+            timing = as_dict(first_dict(resource.get("dosageInstruction")).get("timing"))
+            period = as_dict(as_dict(timing.get("repeat")).get("boundsPeriod"))
         on = parse_date(resource.get("authoredOn"))
         return on, parse_date(period.get("start")), parse_date(period.get("end"))
     effective = as_dict(resource.get("effectivePeriod"))

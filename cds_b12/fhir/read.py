@@ -40,7 +40,6 @@ from .medications import MEDICATION_SOURCES, MedicationIndex, read_medication
 from .resource_types import R4_RESOURCE_TYPES
 from .skips import Note, Skip
 
-Fact = Lab | UnreadableResult | Medication | ClinicalFinding
 T = TypeVar("T")
 
 
@@ -146,6 +145,15 @@ class _Reader:
     findings: list[ClinicalFinding] = field(default_factory=list)
     unreadable: list[UnreadableResult] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
+    facts: dict[type, list] = field(init=False)  # each fact's list, by its class
+
+    def __post_init__(self) -> None:
+        self.facts = {
+            Lab: self.labs,
+            Medication: self.medications,
+            ClinicalFinding: self.findings,
+            UnreadableResult: self.unreadable,
+        }
 
     def note(self, message: str) -> None:
         """A note about the resource being read (``current``)."""
@@ -163,18 +171,26 @@ class _Reader:
                 return
             self.seen.add(key)
         note = self.note
-        if rtype == "Patient":
+        if rtype == "Observation":  # the commonest types first
+            fact = read_observation(resource, note)
+        elif (source := MEDICATION_SOURCES.get(rtype)) is not None:
+            fact = read_medication(resource, source, self.index, note)
+        else:
+            self._read_other(rtype, resource, note)
+            return
+        if fact is not None:
+            # by exact class: the readers build each record as itself
+            self.facts[fact.__class__].append(fact)
+
+    def _read_other(self, rtype: str, resource: dict, note: Note) -> None:
+        if rtype == "Condition":
+            self.findings.extend(read_condition(resource, note))
+        elif rtype == "Patient":
             self._read_patient(resource, note)
-        elif rtype == "Observation":
-            self._add(read_observation(resource, note))
-        elif rtype in MEDICATION_SOURCES:
-            self._add(read_medication(resource, MEDICATION_SOURCES[rtype], self.index, note))
-        elif rtype == "Condition":
-            self._add(*read_condition(resource, note))
         elif rtype == "Procedure":
-            self._add(*read_procedure(resource, note))
+            self.findings.extend(read_procedure(resource, note))
         elif rtype == "AllergyIntolerance":
-            self._add(*read_allergy(resource, note))
+            self.findings.extend(read_allergy(resource, note))
         elif rtype not in R4_RESOURCE_TYPES:
             raise Skip(f"skipped: unknown resource type '{shorten(rtype)}'")
 
@@ -196,17 +212,6 @@ class _Reader:
             deceased=resource.get("deceasedBoolean") is True or died not in (None, ""),
             deceased_on=parse_date(died),
         )
-
-    def _add(self, *facts: Fact | None) -> None:
-        for fact in facts:
-            if isinstance(fact, Lab):
-                self.labs.append(fact)
-            elif isinstance(fact, Medication):
-                self.medications.append(fact)
-            elif isinstance(fact, ClinicalFinding):
-                self.findings.append(fact)
-            elif isinstance(fact, UnreadableResult):
-                self.unreadable.append(fact)
 
 
 def _read_draft(resource: dict, index: MedicationIndex, note: Note) -> DraftOrder:

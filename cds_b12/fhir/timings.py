@@ -26,7 +26,7 @@ _GTS = {
 
 def read_timing(timing: object) -> Timing | None:
     """The schedule of a FHIR Timing, or None when it states no period."""
-    repeat = as_dict(dig(timing, "repeat"))
+    repeat = as_dict(timing.get("repeat")) if isinstance(timing, dict) else {}
     period = number(repeat.get("period"))
     if period is not None:
         return make_timing(
@@ -56,5 +56,5 @@ def _bounded(repeat: dict) -> bool:
     return (
         number(repeat.get("count")) is not None
         or bool(repeat.get("boundsDuration") or repeat.get("boundsRange"))
-        or bool(dig(repeat, "boundsPeriod", "end"))
+        or bool(as_dict(repeat.get("boundsPeriod")).get("end"))
     )

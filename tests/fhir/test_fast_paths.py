@@ -199,3 +199,11 @@ def test_a_reference_limit_agrees_with_the_general_reading(quantity, value_unit)
             assert _bound(kind, quantity, value_unit, factor) == general_bound(
                 kind, quantity, value_unit
             )
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from(["code", "value", "x"]), json_values(6), max_size=3))
+def test_chained_gets_are_dig(value):
+    """The readers follow a known path by chained gets, without ``dig``'s loop over steps."""
+    assert as_dict(value.get("code")).get("value") == dig(value, "code", "value")
+    assert first_dict(value.get("code")).get("value") == dig(value, "code", 0, "value")
