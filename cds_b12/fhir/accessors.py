@@ -123,7 +123,8 @@ def codings(concept: object) -> list[tuple[str, str]]:
     if not isinstance(concept, dict):
         return []
     pairs = []
-    for coding in as_list(concept.get("coding")):
+    given = concept.get("coding")
+    for coding in given if isinstance(given, list) else (given,):  # as_list, without its call
         if isinstance(coding, dict):
             system, code = coding.get("system"), coding.get("code")
             if isinstance(system, str) and isinstance(code, str):
@@ -139,6 +140,13 @@ def coded(concept: object, table: Mapping[tuple[str, str], T]) -> T | None:
     ``table``'s keys must be pairs as ``codings`` returns them (stripped, no trailing
     ``/``): then a coding sent clean, the usual case, is looked up as it is.
     """
+    try:  # the usual shape: a known code first, sent clean
+        first = concept["coding"][0]
+        found = table.get((first["system"], first["code"]))
+    except (KeyError, IndexError, TypeError):  # another shape, or unhashable values
+        found = None
+    if found is not None:
+        return found
     if not isinstance(concept, dict):
         return None
     coding = concept.get("coding")
@@ -168,7 +176,8 @@ def concept_text(concepts: Iterable[object]) -> str:
         value = concept.get("text")
         if isinstance(value, str):
             parts.append(value)
-        for coding in as_list(concept.get("coding")):
+        given = concept.get("coding")
+        for coding in given if isinstance(given, list) else (given,):
             if isinstance(coding, dict) and isinstance(value := coding.get("display"), str):
                 parts.append(value)
     text = " ".join(" ".join(parts).lower().replace("’", "'").split())
@@ -183,8 +192,7 @@ def shorten(value: str, limit: int = 40) -> str:
 
 def label(resource: dict) -> str:
     """``Type/id`` for notes and ``resource_id`` fields; the type alone when there is no id."""
-    rtype = resource.get("resourceType")
-    rtype = rtype if isinstance(rtype, str) and rtype else "Resource"
-    rid = resource.get("id")
-    rid = rid.strip() if isinstance(rid, str) else None
-    return f"{rtype}/{rid}" if rid else rtype
+    rtype, rid = resource.get("resourceType"), resource.get("id")
+    if not (isinstance(rtype, str) and rtype):
+        rtype = "Resource"
+    return f"{rtype}/{rid}" if isinstance(rid, str) and (rid := rid.strip()) else rtype

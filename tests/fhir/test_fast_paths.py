@@ -22,7 +22,7 @@ from cds_b12.clinical.record import (
     Quantity,
     Timing,
 )
-from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict, number
+from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict, label, number
 from cds_b12.fhir.build import (
     make_finding,
     make_lab,
@@ -88,6 +88,29 @@ def test_table_keys_are_as_codings_reads_them(table):
 def test_coded_agrees_with_codings(concept):
     assert coded(concept, LAB_KINDS) == general_lookup(concept, LAB_KINDS)
     assert coded(concept, ROUTE_CODES) == general_lookup(concept, ROUTE_CODES)
+
+
+@pytest.mark.parametrize("system", [LOINC, f"{LOINC}/", f" {LOINC}"])
+def test_coded_reads_a_clean_first_coding_and_any_other(system):
+    """The fast path takes a clean first coding; the others are found as before."""
+    b12 = {"system": LOINC, "code": "2132-9"}
+    assert coded({"coding": [b12]}, LAB_KINDS) is LabKind.B12
+    assert coded({"coding": [{"system": system, "code": "2132-9 "}]}, LAB_KINDS) is LabKind.B12
+    assert coded({"coding": [{"system": [], "code": "x"}, b12]}, LAB_KINDS) is LabKind.B12
+    assert coded({"coding": b12}, LAB_KINDS) is LabKind.B12
+
+
+def general_label(resource: dict) -> str:
+    rtype = resource.get("resourceType")
+    rtype = rtype if isinstance(rtype, str) and rtype else "Resource"
+    rid = resource.get("id")
+    rid = rid.strip() if isinstance(rid, str) else None
+    return f"{rtype}/{rid}" if rid else rtype
+
+
+@given(st.fixed_dictionaries({}, optional={"resourceType": odd_values, "id": odd_values}))
+def test_label_agrees_with_the_general_reading(resource):
+    assert label(resource) == general_label(resource)
 
 
 @settings(max_examples=300)
