@@ -100,7 +100,6 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
         factor = None if unit is None else conversion(kind, unit)
         if factor is not None:
             quantity = as_dict(resource.get("valueQuantity"))
-            interpretation = first_dict(resource.get("interpretation"))
             # in field order: keywords would cost a dict per call
             return make_lab(
                 kind,
@@ -109,7 +108,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
                 label(resource),
                 _bound(kind, ranges.get("low"), unit, factor),  # ref_low
                 _bound(kind, ranges.get("high"), unit, factor),  # ref_high
-                text(first_dict(interpretation.get("coding")).get("code")),  # interpretation
+                _interpretation(resource.get("interpretation")),
                 # reported: the card quotes the result as the lab sent it, in the unit's own words
                 make_quantity(value, text(quantity.get("unit")) or unit),
                 comparator,
@@ -172,6 +171,15 @@ def _bound(
     unit = quantity_unit(quantity) or value_unit
     factor = value_factor if unit == value_unit else conversion(kind, unit)
     return None if factor is None else scaled(value, factor)
+
+
+def _interpretation(given: object) -> str | None:
+    """The code of the first interpretation's first coding (``"L"``, ``"H"``)."""
+    try:  # the usual shape, without first_dict's two calls
+        code = given[0]["coding"][0]["code"]
+    except (KeyError, IndexError, TypeError):  # a lone object, or no coding
+        code = first_dict(first_dict(given).get("coding")).get("code")
+    return text(code)
 
 
 def _when(resource: dict, note: Note) -> date | None:

@@ -34,6 +34,8 @@ class StatusPolicy:
     def apply(self, resource: dict, note: Note) -> str | None:
         """The status to record, or None to skip silently; raises Skip to skip with a note."""
         raw = resource.get("status")
+        if raw.__class__ is str and raw in self.keep:  # sent clean, the usual case
+            return raw
         if raw is None:
             note("status missing; used anyway")
             return "unknown"

@@ -22,7 +22,7 @@ from cds_b12.clinical.record import (
     Quantity,
     Timing,
 )
-from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict, label, number
+from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict, label, number, text
 from cds_b12.fhir.build import (
     make_finding,
     make_lab,
@@ -32,7 +32,9 @@ from cds_b12.fhir.build import (
     make_timing,
 )
 from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
-from cds_b12.fhir.labs import LAB_KINDS, _bound
+from cds_b12.fhir.findings import PROCEDURE_STATUS
+from cds_b12.fhir.labs import LAB_KINDS, OBSERVATION_STATUS, _bound, _interpretation
+from cds_b12.fhir.medications import _STATUS as MEDICATION_STATUS
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
 from cds_b12.fhir.units import conversion, quantity_unit, to_canonical
 
@@ -230,3 +232,25 @@ def test_chained_gets_are_dig(value):
     """The readers follow a known path by chained gets, without ``dig``'s loop over steps."""
     assert as_dict(value.get("code")).get("value") == dig(value, "code", "value")
     assert first_dict(value.get("code")).get("value") == dig(value, "code", 0, "value")
+
+
+@pytest.mark.parametrize(
+    "policy", [OBSERVATION_STATUS, PROCEDURE_STATUS, *MEDICATION_STATUS.values()]
+)
+def test_kept_statuses_are_as_the_policy_reads_them(policy):
+    """A status sent exactly as kept skips the stripping and lower-casing: it would not change."""
+    assert all(status == status.strip().lower() for status in policy.keep)
+
+
+interpretations = st.lists(
+    st.fixed_dictionaries({}, optional={"coding": st.lists(codings_like | odd_values) | odd_values})
+    | odd_values,
+    max_size=2,
+) | json_values(6)
+
+
+@settings(max_examples=300)
+@given(interpretations)
+def test_interpretation_agrees_with_the_general_reading(given_value):
+    general = text(first_dict(first_dict(given_value).get("coding")).get("code"))
+    assert _interpretation(given_value) == general
