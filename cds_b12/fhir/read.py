@@ -100,9 +100,7 @@ def _walk(
                 continue
             seen.add(key)
             if item.get("resourceType") == "Bundle":
-                for child in reversed(as_list(item.get("entry"))):
-                    if isinstance(child, dict):
-                        stack.append((child.get("resource"), child))
+                _entries(as_list(item.get("entry")), stack, seen, found)
             elif prefetch and item is data and "resourceType" not in item:
                 stack.extend((value, None) for value in reversed(list(item.values())))
             else:
@@ -115,6 +113,26 @@ def _walk(
         elif item is not None and junk is not None:
             junk.append(DataNote("draftOrders", "skipped: draft order is not a FHIR resource"))
     return found
+
+
+def _entries(
+    entries: list, stack: list[tuple[object, dict | None]], seen: set[int], found: list
+) -> None:
+    """A Bundle's entries for ``_walk``: each resource is taken here, as the stack would
+    take it (about 30 fewer bytecodes a resource); from the first entry holding anything
+    else (a nested Bundle, a list, junk), that entry and the rest go through the stack,
+    so document order is kept."""
+    for at, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        resource = entry.get("resource")
+        if not isinstance(resource, dict) or resource.get("resourceType") == "Bundle":
+            rest = [child for child in entries[at:] if isinstance(child, dict)]
+            stack.extend((child.get("resource"), child) for child in reversed(rest))
+            return
+        if (key := id(resource)) not in seen:
+            seen.add(key)
+            found.append((resource, entry))
 
 
 def _guarded(resource: dict, read: Callable[[dict, Note], T], notes: list[DataNote]) -> T | None:

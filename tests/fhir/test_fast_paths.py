@@ -22,7 +22,17 @@ from cds_b12.clinical.record import (
     Quantity,
     Timing,
 )
-from cds_b12.fhir.accessors import as_dict, coded, codings, dig, first_dict, label, number, text
+from cds_b12.fhir.accessors import (
+    as_dict,
+    as_list,
+    coded,
+    codings,
+    dig,
+    first_dict,
+    label,
+    number,
+    text,
+)
 from cds_b12.fhir.build import (
     make_finding,
     make_lab,
@@ -35,10 +45,11 @@ from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
 from cds_b12.fhir.findings import PROCEDURE_STATUS
 from cds_b12.fhir.labs import LAB_KINDS, OBSERVATION_STATUS, _bound, _interpretation
 from cds_b12.fhir.medications import _STATUS as MEDICATION_STATUS
+from cds_b12.fhir.read import _walk
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
 from cds_b12.fhir.units import conversion, quantity_unit, to_canonical
 
-from .test_never_raises import FHIR_STRINGS, json_values
+from .test_never_raises import FHIR_STRINGS, json_values, resource_like
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -254,3 +265,57 @@ interpretations = st.lists(
 def test_interpretation_agrees_with_the_general_reading(given_value):
     general = text(first_dict(first_dict(given_value).get("coding")).get("code"))
     assert _interpretation(given_value) == general
+
+
+def general_walk(data: object, *, prefetch: bool, junk: list | None = None) -> list[tuple]:
+    """``_walk`` before it took a Bundle's resources without the stack."""
+    found: list[tuple] = []
+    stack: list[tuple] = [(data, None)]
+    seen: set[int] = set()
+    while stack:
+        item, entry = stack.pop()
+        if isinstance(item, dict):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if item.get("resourceType") == "Bundle":
+                for child in reversed(as_list(item.get("entry"))):
+                    if isinstance(child, dict):
+                        stack.append((child.get("resource"), child))
+            elif prefetch and item is data and "resourceType" not in item:
+                stack.extend((value, None) for value in reversed(list(item.values())))
+            else:
+                found.append((item, entry))
+        elif isinstance(item, list):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            stack.extend((child, None) for child in reversed(item))
+        elif item is not None and junk is not None:
+            junk.append(DataNote("draftOrders", "skipped: draft order is not a FHIR resource"))
+    return found
+
+
+@st.composite
+def nested_data(draw: st.DrawFn) -> object:
+    """Bundles in lists and prefetch mappings, sharing resources and nesting, with junk."""
+    pool: list[object] = draw(st.lists(resource_like, min_size=1, max_size=4))
+    for _ in range(draw(st.integers(1, 4))):
+        shared = st.sampled_from(pool)
+        picks = draw(st.lists(shared | shared | shared | json_values(2), max_size=5))
+        entries = [{"resource": pick} if draw(st.integers(0, 4)) else pick for pick in picks]
+        lone = draw(st.integers(0, 5)) == 0 and entries  # a lone entry object, or junk
+        pool.append({"resourceType": "Bundle", "entry": entries[0] if lone else entries})
+    top = pool[-draw(st.integers(1, len(pool))) :]
+    return draw(st.sampled_from([pool[-1], top, {str(n): item for n, item in enumerate(top)}]))
+
+
+@settings(max_examples=300)
+@given(nested_data(), st.booleans())
+def test_walk_agrees_with_the_general_walk(data, prefetch):
+    notes: list = []
+    general_notes: list = []
+    walked = _walk(data, prefetch=prefetch, junk=notes)
+    general = general_walk(data, prefetch=prefetch, junk=general_notes)
+    assert [(id(r), id(e)) for r, e in walked] == [(id(r), id(e)) for r, e in general]
+    assert notes == general_notes
