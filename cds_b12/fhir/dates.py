@@ -39,12 +39,16 @@ def parse_date(value: object) -> date | None:
         return None
     value = value.strip()
     ascii_only = value.isascii()
-    usual = ascii_only and value.encode().translate(_DIGITS_AS_ZERO) in USUAL_SHAPES
-    match = None if usual else (_ASCII_DATE if ascii_only else _DATE).fullmatch(value)
-    if match is None and not usual:
+    if ascii_only and value.encode().translate(_DIGITS_AS_ZERO) in USUAL_SHAPES:
+        try:  # every usual shape starts with the full date
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    match = (_ASCII_DATE if ascii_only else _DATE).fullmatch(value)
+    if match is None:
         return None
     try:
-        if ascii_only and len(value) >= 10:  # the usual full date, "YYYY-MM-DD..."
+        if ascii_only and len(value) >= 10:  # a full date, "YYYY-MM-DD..."
             return date.fromisoformat(value[:10])
         year, month, day = match.groups()
         return date(int(year), int(month or 1), int(day or 1))

@@ -213,8 +213,10 @@ def test_a_builder_keeps_the_defaults():
 
 @pytest.mark.parametrize("shape", sorted(USUAL_SHAPES))
 def test_every_usual_date_shape_is_a_fhir_date(shape):
-    """A value of a usual shape skips the pattern, so each shape must be one it accepts."""
+    """A value of a usual shape skips the pattern, so each shape must be one it accepts,
+    starting with the full date."""
     assert _DATE.fullmatch(shape.decode())
+    assert shape[:10] == b"0000-00-00"
 
 
 def general_bound(kind: LabKind, quantity: object, value_unit: str) -> float | None:
