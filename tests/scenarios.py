@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -44,3 +45,11 @@ class Scenario:
 
 def scenarios() -> list[Scenario]:
     return [Scenario(p, profile) for p in fixture_patients() for profile in p.profiles]
+
+
+def as_patient(resources: list[dict], patient_id: str, new_id: str) -> list[dict]:
+    """The record with every ``Patient/<patient_id>`` reference naming ``new_id`` instead: a
+    fake EHR that serves a fixture under another id must serve it as that patient's, or the
+    service leaves the entries out as another patient's."""
+    ours, theirs = (json.dumps(f"Patient/{p}")[1:-1] for p in (patient_id, new_id))
+    return json.loads(json.dumps(resources).replace(ours, theirs))

@@ -21,6 +21,7 @@ from datetime import date
 from ..clinical.record import DataNote
 from ..net.urls import UrlRefused
 from .fetch import ANY_SERVER, FetchBusy, FetchError, FetchTimeout, FhirClient, ServerPolicy
+from .ownership import own_data
 from .prefetch import QUERIES, expand, templates
 from .request import BadRequest, HookCall
 
@@ -56,6 +57,7 @@ def gather(
         except UrlRefused as exc:
             refused = str(exc)
     failures: dict[str, str] = {}
+    left_out: list[DataNote] = []  # other patients' entries (``ownership``)
     wanted = templates(as_of)
     to_fetch: dict[str, str] = {}
     for query in QUERIES:
@@ -68,7 +70,9 @@ def gather(
                 continue
             problem = _prefetch_problem(value, call.patient_id)
             if problem is None:
+                value, others = own_data(value, call.patient_id)
                 got.data.append(value)
+                left_out += others
                 continue
         relative = expand(wanted[key], call.context)
         if relative is None:
@@ -98,9 +102,14 @@ def gather(
                     if key == "patient" and result.not_found
                     else result.reason
                 )
+            elif key == "patient" and _another_patient(result, call.patient_id):
+                failures[key] = f"the read of Patient/{call.patient_id} gave another Patient"
+                got.outcomes[key] = "error"
             else:
+                result, others = own_data(result, call.patient_id)
                 got.data.append(result)
                 got.fetched.append(key)
+                left_out += others
 
     required = [q for q in QUERIES if q.required and q.key in failures]
     if required:
@@ -114,7 +123,12 @@ def gather(
         for q in QUERIES
         if q.key in failures
     ]
+    got.notes += sorted(left_out, key=lambda n: n.resource)
     return got
+
+
+def _another_patient(value: object, patient_id: str) -> bool:
+    return isinstance(value, dict) and value.get("id") not in (None, patient_id)
 
 
 def _prefetch_problem(value: object, patient_id: str) -> str | None:

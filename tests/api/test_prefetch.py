@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from ..conformance import assert_valid_response
@@ -74,6 +76,34 @@ def test_prefetch_patient_with_another_id_is_400(client, no_fetch):
     response = client.post(f"/cds-services/{service}", json=body)
     diagnostics = assert_operation_outcome(response, 400)
     assert "prefetch.patient" in diagnostics and "someone-else" in diagnostics
+
+
+def test_another_patients_labs_in_the_prefetch_never_make_a_card(client, no_fetch):
+    """The same low B12 under another patient's subject: left out, so no loading card."""
+    service, body = scenario_request(scenario_named("R2-start-standard-loading/pa-low-b12"))
+    for entry in body["prefetch"]["labs"]["entry"]:
+        entry["resource"]["subject"] = {"reference": "Patient/someone-else"}
+    response = client.post(f"/cds-services/{service}", json=body)
+    assert response.status_code == 200
+    assert response.get_json()["cards"] == []
+
+
+def test_another_patients_entry_beside_this_patients_own_is_said_on_the_card(client, no_fetch):
+    service, body = scenario_request(scenario_named("R2-start-standard-loading/pa-low-b12"))
+    labs = body["prefetch"]["labs"]["entry"]
+    theirs = copy.deepcopy(labs[0])
+    theirs["resource"]["id"] = "theirs"
+    theirs["resource"]["subject"] = {"reference": "https://ehr.example/fhir/Patient/someone-else"}
+    labs.append(theirs)
+    response = client.post(f"/cds-services/{service}", json=body)
+    assert response.status_code == 200
+    cards = response.get_json()["cards"]
+    assert cards
+    for card in cards:
+        assert (
+            "Observation/theirs: left out: it is another patient's record entry" in card["detail"]
+        )
+    assert "someone-else" not in response.get_data(as_text=True)
 
 
 def test_no_prefetch_and_no_fhir_server_is_412(client, no_fetch):

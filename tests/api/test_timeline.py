@@ -15,6 +15,7 @@ from cds_b12.api.timeline import script_json
 from cds_b12.hooks.fixtures import find_fixture
 
 from ..net.support import Listener
+from ..scenarios import as_patient
 from .support import TODAY, assert_operation_outcome, make_app
 
 ISSUERS = {
@@ -73,6 +74,8 @@ def _fake_ehr(httpserver, patient: str = MAINTENANCE, token_patient: str | None 
 
     httpserver.expect_request("/token", method="POST").respond_with_handler(token)
     resources, _ = find_fixture(patient).data(TODAY)
+    if token_patient:
+        resources = as_patient(resources, patient, token_patient)
     by_type: dict[str, list[dict]] = {}
     for r in resources:
         by_type.setdefault(r["resourceType"], []).append(r)

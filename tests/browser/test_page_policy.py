@@ -17,6 +17,7 @@ from werkzeug import Request, Response
 
 from cds_b12.hooks.fixtures import find_fixture
 
+from ..scenarios import as_patient
 from .conftest import Service, choose, get_cards, start_service
 
 PATIENT = "r11-monthly-overdue"
@@ -88,6 +89,7 @@ def hostile_ehr(server: HTTPServer) -> str:
         {"access_token": "t", "token_type": "Bearer", "patient": HOSTILE}
     )
     resources, _ = find_fixture(PATIENT).data(date.today())
+    resources = as_patient(resources, PATIENT, HOSTILE)
     by_type: dict[str, list[dict]] = {}
     for r in resources:
         by_type.setdefault(r["resourceType"], []).append(r)

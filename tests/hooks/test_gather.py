@@ -323,3 +323,45 @@ def test_each_key_wanted_from_the_server_has_an_outcome_for_the_metrics():
     got = gather(call({**prefetch, "labs": bundle()}), FakeClient(), AS_OF, policy=refusing)
     assert got.outcomes == {"conditions": "refused", "procedures": "refused"}
     assert gather(call(full_prefetch()), FakeClient(), AS_OF).outcomes == {}
+
+
+def other_patients_lab() -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": "theirs",
+        "subject": {"reference": "Patient/someone-else"},
+    }
+
+
+def test_a_fetched_search_that_ignored_the_patient_parameter_loses_the_other_entries():
+    mine = {
+        "resourceType": "Observation",
+        "id": "mine",
+        "subject": {"reference": f"Patient/{PATIENT_ID}"},
+    }
+    client = FakeClient({"labs": [bundle(mine, other_patients_lab())]})
+    got = gather(call({k: v for k, v in full_prefetch().items() if k != "labs"}), client, AS_OF)
+    (labs,) = [d for d in got.data if isinstance(d, list)]
+    assert [e["resource"]["id"] for e in labs[0]["entry"]] == ["mine"]
+    assert [(n.resource, n.message) for n in got.notes] == [
+        ("Observation/theirs", "left out: it is another patient's record entry")
+    ]
+
+
+def test_a_prefetched_bundle_loses_other_patients_entries_too():
+    got = gather(
+        call({**full_prefetch(), "labs": bundle(other_patients_lab())}), FakeClient(), AS_OF
+    )
+    assert [n.resource for n in got.notes] == ["Observation/theirs"]
+    assert not any(
+        e["resource"]["id"] == "theirs"
+        for d in got.data
+        if isinstance(d, dict) and d.get("resourceType") == "Bundle"
+        for e in d.get("entry", [])
+    )
+
+
+def test_a_fetched_patient_read_that_gives_another_patient_is_412():
+    client = FakeClient({"patient": {"resourceType": "Patient", "id": "someone-else"}})
+    with pytest.raises(PreconditionFailed, match=f"the read of Patient/{PATIENT_ID} gave another"):
+        gather(call({k: v for k, v in full_prefetch().items() if k != "patient"}), client, AS_OF)
