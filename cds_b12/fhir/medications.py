@@ -207,10 +207,9 @@ def read_medication(
         # an administration is exposure that happened; an order or statement may have ended
         active = source is ADMINISTRATION or status not in _ENDED
         return ClinicalFinding(Finding.NITROUS_OXIDE, label(resource), active, on or start, end)
-    dosage = _dosage(resource, source)
+    dosage, quantity = _dosage(resource, source)
     route_concept = dosage.get("route")
     route = read_route(route_concept)
-    quantity = _dose_quantity(dosage, source)
     dose = number(quantity.get("value")) if isinstance(quantity, dict) else None
     unit = quantity_unit(quantity)
     dose_mg = _dose_mg(dose, unit, match)
@@ -266,8 +265,9 @@ def _identify(rx_codes: list[str], text: str, ingredient_count: int) -> _Match |
             return _Match(*B12_DRUGS[code])
     if "cyanokit" in text:
         return _Match(Product.CYANOKIT, "hydroxocobalamin")
-    if any(word in text for word in _MULTIVITAMIN_WORDS):
-        return None
+    for word in _MULTIVITAMIN_WORDS:  # a loop, not any(): no generator to resume per word
+        if word in text:
+            return None
     # a combination product (more than one ingredient) is not B12 therapy (§3.2 notes)
     b12_ingredient = ingredient_count <= 1
     for code in rx_codes:
@@ -322,18 +322,15 @@ def _oral(dose_mg: float | None) -> Product:
     return Product.B12_ORAL_LOW
 
 
-def _dosage(resource: dict, source: MedSource) -> dict:
+def _dosage(resource: dict, source: MedSource) -> tuple[dict, object]:
+    """The (first) dosage and its dose quantity."""
     if source is ADMINISTRATION:
-        return as_dict(resource.get("dosage"))
-    key = "dosageInstruction" if source is REQUEST else "dosage"
-    return first_dict(resource.get(key))
-
-
-def _dose_quantity(dosage: dict, source: MedSource) -> object:
-    if source is ADMINISTRATION:
-        return dosage.get("dose")
+        dosage = as_dict(resource.get("dosage"))
+        return dosage, dosage.get("dose")
+    dosage = first_dict(resource.get("dosageInstruction" if source is REQUEST else "dosage"))
     # STU3-style doseQuantity directly on the dosage, as in the CDS Hooks examples (§5.4)
-    return first_dict(dosage.get("doseAndRate")).get("doseQuantity") or dosage.get("doseQuantity")
+    dose = first_dict(dosage.get("doseAndRate")).get("doseQuantity") or dosage.get("doseQuantity")
+    return dosage, dose
 
 
 def _dose_mg(value: float | None, unit: str | None, match: _Match) -> float | None:
