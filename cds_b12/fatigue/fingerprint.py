@@ -46,8 +46,8 @@ def fingerprints(ev: Evaluation) -> dict[str, Fingerprint]:
     record = ev.assessment.record
     b12 = [m for m in record.medications if m.ingredient is not None]
     # sorted so that the order the EHR lists them in does not count
-    taken = sorted((m for m in b12 if m.source is not REQUEST), key=_where)
-    orders = sorted((m for m in b12 if m.source is REQUEST), key=_where)
+    taken = sorted((m for m in b12 if not _is_order(m)), key=_where)
+    orders = sorted((m for m in b12 if _is_order(m)), key=_where)
     # Both hashes' text begins "[rules,taken," and the facts' goes on "orders,drafts,": each
     # is hashed once and the hash copied for every card. The doses taken are most of the
     # text: hashing them twice was 0.06 M instructions of a typical call's 0.9.

@@ -139,7 +139,7 @@ def _prefetch_problem(value: object, patient_id: str) -> str | None:
     if rtype == "OperationOutcome" or (rtype == "Bundle" and _has_error(value)):
         return "the client reported an error for this prefetch"
     # cards computed on another patient's record must never be shown
-    if rtype == "Patient" and value.get("id") not in (None, patient_id):
+    if rtype == "Patient" and _another_patient(value, patient_id):
         raise BadRequest(
             f"prefetch.patient is Patient/{value.get('id')}, but context.patientId is {patient_id}"
         )
