@@ -7,7 +7,8 @@ Each URL has its own lock, and at most ``MAX_WAITING`` calls wait on it (the
 rest are refused at once): a slow key endpoint holds up a few of its own
 issuer's calls, never another issuer's, an inline-key issuer's or ``/healthz``.
 A fetch has a total deadline (a server sending a byte a second is cut off),
-a size cap and no redirects; only loopback URLs may be plain http. Any failure
+a size cap and no redirects, and is sent once more only when an idle kept-alive connection
+was dropped unanswered; only loopback URLs may be plain http. Any failure
 to get keys is a ``NoKey``, which the caller turns into a bare 401.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 import requests
 
-from ..net.http import HttpClient, HttpError, deadline_in
+from ..net.http import GetRetry, HttpClient, HttpError, deadline_in
 from ..net.urls import Target, UrlPolicy, UrlRefused
 
 CACHE_SECONDS = 300.0
@@ -32,6 +33,9 @@ MAX_JWKS_BYTES = 256 * 1024
 TIMEOUT = (2.0, 3.0)  # connect, and each read
 DEADLINE_SECONDS = 5.0  # the whole fetch
 MAX_WAITING = 4  # calls per URL waiting for a fetch in progress, per process
+# once more on a new connection when the endpoint dropped an idle kept-alive one unanswered;
+# a read timeout is not retried (the fetch's deadline is short)
+RETRY = GetRetry(total=1, connect=1, read=0, status=0, allowed_methods=frozenset({"GET"}))
 # https anywhere; plain http only to this machine (local development and tests)
 JWKS_POLICY = UrlPolicy(https_only=True, http_loopback=True)
 
@@ -59,7 +63,7 @@ class _Cached:
 class KeyStore:
     def __init__(self, session: requests.Session | None = None) -> None:
         self._http = HttpClient(
-            connect_timeout=TIMEOUT[0], read_timeout=TIMEOUT[1], session=session
+            connect_timeout=TIMEOUT[0], read_timeout=TIMEOUT[1], retry=RETRY, session=session
         )
         self._cache: dict[str, _Cached] = {}
         self._flights: dict[str, _Flight] = {}

@@ -8,6 +8,7 @@ and configured keys are used before a token's ``jku``.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -20,10 +21,11 @@ from cds_b12.auth.issuers import parse_issuers
 from cds_b12.auth.keys import KeyStore, NoKey
 from cds_b12.auth.verify import Unauthorized, Verifier
 
-from ..net.support import Scripted, drip, truncated
+from ..net.support import DroppingServer, Scripted, drip, truncated
 from .support import (
     ISS,
     ISSUER_KID,
+    ISSUER_PUBLIC_JWK,
     JKU_JWK,
     JKU_KEY,
     JKU_KID,
@@ -184,3 +186,19 @@ class _Recording(requests.Session):
     def request(self, method, url, *args, **kwargs):
         self.urls.append(url)
         raise AssertionError(f"fetched {url}")
+
+
+def test_a_rotated_key_is_fetched_when_the_idle_connection_was_dropped(monkeypatch):
+    """The key endpoint closed the kept-alive connection while the keys were cached; the
+    refetch for a new ``kid`` goes out again on a new connection rather than failing."""
+    monkeypatch.setattr(keys, "REFETCH_SECONDS", 0.0)
+    server = DroppingServer(json.dumps(jwks(ISSUER_PUBLIC_JWK)).encode())
+    try:
+        store = KeyStore()
+        url = server.url("/jwks.json")
+        assert store.key(url, ISSUER_KID) == ISSUER_PUBLIC_JWK
+        server.body = json.dumps(jwks(ISSUER_PUBLIC_JWK, JKU_JWK)).encode()
+        assert store.key(url, JKU_KID) == JKU_JWK
+    finally:
+        server.close()
+    assert (server.connections, server.requests) == (2, 3)

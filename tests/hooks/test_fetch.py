@@ -17,6 +17,8 @@ from cds_b12.hooks.fetch import FetchError, FetchTimeout, FhirClient, FhirServer
 from cds_b12.net.http import HttpError
 from cds_b12.net.urls import parse
 
+from ..net.support import DroppingServer
+
 TOKEN = "tok-abc-123"
 PATIENT = {"resourceType": "Patient", "id": "1"}
 FHIR_JSON = "application/fhir+json"
@@ -332,72 +334,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class DroppingServer:
-    """A raw HTTP/1.1 server that answers the first request on each connection and keeps the
-    connection open, then resets it (no status line) when a second request arrives on it: a
-    server or load balancer closing an idle kept-alive connection just as the client reuses it.
-    With ``answer=False`` it resets every request unanswered."""
-
-    def __init__(self, *, answer: bool = True) -> None:
-        self.answer = answer
-        self.connections = 0
-        self.requests = 0
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._open: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}/fhir"
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            self._open.append(conn)
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        answered = not self.answer
-        data = b""
-        while True:
-            try:
-                chunk = conn.recv(65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            data += chunk
-            while b"\r\n\r\n" in data:
-                _, data = data.split(b"\r\n\r\n", 1)
-                self.requests += 1
-                if answered:  # reset: SO_LINGER with a zero timeout sends RST on close
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
-                    conn.close()
-                    return
-                body = json.dumps(PATIENT).encode()
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n"
-                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-                answered = True
-
-    def close(self) -> None:
-        self._sock.close()
-        for conn in self._open:
-            conn.close()
-
-
 @pytest.fixture
 def dropping() -> Iterator[Callable[..., DroppingServer]]:
     servers: list[DroppingServer] = []
 
     def make(**kwargs: bool) -> DroppingServer:
-        servers.append(DroppingServer(**kwargs))
+        servers.append(DroppingServer(json.dumps(PATIENT).encode(), **kwargs))
         return servers[-1]
 
     yield make
@@ -408,7 +350,7 @@ def dropping() -> Iterator[Callable[..., DroppingServer]]:
 def test_a_kept_alive_connection_the_server_dropped_is_retried_on_a_new_one(h, dropping):
     server = dropping()
     client = h.client()
-    fhir = FhirServer(server.base, TOKEN)
+    fhir = FhirServer(server.url("/fhir"), TOKEN)
     assert client.fetch_all(fhir, {"patient": "Patient/1"}) == {"patient": PATIENT}
     # the pooled connection is reused, reset unanswered, and the GET goes out again
     assert client.fetch_all(fhir, {"patient": "Patient/1"}) == {"patient": PATIENT}
@@ -417,7 +359,7 @@ def test_a_kept_alive_connection_the_server_dropped_is_retried_on_a_new_one(h, d
 
 def test_a_server_that_always_drops_the_connection_is_a_fetch_error_after_a_few_tries(h, dropping):
     server = dropping(answer=False)
-    error = h.client().fetch_all(FhirServer(server.base, TOKEN), {"patient": "Patient/1"})
+    error = h.client().fetch_all(FhirServer(server.url("/fhir"), TOKEN), {"patient": "Patient/1"})
     assert isinstance(error["patient"], FetchError)
     assert error["patient"].reason == "Patient/1: cannot connect"
     assert 2 <= server.requests <= 3
@@ -430,7 +372,7 @@ def test_a_post_on_a_dropped_connection_is_never_sent_again(h, dropping):
     with pytest.raises(HttpError) as caught:
         client.http.request(
             "POST",
-            parse(f"{server.base}/token"),
+            parse(server.url("/fhir/token")),
             deadline=time.monotonic() + 2,
             max_bytes=1024,
             data={"code": "once"},

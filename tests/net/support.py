@@ -185,3 +185,62 @@ def drip(conn: socket.socket, stopping: threading.Event, *, every: float = 0.2) 
 def hang(conn: socket.socket, stopping: threading.Event) -> None:
     """Never answers (until the server is stopped, or 60 s)."""
     stopping.wait(60)
+
+
+class DroppingServer:
+    """A raw HTTP/1.1 server that answers the first request on each connection and keeps the
+    connection open, then resets it (no status line) when a second request arrives on it: a
+    server or load balancer closing an idle kept-alive connection just as the client reuses it.
+    With ``answer=False`` it resets every request unanswered."""
+
+    def __init__(self, body: bytes, *, answer: bool = True) -> None:
+        self.body = body  # what each answer carries; a test may change it between requests
+        self.answer = answer
+        self.connections = 0
+        self.requests = 0
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._open: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._sock.getsockname()[1]}{path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._open.append(conn)
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        answered = not self.answer
+        data = b""
+        while True:
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            data += chunk
+            while b"\r\n\r\n" in data:
+                _, data = data.split(b"\r\n\r\n", 1)
+                self.requests += 1
+                if answered:  # reset: SO_LINGER with a zero timeout sends RST on close
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+                    conn.close()
+                    return
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(self.body)}\r\n\r\n".encode()
+                    + self.body
+                )
+                answered = True
+
+    def close(self) -> None:
+        self._sock.close()
+        for conn in self._open:
+            conn.close()
