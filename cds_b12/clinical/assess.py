@@ -22,6 +22,7 @@ from .bands import (
     Functional,
     LabFindings,
     assess_labs,
+    baseline_hypokalaemia,
     by_kind,
     early_hypokalaemia,
 )
@@ -121,6 +122,8 @@ class Assessment:
 
     # S6: a low potassium in the first days of a course begun with severe anaemia
     early_hypokalaemia: Lab | None
+    # S6: a low potassium before the first dose of such a course (or before one starts)
+    baseline_hypokalaemia: Lab | None
 
     # ---- predicates that rules share ----
     @property
@@ -251,8 +254,6 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         IgnoredResult(lab.resource_id, lab.on, profile.post_injection_b12_invalid_days)
         for lab in lab_findings.ignored_b12
     )
-    severe = lab_findings.anaemia is Anaemia.SEVERE or lab_findings.pancytopenia
-    low_k = early_hypokalaemia(labs, _treatment_start(course), severe, profile, as_of)
     undecided = tuple(
         UndecidedResult(lab.resource_id, lab.on, lab.kind) for lab in lab_findings.undecided
     )
@@ -268,7 +269,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         breastfeeding=breastfeeding,
         neuro_history=neuro_history,
         doses=doses,
-        early_hypokalaemia=low_k,
+        **_hypokalaemia(labs, lab_findings, course, profile, as_of),
         **_spread(lab_findings),
         confounded=confounded_markers(
             of, record.findings, (lab_findings.mma, lab_findings.hcy), profile, as_of
@@ -276,6 +277,23 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         **_spread(cause),
         **_spread(course),
     )
+
+
+def _hypokalaemia(
+    labs: tuple[Lab, ...], found: LabFindings, course: CourseFindings, p: Profile, as_of: date
+) -> dict[str, Lab | None]:
+    """S6: a low potassium in a severe-anaemia course's first days, or before its first
+    dose (before any course: an old one does not count)."""
+    severe = found.anaemia is Anaemia.SEVERE or found.pancytopenia
+    start = _treatment_start(course)
+    untreated = course.phase is Phase.NONE
+    baseline = None
+    if untreated or start is not None:
+        baseline = baseline_hypokalaemia(labs, None if untreated else start, severe, p, as_of)
+    return {
+        "early_hypokalaemia": early_hypokalaemia(labs, start, severe, p, as_of),
+        "baseline_hypokalaemia": baseline,
+    }
 
 
 _ON = attrgetter("on")  # the sort key of results, as a C function

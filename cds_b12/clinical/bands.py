@@ -141,12 +141,39 @@ def early_hypokalaemia(
     before the first dose) or pancytopenia (``severe_now``); None otherwise."""
     if course_start is None or (as_of - course_start).days > p.hypokalaemia_watch_days:
         return None
-    before = [lab for lab in labs if lab.kind is LabKind.HB and lab.on <= course_start]
-    severe = severe_now or bool(before and before[-1].value < p.hypokalaemia_risk_hb_below_g_dl)
     since = [lab for lab in labs if lab.kind is LabKind.POTASSIUM and lab.on >= course_start]
-    if not severe or not since or not _low(since[-1], p.hypokalaemia_below_mmol_l, True):
+    if not since or not _s6_risk(labs, course_start, severe_now, p):
         return None
-    return since[-1]
+    return since[-1] if _low(since[-1], p.hypokalaemia_below_mmol_l, True) else None
+
+
+def baseline_hypokalaemia(
+    labs: tuple[Lab, ...], course_start: date | None, severe_now: bool, p: Profile, as_of: date
+) -> Lab | None:
+    """S6: a low baseline potassium, when severe anaemia or pancytopenia is to be loaded
+    (``course_start`` None: no course yet) or a course began within the profile's first
+    days: the newest potassium, drawn before the first dose and at most
+    ``baseline_potassium_days`` before it (or before ``as_of``), with none since. Loading
+    lowers potassium further, so it is corrected and rechecked (US-2: the first 48 h)."""
+    start = course_start or as_of
+    if (as_of - start).days > p.hypokalaemia_watch_days:
+        return None
+    potassium = [lab for lab in labs if lab.kind is LabKind.POTASSIUM]
+    if not potassium or (course_start is not None and potassium[-1].on >= course_start):
+        return None
+    last = potassium[-1]
+    if (start - last.on).days > p.baseline_potassium_days:
+        return None
+    if not _s6_risk(labs, start, severe_now, p):
+        return None
+    return last if _low(last, p.hypokalaemia_below_mmol_l, True) else None
+
+
+def _s6_risk(labs: tuple[Lab, ...], start: date, severe_now: bool, p: Profile) -> bool:
+    """S6's risk: severe anaemia or pancytopenia now, or an Hb below the S6 cut-off on or
+    before ``start`` (the first dose)."""
+    before = [lab for lab in labs if lab.kind is LabKind.HB and lab.on <= start]
+    return severe_now or bool(before and before[-1].value < p.hypokalaemia_risk_hb_below_g_dl)
 
 
 def _low(lab: Lab | None, cut_off: float, adult: bool) -> bool:

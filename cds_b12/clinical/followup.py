@@ -39,12 +39,11 @@ def baseline_labs(a: Assessment, *, antibodies: bool, pca: bool = False) -> tupl
     return tuple(on(a.as_of, t, LabNote.BASELINE) for t in tests)
 
 
-def potassium_labs(start: date, p: Profile) -> tuple[LabOrder, ...]:
-    """S6: K+ at baseline and within 48 hours when Hb is below the profile's cut-off."""
-    return (
-        on(start, "POTASSIUM", LabNote.BASELINE),
-        window(start, p.potassium_recheck_days, "POTASSIUM", LabNote.AT_48_HOURS),
-    )
+def potassium_labs(start: date, p: Profile, *, baseline: bool = True) -> tuple[LabOrder, ...]:
+    """S6: K+ at baseline and within 48 hours when Hb is below the profile's cut-off;
+    ``baseline`` False when a (low) baseline is already on file: the 48-hour recheck only."""
+    recheck = window(start, p.potassium_recheck_days, "POTASSIUM", LabNote.AT_48_HOURS)
+    return (on(start, "POTASSIUM", LabNote.BASELINE), recheck) if baseline else (recheck,)
 
 
 def response_labs(start: date, p: Profile) -> tuple[LabOrder, ...]:

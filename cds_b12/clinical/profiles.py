@@ -98,6 +98,10 @@ class Profile:
     hypokalaemia_watch_days: int = field(
         default=7, metadata=judgement("S6 / §2.7: hypokalaemia window after the first dose")
     )
+    # judgement (S6 gives no age): the newest potassium this recent is the baseline.
+    baseline_potassium_days: int = field(
+        default=7, metadata=judgement("S6 (US-2): a potassium this recent is the baseline")
+    )
     raised_b12_above_ng_l: float = field(
         default=1000, metadata=sourced("US-6 (AFP 2025): persistently >1000 pg/mL")
     )

@@ -58,6 +58,7 @@ class Variant(StrEnum):
     WITHHELD = "withheld"  # any treatment card whose product S5 withheld (default wording)
     SWAPPED = "swapped"  # any treatment card whose product S4 swapped (default wording)
     LOW_POTASSIUM = "low_potassium"  # R7: potassium low in the first days of loading (S6)
+    BASELINE_LOW_POTASSIUM = "baseline_low_potassium"  # R7: low before the first dose (S6)
     THOUSANDFOLD = "thousandfold"  # R28: mg written where micrograms are meant
     VOLUME = "volume"  # R28: a volume written where a mass is meant
     ABOVE_MAX = "above_max"  # R28: a dose above the product's largest

@@ -100,16 +100,21 @@ def s5_hypersensitivity(r: Recommendation, a: Assessment, p: Profile) -> Recomme
 
 def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Potassium at baseline and 48 h when loading starts with Hb below the profile's
-    cut-off (8 g/dL) or pancytopenia; a low potassium in the first days of such a
-    course makes the assessment and any treatment card critical."""
-    if a.early_hypokalaemia is not None and r.kind in TREATMENT_KINDS | {Kind.URGENT_ASSESSMENT}:
+    cut-off (8 g/dL) or pancytopenia (only the 48-hour recheck when the baseline on file
+    is low); a low potassium in the first days of such a course, or before it, makes the
+    assessment and any treatment card critical."""
+    urgent = r.kind in TREATMENT_KINDS | {Kind.URGENT_ASSESSMENT}
+    if a.early_hypokalaemia is not None and urgent:
         return r.with_safety("S6", indicator=Indicator.CRITICAL)
+    if a.baseline_hypokalaemia is not None and urgent:
+        r = r.with_safety("S6", indicator=Indicator.CRITICAL)
     if r.kind is not Kind.START_LOADING or a.hb is None:
         return r
     if a.hb.value >= p.hypokalaemia_risk_hb_below_g_dl and not a.pancytopenia:
         return r
     start = r.start_on or a.as_of
-    return r.with_safety("S6", labs=merge(r.labs, potassium_labs(start, p)))
+    labs = potassium_labs(start, p, baseline=a.baseline_hypokalaemia is None)
+    return r.with_safety("S6", labs=merge(r.labs, labs))
 
 
 def s7_metformin(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:

@@ -69,9 +69,9 @@ def test_a_corrected_potassium_ends_the_finding():
     "extra",
     [
         (lab(LabKind.HB, 10.2, days=3), LOW_K),  # no severe anaemia
-        (SEVERE_BEFORE, lab(LabKind.POTASSIUM, 3.1, days=4)),  # before the first dose
+        (SEVERE_BEFORE, lab(LabKind.POTASSIUM, 3.1, days=4), lab(LabKind.POTASSIUM, 4.0, days=1)),
     ],
-    ids=["moderate-anaemia", "before-loading"],
+    ids=["moderate-anaemia", "corrected-since-loading"],
 )
 def test_not_a_loading_hypokalaemia(extra):
     r = r7(record(*LOADING, *extra))
@@ -109,3 +109,55 @@ def test_a_treatment_card_in_those_first_days_is_critical_too():
     calm = evaluate(record(PA, neuro, *course, maint, before), UK, AS_OF)
     r9 = next(r for r in calm.recommendations if r.rule == "R9-neuro-loading-continue")
     assert "S6" not in r9.safety
+
+
+UNTREATED = (PA, lab(LabKind.B12, 90, days=3), SEVERE_BEFORE)
+
+
+def _potassium_labs(ev):
+    return [(r.rule, x.note) for r in ev.recommendations for x in r.labs if x.test == "POTASSIUM"]
+
+
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_a_low_baseline_potassium_before_loading_is_said_on_r7(profile):
+    ev = evaluate(record(*UNTREATED, LOW_K), profile, AS_OF)
+    r = next(r for r in ev.recommendations if r.rule == "R7-severe-anaemia")
+    assert r.indicator is Indicator.CRITICAL and r.variant is Variant.BASELINE_LOW_POTASSIUM
+    assert r.facts["potassium"] == LOW_K and "S6" in r.safety
+    # the baseline is on file and low: a recheck within 48 h, once, not a second baseline
+    assert _potassium_labs(ev) == [("R7-severe-anaemia", LabNote.AT_48_HOURS)]
+    loading = next(r for r in ev.recommendations if r.rule == "R2-start-standard-loading")
+    assert loading.indicator is Indicator.CRITICAL
+
+
+def test_a_low_potassium_before_the_first_dose_with_none_since_is_said():
+    before = lab(LabKind.POTASSIUM, 3.1, days=4)
+    r = r7(record(*LOADING, SEVERE_BEFORE, before))
+    assert r.variant is Variant.BASELINE_LOW_POTASSIUM and r.facts["potassium"] == before
+    assert [(x.test, x.note) for x in r.labs if x.test == "POTASSIUM"] == [
+        ("POTASSIUM", LabNote.NOW)
+    ]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (lab(LabKind.POTASSIUM, 4.2, days=1),),  # normal baseline
+        (lab(LabKind.POTASSIUM, 3.1, days=40),),  # too old to be the baseline
+        (LOW_K, lab(LabKind.POTASSIUM, 4.0, days=0)),  # corrected
+    ],
+    ids=["normal", "old", "corrected"],
+)
+def test_no_low_baseline_potassium_keeps_the_routine_checks(extra):
+    ev = evaluate(record(*UNTREATED, *extra), US, AS_OF)
+    r = next(r for r in ev.recommendations if r.rule == "R7-severe-anaemia")
+    assert r.variant is None
+    assert _potassium_labs(ev) == [
+        ("R7-severe-anaemia", LabNote.BASELINE),
+        ("R7-severe-anaemia", LabNote.AT_48_HOURS),
+    ]
+
+
+def test_a_low_potassium_without_severe_anaemia_is_not_this_finding():
+    ev = evaluate(record(PA, lab(LabKind.B12, 90), lab(LabKind.HB, 10.2), LOW_K), US, AS_OF)
+    assert all(r.rule != "R7-severe-anaemia" for r in ev.recommendations)

@@ -235,6 +235,7 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
         "facts": {"on_regimen_since": date(2025, 3, 2)},
     },
     ("R7-severe-anaemia", Variant.LOW_POTASSIUM): {"kind": Kind.URGENT_ASSESSMENT},
+    ("R7-severe-anaemia", Variant.BASELINE_LOW_POTASSIUM): {"kind": Kind.URGENT_ASSESSMENT},
     ("R21-cyanocobalamin-contraindicated", Variant.LEBER): {"kind": Kind.CHANGE_PRODUCT},
     **{
         ("R28-order-dose-error", v): {"kind": Kind.CORRECT_ORDER}

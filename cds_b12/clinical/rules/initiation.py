@@ -201,13 +201,14 @@ def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
 
 
 def _severe_anaemia_labs(a: Assessment, p: Profile) -> tuple[LabOrder, ...]:
-    """Before treatment: potassium at baseline and 48 h, retic on day 5-7 (S6). Once a
-    course has begun, its own dates: potassium now in its first days, retic by day 5-7."""
+    """Before treatment: potassium at baseline and 48 h (a recheck within 48 h when the
+    baseline on file is low), retic on day 5-7 (S6). Once a course has begun, its own
+    dates: potassium now in its first days, retic by day 5-7."""
     start = a.treatment_start
     started = a.days_ago(start)
     if a.phase is Phase.NONE or start is None or started is None:
         return merge(
-            potassium_labs(a.as_of, p),
+            potassium_labs(a.as_of, p, baseline=a.baseline_hypokalaemia is None),
             (window(a.as_of, p.retic_severe_days, "RETIC", LabNote.RESPONSE),),
         )
     retic = window(start, p.retic_severe_days, "RETIC", LabNote.RESPONSE)
@@ -227,12 +228,19 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     cut-offs), in any phase: a possible marrow failure is never routine repletion.
     Also when potassium is low in the first days of a course begun with severe anaemia
     (S6: below the lab's range, else the profile's judgement cut-off): the card says so.
+    A low baseline potassium (``bands.baseline_hypokalaemia``: before the first dose,
+    none since) is said too: correct it, recheck within 48 h (no second baseline).
     Sources: WHO-2.6 (severity), US-4 (BMJ BP: pancytopenia needs urgent treatment),
     US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia.
     """
     low_k = a.early_hypokalaemia
     if a.anaemia is not Anaemia.SEVERE and not a.pancytopenia and low_k is None:
         return None
+    variant = None
+    if low_k is not None:
+        variant = Variant.LOW_POTASSIUM
+    elif a.baseline_hypokalaemia is not None:
+        variant, low_k = Variant.BASELINE_LOW_POTASSIUM, a.baseline_hypokalaemia
     return recommend(
         a,
         "R7-severe-anaemia",
@@ -240,7 +248,7 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         Kind.URGENT_ASSESSMENT,
         urgency=Urgency.URGENT,
         labs=_severe_anaemia_labs(a, p),
-        variant=Variant.LOW_POTASSIUM if low_k else None,
+        variant=variant,
         wbc=a.wbc,
         neutrophils=a.neutrophils,
         platelets=a.platelets,
