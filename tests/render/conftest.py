@@ -1,4 +1,6 @@
-"""Fixtures for the render tests; the builders live in ``render_support``."""
+"""Fixtures for the render tests; the builders live in ``render_support``, ``rule_facts`` and
+``rule_specs``.
+"""
 
 from __future__ import annotations
 

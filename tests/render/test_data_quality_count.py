@@ -17,7 +17,8 @@ from cds_b12.render import load_card_library, note_lines, render_cards
 from cds_b12.render.cards import MAX_DATA_NOTES
 from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary
 
-from .render_support import AS_OF, PATIENT, make_rec
+from .render_support import AS_OF, PATIENT
+from .rule_specs import make_rec
 
 # Resources and messages chosen to collide once worded: "a: b" + "c" reads as "a" + "b: c",
 # and whitespace and braces are folded by the escaping.

@@ -16,7 +16,9 @@ from cds_b12.render import load_card_library, render_cards
 from cds_b12.render.wording import LABEL_KEYS
 
 from .profile_cards import fixture_cards
-from .render_support import AS_OF, PATIENT, RULES, make_rec
+from .render_support import AS_OF, PATIENT
+from .rule_facts import RULES
+from .rule_specs import make_rec
 
 # The other profile's spellings, as patterns a card of this profile must never contain.
 FOREIGN = {

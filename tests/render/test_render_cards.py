@@ -27,18 +27,14 @@ from .render_support import (
     AS_OF,
     PATIENT,
     PROFILES,
-    RULES,
-    SPECS,
-    VARIANTS,
     all_drafts,
-    facts_for,
     lab_draft,
-    make_rec,
-    make_variant,
     medication_draft,
     validate_fhir,
     walk,
 )
+from .rule_facts import RULES, facts_for
+from .rule_specs import SPECS, VARIANTS, make_rec, make_variant
 
 ACTION_TYPES = {"create", "update", "delete"}
 

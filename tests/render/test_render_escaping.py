@@ -36,7 +36,9 @@ from cds_b12.hooks.response import respond, split_drafts
 from cds_b12.render import render_cards
 
 from ..markdown import structure, to_html
-from .render_support import AS_OF, PATIENT, facts_for, lab_draft, make_rec, medication_draft
+from .render_support import AS_OF, PATIENT, lab_draft, medication_draft
+from .rule_facts import facts_for
+from .rule_specs import make_rec
 
 HOSTILE = [
     "[Verify dose](https://e.vil/x)",

@@ -33,7 +33,8 @@ from cds_b12.render import RenderError, load_card_library, render_cards
 from cds_b12.render.facts import FactWords
 from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary
 
-from .render_support import AS_OF, PATIENT, make_rec
+from .render_support import AS_OF, PATIENT
+from .rule_specs import make_rec
 
 B12 = Lab(
     LabKind.B12, 257.45, date(2026, 1, 3), "Observation/b12", reported=Quantity(190, "pmol/L")

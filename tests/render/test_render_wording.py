@@ -25,17 +25,9 @@ from cds_b12.render.wording import (
     sentence_start,
 )
 
-from .render_support import (
-    ALWAYS_FACTS,
-    AUTOMATIC,
-    PATIENT,
-    PROFILES,
-    REGIMEN_PLACEHOLDERS,
-    RULE_FACTS,
-    RULES,
-    VARIANTS,
-    make_rec,
-)
+from .render_support import PATIENT, PROFILES
+from .rule_facts import ALWAYS_FACTS, AUTOMATIC, REGIMEN_PLACEHOLDERS, RULE_FACTS, RULES
+from .rule_specs import VARIANTS, make_rec
 
 SAFETY_IDS = [*(f"S{i}" for i in range(1, 17)), "S11-breastfeeding"]
 
