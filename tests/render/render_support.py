@@ -1,5 +1,6 @@
 """Shared pieces of the render tests: the date and patient of the call, the drafts an
-order-select request carries, and checks on the FHIR JSON a card holds.
+order-select request carries, rendering one Recommendation to its card, and checks on
+the FHIR JSON a card holds.
 
 The facts and the Recommendation each rule sends are in ``rule_facts`` and
 ``rule_specs``. A plain module with a unique name (not conftest) so test modules can
@@ -13,7 +14,9 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
-from cds_b12.clinical.profiles import UK, US
+from cds_b12.clinical.profiles import UK, US, Profile
+from cds_b12.clinical.recommendation import Recommendation
+from cds_b12.render import render_cards
 
 AS_OF = date(2026, 1, 15)
 PATIENT = "pat-42"
@@ -77,3 +80,12 @@ def walk(value: Any, path: str = "$"):
     elif isinstance(value, list):
         for i, child in enumerate(value):
             yield from walk(child, f"{path}[{i}]")
+
+
+def render_one(rec: Recommendation, profile: Profile, **kwargs: object) -> dict:
+    """The one card ``rec`` renders to, for ``PATIENT`` on ``AS_OF`` unless kwargs say otherwise."""
+    args: dict = {"profile": profile, "as_of": AS_OF, "patient_id": PATIENT}
+    args.update(kwargs)
+    cards = render_cards([rec], **args)
+    assert len(cards) == 1
+    return cards[0]

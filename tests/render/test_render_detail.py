@@ -1,0 +1,116 @@
+"""Card detail: its sections in order, the data-quality notes, the profile's lab names and
+the clinical statements that must survive any rewording.
+
+The detail is what the clinician reads, so the safety wording (continue metformin, urgent
+neuro loading, off-label intensification) is pinned here, apart from the card shape.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_b12.clinical.profiles import UK, US, Profile
+from cds_b12.clinical.record import DataNote
+from cds_b12.clinical.sources import SOURCES
+from cds_b12.render import render_cards
+
+from .render_support import AS_OF, PATIENT, PROFILES, render_one
+from .rule_facts import RULES
+from .rule_specs import make_rec
+
+
+def test_every_card_of_a_call_ends_with_the_same_data_quality_notes() -> None:
+    """Worded once per call: the second card's block is the first's, the more-count too."""
+    notes = [DataNote(f"Observation/o{i}", f"unit number {i}") for i in (3, 1, 7, 1, 5, 2, 9)]
+    recs = [make_rec(rule, UK) for rule in ("R1-start-neuro-loading", "R14-lab-drift")]
+    cards = render_cards(recs, profile=UK, as_of=AS_OF, patient_id=PATIENT, notes=notes)
+    blocks = []
+    for card in cards:
+        paragraphs = card["detail"].split("\n\n")
+        start = next(i for i, p in enumerate(paragraphs) if p.startswith("**Data quality:**"))
+        blocks.append(paragraphs[start : start + 2])
+    assert blocks[0] == blocks[1]
+    assert blocks[0][1].count("- ") == 6 and blocks[0][1].endswith("1 more")  # o1 once
+
+
+def test_detail_sections() -> None:
+    rec = make_rec(
+        "R1-start-neuro-loading", UK, safety=("S8", "S6", "S8"), sources=("UK-2", "UK-3", "UK-2")
+    )
+    notes = [DataNote(f"Observation/o{i}", f"unit number {i}\nnot recognised") for i in range(8)]
+    detail = render_one(rec, UK, notes=notes)["detail"]
+    assert detail.startswith(
+        "Vitamin B12 deficiency **with neurological involvement**: neuropathy or paraesthesia "
+        "(since 2025-11-02), cognitive, cord or optic signs (since 2025-12-20)."
+    )
+    assert (
+        "**Plan:** hydroxocobalamin 1 mg IM every other day until no further improvement, "
+        "then every 2 months for life."
+    ) in detail
+    assert "reticulocytes 2026-01-22 to 2026-01-25 (response)" in detail
+    assert "potassium on 2026-01-17 (48 hours after the first dose" in detail
+    assert (
+        "FBC, reticulocytes, folate, ferritin, IF antibody today (baseline, before dose 1);"
+    ) in detail
+    # the facts, then the plan and its labs, then the card's own advice
+    paragraphs = detail.split("\n\n")
+    assert paragraphs[1].startswith("- Serum B12:") and paragraphs[2].startswith("**Plan:**")
+    assert paragraphs[3].startswith("**Labs:**")
+    # S8 is in R1's own words (safety_said), so only S6 is listed, once
+    assert "- Neurological signs:" not in detail
+    assert detail.count("- Severe anaemia or pancytopenia: check potassium") == 1
+    assert "- Observation/o4: unit number 4 not recognised" in detail
+    assert "Observation/o5" not in detail and "- and 3 more" in detail
+    sources = detail.rsplit("\n\n", 1)[1]
+    # each source once: UK-2 is the card's own source link, so the line has only UK-3
+    assert sources == f"Sources: [{SOURCES['UK-3'].label}]({SOURCES['UK-3'].url})."
+
+
+def test_detail_omits_empty_sections() -> None:
+    rec = make_rec("R18-acid-suppressant-screening", US, labs=())
+    detail = render_one(rec, US)["detail"]
+    for heading in (
+        "**Plan:**",
+        "**Alternative:**",
+        "**Labs:**",
+        "**Safety:**",
+        "**Data quality:**",
+    ):
+        assert heading not in detail
+    assert "- Acid suppressant: acid suppression (PPI or H2RA); 3.2 years of use" in detail
+
+
+def test_us_profile_says_cbc_and_uk_says_fbc() -> None:
+    rec = make_rec("R17-metformin-screening", UK)
+    card = render_one(rec, UK)
+    assert "serum B12, FBC today" in card["detail"]  # the detail's short names
+    assert "Order Full blood count (FBC), due today." in str(card["suggestions"])
+    us_detail = render_one(make_rec("R17-metformin-screening", US), US)["detail"]
+    assert "serum B12, CBC today" in us_detail
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_clinical_wording_rules(profile: Profile) -> None:
+    """The §6.2 statements that must survive any rewording."""
+
+    def detail(rule: str) -> str:
+        return render_one(make_rec(rule, profile), profile)["detail"]
+
+    for rule in ("R4-medication-cause", "R17-metformin-screening"):
+        text = detail(rule)
+        assert "**Continue metformin**" in text
+        assert "do not stop it because of low B12" in text
+    for rule in RULES:
+        assert "stop metformin" not in detail(rule).lower().replace("not stop", "")
+    assert "only because the cause was reversible and has resolved" in detail("R16-consider-stop")
+    for rule in ("R1-start-neuro-loading", "R6-indeterminate-neuro"):
+        text = detail(rule)
+        assert "same-day admission" in text and "**urgent" in text.lower()
+        assert "not wait" in text.lower() or "do not delay" in text.lower()
+    r13 = detail("R13-intensify-interval")
+    assert "off-label" in r13 and "documented recurrence" in r13
+    assert "confirmed adherence" in r13
+    r15 = detail("R15-b12-order-on-maintenance")
+    assert "within 2 weeks of an injection are not interpretable" in r15
+    if profile is UK:
+        assert "not routinely needed" in r15 and "42 days" in r15
