@@ -102,6 +102,11 @@ ISSUER_PUBLIC_PEM = ISSUER_KEY.public_key().public_bytes(
 )
 
 
+def now() -> int:
+    """The time now in whole seconds, as JWT time claims carry it."""
+    return int(time.time())
+
+
 def claims(
     aud: str | list[str] | None = SERVICE_AUD, *, omit: tuple[str, ...] = (), **overrides: object
 ) -> dict:
