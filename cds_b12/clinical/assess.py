@@ -248,7 +248,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     neuro_history = any_neuro(record.findings)
     symptoms = tuple(f for f in record.findings if f.finding in SYMPTOM_FINDINGS)
     course = assess_course(
-        meds, doses, cause.neuro_findings, symptoms, neuro_history, profile, as_of
+        meds, doses, cause.neuro_findings, symptoms, neuro_history, profile, as_of, record.findings
     )
     ignored = tuple(
         IgnoredResult(lab.resource_id, lab.on, profile.post_injection_b12_invalid_days)

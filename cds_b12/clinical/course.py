@@ -87,8 +87,10 @@ def assess_course(
     neuro_history: bool,
     p: Profile,
     as_of: date,
+    history: tuple[ClinicalFinding, ...],
 ) -> CourseFindings:
-    """The §6.1 ``phase``, ``interval_days`` and ``days_since_last_dose`` inputs, and more."""
+    """The §6.1 ``phase``, ``interval_days`` and ``days_since_last_dose`` inputs, and more;
+    ``history``: every finding, resolved ones too (what was there when the course began)."""
     course = _course(doses, p)
     phase, order = _phase(meds, doses, course, p, as_of)
     alternate_days = bool(course.interval and course.interval <= p.neuro_course_max_gap_days)
@@ -108,8 +110,8 @@ def assess_course(
     recurrence = symptom_recurrence = ()
     began = course.start or undated_since  # with no dose on record: since the regimen began
     if phase is Phase.MAINTENANCE and began is not None:
-        recurrence = _since(neuro_findings, began)
-        symptom_recurrence = _since(symptoms, began)
+        recurrence = _since(neuro_findings, began, history)
+        symptom_recurrence = _since(symptoms, began, history)
     complete = (
         phase is Phase.LOADING
         and not neuro_course
@@ -140,9 +142,33 @@ def assess_course(
     )
 
 
-def _since(findings: tuple[ClinicalFinding, ...], start: date) -> tuple[ClinicalFinding, ...]:
-    """Active findings first recorded after ``start``: a recurrence on treatment."""
-    return tuple(f for f in findings if f.active and f.on is not None and f.on > start)
+def _since(
+    findings: tuple[ClinicalFinding, ...], start: date, history: tuple[ClinicalFinding, ...]
+) -> tuple[ClinicalFinding, ...]:
+    """Active findings dated after ``start``: a recurrence on treatment. Not one that only
+    writes again a symptom already there when the course began (the same finding dated
+    on or before ``start``, unresolved by then), unless it is recorded as a recurrence:
+    a long-standing neuropathy is not a recurrence at every visit (R11-R13, S8, S16)."""
+    return tuple(
+        f
+        for f in findings
+        if f.active
+        and f.on is not None
+        and f.on > start
+        and (f.recurrence or not _already_there(f, start, history))
+    )
+
+
+def _already_there(f: ClinicalFinding, start: date, history: tuple[ClinicalFinding, ...]) -> bool:
+    """The same finding was dated on or before ``start`` and had not resolved before ``f``:
+    still active, or resolved only on or after ``f``'s date."""
+    return any(
+        g.finding is f.finding
+        and g.on is not None
+        and g.on <= start
+        and (g.active if g.resolved_on is None else g.resolved_on >= f.on)
+        for g in history
+    )
 
 
 def _course(doses: tuple[date, ...], p: Profile) -> Course:

@@ -222,6 +222,7 @@ class ClinicalFinding:
     active: bool  # clinicalStatus active/recurrence/relapse (procedures: completed)
     on: date | None = None  # onset, performed or recorded date
     resolved_on: date | None = None  # abatement date
+    recurrence: bool = False  # recorded as come back (clinicalStatus recurrence or relapse)
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,6 +204,7 @@ def still_active(finding: Finding, how: Assertion) -> bool:
 _ALLERGY_WORDS = re.compile(r"cobalt|cobalamin|vitamin b12")  # also cyano-/hydroxocobalamin
 
 _ACTIVE_CONDITION = frozenset({"active", "recurrence", "relapse"})
+_RECURRED = frozenset({"recurrence", "relapse"})  # come back: a recurrence on treatment
 _INACTIVE_ALLERGY = frozenset({"inactive", "resolved"})
 
 PROCEDURE_STATUS = StatusPolicy(
@@ -333,8 +334,9 @@ def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
     resolved_on = parse_date(resource.get("abatementDateTime")) or parse_date(
         as_dict(resource.get("abatementPeriod")).get("end")
     )
+    returned = clinical in _RECURRED
     return [
-        make_finding(f, label(resource), active and still_active(f, how), on, resolved_on)
+        make_finding(f, label(resource), active and still_active(f, how), on, resolved_on, returned)
         for f, how in found
     ]
 

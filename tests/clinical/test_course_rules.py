@@ -6,12 +6,22 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.assess import Phase, assess
 from cds_b12.clinical.facts import Interval
 from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator, Kind, Variant
-from cds_b12.clinical.record import Finding, LabKind, Medication, MedSource, Product, Route
+from cds_b12.clinical.record import (
+    ClinicalFinding,
+    Finding,
+    LabKind,
+    Medication,
+    MedSource,
+    Product,
+    Route,
+)
 from cds_b12.clinical.regimens import CATALOGUE
 
 from .records import (
@@ -316,3 +326,39 @@ def test_a_relapse_on_oral_b12_is_no_time_to_consider_stopping():
 def test_findings_from_before_the_oral_start_are_not_a_relapse():
     rec = record(PA, oral_order(), finding(Finding.FATIGUE, days=300), lab(LabKind.B12, 500))
     assert rules(rec, UK) == {}
+
+
+# ---- a recurrence is new since treatment began, not a symptom already there ----
+
+UK_MAINT = (PA, order(THREE_MONTHLY, ingredient=H), *doses(60, 145, 230, 315, ingredient=H))
+
+
+def _again(f: Finding, days: int, rid: str = "Condition/again", **kw) -> ClinicalFinding:
+    """The same symptom written again at a later visit, as its own Condition."""
+    return ClinicalFinding(f, rid, True, ago(days), **kw)
+
+
+@pytest.mark.parametrize("symptom", [Finding.NEURO, Finding.FATIGUE])
+def test_a_symptom_present_at_loading_and_written_again_is_not_a_recurrence(symptom):
+    rec = record(*UK_MAINT, finding(symptom, days=400), _again(symptom, 20))
+    a = assess(rec, UK, AS_OF)
+    assert a.neuro_recurrence == () and a.symptom_recurrence == ()
+    assert "R13-intensify-interval" not in rules(rec, UK)
+
+
+def test_a_recorded_recurrence_of_a_symptom_present_at_loading_still_counts():
+    rec = record(
+        *UK_MAINT, finding(Finding.NEURO, days=400), _again(Finding.NEURO, 20, recurrence=True)
+    )
+    assert "R13-intensify-interval" in rules(rec, UK)
+
+
+def test_a_symptom_that_resolved_and_came_back_is_a_recurrence():
+    resolved = finding(Finding.NEURO, days=400, active=False, resolved_on=ago(200))
+    rec = record(*UK_MAINT, resolved, _again(Finding.NEURO, 20))
+    assert "R13-intensify-interval" in rules(rec, UK)
+
+
+def test_worse_signs_after_a_milder_one_at_loading_are_a_recurrence():
+    rec = record(*UK_MAINT, finding(Finding.NEURO, days=400), _again(Finding.NEURO_SEVERE, 20))
+    assert "R13-intensify-interval" in rules(rec, UK)

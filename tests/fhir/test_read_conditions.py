@@ -81,6 +81,13 @@ def test_condition_missing_clinical_status():
     assert (second.active, second.resolved_on) == (False, date(2021, 2, 3))
 
 
+def test_a_condition_recorded_as_come_back_is_a_recurrence():
+    """clinicalStatus recurrence or relapse: active, and recorded as come back (R13)."""
+    states = ("active", "recurrence", "relapse")
+    found = read(*(condition(s, "91019004", clinical=s) for s in states)).findings
+    assert [(f.active, f.recurrence) for f in found] == [(True, False), (True, True), (True, True)]
+
+
 def test_condition_verification_status():
     record = read(
         condition("c1", SCT_PERNICIOUS_ANAEMIA, verification="refuted"),

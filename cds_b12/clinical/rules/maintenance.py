@@ -208,11 +208,13 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
 
     Fires: maintenance; adherent (no gap beyond interval plus grace in the
     last year); new neurological signs, or (Seed 2) tiredness or glossitis,
-    recorded after therapy began. Never a default, never below 14 days (S16);
-    the US step is ◐ opinion. Symptoms without neurological signs shorten the
-    interval only down to the profile's ``symptom_intensify_min_days`` (judgement:
-    UK every 2 months, US monthly, so none in the US), else no card. Neurological
-    signs with no shorter step left: re-load and get specialist advice (S8).
+    recorded after therapy began (not the same symptom already there when the course
+    began, written again, unless recorded as a recurrence: ``course._since``). Never a
+    default, never below 14 days (S16); the US step is ◐ opinion. Symptoms without
+    neurological signs shorten the interval only down to the profile's
+    ``symptom_intensify_min_days`` (judgement: UK every 2 months, US monthly, so none
+    in the US), else no card. Neurological signs with no shorter step left: re-load
+    and get specialist advice (S8).
     Sources: UK-9 (NG239: "increase the frequency ... in line with product
     information"), UK-5 (SmPC), US-3 (Stabler); UK-2, UK-3, US-4 (re-loading).
     """
