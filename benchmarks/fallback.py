@@ -25,7 +25,8 @@ from cds_b12.hooks.request import parse_call
 from cds_b12.hooks.services import SERVICE_BY_ID
 
 from .inprocess import BrokenPath, quiet_stderr, without_service_env
-from .patients import PATIENT_ID, record, transaction
+from .patients import record, transaction
+from .resources import PATIENT_ID
 from .servers import start_fhir_server
 from .stats import Timing, time_calls
 
