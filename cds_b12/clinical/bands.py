@@ -5,7 +5,8 @@ Imports only the standard library and ``cds_b12.clinical``. Pure: results, the
 injection dates, the profile and ``as_of`` in; ``LabFindings`` out. The lab's own
 reference range wins over the profile's defaults (§2.2). The profile's Hb and
 blood-count cut-offs are adult ones: below the adult age only the lab's own
-range or low flag is used (the guidance is adult guidance).
+range or low flag is used (the guidance is adult guidance), and an Hb is severe only
+when the lab flags it critically low.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from .codes import LOW_INTERPRETATIONS
+from .codes import CRITICAL_LOW_INTERPRETATIONS, LOW_INTERPRETATIONS
 from .profiles import Profile
 from .record import Lab, LabKind, Patient
 
@@ -104,7 +105,7 @@ def assess_labs(
         functional=functional,
         functional_rising=_functional_rising(of.get(LabKind.MMA, ()), p),
         hb=hb,
-        anaemia=_anaemia(hb, below, p) if adult else Anaemia.NA,
+        anaemia=_anaemia(hb, below, p) if adult else _child_anaemia(hb),
         hb_falling=adult and _hb_falling(of.get(LabKind.HB, ()), below),
         mcv=mcv,
         macrocytosis=bool(mcv and mcv.value > p.macrocytosis_above_fl),
@@ -323,6 +324,14 @@ def _anaemia(hb: Lab | None, below: float, p: Profile) -> Anaemia:
     if hb.value < p.moderate_anaemia_below_g_dl:
         return Anaemia.MODERATE
     return Anaemia.MILD if hb.value < below else Anaemia.NONE
+
+
+def _child_anaemia(hb: Lab | None) -> Anaemia:
+    """Below the adult age no WHO adult cut-off applies (the KB gives no paediatric
+    one): severe only when the lab flags the Hb critically low, else not graded."""
+    if hb is not None and hb.interpretation in CRITICAL_LOW_INTERPRETATIONS:
+        return Anaemia.SEVERE
+    return Anaemia.NA
 
 
 def _hb_falling(hb: Sequence[Lab], below: float) -> bool:

@@ -210,3 +210,6 @@ OVERRIDE_REASON_SYSTEM = "https://cds-b12.example.org/CodeSystem/override-reason
 # HL7 v3 ObservationInterpretation codes that flag a result as low (§2.2: a B12 the lab
 # flags low is deficient when the lab sends no lower limit).
 LOW_INTERPRETATIONS = frozenset({"L", "LL", "LU"})
+# The HL7 v3 code for a critically low result: below the adult age, the lab's own
+# (paediatric) judgement of a severe Hb, as no adult cut-off applies (R7).
+CRITICAL_LOW_INTERPRETATIONS = frozenset({"LL"})

@@ -77,14 +77,15 @@ def _series(record: PatientRecord, a: Assessment, profile: Profile, kind: LabKin
     low, high = {
         LabKind.B12: (profile.b12_indeterminate_below_ng_l, None),
         LabKind.MMA: (None, profile.mma_upper_umol_l),
-        LabKind.HB: (_hb_lower(record, profile), None),
+        LabKind.HB: (_hb_lower(record, profile) if a.is_adult else None, None),
         LabKind.MCV: (profile.mcv_normal_from_fl, profile.macrocytosis_above_fl),
     }[kind]
     return Series(kind, kind.unit, points, low, high)
 
 
 def _hb_lower(record: PatientRecord, profile: Profile) -> float:
-    """The non-pregnant WHO cut-off for the patient's sex: the picture spans years."""
+    """The non-pregnant WHO cut-off for the patient's sex: the picture spans years. An
+    adult one: none is drawn below the adult age, where the rules apply none (``bands``)."""
     return anaemia_below(profile, record.patient.sex if record.patient else None, pregnant=False)
 
 

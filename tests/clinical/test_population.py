@@ -10,7 +10,7 @@ import pytest
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.plan import plan
 from cds_b12.clinical.profiles import UK, US
-from cds_b12.clinical.recommendation import Indicator, Kind
+from cds_b12.clinical.recommendation import Indicator, Kind, Variant
 from cds_b12.clinical.record import Finding, LabKind, MedSource, Product, Route
 
 from .records import (
@@ -175,3 +175,24 @@ def test_a_result_within_the_post_injection_window_does_not_count():
     old = (lab(LabKind.B12, 1500, days=400), lab(LabKind.B12, 1450, days=3))
     assert "R22-raised-b12" in rules(record(*old))
     assert "R22-raised-b12" not in rules(record(*old, dose(405)))
+
+
+# ---- R7 below the adult age: the lab's own critical flag, no adult cut-off ----
+
+
+def _r7_child(*labs_):
+    rec = record(lab(LabKind.B12, 110), *labs_, age=9)
+    return {r.rule: r for r in evaluate(rec, US, AS_OF).recommendations}
+
+
+def test_a_child_whose_hb_the_lab_flags_critically_low_gets_urgent_assessment():
+    fired = _r7_child(lab(LabKind.HB, 5.8, interpretation="LL"))
+    r7 = fired["R7-severe-anaemia"]
+    assert r7.indicator is Indicator.CRITICAL and r7.variant is Variant.CHILD
+    assert r7.facts["hb"].value == 5.8 and r7.facts["age"] == 9
+    assert "R23-not-adult" in fired
+
+
+@pytest.mark.parametrize("flag", [None, "L"])
+def test_no_adult_cut_off_makes_a_childs_hb_severe(flag):
+    assert "R7-severe-anaemia" not in _r7_child(lab(LabKind.HB, 7.5, interpretation=flag))

@@ -127,3 +127,12 @@ def test_the_timeline_names_units_as_the_profiles_cards_do():
     us = {s["kind"]: s["unit"] for s in timeline_json(t, patient_id="p", profile="US")["series"]}
     uk = {s["kind"]: s["unit"] for s in timeline_json(t, patient_id="p", profile="UK")["series"]}
     assert us["B12"] == "pg/mL" and uk["B12"] == "ng/L" and us["HB"] == "g/dL"
+
+
+def test_no_adult_hb_line_is_drawn_for_a_child():
+    """Below the adult age the rules apply no WHO adult Hb cut-off, so neither does the
+    picture; an adult's Hb series keeps the WHO line."""
+    child = {s.kind.value: s for s in _timeline("r23-child-low-b12").series}
+    assert child["HB"].points and child["HB"].normal_low is None
+    adult = {s.kind.value: s for s in _timeline("r14-hb-falling").series}
+    assert adult["HB"].normal_low is not None

@@ -230,13 +230,16 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     (S6: below the lab's range, else the profile's judgement cut-off): the card says so.
     A low baseline potassium (``bands.baseline_hypokalaemia``: before the first dose,
     none since) is said too: correct it, recheck within 48 h (no second baseline).
+    Below the adult age (an ANY_AGE rule): an Hb the lab flags critically low ("LL"),
+    or pancytopenia by the lab's own ranges, with wording that names no adult cut-off
+    (the KB gives no paediatric Hb number).
     Sources: WHO-2.6 (severity), US-4 (BMJ BP: pancytopenia needs urgent treatment),
     US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia.
     """
     low_k = a.early_hypokalaemia
     if a.anaemia is not Anaemia.SEVERE and not a.pancytopenia and low_k is None:
         return None
-    variant = None
+    variant = None if a.is_adult else Variant.CHILD
     if low_k is not None:
         variant = Variant.LOW_POTASSIUM
     elif a.baseline_hypokalaemia is not None:
@@ -254,4 +257,5 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         platelets=a.platelets,
         potassium=low_k,
         loading_start=a.treatment_start,
+        age=a.age_years,
     )
