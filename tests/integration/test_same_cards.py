@@ -95,6 +95,8 @@ def prefetch_of(fhir_server, make_client) -> Callable[[str, str], dict]:
 def test_every_way_of_sending_the_data_gives_the_cli_cards(
     scenario, mode, fhir_server, make_client, prefetch_of, as_of
 ):
+    """Every mode equals the same CLI cards, notes and their order included: so full and no
+    prefetch also give identical cards, with no second pair of calls to show it."""
     pid, drafts, expected = cli_answer(scenario, as_of)
     ehr = MockEhr(make_client(profile=scenario.profile), fhir_server.base)
     prefetch = MODES[mode](prefetch_of(scenario.hook, pid))
@@ -105,21 +107,6 @@ def test_every_way_of_sending_the_data_gives_the_cli_cards(
     # the expected rules fired: the CLI's rules are scenario.expect, one card each
     assert len(answer.body["cards"]) == len(scenario.expect)
     assert normalise(answer.body) == expected  # notes too, in the same order
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_full_and_no_prefetch_give_identical_cards(
-    scenario, fhir_server, make_client, prefetch_of, as_of
-):
-    """Stricter than the CLI comparison: not even the data-quality notes' order differs."""
-    pid, drafts, _ = cli_answer(scenario, as_of)
-    ehr = MockEhr(make_client(profile=scenario.profile), fhir_server.base)
-    full = ehr.call(
-        ehr.request(scenario.hook, pid, drafts=drafts, prefetch=prefetch_of(scenario.hook, pid))
-    )
-    none = ehr.call(ehr.request(scenario.hook, pid, drafts=drafts))
-    assert full.status == none.status == 200
-    assert normalise(full.body) == normalise(none.body)
 
 
 def test_unqueried_entries_are_not_prefetched(prefetch_of, as_of):
