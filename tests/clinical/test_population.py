@@ -177,6 +177,27 @@ def test_a_result_within_the_post_injection_window_does_not_count():
     assert "R22-raised-b12" not in rules(record(*old, dose(405)))
 
 
+@pytest.mark.parametrize("value", [2000, 1000], ids=["above-range", "at-the-cut-off"])
+def test_a_b12_reported_above_a_value_counts_when_the_value_is_the_cut_off_or_more(value):
+    """ ">2000" or ">1000": the true value is above 1000, so it is raised; the card keeps
+    the sign (the fact is the Lab as reported)."""
+    censored = (
+        lab(LabKind.B12, value, days=90, comparator=">"),
+        lab(LabKind.B12, value, days=3, comparator=">"),
+    )
+    (r22,) = evaluate(record(*censored), US, AS_OF).recommendations
+    assert r22.rule == "R22-raised-b12" and r22.facts["b12"].comparator == ">"
+
+
+@pytest.mark.parametrize(
+    "newer", [("<", 1200), (">=", 1000)], ids=["below", "at-least-the-cut-off"]
+)
+def test_a_censored_b12_that_may_not_be_raised_does_not_count(newer):
+    comparator, value = newer
+    b12s = (RAISED[0], lab(LabKind.B12, value, days=3, comparator=comparator))
+    assert "R22-raised-b12" not in rules(record(*b12s))
+
+
 # ---- R7 below the adult age: the lab's own critical flag, no adult cut-off ----
 
 

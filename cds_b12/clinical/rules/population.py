@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..assess import Assessment, Band, Functional, Phase, is_current
+from ..bands import at_most
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation
 from ..record import Finding, Lab, LabKind, Medication, Product
@@ -38,12 +39,14 @@ def _b12_exposure(a: Assessment, p: Profile) -> bool:
 
 def _raised_run(a: Assessment, p: Profile) -> tuple[Lab, ...]:
     """The newest serum B12 results, one per day, when they are all above the profile's
-    cut-off, none set aside after an injection, and the newest still current."""
+    cut-off, none set aside after an injection, and the newest still current. A censored
+    result counts only when its whole range is above (">1000" does; "<1200" does not)."""
     by_day = {lab.on: lab for lab in a.by_kind.get(LabKind.B12, ())}
     run = tuple(by_day.values())[-p.raised_b12_results :]
     if len(run) < p.raised_b12_results or a.days_ago(run[-1].on) > p.current_lab_days:
         return ()
-    if any(lab.value <= p.raised_b12_above_ng_l or lab in a.ignored_b12 for lab in run):
+    cut_off = p.raised_b12_above_ng_l
+    if any(at_most(lab, cut_off) is not False or lab in a.ignored_b12 for lab in run):
         return ()
     return run
 
@@ -54,7 +57,8 @@ def r22_raised_b12(a: Assessment, p: Profile) -> Recommendation | None:
 
     Fires: the last two serum B12 results (on different days; the profile's
     ``raised_b12_results``, a judgement reading of "persistently") are both above
-    1000 pg/mL and the newer is current. Silent: any B12 product or Cyanokit current
+    1000 pg/mL (a censored result only when its whole range is: ">2000" counts, and is
+    shown as reported) and the newer is current. Silent: any B12 product or Cyanokit current
     or recorded in the last 12 months (oral or IM, statements included), a result within
     the post-injection window (S2), one result only. AFP 2025 notes the association
     with solid tumours, haematological malignancy and cardiovascular death.
