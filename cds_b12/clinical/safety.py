@@ -102,19 +102,22 @@ def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
     """Potassium at baseline and 48 h when loading starts with Hb below the profile's
     cut-off (8 g/dL) or pancytopenia (only the 48-hour recheck when the baseline on file
     is low); a low potassium in the first days of such a course, or before it, makes the
-    assessment and any treatment card critical."""
+    assessment and any treatment card critical. The S-ID names the situation, so the
+    card's line agrees with its labs: ``S6-low-loading`` (low since the first dose: correct
+    and monitor it), ``S6-low-baseline`` (low before it: correct it, recheck within 48 h)."""
     urgent = r.kind in TREATMENT_KINDS | {Kind.URGENT_ASSESSMENT}
     if a.early_hypokalaemia is not None and urgent:
-        return r.with_safety("S6", indicator=Indicator.CRITICAL)
+        return r.with_safety("S6-low-loading", indicator=Indicator.CRITICAL)
+    sid = "S6" if a.baseline_hypokalaemia is None else "S6-low-baseline"
     if a.baseline_hypokalaemia is not None and urgent:
-        r = r.with_safety("S6", indicator=Indicator.CRITICAL)
+        r = r.with_safety(sid, indicator=Indicator.CRITICAL)
     if r.kind is not Kind.START_LOADING or a.hb is None:
         return r
     if a.hb.value >= p.hypokalaemia_risk_hb_below_g_dl and not a.pancytopenia:
         return r
     start = r.start_on or a.as_of
     labs = potassium_labs(start, p, baseline=a.baseline_hypokalaemia is None)
-    return r.with_safety("S6", labs=merge(r.labs, labs))
+    return r.with_safety(sid, labs=merge(r.labs, labs))
 
 
 def s7_metformin(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:

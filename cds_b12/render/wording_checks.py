@@ -50,7 +50,7 @@ _DEFAULT_TABLES = (
     "calendar",
     "variants",  # default [variants.<name>] for cards whose own file has none
 )
-_SAFETY_ID = re.compile(r"^S[0-9]+(?:-[a-z]+)?$")  # S11, or a qualified one: S11-breastfeeding
+_SAFETY_ID = re.compile(r"^S[0-9]+(?:-[a-z]+)*$")  # S11, or qualified: S6-low-baseline
 _FORMATTER = string.Formatter()
 
 

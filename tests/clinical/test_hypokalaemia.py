@@ -40,7 +40,7 @@ def test_low_potassium_in_the_first_days_of_loading_raises_r7_and_says_so(profil
     r = r7(record(*LOADING, SEVERE_BEFORE, LOW_K), profile)
     assert r.indicator is Indicator.CRITICAL and r.variant is Variant.LOW_POTASSIUM
     assert r.facts["potassium"] == LOW_K and r.facts["loading_start"] == ago(2)
-    assert "S6" in r.safety
+    assert "S6-low-loading" in r.safety and "S6" not in r.safety
     # potassium now, not a "baseline before the first injection" for a dose already given
     assert [(x.test, x.note) for x in r.labs if x.test == "POTASSIUM"] == [
         ("POTASSIUM", LabNote.NOW)
@@ -105,7 +105,9 @@ def test_a_treatment_card_in_those_first_days_is_critical_too():
     before = lab(LabKind.HB, 7.2, days=6)
     ev = evaluate(record(PA, neuro, *course, maint, before, LOW_K), UK, AS_OF)
     r9 = next(r for r in ev.recommendations if r.rule == "R9-neuro-loading-continue")
-    assert r9.indicator is Indicator.CRITICAL and "S6" in r9.safety
+    # the potassium is low now: the line says correct and monitor it, not a baseline check
+    assert r9.indicator is Indicator.CRITICAL and "S6-low-loading" in r9.safety
+    assert "S6" not in r9.safety
     calm = evaluate(record(PA, neuro, *course, maint, before), UK, AS_OF)
     r9 = next(r for r in calm.recommendations if r.rule == "R9-neuro-loading-continue")
     assert "S6" not in r9.safety
@@ -123,11 +125,13 @@ def test_a_low_baseline_potassium_before_loading_is_said_on_r7(profile):
     ev = evaluate(record(*UNTREATED, LOW_K), profile, AS_OF)
     r = next(r for r in ev.recommendations if r.rule == "R7-severe-anaemia")
     assert r.indicator is Indicator.CRITICAL and r.variant is Variant.BASELINE_LOW_POTASSIUM
-    assert r.facts["potassium"] == LOW_K and "S6" in r.safety
+    assert r.facts["potassium"] == LOW_K and "S6-low-baseline" in r.safety
     # the baseline is on file and low: a recheck within 48 h, once, not a second baseline
     assert _potassium_labs(ev) == [("R7-severe-anaemia", LabNote.AT_48_HOURS)]
     loading = next(r for r in ev.recommendations if r.rule == "R2-start-standard-loading")
     assert loading.indicator is Indicator.CRITICAL
+    # its S6 line is the low-baseline one (correct, recheck), never "check at baseline"
+    assert "S6-low-baseline" in loading.safety and "S6" not in loading.safety
 
 
 def test_a_low_potassium_before_the_first_dose_with_none_since_is_said():

@@ -29,7 +29,12 @@ from .render_support import PATIENT, PROFILES
 from .rule_facts import ALWAYS_FACTS, AUTOMATIC, REGIMEN_PLACEHOLDERS, RULE_FACTS, RULES
 from .rule_specs import VARIANTS, make_rec
 
-SAFETY_IDS = [*(f"S{i}" for i in range(1, 17)), "S11-breastfeeding"]
+SAFETY_IDS = [
+    *(f"S{i}" for i in range(1, 17)),
+    "S6-low-baseline",
+    "S6-low-loading",
+    "S11-breastfeeding",
+]
 
 
 def test_one_card_file_per_rule(library: CardLibrary) -> None:
