@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 PROFILES = ("us", "uk")  # cds_b12.clinical.PROFILES; tests/test_cli.py keeps the two equal
 WIDTH = 100
-_LINK = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
+# a link the templates made; an escaped bracket (a value's "\[") is text, not a link
+_LINK = re.compile(r"(?<!\\)\[([^\]]+)(?<!\\)\]\((\S+?)\)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -283,16 +284,19 @@ def _check_base_url(text: str) -> None:
 
 
 def print_cards(cards: list[dict], notes: list[tuple[str, str]]) -> None:
-    """Cards as text for a terminal: Markdown links become ``label <url>``, and lines are
-    wrapped at spaces only, so a URL is never broken across lines."""
+    """Cards as text for a terminal: Markdown links become ``label <url>``, values read as
+    a Markdown renderer shows them (``unescape``), and lines are wrapped at spaces only, so
+    a URL is never broken across lines."""
+    from ..render.escape import unescape
+
     if not cards:
         print("No cards: nothing to recommend for this patient.")
     for card in cards:
-        print(f"[{card['indicator'].upper()}] {card['summary']}")
+        print(f"[{card['indicator'].upper()}] {unescape(card['summary'])}")
         for para in card.get("detail", "").split("\n"):
-            print(_wrap(_LINK.sub(r"\1 <\2>", para), "    "))
+            print(_wrap(unescape(_LINK.sub(r"\1 <\2>", para)), "    "))
         for suggestion in card.get("suggestions", []):
-            print(f"    -> suggestion: {suggestion['label']}")
+            print(f"    -> suggestion: {unescape(suggestion['label'])}")
         for link in card.get("links", []):
             print(f"    link: {link['label']} <{link['url']}>")
         print(f"    source: {card['source']['label']} <{card['source']['url']}>")

@@ -56,6 +56,21 @@ def escape(value: object) -> Markup:
     return _escaped(text)
 
 
+# What ``escape`` writes, undone: a backslash before a character it escapes (inline
+# markup, block markers, the broken autolinks) and its three HTML entities, "&amp;" last.
+_BACKSLASHED = re.compile(r"\\([\\`*_\[\]~|#\-+=.)/@])")
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def unescape(text: str) -> str:
+    """``text`` as a Markdown renderer shows the values ``escape`` made inert (a terminal
+    shows ">2000 pg/mL", not "&gt;2000 pg/mL"); the templates' own markup stays."""
+    text = _BACKSLASHED.sub(r"\1", text)
+    for entity, char in _ENTITIES:
+        text = text.replace(entity, char)
+    return text
+
+
 def plain(text: str) -> bool:
     """Whether ``text`` is what ``escape`` passes as it is for holding only letters,
     digits, "/" and "-" (an id): text it follows can tell where it ends."""
