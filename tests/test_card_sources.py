@@ -129,3 +129,20 @@ def test_uk_folate_card_cites_uk_guidance_not_the_fda_label():
     (card,) = _cards("R20-folate-without-b12", "uk")
     assert urlsplit(card["source"]["url"]).hostname == "cks.nice.org.uk"
     assert "dailymed" not in card["detail"] and "FDA" not in card["detail"]
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+def test_the_child_r7_card_cites_what_it_rests_on_not_the_adult_who_cut_off(profile):
+    """Below the adult age R7 rests on the lab's own flag and paediatric advice (NICE NG239
+    is for over-16s, as R23 cites), plus hypokalaemia and pancytopenia; it applies no WHO
+    adult Hb cut-off, so it does not cite one."""
+    patient = next(p for p in fixture_patients() if p.path.stem == "child-critical-hb-fires")
+    cards = _response(patient, profile, patient.hook).body["cards"]
+    (card,) = [c for c in cards if "in a child" in c["summary"]]
+    urls = {card["source"]["url"], *(url for _label, url in LINK.findall(card["detail"]))}
+    assert SOURCES["WHO-2.6"].url not in urls
+    if profile == "uk":
+        assert card["source"]["url"] == SOURCES["UK-8"].url
+        assert SOURCES["UK-5"].url in urls and "FDA" not in card["detail"]
+    else:
+        assert card["source"]["url"] == SOURCES["US-2"].url

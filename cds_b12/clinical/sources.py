@@ -6,7 +6,9 @@ and each label names exactly what its link opens; the pages of §8, where facts
 were read, are provenance and never reach a card. Several IDs may share a page.
 
 A rule declares what it cites with ``@cites(...)`` beside its docstring's
-"Sources:" line (a test holds the two equal); ``cite`` orders those IDs for a
+"Sources:" line (a test holds the two equal); a card variant that rests on other
+sources than its rule's default wording declares its own (``child=(...)``), so a
+card never cites a source for what it does not say. ``cite`` orders those IDs for a
 profile: its own country's sources first, then international ones, and the other
 country's only where the profile's own cover nothing.
 """
@@ -149,20 +151,26 @@ SOURCES: dict[str, Source] = {
 
 # Rule ID -> the source IDs it cites, filled by ``@cites`` as the rule modules load.
 RULE_SOURCES: dict[str, tuple[str, ...]] = {}
+# (rule ID, card variant) -> the source IDs that variant cites instead of its rule's.
+VARIANT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {}
 
 F = TypeVar("F", bound=Callable)
 
 
-def cites(*ids: str) -> Callable[[F], F]:
-    """Declare the sources of the rule below; its name gives the rule ID (style §2)."""
+def cites(*ids: str, **variants: tuple[str, ...]) -> Callable[[F], F]:
+    """Declare the sources of the rule below; its name gives the rule ID (style §2).
+    ``variants`` names a card variant's own sources, when it rests on others."""
 
     def register(rule: F) -> F:
         name = rule.__name__
         rule_id = name[0].upper() + name[1:].replace("_", "-")
-        unknown = [sid for sid in ids if sid not in SOURCES]
-        if unknown or not ids:
+        every = (*ids, *(sid for own in variants.values() for sid in own))
+        unknown = [sid for sid in every if sid not in SOURCES]
+        if unknown or not ids or not all(variants.values()):
             raise ValueError(f"{rule_id}: unknown or missing source IDs {unknown}")
         RULE_SOURCES[rule_id] = ids
+        for variant, own in variants.items():
+            VARIANT_SOURCES[rule_id, variant] = own
         return rule
 
     return register
@@ -179,7 +187,7 @@ def cite(ids: Iterable[str], region: Region) -> tuple[str, ...]:
 
 
 @functools.cache
-def rule_sources(rule: str, region: Region) -> tuple[str, ...]:
-    """``cite`` of ``rule``'s declared sources, found once per rule and region (every
-    Recommendation carries them)."""
-    return cite(RULE_SOURCES[rule], region)
+def rule_sources(rule: str, region: Region, variant: str | None = None) -> tuple[str, ...]:
+    """``cite`` of the sources declared for ``rule`` (or its card ``variant``), found once
+    per rule, region and variant (every Recommendation carries them)."""
+    return cite(VARIANT_SOURCES.get((rule, variant or ""), RULE_SOURCES[rule]), region)

@@ -9,9 +9,17 @@ import re
 import pytest
 
 from cds_b12.clinical.profiles import UK, US
+from cds_b12.clinical.recommendation import Variant
 from cds_b12.clinical.regimens import CATALOGUE
 from cds_b12.clinical.rules import RULES
-from cds_b12.clinical.sources import RULE_SOURCES, SOURCES, Region, cite
+from cds_b12.clinical.sources import (
+    RULE_SOURCES,
+    SOURCES,
+    VARIANT_SOURCES,
+    Region,
+    cite,
+    rule_sources,
+)
 
 SOURCE_ID = re.compile(r"\b(?:LAB-UK|LABEL|LAB|WHO|UK|US|SP)-[A-Z0-9.]*[A-Z0-9]\b")
 
@@ -30,7 +38,9 @@ def docstring_sources(function) -> set[str]:
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
 def test_rule_docstring_names_the_sources_its_code_cites(rule):
-    assert docstring_sources(rule) == set(RULE_SOURCES[rule_id(rule)])
+    rid = rule_id(rule)
+    variants = {sid for (r, _), ids in VARIANT_SOURCES.items() if r == rid for sid in ids}
+    assert docstring_sources(rule) == set(RULE_SOURCES[rid]) | variants
 
 
 def test_every_rule_cites_and_nothing_else_does():
@@ -38,7 +48,7 @@ def test_every_rule_cites_and_nothing_else_does():
 
 
 def test_every_cited_id_exists():
-    cited = {sid for ids in RULE_SOURCES.values() for sid in ids}
+    cited = {sid for ids in (*RULE_SOURCES.values(), *VARIANT_SOURCES.values()) for sid in ids}
     cited |= {sid for regimen in CATALOGUE.values() for sid in regimen.sources}
     assert cited - set(SOURCES) == set()
 
@@ -69,3 +79,13 @@ def test_cite_puts_the_profiles_own_sources_first(ids, region, expected):
 
 def test_profiles_name_their_region():
     assert (US.citation_region, UK.citation_region) == (Region.US, Region.UK)
+
+
+def test_a_card_variant_cites_the_sources_it_rests_on():
+    # the child R7 card: the lab's flag and NG239's scope, not the WHO adult Hb cut-off
+    assert rule_sources("R7-severe-anaemia", Region.UK, Variant.CHILD) == ("UK-8", "UK-5", "US-4")
+    assert rule_sources("R7-severe-anaemia", Region.US, Variant.CHILD) == ("US-2", "US-4")
+    # the other variants, and no variant, keep the rule's own
+    adult = rule_sources("R7-severe-anaemia", Region.UK)
+    assert adult == ("UK-5", "WHO-2.6", "US-4")
+    assert rule_sources("R7-severe-anaemia", Region.UK, Variant.LOW_POTASSIUM) == adult

@@ -99,7 +99,8 @@ def recommend(
     **facts: Fact,
 ) -> Recommendation:
     """A Recommendation with the common facts merged under the rule's own, citing the
-    rule's declared sources in the profile's order (``sources.cite``).
+    rule's (or its card variant's) declared sources in the profile's order
+    (``sources.cite``).
 
     A regimen suggested while a maintenance schedule runs starts when its first dose falls
     due after the last one (``next_dose_on``), unless the rule dates it: the card's order
@@ -111,7 +112,7 @@ def recommend(
         indicator=indicator,
         kind=kind,
         urgency=urgency,
-        sources=rule_sources(rule, a.profile.citation_region),
+        sources=rule_sources(rule, a.profile.citation_region, variant),
         regimen=regimen,
         alternative=alternative,
         labs=labs,
