@@ -65,6 +65,7 @@ class Variant(StrEnum):
     ABOVE_MAX = "above_max"  # R28: a dose above the product's largest
     OPEN_ENDED = "open_ended"  # R28: loading frequency with no end
     CONFIRM_FIRST = "confirm_first"  # R29: normal B12 (and MMA): confirm the diagnosis (S13)
+    DRAFT_ORDER = "draft_order"  # R24: a B12 injection order on a confounded marker alone
     NITROUS_OXIDE = "nitrous_oxide"  # R5/R6: a normal B12 that nitrous oxide leaves open (S12)
 
 

@@ -8,10 +8,10 @@ import pytest
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.markers import Confounder
 from cds_b12.clinical.profiles import UK, US
-from cds_b12.clinical.recommendation import Indicator
+from cds_b12.clinical.recommendation import Indicator, Kind, Variant
 from cds_b12.clinical.record import Finding, LabKind
 
-from .records import AS_OF, finding, lab, record
+from .records import AS_OF, Timing, draft_med, finding, lab, order, record
 
 PROFILES = pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
 NORMAL_B12 = lab(LabKind.B12, 520)
@@ -85,3 +85,25 @@ def test_neurological_signs_are_still_treated_urgently():
 def test_anaemia_makes_it_a_warning():
     r = only(NORMAL_B12, HIGH_MMA, LOW_EGFR, lab(LabKind.HB, 10.5))
     assert r.indicator is Indicator.WARNING
+
+
+# ---- an injection order being placed (order-select / order-sign) ----
+LOADING_DRAFT = draft_med(order(Timing(1, 2, None, "d", bounded=True), days=0))
+
+
+@PROFILES
+def test_an_injection_order_on_a_confounded_marker_is_not_supported_by_it_alone(profile):
+    """One card for the problem: R24 says the draft is not supported by this evidence alone
+    (the confirming test first) and offers removing it; R29's "a normal MMA makes deficiency
+    unlikely" is never said beside a raised MMA."""
+    r = only(NORMAL_B12, HIGH_MMA, LOW_EGFR, LOADING_DRAFT, profile=profile)
+    assert r.variant is Variant.DRAFT_ORDER and r.kind is Kind.CORRECT_ORDER
+    assert r.draft_id == "MedicationRequest/draft-1" and r.regimen is None
+    assert [lab.test for lab in r.labs] == ["HOLOTC"]
+    assert r.facts["product"] == LOADING_DRAFT.medication
+
+
+def test_with_an_injection_order_neurological_signs_are_still_treated():
+    neuro = finding(Finding.NEURO, 10)
+    rules = [r.rule for r in recs(NORMAL_B12, HIGH_MMA, LOW_EGFR, neuro, LOADING_DRAFT)]
+    assert "R24-confounded-marker" not in rules and "R1-start-neuro-loading" in rules

@@ -45,6 +45,12 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
         ("R28-order-dose-error", v): {"kind": Kind.CORRECT_ORDER}
         for v in (Variant.THOUSANDFOLD, Variant.VOLUME, Variant.ABOVE_MAX, Variant.OPEN_ENDED)
     },
+    ("R24-confounded-marker", Variant.DRAFT_ORDER): {
+        "kind": Kind.CORRECT_ORDER,
+        "indicator": Indicator.WARNING,
+        "draft_id": "MedicationRequest/draft-cyano",
+        "facts": {"product": RULE_FACTS["R29-over-treatment"]["product"]},
+    },
     ("R29-over-treatment", Variant.CONFIRM_FIRST): {
         "kind": Kind.CORRECT_ORDER,
         "indicator": Indicator.WARNING,

@@ -160,6 +160,16 @@ def _b12_drafts(a: Assessment) -> list[tuple[Medication, str]]:
     ]
 
 
+def plain_injection_drafts(a: Assessment, p: Profile) -> list[tuple[Medication, str]]:
+    """The B12 injection drafts whose dose and schedule are plausible (R28 speaks to the
+    rest): what R29, or R24 on a confounded marker, asks about."""
+    return [
+        (med, draft_id)
+        for med, draft_id in _b12_drafts(a)
+        if med.is_injection and not _dose_error(med, p) and not _open_ended_loading(a, p, med)
+    ]
+
+
 def product_regimen(m: Medication, p: Profile) -> Regimen:
     """The catalogue's dose of the draft's own product and route, on its maintenance schedule."""
     if not m.is_injection:
@@ -315,9 +325,7 @@ def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
     beside a card that proposes treatment (``reconcile``). Sources: UK-5 (SmPC), UK-4
     (CKS dietary), US-5 (AFP), US-3 (Stabler).
     """
-    for med, draft_id in _b12_drafts(a):
-        if not med.is_injection or _dose_error(med, p) or _open_ended_loading(a, p, med):
-            continue
+    for med, draft_id in plain_injection_drafts(a, p):
         if _not_deficient(a):
             dietary = a.cause is Cause.DIETARY
             return recommend(

@@ -14,10 +14,11 @@ from ..facts import Confoundings, Unreadables
 from ..followup import on
 from ..markers import Confounder
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabNote, Recommendation
+from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
 from ..record import LabKind, UnreadableResult
 from ..sources import cites
 from .common import recommend
+from .orders import plain_injection_drafts
 
 # The analytes whose result alone can decide a card (B12 band, functional marker, R7),
 # and the test that repeats each one.
@@ -51,7 +52,7 @@ def unread_results(a: Assessment, p: Profile) -> tuple[UnreadableResult, ...]:
     return tuple(sorted(found, key=lambda u: (u.on, u.resource)))
 
 
-@cites("UK-6", "LAB-2.8")
+@cites("UK-6", "LAB-2.8", draft_order=("UK-6", "LAB-2.8", "UK-5"))
 def r24_confounded_marker(a: Assessment, p: Profile) -> Recommendation | None:
     """Say that a raised MMA or homocysteine with a normal B12 is not B12 deficiency on its
     own, name the cause on file that can explain it, and suggest the confirming step.
@@ -64,9 +65,14 @@ def r24_confounded_marker(a: Assessment, p: Profile) -> Recommendation | None:
     step: MMA when a folate-explained homocysteine has none (MMA is not raised by
     folate deficiency); active B12 when kidney function explains the rise (judgement:
     the KB names no test; active B12 is NICE's alternative first test, §2.3). No
-    lifelong injections are suggested. Warning when anaemic or macrocytic.
+    lifelong injections are suggested. Warning when anaemic or macrocytic. With a B12
+    injection order being placed (order hooks; a plausible dose, else R28), the card
+    (variant draft_order) says the order is not supported by this evidence alone and
+    offers removing it: one card for the problem, as R29's "a normal MMA makes
+    deficiency unlikely" does not fit a raised one (S13: confirm before treating).
     Sources: UK-6 (BSH 2014 key recommendation 2: homocysteine is also raised by folate
-    deficiency and renal impairment), LAB-2.8 (Mayo: MMA is raised in renal impairment).
+    deficiency and renal impairment), LAB-2.8 (Mayo: MMA is raised in renal impairment);
+    the draft_order variant also UK-5 (SmPC: confirm the diagnosis before treating).
     """
     if a.phase is not Phase.NONE or not a.markers_explained:
         return None
@@ -77,14 +83,19 @@ def r24_confounded_marker(a: Assessment, p: Profile) -> Recommendation | None:
     renal = any(c.confounder is Confounder.RENAL for c in a.confounded)
     if renal and (a.b12 is None or a.b12.kind is not LabKind.HOLOTC):
         tests.append("HOLOTC")
+    drafts = plain_injection_drafts(a, p)
+    med, draft_id = drafts[0] if drafts else (None, None)
     return recommend(
         a,
         "R24-confounded-marker",
-        Indicator.WARNING if a.is_anaemic or a.macrocytosis else Indicator.INFO,
-        Kind.ORDER_LABS,
+        Indicator.WARNING if a.is_anaemic or a.macrocytosis or med else Indicator.INFO,
+        Kind.ORDER_LABS if med is None else Kind.CORRECT_ORDER,
         labs=tuple(on(a.as_of, test, LabNote.CONFIRM) for test in tests),
+        draft_id=draft_id,
+        variant=None if med is None else Variant.DRAFT_ORDER,
         confounded=Confoundings(a.confounded),
         hcy=a.hcy,
+        **({} if med is None else {"product": med}),
     )
 
 
