@@ -146,3 +146,11 @@ def test_the_child_r7_card_cites_what_it_rests_on_not_the_adult_who_cut_off(prof
         assert SOURCES["UK-5"].url in urls and "FDA" not in card["detail"]
     else:
         assert card["source"]["url"] == SOURCES["US-2"].url
+
+
+@pytest.mark.parametrize("profile", ["us", "uk"])
+def test_the_nitrous_oxide_homocysteine_card_cites_nice_ng239(profile):
+    patient = next(p for p in fixture_patients() if p.path.stem == "nitrous-oxide-normal-b12-fires")
+    (card,) = _response(patient, profile, patient.hook).body["cards"]
+    assert card["source"]["url"] == SOURCES["SP-9"].url
+    assert SOURCES["US-6"].url not in card["detail"]

@@ -89,3 +89,12 @@ def test_a_card_variant_cites_the_sources_it_rests_on():
     adult = rule_sources("R7-severe-anaemia", Region.UK)
     assert adult == ("UK-5", "WHO-2.6", "US-4")
     assert rule_sources("R7-severe-anaemia", Region.UK, Variant.LOW_POTASSIUM) == adult
+
+
+def test_the_nitrous_oxide_order_card_cites_nice_in_both_profiles():
+    # a normal B12 with nitrous oxide rests on NG239 (SP-9): no US source covers it, and
+    # AFP 2025's MMA for a B12 of 180-350 pg/mL is not what the card says
+    for region in (Region.US, Region.UK):
+        assert rule_sources("R5-indeterminate-order-mma", region, Variant.NITROUS_OXIDE) == (
+            "SP-9",
+        )

@@ -155,7 +155,7 @@ def _has_symptom_or_risk(a: Assessment, p: Profile) -> bool:
     )
 
 
-@cites("UK-8", "US-6", "SP-9")
+@cites("UK-8", "US-6", "SP-9", nitrous_oxide=("SP-9",))
 def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | None:
     """Order MMA (US: with homocysteine) after an indeterminate B12.
 
@@ -163,7 +163,8 @@ def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | No
     exposure (SP-9: total B12 may be normal; the S12 rail adds homocysteine);
     MMA/homocysteine not yet done; no neuro signs; a symptom or risk factor
     present. Silent: neuro signs (R6); a functional marker already resulted
-    (then the band is decided by it). Sources: UK-8 (NG239), US-6, SP-9 (NG239).
+    (then the band is decided by it). Sources: UK-8 (NG239), US-6, SP-9 (NG239);
+    the nitrous_oxide variant SP-9 alone (AFP's MMA band is not what it says).
     """
     if a.phase is not Phase.NONE or a.has_neuro or not a.b12_not_excluded:
         return None
