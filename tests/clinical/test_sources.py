@@ -85,10 +85,18 @@ def test_a_card_variant_cites_the_sources_it_rests_on():
     # the child R7 card: the lab's flag and NG239's scope, not the WHO adult Hb cut-off
     assert rule_sources("R7-severe-anaemia", Region.UK, Variant.CHILD) == ("UK-8", "UK-5", "US-4")
     assert rule_sources("R7-severe-anaemia", Region.US, Variant.CHILD) == ("US-2", "US-4")
-    # the other variants, and no variant, keep the rule's own
-    adult = rule_sources("R7-severe-anaemia", Region.UK)
-    assert adult == ("UK-5", "WHO-2.6", "US-4")
-    assert rule_sources("R7-severe-anaemia", Region.UK, Variant.LOW_POTASSIUM) == adult
+    # a low potassium rests on S6 (SmPC, FDA label), even once Hb is above 8: no WHO
+    for low in (Variant.LOW_POTASSIUM, Variant.BASELINE_LOW_POTASSIUM):
+        assert rule_sources("R7-severe-anaemia", Region.UK, low) == ("UK-5", "US-4")
+        assert rule_sources("R7-severe-anaemia", Region.US, low) == ("US-2", "US-4")
+    # no variant keeps the rule's own
+    assert rule_sources("R7-severe-anaemia", Region.UK) == ("UK-5", "WHO-2.6", "US-4")
+    # R29's confirm-first card rests on S13 (SmPC: confirm first; Mayo: treatment
+    # invalidates later results), not on the dietary regimens of CKS, AFP and Stabler
+    assert rule_sources("R29-over-treatment", Region.US, Variant.CONFIRM_FIRST) == (
+        "LAB-2.8",
+        "UK-5",
+    )
 
 
 def test_the_nitrous_oxide_order_card_cites_nice_in_both_profiles():

@@ -220,7 +220,15 @@ def _severe_anaemia_labs(a: Assessment, p: Profile) -> tuple[LabOrder, ...]:
     return (on(a.as_of, "POTASSIUM", LabNote.NOW), retic)
 
 
-@cites("WHO-2.6", "US-4", "US-2", "UK-5", child=("UK-8", "US-4", "US-2", "UK-5"))
+@cites(
+    "WHO-2.6",
+    "US-4",
+    "US-2",
+    "UK-5",
+    child=("UK-8", "US-4", "US-2", "UK-5"),
+    low_potassium=("US-2", "UK-5", "US-4"),
+    baseline_low_potassium=("US-2", "UK-5", "US-4"),
+)
 def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     """Urgent same-day assessment for severe anaemia or pancytopenia, with potassium monitoring.
 
@@ -237,7 +245,9 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     Sources: WHO-2.6 (severity), US-4 (BMJ BP: pancytopenia needs urgent treatment),
     US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia. A child (variant child) rests on
     the lab's own flag and UK-8 (NICE NG239 is for over-16s: paediatric advice, as R23)
-    with US-4, US-2 and UK-5; no WHO adult cut-off is applied, so none is cited.
+    with US-4, US-2 and UK-5; no WHO adult cut-off is applied, so none is cited. A low
+    potassium (variants low_potassium, baseline_low_potassium, which can fire once Hb
+    has risen above 8) rests on S6: US-2 and UK-5, with US-4; not WHO-2.6.
     """
     low_k = a.early_hypokalaemia
     if a.anaemia is not Anaemia.SEVERE and not a.pancytopenia and low_k is None:

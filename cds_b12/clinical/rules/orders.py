@@ -307,7 +307,7 @@ def _not_deficient(a: Assessment) -> bool:
     )
 
 
-@cites("UK-5", "UK-4", "US-5", "US-3")
+@cites("UK-5", "UK-4", "US-5", "US-3", confirm_first=("UK-5", "LAB-2.8"))
 def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
     """Propose the regimen the profile supports for a B12 injection order more intensive than
     the patient's cause, phase, labs and symptoms call for.
@@ -323,7 +323,9 @@ def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
     surgical cause, nitrous oxide (a normal B12 does not exclude it), Leber's
     disease (treated with hydroxocobalamin, UK-5) and dose errors (R28); dropped
     beside a card that proposes treatment (``reconcile``). Sources: UK-5 (SmPC), UK-4
-    (CKS dietary), US-5 (AFP), US-3 (Stabler).
+    (CKS dietary), US-5 (AFP), US-3 (Stabler). Removing the draft to confirm first (variant
+    confirm_first) rests on S13: UK-5 (SmPC: confirm the diagnosis before treating) and
+    LAB-2.8 (Mayo: treatment invalidates later B12 results), in both profiles.
     """
     for med, draft_id in plain_injection_drafts(a, p):
         if _not_deficient(a):
