@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from .assess import Anaemia, Assessment, Phase
 from .followup import merge, on, potassium_labs
 from .profiles import Profile
-from .recommendation import Indicator, Kind, LabNote, Recommendation
+from .recommendation import Indicator, Kind, LabNote, Recommendation, Variant
 from .record import Finding, Product, Route
 from .regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, with_drug
 
@@ -32,6 +32,14 @@ TREATMENT_KINDS = frozenset(
     }
 )
 _STARTS = frozenset({Kind.START_LOADING, Kind.START_ORAL, Kind.START_MAINTENANCE})
+# the correcting cards that remove a B12 order for the confirming test first (R24, R29):
+# still the testing card for the problem, so the rails that qualify testing apply
+_CONFIRM_FIRST = frozenset({Variant.DRAFT_ORDER, Variant.CONFIRM_FIRST})
+
+
+def _tests_or_treats(r: Recommendation) -> bool:
+    """A card that starts, changes or tests for B12 treatment (S7, S11, S12 qualify it)."""
+    return r.kind in TREATMENT_KINDS or r.kind is Kind.ORDER_LABS or r.variant in _CONFIRM_FIRST
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +131,7 @@ def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
 def s7_metformin(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Continue metformin: say so on every card for a patient taking it."""
     on_metformin = a.metformin is not None and a.metformin.active
-    if on_metformin and r.kind in TREATMENT_KINDS | {Kind.ORDER_LABS}:
+    if on_metformin and _tests_or_treats(r):
         return r.with_safety("S7")
     return r
 
@@ -158,7 +166,7 @@ def s10_cyanokit(r: Recommendation, a: Assessment, p: Profile) -> Recommendation
 def s11_pregnancy(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Pregnancy: check folate, review at 1 month, at least a warning. Breastfeeding: the
     same review at 1 month (NG239, UK-8), named on the card as its own qualifier."""
-    if r.kind not in TREATMENT_KINDS | {Kind.ORDER_LABS}:
+    if not _tests_or_treats(r):
         return r
     if not a.pregnant:
         return r.with_safety("S11-breastfeeding") if a.breastfeeding else r
@@ -170,7 +178,7 @@ def s12_nitrous_oxide(r: Recommendation, a: Assessment, p: Profile) -> Recommend
     """Nitrous oxide exposure (SP-9, NG239): total B12 may be normal, so homocysteine (or
     MMA) is drawn; stopping is advised (the S12 line); a reversible cause, so no lifelong
     maintenance follows the course unless an irreversible cause is also recorded (S1)."""
-    if not a.nitrous_oxide or r.kind not in TREATMENT_KINDS | {Kind.ORDER_LABS}:
+    if not a.nitrous_oxide or not _tests_or_treats(r):
         return r
     labs = r.labs
     if a.hcy is None:

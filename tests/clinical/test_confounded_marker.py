@@ -11,7 +11,7 @@ from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator, Kind, Variant
 from cds_b12.clinical.record import Finding, LabKind
 
-from .records import AS_OF, Timing, draft_med, finding, lab, order, record
+from .records import AS_OF, Timing, draft_med, finding, lab, metformin, order, record
 
 PROFILES = pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
 NORMAL_B12 = lab(LabKind.B12, 520)
@@ -107,3 +107,18 @@ def test_with_an_injection_order_neurological_signs_are_still_treated():
     neuro = finding(Finding.NEURO, 10)
     rules = [r.rule for r in recs(NORMAL_B12, HIGH_MMA, LOW_EGFR, neuro, LOADING_DRAFT)]
     assert "R24-confounded-marker" not in rules and "R1-start-neuro-loading" in rules
+
+
+@PROFILES
+@pytest.mark.parametrize(
+    ("item", "sid"),
+    [(metformin(), "S7"), (finding(Finding.PREGNANCY, 60), "S11")],
+    ids=["metformin", "pregnancy"],
+)
+def test_the_draft_order_card_keeps_the_plain_cards_safety_lines(profile, item, sid):
+    """Removing the order for the confirming test first is still the testing card for the
+    problem: continue metformin (S7) and the pregnancy checks (S11) stay on it."""
+    for draft in ((), (LOADING_DRAFT,)):
+        found = recs(NORMAL_B12, HIGH_MMA, LOW_EGFR, item, *draft, profile=profile)
+        (r,) = [r for r in found if r.rule == "R24-confounded-marker"]
+        assert sid in r.safety, (draft, r.safety)

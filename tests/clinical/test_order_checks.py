@@ -112,6 +112,17 @@ def test_r29_normal_b12_and_mma_loading_course_asks_to_confirm_the_diagnosis(pro
     assert r.draft_id == "MedicationRequest/draft-1"
 
 
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_r29_confirm_first_keeps_the_breastfeeding_review(profile):
+    """The card asks for the confirming test: the 1-month review when breastfeeding (S11)
+    applies to it as to any testing card (metformin makes the cause a medication and
+    pregnancy silences R29, so S7 and S11's pregnancy line do not arise here)."""
+    course = Timing(1, 2, None, "d", bounded=True)
+    labs = (lab(LabKind.B12, 480), lab(LabKind.MMA, 0.18), finding(Finding.BREASTFEEDING, 60))
+    r = _recs(record(*labs, draft_med(order(course, days=0))), profile)["R29"]
+    assert r.variant is Variant.CONFIRM_FIRST and "S11-breastfeeding" in r.safety
+
+
 def test_r29_silent_without_a_normal_mma_or_for_an_irreversible_cause_or_leber():
     course = draft_med(order(Timing(1, 2, None, "d", bounded=True), days=0))
     assert "R29" not in _recs(record(lab(LabKind.B12, 480), course))
