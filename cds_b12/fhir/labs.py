@@ -23,7 +23,6 @@ from .accessors import (
     censored_number,
     coded,
     first_dict,
-    label,
     number,
     shorten,
     text,
@@ -72,22 +71,24 @@ def lab_kind(concept: object) -> LabKind | None:
     return coded(concept, LAB_KINDS)
 
 
-def read_observation(resource: dict, note: Note) -> Lab | UnreadableResult | ClinicalFinding | None:
+def read_observation(
+    resource: dict, note: Note, name: str
+) -> Lab | UnreadableResult | ClinicalFinding | None:
     """A lab result in canonical units (or one that could not be read), a finding such as
-    pregnancy or a vegan diet, or None if unused."""
+    pregnancy or a vegan diet, or None if unused. ``name`` is the resource's ``label``."""
     kind = coded(resource.get("code"), LAB_KINDS)  # lab_kind, without its call
     if kind is not None:
         OBSERVATION_STATUS.apply(resource, note)
-        return _read_lab(resource, kind, note)
+        return _read_lab(resource, kind, note, name)
     found = observation_finding(resource)
     if found is None:
         return None
     OBSERVATION_STATUS.apply(resource, note)
     finding, active = found
-    return ClinicalFinding(finding, label(resource), active, _when(resource, note))
+    return ClinicalFinding(finding, name, active, _when(resource, note))
 
 
-def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResult:
+def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | UnreadableResult:
     """The result in canonical units; one without a usable value or unit is kept as
     unreadable, with a note, so the rules can say so (R25) rather than drop it."""
     on = _when(resource, note)
@@ -105,7 +106,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
                 kind,
                 scaled(value, factor),
                 on,
-                label(resource),
+                name,
                 _bound(kind, ranges.get("low"), unit, factor),  # ref_low
                 _bound(kind, ranges.get("high"), unit, factor),  # ref_high
                 _interpretation(resource.get("interpretation")),
@@ -114,12 +115,12 @@ def _read_lab(resource: dict, kind: LabKind, note: Note) -> Lab | UnreadableResu
                 comparator,
             )
         read = Unreadable.NO_UNIT if unit is None else Unreadable.UNKNOWN_UNIT
-    name = ANALYTE_NAMES[kind]
+    analyte = ANALYTE_NAMES[kind]
     if read is Unreadable.UNKNOWN_UNIT:  # the unit is the sender's text: never a template
-        note(f"value ignored: unit '{shorten(unit)}' is not a known unit for {name}")
+        note(f"value ignored: unit '{shorten(unit)}' is not a known unit for {analyte}")
     else:
-        note(_NOTES[read].format(name=name))
-    return UnreadableResult(kind, label(resource), on, read)
+        note(_NOTES[read].format(name=analyte))
+    return UnreadableResult(kind, name, on, read)
 
 
 _NOTES = {

@@ -40,7 +40,6 @@ from .accessors import (
     concept_text,
     dicts,
     first_dict,
-    label,
     number,
     shorten,
     string,
@@ -181,11 +180,18 @@ class _Match(NamedTuple):
 
 
 def read_medication(
-    resource: dict, source: MedSource, index: MedicationIndex, note: Note, *, draft: bool = False
+    resource: dict,
+    source: MedSource,
+    index: MedicationIndex,
+    note: Note,
+    name: str,
+    *,
+    draft: bool = False,
 ) -> Medication | ClinicalFinding | None:
     """A B12 product, risk drug or folic acid; a nitrous oxide finding; or None if unused.
 
-    ``draft`` reads an order being signed: its status is kept whatever it is.
+    ``name`` is the resource's ``label``; ``draft`` reads an order being signed: its status
+    is kept whatever it is.
     """
     concepts, ingredient_count, unresolved = _product_concepts(resource, index)
     rx_codes = [code for c in concepts for system, code in codings(c) if system == RXNORM]
@@ -206,7 +212,7 @@ def read_medication(
     if match is None:
         # an administration is exposure that happened; an order or statement may have ended
         active = source is ADMINISTRATION or status not in _ENDED
-        return ClinicalFinding(Finding.NITROUS_OXIDE, label(resource), active, on or start, end)
+        return ClinicalFinding(Finding.NITROUS_OXIDE, name, active, on or start, end)
     dosage, quantity = _dosage(resource, source)
     route_concept = dosage.get("route")
     route = read_route(route_concept)
@@ -220,7 +226,7 @@ def read_medication(
     return make_medication(
         source,
         product,
-        label(resource),
+        name,
         status,
         match.ingredient,
         string(resource, "intent") if source is REQUEST else None,  # intent

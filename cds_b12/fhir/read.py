@@ -188,11 +188,14 @@ class _Reader:
             if key in self.seen:
                 return
             self.seen.add(key)
+            name = f"{rtype}/{rid}"  # label(resource), from what is read here already
+        else:
+            name = rtype
         note = self.note
         if rtype == "Observation":  # the commonest types first
-            fact = read_observation(resource, note)
+            fact = read_observation(resource, note, name)
         elif (source := MEDICATION_SOURCES.get(rtype)) is not None:
-            fact = read_medication(resource, source, self.index, note)
+            fact = read_medication(resource, source, self.index, note, name)
         else:
             self._read_other(rtype, resource, note)
             return
@@ -240,7 +243,9 @@ def _read_draft(resource: dict, index: MedicationIndex, note: Note) -> DraftOrde
     medication = lab = None
     if rtype == "MedicationRequest":
         try:
-            parsed = read_medication(resource, MedSource.REQUEST, index, note, draft=True)
+            parsed = read_medication(
+                resource, MedSource.REQUEST, index, note, label(resource), draft=True
+            )
         except Skip as skip:
             note(skip.message.removeprefix("skipped: "))
         except Exception:  # the order is still returned so a suggestion can update it

@@ -22,6 +22,7 @@ from cds_b12.clinical.record import (
     Quantity,
     Timing,
 )
+from cds_b12.fhir import read as read_module
 from cds_b12.fhir.accessors import (
     as_dict,
     as_list,
@@ -124,6 +125,26 @@ def general_label(resource: dict) -> str:
 @given(st.fixed_dictionaries({}, optional={"resourceType": odd_values, "id": odd_values}))
 def test_label_agrees_with_the_general_reading(resource):
     assert label(resource) == general_label(resource)
+
+
+@given(
+    st.fixed_dictionaries(
+        {
+            "resourceType": st.sampled_from(
+                ["Observation", "MedicationRequest", "MedicationStatement"]
+            )
+        },
+        optional={"id": odd_values},
+    )
+)
+def test_the_reader_hands_each_reader_the_label(resource):
+    """``read`` names the resource from the type and id it has read, as ``label`` would."""
+    handed = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(read_module, "read_observation", lambda r, n, name: handed.append(name))
+        patch.setattr(read_module, "read_medication", lambda r, s, i, n, name: handed.append(name))
+        read_module.read_record([resource])
+    assert handed == [label(resource)]
 
 
 @settings(max_examples=300)

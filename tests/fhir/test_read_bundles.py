@@ -46,10 +46,10 @@ from .read_support import (
 def test_bad_resource_noted_while_others_still_read(monkeypatch):
     real = read_module.read_observation
 
-    def exploding(resource, note):
+    def exploding(resource, note, name):
         if resource.get("id") == "boom":
             raise ValueError("boom")
-        return real(resource, note)
+        return real(resource, note, name)
 
     monkeypatch.setattr(read_module, "read_observation", exploding)
     record = read(
