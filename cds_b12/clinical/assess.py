@@ -26,9 +26,19 @@ from .bands import (
     by_kind,
     early_hypokalaemia,
 )
+from .builder import builder
 from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_cause, is_current
 from .codes import SYMPTOM_FINDINGS
-from .course import CourseFindings, Phase, assess_course, injection_dates
+from .course import (
+    PHASE_LOADING,
+    PHASE_MAINTENANCE,
+    PHASE_NONE,
+    PHASE_ORAL,
+    CourseFindings,
+    Phase,
+    assess_course,
+    injection_dates,
+)
 from .markers import Confounded, confounded_markers, raised
 from .profiles import Profile
 from .record import (
@@ -44,6 +54,10 @@ from .record import (
 )
 
 __all__ = [
+    "PHASE_LOADING",
+    "PHASE_MAINTENANCE",
+    "PHASE_NONE",
+    "PHASE_ORAL",
     "Anaemia",
     "Assessment",
     "Band",
@@ -185,7 +199,7 @@ class Assessment:
 
     @property
     def is_irreversible(self) -> bool:
-        return self.cause is Cause.IRREVERSIBLE_MALABSORPTION
+        return self.cause is _IRREVERSIBLE
 
     @property
     def has_neuro(self) -> bool:
@@ -257,7 +271,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     undecided = tuple(
         UndecidedResult(lab.resource_id, lab.on, lab.kind) for lab in lab_findings.undecided
     )
-    return Assessment(
+    return _build_assessment(
         as_of=as_of,
         profile=profile,
         record=record,
@@ -286,7 +300,7 @@ def _hypokalaemia(
     dose (before any course: an old one does not count)."""
     severe = found.anaemia is Anaemia.SEVERE or found.pancytopenia
     start = _treatment_start(course)
-    untreated = course.phase is Phase.NONE
+    untreated = course.phase is PHASE_NONE
     baseline = None
     if untreated or start is not None:
         baseline = baseline_hypokalaemia(labs, None if untreated else start, severe, p, as_of)
@@ -296,6 +310,8 @@ def _hypokalaemia(
     }
 
 
+_build_assessment = builder(Assessment)  # 55 fields: a frozen record's stores, cheaply
+_IRREVERSIBLE = Cause.IRREVERSIBLE_MALABSORPTION  # bound once (see course.PHASE_NONE)
 _ON = attrgetter("on")  # the sort key of results, as a C function
 
 
@@ -326,7 +342,7 @@ def _treatment_start(c: Assessment | CourseFindings) -> date | None:
     """When the current course began: its first dose, or a later loading order's start
     (a course ordered but with no dose recorded yet)."""
     starts = [c.course_start]
-    if c.phase is Phase.LOADING and c.order is not None:
+    if c.phase is PHASE_LOADING and c.order is not None:
         starts.append(c.order.start or c.order.on)
     return max((d for d in starts if d is not None), default=None)
 

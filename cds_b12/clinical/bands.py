@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from .builder import builder
 from .codes import CRITICAL_LOW_INTERPRETATIONS, LOW_INTERPRETATIONS
 from .profiles import Profile
 from .record import Lab, LabKind, Patient
@@ -69,6 +70,14 @@ class LabFindings:
     undecided: tuple[Lab, ...]  # censored B12/MMA/Hcy whose range spans more than one band
 
 
+_build_lab_findings = builder(LabFindings)  # a frozen record's stores, cheaply
+
+# The kinds as plain names (see course.PHASE_NONE): assess_labs reads a dozen every call.
+_B12, _HOLOTC, _MMA, _HCY = LabKind.B12, LabKind.HOLOTC, LabKind.MMA, LabKind.HCY
+_HB, _MCV, _WBC = LabKind.HB, LabKind.MCV, LabKind.WBC
+_NEUTROPHILS, _PLATELETS = LabKind.NEUTROPHILS, LabKind.PLATELETS
+
+
 def assess_labs(
     labs: tuple[Lab, ...],
     of: Mapping[LabKind, Sequence[Lab]],
@@ -86,16 +95,17 @@ def assess_labs(
     ignored, b12_labs = _split_post_injection_b12(all_b12, doses, p)
     b12 = b12_labs[-1] if b12_labs and _current(b12_labs[-1], as_of, p) else None
     below = anaemia_below(p, patient.sex if patient else None, pregnant)
-    mma = latest(of.get(LabKind.MMA, ()), as_of, p)
-    hcy = latest(of.get(LabKind.HCY, ()), as_of, p)
-    hb = latest(of.get(LabKind.HB, ()), as_of, p)
-    mcv = latest(of.get(LabKind.MCV, ()), as_of, p)
-    wbc = latest(of.get(LabKind.WBC, ()), as_of, p)
-    neutrophils = latest(of.get(LabKind.NEUTROPHILS, ()), as_of, p)
-    platelets = latest(of.get(LabKind.PLATELETS, ()), as_of, p)
+    all_mma, all_hb, all_mcv = of.get(_MMA, ()), of.get(_HB, ()), of.get(_MCV, ())
+    mma = latest(all_mma, as_of, p)
+    hcy = latest(of.get(_HCY, ()), as_of, p)
+    hb = latest(all_hb, as_of, p)
+    mcv = latest(all_mcv, as_of, p)
+    wbc = latest(of.get(_WBC, ()), as_of, p)
+    neutrophils = latest(of.get(_NEUTROPHILS, ()), as_of, p)
+    platelets = latest(of.get(_PLATELETS, ()), as_of, p)
     b12_band, b12_undecided = _b12_band(b12, p)
     functional, functional_undecided = _functional(mma, hcy, p)
-    return LabFindings(
+    return _build_lab_findings(
         b12=b12,
         b12_band=b12_band,
         ignored_b12=ignored,
@@ -103,13 +113,13 @@ def assess_labs(
         mma=mma,
         hcy=hcy,
         functional=functional,
-        functional_rising=_functional_rising(of.get(LabKind.MMA, ()), p),
+        functional_rising=_functional_rising(all_mma, p),
         hb=hb,
         anaemia=_anaemia(hb, below, p) if adult else _child_anaemia(hb),
-        hb_falling=adult and _hb_falling(of.get(LabKind.HB, ()), below),
+        hb_falling=adult and _hb_falling(all_hb, below),
         mcv=mcv,
         macrocytosis=bool(mcv and mcv.value > p.macrocytosis_above_fl),
-        mcv_rising=_mcv_rising(of.get(LabKind.MCV, ()), p),
+        mcv_rising=_mcv_rising(all_mcv, p),
         wbc=wbc,
         neutrophils=neutrophils,
         platelets=platelets,
@@ -128,7 +138,7 @@ def assess_labs(
 def _b12_results(labs: tuple[Lab, ...], of: Mapping[LabKind, Sequence[Lab]]) -> Sequence[Lab]:
     """The total and active B12 results, oldest first: one kind's list when the other is
     absent (the usual case), else picked from ``labs``, whose order decides a tie of dates."""
-    total, active = of.get(LabKind.B12), of.get(LabKind.HOLOTC)
+    total, active = of.get(_B12), of.get(_HOLOTC)
     if total is None or active is None:
         return total or active or ()
     return [lab for lab in labs if lab.kind in B12_KINDS]
@@ -240,7 +250,7 @@ def _b12_band(lab: Lab | None, p: Profile) -> tuple[Band, tuple[Lab, ...]]:
     indeterminate and the result is returned as undecided, for a note."""
     if lab is None:
         return Band.NA, ()
-    if lab.kind is LabKind.HOLOTC:
+    if lab.kind is _HOLOTC:
         low, upper = p.holotc_deficient_below_pmol_l, p.holotc_indeterminate_below_pmol_l
     else:
         low, upper = p.b12_deficient_below_ng_l, p.b12_indeterminate_below_ng_l

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from .builder import builder
 from .cause import is_current
 from .profiles import Profile
-from .record import ADMINISTRATION, ClinicalFinding, Medication, Product
+from .record import ADMINISTRATION, B12_INJECTION, ClinicalFinding, Medication, Product
 from .regimens import CATALOGUE
 
 
@@ -29,8 +30,16 @@ class Phase(StrEnum):
     ORAL = "ORAL"
 
 
+# The members as plain names, for the rules' tests of the phase (see record.REQUEST): a read
+# of an Enum class attribute costs some 900 instructions on Python 3.11, a global next to none.
+PHASE_NONE, PHASE_LOADING, PHASE_MAINTENANCE, PHASE_ORAL = (
+    Phase.NONE,
+    Phase.LOADING,
+    Phase.MAINTENANCE,
+    Phase.ORAL,
+)
+
 GIVEN = frozenset({"completed", "in-progress", "stopped"})  # administration statuses
-_INJECTION = Product.B12_INJECTION  # bound once, as record.ADMINISTRATION is
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,9 @@ class CourseFindings:
     symptom_recurrence: tuple[ClinicalFinding, ...]  # Seed 2: tiredness, glossitis since then
 
 
+_build_course_findings = builder(CourseFindings)  # a frozen record's stores, cheaply
+
+
 def injection_dates(meds: tuple[Medication, ...], as_of: date) -> tuple[date, ...]:
     """Dates injections were given, oldest first; Cyanokit is not B12 therapy (S10)."""
     return tuple(
@@ -70,7 +82,7 @@ def injection_dates(meds: tuple[Medication, ...], as_of: date) -> tuple[date, ..
                 m.on
                 for m in meds
                 if m.source is ADMINISTRATION
-                and m.product is _INJECTION  # Medication.is_injection
+                and m.product is B12_INJECTION  # Medication.is_injection
                 and m.on is not None
                 and m.on <= as_of
                 and m.status in GIVEN
@@ -105,20 +117,20 @@ def assess_course(
         )
     last_dose = doses[-1] if doses else None
     undated_since = None
-    if phase is Phase.MAINTENANCE and not doses and order is not None:
+    if phase is PHASE_MAINTENANCE and not doses and order is not None:
         undated_since = order.start or order.on
     recurrence = symptom_recurrence = ()
     began = course.start or undated_since  # with no dose on record: since the regimen began
-    if phase is Phase.MAINTENANCE and began is not None:
+    if phase is PHASE_MAINTENANCE and began is not None:
         recurrence = _since(neuro_findings, began, history)
         symptom_recurrence = _since(symptoms, began, history)
     complete = (
-        phase is Phase.LOADING
+        phase is PHASE_LOADING
         and not neuro_course
         and course.count >= p.loading_complete_doses
         and course.span_days >= p.loading_complete_days
     )
-    return CourseFindings(
+    return _build_course_findings(
         phase=phase,
         order=order,
         course_start=course.start,
@@ -126,7 +138,7 @@ def assess_course(
         neuro_course=neuro_course,
         loading_complete=complete,
         interrupted=(
-            phase is Phase.LOADING
+            phase is PHASE_LOADING
             and not complete
             and last_dose is not None
             and (as_of - last_dose).days > p.loading_interrupted_after_days
@@ -199,19 +211,19 @@ def _phase(
         key=lambda m: m.start or m.on or date.min,
     )
     if oral and _switched_to_oral(oral[-1], doses, order):
-        return Phase.ORAL, oral[-1]
+        return PHASE_ORAL, oral[-1]
     recent = bool(doses) and (as_of - doses[-1]).days <= p.no_therapy_lookback_days
     if order is not None and order.timing and order.timing.interval_days is not None:
         if order.timing.interval_days <= p.loading_gap_days:
-            return Phase.LOADING, order
-        return Phase.MAINTENANCE, order
+            return PHASE_LOADING, order
+        return PHASE_MAINTENANCE, order
     if recent:
         # one or two stray doses are a loading course begun, not maintenance (R26)
         loading_only = course.interval is None or course.interval <= p.loading_gap_days
-        return (Phase.LOADING if loading_only else Phase.MAINTENANCE), order
+        return (PHASE_LOADING if loading_only else PHASE_MAINTENANCE), order
     if order is not None:
-        return Phase.MAINTENANCE, order
-    return Phase.NONE, None
+        return PHASE_MAINTENANCE, order
+    return PHASE_NONE, None
 
 
 def _switched_to_oral(oral: Medication, doses: tuple[date, ...], order: Medication | None) -> bool:
@@ -230,7 +242,7 @@ def _interval(phase: Phase, order: Medication | None, course: Course, p: Profile
     """R11: the order's longest stated interval; with no order, the interval the doses were
     actually given at when shorter than the profile's maintenance interval (monthly doses
     are not 3-monthly maintenance: R13 must not "shorten" to a longer one), else that."""
-    if phase is not Phase.MAINTENANCE:
+    if phase is not PHASE_MAINTENANCE:
         return None
     if order and order.timing and order.timing.interval_max_days:
         return order.timing.interval_max_days

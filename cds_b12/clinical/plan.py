@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .assess import Phase
+from .assess import PHASE_LOADING, PHASE_MAINTENANCE
 from .evaluate import Evaluation
 from .recommendation import Kind, LabNote
 from .regimens import Regimen
@@ -82,7 +82,7 @@ def plan(evaluation: Evaluation, as_of: date) -> Plan:
 def _next_on_schedule(evaluation: Evaluation, as_of: date) -> tuple[PlannedDose, ...]:
     """The next dose on the current schedule (today if it is overdue)."""
     a = evaluation.assessment
-    if a.phase not in (Phase.LOADING, Phase.MAINTENANCE) or a.last_dose is None:
+    if a.phase not in (PHASE_LOADING, PHASE_MAINTENANCE) or a.last_dose is None:
         return ()
     if a.interval_days is None:
         return ()

@@ -100,6 +100,10 @@ class Route(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+# bound once, as the MedSource members below are: ``is_injection`` runs per medication
+B12_INJECTION = Product.B12_INJECTION
+
+
 class MedSource(StrEnum):
     REQUEST = "MedicationRequest"
     ADMINISTRATION = "MedicationAdministration"
@@ -178,7 +182,7 @@ class Medication:
 
     @property
     def is_injection(self) -> bool:
-        return self.product is Product.B12_INJECTION
+        return self.product is B12_INJECTION
 
 
 B12_THERAPY = frozenset(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from .assess import Anaemia, Assessment, Phase
+from .assess import PHASE_NONE, Anaemia, Assessment
 from .followup import merge, on, potassium_labs
 from .profiles import Profile
 from .recommendation import Indicator, Kind, LabNote, Recommendation, Variant
@@ -138,7 +138,7 @@ def s7_metformin(r: Recommendation, a: Assessment, p: Profile) -> Recommendation
 
 def s8_neurological(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
     """Neurological signs before treatment or recurring on it: critical, neuro loading."""
-    active = a.has_neuro and (a.phase is Phase.NONE or a.neuro_recurrence)
+    active = a.has_neuro and (a.phase is PHASE_NONE or a.neuro_recurrence)
     if not active or r.kind not in TREATMENT_KINDS:
         return r
     regimen = r.regimen

@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import date
 
-from .assess import Assessment, Phase
+from .assess import PHASE_LOADING, PHASE_MAINTENANCE, Assessment, Phase
 from .bands import anaemia_below
 from .evaluate import Evaluation
 from .plan import PlannedDose, plan
@@ -98,12 +98,12 @@ def _phases(a: Assessment, p: Profile, as_of: date) -> tuple[Band, ...]:
         gap = (second - first).days
         if gap > p.new_course_gap_days:
             continue
-        phase = Phase.LOADING if gap <= p.loading_gap_days else Phase.MAINTENANCE
+        phase = PHASE_LOADING if gap <= p.loading_gap_days else PHASE_MAINTENANCE
         if bands and bands[-1].phase is phase and bands[-1].end == first:
             bands[-1] = Band(phase, bands[-1].start, second)
         else:
             bands.append(Band(phase, first, second))
-    if bands and a.phase in (Phase.LOADING, Phase.MAINTENANCE) and a.last_dose == bands[-1].end:
+    if bands and a.phase in (PHASE_LOADING, PHASE_MAINTENANCE) and a.last_dose == bands[-1].end:
         last = bands[-1]
         if last.phase is a.phase:
             bands[-1] = Band(last.phase, last.start, as_of)

@@ -9,7 +9,7 @@ from bisect import bisect_left
 from datetime import date, timedelta
 from operator import attrgetter
 
-from ..assess import Assessment, Phase
+from ..assess import PHASE_MAINTENANCE, Assessment
 from ..bands import B12_KINDS
 from ..facts import CauseFact, Fact, Findings, Interval, LastDose, OnFile, Unused
 from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
@@ -105,7 +105,7 @@ def recommend(
     A regimen suggested while a maintenance schedule runs starts when its first dose falls
     due after the last one (``next_dose_on``), unless the rule dates it: the card's order
     and the timeline's planned dose are then the same day (issue 11 §5)."""
-    if regimen is not None and start_on is None and a.phase is Phase.MAINTENANCE:
+    if regimen is not None and start_on is None and a.phase is PHASE_MAINTENANCE:
         start_on = next_dose_on(a, regimen)
     return Recommendation(
         rule=rule,

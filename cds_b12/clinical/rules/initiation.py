@@ -6,7 +6,7 @@ Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 
 from __future__ import annotations
 
-from ..assess import Anaemia, Assessment, Band, Cause, Functional, Phase
+from ..assess import PHASE_NONE, Anaemia, Assessment, Band, Cause, Functional
 from ..facts import Agents
 from ..followup import baseline_labs, merge, on, potassium_labs, response_labs, window
 from ..profiles import Profile
@@ -53,7 +53,7 @@ def r1_start_neuro_loading(a: Assessment, p: Profile) -> Recommendation | None:
     neurological signs. Silent: already treated; indeterminate level (R6).
     Sources: UK-2, UK-3 (BNF, CKS), UK-6 (BSH 2014), US-3 (Stabler), US-4 (BMJ BP).
     """
-    if a.phase is not Phase.NONE or not a.has_neuro or not a.is_deficient:
+    if a.phase is not PHASE_NONE or not a.has_neuro or not a.is_deficient:
         return None
     return _neuro_loading(a, p, "R1-start-neuro-loading")
 
@@ -68,7 +68,7 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
     US option: oral 1000 micrograms daily unless anaemia is severe.
     Sources: UK-1 (BNF), UK-5 (SmPC), US-3 (Stabler), US-5 (AFP 2017).
     """
-    if a.phase is not Phase.NONE or a.has_neuro or not a.is_deficient:
+    if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
     marked_anaemia = a.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE)
     if a.cause not in _IM_CAUSES and not marked_anaemia:
@@ -96,7 +96,7 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
     mild anaemia. Silent: moderate/severe anaemia (R2 gives IM loading).
     Sources: UK-4 (CKS), US-5 (AFP 2017).
     """
-    if a.phase is not Phase.NONE or a.has_neuro or not a.is_deficient:
+    if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
     if a.cause is not Cause.DIETARY or a.anaemia not in (Anaemia.NONE, Anaemia.MILD, Anaemia.NA):
         return None
@@ -123,7 +123,7 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
     metformin (S7); suggests reviewing the PPI indication. Sources: US-5,
     SP-4, SP-5 (MHRA), SP-6 (Lam).
     """
-    if a.phase is not Phase.NONE or a.has_neuro or not a.is_deficient:
+    if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
     if a.cause is not Cause.MEDICATION or a.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE):
         return None
@@ -166,7 +166,7 @@ def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | No
     (then the band is decided by it). Sources: UK-8 (NG239), US-6, SP-9 (NG239);
     the nitrous_oxide variant SP-9 alone (AFP's MMA band is not what it says).
     """
-    if a.phase is not Phase.NONE or a.has_neuro or not a.b12_not_excluded:
+    if a.phase is not PHASE_NONE or a.has_neuro or not a.b12_not_excluded:
         return None
     if a.functional is not Functional.NA or not _has_symptom_or_risk(a, p):
         return None
@@ -194,7 +194,7 @@ def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
     Sources: UK-6 (BSH 2014: do not delay for MMA), UK-2, UK-3, US-3, US-4 (the
     neuro loading course, as R1), SP-9 (NG239: a normal B12 with nitrous oxide).
     """
-    if a.phase is not Phase.NONE or not a.has_neuro or a.is_deficient:
+    if a.phase is not PHASE_NONE or not a.has_neuro or a.is_deficient:
         return None
     if not a.b12_not_excluded:
         return None
@@ -207,7 +207,7 @@ def _severe_anaemia_labs(a: Assessment, p: Profile) -> tuple[LabOrder, ...]:
     dates: potassium now in its first days, retic by day 5-7."""
     start = a.treatment_start
     started = a.days_ago(start)
-    if a.phase is Phase.NONE or start is None or started is None:
+    if a.phase is PHASE_NONE or start is None or started is None:
         return merge(
             potassium_labs(a.as_of, p, baseline=a.baseline_hypokalaemia is None),
             (window(a.as_of, p.retic_severe_days, "RETIC", LabNote.RESPONSE),),

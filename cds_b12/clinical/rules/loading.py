@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..assess import Assessment, Band, Phase
+from ..assess import PHASE_LOADING, Assessment, Band
 from ..bands import b12_before
 from ..cause import NEURO_FINDINGS
 from ..facts import Findings, Interval
@@ -38,7 +38,7 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     Silent: no retic or Hb since the first dose.
     Safety rail S14. Sources: US-2 (FDA label: monitoring), UK-6 (BSH 2014).
     """
-    if a.phase is not Phase.LOADING or a.course_start is None or a.interrupted:
+    if a.phase is not PHASE_LOADING or a.course_start is None or a.interrupted:
         return None  # an interrupted course is R26's: not enough given to judge a response
     day = (a.as_of - a.course_start).days
     since = [lab for lab in a.record.labs if a.course_start <= lab.on <= a.as_of]
@@ -93,7 +93,7 @@ def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | Non
     US profile (its neuro course is time-bounded), no such draft.
     Sources: UK-2 (BNF), UK-5 (SmPC: "as long as improvement continues").
     """
-    if not p.neuro_course_open_ended or a.phase is not Phase.LOADING:
+    if not p.neuro_course_open_ended or a.phase is not PHASE_LOADING:
         return None
     if not a.neuro_course or not a.has_neuro:
         return None
@@ -163,7 +163,7 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
             draft_schedule=Interval(timing.interval_days, timing.interval_max_days),
             neuro_history=Findings.of(a.findings(*NEURO_FINDINGS, active_only=False)),
         )
-    if a.phase is not Phase.LOADING or not a.loading_complete or a.course_start is None:
+    if a.phase is not PHASE_LOADING or not a.loading_complete or a.course_start is None:
         return None
     regimen = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]
     last = a.last_dose or a.as_of
@@ -219,7 +219,7 @@ def r26_interrupted_course(a: Assessment, p: Profile) -> Recommendation | None:
     course again. Critical with neurological signs (S8). Sources: UK-1 (BNF), UK-2
     (BNF: neuro course), US-3 (Stabler), US-4 (BMJ BP: neuro course).
     """
-    if a.phase is not Phase.LOADING or not a.interrupted or a.last_dose is None:
+    if a.phase is not PHASE_LOADING or not a.interrupted or a.last_dose is None:
         return None
     before, reason = _treated_for_deficiency(a, p)
     if not reason:

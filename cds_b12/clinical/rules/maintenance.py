@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ..assess import Assessment, Band, Cause, Phase
+from ..assess import PHASE_MAINTENANCE, PHASE_ORAL, Assessment, Band, Cause
 from ..bands import last_two
 from ..facts import (
     DietCorrected,
@@ -92,7 +92,7 @@ def r11_maintenance_overdue(a: Assessment, p: Profile) -> Recommendation | None:
     re-load (S8, as R12). Sources:
     UK-1 (BNF), UK-5 (SmPC), US-3 (Stabler), US-1 (FDA label), UK-2/UK-3 (re-loading).
     """
-    if a.phase is not Phase.MAINTENANCE:
+    if a.phase is not PHASE_MAINTENANCE:
         return None
     if a.undated_since is not None and a.interval_days is not None:
         if a.neuro_recurrence:  # S8: new neurological signs do not wait for the dates
@@ -138,7 +138,7 @@ def r12_missed_doses(a: Assessment, p: Profile) -> Recommendation | None:
     course itself, critical, without waiting for MMA (S8). Sources: UK-1, UK-2,
     US-3; UK-3 (CKS) and US-4 (BMJ BP) for re-loading.
     """
-    if a.phase is not Phase.MAINTENANCE or not _r12_applies(a, p):
+    if a.phase is not PHASE_MAINTENANCE or not _r12_applies(a, p):
         return None
     if a.neuro_recurrence:
         return _reload(
@@ -218,7 +218,7 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
     Sources: UK-9 (NG239: "increase the frequency ... in line with product
     information"), UK-5 (SmPC), US-3 (Stabler); UK-2, UK-3, US-4 (re-loading).
     """
-    if a.phase is not Phase.MAINTENANCE or not a.adherent:
+    if a.phase is not PHASE_MAINTENANCE or not a.adherent:
         return None
     if a.neuro_recurrence:
         if _shorter(a, p, p.min_interval_days) is None:
@@ -270,7 +270,7 @@ def r14_lab_drift(a: Assessment, p: Profile) -> Recommendation | None:
     100 fL, or MMA rising above its reference. Safety rail S14. Sources: UK-9
     (NG239), UK-5 (SmPC), US-3 (Stabler), US-2 (FDA label: monitoring).
     """
-    if a.phase is not Phase.MAINTENANCE or not a.adherent or not a.has_lab_drift:
+    if a.phase is not PHASE_MAINTENANCE or not a.adherent or not a.has_lab_drift:
         return None
     labs = (
         on(a.as_of, "FERRITIN", LabNote.NOW),
@@ -291,7 +291,7 @@ def r15_b12_order_on_maintenance(a: Assessment, p: Profile) -> Recommendation | 
     within 14 days of an injection, when the result cannot be interpreted.
     Sources: LAB-UK-2.8 (BNSSG Remedy), LAB-2.8 (Mayo Clinic Laboratories), both §2.8.
     """
-    if a.phase not in (Phase.MAINTENANCE, Phase.ORAL):
+    if a.phase not in (PHASE_MAINTENANCE, PHASE_ORAL):
         return None
     recent_dose = (
         a.days_since_last_dose is not None
@@ -337,7 +337,7 @@ def r16_consider_stop(a: Assessment, p: Profile) -> Recommendation | None:
     Never fires for an irreversible cause (S1).
     Recheck interval after stopping is expert opinion (❌). Sources: UK-9, UK-10.
     """
-    if a.phase not in (Phase.MAINTENANCE, Phase.ORAL) or a.is_irreversible:
+    if a.phase not in (PHASE_MAINTENANCE, PHASE_ORAL) or a.is_irreversible:
         return None
     if a.has_neuro or a.is_anaemic or a.pregnant or a.breastfeeding:
         return None

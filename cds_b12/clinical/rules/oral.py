@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ..assess import Assessment, Band, Functional, Phase
+from ..assess import PHASE_ORAL, Assessment, Band, Functional
 from ..codes import SYMPTOM_FINDINGS
 from ..facts import Findings
 from ..followup import response_labs
@@ -38,7 +38,7 @@ class OralRelapse:
 
 def oral_relapse(a: Assessment) -> OralRelapse | None:
     """The relapse on the oral regimen in force, or None (none, or the start is undated)."""
-    if a.phase is not Phase.ORAL or a.order is None:
+    if a.phase is not PHASE_ORAL or a.order is None:
         return None
     start = a.order.start or a.order.on
     if start is None:

@@ -11,7 +11,16 @@ makes one plan of it with any treatment card).
 
 from __future__ import annotations
 
-from ..assess import Assessment, Band, Cause, Functional, Phase, is_current
+from ..assess import (
+    PHASE_LOADING,
+    PHASE_MAINTENANCE,
+    PHASE_NONE,
+    Assessment,
+    Band,
+    Cause,
+    Functional,
+    is_current,
+)
 from ..facts import Fact, OnFile, Ordered, Unused
 from ..followup import on
 from ..profiles import Profile
@@ -52,7 +61,7 @@ def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
     Safety rail S3. Sources: LABEL-S3 (FDA label precautions), UK-3 (NICE CKS).
     """
     folate = _current(a, lambda m: m.product is Product.FOLIC_ACID)
-    if not folate or a.phase is not Phase.NONE:
+    if not folate or a.phase is not PHASE_NONE:
         return None
     recent = a.days_ago(a.b12.on) if a.b12 else None
     excluded = (
@@ -145,7 +154,7 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
         regimen=regimen,
         draft_id=draft_id,
         # on a running schedule the new product starts when the next dose is due (recommend)
-        start_on=None if regimen is not None and a.phase is Phase.MAINTENANCE else a.as_of,
+        start_on=None if regimen is not None and a.phase is PHASE_MAINTENANCE else a.as_of,
         variant=Variant.ALLERGY if allergy else Variant.LEBER,
         reason=reason,
         product=med,
@@ -184,13 +193,13 @@ def _supported(a: Assessment, p: Profile, m: Medication) -> Regimen:
     current order's schedule on maintenance, else the loading course a deficiency needs,
     else the profile's maintenance (a treatment card, when one fires, supplies its own)."""
     product = product_regimen(m, p)
-    if a.phase is Phase.MAINTENANCE:
+    if a.phase is PHASE_MAINTENANCE:
         base = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]
         base = with_drug(base, product.drug) if m.is_injection else base
         if a.order is not None and a.order.timing is not None:
             return _draft_schedule(a.order, base)
         return base
-    if a.is_deficient or a.phase is Phase.LOADING:
+    if a.is_deficient or a.phase is PHASE_LOADING:
         course = CATALOGUE[p.neuro_loading if a.has_neuro else p.loading]
         return with_drug(course, product.drug) if m.is_injection else course
     return product
@@ -278,7 +287,7 @@ def _more_than_supported(a: Assessment, p: Profile, m: Medication) -> bool:
     """An injection draft more frequent than the current maintenance, with no relapse,
     recurring symptoms, drift or anaemia to justify it (R13/R14 and re-loading own those)."""
     t = m.timing
-    if a.phase is not Phase.MAINTENANCE or not m.is_injection or t is None:
+    if a.phase is not PHASE_MAINTENANCE or not m.is_injection or t is None:
         return False
     if a.has_neuro or a.neuro_recurrence or a.symptom_recurrence or a.has_lab_drift:
         return False
@@ -297,7 +306,7 @@ def _not_deficient(a: Assessment) -> bool:
         a.cause is Cause.DIETARY and a.functional is not Functional.ABNORMAL
     )
     return (
-        a.phase is Phase.NONE
+        a.phase is PHASE_NONE
         and a.b12_band is Band.NORMAL
         and confirmed
         and not a.has_neuro

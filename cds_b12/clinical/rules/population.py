@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..assess import Assessment, Band, Functional, Phase, is_current
+from ..assess import PHASE_NONE, Assessment, Band, Functional, is_current
 from ..bands import at_most
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, Recommendation
@@ -86,7 +86,7 @@ def _b12_question(a: Assessment) -> bool:
     return (
         a.b12_band in (Band.DEFICIENT, Band.INDETERMINATE)
         or a.functional is Functional.ABNORMAL
-        or a.phase is not Phase.NONE
+        or a.phase is not PHASE_NONE
         or a.has(Finding.B12_DEFICIENCY, Finding.PERNICIOUS_ANAEMIA)
         or drafts
     )

@@ -8,7 +8,7 @@ unusable value is never dropped in silence.
 
 from __future__ import annotations
 
-from ..assess import Assessment, Phase
+from ..assess import PHASE_NONE, Assessment
 from ..bands import B12_KINDS
 from ..facts import Confoundings, Unreadables
 from ..followup import on
@@ -74,7 +74,7 @@ def r24_confounded_marker(a: Assessment, p: Profile) -> Recommendation | None:
     deficiency and renal impairment), LAB-2.8 (Mayo: MMA is raised in renal impairment);
     the draft_order variant also UK-5 (SmPC: confirm the diagnosis before treating).
     """
-    if a.phase is not Phase.NONE or not a.markers_explained:
+    if a.phase is not PHASE_NONE or not a.markers_explained:
         return None
     tests: list[str] = []
     folate = any(c.confounder is Confounder.FOLATE for c in a.confounded)

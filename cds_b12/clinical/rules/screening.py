@@ -6,7 +6,7 @@ Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 
 from __future__ import annotations
 
-from ..assess import Assessment, Phase
+from ..assess import PHASE_NONE, Assessment
 from ..bands import B12_KINDS
 from ..facts import DailyDose, Findings, OnFile, Unused, Years
 from ..followup import after, on
@@ -44,7 +44,7 @@ def r17_metformin_screening(a: Assessment, p: Profile) -> Recommendation | None:
     metformin (S7). Sources: SP-4 (ADA, ◐), SP-5 (MHRA).
     """
     m = a.metformin
-    if m is None or not m.active or a.phase is not Phase.NONE or not _no_recent_b12(a, p):
+    if m is None or not m.active or a.phase is not PHASE_NONE or not _no_recent_b12(a, p):
         return None
     long_use = (m.days or 0) >= p.metformin_risk_days
     high_dose = (m.mg_per_day or 0) >= p.metformin_high_dose_mg_day
@@ -70,7 +70,7 @@ def r18_acid_suppressant_screening(a: Assessment, p: Profile) -> Recommendation 
     age over 75; no B12 in 12 months; not on B12 therapy. Sources: US-5, SP-6.
     """
     e = a.acid_suppressant
-    if e is None or not e.active or a.phase is not Phase.NONE or not _no_recent_b12(a, p):
+    if e is None or not e.active or a.phase is not PHASE_NONE or not _no_recent_b12(a, p):
         return None
     if (e.days or 0) < p.acid_suppressant_risk_days:
         return None
@@ -102,7 +102,7 @@ def r19_bariatric_prophylaxis(a: Assessment, p: Profile) -> Recommendation | Non
     what R15 advises against. Sources: UK-5 (SmPC), US-5 (AFP 2017), SP-1 (ASMBS).
     """
     surgery = a.findings(*_SURGERY, active_only=False)
-    if not surgery or a.phase is not Phase.NONE or a.is_deficient:
+    if not surgery or a.phase is not PHASE_NONE or a.is_deficient:
         return None
     yearly = ("CBC",) if p.b12_test_on_replacement_not_needed else ("B12", "CBC")
     return recommend(

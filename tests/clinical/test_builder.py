@@ -1,0 +1,41 @@
+"""The core's cheaply built records are the frozen records their constructors give."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, fields, replace
+
+import pytest
+
+from cds_b12.clinical.assess import Assessment, assess
+from cds_b12.clinical.bands import LabFindings, assess_labs, by_kind
+from cds_b12.clinical.course import CourseFindings, assess_course, injection_dates
+from cds_b12.clinical.profiles import PROFILES
+from cds_b12.fhir.read import read_record
+
+from ..scenarios import AS_OF, scenarios
+
+SCENARIOS = scenarios()
+
+
+def same_as_constructed(built: object, cls: type) -> None:
+    assert type(built) is cls
+    plain = cls(**{f.name: getattr(built, f.name) for f in fields(cls)})
+    assert built == plain and repr(built) == repr(plain)
+    assert replace(built) == plain
+    with pytest.raises(FrozenInstanceError):
+        setattr(built, fields(cls)[0].name, None)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_assessment_and_its_parts_are_built_as_their_classes(scenario):
+    resources, drafts = scenario.data()
+    record = read_record(resources, draft_orders=drafts)
+    profile = PROFILES[scenario.profile]
+    a = assess(record, profile, AS_OF)
+    same_as_constructed(a, Assessment)
+    labs = assess_labs(a.labs, by_kind(a.labs), a.doses, record.patient, a.pregnant, profile, AS_OF)
+    same_as_constructed(labs, LabFindings)
+    meds = record.medications
+    doses = injection_dates(meds, AS_OF)
+    course = assess_course(meds, doses, (), (), False, profile, AS_OF, record.findings)
+    same_as_constructed(course, CourseFindings)
