@@ -62,8 +62,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str | None, str], str] = {
             ("allergy", "UK"),
         )
     },
-    ("R10-start-maintenance", None, "UK"): _NG239_UNCITED,
-    ("R26-interrupted-course", None, "UK"): _NG239_UNCITED,
     ("R6-indeterminate-neuro", "nitrous_oxide", "US"): _NG239_UNCITED
     + " (SP-9 is UK; the US cites Stabler)",
 }

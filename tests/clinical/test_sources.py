@@ -106,3 +106,13 @@ def test_the_nitrous_oxide_order_card_cites_nice_in_both_profiles():
         assert rule_sources("R5-indeterminate-order-mma", region, Variant.NITROUS_OXIDE) == (
             "SP-9",
         )
+
+
+def test_the_uk_review_date_cites_nice_ng239():
+    # R10 and R26 say "review by ... (NICE NG239)" in the UK: NG239 reviews 3 months after
+    # starting (UK-8); R10's neuro-maintenance card sets no review, so it does not cite it
+    assert rule_sources("R10-start-maintenance", Region.UK) == ("UK-1", "UK-2", "UK-8")
+    assert rule_sources("R26-interrupted-course", Region.UK) == ("UK-1", "UK-2", "UK-8", "US-4")
+    neuro = rule_sources("R10-start-maintenance", Region.UK, Variant.NEURO_MAINTENANCE)
+    assert neuro == ("UK-1", "UK-2")
+    assert rule_sources("R10-start-maintenance", Region.US) == ("US-3",)

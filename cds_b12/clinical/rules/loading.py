@@ -132,7 +132,7 @@ def _spaced_draft(a: Assessment, p: Profile) -> DraftOrder | None:
     return None
 
 
-@cites("UK-1", "UK-2", "US-3")
+@cites("UK-1", "UK-2", "US-3", "UK-8", neuro_maintenance=("UK-1", "UK-2", "US-3"))
 def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     """Move to maintenance once the loading course is complete.
 
@@ -143,7 +143,8 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     On the order hooks, also: a maintenance injection being ordered at a longer
     interval than the neuro maintenance one for a patient with neurological
     involvement (UK-2: every 2 months) gets a warning that updates the draft.
-    Sources: UK-1, UK-2, US-3.
+    Sources: UK-1, UK-2, US-3; UK-8 (NG239: review 3 months after starting), which the
+    neuro_maintenance card (no review date) does not cite.
     """
     draft = _spaced_draft(a, p)
     timing = draft.medication.timing if draft is not None and draft.medication else None
@@ -204,7 +205,7 @@ def _treated_for_deficiency(a: Assessment, p: Profile) -> tuple[Lab | None, bool
     return before, reason
 
 
-@cites("UK-1", "UK-2", "US-3", "US-4")
+@cites("UK-1", "UK-2", "US-3", "US-4", "UK-8")
 def r26_interrupted_course(a: Assessment, p: Profile) -> Recommendation | None:
     """Finish a loading course that stopped part-way: an interrupted course is not a
     finished one.
@@ -217,7 +218,8 @@ def r26_interrupted_course(a: Assessment, p: Profile) -> Recommendation | None:
     Suggests the doses still due (the neuro course with neurological signs); after
     a break longer than ``interrupted_course_restart_days`` (judgement, 90) the whole
     course again. Critical with neurological signs (S8). Sources: UK-1 (BNF), UK-2
-    (BNF: neuro course), US-3 (Stabler), US-4 (BMJ BP: neuro course).
+    (BNF: neuro course), US-3 (Stabler), US-4 (BMJ BP: neuro course), UK-8 (NG239: review
+    after starting treatment).
     """
     if a.phase is not PHASE_LOADING or not a.interrupted or a.last_dose is None:
         return None
