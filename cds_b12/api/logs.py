@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from functools import lru_cache
 
 import orjson
 from flask import Flask, Response, g, request
@@ -21,7 +22,7 @@ class JsonLines(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "time": f"{_utc_second(int(record.created))}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -30,6 +31,13 @@ class JsonLines(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return _json(line)
+
+
+@lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    """The UTC second as text, formatted once for all the lines logged within it: ``gmtime``
+    and ``strftime`` were a fifth of a request line's cost."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def _json(line: dict) -> str:
@@ -45,9 +53,6 @@ def _json(line: dict) -> str:
         if text.isascii():
             return text.decode()
     return json.dumps(line, default=str, separators=(",", ":"))
-
-
-JsonLines.converter = time.gmtime
 
 
 class _Stderr(logging.StreamHandler):
@@ -87,12 +92,13 @@ def register_request_log(app: Flask) -> None:
 
     @app.after_request
     def log_request(response: Response) -> Response:
-        if request.method == "OPTIONS" or request.path == "/healthz":
+        req = request._get_current_object()  # one context lookup, not one per field
+        if req.method == "OPTIONS" or req.path == "/healthz":
             return response
         fields = {
-            "method": request.method,
-            "path": request.path,  # never the query string
-            "client": request.remote_addr,  # behind proxies: see CDS_B12_PROXY_COUNT
+            "method": req.method,
+            "path": req.path,  # never the query string
+            "client": req.remote_addr,  # behind proxies: see CDS_B12_PROXY_COUNT
             "status": response.status_code,
             "pid": os.getpid(),  # which worker answered
             "latency_ms": round(
@@ -100,7 +106,7 @@ def register_request_log(app: Flask) -> None:
             ),
             **g.get("log_fields", {}),
         }
-        request_id = request.headers.get("X-Request-ID")  # set by the proxy (deploy/nginx.conf)
+        request_id = req.headers.get("X-Request-ID")  # set by the proxy (deploy/nginx.conf)
         if request_id:
             fields["requestId"] = request_id[:100]
         if log.isEnabledFor(logging.INFO):

@@ -200,3 +200,18 @@ def test_a_log_line_reads_as_the_standard_library_wrote_it_and_stays_ascii(value
     assert line.isascii() and "\n" not in line
     expected = json.loads(json.dumps({"value": value}, default=str))["value"]
     assert json.loads(line)["value"] == expected
+
+
+@pytest.mark.parametrize(
+    ("created", "msecs", "expected"),
+    [
+        (1_796_094_245.678, 678.0, "2026-12-01T03:04:05.678Z"),
+        (1_796_094_245.001, 1.0, "2026-12-01T03:04:05.001Z"),  # the same second again
+        (1_796_094_246.0, 0.0, "2026-12-01T03:04:06.000Z"),  # the next second
+        (1_796_094_245.999, 999.0, "2026-12-01T03:04:05.999Z"),  # back to an earlier second
+    ],
+)
+def test_a_line_is_stamped_with_its_records_utc_time_to_the_millisecond(created, msecs, expected):
+    record = logging.LogRecord("cds_b12.request", logging.INFO, __file__, 1, "request", None, None)
+    record.created, record.msecs = created, msecs
+    assert json.loads(JsonLines().format(record))["time"] == expected
