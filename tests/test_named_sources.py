@@ -44,27 +44,6 @@ FIELDS = (
     "labs_label",
     "remove_label",
 )
-# (rule, variant, profile) whose text names a source it does not cite, with why it is left.
-_CROSS_REGION = (
-    "names the other country's label for one point (UK card: the FDA label on cyanocobalamin's"
-    " harms; US card: the SmPC's hydroxocobalamin licence), which cite drops beside the"
-    " profile's own: needs a clinical decision on citing it there or rewording"
-)
-_NG239_UNCITED = "names NICE NG239, which its rule does not cite: not yet reviewed"
-KNOWN_EXCEPTIONS: dict[tuple[str, str | None, str], str] = {
-    **{
-        ("R21-cyanocobalamin-contraindicated", v, p): _CROSS_REGION
-        for v, p in (
-            (None, "UK"),
-            (None, "US"),
-            ("leber", "UK"),
-            ("leber", "US"),
-            ("allergy", "UK"),
-        )
-    },
-    ("R6-indeterminate-neuro", "nitrous_oxide", "US"): _NG239_UNCITED
-    + " (SP-9 is UK; the US cites Stabler)",
-}
 
 
 def _cases() -> list[tuple[str, str | None, str]]:
@@ -95,7 +74,4 @@ def test_a_card_cites_every_source_its_text_names(rule, variant, profile):
     if wording.source is not None:
         cited.append(wording.source.label)
     missing = {name for name in named(text) if not any(name in label for label in cited)}
-    if (rule, variant, profile) in KNOWN_EXCEPTIONS:
-        assert missing, f"fixed: drop {(rule, variant, profile)} from KNOWN_EXCEPTIONS"
-        return
     assert not missing, (missing, cited)

@@ -10,7 +10,8 @@ A rule declares what it cites with ``@cites(...)`` beside its docstring's
 sources than its rule's default wording declares its own (``child=(...)``), so a
 card never cites a source for what it does not say. ``cite`` orders those IDs for a
 profile: its own country's sources first, then international ones, and the other
-country's only where the profile's own cover nothing.
+country's only where the profile's own cover nothing, or where the card's text names
+that document (``named=``), since a card cites every source it names.
 """
 
 from __future__ import annotations
@@ -153,13 +154,19 @@ SOURCES: dict[str, Source] = {
 RULE_SOURCES: dict[str, tuple[str, ...]] = {}
 # (rule ID, card variant) -> the source IDs that variant cites instead of its rule's.
 VARIANT_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {}
+# (rule ID, card variant, "" for the rule's own card) -> the IDs among its sources that
+# its text names, cited in either profile even when they are the other country's.
+NAMED_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {}
 
 F = TypeVar("F", bound=Callable)
 
 
-def cites(*ids: str, **variants: tuple[str, ...]) -> Callable[[F], F]:
+def cites(
+    *ids: str, named: dict[str, tuple[str, ...]] | None = None, **variants: tuple[str, ...]
+) -> Callable[[F], F]:
     """Declare the sources of the rule below; its name gives the rule ID (style §2).
-    ``variants`` names a card variant's own sources, when it rests on others."""
+    ``variants`` names a card variant's own sources, when it rests on others; ``named``
+    maps a card variant ("" for the rule's own card) to the sources its text names."""
 
     def register(rule: F) -> F:
         name = rule.__name__
@@ -168,26 +175,38 @@ def cites(*ids: str, **variants: tuple[str, ...]) -> Callable[[F], F]:
         unknown = [sid for sid in every if sid not in SOURCES]
         if unknown or not ids or not all(variants.values()):
             raise ValueError(f"{rule_id}: unknown or missing source IDs {unknown}")
+        uncited = [
+            sid
+            for variant, said in (named or {}).items()
+            for sid in said
+            if sid not in variants.get(variant, ids)
+        ]
+        if uncited:
+            raise ValueError(f"{rule_id}: named source IDs {uncited} not among its sources")
         RULE_SOURCES[rule_id] = ids
         for variant, own in variants.items():
             VARIANT_SOURCES[rule_id, variant] = own
+        for variant, said in (named or {}).items():
+            NAMED_SOURCES[rule_id, variant] = said
         return rule
 
     return register
 
 
-def cite(ids: Iterable[str], region: Region) -> tuple[str, ...]:
+def cite(ids: Iterable[str], region: Region, named: Iterable[str] = ()) -> tuple[str, ...]:
     """``ids`` for a profile of ``region``: its own first, then international, in the
-    order given; the other country's only when none of the profile's own is among them."""
+    order given; the other country's only when none of the profile's own is among them,
+    or when the card's text ``named`` it (a card cites every source it names)."""
     ids = tuple(dict.fromkeys(ids))
     own = tuple(sid for sid in ids if SOURCES[sid].region is region)
     shared = tuple(sid for sid in ids if SOURCES[sid].region is Region.INTL)
     other = tuple(sid for sid in ids if sid not in own and sid not in shared)
-    return own + shared + (() if own else other)
+    return own + shared + (tuple(sid for sid in other if sid in named) if own else other)
 
 
 @functools.cache
 def rule_sources(rule: str, region: Region, variant: str | None = None) -> tuple[str, ...]:
     """``cite`` of the sources declared for ``rule`` (or its card ``variant``), found once
     per rule, region and variant (every Recommendation carries them)."""
-    return cite(VARIANT_SOURCES.get((rule, variant or ""), RULE_SOURCES[rule]), region)
+    card = rule, variant or ""
+    return cite(VARIANT_SOURCES.get(card, RULE_SOURCES[rule]), region, NAMED_SOURCES.get(card, ()))

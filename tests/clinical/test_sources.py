@@ -116,3 +116,33 @@ def test_the_uk_review_date_cites_nice_ng239():
     neuro = rule_sources("R10-start-maintenance", Region.UK, Variant.NEURO_MAINTENANCE)
     assert neuro == ("UK-1", "UK-2")
     assert rule_sources("R10-start-maintenance", Region.US) == ("US-3",)
+
+
+def test_a_card_cites_the_other_countrys_document_its_text_names():
+    # R21 names the FDA label (optic atrophy, test dose) and the SmPC (Leber's licence) in
+    # both profiles; its allergy card names only the FDA label; R6's nitrous-oxide card names
+    # NICE NG239 in the US too. The named document follows the profile's own.
+    for variant in (None, Variant.LEBER):
+        assert rule_sources("R21-cyanocobalamin-contraindicated", Region.UK, variant) == (
+            "UK-5",
+            "LABEL-S4",
+        )
+        assert rule_sources("R21-cyanocobalamin-contraindicated", Region.US, variant) == (
+            "LABEL-S4",
+            "UK-5",
+        )
+    allergy = Variant.ALLERGY
+    assert rule_sources("R21-cyanocobalamin-contraindicated", Region.UK, allergy) == (
+        "UK-5",
+        "LABEL-S4",
+    )
+    assert rule_sources("R21-cyanocobalamin-contraindicated", Region.US, allergy) == ("LABEL-S4",)
+    nitrous = rule_sources("R6-indeterminate-neuro", Region.US, Variant.NITROUS_OXIDE)
+    assert nitrous == ("US-3", "US-4", "SP-9")
+    # the plain R6 card does not name NG239: the US keeps its own
+    assert rule_sources("R6-indeterminate-neuro", Region.US) == ("US-3", "US-4")
+
+
+def test_cite_keeps_a_named_source_of_the_other_country():
+    assert cite(("LABEL-S4", "UK-5"), Region.UK, named=("LABEL-S4",)) == ("UK-5", "LABEL-S4")
+    assert cite(("LABEL-S4", "UK-5"), Region.UK) == ("UK-5",)

@@ -185,14 +185,15 @@ def _normal_b12_variant(a: Assessment) -> Variant | None:
     return Variant.NITROUS_OXIDE if a.b12_band is Band.NORMAL else None
 
 
-@cites("UK-6", "UK-2", "UK-3", "US-3", "US-4", "SP-9")
+@cites("UK-6", "UK-2", "UK-3", "US-3", "US-4", "SP-9", named={Variant.NITROUS_OXIDE: ("SP-9",)})
 def r6_indeterminate_neuro(a: Assessment, p: Profile) -> Recommendation | None:
     """Treat an indeterminate B12 with neurological signs as R1, without waiting for MMA.
 
     Fires: no therapy; B12 indeterminate, or normal with current nitrous oxide
     exposure (SP-9); neuro signs; not already deficient (R1 covers that).
     Sources: UK-6 (BSH 2014: do not delay for MMA), UK-2, UK-3, US-3, US-4 (the
-    neuro loading course, as R1), SP-9 (NG239: a normal B12 with nitrous oxide).
+    neuro loading course, as R1), SP-9 (NG239: a normal B12 with nitrous oxide,
+    cited in the US too by the nitrous_oxide card, which names it).
     """
     if a.phase is not PHASE_NONE or not a.has_neuro or a.is_deficient:
         return None

@@ -118,7 +118,15 @@ def _draft_schedule(m: Medication, fallback: Regimen) -> Regimen:
     )
 
 
-@cites("LABEL-S4", "UK-5")
+@cites(
+    "LABEL-S4",
+    "UK-5",
+    named={
+        "": ("LABEL-S4", "UK-5"),
+        Variant.LEBER: ("LABEL-S4", "UK-5"),
+        Variant.ALLERGY: ("LABEL-S4",),
+    },
+)
 def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendation | None:
     """Use hydroxocobalamin in Leber's disease; avoid B12 products with cobalt allergy.
 
@@ -126,7 +134,8 @@ def r21_cyanocobalamin_contraindicated(a: Assessment, p: Profile) -> Recommendat
     recorded (switch to hydroxocobalamin, keeping the schedule); or any B12
     product ordered or current with cobalt/B12 hypersensitivity (no product
     suggested; S5 withholds it). Safety rails S4, S5. Sources: LABEL-S4 (FDA
-    label), UK-5 (SmPC).
+    label), UK-5 (SmPC), both cited in either profile where the card names them
+    (the allergy card names only the FDA label).
     """
     allergy = a.has(Finding.COBALT_B12_ALLERGY)
     leber = a.has(Finding.LEBER)
