@@ -283,7 +283,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         breastfeeding=breastfeeding,
         neuro_history=neuro_history,
         doses=doses,
-        **_hypokalaemia(labs, lab_findings, course, profile, as_of),
+        **_hypokalaemia(of, lab_findings, course, profile, as_of),
         **_spread(lab_findings),
         confounded=confounded_markers(
             of, record.findings, (lab_findings.mma, lab_findings.hcy), profile, as_of
@@ -294,7 +294,11 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
 
 
 def _hypokalaemia(
-    labs: tuple[Lab, ...], found: LabFindings, course: CourseFindings, p: Profile, as_of: date
+    of: Mapping[LabKind, tuple[Lab, ...]],
+    found: LabFindings,
+    course: CourseFindings,
+    p: Profile,
+    as_of: date,
 ) -> dict[str, Lab | None]:
     """S6: a low potassium in a severe-anaemia course's first days, or before its first
     dose (before any course: an old one does not count)."""
@@ -303,9 +307,9 @@ def _hypokalaemia(
     untreated = course.phase is PHASE_NONE
     baseline = None
     if untreated or start is not None:
-        baseline = baseline_hypokalaemia(labs, None if untreated else start, severe, p, as_of)
+        baseline = baseline_hypokalaemia(of, None if untreated else start, severe, p, as_of)
     return {
-        "early_hypokalaemia": early_hypokalaemia(labs, start, severe, p, as_of),
+        "early_hypokalaemia": early_hypokalaemia(of, start, severe, p, as_of),
         "baseline_hypokalaemia": baseline,
     }
 

@@ -145,21 +145,29 @@ def _b12_results(labs: tuple[Lab, ...], of: Mapping[LabKind, Sequence[Lab]]) -> 
 
 
 def early_hypokalaemia(
-    labs: tuple[Lab, ...], course_start: date | None, severe_now: bool, p: Profile, as_of: date
+    of: Mapping[LabKind, Sequence[Lab]],
+    course_start: date | None,
+    severe_now: bool,
+    p: Profile,
+    as_of: date,
 ) -> Lab | None:
     """S6: the newest potassium since the first dose, when it is low, within the profile's
     first days of a course begun with severe anaemia (now, or Hb below the S6 cut-off
     before the first dose) or pancytopenia (``severe_now``); None otherwise."""
     if course_start is None or (as_of - course_start).days > p.hypokalaemia_watch_days:
         return None
-    since = [lab for lab in labs if lab.kind is LabKind.POTASSIUM and lab.on >= course_start]
-    if not since or not _s6_risk(labs, course_start, severe_now, p):
+    since = [lab for lab in of.get(LabKind.POTASSIUM, ()) if lab.on >= course_start]
+    if not since or not _s6_risk(of, course_start, severe_now, p):
         return None
     return since[-1] if _low(since[-1], p.hypokalaemia_below_mmol_l, True) else None
 
 
 def baseline_hypokalaemia(
-    labs: tuple[Lab, ...], course_start: date | None, severe_now: bool, p: Profile, as_of: date
+    of: Mapping[LabKind, Sequence[Lab]],
+    course_start: date | None,
+    severe_now: bool,
+    p: Profile,
+    as_of: date,
 ) -> Lab | None:
     """S6: a low baseline potassium, when severe anaemia or pancytopenia is to be loaded
     (``course_start`` None: no course yet) or a course began within the profile's first
@@ -169,21 +177,23 @@ def baseline_hypokalaemia(
     start = course_start or as_of
     if (as_of - start).days > p.hypokalaemia_watch_days:
         return None
-    potassium = [lab for lab in labs if lab.kind is LabKind.POTASSIUM]
+    potassium = of.get(LabKind.POTASSIUM, ())
     if not potassium or (course_start is not None and potassium[-1].on >= course_start):
         return None
     last = potassium[-1]
     if (start - last.on).days > p.baseline_potassium_days:
         return None
-    if not _s6_risk(labs, start, severe_now, p):
+    if not _s6_risk(of, start, severe_now, p):
         return None
     return last if _low(last, p.hypokalaemia_below_mmol_l, True) else None
 
 
-def _s6_risk(labs: tuple[Lab, ...], start: date, severe_now: bool, p: Profile) -> bool:
+def _s6_risk(
+    of: Mapping[LabKind, Sequence[Lab]], start: date, severe_now: bool, p: Profile
+) -> bool:
     """S6's risk: severe anaemia or pancytopenia now, or an Hb below the S6 cut-off on or
     before ``start`` (the first dose)."""
-    before = [lab for lab in labs if lab.kind is LabKind.HB and lab.on <= start]
+    before = [lab for lab in of.get(LabKind.HB, ()) if lab.on <= start]
     return severe_now or bool(before and before[-1].value < p.hypokalaemia_risk_hb_below_g_dl)
 
 
