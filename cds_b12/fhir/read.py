@@ -34,9 +34,9 @@ from cds_b12.clinical.record import (
 from .accessors import as_list, codings, label, shorten, string
 from .build import make_record
 from .dates import parse_date
-from .findings import read_allergy, read_condition, read_procedure
 from .labs import lab_kind, read_observation
 from .medications import MEDICATION_SOURCES, MedicationIndex, read_medication
+from .problems import read_allergy, read_condition, read_procedure
 from .resource_types import R4_RESOURCE_TYPES
 from .skips import Note, Skip
 

@@ -43,9 +43,9 @@ from cds_b12.fhir.build import (
     make_timing,
 )
 from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
-from cds_b12.fhir.findings import PROCEDURE_STATUS
 from cds_b12.fhir.labs import LAB_KINDS, OBSERVATION_STATUS, _bound, _interpretation
 from cds_b12.fhir.medications import _STATUS as MEDICATION_STATUS
+from cds_b12.fhir.problems import PROCEDURE_STATUS
 from cds_b12.fhir.read import _walk
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
 from cds_b12.fhir.units import conversion, quantity_unit, to_canonical

@@ -1,0 +1,126 @@
+"""FHIR layer: Condition, Procedure, AllergyIntolerance → findings. Imports cds_b12.clinical.
+
+The codes and words of each are read by ``findings``; here the record's own status
+decides: a refuted Condition names nothing, an ``unconfirmed`` one is uncertain, one
+entered in error is skipped with a note, and a resolved one is not active.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cds_b12.clinical.codes import B12_INGREDIENTS, RXNORM
+from cds_b12.clinical.record import ClinicalFinding, Finding
+
+from .accessors import as_dict, codings, concept_text, dicts, first_dict, label
+from .build import make_finding
+from .dates import parse_date
+from .findings import (
+    Assertion,
+    asserted_findings,
+    assertion,
+    coded_findings,
+    kept,
+    still_active,
+    weaker,
+)
+from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
+
+_ALLERGY_WORDS = re.compile(r"cobalt|cobalamin|vitamin b12")  # also cyano-/hydroxocobalamin
+
+_ACTIVE_CONDITION = frozenset({"active", "recurrence", "relapse"})
+_RECURRED = frozenset({"recurrence", "relapse"})  # come back: a recurrence on treatment
+_INACTIVE_ALLERGY = frozenset({"inactive", "resolved"})
+
+PROCEDURE_STATUS = StatusPolicy(
+    keep=frozenset({"completed", "in-progress", "unknown"}),
+    noted={"entered-in-error": ENTERED_IN_ERROR},
+    silent=frozenset({"not-done", "preparation", "on-hold", "stopped"}),
+)
+
+
+def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
+    """Findings of a Condition; refuted ones are dropped, entered-in-error ones noted, and
+    unconfirmed ones read as uncertain."""
+    found = asserted_findings(resource.get("code"))
+    if not found:
+        return []
+    verified = _verification(resource)
+    found = [(f, weaker(how, verified)) for f, how in found if kept(f, weaker(how, verified))]
+    clinical = _status_code(resource.get("clinicalStatus"))
+    if clinical is None:
+        # con-4: an abated condition is not active even when clinicalStatus is missing
+        active = not any(str(key).startswith("abatement") for key in resource)
+    else:
+        active = clinical in _ACTIVE_CONDITION
+    on = (
+        parse_date(resource.get("onsetDateTime"))
+        or parse_date(as_dict(resource.get("onsetPeriod")).get("start"))
+        or parse_date(resource.get("recordedDate"))
+    )
+    resolved_on = parse_date(resource.get("abatementDateTime")) or parse_date(
+        as_dict(resource.get("abatementPeriod")).get("end")
+    )
+    returned = clinical in _RECURRED
+    return [
+        make_finding(f, label(resource), active and still_active(f, how), on, resolved_on, returned)
+        for f, how in found
+    ]
+
+
+def read_procedure(resource: dict, note: Note) -> list[ClinicalFinding]:
+    """Findings of a Procedure done or under way ("history of" one was still done)."""
+    found = coded_findings(resource.get("code"))
+    if not found or PROCEDURE_STATUS.apply(resource, note) is None:
+        return []
+    on = parse_date(resource.get("performedDateTime")) or parse_date(
+        as_dict(resource.get("performedPeriod")).get("start")
+    )
+    return [make_finding(f, label(resource), True, on) for f in found]
+
+
+def read_allergy(resource: dict, note: Note) -> list[ClinicalFinding]:
+    """A cobalt or B12 allergy, by RxNorm B12 ingredient or by words."""
+    concepts = [resource.get("code")]
+    concepts.extend(reaction.get("substance") for reaction in dicts(resource.get("reaction")))
+    coded = any(
+        system == RXNORM and code in B12_INGREDIENTS
+        for concept in concepts
+        for system, code in codings(concept)
+    )
+    if not (coded or _worded_allergy(concept_text(concepts))):
+        return []
+    if _verification(resource) is Assertion.ABSENT:
+        return []
+    active = _status_code(resource.get("clinicalStatus")) not in _INACTIVE_ALLERGY
+    on = parse_date(resource.get("onsetDateTime")) or parse_date(resource.get("recordedDate"))
+    return [make_finding(Finding.COBALT_B12_ALLERGY, label(resource), active, on)]
+
+
+def _worded_allergy(text: str) -> bool:
+    """A B12 or cobalt allergy named and not negated ("no known allergy to cobalt" is none)."""
+    return any(
+        assertion(text, m.start(), m.end()) is not Assertion.ABSENT
+        for m in _ALLERGY_WORDS.finditer(text)
+    )
+
+
+_UNCONFIRMED = frozenset({"unconfirmed", "provisional", "differential"})
+
+
+def _verification(resource: dict) -> Assertion:
+    """A record's verificationStatus as an assertion; raises Skip for one entered in error."""
+    verification = _status_code(resource.get("verificationStatus"))
+    if verification == "entered-in-error":
+        raise Skip(ENTERED_IN_ERROR)
+    if verification == "refuted":
+        return Assertion.ABSENT
+    return Assertion.UNCERTAIN if verification in _UNCONFIRMED else Assertion.PRESENT
+
+
+def _status_code(concept: object) -> str | None:
+    """The code of a status CodeableConcept; a bare code string is accepted (STU3 style)."""
+    code = concept
+    if isinstance(concept, dict):
+        code = first_dict(concept.get("coding")).get("code")
+    return code.strip().lower() if isinstance(code, str) else None
