@@ -73,7 +73,7 @@ def observation(oid, code, value=None, unit=None, *, system=LOINC, **extra):
         "resourceType": "Observation",
         "id": oid,
         "status": "final",
-        "code": concept(system, code),
+        "code": code if isinstance(code, dict) else concept(system, code),
         "subject": SUBJECT,
         "effectiveDateTime": "2024-05-01T09:30:00+01:00",
     }

@@ -10,25 +10,15 @@ import pytest
 from cds_b12.clinical.record import LabKind
 from cds_b12.fhir.read import read_record
 
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
+from .read_support import observation, quantity
 
 
-def observation(code: str, value: float, unit: str, *, ucum: bool = True, low=None) -> dict:
-    quantity = {"value": value, "unit": unit}
-    if ucum:
-        quantity |= {"system": UCUM, "code": unit}
-    resource = {
-        "resourceType": "Observation",
-        "id": f"obs-{code}",
-        "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": code}]},
-        "effectiveDateTime": "2026-01-02T08:00:00Z",
-        "valueQuantity": quantity,
-    }
+def count(code: str, value: float, unit: str, *, ucum: bool = True, low=None) -> dict:
+    """A count as labs send it: UCUM-coded, or only a printed unit (``ucum=False``)."""
+    extra = {"valueQuantity": quantity(value, unit) if ucum else {"value": value, "unit": unit}}
     if low is not None:
-        resource["referenceRange"] = [{"low": {"value": low, "unit": unit}}]
-    return resource
+        extra["referenceRange"] = [{"low": {"value": low, "unit": unit}}]
+    return observation(f"obs-{code}", code, **extra)
 
 
 @pytest.mark.parametrize(
@@ -43,7 +33,7 @@ def observation(code: str, value: float, unit: str, *, ucum: bool = True, low=No
     ],
 )
 def test_each_count_is_read_by_its_loinc_code(code, kind):
-    (lab,) = read_record([observation(code, 2.3, "10*3/uL", low=4.0)]).labs
+    (lab,) = read_record([count(code, 2.3, "10*3/uL", low=4.0)]).labs
     assert (lab.kind, lab.value, lab.ref_low) == (kind, 2.3, 4.0)
 
 
@@ -61,12 +51,12 @@ def test_each_count_is_read_by_its_loinc_code(code, kind):
     ],
 )
 def test_count_units_convert_to_10_9_per_litre(unit, ucum, value, expected):
-    (lab,) = read_record([observation("777-3", value, unit, ucum=ucum)]).labs
+    (lab,) = read_record([count("777-3", value, unit, ucum=ucum)]).labs
     assert lab.value == pytest.approx(expected)
 
 
 def test_a_count_in_an_unknown_unit_is_noted_not_guessed():
-    record = read_record([observation("777-3", 62, "g/L")])
+    record = read_record([count("777-3", 62, "g/L")])
     assert record.labs == ()
     assert [n.message for n in record.notes] == [
         "value ignored: unit 'g/L' is not a known unit for platelet count"

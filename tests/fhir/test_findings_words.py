@@ -6,46 +6,17 @@ Codes are literals here, never taken from cds_b12.clinical.codes.
 import pytest
 
 from cds_b12.clinical.record import Finding
-from cds_b12.fhir.read import read_record
 
-SNOMED = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
-SUBJECT = {"reference": "Patient/p1"}
+from .read_support import LOINC, SNOMED, SUBJECT, condition, observation, read
 
 
-def condition(text, *, verification=None, code=None):
-    resource = {
-        "resourceType": "Condition",
-        "id": "c1",
-        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
-        "code": code or {"text": text},
-        "subject": SUBJECT,
-        "onsetDateTime": "2025-06-01",
-    }
-    if verification:
-        resource["verificationStatus"] = {
-            "coding": [{"system": CONDITION_VERIFICATION, "code": verification}]
-        }
-    return resource
-
-
-def observation(code, **value):
-    return {
-        "resourceType": "Observation",
-        "id": "o1",
-        "status": "final",
-        "code": code,
-        "subject": SUBJECT,
-        "effectiveDateTime": "2025-12-01",
-        **value,
-    }
+def said(text, **status):
+    """A Condition carrying only the words a clinician typed."""
+    return condition("c1", {"text": text}, **status)
 
 
 def findings(*resources):
-    record = read_record({"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]})
-    return [(f.finding, f.active) for f in record.findings]
+    return [(f.finding, f.active) for f in read(*resources).findings]
 
 
 @pytest.mark.parametrize(
@@ -75,7 +46,7 @@ def findings(*resources):
     ],
 )
 def test_negated_mention_names_nothing(text):
-    assert findings(condition(text)) == []
+    assert findings(said(text)) == []
 
 
 @pytest.mark.parametrize(
@@ -95,7 +66,7 @@ def test_negated_mention_names_nothing(text):
     ],
 )
 def test_negation_reaches_only_its_own_clause(text, finding):
-    assert findings(condition(text)) == [(finding, True)]
+    assert findings(said(text)) == [(finding, True)]
 
 
 @pytest.mark.parametrize(
@@ -111,7 +82,7 @@ def test_negation_reaches_only_its_own_clause(text, finding):
     ],
 )
 def test_a_cause_only_suspected_is_not_a_cause(text):
-    assert findings(condition(text)) == []
+    assert findings(said(text)) == []
 
 
 @pytest.mark.parametrize(
@@ -125,7 +96,7 @@ def test_a_cause_only_suspected_is_not_a_cause(text):
     ],
 )
 def test_a_suspected_sign_that_matters_for_safety_is_kept(text, finding):
-    assert findings(condition(text)) == [(finding, True)]
+    assert findings(said(text)) == [(finding, True)]
 
 
 @pytest.mark.parametrize(
@@ -137,11 +108,11 @@ def test_a_suspected_sign_that_matters_for_safety_is_kept(text, finding):
     ],
 )
 def test_a_past_episode_is_an_inactive_finding(text, finding):
-    assert findings(condition(text)) == [(finding, False)]
+    assert findings(said(text)) == [(finding, False)]
 
 
 def test_history_of_surgery_is_still_the_surgery():
-    assert findings(condition("History of total gastrectomy")) == [(Finding.GASTRECTOMY, True)]
+    assert findings(said("History of total gastrectomy")) == [(Finding.GASTRECTOMY, True)]
 
 
 @pytest.mark.parametrize(
@@ -155,14 +126,12 @@ def test_history_of_surgery_is_still_the_surgery():
     ],
 )
 def test_verification_status_decides_a_cause(verification, expected):
-    coded = {"coding": [{"system": SNOMED, "code": "84027009"}]}
-    assert findings(condition("", code=coded, verification=verification)) == expected
+    coded = condition("c1", "84027009", system=SNOMED, verification=verification)
+    assert findings(coded) == expected
 
 
 def test_an_unconfirmed_neurological_sign_is_kept():
-    assert findings(condition("Numbness of feet", verification="unconfirmed")) == [
-        (Finding.NEURO, True)
-    ]
+    assert findings(said("Numbness of feet", verification="unconfirmed")) == [(Finding.NEURO, True)]
 
 
 NUMBNESS = {"text": "Numbness of feet"}
@@ -196,7 +165,7 @@ NITROUS = {"text": "Nitrous oxide use"}
     ],
 )
 def test_an_observation_is_decided_by_its_answer(code, value, expected):
-    assert findings(observation(code, **value)) == expected
+    assert findings(observation("o1", code, **value)) == expected
 
 
 def test_no_known_allergy_to_cobalt_is_no_allergy():

@@ -9,24 +9,19 @@ import pytest
 
 from cds_b12.fhir.redate import is_anchor_dated, redate
 
+from . import read_support
+
 ANCHOR = datetime.date(2026, 1, 1)
 TAG = {"system": "urn:cds-b12:fixture", "code": "anchor-dated"}
 
 
 def bundle_with(*resources: dict, timestamp: str = "2026-01-01T00:00:00Z") -> dict:
-    return {
-        "resourceType": "Bundle",
-        "meta": {"tag": [TAG]},
-        "type": "transaction",
-        "timestamp": timestamp,
-        "entry": [
-            {
-                "resource": r,
-                "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
-            }
-            for r in resources
-        ],
-    }
+    """A bundle as ``fhir_fixtures/`` holds one: anchor-tagged, each entry PUT to its own URL."""
+    fixture = read_support.bundle(*resources, kind="transaction")
+    for entry in fixture["entry"]:
+        resource = entry["resource"]
+        entry["request"] = {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}
+    return {**fixture, "meta": {"tag": [TAG]}, "timestamp": timestamp}
 
 
 def first(bundle: dict) -> dict:

@@ -8,7 +8,8 @@ import pytest
 
 from cds_b12.clinical.record import Finding
 
-from .test_findings_words import SNOMED, condition, findings, observation
+from .read_support import SNOMED, condition, observation
+from .test_findings_words import findings, said
 
 
 @pytest.mark.parametrize(
@@ -23,7 +24,7 @@ from .test_findings_words import SNOMED, condition, findings, observation
     ],
 )
 def test_words_name_the_finding(text, finding):
-    assert findings(condition(text)) == [(finding, True)]
+    assert findings(said(text)) == [(finding, True)]
 
 
 @pytest.mark.parametrize(
@@ -36,12 +37,12 @@ def test_words_name_the_finding(text, finding):
 )
 def test_codes_name_the_finding(code, finding):
     coded = {"coding": [{"system": SNOMED, "code": code}], "text": "x"}
-    assert findings(condition("", code=coded)) == [(finding, True)]
+    assert findings(condition("c1", coded)) == [(finding, True)]
 
 
 @pytest.mark.parametrize("text", ["Not breastfeeding", "Denies fatigue", "No sore tongue"])
 def test_a_negated_mention_names_nothing(text):
-    assert findings(condition(text)) == []
+    assert findings(said(text)) == []
 
 
 @pytest.mark.parametrize(
@@ -55,10 +56,10 @@ def test_a_negated_mention_names_nothing(text):
 )
 def test_a_breastfeeding_status_is_decided_by_its_answer(value, expected):
     code = {"text": "Breastfeeding status"}
-    assert findings(observation(code, **value)) == expected
+    assert findings(observation("o1", code, **value)) == expected
 
 
 def test_a_tiredness_observation_is_decided_by_its_answer():
     code = {"coding": [{"system": SNOMED, "code": "84229001"}], "text": "Tiredness"}
-    assert findings(observation(code, valueBoolean=True)) == [(Finding.FATIGUE, True)]
-    assert findings(observation(code, valueBoolean=False)) == []
+    assert findings(observation("o1", code, valueBoolean=True)) == [(Finding.FATIGUE, True)]
+    assert findings(observation("o1", code, valueBoolean=False)) == []

@@ -13,23 +13,14 @@ from cds_b12.hooks.prefetch import LOOKBACK_DAYS, QUERIES
 from cds_b12.hooks.request import BadRequest, parse_call
 from cds_b12.hooks.services import SERVICE_BY_ID
 
+from ..fhir.read_support import LOINC_HB, bundle, observation, patient
+
 AS_OF = date(2026, 1, 1)
 PATIENT_ID = "p-1"
 SERVER = "https://ehr.example/fhir"
 REQUIRED = {q.key for q in QUERIES if q.required}
 OPTIONAL = {q.key for q in QUERIES if not q.required}
 WHAT = {q.key: q.what for q in QUERIES}
-
-
-def patient() -> dict:
-    return {"resourceType": "Patient", "id": PATIENT_ID, "birthDate": "1950-01-01"}
-
-
-def bundle(*resources: dict) -> dict:
-    result: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(resources)}
-    if resources:
-        result["entry"] = [{"resource": r} for r in resources]
-    return result
 
 
 def outcome(severity: str = "error") -> dict:
@@ -40,7 +31,7 @@ def outcome(severity: str = "error") -> dict:
 
 
 def full_prefetch() -> dict:
-    return {q.key: patient() if q.key == "patient" else bundle() for q in QUERIES}
+    return {q.key: patient(PATIENT_ID) if q.key == "patient" else bundle() for q in QUERIES}
 
 
 class FakeClient:
@@ -55,7 +46,7 @@ class FakeClient:
     ) -> dict[str, object]:
         self.calls.append((server, dict(queries)))
         return {
-            key: self.results.get(key, patient() if key == "patient" else [bundle()])
+            key: self.results.get(key, patient(PATIENT_ID) if key == "patient" else [bundle()])
             for key in queries
         }
 
@@ -115,7 +106,7 @@ def test_a_null_required_search_means_no_results_not_a_failure():
 
 @pytest.mark.parametrize("key", ["patient", "labs", "allergies"])
 def test_an_operation_outcome_value_is_fetched_instead(key):
-    fetched_value = patient() if key == "patient" else [bundle()]
+    fetched_value = patient(PATIENT_ID) if key == "patient" else [bundle()]
     client = FakeClient({key: fetched_value})
     got = gather(call({**full_prefetch(), key: outcome()}), client, AS_OF)
     assert client.fetched == {key}
@@ -167,7 +158,7 @@ def test_a_fhir_server_without_a_token_is_still_used():
 
 def test_absent_required_keys_without_a_fhir_server_are_412():
     with pytest.raises(PreconditionFailed) as exc:
-        gather(call({"patient": patient()}, server=False), FakeClient(), AS_OF)
+        gather(call({"patient": patient(PATIENT_ID)}, server=False), FakeClient(), AS_OF)
     message = str(exc.value)
     assert WHAT["labs"] in message and "no fhirServer" in message
     assert WHAT["patient"] not in message
@@ -213,7 +204,7 @@ def test_a_patient_not_found_on_the_server_is_412_not_found():
 
 
 def test_a_prefetch_patient_with_another_id_is_a_bad_request():
-    other = {**patient(), "id": "someone-else"}
+    other = patient("someone-else")
     with pytest.raises(BadRequest, match="someone-else"):
         gather(call({**full_prefetch(), "patient": other}), FakeClient(), AS_OF)
 
@@ -326,19 +317,11 @@ def test_each_key_wanted_from_the_server_has_an_outcome_for_the_metrics():
 
 
 def other_patients_lab() -> dict:
-    return {
-        "resourceType": "Observation",
-        "id": "theirs",
-        "subject": {"reference": "Patient/someone-else"},
-    }
+    return observation("theirs", LOINC_HB, subject={"reference": "Patient/someone-else"})
 
 
 def test_a_fetched_search_that_ignored_the_patient_parameter_loses_the_other_entries():
-    mine = {
-        "resourceType": "Observation",
-        "id": "mine",
-        "subject": {"reference": f"Patient/{PATIENT_ID}"},
-    }
+    mine = observation("mine", LOINC_HB, subject={"reference": f"Patient/{PATIENT_ID}"})
     client = FakeClient({"labs": [bundle(mine, other_patients_lab())]})
     got = gather(call({k: v for k, v in full_prefetch().items() if k != "labs"}), client, AS_OF)
     (labs,) = [d for d in got.data if isinstance(d, list)]
@@ -362,6 +345,6 @@ def test_a_prefetched_bundle_loses_other_patients_entries_too():
 
 
 def test_a_fetched_patient_read_that_gives_another_patient_is_412():
-    client = FakeClient({"patient": {"resourceType": "Patient", "id": "someone-else"}})
+    client = FakeClient({"patient": patient("someone-else")})
     with pytest.raises(PreconditionFailed, match=f"the read of Patient/{PATIENT_ID} gave another"):
         gather(call({k: v for k, v in full_prefetch().items() if k != "patient"}), client, AS_OF)

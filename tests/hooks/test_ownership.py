@@ -9,19 +9,14 @@ from hypothesis import strategies as st
 from cds_b12.clinical.record import DataNote
 from cds_b12.hooks.ownership import LEFT_OUT, own_data
 
+from ..fhir.read_support import LOINC_HB, bundle, observation
+
 PID = "p-1"
 
 
 def obs(oid: str, ref: object) -> dict:
-    return {"resourceType": "Observation", "id": oid, "subject": {"reference": ref}}
-
-
-def bundle(*resources: dict) -> dict:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "entry": [{"resource": r} for r in resources],
-    }
+    """A lab naming its patient by ``ref``, whatever shape ``ref`` has."""
+    return observation(oid, LOINC_HB, subject={"reference": ref})
 
 
 @pytest.mark.parametrize(
