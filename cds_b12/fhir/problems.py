@@ -8,11 +8,12 @@ entered in error is skipped with a note, and a resolved one is not active.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from cds_b12.clinical.codes import B12_INGREDIENTS, RXNORM
 from cds_b12.clinical.record import ClinicalFinding, Finding
 
-from .accessors import as_dict, codings, concept_text, dicts, first_dict, label
+from .accessors import codings, concept_text, dicts, first_dict, label
 from .build import make_finding
 from .dates import parse_date
 from .findings import (
@@ -24,6 +25,7 @@ from .findings import (
     still_active,
     weaker,
 )
+from .onsets import Born, choice_date
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 
 _ALLERGY_WORDS = re.compile(r"cobalt|cobalamin|vitamin b12")  # also cyano-/hydroxocobalamin
@@ -39,7 +41,7 @@ PROCEDURE_STATUS = StatusPolicy(
 )
 
 
-def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
+def read_condition(resource: dict, note: Note, born: Born) -> list[ClinicalFinding]:
     """Findings of a Condition; refuted ones are dropped, entered-in-error ones noted, and
     unconfirmed ones read as uncertain."""
     found = asserted_findings(resource.get("code"))
@@ -47,20 +49,16 @@ def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
         return []
     verified = _verification(resource)
     found = [(f, weaker(how, verified)) for f, how in found if kept(f, weaker(how, verified))]
+    if not found:
+        return []
     clinical = _status_code(resource.get("clinicalStatus"))
     if clinical is None:
         # con-4: an abated condition is not active even when clinicalStatus is missing
         active = not any(str(key).startswith("abatement") for key in resource)
     else:
         active = clinical in _ACTIVE_CONDITION
-    on = (
-        parse_date(resource.get("onsetDateTime"))
-        or parse_date(as_dict(resource.get("onsetPeriod")).get("start"))
-        or parse_date(resource.get("recordedDate"))
-    )
-    resolved_on = parse_date(resource.get("abatementDateTime")) or parse_date(
-        as_dict(resource.get("abatementPeriod")).get("end")
-    )
+    on = _when(resource, "onset", note, born, recorded=True)
+    resolved_on = _when(resource, "abatement", note, born, end_first=True)
     returned = clinical in _RECURRED
     return [
         make_finding(f, label(resource), active and still_active(f, how), on, resolved_on, returned)
@@ -68,18 +66,16 @@ def read_condition(resource: dict, note: Note) -> list[ClinicalFinding]:
     ]
 
 
-def read_procedure(resource: dict, note: Note) -> list[ClinicalFinding]:
+def read_procedure(resource: dict, note: Note, born: Born) -> list[ClinicalFinding]:
     """Findings of a Procedure done or under way ("history of" one was still done)."""
     found = coded_findings(resource.get("code"))
     if not found or PROCEDURE_STATUS.apply(resource, note) is None:
         return []
-    on = parse_date(resource.get("performedDateTime")) or parse_date(
-        as_dict(resource.get("performedPeriod")).get("start")
-    )
+    on = _when(resource, "performed", note, born)
     return [make_finding(f, label(resource), True, on) for f in found]
 
 
-def read_allergy(resource: dict, note: Note) -> list[ClinicalFinding]:
+def read_allergy(resource: dict, note: Note, born: Born) -> list[ClinicalFinding]:
     """A cobalt or B12 allergy, by RxNorm B12 ingredient or by words."""
     concepts = [resource.get("code")]
     concepts.extend(reaction.get("substance") for reaction in dicts(resource.get("reaction")))
@@ -93,8 +89,29 @@ def read_allergy(resource: dict, note: Note) -> list[ClinicalFinding]:
     if _verification(resource) is Assertion.ABSENT:
         return []
     active = _status_code(resource.get("clinicalStatus")) not in _INACTIVE_ALLERGY
-    on = parse_date(resource.get("onsetDateTime")) or parse_date(resource.get("recordedDate"))
+    on = _when(resource, "onset", note, born, recorded=True)
     return [make_finding(Finding.COBALT_B12_ALLERGY, label(resource), active, on)]
+
+
+def _when(
+    resource: dict,
+    element: str,
+    note: Note,
+    born: Born,
+    *,
+    end_first: bool = False,
+    recorded: bool = False,
+) -> date | None:
+    """The date ``element``[x] gives, else (with ``recorded``) the recorded date. One given
+    that gives no date ("childhood", an age without a birth date) is said, not dropped."""
+    on, given = choice_date(resource, element, born, end_first=end_first)
+    if on is not None:
+        return on
+    on = parse_date(resource.get("recordedDate")) if recorded else None
+    if given:
+        used = "no date used" if on is None else "used the recorded date"
+        note(f"{element} date not understood; {used}")
+    return on
 
 
 def _worded_allergy(text: str) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TypeVar
 
 from cds_b12.clinical.codes import B12_FOLATE_PANEL
@@ -54,7 +55,7 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
     entries = _walk(data, prefetch=True)
     drafts_in = _walk(draft_orders, prefetch=False, junk=notes)
     index = MedicationIndex([*entries, *drafts_in])
-    reader = _Reader(index, notes)
+    reader = _Reader(index, notes, entries)
     for resource, _ in entries:
         reader.current = resource
         try:
@@ -156,6 +157,7 @@ class _Reader:
 
     index: MedicationIndex
     notes: list[DataNote]
+    entries: list[tuple[dict, dict | None]]  # the data, for a Patient not yet read
     current: dict = field(default_factory=dict)  # the resource being read, for its notes
     patient: Patient | None = None
     labs: list[Lab] = field(default_factory=list)
@@ -203,15 +205,25 @@ class _Reader:
             # by exact class: the readers build each record as itself
             self.facts[fact.__class__].append(fact)
 
+    def birth_date(self) -> date | None:
+        """The patient's birth date, for a date given as an age: the Patient read already,
+        else the first in the data (the one ``_read_patient`` will use), which may come later."""
+        if self.patient is not None:
+            return self.patient.birth_date
+        for resource, _ in self.entries:
+            if resource.get("resourceType") == "Patient":
+                return parse_date(resource.get("birthDate"))
+        return None
+
     def _read_other(self, rtype: str, resource: dict, note: Note) -> None:
         if rtype == "Condition":
-            self.findings.extend(read_condition(resource, note))
+            self.findings.extend(read_condition(resource, note, self.birth_date))
         elif rtype == "Patient":
             self._read_patient(resource, note)
         elif rtype == "Procedure":
-            self.findings.extend(read_procedure(resource, note))
+            self.findings.extend(read_procedure(resource, note, self.birth_date))
         elif rtype == "AllergyIntolerance":
-            self.findings.extend(read_allergy(resource, note))
+            self.findings.extend(read_allergy(resource, note, self.birth_date))
         elif rtype not in R4_RESOURCE_TYPES:
             raise Skip(f"skipped: unknown resource type '{shorten(rtype)}'")
 

@@ -35,7 +35,8 @@ FHIR_KEYS = [
     "dosageInstruction", "dosage", "doseAndRate", "doseQuantity", "dose", "route", "timing",
     "repeat", "frequency", "period", "periodMax", "periodUnit", "boundsPeriod", "clinicalStatus",
     "verificationStatus", "gender", "birthDate", "authoredOn", "dispenseRequest",
-    "validityPeriod", "abatementDateTime", "reaction", "substance", "intent",
+    "validityPeriod", "abatementDateTime", "reaction", "substance", "intent", "onsetAge",
+    "onsetRange", "onsetString", "abatementAge", "performedPeriod", "performedAge", "recordedDate",
 ]  # fmt: skip
 FHIR_STRINGS = [
     "Bundle", "Observation", "MedicationRequest", "MedicationAdministration",
@@ -43,7 +44,7 @@ FHIR_STRINGS = [
     "Patient", "ServiceRequest", "OperationOutcome", "FooBar", LOINC, SNOMED, RXNORM, ICD10CM,
     UCUM, LOINC_B12_MASS, LOINC_B12_MOLES, LOINC_PREGNANCY_STATUS, SCT_PREGNANT,
     SCT_PERNICIOUS_ANAEMIA, SCT_IM, RX_CYANOCOBALAMIN_INJ_1MG_ML, RX_HYDROXOCOBALAMIN,
-    RX_CYANOKIT, "D51.0", "pg/mL", "pmol/L", "mg", "ug", "g", "mL", "tablet", "wk", "mo", "d",
+    RX_CYANOKIT, "D51.0", "pg/mL", "pmol/L", "mg", "ug", "g", "mL", "tablet", "wk", "mo", "d", "a",
     "final", "entered-in-error", "active", "draft", "completed", "not-done", "refuted",
     "2024-01-01", "2024", "2024-01-01T08:00:00", "not a date", "#m1", "Medication/m1", "m1",
     "<150", "1e999", "nan", "-0", "vegan", "cyanokit", "multivitamin", "hydroxocobalamin",
