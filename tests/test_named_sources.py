@@ -1,6 +1,7 @@
 """Every source a card's wording names is among the sources that card cites, for every
-rule and card variant in both profiles (b12-clinical.md §9: a card cites what its text
-says, and its text names only what it cites)."""
+rule and card variant, and every safety line a card can show, in both profiles
+(b12-clinical.md §9: a card cites what its text says, and its text names only what it
+cites)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import re
 import pytest
 
 from cds_b12.clinical import get_profile
+from cds_b12.clinical.safety import REGION_SAFETY_SOURCES, SAFETY_SOURCES, safety_sources
 from cds_b12.clinical.sources import SOURCES, rule_sources
 from cds_b12.render import load_card_library
+from cds_b12.render.wording_checks import PROFILE_TABLES
 
 from .render.rule_specs import VARIANTS
 
@@ -59,6 +62,11 @@ def named(text: str) -> set[str]:
     return {label for pattern, label in NAMES.items() if re.search(pattern, text)}
 
 
+def _uncited(text: str, cited: list[str]) -> set[str]:
+    """The names in ``text`` that none of the ``cited`` labels contains."""
+    return {name for name in named(text) if not any(name in label for label in cited)}
+
+
 def test_every_name_matches_a_source_label():
     labels = [s.label for s in SOURCES.values()]
     for label in NAMES.values():
@@ -73,5 +81,22 @@ def test_a_card_cites_every_source_its_text_names(rule, variant, profile):
     cited = [SOURCES[sid].label for sid in rule_sources(rule, region, variant)]
     if wording.source is not None:
         cited.append(wording.source.label)
-    missing = {name for name in named(text) if not any(name in label for label in cited)}
+    missing = _uncited(text, cited)
     assert not missing, (missing, cited)
+
+
+@pytest.mark.parametrize(("sid", "profile"), [(s, p) for s in SAFETY_SOURCES for p in ("UK", "US")])
+def test_a_safety_line_cites_every_source_its_text_names(sid, profile):
+    text = load_card_library().safety_text(sid, profile, {"profile": profile})
+    region = get_profile(profile.lower()).citation_region
+    cited = [SOURCES[s].label for s in safety_sources(sid, region)]
+    assert not _uncited(text, cited), (sid, profile, cited)
+
+
+def test_every_safety_line_declares_its_sources_and_nothing_else_does():
+    """A profile's own sources for a line go with that profile's own wording of it."""
+    safety = load_card_library().safety
+    lines = {sid for sid in safety if sid not in PROFILE_TABLES}
+    assert lines == set(SAFETY_SOURCES), lines ^ set(SAFETY_SOURCES)
+    for region, own in REGION_SAFETY_SOURCES.items():
+        assert set(own) <= set(safety[region.lower()]), (region, own)

@@ -3,13 +3,15 @@
 Imports only ``cds_b12.clinical``. Each rail looks at one Recommendation and
 may drop it (returns None), change its regimen, raise its indicator or add
 labs, recording its S-ID in ``Recommendation.safety`` so the card and the
-audit can say why. Rails add no prose: ``cards/safety.toml`` holds the words.
+audit can say why. Rails add no prose: ``cards/safety.toml`` holds the words,
+and ``SAFETY_SOURCES`` what each line rests on, so a card showing it cites them.
 S13-S16 are covered elsewhere: S13 by the baseline labs of R1/R2 and R6,
 S14 by R8, S16 by ``regimens.intensified``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -19,6 +21,7 @@ from .profiles import Profile
 from .recommendation import Indicator, Kind, LabNote, Recommendation, Variant
 from .record import Finding, Product, Route
 from .regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, with_drug
+from .sources import Region, cite
 
 # the cards that start, continue or change B12 treatment: the rails qualify these
 TREATMENT_KINDS = frozenset(
@@ -218,6 +221,51 @@ RAILS: tuple[tuple[str, Rail], ...] = (
     ("S11", s11_pregnancy),
     ("S12", s12_nitrous_oxide),
 )
+
+
+# Safety ID -> the source IDs its line in cards/safety.toml rests on (§5, §9): each one
+# it names, and Lam under S7's PPI advice. S10 rests on the RxNorm codes (§3.2): none.
+# S13-S16 have lines too, though their rules act elsewhere (see above).
+SAFETY_SOURCES: dict[str, tuple[str, ...]] = {
+    "S1": ("UK-10",),  # NG239 rationale: replacement is not stopped for an irreversible cause
+    "S2": ("LAB-2.8",),
+    "S3": ("LABEL-S3",),
+    "S4": ("LABEL-S4",),
+    "S5": ("LABEL-S4",),
+    "S6": ("US-2",),  # label monitoring: potassium in the first 48 hours
+    "S6-low-baseline": ("US-2",),
+    "S6-low-loading": ("US-2",),
+    "S7": ("SP-5", "SP-6"),
+    "S8": ("UK-6", "SP-7"),
+    "S9": ("WHO-2.6", "US-4"),
+    "S10": (),
+    "S11": ("UK-8",),  # NG239: review at 1 month if pregnant or breastfeeding
+    "S11-breastfeeding": ("UK-8",),
+    "S12": ("SP-9",),
+    "S13": ("UK-5", "LAB-2.8"),
+    "S14": ("US-2",),  # label monitoring: re-evaluate when reticulocytes do not rise
+    "S15": ("US-1",),
+    "S16": ("UK-9",),  # NG239: more often only in line with the product information
+}
+# A profile's own wording of a line (its table in cards/safety.toml) that rests on others.
+REGION_SAFETY_SOURCES: dict[Region, dict[str, tuple[str, ...]]] = {
+    Region.UK: {
+        "S3": ("UK-3",),
+        "S4": ("UK-5", "LABEL-S4"),
+        "S6": ("UK-5",),
+        "S6-low-baseline": ("UK-5",),
+        "S6-low-loading": ("UK-5",),
+        "S11": ("UK-8", "UK-5"),  # SmPC: not for megaloblastic anaemia of pregnancy
+    },
+}
+
+
+@functools.cache
+def safety_sources(sid: str, region: Region) -> tuple[str, ...]:
+    """``cite`` of what safety line ``sid`` rests on in a profile of ``region``. The line
+    names each of the other country's sources it has, so ``cite`` keeps them all."""
+    ids = REGION_SAFETY_SOURCES.get(region, {}).get(sid, SAFETY_SOURCES[sid])
+    return cite(ids, region, named=ids)
 
 
 def apply_safety(

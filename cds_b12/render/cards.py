@@ -23,6 +23,7 @@ from cds_b12.clinical.profiles import Profile
 from cds_b12.clinical.recommendation import Indicator, LabOrder, Recommendation
 from cds_b12.clinical.record import Note
 from cds_b12.clinical.regimens import Regimen
+from cds_b12.clinical.safety import SAFETY_SOURCES, safety_sources
 from cds_b12.clinical.sources import SOURCES, Source
 
 from .errors import RenderError
@@ -263,10 +264,12 @@ class _Renderer:
             lines = [self.library.safety_text(sid, self.profile.name, values) for sid in shown]
             blocks.append(self._list(self._section("safety"), lines))
         blocks.append(self._data_quality)
-        # Each source once: not the card's own source link, and a page several source IDs
-        # cite (UK-1 and UK-2 are both the BNF) only once.
+        # The rule's sources, then those of the safety lines shown; each source once: not
+        # the card's own source link, and a page several source IDs cite (UK-1 and UK-2 are
+        # both the BNF) only once.
         card_source = self._card_source(rec, wording)
-        sources = dict.fromkeys(self._source(rec, sid) for sid in rec.sources)
+        cited = [*rec.sources, *(s for sid in shown for s in self._safety_sources(rec, sid))]
+        sources = dict.fromkeys(self._source(rec, sid) for sid in cited)
         links = [
             self._section("source_link", label=Markup(s.label), url=Markup(s.url))
             for s in sources
@@ -364,6 +367,11 @@ class _Renderer:
         if sid not in SOURCES:
             raise RenderError(f"{rec.rule}: unknown source ID {sid!r} (not in sources.SOURCES)")
         return SOURCES[sid]
+
+    def _safety_sources(self, rec: Recommendation, sid: str) -> tuple[str, ...]:
+        if sid not in SAFETY_SOURCES:
+            raise RenderError(f"{rec.rule}: safety rule {sid!r} has no SAFETY_SOURCES entry")
+        return safety_sources(sid, self.profile.citation_region)
 
     def _card_source(self, rec: Recommendation, wording: CardWording) -> dict:
         source = wording.source

@@ -12,6 +12,7 @@ from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Variant
 from cds_b12.clinical.regimens import CATALOGUE
 from cds_b12.clinical.rules import RULES
+from cds_b12.clinical.safety import SAFETY_SOURCES, safety_sources
 from cds_b12.clinical.sources import (
     RULE_SOURCES,
     SOURCES,
@@ -146,3 +147,18 @@ def test_a_card_cites_the_other_countrys_document_its_text_names():
 def test_cite_keeps_a_named_source_of_the_other_country():
     assert cite(("LABEL-S4", "UK-5"), Region.UK, named=("LABEL-S4",)) == ("UK-5", "LABEL-S4")
     assert cite(("LABEL-S4", "UK-5"), Region.UK) == ("UK-5",)
+
+
+def test_a_safety_line_cites_what_its_profiles_wording_rests_on():
+    """Only the UK line for pregnancy names the SmPC (hydroxocobalamin is not for the
+    anaemia of pregnancy): the US one cites NICE NG239 alone. The other country's
+    documents a line names are cited too, after the profile's own and international."""
+    assert safety_sources("S11", Region.UK) == ("UK-8", "UK-5")
+    assert safety_sources("S11", Region.US) == ("UK-8",)
+    assert safety_sources("S4", Region.UK) == ("UK-5", "LABEL-S4")
+    assert safety_sources("S4", Region.US) == ("LABEL-S4",)
+    assert safety_sources("S6", Region.UK) == ("UK-5",)
+    assert safety_sources("S6", Region.US) == ("US-2",)
+    assert safety_sources("S7", Region.US) == ("SP-6", "SP-5")
+    assert safety_sources("S8", Region.US) == ("UK-6", "SP-7")
+    assert all(sid in SOURCES for ids in SAFETY_SOURCES.values() for sid in ids)

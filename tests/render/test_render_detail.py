@@ -62,8 +62,27 @@ def test_detail_sections() -> None:
     assert "- Observation/o4: unit number 4 not recognised" in detail
     assert "Observation/o5" not in detail and "- and 3 more" in detail
     sources = detail.rsplit("\n\n", 1)[1]
-    # each source once: UK-2 is the card's own source link, so the line has only UK-3
-    assert sources == f"Sources: [{SOURCES['UK-3'].label}]({SOURCES['UK-3'].url})."
+    # each source once: UK-2 is the card's own source link, so the line has UK-3, then
+    # the SmPC the S6 line names (UK wording)
+    links = [f"[{SOURCES[sid].label}]({SOURCES[sid].url})" for sid in ("UK-3", "UK-5")]
+    assert sources == f"Sources: {'; '.join(links)}."
+    assert SOURCES["SP-7"].url not in detail  # S8's NHS Lothian: its line is not shown
+
+
+def test_a_safety_line_cites_its_sources_after_the_rules_own() -> None:
+    """The US S7 and S8 lines name the MHRA, BSH and NHS Lothian: UK documents, cited
+    after the card's US sources because the text names them; Lam rests under S7's PPI
+    advice; the FDA label both the rule and S6 cite, once."""
+    rec = make_rec(
+        "R2-start-standard-loading", US, safety=("S7", "S6", "S8"), sources=("US-3", "US-1")
+    )
+    detail = render_one(rec, US)["detail"]
+    sources = detail.rsplit("\n\n", 1)[1]
+    links = [
+        f"[{SOURCES[sid].label}]({SOURCES[sid].url})"
+        for sid in ("US-1", "SP-6", "SP-5", "UK-6", "SP-7")  # US-3 is the card's own link
+    ]
+    assert sources == f"Sources: {'; '.join(links)}."
 
 
 def test_detail_omits_empty_sections() -> None:
