@@ -17,6 +17,16 @@ IM_ROUTE = {
     "text": "Intramuscular route",
 }
 ORAL_ROUTE = {"coding": [coding(SNOMED, "26643006", "Oral route")], "text": "Oral route"}
+# the maintenance order, which the order-sign draft orders again:
+# (medication, text, route, dose, unit, repeat) of _medication_request
+MONTHLY_CYANOCOBALAMIN = (
+    CYANOCOBALAMIN,
+    "Inject 1000 mcg (1 mL) IM once a month",
+    IM_ROUTE,
+    1000,
+    "ug",
+    {"frequency": 1, "period": 1, "periodUnit": "mo"},
+)
 
 # (RxNorm code, display, text, route, dose, unit, frequency, period, periodUnit)
 OTHER_MEDICATIONS = (
@@ -65,17 +75,7 @@ def _medication_request(
 def medication_requests(count: int, as_of: date) -> list[dict]:
     """A monthly cyanocobalamin maintenance order first, then long-term oral medicines."""
     out = [
-        _medication_request(
-            1,
-            CYANOCOBALAMIN,
-            "Inject 1000 mcg (1 mL) IM once a month",
-            IM_ROUTE,
-            1000,
-            "ug",
-            {"frequency": 1, "period": 1, "periodUnit": "mo"},
-            as_of - timedelta(days=5 * 365),
-            "active",
-        )
+        _medication_request(1, *MONTHLY_CYANOCOBALAMIN, as_of - timedelta(days=5 * 365), "active")
     ]
     for n in range(1, count):
         code, display, text, route, dose, unit, freq, period, period_unit = OTHER_MEDICATIONS[
@@ -120,17 +120,7 @@ def administrations(count: int, as_of: date) -> list[dict]:
 
 def draft_orders(as_of: date) -> list[dict]:
     """Three orders being signed: a B12 injection, folic acid and a serum B12 test."""
-    injection = _medication_request(
-        101,
-        CYANOCOBALAMIN,
-        "Inject 1000 mcg (1 mL) IM once a month",
-        IM_ROUTE,
-        1000,
-        "ug",
-        {"frequency": 1, "period": 1, "periodUnit": "mo"},
-        as_of,
-        "draft",
-    )
+    injection = _medication_request(101, *MONTHLY_CYANOCOBALAMIN, as_of, "draft")
     folate = _medication_request(
         102,
         coding(RXNORM, "4511", "folic acid"),
