@@ -15,12 +15,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from .request import BadRequest
+from .request import BadRequest, validate
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
@@ -93,12 +92,4 @@ class FeedbackBody(_Strict):
 def parse_feedback(body: object) -> list[Feedback]:
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
-    try:
-        return FeedbackBody.model_validate(body).feedback
-    except ValidationError as exc:
-        parts = []
-        for err in exc.errors(include_url=False, include_input=False)[:3]:
-            where = ".".join(str(p) for p in err["loc"])
-            msg = "required" if err["type"] == "missing" else err["msg"]
-            parts.append(f"{where}: {msg.removeprefix('Value error, ')}")
-        raise BadRequest("; ".join(parts)) from None
+    return validate(FeedbackBody, body).feedback

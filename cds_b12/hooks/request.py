@@ -119,12 +119,12 @@ def parse_call(body: object, service: Service) -> HookCall:
     """Check a request body against the 2.0 envelope and the service's hook."""
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
-    envelope = _validate(Envelope, body, "")
+    envelope = validate(Envelope, body)
     if envelope.hook != service.hook:
         raise BadRequest(
             f"hook: service '{service.id}' answers '{service.hook}', not '{envelope.hook}'"
         )
-    context = _validate(CONTEXTS[service.hook], envelope.context, "context.")
+    context = validate(CONTEXTS[service.hook], envelope.context, "context.")
     server = None
     if envelope.fhirServer is not None:
         token = envelope.fhirAuthorization.access_token if envelope.fhirAuthorization else None
@@ -153,7 +153,8 @@ def _profile(extension: dict[str, Any] | None) -> str | None:
 M = TypeVar("M", bound=BaseModel)
 
 
-def _validate(model: type[M], data: object, prefix: str) -> M:
+def validate(model: type[M], data: object, prefix: str = "") -> M:
+    """``data`` as ``model``, or a BadRequest in the one wording of every body checked here."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
