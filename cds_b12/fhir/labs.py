@@ -22,9 +22,11 @@ from .accessors import (
     as_dict,
     censored_number,
     coded,
+    dicts,
     first_dict,
     number,
     shorten,
+    string,
     text,
 )
 from .build import make_lab, make_quantity
@@ -174,13 +176,26 @@ def _bound(
     return None if factor is None else scaled(value, factor)
 
 
+# HL7's interpretation codes (R4, and the v2 table STU3 used), which the bands read.
+_INTERPRETATION_SYSTEMS = frozenset(
+    {
+        "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+        "http://hl7.org/fhir/v2/0078",
+    }
+)
+
+
 def _interpretation(given: object) -> str | None:
-    """The code of the first interpretation's first coding (``"L"``, ``"H"``)."""
-    try:  # the usual shape, without first_dict's two calls
-        code = given[0]["coding"][0]["code"]
-    except (KeyError, IndexError, TypeError):  # a lone object, or no coding
-        code = first_dict(first_dict(given).get("coding")).get("code")
-    return text(code)
+    """The code of the first interpretation (``"L"``, ``"H"``): its HL7 coding wherever
+    it stands (an EHR's own may come first), else its first coding."""
+    try:  # the usual shape, one coding, without the general reading's calls
+        (coding,) = given[0]["coding"]
+        return text(coding["code"])
+    except (KeyError, IndexError, TypeError, ValueError):  # a lone object, or other codings
+        pass
+    found = dicts(first_dict(given).get("coding"))
+    hl7 = next((c for c in found if string(c, "system") in _INTERPRETATION_SYSTEMS), None)
+    return text((hl7 or first_dict(found)).get("code"))
 
 
 def _when(resource: dict, note: Note) -> date | None:

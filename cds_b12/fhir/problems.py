@@ -13,7 +13,7 @@ from datetime import date
 from cds_b12.clinical.codes import B12_INGREDIENTS, RXNORM
 from cds_b12.clinical.record import ClinicalFinding, Finding
 
-from .accessors import codings, concept_text, dicts, first_dict, label
+from .accessors import codings, concept_text, dicts, label
 from .build import make_finding
 from .dates import parse_date
 from .findings import (
@@ -135,9 +135,31 @@ def _verification(resource: dict) -> Assertion:
     return Assertion.UNCERTAIN if verification in _UNCONFIRMED else Assertion.PRESENT
 
 
+# Every clinicalStatus and verificationStatus code of a Condition or an AllergyIntolerance.
+_STATUS_CODES = frozenset(
+    {
+        *_ACTIVE_CONDITION,
+        *_INACTIVE_ALLERGY,
+        "remission",
+        *_UNCONFIRMED,
+        "confirmed",
+        "refuted",
+        "entered-in-error",
+    }
+)
+
+
 def _status_code(concept: object) -> str | None:
-    """The code of a status CodeableConcept; a bare code string is accepted (STU3 style)."""
-    code = concept
-    if isinstance(concept, dict):
-        code = first_dict(concept.get("coding")).get("code")
-    return code.strip().lower() if isinstance(code, str) else None
+    """The code of a status CodeableConcept; a bare code string is accepted (STU3 style).
+
+    Of several codings the one with a FHIR status code decides, wherever it stands: an
+    EHR sends its own code beside HL7's, often first.
+    """
+    if not isinstance(concept, dict):
+        return concept.strip().lower() if isinstance(concept, str) else None
+    codes = [
+        code.strip().lower()
+        for coding in dicts(concept.get("coding"))
+        if isinstance(code := coding.get("code"), str)
+    ]
+    return next((code for code in codes if code in _STATUS_CODES), codes[0] if codes else None)
