@@ -48,6 +48,7 @@ from cds_b12.clinical.record import (
 from .errors import RenderError
 from .escape import Markup
 from .placeholders import NAME_TABLES
+from .schedule import number
 from .wording import CardLibrary
 
 _WEEK = DAYS_PER_UNIT["wk"]
@@ -56,11 +57,6 @@ _MONTH = DAYS_PER_UNIT["mo"]
 _YEAR = DAYS_PER_UNIT["a"]
 # the table naming each enum, found once rather than by a search for every fact
 _TABLE_OF: dict[type, str] = {e: t for t, e in reversed(list(NAME_TABLES.items()))}
-
-
-def number(value: float) -> str:
-    """A number as a clinician writes it: 2 not 2.0, 0.45 stays 0.45."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _round(value: float) -> float:
