@@ -13,14 +13,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, func, select
 
 from .db import Database
-from .report import UNKNOWN_CARD, _rule_order
+from .report import FOR_ITS_CARD, NO_REASON, UNKNOWN_CARD, _rule_order
 from .schema import Feedback, HeldCard, HookCall, IssuedCard
 
 LOCAL = "(local)"
-NO_REASON = "(no reason given)"
 COUNTS = ("issued", "accepted", "overridden", "snoozed")
 
 
@@ -100,10 +99,7 @@ def governance(db: Database, since: datetime | None = None) -> list[SiteRow]:
                 Feedback.override_code,
                 func.count(),
             )
-            .outerjoin(
-                IssuedCard,
-                and_(Feedback.known_card.is_(True), IssuedCard.uuid == Feedback.card_uuid),
-            )
+            .outerjoin(IssuedCard, FOR_ITS_CARD)
             .group_by(
                 IssuedCard.rule_id,
                 Feedback.tenant,

@@ -12,6 +12,10 @@ from .db import Database
 from .schema import Feedback, HookCall, IssuedCard
 
 UNKNOWN_CARD = "(unknown card)"
+NO_REASON = "(no reason given)"
+# feedback counts for a card only when it is about our card (``known_card``): another
+# issuer's feedback on the same uuid is not
+FOR_ITS_CARD = and_(Feedback.known_card.is_(True), IssuedCard.uuid == Feedback.card_uuid)
 
 
 @dataclass(slots=True)
@@ -58,11 +62,7 @@ def report(db: Database, since: datetime | None = None) -> list[RuleRow]:
                 Feedback.override_code,
                 func.count(),
             )
-            # another issuer's feedback on a card is not about our card: known_card says so
-            .outerjoin(
-                IssuedCard,
-                and_(Feedback.known_card.is_(True), IssuedCard.uuid == Feedback.card_uuid),
-            )
+            .outerjoin(IssuedCard, FOR_ITS_CARD)
             .group_by(
                 IssuedCard.rule_id, Feedback.service_id, Feedback.outcome, Feedback.override_code
             )
@@ -77,7 +77,7 @@ def report(db: Database, since: datetime | None = None) -> list[RuleRow]:
                 target.accepted += count
             else:
                 target.overridden += count
-                key = code or "(no reason given)"
+                key = code or NO_REASON
                 bucket = reasons[(target.rule, service)]
                 bucket[key] = bucket.get(key, 0) + count
     for key, counts in reasons.items():
