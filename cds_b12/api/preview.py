@@ -8,8 +8,6 @@ and real feedback to the feedback endpoint; these routes only help build them.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask import Blueprint, Response, abort, current_app, jsonify, request, send_from_directory
 from sqlalchemy import select
 
@@ -19,6 +17,7 @@ from ..hooks.fixtures import find_fixture, fixture_patients
 from ..hooks.request import PROFILE_EXTENSION, BadRequest
 from ..hooks.response import HOOKS, ORDER_HOOKS
 from ..hooks.services import SERVICES
+from ..store.db import as_utc
 from ..store.schema import Feedback
 from .runtime import runtime
 
@@ -105,7 +104,7 @@ def recorded(card: str) -> Response:
                 {
                     "outcome": outcome,
                     "reason": code,
-                    "receivedAt": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
+                    "receivedAt": as_utc(at).isoformat(),
                 }
                 for outcome, code, at in rows
             ],

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -124,3 +125,8 @@ def _create_engine(url: str, *, durable: bool = True) -> Engine:
         cursor.close()
 
     return engine
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored time, aware: SQLite hands back naive datetimes, which were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

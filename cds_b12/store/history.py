@@ -11,12 +11,12 @@ policy's look-back. A patient's unanswered history elsewhere is not read at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, bindparam, cast, exists, null, or_, select, union_all
 
 from ..fatigue.policy import Past
-from .db import Database
+from .db import Database, as_utc
 from .prepared import Prepared
 from .schema import Feedback, HookCall, IssuedCard
 
@@ -108,13 +108,13 @@ def history(
             rule=rule,
             fingerprint=facts,
             evidence=evidence,
-            shown_at=_utc(shown_at),
+            shown_at=as_utc(shown_at),
             hook_instance=hook_instance,
             encounter=encounter,
             outcome=outcome,
             reason=reason,
             # the earlier of the answer's own time and its arrival: a fast clock gains nothing
-            answered_at=_utc(min(outcome_at, received)) if outcome_at else None,
+            answered_at=as_utc(min(outcome_at, received)) if outcome_at else None,
         )
         for (
             rule,
@@ -129,8 +129,3 @@ def history(
             received,
         ) in rows
     ]
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
