@@ -65,3 +65,35 @@ def test_a_censored_b12_is_shown_with_its_comparator_and_the_undecided_note():
     assert card["summary"].startswith("Order methylmalonic acid")
     assert "<200 pg/mL" in card["detail"] or "&lt;200 pg/mL" in card["detail"]
     assert "reported only as a limit that spans more than one band" in card["detail"]
+
+
+@pytest.mark.parametrize(
+    ("administration", "message"),
+    [
+        ({}, "no date given; not counted as a dose"),
+        ({"effectiveDateTime": "last week"}, "date not understood; not counted as a dose"),
+    ],
+)
+def test_a_dose_without_a_date_is_said_on_the_cards(administration, message):
+    """An injection the record holds with no usable date cannot be placed against the B12
+    (S2: a B12 within 14 days of a dose is ignored): each card says it is not counted."""
+    data = bundle('{"value": 150, "unit": "pg/mL"}')
+    data["entry"].append(
+        {
+            "resource": {
+                "resourceType": "MedicationAdministration",
+                "id": "ma1",
+                "status": "completed",
+                "subject": {"reference": "Patient/p1"},
+                "medicationCodeableConcept": {
+                    "coding": [
+                        {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "309594"}
+                    ]
+                },
+                **administration,
+            }
+        }
+    )
+    cards = respond(data, profile=get_profile("UK"), as_of=AS_OF).body["cards"]
+    assert cards
+    assert all(f"MedicationAdministration/ma1: {message}" in card["detail"] for card in cards)

@@ -200,11 +200,12 @@ def _interpretation(given: object) -> str | None:
 
 def _when(resource: dict, note: Note) -> date | None:
     """When the sample was taken; the report date only as a noted fallback (§3.1)."""
-    on = (
-        parse_date(resource.get("effectiveDateTime"))
-        or parse_date(as_dict(resource.get("effectivePeriod")).get("start"))
-        or parse_date(resource.get("effectiveInstant"))
+    period = resource.get("effectivePeriod")
+    on = parse_date(resource.get("effectiveDateTime")) or parse_date(
+        resource.get("effectiveInstant")
     )
+    if on is None and isinstance(period, dict):  # its start, else its end if that is all
+        on = parse_date(period.get("start")) or parse_date(period.get("end"))
     if on is None:
         on = parse_date(resource.get("issued"))
         if on is not None:

@@ -25,7 +25,9 @@ from cds_b12.clinical.codes import (
 )
 from cds_b12.clinical.record import (
     ADMINISTRATION,
+    B12_THERAPY,
     REQUEST,
+    STATEMENT,
     ClinicalFinding,
     Finding,
     Medication,
@@ -208,6 +210,8 @@ def read_medication(
         status = _STATUS[source].apply(resource, note)
     if status is None:
         return None
+    if not draft:
+        _not_given(resource, source)
     on, start, end = _dates(resource, source)
     if match is None:
         # an administration is exposure that happened; an order or statement may have ended
@@ -222,6 +226,9 @@ def read_medication(
     product = match.product or _b12_form(
         match.ingredient, route, dose_mg, source, route_concept is not None, note
     )
+    if source is ADMINISTRATION and on is None and product in B12_THERAPY:
+        given = "effectiveDateTime" in resource or "effectivePeriod" in resource
+        note(f"{'date not understood' if given else 'no date given'}; not counted as a dose")
     # in field order: keywords would cost a dict per call
     return make_medication(
         source,
@@ -240,6 +247,19 @@ def read_medication(
         # an error exactly
         make_quantity(dose, unit) if dose is not None and unit else None,
     )
+
+
+def _not_given(resource: dict, source: MedSource) -> None:
+    """Raises Skip for a dose or statement an older FHIR flags as not given or not taken
+    (STU3 ``notGiven`` and ``taken: n``, DSTU2 ``wasNotGiven`` and ``wasNotTaken``): its
+    status alone says completed or active."""
+    if source is ADMINISTRATION:
+        if resource.get("notGiven") is True or resource.get("wasNotGiven") is True:
+            raise Skip(_STATUS[source].noted["not-done"])
+    elif source is STATEMENT:
+        taken = string(resource, "taken")
+        if resource.get("wasNotTaken") is True or (taken is not None and taken.lower() == "n"):
+            raise Skip(_STATUS[source].noted["not-taken"])
 
 
 def _product_concepts(resource: dict, index: MedicationIndex) -> tuple[list[object], int, str]:
@@ -365,6 +385,6 @@ def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None,
     effective = as_dict(resource.get("effectivePeriod"))
     on = parse_date(resource.get("effectiveDateTime")) or parse_date(effective.get("start"))
     if source is ADMINISTRATION:
-        return on, None, None
+        return on or parse_date(effective.get("end")), None, None
     on = on or parse_date(resource.get("dateAsserted"))
     return on, parse_date(effective.get("start")), parse_date(effective.get("end"))

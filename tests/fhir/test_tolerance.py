@@ -192,6 +192,16 @@ WITHDRAWN = {
         [],
         ["skipped: dose not given"],
     ),
+    "MedicationAdministration STU3 notGiven": (
+        {**med_administration("ma1", INJECTION), "notGiven": True},
+        [],
+        ["skipped: dose not given"],
+    ),
+    "MedicationAdministration DSTU2 wasNotGiven": (
+        {**med_administration("ma1", INJECTION), "wasNotGiven": True},
+        [],
+        ["skipped: dose not given"],
+    ),
     "MedicationStatement entered-in-error": (
         med_statement("ms1", ORAL, status="entered-in-error"),
         [],
@@ -199,6 +209,16 @@ WITHDRAWN = {
     ),
     "MedicationStatement not-taken": (
         med_statement("ms1", ORAL, status="not-taken"),
+        [],
+        ["skipped: marked not taken"],
+    ),
+    "MedicationStatement STU3 taken n": (
+        {**med_statement("ms1", ORAL), "taken": "n"},
+        [],
+        ["skipped: marked not taken"],
+    ),
+    "MedicationStatement DSTU2 wasNotTaken": (
+        {**med_statement("ms1", ORAL), "wasNotTaken": True},
         [],
         ["skipped: marked not taken"],
     ),
@@ -376,6 +396,11 @@ DATES = {
         ["Lab B12 300 2024-04-02"],
         [],
     ),
+    "Observation effectivePeriod end only": (
+        _dated(b12(), "effectiveDateTime", effectivePeriod={"end": "2024-04-03"}),
+        ["Lab B12 300 2024-04-03"],
+        [],
+    ),
     "Observation effectiveInstant": (
         _dated(b12(), "effectiveDateTime", effectiveInstant="2024-04-04T08:00:00Z"),
         ["Lab B12 300 2024-04-04"],
@@ -400,6 +425,25 @@ DATES = {
         ),
         ["Medication B12_INJECTION completed 2024-04-06"],
         [],
+    ),
+    "MedicationAdministration effectivePeriod end only": (
+        _dated(
+            med_administration("ma1", INJECTION),
+            "effectiveDateTime",
+            effectivePeriod={"end": "2024-04-07"},
+        ),
+        ["Medication B12_INJECTION completed 2024-04-07"],
+        [],
+    ),
+    "MedicationAdministration no date": (
+        _dated(med_administration("ma1", INJECTION), "effectiveDateTime"),
+        ["Medication B12_INJECTION completed None"],
+        ["no date given; not counted as a dose"],
+    ),
+    "MedicationAdministration unreadable date": (
+        med_administration("ma1", INJECTION) | {"effectiveDateTime": "last week"},
+        ["Medication B12_INJECTION completed None"],
+        ["date not understood; not counted as a dose"],
     ),
     "MedicationStatement dateAsserted": (
         _dated(med_statement("ms1", ORAL), "effectivePeriod"),
