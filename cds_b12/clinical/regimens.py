@@ -67,7 +67,7 @@ class Regimen:
     route: Route
     steps: tuple[Step, ...]
     sources: tuple[str, ...]
-    then: str | None = None  # regimen that follows this one
+    then: str | Regimen | None = None  # what follows: a catalogue ID, or one a rule built
     lifelong: bool = False
 
     @property
@@ -247,6 +247,34 @@ def intensified(
                 lifelong=current.lifelong,
             )
     return None
+
+
+def follow_on(regimen: Regimen) -> Regimen | None:
+    """The regimen that follows ``regimen``: its catalogue ID's, or the one a rule built."""
+    if isinstance(regimen.then, Regimen):
+        return regimen.then
+    return CATALOGUE.get(regimen.then) if regimen.then else None
+
+
+def no_longer_than(
+    regimen: Regimen, interval_days: float | None, steps: tuple[Step, ...]
+) -> Regimen:
+    """``regimen`` handing over to maintenance no less often than every ``interval_days``
+    (S1: after a relapse, never back to a longer interval than the one it came on).
+
+    The follow-on becomes the longest of the profile's shorter ``steps`` within a day of
+    ``interval_days`` (MAINT_INTENSIFIED, §1.4); with none, ``regimen`` is left as it is.
+    """
+    after = follow_on(regimen)
+    if after is None or interval_days is None:
+        return regimen
+    limit = interval_days + SAME_INTERVAL_TOLERANCE_DAYS
+    fits = [s for s in steps if s.interval_max_days <= limit]
+    if after.steps[-1].interval_max_days <= limit or not fits:
+        return regimen
+    step = max(fits, key=lambda s: s.interval_max_days)
+    shorter = replace(after, id="MAINT_INTENSIFIED", steps=(step,), sources=("UK-9",))
+    return replace(regimen, then=shorter)
 
 
 def with_drug(regimen: Regimen, drug: Drug) -> Regimen:

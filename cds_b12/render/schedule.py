@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cds_b12.clinical.record import Route
-from cds_b12.clinical.regimens import CATALOGUE, Regimen, Step, Until
+from cds_b12.clinical.regimens import CATALOGUE, Regimen, Step, Until, follow_on
 
 _UNIT_WORDS: dict[str, tuple[str, str]] = {
     "h": ("hour", "hours"),
@@ -128,8 +128,7 @@ def _chain(regimen: Regimen) -> list[Regimen]:
     """
     chain, seen = [regimen], {regimen.id}
     current = regimen
-    while current.then and current.then in CATALOGUE and current.then not in seen:
-        nxt = CATALOGUE[current.then]
+    while (nxt := follow_on(current)) is not None and nxt.id not in seen:
         base = CATALOGUE.get(current.id)
         if base is not None and _product(nxt) == _product(base):
             nxt = replace(

@@ -164,6 +164,46 @@ def test_uk_monthly_with_recurring_paraesthesia_re_loads_when_no_shorter_step_is
     assert "new_interval" not in r.facts
 
 
+def _follow_on_days(regimen) -> float:
+    """The interval of the maintenance a re-loading course hands over to."""
+    then = regimen.then
+    return (CATALOGUE[then] if isinstance(then, str) else then).maintenance_interval_days
+
+
+def test_re_loading_after_a_relapse_on_monthly_returns_to_monthly_not_every_2_months():
+    """S1: symptoms came back on monthly injections; every 2 months after the course
+    would lengthen the interval that already failed, for an irreversible cause."""
+    rec = record(
+        PA,
+        order(MONTHLY, ingredient=H),
+        *doses(20, 50, 80, 110, ingredient=H),
+        finding(Finding.NEURO, days=10),
+    )
+    (r,) = evaluate(rec, UK, AS_OF).recommendations
+    assert r.variant is Variant.RELOAD
+    assert _follow_on_days(r.regimen) == 30
+    assert r.regimen.drug.ingredient == H
+
+
+def test_re_loading_after_missed_monthly_doses_never_returns_to_a_longer_interval():
+    rec = record(PA, order(MONTHLY), *doses(120, 150, 180, 210), finding(Finding.NEURO, days=10))
+    (r,) = evaluate(rec, UK, AS_OF).recommendations
+    assert r.rule == "R12-missed-doses" and r.variant is Variant.RELOAD
+    assert _follow_on_days(r.regimen) == 30
+
+
+def test_re_loading_from_3_monthly_keeps_the_neuro_maintenance_interval():
+    rec = record(
+        PA,
+        order(THREE_MONTHLY, ingredient=H),
+        *doses(120, 210, 300, ingredient=H),
+        finding(Finding.NEURO, days=10),
+    )
+    (r,) = evaluate(rec, UK, AS_OF).recommendations
+    assert r.variant is Variant.RELOAD
+    assert r.regimen.then == "UK_MAINT_NEURO"
+
+
 def test_monthly_doses_without_an_order_are_monthly_maintenance():
     rec = record(PA, *doses(20, 50, 80, 110, ingredient=H), finding(Finding.NEURO, days=10))
     assert assess(rec, UK, AS_OF).interval_days == 30

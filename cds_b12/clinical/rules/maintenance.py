@@ -26,7 +26,14 @@ from ..followup import after, merge, on, response_labs, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
 from ..record import Finding, LabKind
-from ..regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, intensified, with_drug
+from ..regimens import (
+    CATALOGUE,
+    HYDROXOCOBALAMIN_INJ,
+    Regimen,
+    intensified,
+    no_longer_than,
+    with_drug,
+)
 from ..sources import cites
 from .common import next_dose_on, recommend
 from .oral import oral_relapse
@@ -57,8 +64,10 @@ def _reload(
     a: Assessment, p: Profile, rule: str, overdue_since: date | None = None, **facts: Fact
 ) -> Recommendation:
     """S8: neurological signs back on maintenance, with doses missed or no shorter interval
-    left: the neuro loading course again, without waiting for MMA, and specialist advice."""
-    regimen = CATALOGUE[p.neuro_loading]
+    left: the neuro loading course again, without waiting for MMA, and specialist advice.
+    Maintenance after it is never less often than the interval the symptoms came back on
+    (S1: UK monthly stays monthly, not the every 2 months of UK_MAINT_NEURO)."""
+    regimen = no_longer_than(CATALOGUE[p.neuro_loading], a.interval_days, p.intensify_steps)
     if a.order is not None and a.order.ingredient == "hydroxocobalamin":
         regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
     return recommend(
