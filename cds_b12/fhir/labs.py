@@ -138,8 +138,9 @@ def _value_and_unit(
     """The comparator, number as reported and unit; a ``valueString`` may carry its unit
     ("245 pg/mL", "<150 pg/mL").
 
-    A bare ``valueString`` takes the unit of the lab's own reference range, which
-    states the unit the result was reported in.
+    A bare ``valueString``, or an R4 ``valueInteger`` (a number without a unit), takes
+    the unit of the lab's own reference range, which states the unit the result was
+    reported in.
     """
     quantity = resource.get("valueQuantity")
     raw = quantity.get("value") if isinstance(quantity, dict) else None
@@ -151,6 +152,8 @@ def _value_and_unit(
             comparator = (censored_number(raw) or (None,))[0]
         return comparator, value, quantity_unit(quantity)
     given = resource.get("valueString")
+    if given is None and (integer := resource.get("valueInteger")) is not None:
+        given = integer if isinstance(integer, str) else str(integer)  # read as it is written
     parsed = censored_number(given) if isinstance(given, str) else None
     if parsed is None:
         present = raw is not None or text(given) is not None

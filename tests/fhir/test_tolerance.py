@@ -363,6 +363,16 @@ VALUES = {
         ["Unreadable B12 UNKNOWN_UNIT 2024-05-01"],
         ["value ignored: unit ',250 pg/mL' is not a known unit for vitamin B12"],
     ),
+    "valueInteger with the range's unit": (
+        b12(None, valueInteger=150, referenceRange=[{"low": quantity(200, "pg/mL")}]),
+        ["Lab B12 150 2024-05-01"],
+        [],
+    ),
+    "valueInteger with no unit": (
+        b12(None, valueInteger=150),
+        ["Unreadable B12 NO_UNIT 2024-05-01"],
+        ["value ignored: no unit given for vitamin B12"],
+    ),
     "dataAbsentReason": (
         b12(None, dataAbsentReason={"coding": [{"code": "error"}], "text": "Haemolysed"}),
         ["Unreadable B12 NO_VALUE 2024-05-01"],
