@@ -210,6 +210,13 @@ class Assessment:
         return self.anaemia in (Anaemia.MILD, Anaemia.MODERATE, Anaemia.SEVERE)
 
     @property
+    def needs_injections(self) -> bool:
+        """Moderate or severe anaemia, or pancytopenia: IM loading, never tablets first
+        (US-4: severe haematological disease is treated urgently; US-5: oral only if not
+        severe; R3's mild-anaemia limit)."""
+        return self.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE) or self.pancytopenia
+
+    @property
     def days_late(self) -> int:
         """Days since the next dose fell due; 0 when not yet due or not on maintenance."""
         if self.days_since_last_dose is None or self.interval_days is None:

@@ -76,3 +76,20 @@ def test_old_counts_do_not_describe_the_patient_now():
 def test_a_count_the_lab_flags_low_is_low_when_it_sends_no_range():
     flagged = lab(LabKind.PLATELETS, 160, interpretation="L")
     assert "R7" in by_rule(record(PA, LOW_B12, HB, WBC, flagged))
+
+
+def test_no_oral_alternative_to_loading_with_pancytopenia():
+    """US-4 (BMJ BP): pancytopenia is severe haematological disease, treated urgently with
+    injections; oral B12 is only for the adherent patient who is not severely ill (US-5)."""
+    r2 = by_rule(record(PA, LOW_B12, HB, WBC, NEUTROPHILS, PLATELETS), US)["R2"]
+    assert r2.regimen.is_injection and r2.alternative is None
+
+
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_a_dietary_cause_with_pancytopenia_is_loaded_with_injections_not_tablets(profile):
+    vegan = finding(Finding.DIETARY_DEFICIENCY)
+    recs = by_rule(
+        record(vegan, LOW_B12, lab(LabKind.HB, 11.5), WBC, NEUTROPHILS, PLATELETS), profile
+    )
+    assert "R3" not in recs
+    assert recs["R2"].regimen.is_injection and recs["R2"].alternative is None

@@ -63,17 +63,18 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
     """Start IM loading for confirmed deficiency without neurological signs.
 
     Fires: no B12 therapy in 12 months; deficient; cause irreversible, GI,
-    unknown, or dietary/drug-related with moderate or severe anaemia. Silent:
-    neuro signs (R1), dietary (R3) or drug (R4) cause with mild or no anaemia.
-    US option: oral 1000 micrograms daily unless anaemia is severe.
+    unknown, or dietary/drug-related with moderate or severe anaemia or pancytopenia.
+    Silent: neuro signs (R1), dietary (R3) or drug (R4) cause with mild or no anaemia.
+    US option: oral 1000 micrograms daily unless anaemia is severe or there is
+    pancytopenia (US-4).
     Sources: UK-1 (BNF), UK-5 (SmPC), US-3 (Stabler), US-5 (AFP 2017).
     """
     if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
-    marked_anaemia = a.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE)
-    if a.cause not in _IM_CAUSES and not marked_anaemia:
+    if a.cause not in _IM_CAUSES and not a.needs_injections:
         return None
-    oral_ok = p.oral_alternative_to_loading and a.anaemia is not Anaemia.SEVERE and not a.pregnant
+    severe = a.anaemia is Anaemia.SEVERE or a.pancytopenia
+    oral_ok = p.oral_alternative_to_loading and not severe and not a.pregnant
     return recommend(
         a,
         "R2-start-standard-loading",
@@ -93,12 +94,12 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
     """Treat a dietary deficiency orally, with dietary advice.
 
     Fires: no therapy; deficient; dietary cause; no neuro signs; no anaemia or
-    mild anaemia. Silent: moderate/severe anaemia (R2 gives IM loading).
+    mild anaemia. Silent: moderate/severe anaemia or pancytopenia (R2 gives IM loading).
     Sources: UK-4 (CKS), US-5 (AFP 2017).
     """
     if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
-    if a.cause is not Cause.DIETARY or a.anaemia not in (Anaemia.NONE, Anaemia.MILD, Anaemia.NA):
+    if a.cause is not Cause.DIETARY or a.needs_injections:
         return None
     labs = (on(a.as_of, "CBC", LabNote.BASELINE),) if a.is_anaemic else ()
     return recommend(
@@ -125,7 +126,7 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
     """
     if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
-    if a.cause is not Cause.MEDICATION or a.anaemia in (Anaemia.MODERATE, Anaemia.SEVERE):
+    if a.cause is not Cause.MEDICATION or a.needs_injections:
         return None
     oral, im = CATALOGUE[p.oral], CATALOGUE[p.loading]
     regimen, alternative = (im, oral) if a.is_anaemic else (oral, im)
