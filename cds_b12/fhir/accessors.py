@@ -19,6 +19,7 @@ _NUMBER = re.compile(
 # FHIR Quantity.comparator codes, and how labs write them in text.
 COMPARATORS = {"<": "<", "<=": "<=", ">=": ">=", ">": ">", "≤": "<=", "≥": ">=", "=": None}
 _B12_SPELLING = re.compile(r"\bb[\s-]12\b")
+_UNIT_WORDS = re.compile(r"(?:[^\W\d_]|[/% ])*")  # letters, "/", "%" and spaces: no digits
 T = TypeVar("T")
 
 
@@ -73,7 +74,11 @@ def text(value: object) -> str | None:
 
 
 def number(value: object) -> float | None:
-    """A finite number from a JSON number or a numeric string such as ``"<150"``."""
+    """A finite number from a JSON number or a numeric string such as ``"<150"``.
+
+    Text after the number may only be a unit's letters (``"245 pg/mL"``): ``"1,250"``,
+    ``"7,5"`` or ``"150-200"`` are not 1, 7 or 150, so they give None.
+    """
     if value.__class__ is int:  # the usual cases first
         try:
             return float(value)
@@ -82,7 +87,7 @@ def number(value: object) -> float | None:
     if value.__class__ is float:
         return value if math.isfinite(value) else None
     parsed = number_and_rest(value)
-    return None if parsed is None else parsed[0]
+    return None if parsed is None or not _UNIT_WORDS.fullmatch(parsed[1]) else parsed[0]
 
 
 def number_and_rest(value: object) -> tuple[float, str] | None:

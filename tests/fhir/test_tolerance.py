@@ -29,6 +29,7 @@ from .read_support import (
     SCT_GASTRECTOMY,
     SCT_PERNICIOUS_ANAEMIA,
     SNOMED,
+    UCUM,
     allergy,
     concept,
     condition,
@@ -363,6 +364,24 @@ VALUES = {
         ["Unreadable B12 UNKNOWN_UNIT 2024-05-01"],
         ["value ignored: unit ',250 pg/mL' is not a known unit for vitamin B12"],
     ),
+    'valueQuantity.value "245 pg/mL"': (
+        _value(LOINC_B12_MASS, {"value": "245 pg/mL", "unit": "pg/mL"}),
+        ["Lab B12 245 2024-05-01"],
+        [],
+    ),
+    **{
+        f"valueQuantity.value {raw!r} is not read as its first digits": (
+            _value(code, {"value": raw, "unit": unit}),
+            [f"Unreadable {kind} NOT_A_NUMBER 2024-05-01"],
+            [f"value ignored: not a finite number for {name}"],
+        )
+        for raw, code, kind, name, unit in (
+            ("1,250", LOINC_B12_MASS, "B12", "vitamin B12", "pg/mL"),
+            ("150-200", LOINC_B12_MASS, "B12", "vitamin B12", "pg/mL"),
+            ("7,5", LOINC_HB, "HB", "Hb", "g/dL"),
+            ("3.1 (repeat 4.9)", LOINC_POTASSIUM, "POTASSIUM", "potassium", "mmol/L"),
+        )
+    },
     "valueInteger with the range's unit": (
         b12(None, valueInteger=150, referenceRange=[{"low": quantity(200, "pg/mL")}]),
         ["Lab B12 150 2024-05-01"],
@@ -467,3 +486,13 @@ DATES = {
 def test_the_date_falls_back_and_is_said(resource, kept, notes):
     record = read(resource)
     assert (facts(record), [message for _, message in messages(record)]) == (kept, notes)
+
+
+@pytest.mark.parametrize(("value", "mg"), [(1000, 1.0), ("1000", 1.0), ("1,000", None)])
+def test_a_dose_is_read_only_when_its_number_is_whole(value, mg):
+    """ "1,000" micrograms is not 1 microgram: a dose we cannot read is left unknown."""
+    order = med_administration(
+        "ma1", INJECTION, dose={"value": value, "unit": "ug", "system": UCUM, "code": "ug"}
+    )
+    (med,) = read(order).medications
+    assert med.dose_mg == mg
