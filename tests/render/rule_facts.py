@@ -74,6 +74,7 @@ ALWAYS_FACTS: dict[str, Fact] = {
     "hb": _lab(LabKind.HB, 7.9, date(2026, 1, 3)),
     "mcv": _lab(LabKind.MCV, 112.0, date(2026, 1, 3)),
     "mma": _lab(LabKind.MMA, 0.62, date(2026, 1, 4)),
+    "hcy": _lab(LabKind.HCY, 24.0, date(2026, 1, 4)),
     "cause": CauseFact(
         Cause.IRREVERSIBLE_MALABSORPTION,
         findings(

@@ -9,10 +9,15 @@ from datetime import timedelta
 
 import pytest
 
-from cds_b12.clinical import get_profile
+from cds_b12.clinical import evaluate, get_profile
+from cds_b12.clinical.record import LabKind
 from cds_b12.hooks.response import respond
 
+from ..clinical.records import AS_OF as RECORD_AS_OF
+from ..clinical.records import lab, record
 from ..scenarios import AS_OF, scenarios
+from .profile_cards import fixture_rule_cards
+from .render_support import render_one
 
 R20 = "R20-folate-without-b12"
 
@@ -122,3 +127,33 @@ def test_screening_shows_the_old_b12_it_does_not_count(profile):
     assert (
         f"Last B12 test: 310 pg/mL on {old.isoformat()}, more than 12 months old" in card["detail"]
     )
+
+
+TREATS_DEFICIENCY = ("R1-", "R2-", "R3-", "R4-")
+
+
+@pytest.mark.parametrize(
+    ("where", "quoted"),
+    [
+        ("R24-confounded-marker/raised-mma-normal-egfr-treated", "MMA: 0.62 umol/L on "),
+        ("messy/mixed-units-messy", "MMA: 550 nmol/L (0.55 µmol/L) on "),
+    ],
+)
+@pytest.mark.parametrize("profile", ["UK", "US"])
+def test_a_treatment_card_quotes_the_mma_its_diagnosis_rests_on(where, quoted, profile):
+    """B12 400 or 300 pg/mL alone is not deficiency: the raised MMA is, so the card that
+    starts injections shows it, as the lab reported it, or the clinician cannot trust it."""
+    details = [
+        card["detail"]
+        for w, p, rule, card in fixture_rule_cards()
+        if w.lower() == f"{where}[{profile}]".lower() and rule.startswith(TREATS_DEFICIENCY)
+    ]
+    assert details and all(quoted in d for d in details), details
+
+
+def test_a_treatment_card_quotes_a_raised_homocysteine_its_diagnosis_rests_on():
+    rec = record(lab(LabKind.B12, 300), lab(LabKind.HCY, 24), lab(LabKind.FOLATE, 9.0))
+    uk = get_profile("UK")
+    (r,) = [x for x in evaluate(rec, uk, RECORD_AS_OF).recommendations]
+    assert r.rule.startswith(TREATS_DEFICIENCY)
+    assert "homocysteine: 24 µmol/L on " in render_one(r, uk)["detail"]

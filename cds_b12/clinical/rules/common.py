@@ -34,6 +34,7 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
         "hb": a.hb or _too_old(a, LabKind.HB),
         "mcv": a.mcv or _too_old(a, LabKind.MCV),
         "mma": a.mma or _too_old(a, LabKind.MMA),
+        "hcy": a.hcy or _too_old(a, LabKind.HCY),
         "cause": CauseFact(a.cause, Findings.of(a.cause_findings)),
         "neuro": Findings.of(a.neuro_findings),
         "last_dose": last_dose,

@@ -94,7 +94,6 @@ def r24_confounded_marker(a: Assessment, p: Profile) -> Recommendation | None:
         draft_id=draft_id,
         variant=None if med is None else Variant.DRAFT_ORDER,
         confounded=Confoundings(a.confounded),
-        hcy=a.hcy,
         **({} if med is None else {"product": med}),
     )
 
