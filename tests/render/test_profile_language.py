@@ -24,11 +24,12 @@ from .rule_specs import make_rec
 FOREIGN = {
     "UK": re.compile(
         r"\banemi|\bhem(?:at|og)|kalemi|normaliz|\bceliac|aluminum|\besophag|\bpediat"
-        r"|judgment|\bCBC\b",
+        r"|judgment|\bCBC\b|\bparesthe",
         re.IGNORECASE,
     ),
     "US": re.compile(
-        r"anaemi|haem|kalaemi|normalis|coeliac|aluminium|oesophag|paediat|judgement|\bFBC\b",
+        r"anaemi|haem|kalaemi|normalis|coeliac|aluminium|oesophag|paediat|judgement|\bFBC\b"
+        r"|paraesthe",
         re.IGNORECASE,
     ),
 }
