@@ -41,7 +41,13 @@ DRAFT = {
 
 @pytest.mark.parametrize(
     "value",
-    ['{"value": 150}', '{"value": NaN, "unit": "pg/mL"}', '{"value": 1e400, "unit": "pg/mL"}'],
+    [
+        '{"value": 150}',
+        '{"value": NaN, "unit": "pg/mL"}',
+        '{"value": 1e400, "unit": "pg/mL"}',
+        '{"value": "1,250", "unit": "pg/mL"}',
+        '{"value": 150, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pmol/L"}',
+    ],
 )
 @pytest.mark.parametrize("drafts", [None, [DRAFT]], ids=["patient-view", "order-select"])
 @pytest.mark.parametrize("profile", ["US", "UK"])

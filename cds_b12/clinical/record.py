@@ -276,6 +276,7 @@ class Unreadable(StrEnum):
     UNKNOWN_UNIT = "UNKNOWN_UNIT"
     NO_VALUE = "NO_VALUE"
     NOT_A_NUMBER = "NOT_A_NUMBER"  # NaN, Infinity, 1e400 or text that is not a number
+    UNITS_DISAGREE = "UNITS_DISAGREE"  # the unit in words and the UCUM code are two units
 
 
 @dataclass(frozen=True, slots=True)

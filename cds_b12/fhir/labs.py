@@ -101,8 +101,15 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
     if not isinstance(read, Unreadable):
         comparator, value, unit = read
         factor = None if unit is None else conversion(kind, unit)
+        quantity = as_dict(resource.get("valueQuantity"))
+        written = text(quantity.get("unit"))
+        if factor is not None and _disagree(kind, written, unit, factor):
+            note(
+                f"value ignored: unit '{shorten(written)}' and its code '{shorten(unit)}'"
+                f" disagree for {ANALYTE_NAMES[kind]}"
+            )
+            return UnreadableResult(kind, name, on, Unreadable.UNITS_DISAGREE)
         if factor is not None:
-            quantity = as_dict(resource.get("valueQuantity"))
             # in field order: keywords would cost a dict per call
             return make_lab(
                 kind,
@@ -113,7 +120,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
                 _bound(kind, ranges.get("high"), unit, factor),  # ref_high
                 _interpretation(resource.get("interpretation")),
                 # reported: the card quotes the result as the lab sent it, in the unit's own words
-                make_quantity(value, text(quantity.get("unit")) or unit),
+                make_quantity(value, written or unit),
                 comparator,
             )
         read = Unreadable.NO_UNIT if unit is None else Unreadable.UNKNOWN_UNIT
@@ -123,6 +130,16 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
     else:
         note(_NOTES[read].format(name=analyte))
     return UnreadableResult(kind, name, on, read)
+
+
+def _disagree(kind: LabKind, written: str | None, code: str, factor: tuple[float, float]) -> bool:
+    """Whether a Quantity's unit in words is another known unit than its UCUM code (unit
+    "pg/mL", code "pmol/L"): either may be the mistake, and the card would quote one while
+    the value was converted by the other."""
+    if written is None or written == code:  # the usual case: one unit, written once
+        return False
+    other = conversion(kind, written)
+    return other is not None and other != factor
 
 
 _NOTES = {

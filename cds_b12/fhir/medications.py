@@ -250,10 +250,14 @@ def read_medication(
 
 
 def _not_given(resource: dict, source: MedSource) -> None:
-    """Raises Skip for a dose or statement an older FHIR flags as not given or not taken
-    (STU3 ``notGiven`` and ``taken: n``, DSTU2 ``wasNotGiven`` and ``wasNotTaken``): its
-    status alone says completed or active."""
-    if source is ADMINISTRATION:
+    """Raises Skip for an order not to give the product (``doNotPerform``), or a dose or
+    statement an older FHIR flags as not given or not taken (STU3 ``notGiven`` and
+    ``taken: n``, DSTU2 ``wasNotGiven`` and ``wasNotTaken``): its status alone says
+    active or completed."""
+    if source is REQUEST:
+        if resource.get("doNotPerform") is True:  # R4: an order that forbids it
+            raise Skip("skipped: an order not to give it")
+    elif source is ADMINISTRATION:
         if resource.get("notGiven") is True or resource.get("wasNotGiven") is True:
             raise Skip(_STATUS[source].noted["not-done"])
     elif source is STATEMENT:

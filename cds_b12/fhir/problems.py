@@ -54,7 +54,10 @@ def read_condition(resource: dict, note: Note, born: Born) -> list[ClinicalFindi
     clinical = _status_code(resource.get("clinicalStatus"))
     if clinical is None:
         # con-4: an abated condition is not active even when clinicalStatus is missing
-        active = not any(str(key).startswith("abatement") for key in resource)
+        active = not any(
+            str(key).startswith("abatement") and value not in (None, False)
+            for key, value in resource.items()
+        )
     else:
         active = clinical in _ACTIVE_CONDITION
     on = _when(resource, "onset", note, born, recorded=True)
@@ -153,7 +156,8 @@ def _status_code(concept: object) -> str | None:
     """The code of a status CodeableConcept; a bare code string is accepted (STU3 style).
 
     Of several codings the one with a FHIR status code decides, wherever it stands: an
-    EHR sends its own code beside HL7's, often first.
+    EHR sends its own code beside HL7's, often first. Without a code, a text that is one
+    in words ("Resolved", "Entered in error") is read as it.
     """
     if not isinstance(concept, dict):
         return concept.strip().lower() if isinstance(concept, str) else None
@@ -162,4 +166,8 @@ def _status_code(concept: object) -> str | None:
         for coding in dicts(concept.get("coding"))
         if isinstance(code := coding.get("code"), str)
     ]
-    return next((code for code in codes if code in _STATUS_CODES), codes[0] if codes else None)
+    if not codes:
+        words = concept.get("text")
+        code = "-".join(words.lower().split()) if isinstance(words, str) else None
+        return code if code in _STATUS_CODES else None
+    return next((code for code in codes if code in _STATUS_CODES), codes[0])

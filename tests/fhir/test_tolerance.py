@@ -183,6 +183,16 @@ WITHDRAWN = {
         [],
         ["skipped: order cancelled"],
     ),
+    "MedicationRequest doNotPerform": (
+        {**med_request("mr1", INJECTION), "doNotPerform": True},
+        [],
+        ["skipped: an order not to give it"],
+    ),
+    "Condition entered-in-error in words only": (
+        pernicious_anaemia(verificationStatus={"text": "Entered in error"}),
+        [],
+        ["skipped: marked entered-in-error"],
+    ),
     "MedicationAdministration entered-in-error": (
         med_administration("ma1", INJECTION, status="entered-in-error"),
         [],
@@ -280,6 +290,20 @@ def test_a_clinical_status_beside_a_local_code_is_read():
     ]
 
 
+def test_a_clinical_status_in_words_only_is_read():
+    resolved = pernicious_anaemia(clinicalStatus={"text": "Resolved"})
+    record = read(resolved)
+    assert facts(record) == ["Finding PERNICIOUS_ANAEMIA inactive 2019-06-01"]
+
+
+@pytest.mark.parametrize(("abated", "active"), [(True, "inactive"), (False, "active")])
+def test_an_abatement_flag_without_a_clinical_status(abated, active):
+    """con-4: an abated Condition is not active; ``abatementBoolean: false`` is not abated."""
+    cond = pernicious_anaemia(abatementBoolean=abated)
+    del cond["clinicalStatus"]
+    assert facts(read(cond)) == [f"Finding PERNICIOUS_ANAEMIA {active} 2019-06-01"]
+
+
 def test_an_interpretation_beside_a_local_code_is_read():
     hb = observation(
         "hb",
@@ -363,6 +387,24 @@ VALUES = {
         b12(None, valueString="1,250 pg/mL"),
         ["Unreadable B12 UNKNOWN_UNIT 2024-05-01"],
         ["value ignored: unit ',250 pg/mL' is not a known unit for vitamin B12"],
+    ),
+    "a unit and a UCUM code that disagree": (
+        _value(LOINC_B12_MASS, {"value": 245, "unit": "pg/mL", "system": UCUM, "code": "pmol/L"}),
+        ["Unreadable B12 UNITS_DISAGREE 2024-05-01"],
+        ["value ignored: unit 'pg/mL' and its code 'pmol/L' disagree for vitamin B12"],
+    ),
+    "a unit and a UCUM code that are the same unit": (
+        _value(LOINC_B12_MASS, {"value": 245, "unit": "ng/L", "system": UCUM, "code": "pg/mL"}),
+        ["Lab B12 245 2024-05-01"],
+        [],
+    ),
+    "a unit in words beside its UCUM code": (
+        _value(
+            LOINC_B12_MASS,
+            {"value": 245, "unit": "picograms per mL", "system": UCUM, "code": "pg/mL"},
+        ),
+        ["Lab B12 245 2024-05-01"],
+        [],
     ),
     'valueQuantity.value "245 pg/mL"': (
         _value(LOINC_B12_MASS, {"value": "245 pg/mL", "unit": "pg/mL"}),
