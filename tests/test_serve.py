@@ -17,7 +17,7 @@ from cds_b12.fhir.read import collect_resources
 from cds_b12.fhir.redate import redate
 
 from .conformance import assert_valid_response
-from .serving import CDS_B12, ServeProcess, free_port, service_env
+from .serving import CDS_B12, ServeProcess, free_port, service_env, started
 
 ROOT = Path(__file__).resolve().parents[1]
 R1 = ROOT / "fhir_fixtures" / "R1-start-neuro-loading" / "pa-neuro-low-b12-fires.json"
@@ -26,10 +26,8 @@ R1 = ROOT / "fhir_fixtures" / "R1-start-neuro-loading" / "pa-neuro-low-b12-fires
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[ServeProcess]:
     work = tmp_path_factory.mktemp("serve")
-    running = ServeProcess(service_env(work / "data"), work / "serve.log")
-    yield running
-    if running.proc.poll() is None:
-        running.stop()
+    with started(service_env(work / "data"), work / "serve.log") as running:
+        yield running
 
 
 def _prefetch_request() -> dict:

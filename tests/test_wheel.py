@@ -117,7 +117,7 @@ def test_the_installed_tool_serves_until_stopped(installed):
     server = ServeProcess(
         installed.env(), installed.home / "serve.log", executable=installed.cds_b12,
         cwd=installed.home,
-    )  # fmt: skip
+    ).start()  # fmt: skip
     try:
         health = requests.get(f"{server.base}/healthz", timeout=10).json()
         assert health["status"] == "ok"

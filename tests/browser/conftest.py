@@ -7,22 +7,13 @@ EHR, both on 127.0.0.1) fails the test. Missing Chromium fails the suite, never 
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -32,6 +23,8 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+
+from ..serving import ServeProcess, service_env, started
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -45,83 +38,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-CDS_B12 = str(Path(sys.executable).parent / "cds-b12")
-START_TIMEOUT = 30.0
 WIDE = {"width": 1200, "height": 900}
 
 
-@dataclass
-class Service:
-    """One running ``cds-b12 serve``; ``env`` is what its CLI commands need too."""
-
-    base: str
-    env: dict[str, str]
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def report(self) -> dict:
-        """``cds-b12 report --json`` against the same store the service writes to."""
-        done = subprocess.run(
-            [CDS_B12, "report", "--json"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-    def stop(self) -> None:
-        group = self.process.pid
-        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(group, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=wait)
-                break
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_service(data_dir: Path, **settings: str) -> Service:
-    """``cds-b12 serve`` on a free loopback port, its store in ``data_dir``; waits until ready."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDS_B12_")}
-    env["CDS_B12_DATA_DIR"] = str(data_dir)
-    env.update({f"CDS_B12_{name.upper()}": value for name, value in settings.items()})
-    log = data_dir / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [CDS_B12, "serve", "--port", str(port), "--workers", "2"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    service = Service(f"http://127.0.0.1:{port}", env, process, log)
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            if requests.get(f"{service.base}/healthz", timeout=1).status_code == 200:
-                return service
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            service.stop()
-            pytest.fail(f"cds-b12 serve did not become ready:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    running = start_service(tmp_path_factory.mktemp("browser-store"))
-    yield running
-    running.stop()
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    store = tmp_path_factory.mktemp("browser-store")
+    with started(service_env(store), store / "serve.log") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -192,7 +116,7 @@ class Opened:
 
 
 @pytest.fixture
-def open_page(browser: Browser, service: Service) -> Iterator[Callable[..., Opened]]:
+def open_page(browser: Browser, service: ServeProcess) -> Iterator[Callable[..., Opened]]:
     """``open_page(width=1200, origins=(service.base,))`` → a fresh page under watch.
 
     Every page opened is checked when the test ends."""
@@ -220,7 +144,9 @@ def open_page(browser: Browser, service: Service) -> Iterator[Callable[..., Open
 # ------------------------------------------------------------------ preview helpers
 
 
-def open_preview(open_page: Callable[..., Opened], service: Service, width: int = 1200) -> Opened:
+def open_preview(
+    open_page: Callable[..., Opened], service: ServeProcess, width: int = 1200
+) -> Opened:
     opened = open_page(width=width)
     opened.page.goto(f"{service.base}/preview")
     expect(opened.page.locator("body")).to_have_attribute("data-ready", "true")

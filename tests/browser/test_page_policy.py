@@ -18,7 +18,8 @@ from werkzeug import Request, Response
 from cds_b12.hooks.fixtures import find_fixture
 
 from ..scenarios import as_patient
-from .conftest import Service, choose, get_cards, start_service
+from ..serving import ServeProcess, service_env, started
+from .conftest import choose, get_cards
 
 PATIENT = "r11-monthly-overdue"
 HOSTILE = "p<!--<script>document.body.dataset.owned=1<!--"  # no "/": it must be fetchable
@@ -62,10 +63,10 @@ def test_the_timeline_works_under_its_policy(open_page, service):
 
 
 @pytest.fixture(scope="module")
-def smart_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    running = start_service(tmp_path_factory.mktemp("policy-store"), smart_client_id="c")
-    yield running
-    running.stop()
+def smart_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    store = tmp_path_factory.mktemp("policy-store")
+    with started(service_env(store, smart_client_id="c"), store / "serve.log") as running:
+        yield running
 
 
 def hostile_ehr(server: HTTPServer) -> str:

@@ -10,7 +10,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from .conftest import Service, choose, free_port, get_cards, open_preview, start_service
+from ..serving import ServeProcess, free_port, service_env, started
+from .conftest import choose, get_cards, open_preview
 
 R1_SUMMARY = (
     "Start B12 neuro loading injections today and get urgent hematology or neurology advice"
@@ -32,15 +33,14 @@ def _rule_totals(report: dict, rule: str) -> dict:
 
 
 @pytest.fixture
-def own_service(tmp_path) -> Iterator[Service]:
+def own_service(tmp_path) -> Iterator[ServeProcess]:
     """A store of its own: feedback holds the patient's card back (README, "Fewer, better-timed
     cards"), which the other tests on the shared service must not see."""
-    running = start_service(tmp_path)
-    yield running
-    running.stop()
+    with started(service_env(tmp_path), tmp_path / "serve.log") as running:
+        yield running
 
 
-def own_origin(open_page, service: Service):
+def own_origin(open_page, service: ServeProcess):
     return lambda **options: open_page(origins=(service.base,), **options)
 
 

@@ -12,12 +12,12 @@ import requests
 from playwright.sync_api import Page, expect
 
 from ..api.support import scenario_named, scenario_request
+from ..serving import CDS_B12, ServeProcess
 from ..store.support import overridden
-from .conftest import CDS_B12, Service
 
 
 @pytest.fixture(scope="module")
-def answered(service: Service) -> Service:
+def answered(service: ServeProcess) -> ServeProcess:
     """Two patients' cards, one overridden: the report has rows with and without feedback."""
     for name in (
         "R17-metformin-screening/metformin-no-b12-fires",

@@ -21,7 +21,8 @@ from ..integration.conftest import (
     record_bundle,
     start_fhir_server,
 )
-from .conftest import ROOT, Service, start_service
+from ..serving import ServeProcess, service_env, started
+from .conftest import ROOT
 
 PATIENT = "r11-monthly-overdue"
 BUNDLE = ROOT / "fhir_fixtures" / "R11-maintenance-overdue" / "monthly-overdue-fires.json"
@@ -39,10 +40,10 @@ def ehr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirTestServer]:
 
 
 @pytest.fixture(scope="module")
-def smart_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    running = start_service(tmp_path_factory.mktemp("smart-store"), smart_client_id=CLIENT_ID)
-    yield running
-    running.stop()
+def smart_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    store = tmp_path_factory.mktemp("smart-store")
+    with started(service_env(store, smart_client_id=CLIENT_ID), store / "serve.log") as running:
+        yield running
 
 
 def test_the_test_ehr_speaks_smart(ehr: FhirTestServer):

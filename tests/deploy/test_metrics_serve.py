@@ -17,7 +17,8 @@ import requests
 
 from ..api.support import scenario_named, scenario_request
 from ..api.test_metrics import samples, value
-from ..store.support import Server, accepted, overridden, service_env
+from ..serving import ServeProcess, service_env
+from ..store.support import accepted, overridden
 
 CALLS = 40
 FEEDBACK = 10
@@ -28,14 +29,14 @@ def writers(directory: Path, master: int) -> set[int]:
     return {int(p.stem.rsplit("_", 1)[1]) for p in directory.glob("counter_*.db")} - {master}
 
 
-def post_new_connection(server: Server, path: str, body: object) -> requests.Response:
+def post_new_connection(server: ServeProcess, path: str, body: object) -> requests.Response:
     """One call on a connection of its own, so that both workers take a share."""
     return requests.post(
         f"{server.base}{path}", json=body, headers={"Connection": "close"}, timeout=30
     )
 
 
-def scrape(server: Server) -> dict:
+def scrape(server: ServeProcess) -> dict:
     response = requests.get(f"{server.base}/metrics", timeout=10)
     assert response.status_code == 200
     return samples(response.text)
@@ -43,7 +44,7 @@ def scrape(server: Server) -> dict:
 
 def test_counts_add_up_across_workers_and_survive_a_killed_worker(tmp_path):
     data = tmp_path / "data"
-    server = Server(service_env(data_dir=str(data)), tmp_path / "serve.log", workers=2).start()
+    server = ServeProcess(service_env(data), tmp_path / "serve.log", workers=2).start()
     metrics_dir = data / "prometheus"
     try:
         service, body = scenario_request(scenario_named("R1-start-neuro-loading"))

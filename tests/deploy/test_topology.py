@@ -25,7 +25,8 @@ from cds_b12.store.schema import Feedback, HookCall
 
 from ..api.support import scenario_named, scenario_request
 from ..api.test_metrics import samples, value
-from ..store.support import CDS_B12, accepted, fresh_pg_database
+from ..serving import CDS_B12
+from ..store.support import accepted, fresh_pg_database
 from .topology import (
     CLIENT_ADDRESS,
     METRICS_TOKEN,

@@ -27,7 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from ..auth.tls import make_tls
 from ..issuer import TestIssuer
-from ..store.support import Server, free_port, service_env
+from ..serving import ServeProcess, free_port, service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -157,7 +157,7 @@ class FromClientAddress(HTTPAdapter):
 @dataclass
 class Topology:
     nginx: Nginx
-    replicas: list[Server]
+    replicas: list[ServeProcess]
     issuer: TestIssuer
     database_url: str
     public_url: str
@@ -188,7 +188,7 @@ class Topology:
             timeout=30,
         )
 
-    def requests_of(self, replica: Server) -> list[dict]:
+    def requests_of(self, replica: ServeProcess) -> list[dict]:
         """The replica's request log lines."""
         lines = []
         for line in replica.log.read_text(errors="replace").splitlines():
@@ -227,7 +227,7 @@ def start_topology(work: Path, database_url: str, redis_url: str) -> Topology:
     replicas = []
     for name, port in zip("ab", ports, strict=True):
         env = service_env(**env_common, data_dir=str(work / f"replica-{name}"))
-        replicas.append(Server(env, work / f"replica-{name}.log", workers=2, port=port))
+        replicas.append(ServeProcess(env, work / f"replica-{name}.log", workers=2, port=port))
     for replica in replicas:
         replica.launch()
     topology = Topology(

@@ -30,7 +30,7 @@ from ..auth.support import (
     make_token,
     prefetched_body,
 )
-from ..browser.conftest import Service, start_service
+from ..serving import ServeProcess, service_env, started
 from .support import Scripted, Tricklers, drip
 
 SERVICE = "/cds-services/b12-patient-view"
@@ -84,12 +84,11 @@ def test_a_call_with_no_slot_for_its_server_gets_its_answer_at_once(dripping):
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    running = start_service(
-        tmp_path_factory.mktemp("slow-peers"), fhir_deadline="15"
-    )  # the largest allowed: stuck for the whole test
-    yield running
-    running.stop()
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    store = tmp_path_factory.mktemp("slow-peers")
+    env = service_env(store, fhir_deadline="15")  # the largest allowed: stuck for the whole test
+    with started(env, store / "serve.log") as running:
+        yield running
 
 
 def test_full_prefetch_calls_are_answered_while_fallback_calls_are_stuck(service, dripping):
@@ -211,15 +210,12 @@ def slow_keys() -> Iterator[Scripted]:
 
 
 @pytest.fixture(scope="module")
-def authenticating(tmp_path_factory, slow_keys) -> Iterator[Service]:
+def authenticating(tmp_path_factory, slow_keys) -> Iterator[ServeProcess]:
     issuers = {SLOW_ISS: {"jwks_url": slow_keys.url("/jwks.json")}, ISS: issuer_config()}
-    running = start_service(
-        tmp_path_factory.mktemp("slow-keys"),
-        trusted_issuers=json.dumps(issuers),
-        public_url=PUBLIC_URL,
-    )
-    yield running
-    running.stop()
+    store = tmp_path_factory.mktemp("slow-keys")
+    env = service_env(store, trusted_issuers=json.dumps(issuers), public_url=PUBLIC_URL)
+    with started(env, store / "serve.log") as running:
+        yield running
 
 
 def test_a_slow_jwks_leaves_health_probes_and_other_issuers_answered(authenticating, slow_keys):

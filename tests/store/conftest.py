@@ -18,7 +18,8 @@ from sqlalchemy import Engine, create_engine, text
 from cds_b12.store import db as db_module
 from cds_b12.store.db import Database
 
-from .support import Server, fresh_pg_database, service_env
+from ..serving import ServeProcess, service_env
+from .support import fresh_pg_database
 
 
 @pytest.fixture(scope="session")
@@ -93,14 +94,14 @@ def store(db_url: str) -> Database:
 
 
 @pytest.fixture
-def start_server(db_url: str, tmp_path) -> Iterator[Callable[..., Server]]:
+def start_server(db_url: str, tmp_path) -> Iterator[Callable[..., ServeProcess]]:
     """Starts real ``cds-b12 serve`` processes on the test's store, with any other settings
     given; kills them all at the end, whatever happened (before the store itself is dropped)."""
-    started: list[Server] = []
+    started: list[ServeProcess] = []
 
-    def start(workers: int = 2, **settings: str) -> Server:
+    def start(workers: int = 2, **settings: str) -> ServeProcess:
         env = service_env(database_url=db_url, data_dir=str(tmp_path / "data"), **settings)
-        server = Server(env, tmp_path / "serve.log", workers)
+        server = ServeProcess(env, tmp_path / "serve.log", workers=workers)
         started.append(server)
         return server.start()
 

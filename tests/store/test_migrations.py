@@ -20,7 +20,8 @@ from cds_b12.store.db import MIGRATIONS, Database, _config
 from cds_b12.store.history import history
 from cds_b12.store.schema import Base, Feedback, HookCall, IssuedCard
 
-from .support import CDS_B12, UNREACHABLE, free_port, service_env
+from ..serving import CDS_B12, free_port, service_env
+from .support import UNREACHABLE
 
 TABLES = {"hook_call", "issued_card", "feedback"}
 ERROR = "cds-b12: error: store unavailable: "

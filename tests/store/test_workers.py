@@ -21,12 +21,13 @@ from cds_b12.store.schema import Feedback
 
 from ..api.support import scenario_named, scenario_request
 from ..auth.support import ISS, PUBLIC_URL, SERVICE_PATH, issuer_config, make_token
-from .support import Server, accepted, counts, service_env
+from ..serving import ServeProcess, service_env
+from .support import accepted, counts
 
 WORKERS = 4
 
 
-def request_lines(server: Server) -> list[dict]:
+def request_lines(server: ServeProcess) -> list[dict]:
     lines = []
     for line in server.log.read_text(errors="replace").splitlines():
         if line.startswith("{"):
@@ -36,7 +37,7 @@ def request_lines(server: Server) -> list[dict]:
     return lines
 
 
-def authenticating(start_server) -> Server:
+def authenticating(start_server) -> ServeProcess:
     return start_server(
         workers=WORKERS,
         trusted_issuers=json.dumps({ISS: issuer_config()}),
@@ -102,9 +103,9 @@ def test_feedback_finds_its_card_whichever_worker_it_reaches(start_server, db_ur
 
 
 @pytest.fixture
-def pg_server(pg_url, tmp_path) -> Iterator[Server]:
+def pg_server(pg_url, tmp_path) -> Iterator[ServeProcess]:
     env = service_env(database_url=pg_url, data_dir=str(tmp_path / "data"))
-    server = Server(env, tmp_path / "serve.log", WORKERS).start()
+    server = ServeProcess(env, tmp_path / "serve.log", workers=WORKERS).start()
     yield server
     server.kill()
 
