@@ -156,3 +156,49 @@ def test_the_nitrous_oxide_homocysteine_card_cites_nice_ng239(profile):
     (card,) = _response(patient, profile, patient.hook).body["cards"]
     assert card["source"]["url"] == SOURCES["SP-9"].url
     assert SOURCES["US-6"].url not in card["detail"]
+
+
+# A product monograph is about one B12 product: its page is the source for that product's
+# dose and schedule, not another's. What a card's text calls each one when it names it.
+MONOGRAPHS = {
+    SOURCES["UK-1"].url: ("hydroxocobalamin", ("BNF",)),
+    SOURCES["UK-5"].url: ("hydroxocobalamin", ("SmPC",)),
+    SOURCES["US-1"].url: ("cyanocobalamin", ("FDA label",)),
+}
+# RxNorm codes of the products cds-b12 orders (regimens.py), as the suggestions carry them.
+ORDERED_INGREDIENT = {
+    "317106": "hydroxocobalamin",
+    "309594": "cyanocobalamin",
+    "309593": "cyanocobalamin",
+    "309595": "cyanocobalamin",
+}
+
+
+def _ordered_ingredients(card: dict) -> set[str]:
+    return {
+        ORDERED_INGREDIENT[coding["code"]]
+        for suggestion in card.get("suggestions", [])
+        for action in suggestion["actions"]
+        if (resource := action.get("resource", {})).get("resourceType") == "MedicationRequest"
+        and resource.get("status") == "draft"
+        for coding in resource["medicationCodeableConcept"]["coding"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("patient", "profile", "hook"), RUNS, ids=lambda v: getattr(v, "patient_id", v)
+)
+def test_no_card_cites_the_monograph_of_a_product_it_does_not_order(patient, profile, hook):
+    """A UK card ordering cyanocobalamin cited 'BNF: hydroxocobalamin' and the
+    hydroxocobalamin SmPC: a label naming another drug than the order. A monograph of
+    another product is cited only where the card's own words name it (Leber's: the FDA
+    label on cyanocobalamin, on a card that changes the order to hydroxocobalamin)."""
+    for card in _response(patient, profile, hook).body["cards"]:
+        ordered = _ordered_ingredients(card)
+        if not ordered:
+            continue
+        words = LINK.sub("", card["detail"])
+        urls = {card["source"]["url"], *(url for _label, url in LINK.findall(card["detail"]))}
+        for url in urls & MONOGRAPHS.keys():
+            about, names = MONOGRAPHS[url]
+            assert about in ordered or any(n in words for n in names), (card["summary"], url)

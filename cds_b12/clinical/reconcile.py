@@ -33,6 +33,7 @@ from .regimens import (
 )
 from .rules.orders import product_regimen
 from .safety import TREATMENT_KINDS
+from .sources import rule_sources
 
 # treatment cards, and the cards that correct or advise on a B12 order
 _TREATMENT = TREATMENT_KINDS | {Kind.CHANGE_PRODUCT, Kind.CORRECT_ORDER, Kind.ORDER_ADVICE}
@@ -117,7 +118,10 @@ def _dose_now(r: Recommendation, a: Assessment) -> Recommendation:
     regimen = product_regimen(order, a.profile)
     if a.has(Finding.LEBER):  # S4: never cyanocobalamin in Leber's disease
         regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
-    return r.with_changes(regimen=single_dose(regimen), start_on=a.as_of)
+    # the dose is of the current order's product: cite that product's monographs (§9)
+    products = frozenset({regimen.drug.ingredient})
+    sources = rule_sources(r.rule, a.profile.citation_region, r.variant, products)
+    return r.with_changes(regimen=single_dose(regimen), start_on=a.as_of, sources=sources)
 
 
 def _allergic(a: Assessment) -> bool:

@@ -36,9 +36,15 @@ class Source:
     label: str
     url: str
     region: Region
+    product: str | None = None  # a product monograph: the one B12 ingredient it is about
 
 
-_BNF = Source("BNF: hydroxocobalamin", "https://bnf.nice.org.uk/drugs/hydroxocobalamin/", Region.UK)
+_BNF = Source(
+    "BNF: hydroxocobalamin",
+    "https://bnf.nice.org.uk/drugs/hydroxocobalamin/",
+    Region.UK,
+    "hydroxocobalamin",
+)
 _CKS = Source(
     "NICE CKS: anaemia, B12 and folate deficiency",
     "https://cks.nice.org.uk/topics/anaemia-b12-folate-deficiency/",
@@ -53,6 +59,7 @@ _FDA_LABEL = Source(
     "FDA cyanocobalamin injection label (DailyMed)",
     "https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=7e10c47d-1036-47c1-a0ed-6929636366c2",
     Region.US,
+    "cyanocobalamin",
 )
 _BNSSG = Source(
     "BNSSG Remedy: vitamin B12",
@@ -69,6 +76,7 @@ SOURCES: dict[str, Source] = {
         "Hydroxocobalamin 1 mg/mL SmPC (emc)",
         "https://www.medicines.org.uk/emc/medicine/31182",
         Region.UK,
+        "hydroxocobalamin",
     ),
     "UK-6": Source(
         "BSH 2014 guideline (Devalia et al., Br J Haematol 2014;166:496)",
@@ -204,9 +212,31 @@ def cite(ids: Iterable[str], region: Region, named: Iterable[str] = ()) -> tuple
     return own + shared + (tuple(sid for sid in other if sid in named) if own else other)
 
 
+def for_products(
+    ids: Iterable[str], products: frozenset[str], named: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """``ids`` less the monographs of a B12 product the card does not order (§9: a label
+    names what its link opens; the BNF's hydroxocobalamin page is no source for a
+    cyanocobalamin order), unless the card's text ``named`` it. All of ``ids`` when the
+    card orders no product, or when nothing else would be left."""
+    ids, named = tuple(ids), tuple(named)
+    if not products:
+        return ids
+    kept = tuple(sid for sid in ids if SOURCES[sid].product in (None, *products) or sid in named)
+    return kept or ids
+
+
 @functools.cache
-def rule_sources(rule: str, region: Region, variant: str | None = None) -> tuple[str, ...]:
-    """``cite`` of the sources declared for ``rule`` (or its card ``variant``), found once
-    per rule, region and variant (every Recommendation carries them)."""
+def rule_sources(
+    rule: str,
+    region: Region,
+    variant: str | None = None,
+    products: frozenset[str] = frozenset(),
+) -> tuple[str, ...]:
+    """``cite`` of the sources declared for ``rule`` (or its card ``variant``) that are
+    about the B12 ``products`` the card orders (``for_products``), found once per rule,
+    region, variant and products (every Recommendation carries them)."""
     card = rule, variant or ""
-    return cite(VARIANT_SOURCES.get(card, RULE_SOURCES[rule]), region, NAMED_SOURCES.get(card, ()))
+    named = NAMED_SOURCES.get(card, ())
+    declared = for_products(VARIANT_SOURCES.get(card, RULE_SOURCES[rule]), products, named)
+    return cite(declared, region, named)

@@ -19,6 +19,7 @@ from cds_b12.clinical.sources import (
     VARIANT_SOURCES,
     Region,
     cite,
+    for_products,
     rule_sources,
 )
 
@@ -162,3 +163,11 @@ def test_a_safety_line_cites_what_its_profiles_wording_rests_on():
     assert safety_sources("S7", Region.US) == ("SP-6", "SP-5")
     assert safety_sources("S8", Region.US) == ("UK-6", "SP-7")
     assert all(sid in SOURCES for ids in SAFETY_SOURCES.values() for sid in ids)
+
+
+def test_for_products_keeps_only_the_monographs_of_what_the_card_orders():
+    cyano = frozenset({"cyanocobalamin"})
+    assert for_products(("UK-1", "UK-5", "UK-3"), cyano) == ("UK-3",)
+    assert for_products(("UK-1", "UK-3"), frozenset()) == ("UK-1", "UK-3")  # orders nothing
+    assert for_products(("UK-5", "UK-3"), cyano, named=("UK-5",)) == ("UK-5", "UK-3")
+    assert for_products(("UK-1", "UK-5"), cyano) == ("UK-1", "UK-5")  # nothing else left

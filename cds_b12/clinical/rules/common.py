@@ -13,11 +13,24 @@ from ..assess import PHASE_MAINTENANCE, Assessment
 from ..bands import B12_KINDS
 from ..facts import CauseFact, Fact, Findings, Interval, LastDose, OnFile, Unused
 from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
-from ..record import Lab, LabKind
+from ..record import Lab, LabKind, Medication
 from ..regimens import Regimen
 from ..sources import rule_sources
 
 _ON = attrgetter("on")
+
+
+def _products(
+    regimen: Regimen | None, alternative: Regimen | None, facts: dict[str, Fact]
+) -> frozenset[str]:
+    """The B12 ingredients of a card that orders one: its plan's, its alternative's and the
+    order it changes (``product``), so it cites those products' monographs only
+    (``for_products``). None for a card that orders no product."""
+    ordered = [r.drug.ingredient for r in (regimen, alternative) if r is not None]
+    product = facts.get("product")
+    if ordered and isinstance(product, Medication) and product.ingredient:
+        ordered.append(product.ingredient)
+    return frozenset(ordered)
 
 
 def common_facts(a: Assessment) -> dict[str, Fact]:
@@ -113,7 +126,9 @@ def recommend(
         indicator=indicator,
         kind=kind,
         urgency=urgency,
-        sources=rule_sources(rule, a.profile.citation_region, variant),
+        sources=rule_sources(
+            rule, a.profile.citation_region, variant, _products(regimen, alternative, facts)
+        ),
         regimen=regimen,
         alternative=alternative,
         labs=labs,
