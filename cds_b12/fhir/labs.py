@@ -103,7 +103,7 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
         factor = None if unit is None else conversion(kind, unit)
         quantity = as_dict(resource.get("valueQuantity"))
         written = text(quantity.get("unit"))
-        if factor is not None and _disagree(kind, written, unit, factor):
+        if factor is not None and written != unit and _disagree(kind, written, unit, factor):
             note(
                 f"value ignored: unit '{shorten(written)}' and its code '{shorten(unit)}'"
                 f" disagree for {ANALYTE_NAMES[kind]}"
@@ -136,7 +136,7 @@ def _disagree(kind: LabKind, written: str | None, code: str, factor: tuple[float
     """Whether a Quantity's unit in words is another known unit than its UCUM code (unit
     "pg/mL", code "pmol/L"): either may be the mistake, and the card would quote one while
     the value was converted by the other."""
-    if written is None or written == code:  # the usual case: one unit, written once
+    if written is None:
         return False
     other = conversion(kind, written)
     return other is not None and other != factor
@@ -220,11 +220,11 @@ def _interpretation(given: object) -> str | None:
 
 def _when(resource: dict, note: Note) -> date | None:
     """When the sample was taken; the report date only as a noted fallback (§3.1)."""
-    period = resource.get("effectivePeriod")
     on = parse_date(resource.get("effectiveDateTime")) or parse_date(
         resource.get("effectiveInstant")
     )
-    if on is None and isinstance(period, dict):  # its start, else its end if that is all
+    if on is None:  # a Period's start, else its end if that is all
+        period = as_dict(resource.get("effectivePeriod"))
         on = parse_date(period.get("start")) or parse_date(period.get("end"))
     if on is None:
         on = parse_date(resource.get("issued"))
