@@ -19,6 +19,15 @@ _NUMBER = re.compile(
 # FHIR Quantity.comparator codes, and how labs write them in text.
 COMPARATORS = {"<": "<", "<=": "<=", ">=": ">=", ">": ">", "≤": "<=", "≥": ">=", "=": None}
 _B12_SPELLING = re.compile(r"\bb[\s-]12\b")
+# A code system some EHRs (and CDA conversions) name by its HL7 OID, read as its FHIR URI
+# (http://hl7.org/fhir/terminologies-systems.html lists both).
+_OID_SYSTEMS = {
+    "urn:oid:2.16.840.1.113883.6.1": "http://loinc.org",
+    "urn:oid:2.16.840.1.113883.6.96": "http://snomed.info/sct",
+    "urn:oid:2.16.840.1.113883.6.88": "http://www.nlm.nih.gov/research/umls/rxnorm",
+    "urn:oid:2.16.840.1.113883.6.90": "http://hl7.org/fhir/sid/icd-10-cm",
+    "urn:oid:2.16.840.1.113883.6.3": "http://hl7.org/fhir/sid/icd-10",
+}
 _UNIT_WORDS = re.compile(r"(?:[^\W\d_]|[/% ])*")  # letters, "/", "%" and spaces: no digits
 T = TypeVar("T")
 
@@ -124,7 +133,8 @@ def censored_number(value: str) -> tuple[str | None, float, str] | None:
 
 
 def codings(concept: object) -> list[tuple[str, str]]:
-    """``(system, code)`` pairs of a CodeableConcept; a trailing ``/`` on the system is dropped."""
+    """``(system, code)`` pairs of a CodeableConcept; a trailing ``/`` on the system is
+    dropped, and a system named by its OID is named by its URI."""
     if not isinstance(concept, dict):
         return []
     pairs = []
@@ -135,7 +145,8 @@ def codings(concept: object) -> list[tuple[str, str]]:
             if isinstance(system, str) and isinstance(code, str):
                 system, code = system.strip(), code.strip()
                 if system and code:
-                    pairs.append((system.rstrip("/"), code))
+                    system = system.rstrip("/")
+                    pairs.append((_OID_SYSTEMS.get(system, system), code))
     return pairs
 
 
@@ -143,7 +154,7 @@ def coded(concept: object, table: Mapping[tuple[str, str], T]) -> T | None:
     """``table``'s value for the first of ``codings(concept)`` it holds, without building the list.
 
     ``table``'s keys must be pairs as ``codings`` returns them (stripped, no trailing
-    ``/``): then a coding sent clean, the usual case, is looked up as it is.
+    ``/``, URIs for OIDs): then a coding sent clean, the usual case, is looked up as it is.
     """
     try:  # the usual shape: a known code first, sent clean
         first = concept["coding"][0]
@@ -163,7 +174,8 @@ def coded(concept: object, table: Mapping[tuple[str, str], T]) -> T | None:
                 if found is None:
                     system, code = system.strip(), code.strip()
                     if system and code:
-                        found = table.get((system.rstrip("/"), code))
+                        system = system.rstrip("/")
+                        found = table.get((_OID_SYSTEMS.get(system, system), code))
                 if found is not None:
                     return found
     return None

@@ -100,6 +100,9 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
     read = _value_and_unit(resource, ranges)
     if not isinstance(read, Unreadable):
         comparator, value, unit = read
+        if value < 0:  # no analyte we read can be below zero: the value is corrupt
+            note(f"value ignored: a negative value for {ANALYTE_NAMES[kind]}")
+            return UnreadableResult(kind, name, on, Unreadable.NOT_A_NUMBER)
         factor = None if unit is None else conversion(kind, unit)
         quantity = as_dict(resource.get("valueQuantity"))
         written = text(quantity.get("unit"))

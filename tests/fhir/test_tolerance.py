@@ -406,6 +406,24 @@ VALUES = {
         ["Lab B12 245 2024-05-01"],
         [],
     ),
+    **{
+        f"a negative {name}": (
+            observation("x", code, -5, unit),
+            [f"Unreadable {kind} NOT_A_NUMBER 2024-05-01"],
+            [f"value ignored: a negative value for {name}"],
+        )
+        for name, code, kind, unit in (
+            ("vitamin B12", LOINC_B12_MASS, "B12", "pg/mL"),
+            ("Hb", LOINC_HB, "HB", "g/dL"),
+            ("potassium", LOINC_POTASSIUM, "POTASSIUM", "mmol/L"),
+        )
+    },
+    'a negative valueString "-150 pg/mL"': (
+        b12(None, valueString="-150 pg/mL"),
+        ["Unreadable B12 NOT_A_NUMBER 2024-05-01"],
+        ["value ignored: a negative value for vitamin B12"],
+    ),
+    "a B12 of 0": (observation("x", LOINC_B12_MASS, 0, "pg/mL"), ["Lab B12 0 2024-05-01"], []),
     'valueQuantity.value "245 pg/mL"': (
         _value(LOINC_B12_MASS, {"value": "245 pg/mL", "unit": "pg/mL"}),
         ["Lab B12 245 2024-05-01"],
@@ -538,3 +556,30 @@ def test_a_dose_is_read_only_when_its_number_is_whole(value, mg):
     )
     (med,) = read(order).medications
     assert med.dose_mg == mg
+
+
+# The OIDs some EHRs (and CDA conversions) write for the code systems we read.
+OIDS = {
+    "LOINC": "urn:oid:2.16.840.1.113883.6.1",
+    "SNOMED": "urn:oid:2.16.840.1.113883.6.96",
+    "RxNorm": "urn:oid:2.16.840.1.113883.6.88",
+    "ICD-10-CM": "urn:oid:2.16.840.1.113883.6.90",
+}
+BY_OID = {
+    "LOINC": (b12(), BASES["Observation"][1]),
+    "SNOMED": (pernicious_anaemia(), BASES["Condition"][1]),
+    "RxNorm": (med_administration("ma1", INJECTION), BASES["MedicationAdministration"][1]),
+    "ICD-10-CM": (
+        condition("c1", "D51.0", system=ICD10CM),
+        ["Finding PERNICIOUS_ANAEMIA active 2019-06-01"],
+    ),
+}
+
+
+@pytest.mark.parametrize("system", list(BY_OID))
+def test_a_code_system_written_as_its_oid_is_recognised(system):
+    resource, expected = copy.deepcopy(BY_OID[system])
+    concept_of = resource.get("code") or resource["medicationCodeableConcept"]
+    concept_of["coding"][0]["system"] = OIDS[system]
+    record = read(resource)
+    assert (facts(record), record.notes) == (expected, ())
