@@ -7,6 +7,8 @@ neuro loading, off-label intensification) is pinned here, apart from the card sh
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cds_b12.clinical.profiles import UK, US, Profile
@@ -133,3 +135,14 @@ def test_clinical_wording_rules(profile: Profile) -> None:
     assert "within 2 weeks of an injection are not interpretable" in r15
     if profile is UK:
         assert "not routinely needed" in r15 and "42 days" in r15
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_the_restart_limit_of_an_interrupted_course_is_not_credited_to_a_guideline(profile):
+    """interrupted_course_restart_days is a judgement (no source says when a break means the
+    whole course again): the R26 card must not put "(BNF)" or any guideline on it."""
+    detail = render_one(make_rec("R26-interrupted-course", profile), profile)["detail"]
+    sentences = re.split(r"(?<=\.)\s+|\n+", detail)
+    (sentence,) = [s for s in sentences if "whole course" in s]
+    assert not any(name in sentence for name in ("BNF", "NICE", "NG239", "SmPC", "FDA")), sentence
+    assert "judg" in sentence, sentence
