@@ -30,6 +30,7 @@ from .builder import builder
 from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_cause, is_current
 from .codes import SYMPTOM_FINDINGS
 from .course import (
+    B12_RAISING,
     PHASE_LOADING,
     PHASE_MAINTENANCE,
     PHASE_NONE,
@@ -262,8 +263,9 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     doses = injection_dates(meds, as_of)
     age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
     of = {kind: tuple(results) for kind, results in by_kind(labs).items()}
+    raised_by = injection_dates(meds, as_of, B12_RAISING)  # S2, with Cyanokit (S10)
     lab_findings = assess_labs(
-        labs, of, doses, patient, pregnant, profile, as_of, adult=_adult(age, profile)
+        labs, of, raised_by, patient, pregnant, profile, as_of, adult=_adult(age, profile)
     )
     cause = assess_cause(record.findings, meds, profile, as_of)
     neuro_history = any_neuro(record.findings)

@@ -74,21 +74,31 @@ class CourseFindings:
 _build_course_findings = builder(CourseFindings)  # a frozen record's stores, cheaply
 
 
-def injection_dates(meds: tuple[Medication, ...], as_of: date) -> tuple[date, ...]:
-    """Dates injections were given, oldest first; Cyanokit is not B12 therapy (S10)."""
+def injection_dates(
+    meds: tuple[Medication, ...],
+    as_of: date,
+    products: frozenset[Product] = frozenset({B12_INJECTION}),
+) -> tuple[date, ...]:
+    """Dates injections of ``products`` were given, oldest first; by default B12 injections
+    only, as Cyanokit is not B12 therapy (S10)."""
     return tuple(
         sorted(
             {
                 m.on
                 for m in meds
                 if m.source is ADMINISTRATION
-                and m.product is B12_INJECTION  # Medication.is_injection
+                and m.product in products
                 and m.on is not None
                 and m.on <= as_of
                 and m.status in GIVEN
             }
         )
     )
+
+
+# S2: what makes a serum B12 drawn soon after it unreadable. Cyanokit is not B12 therapy
+# (S10), but 5 g of hydroxocobalamin raises serum B12 as an injection does, and more.
+B12_RAISING = frozenset({B12_INJECTION, Product.CYANOKIT})
 
 
 def assess_course(

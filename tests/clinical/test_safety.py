@@ -185,6 +185,25 @@ def test_s9_severe_anaemia_upgrades_start():
     assert starts and all(r.indicator is Indicator.CRITICAL and "S9" in r.safety for r in starts)
 
 
+def test_s2_a_b12_drawn_days_after_cyanokit_is_set_aside_though_cyanokit_is_not_therapy():
+    """Cyanokit is 5 g of hydroxocobalamin: not B12 therapy (S10), but a serum B12 drawn
+    within 14 days of it reflects the infusion, not the stores (S2), so a normal result
+    must not exclude deficiency."""
+    cyanokit = Medication(
+        MedSource.ADMINISTRATION,
+        Product.CYANOKIT,
+        "MedicationAdministration/ck",
+        "completed",
+        "hydroxocobalamin",
+        on=ago(6),
+        dose_mg=5000,
+    )
+    after = lab(LabKind.B12, 900, days=3)
+    a = evaluate(record(cyanokit, after), US, AS_OF).assessment
+    assert a.ignored_b12 == (after,) and a.b12 is None
+    assert a.phase.value == "NONE" and a.doses == ()
+
+
 def test_s10_cyanokit_is_not_b12_therapy():
     cyanokit = Medication(
         MedSource.ADMINISTRATION,
