@@ -32,11 +32,14 @@ def _rule_totals(report: dict, rule: str) -> dict:
     }
 
 
-@pytest.fixture
-def own_service(tmp_path) -> Iterator[ServeProcess]:
+@pytest.fixture(scope="module")
+def own_service(tmp_path_factory) -> Iterator[ServeProcess]:
     """A store of its own: feedback holds the patient's card back (README, "Fewer, better-timed
-    cards"), which the other tests on the shared service must not see."""
-    with started(service_env(tmp_path), tmp_path / "serve.log") as running:
+    cards"), which the other tests on the shared service must not see. The tests that give
+    feedback share it, each on a patient of its own; it stops after their pages are closed
+    (a page still connected holds up the service's stop by seconds)."""
+    store = tmp_path_factory.mktemp("feedback-store")
+    with started(service_env(store), store / "serve.log") as running:
         yield running
 
 
