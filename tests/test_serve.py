@@ -17,6 +17,7 @@ from cds_b12.fhir.read import collect_resources
 from cds_b12.fhir.redate import redate
 
 from .conformance import assert_valid_response
+from .fhir.read_support import bundle
 from .serving import CDS_B12, ServeProcess, free_port, service_env, started
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,16 +32,11 @@ def server(tmp_path_factory) -> Iterator[ServeProcess]:
 
 
 def _prefetch_request() -> dict:
-    bundle = redate(json.loads(R1.read_text()), date.today())
-    resources = collect_resources(bundle)
+    resources = collect_resources(redate(json.loads(R1.read_text()), date.today()))
     patient = next(r for r in resources if r["resourceType"] == "Patient")
 
     def searchset(*types: str) -> dict:
-        return {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "entry": [{"resource": r} for r in resources if r["resourceType"] in types],
-        }
+        return bundle(*(r for r in resources if r["resourceType"] in types))
 
     return {
         "hook": "patient-view",

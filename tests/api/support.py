@@ -15,6 +15,7 @@ from cds_b12.api.logs import REQUEST_LOGGER, JsonLines
 from cds_b12.config import Settings
 from cds_b12.hooks.response import ORDER_HOOKS
 
+from ..fhir.read_support import bundle
 from ..scenarios import Scenario, scenarios
 
 TODAY = date(2026, 1, 1)
@@ -42,16 +43,6 @@ def make_app(today: Callable[[], date] = lambda: TODAY, **settings: object) -> F
     return create_app(Settings(**settings), today=today)
 
 
-def searchset(resources: list[dict]) -> dict:
-    bundle: dict = {"resourceType": "Bundle", "type": "searchset", "total": len(resources)}
-    if resources:
-        bundle["entry"] = [
-            {"fullUrl": f"urn:uuid:{uuid4()}", "resource": r, "search": {"mode": "match"}}
-            for r in resources
-        ]
-    return bundle
-
-
 def prefetch_for(resources: list[dict]) -> dict:
     """Every discovery key answered as an EHR would: the Patient read, each search a Bundle."""
     patients = [r for r in resources if r["resourceType"] == "Patient"]
@@ -61,18 +52,14 @@ def prefetch_for(resources: list[dict]) -> dict:
     prefetch: dict = {"patient": patients[0]}
     for key, rtype in TYPE_BY_KEY.items():
         if key != "patient":
-            prefetch[key] = searchset([r for r in resources if r["resourceType"] == rtype])
+            prefetch[key] = bundle(*(r for r in resources if r["resourceType"] == rtype))
     return prefetch
 
 
 def context_for(hook: str, patient_id: str, drafts: list[dict]) -> dict:
     context: dict = {"userId": "Practitioner/example", "patientId": patient_id}
     if hook in ORDER_HOOKS:
-        context["draftOrders"] = {
-            "resourceType": "Bundle",
-            "type": "collection",
-            "entry": [{"resource": d} for d in drafts],
-        }
+        context["draftOrders"] = bundle(*drafts, kind="collection")
     if hook == "order-select":
         context["selections"] = [f"{d['resourceType']}/{d['id']}" for d in drafts]
     return context

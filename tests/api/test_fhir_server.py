@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ..conformance import assert_valid_response
+from ..fhir.read_support import bundle
 from .support import (
     TODAY,
     TYPE_BY_KEY,
@@ -12,7 +13,6 @@ from .support import (
     make_app,
     scenario_named,
     scenario_request,
-    searchset,
 )
 
 
@@ -25,7 +25,7 @@ def fhir_base(httpserver) -> str:
         if rtype == "Patient":
             httpserver.expect_request(f"/fhir/Patient/{found[0]['id']}").respond_with_json(found[0])
         else:
-            httpserver.expect_request(f"/fhir/{rtype}").respond_with_json(searchset(found))
+            httpserver.expect_request(f"/fhir/{rtype}").respond_with_json(bundle(*found))
     return httpserver.url_for("/fhir")
 
 

@@ -13,13 +13,13 @@ from flask import Flask
 
 from cds_b12.api.logs import JsonLines
 
+from ..fhir.read_support import bundle
 from .support import (
     TODAY,
     TYPE_BY_KEY,
     make_app,
     scenario_named,
     scenario_request,
-    searchset,
 )
 
 TOKEN = "secret-token-123"
@@ -136,7 +136,7 @@ def test_token_is_not_logged_when_the_service_fetches(app, logs, everything_logg
             ).respond_with_json(patient)
         else:
             httpserver.expect_request(f"/fhir/{rtype}", headers=bearer).respond_with_json(
-                searchset(found)
+                bundle(*found)
             )
     body["fhirServer"] = httpserver.url_for("/fhir")
     body["fhirAuthorization"] = AUTH

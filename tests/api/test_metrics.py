@@ -17,8 +17,9 @@ from cds_b12.api.metrics import refusal_category
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.store.db import Database
 
+from ..fhir.read_support import bundle
 from ..issuer import TestIssuer
-from .support import TODAY, TYPE_BY_KEY, make_app, scenario_named, scenario_request, searchset
+from .support import TODAY, TYPE_BY_KEY, make_app, scenario_named, scenario_request
 
 PUBLIC_URL = "https://cds.example.org"
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
@@ -139,7 +140,7 @@ def _fhir_server(httpserver, failing: dict[str, int]) -> str:
         elif rtype == "Patient":
             httpserver.expect_request(path).respond_with_json(found[0])
         else:
-            httpserver.expect_request(path).respond_with_json(searchset(found))
+            httpserver.expect_request(path).respond_with_json(bundle(*found))
     return httpserver.url_for("/fhir")
 
 

@@ -30,8 +30,8 @@ from ..api.support import (
     make_app,
     scenario_named,
     scenario_request,
-    searchset,
 )
+from ..fhir.read_support import bundle
 
 ISSUER_KID = "example-kid"
 
@@ -243,10 +243,10 @@ def serve_r1_patient(server: Any, next_links: Mapping[str, str] | None = None) -
         if rtype == "Patient":
             server.expect_request(f"/fhir/Patient/{found[0]['id']}").respond_with_json(found[0])
         else:
-            bundle = searchset(found)
+            answer = bundle(*found)
             if next_links and rtype in next_links:
-                bundle["link"] = [{"relation": "next", "url": next_links[rtype]}]
-            server.expect_request(f"/fhir/{rtype}").respond_with_json(bundle)
+                answer["link"] = [{"relation": "next", "url": next_links[rtype]}]
+            server.expect_request(f"/fhir/{rtype}").respond_with_json(answer)
     return server.url_for("/fhir")
 
 
