@@ -11,6 +11,7 @@ from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import LabOrder, Urgency
 from cds_b12.clinical.record import Medication, MedSource, Product
 
+from .profile_cards import fixture_rule_cards
 from .render_support import AS_OF, all_drafts, lab_draft, medication_draft, render_one
 from .rule_facts import facts_for
 from .rule_specs import make_rec
@@ -187,3 +188,20 @@ def test_without_a_patient_no_invalid_orders_are_offered() -> None:
     card = render_one(rec, UK, patient_id=None, drafts=all_drafts())
     (suggestion,) = card["suggestions"]
     assert [a["type"] for a in suggestion["actions"]] == ["update"]
+
+
+def test_a_screening_card_says_every_test_its_button_orders() -> None:
+    """R17 and R18 order the serum B12 and the blood count: the summary and the button
+    name both, not only the B12 (a clinician signs what the label says)."""
+    seen = set()
+    for where, profile, rule, card in fixture_rule_cards():
+        if not rule.startswith(("R17-", "R18-")):
+            continue
+        seen.add((rule, profile))
+        count = {"UK": "blood count", "US": "CBC"}[profile]
+        (suggestion,) = card["suggestions"]
+        ordered = {a["resource"]["code"]["coding"][0]["code"] for a in suggestion["actions"]}
+        assert ordered == {"2132-9", "58410-2"}, (where, ordered)
+        assert "B12" in suggestion["label"] and count in suggestion["label"], suggestion["label"]
+        assert count in card["summary"], card["summary"]
+    assert {rule[:3] for rule, _ in seen} == {"R17", "R18"} and len(seen) == 4

@@ -242,8 +242,8 @@ def test_env_var_overrides_the_directory(tmp_path: Path, monkeypatch: pytest.Mon
     cards = _copy_cards(tmp_path)
     _edit(
         cards / "R18-acid-suppressant-screening.toml",
-        'summary = "Check serum B12:',
-        'summary = "Check serum B12 (local wording):',
+        'summary = "Check serum B12 and CBC:',
+        'summary = "Check serum B12 and CBC (local wording):',
     )
     monkeypatch.setenv(CARDS_DIR_ENV, str(cards))
     library = load_card_library()
