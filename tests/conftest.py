@@ -129,3 +129,11 @@ def logs() -> Iterator[LogCapture]:
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)
+
+
+@pytest.fixture
+def everything_logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Other libraries' records too, at DEBUG: urllib3, werkzeug and the rest log through
+    the root logger (urllib3 logs each connection and request)."""
+    caplog.set_level(logging.DEBUG)
+    return caplog

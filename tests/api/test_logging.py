@@ -39,13 +39,6 @@ def app() -> Iterator[Flask]:
     app.extensions["cds_b12"].client.session.close()
 
 
-@pytest.fixture
-def everything_logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    """Also catch other libraries' records (urllib3 logs each connection and request)."""
-    caplog.set_level(logging.DEBUG)
-    return caplog
-
-
 def assert_no_secrets(logs, caplog) -> None:
     text = logs.text + "\n" + caplog.text
     assert logs.lines

@@ -3,7 +3,6 @@ from the service or any library; the reason for a refusal always does (notes §8
 
 from __future__ import annotations
 
-import logging
 import socket
 from collections.abc import Iterator
 
@@ -31,13 +30,6 @@ from .support import (
 )
 
 ACCESS_TOKEN = "at-secret-xyz"
-
-
-@pytest.fixture
-def everything(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    """The root logger at DEBUG too: urllib3, werkzeug and the rest log through it."""
-    caplog.set_level(logging.DEBUG)
-    return caplog
 
 
 @pytest.fixture
@@ -72,7 +64,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_good_call_with_a_fhir_fetch_logs_no_token(app, https_server, logs, everything):
+def test_a_good_call_with_a_fhir_fetch_logs_no_token(app, https_server, logs, everything_logged):
     client = app.test_client()
     token = make_token(key=JKU_KEY, kid=JKU_KID)
     base = https_server.url_for("/fhir")
@@ -93,8 +85,8 @@ def test_a_good_call_with_a_fhir_fetch_logs_no_token(app, https_server, logs, ev
         == 412
     )
 
-    text = all_log_text(logs, everything)
-    assert any(r.name.startswith("urllib3") for r in everything.records)  # DEBUG really on
+    text = all_log_text(logs, everything_logged)
+    assert any(r.name.startswith("urllib3") for r in everything_logged.records)  # DEBUG really on
     assert ACCESS_TOKEN not in text
     for part in secret_parts(token) + secret_parts(failing):
         assert part not in text
@@ -102,7 +94,9 @@ def test_a_good_call_with_a_fhir_fetch_logs_no_token(app, https_server, logs, ev
     assert ok_line["status"] == 200 and ok_line["iss"] == ISS and ok_line["fetched"]
 
 
-def test_refused_tokens_are_not_logged_but_their_reasons_are(app, httpserver, logs, everything):
+def test_refused_tokens_are_not_logged_but_their_reasons_are(
+    app, httpserver, logs, everything_logged
+):
     client = app.test_client()
     replayed = make_token(key=JKU_KEY, kid=JKU_KID)
     refused = {
@@ -136,7 +130,7 @@ def test_refused_tokens_are_not_logged_but_their_reasons_are(app, httpserver, lo
     assert len(reasons) == len(refused)
     for expected, reason in zip(refused, reasons, strict=True):
         assert expected in reason
-    text = all_log_text(logs, everything)
+    text = all_log_text(logs, everything_logged)
     assert ACCESS_TOKEN not in text
     for token in refused.values():
         for part in secret_parts(token):
