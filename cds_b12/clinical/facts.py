@@ -168,6 +168,16 @@ class Confoundings:
     items: tuple[Confounded, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Markers:
+    """The functional markers (MMA, homocysteine) on file beside the B12 a treatment card
+    quotes, as the lab reported them: a B12 of 400 is deficiency only by a raised MMA, so
+    the card shows it; empty when none is on file, and the card then says nothing of them
+    (a line of "none on file" would crowd the card a clinician has seconds for)."""
+
+    items: tuple[Lab | OnFile, ...]
+
+
 # What a fact may be: the renderer words each of these, and refuses anything else.
 Fact = (
     date
@@ -191,5 +201,6 @@ Fact = (
     | Ordered
     | Unreadables
     | Confoundings
+    | Markers
     | None
 )

@@ -25,6 +25,7 @@ from cds_b12.clinical.facts import (
     Interval,
     LabTrend,
     LastDose,
+    Markers,
     OnFile,
     Ordered,
     Stopped,
@@ -143,6 +144,18 @@ class FactWords:
         if isinstance(value, Ordered):
             key = "ordered_draft" if value.draft else "ordered_current"
             return self._phrase(key, medication=self.medication(value.medication))
+        if isinstance(value, Markers):  # none on file: nothing said (see Markers)
+            return Markup.joined(
+                "",
+                (
+                    self._phrase(
+                        "marker",
+                        analyte=self._name((m.lab if isinstance(m, OnFile) else m).kind),
+                        result=self.word(name, m),
+                    )
+                    for m in value.items
+                ),
+            )
         if isinstance(value, Confoundings):
             return Markup.joined(self._phrase("list_separator"), map(self.confounded, value.items))
         if isinstance(value, Unreadables):

@@ -21,6 +21,7 @@ from cds_b12.clinical.facts import (
     Interval,
     LabTrend,
     LastDose,
+    Markers,
     Since,
     Stopped,
     Trends,
@@ -75,6 +76,9 @@ ALWAYS_FACTS: dict[str, Fact] = {
     "mcv": _lab(LabKind.MCV, 112.0, date(2026, 1, 3)),
     "mma": _lab(LabKind.MMA, 0.62, date(2026, 1, 4)),
     "hcy": _lab(LabKind.HCY, 24.0, date(2026, 1, 4)),
+    "markers": Markers(
+        (_lab(LabKind.MMA, 0.62, date(2026, 1, 4)), _lab(LabKind.HCY, 24.0, date(2026, 1, 4)))
+    ),
     "cause": CauseFact(
         Cause.IRREVERSIBLE_MALABSORPTION,
         findings(

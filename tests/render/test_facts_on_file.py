@@ -157,3 +157,36 @@ def test_a_treatment_card_quotes_a_raised_homocysteine_its_diagnosis_rests_on():
     (r,) = [x for x in evaluate(rec, uk, RECORD_AS_OF).recommendations]
     assert r.rule.startswith(TREATS_DEFICIENCY)
     assert "homocysteine: 24 µmol/L on " in render_one(r, uk)["detail"]
+
+
+@pytest.mark.parametrize("profile", ["UK", "US"])
+def test_a_treatment_card_says_nothing_of_markers_not_on_file(profile):
+    """A B12 of 90 needs no MMA to be believed: "MMA: none on file; homocysteine: none on
+    file" on every loading card is noise a clinician must read past."""
+    details = [
+        card["detail"]
+        for w, p, rule, card in fixture_rule_cards()
+        if w.lower() == f"R2-start-standard-loading/pa-low-b12-fires[{profile}]".lower()
+        and rule.startswith(TREATS_DEFICIENCY)
+    ]
+    assert details
+    for detail in details:
+        b12_line = next(line for line in detail.splitlines() if "Serum B12:" in line)
+        assert "MMA" not in b12_line and "homocysteine" not in b12_line, b12_line
+
+
+def test_a_marker_too_old_to_count_is_shown_as_such_beside_a_current_one():
+    """Each marker on file is quoted once, in order, an old one with why it does not count."""
+    rec = record(
+        lab(LabKind.B12, 300),
+        lab(LabKind.HCY, 24),
+        lab(LabKind.MMA, 0.7, days=800),
+        lab(LabKind.FOLATE, 9.0),
+    )
+    old = RECORD_AS_OF - timedelta(days=800)
+    uk = get_profile("UK")
+    (r,) = [x for x in evaluate(rec, uk, RECORD_AS_OF).recommendations]
+    line = next(x for x in render_one(r, uk)["detail"].splitlines() if "Serum B12:" in x)
+    assert line.count("MMA: ") == 1 and line.count("homocysteine: ") == 1, line
+    assert line.index("MMA: ") < line.index("homocysteine: 24 µmol/L on "), line
+    assert f"MMA: 0.7 µmol/L on {old.isoformat()}, more than" in line, line

@@ -82,6 +82,7 @@ SAMPLES: dict[type, object] = {
     f.Unreadables: f.Unreadables(
         (UnreadableResult(LabKind.B12, "Observation/b12", date(2026, 1, 3), Unreadable.NO_UNIT),)
     ),
+    f.Markers: f.Markers((Lab(LabKind.MMA, 0.62, date(2026, 1, 3), "Observation/mma"),)),
 }
 
 

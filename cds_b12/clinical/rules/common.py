@@ -11,7 +11,7 @@ from operator import attrgetter
 
 from ..assess import PHASE_MAINTENANCE, Assessment
 from ..bands import B12_KINDS
-from ..facts import CauseFact, Fact, Findings, Interval, LastDose, OnFile, Unused
+from ..facts import CauseFact, Fact, Findings, Interval, LastDose, Markers, OnFile, Unused
 from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
 from ..record import Lab, LabKind, Medication
 from ..regimens import Regimen
@@ -41,13 +41,16 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
     last_dose = None
     if a.last_dose is not None and a.days_since_last_dose is not None:
         last_dose = LastDose(a.last_dose, a.days_since_last_dose)
+    mma = a.mma or _too_old(a, LabKind.MMA)
+    hcy = a.hcy or _too_old(a, LabKind.HCY)
     return {
         "as_of": a.as_of,
         "b12": a.b12 or b12_on_file(a),
         "hb": a.hb or _too_old(a, LabKind.HB),
         "mcv": a.mcv or _too_old(a, LabKind.MCV),
-        "mma": a.mma or _too_old(a, LabKind.MMA),
-        "hcy": a.hcy or _too_old(a, LabKind.HCY),
+        "mma": mma,
+        "hcy": hcy,
+        "markers": Markers(tuple(m for m in (mma, hcy) if m is not None)),
         "cause": CauseFact(a.cause, Findings.of(a.cause_findings)),
         "neuro": Findings.of(a.neuro_findings),
         "last_dose": last_dose,
