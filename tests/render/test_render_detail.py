@@ -16,6 +16,7 @@ from cds_b12.clinical.record import DataNote
 from cds_b12.clinical.sources import SOURCES
 from cds_b12.render import render_cards
 
+from .profile_cards import fixture_rule_cards
 from .render_support import AS_OF, PATIENT, PROFILES, render_one
 from .rule_facts import RULES
 from .rule_specs import make_rec
@@ -146,3 +147,18 @@ def test_the_restart_limit_of_an_interrupted_course_is_not_credited_to_a_guideli
     (sentence,) = [s for s in sentences if "whole course" in s]
     assert not any(name in sentence for name in ("BNF", "NICE", "NG239", "SmPC", "FDA")), sentence
     assert "judg" in sentence, sentence
+
+
+def test_the_stop_card_claims_no_more_than_the_record_shows():
+    """R16 (the one card that may suggest stopping) fires on what is not recorded (no
+    neurological signs, anaemia or recurring symptoms): it must not tell the clinician
+    that symptoms "have resolved", nor set "no cause recorded" beside the cause it says
+    has resolved; and it shows the B12 that is no longer low."""
+    details = [
+        c["detail"] for _w, _p, rule, c in fixture_rule_cards() if rule == "R16-consider-stop"
+    ]
+    assert details
+    for detail in details:
+        assert "Symptoms have resolved" not in detail, detail
+        assert "no cause recorded" not in detail, detail
+        assert "confirm" in detail.lower() and "Serum B12: 420 pg/mL on " in detail, detail
