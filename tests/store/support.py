@@ -17,7 +17,10 @@ from cds_b12.store.schema import Feedback, HookCall, IssuedCard
 
 TABLES = {"hook_call": HookCall, "issued_card": IssuedCard, "feedback": Feedback}
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/x"
-WHEN = "2026-01-01T10:05:31Z"
+# A feedback time long past on the service's clock (the real one): a hold it starts for a
+# period (an accepted card's 30 days, a critical card's 24 h, a snooze's up to 180 days:
+# cds_b12/fatigue/policy.py) has run out, so the same patient's next call gets its card.
+LONG_AGO = "2026-01-01T10:05:31Z"
 REASONS = "https://example.org/cds-b12/override-reasons"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 
@@ -70,7 +73,7 @@ def dump(db: Database) -> str:
     return "\n".join(parts)
 
 
-def accepted(card: str, suggestion: str, when: str = WHEN) -> dict:
+def accepted(card: str, suggestion: str, when: str = LONG_AGO) -> dict:
     return {
         "card": card,
         "outcome": "accepted",
@@ -80,7 +83,7 @@ def accepted(card: str, suggestion: str, when: str = WHEN) -> dict:
 
 
 def overridden(
-    card: str, code: str | None = None, comment: str | None = None, when: str = WHEN
+    card: str, code: str | None = None, comment: str | None = None, when: str = LONG_AGO
 ) -> dict:
     entry: dict = {"card": card, "outcome": "overridden", "outcomeTimestamp": when}
     reason: dict = {}

@@ -22,7 +22,7 @@ from cds_b12.store.schema import Feedback
 from ..api.support import scenario_named, scenario_request
 from ..auth.support import ISS, PUBLIC_URL, SERVICE_PATH, issuer_config, make_token
 from ..serving import ServeProcess, service_env
-from .support import accepted, counts
+from .support import LONG_AGO, accepted, counts
 
 WORKERS = 4
 
@@ -95,8 +95,9 @@ def test_feedback_finds_its_card_whichever_worker_it_reaches(start_server, db_ur
         assert response.status_code == 200, server.output()
         (card,) = response.json()["cards"]
         cards.append(card)
-        # at once, on a new connection: often another worker, before the audit row is written
-        entry = accepted(card["uuid"], card["suggestions"][0]["uuid"])
+        # at once, on a new connection: often another worker, before the audit row is written;
+        # answered long ago, so it holds nothing and the next call gets its card again
+        entry = accepted(card["uuid"], card["suggestions"][0]["uuid"], LONG_AGO)
         assert server.post(feedback, {"feedback": [entry]}).status_code == 200
     assert_all_counted(Database(db_url), cards)
     assert len({line["pid"] for line in request_lines(server)}) >= 2
