@@ -162,3 +162,25 @@ def test_the_stop_card_claims_no_more_than_the_record_shows():
         assert "Symptoms have resolved" not in detail, detail
         assert "no cause recorded" not in detail, detail
         assert "confirm" in detail.lower() and "Serum B12: 420 pg/mL on " in detail, detail
+
+
+@pytest.mark.parametrize(
+    ("stem", "says", "not_says"),
+    [
+        ("severe-anaemia-fires", "severe an", "pancytopenia"),
+        ("pancytopenia-fires", "pancytopenia", "severe an"),
+    ],
+)
+def test_the_urgent_assessment_card_says_which_finding_the_patient_has(stem, says, not_says):
+    """'severe anaemia or pancytopenia' makes the clinician work out which: the R7 summary
+    and opening sentence name the patient's own finding."""
+    cards = [
+        c
+        for w, _p, rule, c in fixture_rule_cards()
+        if rule == "R7-severe-anaemia" and w.startswith(f"R7-severe-anaemia/{stem}[")
+    ]
+    assert len(cards) == 2
+    for card in cards:
+        opening = card["detail"].split("\n\n")[0]
+        for text in (card["summary"], opening):
+            assert says in text.lower() and not_says not in text.lower(), text
