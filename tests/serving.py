@@ -25,6 +25,7 @@ START_TIMEOUT = 60  # seconds; generous, the machine may be busy
 
 
 def free_port() -> int:
+    """A port with nothing listening on it (bound, read, released)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

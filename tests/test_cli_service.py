@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from datetime import date
 
 import pytest
@@ -15,6 +14,7 @@ from cds_b12.config import Settings
 
 from .conformance import assert_valid_response
 from .scenarios import scenarios
+from .serving import free_port
 
 TODAY = date(2026, 11, 21)
 
@@ -52,12 +52,6 @@ def test_request_without_a_patient_is_one_line_and_exit_2(tmp_path, capsys):
     path.write_text(json.dumps({"resourceType": "Observation", "id": "o"}))
     assert main(["request", "--bundle", str(path)]) == 2
     assert "no Patient" in capsys.readouterr().err
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _fhir(httpserver, status: int, body: dict | str) -> str:
@@ -105,7 +99,7 @@ def test_evaluate_fhir_server_refusing_the_token(httpserver, capsys, monkeypatch
 
 
 def test_evaluate_fhir_server_unreachable(capsys):
-    base = f"http://127.0.0.1:{_closed_port()}/fhir"
+    base = f"http://127.0.0.1:{free_port()}/fhir"
     assert main(["evaluate", "--fhir-server", base, "--patient", "p1"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "connection refused" in err[0]

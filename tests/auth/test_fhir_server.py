@@ -4,7 +4,6 @@ token goes to that server and nowhere else (notes §8.5)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from flask import Flask
 
 from ..api.support import assert_operation_outcome
 from ..conformance import assert_valid_response
+from ..serving import free_port
 from .support import (
     ISS,
     ISS_TENANTED,
@@ -53,12 +53,6 @@ def call(app: Flask, base: str, token: str | None = None):
     return app.test_client().post(
         SERVICE_PATH, json=fetching_body(base, ACCESS_TOKEN), headers=bearer(token or make_token())
     )
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_an_http_fhir_server_is_412_and_never_contacted_even_when_listed(httpserver, apps, ca_file):
@@ -105,7 +99,7 @@ def test_one_issuers_fhir_server_is_not_open_to_another_issuer(https_server, app
 
 
 def test_an_https_server_on_the_issuers_list_is_attempted(apps, ca_file):
-    base = f"https://127.0.0.1:{closed_port()}/fhir"
+    base = f"https://127.0.0.1:{free_port()}/fhir"
     app = make(apps, ca_file, {ISS: issuer_config(fhir_servers=[base])})
     diagnostics = assert_operation_outcome(call(app, base), 412)
     assert "connection refused" in diagnostics or "cannot connect" in diagnostics

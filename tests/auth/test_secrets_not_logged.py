@@ -3,12 +3,12 @@ from the service or any library; the reason for a refusal always does (notes §8
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 
+from ..serving import free_port
 from .support import (
     ATTACKER_EC_KEY,
     DISCOVERY_AUD,
@@ -58,12 +58,6 @@ def all_log_text(logs, caplog) -> str:
     return text
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_good_call_with_a_fhir_fetch_logs_no_token(app, https_server, logs, everything_logged):
     client = app.test_client()
     token = make_token(key=JKU_KEY, kid=JKU_KID)
@@ -76,7 +70,7 @@ def test_a_good_call_with_a_fhir_fetch_logs_no_token(app, https_server, logs, ev
         f"Bearer {ACCESS_TOKEN}"
     }  # the token really was in play
     # and a second call whose fetch fails: the error path must not log it either
-    unreachable = f"https://127.0.0.1:{closed_port()}/fhir"
+    unreachable = f"https://127.0.0.1:{free_port()}/fhir"
     failing = make_token(key=JKU_KEY, kid=JKU_KID)
     assert (
         client.post(

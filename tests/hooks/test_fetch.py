@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from cds_b12.net.http import HttpError
 from cds_b12.net.urls import parse
 
 from ..net.support import DroppingServer
+from ..serving import free_port
 
 TOKEN = "tok-abc-123"
 PATIENT = {"resourceType": "Patient", "id": "1"}
@@ -325,13 +325,6 @@ def test_the_server_repr_never_shows_the_token():
     assert TOKEN not in str(server) and TOKEN not in f"{server}"
     assert TOKEN not in repr({"server": server}) and TOKEN not in repr([server])
     assert "https://ehr.example/fhir" in repr(server)
-
-
-def free_port() -> int:
-    """A port with nothing listening on it (bound, read, released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
