@@ -11,11 +11,14 @@ import re
 
 import pytest
 
+from cds_b12.clinical import evaluate
 from cds_b12.clinical.profiles import UK, US, Profile
-from cds_b12.clinical.record import DataNote
+from cds_b12.clinical.record import DataNote, Finding, LabKind
 from cds_b12.clinical.sources import SOURCES
 from cds_b12.render import render_cards
 
+from ..clinical.records import AS_OF as REC_AS_OF
+from ..clinical.records import finding, lab, record
 from .profile_cards import fixture_rule_cards
 from .render_support import AS_OF, PATIENT, PROFILES, render_one
 from .rule_facts import RULES
@@ -184,3 +187,23 @@ def test_the_urgent_assessment_card_says_which_finding_the_patient_has(stem, say
         opening = card["detail"].split("\n\n")[0]
         for text in (card["summary"], opening):
             assert says in text.lower() and not_says not in text.lower(), text
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_a_low_baseline_potassium_card_does_not_call_pancytopenia_severe_anaemia(profile):
+    """The baseline_low_potassium summary ended '...: severe anaemia' whatever the patient
+    had; with pancytopenia and an Hb of 9.6 g/dL that is a finding the patient has not."""
+    rec = record(
+        finding(Finding.PERNICIOUS_ANAEMIA),
+        lab(LabKind.B12, 95),
+        lab(LabKind.HB, 9.6),
+        lab(LabKind.WBC, 2.3),
+        lab(LabKind.NEUTROPHILS, 0.9),
+        lab(LabKind.PLATELETS, 62),
+        lab(LabKind.POTASSIUM, 3.1, days=1),
+    )
+    (r7,) = [
+        r for r in evaluate(rec, profile, REC_AS_OF).recommendations if r.rule.startswith("R7-")
+    ]
+    summary = render_one(r7, profile)["summary"]
+    assert "severe an" not in summary.lower(), summary
