@@ -130,9 +130,19 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
     analyte = ANALYTE_NAMES[kind]
     if read is Unreadable.UNKNOWN_UNIT:  # the unit is the sender's text: never a template
         note(f"value ignored: unit '{shorten(unit)}' is not a known unit for {analyte}")
+    elif read is Unreadable.NO_VALUE and (why := _absent_reason(resource)):
+        note(f"{_NOTES[read]} ({shorten(why)})")  # the lab's reason, as it wrote it
     else:
         note(_NOTES[read].format(name=analyte))
     return UnreadableResult(kind, name, on, read)
+
+
+def _absent_reason(resource: dict) -> str | None:
+    """Why the lab sent no value (``dataAbsentReason``): its text, else its first coding's
+    display or code ("Haemolysed", "not-performed")."""
+    reason = as_dict(resource.get("dataAbsentReason"))
+    coding = first_dict(reason.get("coding"))
+    return text(reason.get("text")) or string(coding, "display") or string(coding, "code")
 
 
 def _disagree(kind: LabKind, written: str | None, code: str, factor: tuple[float, float]) -> bool:

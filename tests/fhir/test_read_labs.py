@@ -135,7 +135,7 @@ def test_missing_unit_noted_and_ignored():
 def test_no_value_noted():
     record = read(observation("b12", LOINC_B12_MASS, dataAbsentReason={"text": "haemolysed"}))
     assert record.labs == ()
-    assert messages(record) == [("Observation/b12", "skipped: no result value")]
+    assert messages(record) == [("Observation/b12", "skipped: no result value (haemolysed)")]
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ from .read_support import (
 
 LOCAL = "urn:oid:1.2.840.114350.1.13.0.1.7.2.768282"  # an EHR's own code system
 LOINC_FOLATE = "2284-8"
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 LOINC_POTASSIUM = "2823-3"
 INJECTION = rx(RX_CYANOCOBALAMIN_INJ_1MG_ML)
 ORAL = rx(RX_CYANOCOBALAMIN_ORAL_1MG)
@@ -455,12 +456,17 @@ VALUES = {
     "dataAbsentReason": (
         b12(None, dataAbsentReason={"coding": [{"code": "error"}], "text": "Haemolysed"}),
         ["Unreadable B12 NO_VALUE 2024-05-01"],
-        ["skipped: no result value"],
+        ["skipped: no result value (Haemolysed)"],
     ),
     "Hb dataAbsentReason": (
         observation("x", LOINC_HB, dataAbsentReason={"coding": [{"code": "not-performed"}]}),
         ["Unreadable HB NO_VALUE 2024-05-01"],
-        ["skipped: no result value"],
+        ["skipped: no result value (not-performed)"],
+    ),
+    "dataAbsentReason with a display": (
+        b12(None, dataAbsentReason=concept(DATA_ABSENT, "error", "Error")),
+        ["Unreadable B12 NO_VALUE 2024-05-01"],
+        ["skipped: no result value (Error)"],
     ),
 }
 
