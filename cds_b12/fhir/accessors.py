@@ -146,7 +146,9 @@ def codings(concept: object) -> list[tuple[str, str]]:
                 system, code = system.strip(), code.strip()
                 if system and code:
                     system = system.rstrip("/")
-                    pairs.append((_OID_SYSTEMS.get(system, system), code))
+                    if system in _OID_SYSTEMS:
+                        system = _OID_SYSTEMS[system]
+                    pairs.append((system, code))
     return pairs
 
 

@@ -22,6 +22,13 @@ Born = Callable[[], date | None]  # the patient's birth date, looked up only whe
 _MONTHS = {"a": 12, "yr": 12, "yrs": 12, "year": 12, "years": 12, "mo": 1, "month": 1, "months": 1}
 _DAYS = {"wk": 7, "week": 7, "weeks": 7, "d": 1, "day": 1, "days": 1}
 _DAYS_A_MONTH = 365.25 / 12
+# Each element's [x] keys, in the order they are tried, with the type each names.
+_KEYS = {
+    element: tuple(
+        (suffix, element + suffix) for suffix in ("DateTime", "Period", "Age", "Range", "String")
+    )
+    for element in ("onset", "abatement", "performed")
+}
 # The Period's and the Range's ends, in the order they are tried.
 _START_FIRST = (("start", "end"), ("low", "high"))
 _END_FIRST = (("end", "start"), ("high", "low"))
@@ -35,8 +42,8 @@ def choice_date(
     Range's high, before its start: when a condition ended rather than began."""
     period_ends, range_ends = _END_FIRST if end_first else _START_FIRST
     given = False
-    for suffix in ("DateTime", "Period", "Age", "Range", "String"):
-        value = resource.get(element + suffix)
+    for suffix, key in _KEYS[element]:
+        value = resource.get(key)
         if value is None:
             continue
         given = True
