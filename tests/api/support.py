@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 from uuid import uuid4
 
 from flask import Flask
@@ -54,6 +55,36 @@ def prefetch_for(resources: list[dict]) -> dict:
         if key != "patient":
             prefetch[key] = bundle(*(r for r in resources if r["resourceType"] == rtype))
     return prefetch
+
+
+def serve_r1_patient(
+    server: Any,
+    next_links: Mapping[str, str] | None = None,
+    *,
+    failing: Mapping[str, int] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """Make ``server`` (a pytest-httpserver) a FHIR server holding the R1 fixture patient;
+    returns its base URL.
+
+    ``next_links`` gives a search (by resource type) a ``next`` page link; the resource types
+    in ``failing`` answer that status instead; ``headers`` must be on every request.
+    """
+    resources, _drafts = scenario_named("R1-start-neuro-loading").data(TODAY)
+    for rtype in TYPE_BY_KEY.values():
+        found = [r for r in resources if r["resourceType"] == rtype]
+        path = f"/fhir/Patient/{found[0]['id']}" if rtype == "Patient" else f"/fhir/{rtype}"
+        expected = server.expect_request(path, headers=headers)
+        if failing and rtype in failing:
+            expected.respond_with_data("no", status=failing[rtype])
+        elif rtype == "Patient":
+            expected.respond_with_json(found[0])
+        else:
+            answer = bundle(*found)
+            if next_links and rtype in next_links:
+                answer["link"] = [{"relation": "next", "url": next_links[rtype]}]
+            expected.respond_with_json(answer)
+    return server.url_for("/fhir")
 
 
 def context_for(hook: str, patient_id: str, drafts: list[dict]) -> dict:

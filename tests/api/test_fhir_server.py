@@ -5,28 +5,20 @@ from __future__ import annotations
 import pytest
 
 from ..conformance import assert_valid_response
-from ..fhir.read_support import bundle
 from .support import (
-    TODAY,
     TYPE_BY_KEY,
     assert_operation_outcome,
     make_app,
     scenario_named,
     scenario_request,
+    serve_r1_patient,
 )
 
 
 @pytest.fixture
 def fhir_base(httpserver) -> str:
     """A FHIR server holding one fixture patient, the R1 patient; returns its base URL."""
-    resources, _drafts = scenario_named("R1-start-neuro-loading").data(TODAY)
-    for rtype in TYPE_BY_KEY.values():
-        found = [r for r in resources if r["resourceType"] == rtype]
-        if rtype == "Patient":
-            httpserver.expect_request(f"/fhir/Patient/{found[0]['id']}").respond_with_json(found[0])
-        else:
-            httpserver.expect_request(f"/fhir/{rtype}").respond_with_json(bundle(*found))
-    return httpserver.url_for("/fhir")
+    return serve_r1_patient(httpserver)
 
 
 def post_without_prefetch(app, base: str):

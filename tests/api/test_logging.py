@@ -13,13 +13,12 @@ from flask import Flask
 
 from cds_b12.api.logs import JsonLines
 
-from ..fhir.read_support import bundle
 from .support import (
-    TODAY,
     TYPE_BY_KEY,
     make_app,
     scenario_named,
     scenario_request,
+    serve_r1_patient,
 )
 
 TOKEN = "secret-token-123"
@@ -118,20 +117,8 @@ def test_token_is_not_logged_when_the_service_fetches(app, logs, everything_logg
     scenario = scenario_named("R1-start-neuro-loading")
     service, body = scenario_request(scenario)
     del body["prefetch"]
-    resources, _drafts = scenario.data(TODAY)
     bearer = {"Authorization": f"Bearer {TOKEN}"}
-    for key, rtype in TYPE_BY_KEY.items():
-        found = [r for r in resources if r["resourceType"] == rtype]
-        if key == "patient":
-            (patient,) = found
-            httpserver.expect_request(
-                f"/fhir/Patient/{patient['id']}", headers=bearer
-            ).respond_with_json(patient)
-        else:
-            httpserver.expect_request(f"/fhir/{rtype}", headers=bearer).respond_with_json(
-                bundle(*found)
-            )
-    body["fhirServer"] = httpserver.url_for("/fhir")
+    body["fhirServer"] = serve_r1_patient(httpserver, headers=bearer)
     body["fhirAuthorization"] = AUTH
 
     response = app.test_client().post(f"/cds-services/{service}", json=body)

@@ -17,9 +17,8 @@ from cds_b12.api.metrics import refusal_category
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.store.db import Database
 
-from ..fhir.read_support import bundle
 from ..issuer import TestIssuer
-from .support import TODAY, TYPE_BY_KEY, make_app, scenario_named, scenario_request
+from .support import TYPE_BY_KEY, make_app, scenario_named, scenario_request, serve_r1_patient
 
 PUBLIC_URL = "https://cds.example.org"
 METRICS_TOKEN = "metrics-token-0123456789abcdef"
@@ -129,31 +128,16 @@ def test_feedback_is_counted_by_outcome_and_our_override_reasons_only():
     assert "Smith" not in text and "refused" not in text
 
 
-def _fhir_server(httpserver, failing: dict[str, int]) -> str:
-    """The R1 patient, with the resource types in ``failing`` answering that status."""
-    resources, _ = scenario_named("R1-start-neuro-loading").data(TODAY)
-    for rtype in TYPE_BY_KEY.values():
-        found = [r for r in resources if r["resourceType"] == rtype]
-        path = f"/fhir/Patient/{found[0]['id']}" if rtype == "Patient" else f"/fhir/{rtype}"
-        if rtype in failing:
-            httpserver.expect_request(path).respond_with_data("no", status=failing[rtype])
-        elif rtype == "Patient":
-            httpserver.expect_request(path).respond_with_json(found[0])
-        else:
-            httpserver.expect_request(path).respond_with_json(bundle(*found))
-    return httpserver.url_for("/fhir")
-
-
 def test_fallback_fetches_are_counted_by_key_and_outcome_412s_included(httpserver):
     """(Timeouts are told apart in tests/hooks/test_gather.py and test_fetch.py.)"""
     service, body = r1_call()
     del body["prefetch"]
     app = make_app()
     client = app.test_client()
-    body["fhirServer"] = _fhir_server(httpserver, {"Condition": 500})
+    body["fhirServer"] = serve_r1_patient(httpserver, failing={"Condition": 500})
     assert client.post(f"/cds-services/{service}", json=body).status_code == 200
     httpserver.clear()
-    body["fhirServer"] = _fhir_server(httpserver, {"Observation": 500})
+    body["fhirServer"] = serve_r1_patient(httpserver, failing={"Observation": 500})
     assert client.post(f"/cds-services/{service}", json=body).status_code == 412
 
     refusing = make_app(fhir_server_allowlist=("https://ehr.example/fhir",)).test_client()

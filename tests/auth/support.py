@@ -24,14 +24,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
 
 from ..api.support import (
-    TODAY,
-    TYPE_BY_KEY,
     LogCapture,
     make_app,
     scenario_named,
     scenario_request,
 )
-from ..fhir.read_support import bundle
 
 ISSUER_KID = "example-kid"
 
@@ -230,24 +227,6 @@ def fetching_body(base: str, access_token: str | None = None) -> dict:
             "subject": "cds-b12",
         }
     return body
-
-
-def serve_r1_patient(server: Any, next_links: Mapping[str, str] | None = None) -> str:
-    """Make ``server`` a FHIR server holding the R1 fixture patient; returns its base URL.
-
-    ``next_links`` gives a search (by resource type) a ``next`` page link.
-    """
-    resources, _drafts = scenario_named("R1-start-neuro-loading").data(TODAY)
-    for rtype in TYPE_BY_KEY.values():
-        found = [r for r in resources if r["resourceType"] == rtype]
-        if rtype == "Patient":
-            server.expect_request(f"/fhir/Patient/{found[0]['id']}").respond_with_json(found[0])
-        else:
-            answer = bundle(*found)
-            if next_links and rtype in next_links:
-                answer["link"] = [{"relation": "next", "url": next_links[rtype]}]
-            server.expect_request(f"/fhir/{rtype}").respond_with_json(answer)
-    return server.url_for("/fhir")
 
 
 def assert_bare_401(response) -> None:

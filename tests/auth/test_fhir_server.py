@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from ..api.support import assert_operation_outcome
+from ..api.support import assert_operation_outcome, serve_r1_patient
 from ..conformance import assert_valid_response
 from ..serving import free_port
 from .support import (
@@ -27,7 +27,6 @@ from .support import (
     issuer_config,
     jwks,
     make_token,
-    serve_r1_patient,
 )
 
 ACCESS_TOKEN = "at-secret-xyz"

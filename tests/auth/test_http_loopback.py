@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..api.support import assert_operation_outcome, make_app
+from ..api.support import assert_operation_outcome, make_app, serve_r1_patient
 from .support import (
     ISS,
     SERVICE_PATH,
@@ -16,7 +16,6 @@ from .support import (
     fetching_body,
     issuer_config,
     make_token,
-    serve_r1_patient,
 )
 
 

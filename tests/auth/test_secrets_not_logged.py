@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from ..api.support import serve_r1_patient
 from ..serving import free_port
 from .support import (
     ATTACKER_EC_KEY,
@@ -25,7 +26,6 @@ from .support import (
     jwks,
     make_token,
     refusals,
-    serve_r1_patient,
     unsigned_token,
 )
 

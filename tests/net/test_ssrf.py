@@ -14,7 +14,7 @@ import pytest
 
 from cds_b12.auth.issuers import IssuerConfigError, parse_issuers
 
-from ..api.support import assert_operation_outcome, make_app
+from ..api.support import assert_operation_outcome, make_app, serve_r1_patient
 from ..auth.support import (
     ISS,
     SERVICE_PATH,
@@ -26,7 +26,6 @@ from ..auth.support import (
     issuer_config,
     jwks,
     make_token,
-    serve_r1_patient,
 )
 from .support import Listener
 
