@@ -2,7 +2,7 @@
 
 FHIR R4 lets each be a dateTime, a Period, an Age, a Range of ages or a string; one
 reader serves Condition, AllergyIntolerance and Procedure so none reads fewer forms
-than another. An age counts from the patient's birth date, in whole UCUM years,
+than another. An age counts from the patient's birth date, in UCUM years,
 months, weeks or days (``a``, ``mo``, ``wk``, ``d``, or the words), and a string
 only when it is a date. A unit that is not one of these is never guessed.
 """

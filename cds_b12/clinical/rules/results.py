@@ -104,8 +104,9 @@ def r25_unreadable_result(a: Assessment, p: Profile) -> Recommendation | None:
 
     Fires: the newest B12, active B12, MMA, homocysteine or Hb result, taken within
     the profile's ``current_lab_days``, has no unit, a unit not known for the analyte,
-    no value, or a value that is not a finite number (NaN, Infinity, 1e400, text),
-    and no readable result of that analyte is as new. Warning when the missing value
+    a unit whose words and UCUM code are two units, no value, or a value that is not a
+    usable number (NaN, Infinity, 1e400, negative, text such as "1,250"), and no
+    readable result of that analyte is as new. Warning when the missing value
     could matter now (macrocytosis, anaemia or neurological signs), else info.
     Silent: a readable result on the same day or later. The bands it could not be
     placed in are stated per unit by UK-8 (NICE NG239) and US-6 (AFP 2025) for B12
