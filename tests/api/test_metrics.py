@@ -18,6 +18,7 @@ from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.store.db import Database
 
 from ..issuer import TestIssuer
+from ..store.support import UNREACHABLE
 from .support import TYPE_BY_KEY, make_app, scenario_named, scenario_request, serve_r1_patient
 
 PUBLIC_URL = "https://cds.example.org"
@@ -165,7 +166,7 @@ def test_fallback_fetches_are_counted_by_key_and_outcome_412s_included(httpserve
 
 def test_audit_queue_depth_and_failures_are_reported():
     app = make_app()
-    app.extensions["cds_b12"].audit.db = Database("postgresql+psycopg://postgres@127.0.0.1:1/x")
+    app.extensions["cds_b12"].audit.db = Database(UNREACHABLE)
     client = app.test_client()
     service, body = r1_call()
     assert client.post(f"/cds-services/{service}", json=body).status_code == 200  # cards anyway

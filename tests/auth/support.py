@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -31,6 +32,8 @@ from ..api.support import (
 )
 
 ISSUER_KID = "example-kid"
+# the real Redis the replay tests and the deployment topology share
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 PUBLIC_URL = "https://cds.example.org"
 SERVICE = "b12-patient-view"

@@ -10,7 +10,6 @@ other users of that server.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from uuid import uuid4
@@ -25,6 +24,7 @@ from .support import (
     ATTACKER_EC_KEY,
     ISS,
     ISS_TENANTED,
+    REDIS_URL,
     SERVICE_PATH,
     assert_bare_401,
     auth_app,
@@ -35,7 +35,6 @@ from .support import (
     refusals,
 )
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 UNREACHABLE_REDIS_URL = "redis://127.0.0.1:1/0"
 
 

@@ -25,6 +25,7 @@ from cds_b12.store.schema import Feedback, HookCall
 
 from ..api.support import scenario_named, scenario_request
 from ..api.test_metrics import samples, value
+from ..auth.support import REDIS_URL
 from ..serving import CDS_B12
 from ..store.support import LONG_AGO, accepted, fresh_pg_database
 from .topology import (
@@ -35,7 +36,6 @@ from .topology import (
     stop_topology,
 )
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SERVICE = "b12-patient-view"
 SERVICE_PATH = f"/cds-services/{SERVICE}"
 FEEDBACK_PATH = f"{SERVICE_PATH}/feedback"

@@ -17,7 +17,7 @@ from cds_b12.store.records import CallRecord
 from cds_b12.store.report import report
 
 from ..api.support import TODAY, scenario_named, scenario_request
-from .support import accepted, counts
+from .support import UNREACHABLE, accepted, counts
 
 
 def _record(n: int) -> CallRecord:
@@ -89,7 +89,7 @@ def test_a_full_queue_makes_the_caller_write_its_own_record(store, monkeypatch):
 
 
 def test_a_failing_store_is_logged_not_raised(logs):
-    writer = AuditWriter(Database("postgresql+psycopg://postgres@127.0.0.1:1/nowhere"))
+    writer = AuditWriter(Database(UNREACHABLE))
     writer.submit(_record(1))
     writer.flush()
     (error,) = [r for r in logs.records() if r["message"] == "audit not stored"]
