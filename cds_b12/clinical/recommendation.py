@@ -68,6 +68,8 @@ class Variant(StrEnum):
     CONFIRM_FIRST = "confirm_first"  # R29: normal B12 (and MMA): confirm the diagnosis (S13)
     DRAFT_ORDER = "draft_order"  # R24: a B12 injection order on a confounded marker alone
     NITROUS_OXIDE = "nitrous_oxide"  # R5/R6: a normal B12 that nitrous oxide leaves open (S12)
+    METFORMIN = "metformin"  # R4: metformin alone: no acid-suppressant advice
+    NO_METFORMIN = "no_metformin"  # R4: a PPI/H2RA or nitrous oxide, no metformin
 
 
 class Urgency(StrEnum):

@@ -41,6 +41,8 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
     ("R7-severe-anaemia", Variant.BASELINE_LOW_POTASSIUM): {"kind": Kind.URGENT_ASSESSMENT},
     ("R7-severe-anaemia", Variant.CHILD): {"kind": Kind.URGENT_ASSESSMENT, "facts": {"age": 9}},
     ("R7-severe-anaemia", Variant.PANCYTOPENIA): {"kind": Kind.URGENT_ASSESSMENT},
+    ("R4-medication-cause", Variant.METFORMIN): {},
+    ("R4-medication-cause", Variant.NO_METFORMIN): {},
     ("R21-cyanocobalamin-contraindicated", Variant.LEBER): {"kind": Kind.CHANGE_PRODUCT},
     **{
         ("R28-order-dose-error", v): {"kind": Kind.CORRECT_ORDER}

@@ -13,12 +13,12 @@ import pytest
 
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.profiles import UK, US, Profile
-from cds_b12.clinical.record import DataNote, Finding, LabKind
+from cds_b12.clinical.record import DataNote, Finding, LabKind, Product, Route, Timing
 from cds_b12.clinical.sources import SOURCES
 from cds_b12.render import render_cards
 
 from ..clinical.records import AS_OF as REC_AS_OF
-from ..clinical.records import finding, lab, record
+from ..clinical.records import finding, lab, metformin, order, record
 from .profile_cards import fixture_rule_cards
 from .render_support import AS_OF, PATIENT, PROFILES, render_one
 from .rule_facts import RULES
@@ -207,3 +207,33 @@ def test_a_low_baseline_potassium_card_does_not_call_pancytopenia_severe_anaemia
     ]
     summary = render_one(r7, profile)["summary"]
     assert "severe an" not in summary.lower(), summary
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("drug", ["metformin", "ppi"])
+def test_the_medicine_card_speaks_of_the_patients_own_medicine(profile, drug):
+    """R4 for metformin alone told the clinician to review a PPI and cited Lam (a PPI study);
+    for a PPI alone it said 'Continue metformin'. Each says and cites its own medicine."""
+    if drug == "metformin":
+        med = metformin(days=2000)
+    else:
+        med = order(
+            Timing(1, 1, None, "d"),
+            1000,
+            product=Product.ACID_SUPPRESSANT,
+            ingredient=None,
+            dose_mg=40,
+            route=Route.ORAL,
+        )
+    rec = record(lab(LabKind.B12, 150), lab(LabKind.HB, 13.5), med)
+    (r4,) = [r for r in evaluate(rec, profile, REC_AS_OF).recommendations]
+    assert r4.rule == "R4-medication-cause"
+    card = render_one(r4, profile)
+    text = card["summary"] + card["detail"]
+    lam = SOURCES["SP-6"].url
+    if drug == "metformin":
+        assert "PPI" not in text and lam not in text and card["source"]["url"] != lam, text
+        assert "Continue metformin" in card["detail"]
+    else:
+        assert "metformin" not in text.lower(), text
+        assert "PPI" in card["detail"] and lam in (card["detail"] + card["source"]["url"])

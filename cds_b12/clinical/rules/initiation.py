@@ -19,7 +19,7 @@ from ..recommendation import (
     Urgency,
     Variant,
 )
-from ..record import Finding
+from ..record import Finding, Product
 from ..regimens import CATALOGUE
 from ..sources import cites
 from .common import recommend
@@ -114,15 +114,24 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
     )
 
 
-@cites("US-5", "SP-5", "SP-4", "SP-6")
+@cites(
+    "US-5",
+    "SP-5",
+    "SP-4",
+    "SP-6",
+    metformin=("US-5", "SP-5", "SP-4"),
+    no_metformin=("US-5", "SP-6"),
+)
 def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
     """Treat a drug-related deficiency by severity and continue metformin.
 
     Fires: no therapy; deficient; cause is long-term metformin, PPI/H2RA or
     nitrous oxide; no neuro signs. Oral high-dose unless anaemic, when IM
     loading leads and oral is the alternative. Never suggests stopping
-    metformin (S7); suggests reviewing the PPI indication. Sources: US-5,
-    SP-4, SP-5 (MHRA), SP-6 (Lam).
+    metformin (S7); suggests reviewing the PPI indication. The card speaks of the
+    patient's own medicine: variant metformin (metformin alone: no PPI advice, no Lam),
+    no_metformin (a PPI/H2RA or nitrous oxide: no metformin advice, no MHRA/ADA).
+    Sources: US-5, SP-4, SP-5 (MHRA), SP-6 (Lam).
     """
     if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
@@ -132,6 +141,12 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
     regimen, alternative = (im, oral) if a.is_anaemic else (oral, im)
     drugs = tuple(e.medication.product for e in (a.metformin, a.acid_suppressant) if e and e.active)
     nitrous_oxide = any(f.finding is Finding.NITROUS_OXIDE for f in a.cause_findings)
+    on_metformin = Product.METFORMIN in drugs
+    variant = None
+    if on_metformin and len(drugs) == 1 and not nitrous_oxide:
+        variant = Variant.METFORMIN
+    elif not on_metformin:
+        variant = Variant.NO_METFORMIN
     return recommend(
         a,
         "R4-medication-cause",
@@ -140,6 +155,7 @@ def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
         regimen=regimen,
         alternative=alternative,
         start_on=a.as_of,
+        variant=variant,
         drug=Agents(drugs, nitrous_oxide),
     )
 
