@@ -100,6 +100,12 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
     read = _value_and_unit(resource, ranges)
     if not isinstance(read, Unreadable):
         comparator, value, unit = read
+        if comparator not in _READ_COMPARATORS:  # "~", "approx": not a limit we can place
+            note(
+                f"value ignored: comparator '{shorten(comparator)}' not understood"
+                f" for {ANALYTE_NAMES[kind]}"
+            )
+            return UnreadableResult(kind, name, on, Unreadable.NOT_A_NUMBER)
         if value < 0:  # no analyte we read can be below zero: the value is corrupt
             note(f"value ignored: a negative value for {ANALYTE_NAMES[kind]}")
             return UnreadableResult(kind, name, on, Unreadable.NOT_A_NUMBER)
@@ -145,6 +151,9 @@ def _absent_reason(resource: dict) -> str | None:
     return text(reason.get("text")) or string(coding, "display") or string(coding, "code")
 
 
+_READ_COMPARATORS = (None, "<", "<=", ">=", ">")  # FHIR's QuantityComparator, or none
+
+
 def _disagree(kind: LabKind, written: str | None, code: str, factor: tuple[float, float]) -> bool:
     """Whether a Quantity's unit in words is another known unit than its UCUM code (unit
     "pg/mL", code "pmol/L"): either may be the mistake, and the card would quote one while
@@ -177,7 +186,12 @@ def _value_and_unit(
     value = number(raw)
     if value is not None:
         given = quantity.get("comparator")
-        comparator = None if given is None else COMPARATORS.get(text(given) or "=")
+        if given is None:
+            comparator = None
+        elif isinstance(given, str):  # one we do not know is kept as sent, for _read_lab to say
+            comparator = COMPARATORS.get(given.strip() or "=", given.strip())
+        else:
+            comparator = str(given)
         if comparator is None and isinstance(raw, str):
             comparator = (censored_number(raw) or (None,))[0]
         return comparator, value, quantity_unit(quantity)

@@ -425,6 +425,16 @@ VALUES = {
         ["value ignored: a negative value for vitamin B12"],
     ),
     "a B12 of 0": (observation("x", LOINC_B12_MASS, 0, "pg/mL"), ["Lab B12 0 2024-05-01"], []),
+    "a comparator not understood": (
+        _value(LOINC_B12_MASS, {"value": 200, "comparator": "~", "unit": "pg/mL"}),
+        ["Unreadable B12 NOT_A_NUMBER 2024-05-01"],
+        ["value ignored: comparator '~' not understood for vitamin B12"],
+    ),
+    "a comparator written with spaces": (
+        _value(LOINC_B12_MASS, {"value": 200, "comparator": " <= ", "unit": "pg/mL"}),
+        ["Lab B12 <=200 2024-05-01"],
+        [],
+    ),
     'valueQuantity.value "245 pg/mL"': (
         _value(LOINC_B12_MASS, {"value": "245 pg/mL", "unit": "pg/mL"}),
         ["Lab B12 245 2024-05-01"],
