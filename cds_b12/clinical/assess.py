@@ -130,6 +130,7 @@ class Assessment:
     days_since_last_dose: int | None
     undated_since: date | None
     interval_days: float | None
+    reloaded_from_days: float | None
     grace_days: int | None
     adherent: bool
     neuro_recurrence: tuple[ClinicalFinding, ...]

@@ -50,6 +50,7 @@ class Course:
     count: int = 0
     span_days: int = 0
     interval: float | None = None  # typical gap between doses in this course
+    before_loading: float | None = None  # the maintenance interval before its last loading run
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,9 @@ class CourseFindings:
     days_since_last_dose: int | None
     undated_since: date | None  # on injection maintenance since then, no dose on record
     interval_days: float | None
+    # S1: loading again after maintenance (a re-load after a relapse): the interval the
+    # maintenance doses were given at before it, which maintenance after it must not exceed
+    reloaded_from_days: float | None
     grace_days: int | None
     adherent: bool
     neuro_recurrence: tuple[ClinicalFinding, ...]  # new neuro signs since the course began
@@ -157,6 +161,7 @@ def assess_course(
         days_since_last_dose=(as_of - last_dose).days if last_dose else None,
         undated_since=undated_since,
         interval_days=interval,
+        reloaded_from_days=course.before_loading if phase is PHASE_LOADING else None,
         grace_days=grace,
         adherent=_adherent(doses, interval, grace, p, as_of),
         neuro_recurrence=recurrence,
@@ -202,9 +207,27 @@ def _course(doses: tuple[date, ...], p: Profile) -> Course:
             start_index = i
     course = doses[start_index:]
     gaps = [(b - a).days for a, b in itertools.pairwise(course)]
+    span = (course[-1] - course[0]).days
+    return Course(course[0], len(course), span, _median(gaps, p), _before_loading(gaps, p))
+
+
+def _median(gaps: list[int], p: Profile) -> float | None:
+    """A run of doses' typical interval: the median of its last few gaps."""
     recent = sorted(gaps[-p.course_interval_gaps :])
-    interval = recent[len(recent) // 2] if recent else None
-    return Course(course[0], len(course), (course[-1] - course[0]).days, interval)
+    return recent[len(recent) // 2] if recent else None
+
+
+def _before_loading(gaps: list[int], p: Profile) -> float | None:
+    """S1: when the course ends in a loading run after maintenance doses, the interval
+    those maintenance doses were given at; the gap into the loading run is left out
+    (doses missed, or symptoms back early, are not the interval the patient was on)."""
+    run = len(gaps)
+    while run and gaps[run - 1] <= p.loading_gap_days:
+        run -= 1
+    before = [g for g in gaps[: max(run - 1, 0)] if g > p.loading_gap_days]
+    if run == len(gaps) or not before:
+        return None  # not loading now, or no maintenance gap before the gap into it
+    return _median(before, p)
 
 
 def _phase(

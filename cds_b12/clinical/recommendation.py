@@ -53,6 +53,8 @@ class Variant(StrEnum):
     RELOAD = "reload"  # R11-R13: neurological relapse on maintenance: re-load (S8)
     NO_DOSE_DATES = "no_dose_dates"  # R11: on maintenance, but no injection dates on record
     NEURO_MAINTENANCE = "neuro_maintenance"  # R10: a draft spaces doses beyond UK-2's interval
+    AFTER_RELOAD = "after_reload"  # R10: maintenance kept to the interval before a re-load (S1)
+    DRAFT_AFTER_RELOAD = "draft_after_reload"  # R10: a draft spaces doses beyond that interval
     LEBER = "leber"  # R21: Leber's disease: hydroxocobalamin instead (S4)
     ALLERGY = "allergy"  # R21: cobalt/B12 allergy: no B12 product (S5)
     WITHHELD = "withheld"  # any treatment card whose product S5 withheld (default wording)

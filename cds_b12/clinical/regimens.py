@@ -260,21 +260,27 @@ def no_longer_than(
     regimen: Regimen, interval_days: float | None, steps: tuple[Step, ...]
 ) -> Regimen:
     """``regimen`` handing over to maintenance no less often than every ``interval_days``
-    (S1: after a relapse, never back to a longer interval than the one it came on).
-
-    The follow-on becomes the longest of the profile's shorter ``steps`` within a day of
-    ``interval_days`` (MAINT_INTENSIFIED, §1.4); with none, ``regimen`` is left as it is.
-    """
+    (S1: after a relapse, never back to a longer interval than the one it came on);
+    the follow-on as ``capped`` makes it."""
     after = follow_on(regimen)
-    if after is None or interval_days is None:
+    if after is None:
         return regimen
+    shorter = capped(after, interval_days, steps)
+    return regimen if shorter is after else replace(regimen, then=shorter)
+
+
+def capped(maintenance: Regimen, interval_days: float | None, steps: tuple[Step, ...]) -> Regimen:
+    """``maintenance`` given no less often than every ``interval_days`` (S1): itself when it
+    already is, else the longest of the profile's shorter ``steps`` within a day of
+    ``interval_days`` (MAINT_INTENSIFIED, §1.4); with none, ``maintenance`` as it is."""
+    if interval_days is None:
+        return maintenance
     limit = interval_days + SAME_INTERVAL_TOLERANCE_DAYS
     fits = [s for s in steps if s.interval_max_days <= limit]
-    if after.steps[-1].interval_max_days <= limit or not fits:
-        return regimen
+    if maintenance.steps[-1].interval_max_days <= limit or not fits:
+        return maintenance
     step = max(fits, key=lambda s: s.interval_max_days)
-    shorter = replace(after, id="MAINT_INTENSIFIED", steps=(step,), sources=("UK-9",))
-    return replace(regimen, then=shorter)
+    return replace(maintenance, id="MAINT_INTENSIFIED", steps=(step,), sources=("UK-9",))
 
 
 def with_drug(regimen: Regimen, drug: Drug) -> Regimen:

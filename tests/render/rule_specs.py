@@ -83,6 +83,20 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
             "neuro_history": findings((Finding.NEURO, date(2024, 3, 2))),
         },
     },
+    ("R10-start-maintenance", Variant.AFTER_RELOAD): {
+        "regimen": intensified(CATALOGUE["UK_MAINT_NEURO"], 60, (CATALOGUE["US_MAINT"].steps), 14),
+        "facts": {"reloaded_from": Interval(30.0)},
+    },
+    ("R10-start-maintenance", Variant.DRAFT_AFTER_RELOAD): {
+        "indicator": Indicator.WARNING,
+        "regimen": intensified(CATALOGUE["UK_MAINT_NEURO"], 60, (CATALOGUE["US_MAINT"].steps), 14),
+        "draft_id": "MedicationRequest/draft-maint",
+        "facts": {
+            "draft_schedule": Interval(60.0),
+            "reloaded_from": Interval(30.0),
+            "neuro_history": findings((Finding.NEURO, date(2025, 12, 2))),
+        },
+    },
     ("R5-indeterminate-order-mma", Variant.NITROUS_OXIDE): {"indicator": Indicator.WARNING},
     ("R6-indeterminate-neuro", Variant.NITROUS_OXIDE): {},
 }

@@ -11,7 +11,7 @@ from datetime import timedelta
 from ..assess import PHASE_LOADING, Assessment, Band
 from ..bands import b12_before
 from ..cause import NEURO_FINDINGS
-from ..facts import Findings, Interval
+from ..facts import Fact, Findings, Interval
 from ..followup import after, on, response_labs, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
@@ -20,7 +20,10 @@ from ..regimens import (
     CATALOGUE,
     HYDROXOCOBALAMIN_INJ,
     SAME_INTERVAL_TOLERANCE_DAYS,
+    Regimen,
+    capped,
     course_doses,
+    no_longer_than,
     remaining,
     with_drug,
 )
@@ -118,11 +121,12 @@ def r9_neuro_loading_continue(a: Assessment, p: Profile) -> Recommendation | Non
 
 def _spaced_draft(a: Assessment, p: Profile) -> DraftOrder | None:
     """An injection draft spacing maintenance doses beyond the neuro maintenance interval
-    (UK-2: every 2 months) for a patient with a neurological history; R9 owns the drafts
-    made while the open-ended neuro course is still improving."""
+    (UK-2: every 2 months) for a patient with a neurological history, or beyond the one
+    they were on before a re-load (S1); R9 owns the drafts made while the open-ended neuro
+    course is still improving."""
     if not a.neuro_history or (a.neuro_course and a.has_neuro and p.neuro_course_open_ended):
         return None
-    longest = CATALOGUE[p.neuro_maintenance].steps[-1].interval_max_days
+    longest = _maintenance(a, p).steps[-1].interval_max_days
     for draft in a.record.drafts:
         med = draft.medication
         timing = med.timing if med is not None and med.is_injection else None
@@ -132,7 +136,30 @@ def _spaced_draft(a: Assessment, p: Profile) -> DraftOrder | None:
     return None
 
 
-@cites("UK-1", "UK-2", "US-3", "UK-8", neuro_maintenance=("UK-1", "UK-2", "US-3"))
+def _maintenance(a: Assessment, p: Profile) -> Regimen:
+    """The maintenance after loading: UK-2's after neurological involvement, and never
+    longer than the interval the patient was on before a re-load (S1)."""
+    base = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]
+    return capped(base, a.reloaded_from_days, p.intensify_steps)
+
+
+def _reload_variant(a: Assessment, regimen: Regimen, variant: Variant | None) -> dict[str, Fact]:
+    """The wording of a maintenance kept to the interval before a re-load (S1)."""
+    if a.reloaded_from_days is None or regimen.id != "MAINT_INTENSIFIED":
+        return {"variant": variant}
+    after = Variant.DRAFT_AFTER_RELOAD if variant else Variant.AFTER_RELOAD
+    return {"variant": after, "reloaded_from": Interval(a.reloaded_from_days)}
+
+
+@cites(
+    "UK-1",
+    "UK-2",
+    "US-3",
+    "UK-8",
+    neuro_maintenance=("UK-1", "UK-2", "US-3"),
+    after_reload=("UK-9", "UK-10", "UK-2", "US-3"),
+    draft_after_reload=("UK-9", "UK-10", "UK-2", "US-3"),
+)
 def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     """Move to maintenance once the loading course is complete.
 
@@ -143,13 +170,16 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     On the order hooks, also: a maintenance injection being ordered at a longer
     interval than the neuro maintenance one for a patient with neurological
     involvement (UK-2: every 2 months) gets a warning that updates the draft.
+    After a re-load (loading again after maintenance), maintenance is never longer
+    than the interval the patient was on before it (S1: symptoms came back on it).
     Sources: UK-1, UK-2, US-3; UK-8 (NG239: review 3 months after starting), which the
-    neuro_maintenance card (no review date) does not cite.
+    neuro_maintenance card (no review date) does not cite; after a re-load UK-9 (NG239:
+    increase the frequency if needed) and UK-10 (NG239: not stopped when irreversible).
     """
     draft = _spaced_draft(a, p)
     timing = draft.medication.timing if draft is not None and draft.medication else None
     if draft is not None and timing is not None and timing.interval_days is not None:
-        regimen = CATALOGUE[p.neuro_maintenance]
+        regimen = _maintenance(a, p)
         if draft.medication.ingredient == "hydroxocobalamin":
             regimen = with_drug(regimen, HYDROXOCOBALAMIN_INJ)
         return recommend(
@@ -160,13 +190,13 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
             regimen=regimen,
             draft_id=draft.resource_id,
             start_on=a.as_of,
-            variant=Variant.NEURO_MAINTENANCE,
             draft_schedule=Interval(timing.interval_days, timing.interval_max_days),
             neuro_history=Findings.of(a.findings(*NEURO_FINDINGS, active_only=False)),
+            **_reload_variant(a, regimen, Variant.NEURO_MAINTENANCE),
         )
     if a.phase is not PHASE_LOADING or not a.loading_complete or a.course_start is None:
         return None
-    regimen = CATALOGUE[p.neuro_maintenance if a.neuro_history else p.maintenance]
+    regimen = _maintenance(a, p)
     last = a.last_dose or a.as_of
     first = max(a.as_of, last + timedelta(days=round(regimen.steps[0].interval_days)))
     eight_weeks = a.course_start + timedelta(days=p.cbc_response_days)
@@ -186,6 +216,7 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
         start_on=first,
         doses_given=a.course_doses,
         loading_start=a.course_start,
+        **_reload_variant(a, regimen, None),
     )
 
 
@@ -227,6 +258,7 @@ def r26_interrupted_course(a: Assessment, p: Profile) -> Recommendation | None:
     if not reason:
         return None
     course = CATALOGUE[p.neuro_loading if a.neuro_history else p.loading]
+    course = no_longer_than(course, a.reloaded_from_days, p.intensify_steps)  # S1
     if a.order is not None and a.order.ingredient == "hydroxocobalamin":
         course = with_drug(course, HYDROXOCOBALAMIN_INJ)
     due = course_doses(course)
