@@ -198,6 +198,12 @@ class Profile:
 
     # ---- §6.2 R13-R14 intensifying, S16 ----
     min_interval_days: int = field(default=14, metadata=sourced("S16: never shorter than 2 weeks"))
+    # A maintenance step more often than this is off-label, for the clinician's judgement
+    # only and never the default (US every 2-3 weeks; UK-1/UK-5, US-1: at most monthly).
+    labelled_min_interval_days: int = field(
+        default=28,
+        metadata=sourced("§7.7: every 2-3 weeks only as clinician-judged intensification"),
+    )
     # Seed 2 "if ... symptoms suggest under-replacement": tiredness or glossitis recurring
     # before a dose is due (adherent) shortens the interval no further than this: UK every
     # 2 months (the BNF's own 2-3 month range), US monthly (the label's interval).

@@ -130,6 +130,9 @@ class Recommendation:
     # The plan continues for life: an irreversible cause (S1), or prophylaxis for life (R19).
     # Otherwise the card's plan stays open ("then monthly"), never "for life" (issue 11 §4).
     lifelong: bool = False
+    # §7.7: the regimen is an off-label step (US every 2-3 weeks) offered for the clinician's
+    # judgement: never the default suggestion, and the tests to check first are their own.
+    judged: bool = False
 
     @property
     def safety_withheld(self) -> bool:

@@ -24,6 +24,8 @@ from .resources import medication_request, order_words, service_request, stopped
 from .schedule import order_text, regimen_name
 from .wording import CardLibrary
 
+_REGIMEN = "suggestion_label"  # the wording key of the suggestion ordering the regimen
+
 
 def for_life(rec: Recommendation) -> bool:
     """Whether a lifelong regimen reads "for life": only when the core says the plan is for
@@ -61,7 +63,7 @@ class Suggester:
         candidates: list[dict | None] = []
         if rec.regimen is not None and not rec.plan_on:
             for key, regimen in (
-                ("suggestion_label", rec.regimen),
+                (_REGIMEN, rec.regimen),
                 # An alternative replaces the same draft: at-most-one keeps them exclusive.
                 ("alternative_label", rec.alternative),
             ):
@@ -70,9 +72,11 @@ class Suggester:
                 actions = [
                     self._medication_action(rec, regimen, medication_draft),
                     self._end_action(rec),
-                    *self._lab_actions(rec),
+                    *(() if rec.judged else self._lab_actions(rec)),
                 ]
                 candidates.append(self._suggestion(label(key), actions))
+            if rec.judged and rec.labs:  # §7.7: the tests come first, on their own
+                candidates.insert(0, self._suggestion(label("labs_label"), self._lab_actions(rec)))
         elif rec.labs:
             candidates.append(self._suggestion(label("labs_label"), self._lab_actions(rec)))
         if rec.regimen is None and rec.replaces:
@@ -87,8 +91,9 @@ class Suggester:
             action = {"type": "delete", "description": description, "resourceId": removed}
             candidates.append(self._suggestion(label("remove_label"), [action]))
         suggestions = [s for s in candidates if s is not None]
-        if suggestions:
-            suggestions[0]["isRecommended"] = True  # at-most-one: only ever the first
+        if suggestions and not (rec.judged and suggestions[0]["label"] == label(_REGIMEN)):
+            # at-most-one: only ever the first, and never an off-label step (§7.7)
+            suggestions[0]["isRecommended"] = True
         return suggestions
 
     def _removed_draft(self, rec: Recommendation) -> str | None:

@@ -245,7 +245,40 @@ def test_r14_hb_falling_and_mcv_rising():
         11.4,
     )
     assert (mcv.kind, mcv.direction, mcv.end.value) == (LabKind.MCV, Direction.ROSE, 103)
+    # §7.7: every 2-3 weeks is offered only as a clinician-judged option, never the default
     assert r.regimen.steps[0].period_max == 3 and r.regimen.steps[0].period_unit == "wk"
+    assert r.judged
+    assert {x.test for x in r.labs} >= {"FERRITIN", "FOLATE", "TSH"}
+
+
+def test_r14_uk_step_within_the_product_information_is_the_default():
+    rec = record(
+        PA,
+        order(THREE_MONTHLY, ingredient="hydroxocobalamin"),
+        *doses(60, 150, 240, 330, ingredient="hydroxocobalamin"),
+        lab(LabKind.HB, 13.8, days=300),
+        lab(LabKind.HB, 11.4),
+    )
+    r = only(rec, UK)
+    assert r.rule == "R14-lab-drift" and r.regimen.steps[0].interval_days == 60
+    assert not r.judged
+
+
+def test_r13_us_every_2_3_weeks_is_never_the_default():
+    rec = record(PA, order(), *doses(14, 44, 74, 104, 134), finding(Finding.NEURO, days=10))
+    r = only(rec, US)
+    assert r.rule == "R13-intensify-interval" and r.regimen.steps[0].period_unit == "wk"
+    assert r.judged
+
+
+def test_r13_uk_shortening_one_step_is_the_default():
+    rec = record(
+        PA,
+        order(THREE_MONTHLY, ingredient="hydroxocobalamin"),
+        *doses(60, 145, 230, 315, ingredient="hydroxocobalamin"),
+        finding(Finding.NEURO, days=20),
+    )
+    assert not only(rec, UK).judged
 
 
 def test_r14_drift_names_the_results_its_flag_was_read_from():

@@ -51,6 +51,20 @@ def test_alternative_is_a_second_unrecommended_suggestion() -> None:
     assert lab_counts == [len(rec.labs)] * 2
 
 
+def test_an_off_label_step_is_never_the_recommended_suggestion() -> None:
+    """§7.7: every 2-3 weeks is a clinician-judged intensification, never the default;
+    the tests to check first are their own (recommended) suggestion, not bundled into it."""
+    rec = make_rec(
+        "R14-lab-drift", US, regimen=make_rec("R13-intensify-interval", US).regimen, judged=True
+    )
+    labs, change = render_one(rec, US)["suggestions"]
+    assert labs["isRecommended"] is True
+    assert {a["resource"]["resourceType"] for a in labs["actions"]} == {"ServiceRequest"}
+    assert len(labs["actions"]) == len(rec.labs)
+    assert "isRecommended" not in change
+    assert [a["resource"]["resourceType"] for a in change["actions"]] == ["MedicationRequest"]
+
+
 def test_update_of_draft_keeps_the_draft_id() -> None:
     rec = make_rec("R9-neuro-loading-continue", UK)
     draft = medication_draft("draft-maint")

@@ -113,6 +113,7 @@ def recommend(
     overdue_since: date | None = None,
     variant: Variant | None = None,
     lifelong: bool | None = None,
+    judged: bool = False,
     **facts: Fact,
 ) -> Recommendation:
     """A Recommendation with the common facts merged under the rule's own, citing the
@@ -141,4 +142,5 @@ def recommend(
         overdue_since=overdue_since,
         variant=variant,
         lifelong=a.is_irreversible if lifelong is None else lifelong,
+        judged=judged,
     )

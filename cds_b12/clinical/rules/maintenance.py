@@ -191,6 +191,11 @@ def _shorter(a: Assessment, p: Profile, min_days: int) -> Regimen | None:
     return intensified(_current_regimen(a, p), a.interval_days, p.intensify_steps, min_days)
 
 
+def _off_label(regimen: Regimen | None, p: Profile) -> bool:
+    """§7.7: a step more often than the product information's, never a default (S16)."""
+    return regimen is not None and regimen.steps[0].interval_days < p.labelled_min_interval_days
+
+
 def _intensify(
     a: Assessment, p: Profile, rule: str, indicator: Indicator, labs=(), **facts: Fact
 ) -> Recommendation | None:
@@ -204,6 +209,7 @@ def _intensify(
         Kind.INTENSIFY,
         regimen=regimen,
         labs=labs,
+        judged=_off_label(regimen, p),
         # the shorter interval counts from the last dose, as the timeline shows it
         start_on=next_dose_on(a, regimen) if regimen else a.as_of,
         new_interval=_interval_of(regimen) if regimen else None,
@@ -250,6 +256,7 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
         Indicator.INFO,
         Kind.INTENSIFY,
         regimen=regimen,
+        judged=_off_label(regimen, p),
         start_on=next_dose_on(a, regimen),
         new_interval=_interval_of(regimen),
         recurrence=Findings.of(a.symptom_recurrence),
