@@ -134,8 +134,18 @@ def _shape(cls: type) -> Callable[[object], object]:
     if issubclass(cls, date):
         return cls.isoformat
     if is_dataclass(cls):
-        return attrgetter("__class__.__qualname__", *(f.name for f in fields(cls)))
+        return _as_list(cls)
     return repr
+
+
+def _as_list(cls: type) -> Callable[[object], object]:
+    """[class name, field values...] by a function written for the class, as ``dataclasses``
+    writes ``__init__``: it reads each slot directly, where an ``attrgetter`` of the names
+    looks each one up (0.03 M instructions of a typical call's 0.73)."""
+    values = ", ".join(f"value.{f.name}" for f in fields(cls))
+    scope = {"name": cls.__qualname__}
+    exec(f"def as_list(value):\n    return [name, {values}]", scope)
+    return scope["as_list"]
 
 
 # date.isoformat formats through printf, some 3,000 instructions a date (a typical call has
