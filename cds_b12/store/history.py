@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, cast, exists, null, or_, 
 
 from ..fatigue.policy import Past
 from .db import Database, as_utc
-from .prepared import Prepared
+from .prepared import Prepared, pooled
 from .schema import Feedback, HookCall, IssuedCard
 
 
@@ -101,7 +101,7 @@ def history(
         "hook_instance": hook_instance[:200],
         "encounter": encounter,
     }
-    with db.engine.connect() as conn:
+    with pooled(db.engine) as conn:
         rows = _PREPARED.rows(conn, params)
     return [
         Past(

@@ -26,7 +26,7 @@ from ..fatigue.fingerprint import Fingerprint
 from ..fatigue.policy import Hold
 from ..hooks.feedback import Feedback as FeedbackEntry
 from .db import Database
-from .prepared import Prepared
+from .prepared import Pooled, Prepared, pooled
 from .schema import Feedback, HeldCard, HookCall, IssuedCard
 
 
@@ -49,59 +49,70 @@ class CallRecord:
 def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
     """Several hook calls and their cards in one transaction: each statement built and
     compiled once (``prepared``: no ORM session, and none of Core's per-execution work)."""
-    with db.engine.begin() as conn:
-        rows = [
-            {
-                "received_at": call.received_at,
-                "service_id": call.service_id,
-                "hook": call.hook,
-                "hook_instance": call.hook_instance[:200],
-                "issuer": call.issuer,
-                "tenant": call.tenant,
-                "patient_key": call.patient_key,
-                "profile": call.profile,
-                "encounter": call.encounter[:200] if call.encounter else None,
-            }
-            for call in calls
-        ]
-        if conn.dialect.name == "sqlite":
-            # one row at a time: on this connection's own file no round trip is saved by more
+    rows = [
+        {
+            "received_at": call.received_at,
+            "service_id": call.service_id,
+            "hook": call.hook,
+            "hook_instance": call.hook_instance[:200],
+            "issuer": call.issuer,
+            "tenant": call.tenant,
+            "patient_key": call.patient_key,
+            "profile": call.profile,
+            "encounter": call.encounter[:200] if call.encounter else None,
+        }
+        for call in calls
+    ]
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        # one row at a time: on this connection's own file no round trip is saved by more;
+        # on a pooled connection, with no Connection around it (``prepared.pooled``)
+        with pooled(engine, commit=True) as conn:
             ids = [_INSERT_CALL.rows(conn, row)[0][0] for row in rows]
-        else:
-            ids = conn.execute(_INSERT_CALL_IN_ORDER, rows).scalars().all()
-        cards = []
-        held = []
-        for call_id, call in zip(ids, calls, strict=True):
-            for rule, card in call.cards:
-                fp = call.fingerprints.get(rule)
-                cards.append(
-                    {
-                        "uuid": card["uuid"],
-                        "call_id": call_id,
-                        "rule_id": rule,
-                        "indicator": card["indicator"],
-                        "suggestion_uuids": [s["uuid"] for s in card.get("suggestions", ())],
-                        "fingerprint": fp.facts if fp else None,
-                        "evidence": fp.evidence if fp else None,
-                    }
-                )
-            for hold in call.held:
-                held.append(
-                    {
-                        "call_id": call_id,
-                        "rule_id": hold.rule,
-                        "why": hold.why,
-                        "reason": hold.reason,
-                        "until": hold.until,
-                    }
-                )
-        if held:
-            _INSERT_HELD.run_many(conn, held)
-        if cards:
-            _INSERT_CARD.run_many(conn, cards)
-            uuids = [card["uuid"] for card in cards]
-            _lock_cards(conn, uuids)  # after the insert: see the module docstring
-            _FEEDBACK_BEFORE_ITS_CARD.run_many(conn, [{"uuid": u} for u in uuids])
+            _record_cards(conn, ids, calls)
+        return
+    with engine.begin() as conn:
+        ids = conn.execute(_INSERT_CALL_IN_ORDER, rows).scalars().all()
+        _record_cards(conn, ids, calls)
+
+
+def _record_cards(
+    conn: Connection | Pooled, ids: Sequence[int], calls: Sequence[CallRecord]
+) -> None:
+    """Each call's cards and held cards, and the feedback that came before its card."""
+    cards = []
+    held = []
+    for call_id, call in zip(ids, calls, strict=True):
+        for rule, card in call.cards:
+            fp = call.fingerprints.get(rule)
+            cards.append(
+                {
+                    "uuid": card["uuid"],
+                    "call_id": call_id,
+                    "rule_id": rule,
+                    "indicator": card["indicator"],
+                    "suggestion_uuids": [s["uuid"] for s in card.get("suggestions", ())],
+                    "fingerprint": fp.facts if fp else None,
+                    "evidence": fp.evidence if fp else None,
+                }
+            )
+        for hold in call.held:
+            held.append(
+                {
+                    "call_id": call_id,
+                    "rule_id": hold.rule,
+                    "why": hold.why,
+                    "reason": hold.reason,
+                    "until": hold.until,
+                }
+            )
+    if held:
+        _INSERT_HELD.run_many(conn, held)
+    if cards:
+        _INSERT_CARD.run_many(conn, cards)
+        uuids = [card["uuid"] for card in cards]
+        _lock_cards(conn, uuids)  # after the insert: see the module docstring
+        _FEEDBACK_BEFORE_ITS_CARD.run_many(conn, [{"uuid": u} for u in uuids])
 
 
 _CALL_COLUMNS = [
@@ -207,7 +218,7 @@ _FEEDBACK_ON_A_KNOWN_CARD = (
 _CARD_LOCKS = 0xB12  # advisory lock namespace (the two-key form: apart from the migration's)
 
 
-def _lock_cards(conn: Connection, uuids: Iterable[str]) -> None:
+def _lock_cards(conn: Connection | Pooled, uuids: Iterable[str]) -> None:
     """PostgreSQL: a transaction-scoped lock per card uuid (a 32-bit hash of it: a collision
     only serializes two unrelated transactions), taken in one order to rule out deadlocks."""
     if conn.dialect.name != "postgresql":
