@@ -162,6 +162,15 @@ class Unreadables:
 
 
 @dataclass(frozen=True, slots=True)
+class BeforeUnreadable:
+    """A result a card rests on, with newer ones of the analyte that could not be read
+    (R25): the card says it rests on the older result and names the newer ones (§6)."""
+
+    lab: Lab
+    unread: Unreadables
+
+
+@dataclass(frozen=True, slots=True)
 class Confoundings:
     """R24: raised functional markers and the other cause on file for each."""
 
@@ -200,6 +209,7 @@ Fact = (
     | OnFile
     | Ordered
     | Unreadables
+    | BeforeUnreadable
     | Confoundings
     | Markers
     | None

@@ -16,6 +16,7 @@ from enum import Enum
 
 from cds_b12.clinical.facts import (
     Agents,
+    BeforeUnreadable,
     CauseFact,
     Confoundings,
     DailyDose,
@@ -158,6 +159,12 @@ class FactWords:
             )
         if isinstance(value, Confoundings):
             return Markup.joined(self._phrase("list_separator"), map(self.confounded, value.items))
+        if isinstance(value, BeforeUnreadable):
+            return self._phrase(
+                "before_unreadable",
+                lab=self.lab(value.lab),
+                unreadable=self.word(name, value.unread),
+            )
         if isinstance(value, Unreadables):
             return Markup.joined(
                 self._phrase("list_separator"),

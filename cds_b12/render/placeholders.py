@@ -87,6 +87,7 @@ FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "ordered_current": frozenset({"medication"}),
     "undecided_result": frozenset({"analyte", "date"}),
     "unreadable_result": frozenset({"analyte", "date", "reason"}),
+    "before_unreadable": frozenset({"lab", "unreadable"}),
     "confounded_renal": frozenset({"analyte", "marker", "evidence"}),
     "confounded_folate": frozenset({"analyte", "marker", "evidence"}),
     "marker": frozenset({"analyte", "result"}),

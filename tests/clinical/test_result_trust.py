@@ -8,6 +8,7 @@ import pytest
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.assess import assess
 from cds_b12.clinical.bands import Band, Functional
+from cds_b12.clinical.facts import BeforeUnreadable
 from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator
 from cds_b12.clinical.record import (
@@ -116,3 +117,24 @@ def test_r25_silent_for_an_old_unreadable_result_or_an_analyte_that_decides_noth
 def test_r25_warns_with_neurological_signs():
     rec = record(unreadable(LabKind.MMA), finding(Finding.NEURO, days=10))
     assert rules(rec)["R25-unreadable-result"] is Indicator.WARNING
+
+
+@PROFILES
+def test_a_card_resting_on_an_older_b12_names_the_newer_one_it_could_not_read(profile):
+    """§6: loading started on a B12 that an unreadable newer one may supersede says so:
+    the card names the older result it rests on and the newer one to check (R25 beside
+    it asks for the report or a repeat), rather than holding back treatment."""
+    newer = unreadable(days=2)
+    rec = record(lab(LabKind.B12, 120, days=9), lab(LabKind.MCV, 104, days=9), newer)
+    found = {r.rule: r for r in evaluate(rec, profile, AS_OF).recommendations}
+    assert set(found) == {"R2-start-standard-loading", "R25-unreadable-result"}
+    b12 = found["R2-start-standard-loading"].facts["b12"]
+    assert isinstance(b12, BeforeUnreadable)
+    assert b12.lab.value == 120 and b12.unread.items == (newer,)
+    assert found["R25-unreadable-result"].facts["b12"].value == 120  # said once, there
+
+
+def test_a_b12_newer_than_the_unreadable_one_needs_no_such_words():
+    rec = record(lab(LabKind.B12, 120, days=2), lab(LabKind.MCV, 104, days=2), unreadable(days=9))
+    (r,) = evaluate(rec, US, AS_OF).recommendations
+    assert r.facts["b12"].value == 120

@@ -82,6 +82,16 @@ SAMPLES: dict[type, object] = {
     f.Unreadables: f.Unreadables(
         (UnreadableResult(LabKind.B12, "Observation/b12", date(2026, 1, 3), Unreadable.NO_UNIT),)
     ),
+    f.BeforeUnreadable: f.BeforeUnreadable(
+        B12,
+        f.Unreadables(
+            (
+                UnreadableResult(
+                    LabKind.B12, "Observation/b12", date(2026, 1, 9), Unreadable.NO_UNIT
+                ),
+            )
+        ),
+    ),
     f.Markers: f.Markers((Lab(LabKind.MMA, 0.62, date(2026, 1, 3), "Observation/mma"),)),
 }
 
@@ -209,3 +219,10 @@ def test_a_missing_word_fails_at_load(tmp_path: Path) -> None:
         with pytest.raises(RenderError, match=rf"\[{table}\]: missing"):
             load_card_library(cards)
     assert {note.value for note in LabNote} <= set(load_card_library().defaults["lab_notes"])
+
+
+def test_a_b12_a_newer_unreadable_one_may_supersede_says_the_card_rests_on_it(
+    library: CardLibrary,
+) -> None:
+    said = FactWords(library, "US").word("b12", SAMPLES[f.BeforeUnreadable])
+    assert "rests on it" in said and "B12 of 2026-01-09" in said and "no unit" in said

@@ -11,9 +11,21 @@ from operator import attrgetter
 
 from ..assess import PHASE_MAINTENANCE, Assessment
 from ..bands import B12_KINDS
-from ..facts import CauseFact, Fact, Findings, Interval, LastDose, Markers, OnFile, Unused
+from ..facts import (
+    BeforeUnreadable,
+    CauseFact,
+    Fact,
+    Findings,
+    Interval,
+    LastDose,
+    Markers,
+    OnFile,
+    Unreadables,
+    Unused,
+)
+from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
-from ..record import Lab, LabKind, Medication
+from ..record import Lab, LabKind, Medication, UnreadableResult
 from ..regimens import Regimen
 from ..sources import rule_sources
 
@@ -33,6 +45,38 @@ def _products(
     return frozenset(ordered)
 
 
+# The analytes whose result alone can decide a card (B12 band, functional marker, R7),
+# and the test that repeats each one.
+REPEAT_TEST = {
+    LabKind.B12: "B12",
+    LabKind.HOLOTC: "HOLOTC",
+    LabKind.MMA: "MMA",
+    LabKind.HCY: "HCY",
+    LabKind.HB: "CBC",
+}
+
+
+def unread_results(a: Assessment, p: Profile) -> tuple[UnreadableResult, ...]:
+    """Current unreadable results of a deciding analyte with no readable one as new.
+
+    Total and active B12 count as one analyte: either result reads the B12 status.
+    """
+
+    def same(kind: LabKind) -> tuple[LabKind, ...]:
+        return B12_KINDS if kind in B12_KINDS else (kind,)
+
+    found = []
+    for u in a.record.unreadable:
+        if u.kind not in REPEAT_TEST or u.on > a.as_of:
+            continue
+        if (a.as_of - u.on).days > p.current_lab_days:
+            continue
+        newer = [lab for lab in a.record.labs if lab.kind in same(u.kind) and u.on <= lab.on]
+        if not any(lab.on <= a.as_of for lab in newer):
+            found.append(u)
+    return tuple(sorted(found, key=lambda u: (u.on, u.resource)))
+
+
 def common_facts(a: Assessment) -> dict[str, Fact]:
     """The facts any card may quote (cards/README.md lists them)."""
     review = (
@@ -45,7 +89,7 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
     hcy = a.hcy or _too_old(a, LabKind.HCY)
     return {
         "as_of": a.as_of,
-        "b12": a.b12 or b12_on_file(a),
+        "b12": _before_unreadable(a, a.b12) or a.b12 or b12_on_file(a),
         "hb": a.hb or _too_old(a, LabKind.HB),
         "mcv": a.mcv or _too_old(a, LabKind.MCV),
         "mma": mma,
@@ -57,6 +101,14 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
         "interval": Interval(a.interval_days) if a.interval_days is not None else None,
         "review_date": a.as_of + timedelta(days=review),
     }
+
+
+def _before_unreadable(a: Assessment, b12: Lab | None) -> BeforeUnreadable | None:
+    """The current B12 when a newer B12 or active B12 on file could not be read (R25)."""
+    if b12 is None:
+        return None
+    newer = tuple(u for u in unread_results(a, a.profile) if u.kind in B12_KINDS and u.on > b12.on)
+    return BeforeUnreadable(b12, Unreadables(newer)) if newer else None
 
 
 def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:

@@ -9,47 +9,15 @@ unusable value is never dropped in silence.
 from __future__ import annotations
 
 from ..assess import PHASE_NONE, Assessment
-from ..bands import B12_KINDS
 from ..facts import Confoundings, Unreadables
 from ..followup import on
 from ..markers import Confounder
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
-from ..record import LabKind, UnreadableResult
+from ..record import LabKind
 from ..sources import cites
-from .common import recommend
+from .common import REPEAT_TEST, b12_on_file, recommend, unread_results
 from .orders import plain_injection_drafts
-
-# The analytes whose result alone can decide a card (B12 band, functional marker, R7),
-# and the test that repeats each one.
-_REPEAT_TEST = {
-    LabKind.B12: "B12",
-    LabKind.HOLOTC: "HOLOTC",
-    LabKind.MMA: "MMA",
-    LabKind.HCY: "HCY",
-    LabKind.HB: "CBC",
-}
-
-
-def unread_results(a: Assessment, p: Profile) -> tuple[UnreadableResult, ...]:
-    """Current unreadable results of a deciding analyte with no readable one as new.
-
-    Total and active B12 count as one analyte: either result reads the B12 status.
-    """
-
-    def same(kind: LabKind) -> tuple[LabKind, ...]:
-        return B12_KINDS if kind in B12_KINDS else (kind,)
-
-    found = []
-    for u in a.record.unreadable:
-        if u.kind not in _REPEAT_TEST or u.on > a.as_of:
-            continue
-        if (a.as_of - u.on).days > p.current_lab_days:
-            continue
-        newer = [lab for lab in a.record.labs if lab.kind in same(u.kind) and u.on <= lab.on]
-        if not any(lab.on <= a.as_of for lab in newer):
-            found.append(u)
-    return tuple(sorted(found, key=lambda u: (u.on, u.resource)))
 
 
 @cites("UK-6", "LAB-2.8", draft_order=("UK-6", "LAB-2.8", "UK-5"))
@@ -117,7 +85,7 @@ def r25_unreadable_result(a: Assessment, p: Profile) -> Recommendation | None:
     if not unread:
         return None
     matters = a.macrocytosis or a.is_anaemic or a.has_neuro
-    tests = dict.fromkeys(_REPEAT_TEST[u.kind] for u in unread)
+    tests = dict.fromkeys(REPEAT_TEST[u.kind] for u in unread)
     return recommend(
         a,
         "R25-unreadable-result",
@@ -125,4 +93,5 @@ def r25_unreadable_result(a: Assessment, p: Profile) -> Recommendation | None:
         Kind.ORDER_LABS,
         labs=tuple(on(a.as_of, test, LabNote.REPEAT) for test in tests),
         unreadable=Unreadables(unread),
+        b12=a.b12 or b12_on_file(a),  # the unreadable ones are this card's own subject
     )
