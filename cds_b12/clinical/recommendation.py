@@ -67,7 +67,8 @@ class Variant(StrEnum):
     VOLUME = "volume"  # R28: a volume written where a mass is meant
     ABOVE_MAX = "above_max"  # R28: a dose above the product's largest
     OPEN_ENDED = "open_ended"  # R28: loading frequency with no end
-    CONFIRM_FIRST = "confirm_first"  # R29: normal B12 (and MMA): confirm the diagnosis (S13)
+    CONFIRM_FIRST = "confirm_first"  # R29: normal B12 and MMA: confirm the diagnosis (S13)
+    CONFIRM_FIRST_NO_MMA = "confirm_first_no_mma"  # R29: the same, no MMA yet: test it first
     DRAFT_ORDER = "draft_order"  # R24: a B12 injection order on a confounded marker alone
     NITROUS_OXIDE = "nitrous_oxide"  # R5/R6: a normal B12 that nitrous oxide leaves open (S12)
     METFORMIN = "metformin"  # R4: metformin alone: no acid-suppressant advice

@@ -37,7 +37,9 @@ TREATMENT_KINDS = frozenset(
 _STARTS = frozenset({Kind.START_LOADING, Kind.START_ORAL, Kind.START_MAINTENANCE})
 # the correcting cards that remove a B12 order for the confirming test first (R24, R29):
 # still the testing card for the problem, so the rails that qualify testing apply
-_CONFIRM_FIRST = frozenset({Variant.DRAFT_ORDER, Variant.CONFIRM_FIRST})
+_CONFIRM_FIRST = frozenset(
+    {Variant.DRAFT_ORDER, Variant.CONFIRM_FIRST, Variant.CONFIRM_FIRST_NO_MMA}
+)
 
 
 def _tests_or_treats(r: Recommendation) -> bool:

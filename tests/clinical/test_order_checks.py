@@ -113,6 +113,16 @@ def test_r29_normal_b12_and_mma_loading_course_asks_to_confirm_the_diagnosis(pro
 
 
 @pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_r29_without_an_mma_on_file_asks_for_the_mma(profile):
+    """A normal homocysteine alone: the card asks for MMA; with a normal MMA on file it says
+    what that shows instead (variant confirm_first), never asking for it again."""
+    course = Timing(1, 2, None, "d", bounded=True)
+    labs = (lab(LabKind.B12, 480), lab(LabKind.HCY, 9))
+    r = _recs(record(*labs, draft_med(order(course, days=0))), profile)["R29"]
+    assert r.variant is Variant.CONFIRM_FIRST_NO_MMA and r.regimen is None
+
+
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
 def test_r29_confirm_first_keeps_the_breastfeeding_review(profile):
     """The card asks for the confirming test: the 1-month review when breastfeeding (S11)
     applies to it as to any testing card (metformin makes the cause a medication and

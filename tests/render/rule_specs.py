@@ -58,6 +58,12 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
         "kind": Kind.CORRECT_ORDER,
         "indicator": Indicator.WARNING,
         "regimen": None,
+        "labs": (),
+    },
+    ("R29-over-treatment", Variant.CONFIRM_FIRST_NO_MMA): {
+        "kind": Kind.CORRECT_ORDER,
+        "indicator": Indicator.WARNING,
+        "regimen": None,
         "labs": (LabOrder("MMA", AS_OF, None, LabNote.CONFIRM),),
     },
     ("R21-cyanocobalamin-contraindicated", Variant.ALLERGY): {

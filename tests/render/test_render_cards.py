@@ -205,3 +205,13 @@ def test_the_rule_specs_cover_every_kind() -> None:
         c["kind"] for c in VARIANTS.values() if "kind" in c
     }
     assert kinds == set(Kind)
+
+
+@pytest.mark.parametrize("profile", [UK, US], ids=["UK", "US"])
+def test_r29_does_not_ask_for_an_mma_whose_normal_result_is_on_the_card(profile) -> None:
+    card = render_one(make_variant("R29-over-treatment", Variant.CONFIRM_FIRST, profile), profile)
+    assert "normal MMA on file" in card["detail"] and "test MMA" not in card["detail"]
+    asked = render_one(
+        make_variant("R29-over-treatment", Variant.CONFIRM_FIRST_NO_MMA, profile), profile
+    )
+    assert "test MMA" in asked["detail"]

@@ -24,7 +24,7 @@ from ..assess import (
 from ..facts import Fact, OnFile, Ordered, Unused
 from ..followup import on
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
+from ..recommendation import Indicator, Kind, LabNote, LabOrder, Recommendation, Urgency, Variant
 from ..record import ADMINISTRATION, Finding, Medication, Product
 from ..regimens import (
     CATALOGUE,
@@ -306,6 +306,13 @@ def _more_than_supported(a: Assessment, p: Profile, m: Medication) -> bool:
     return t.interval_days is not None and t.interval_days < supported
 
 
+def _confirming_mma(a: Assessment, confirm: Variant | None) -> tuple[LabOrder, ...]:
+    """R29: the MMA that confirms the diagnosis when none is on file (S13)."""
+    if confirm is not Variant.CONFIRM_FIRST_NO_MMA:
+        return ()
+    return (on(a.as_of, "MMA", LabNote.CONFIRM),)
+
+
 def _not_deficient(a: Assessment) -> bool:
     """Nothing in the record supports injections: a normal B12 with a dietary cause and no
     abnormal MMA, or with no cause and a normal MMA; no neurological signs, not pregnant,
@@ -325,7 +332,14 @@ def _not_deficient(a: Assessment) -> bool:
     )
 
 
-@cites("UK-5", "UK-4", "US-5", "US-3", confirm_first=("UK-5", "LAB-2.8"))
+@cites(
+    "UK-5",
+    "UK-4",
+    "US-5",
+    "US-3",
+    confirm_first=("UK-5", "LAB-2.8"),
+    confirm_first_no_mma=("UK-5", "LAB-2.8"),
+)
 def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
     """Propose the regimen the profile supports for a B12 injection order more intensive than
     the patient's cause, phase, labs and symptoms call for.
@@ -343,11 +357,16 @@ def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
     beside a card that proposes treatment (``reconcile``). Sources: UK-5 (SmPC), UK-4
     (CKS dietary), US-5 (AFP), US-3 (Stabler). Removing the draft to confirm first (variant
     confirm_first) rests on S13: UK-5 (SmPC: confirm the diagnosis before treating) and
-    LAB-2.8 (Mayo: treatment invalidates later B12 results), in both profiles.
+    LAB-2.8 (Mayo: treatment invalidates later B12 results), in both profiles. With a normal
+    MMA on file the card says what it shows and asks for no test; with none (a normal
+    homocysteine alone: variant confirm_first_no_mma) it orders the MMA.
     """
     for med, draft_id in plain_injection_drafts(a, p):
         if _not_deficient(a):
             dietary = a.cause is Cause.DIETARY
+            confirm = None if dietary else Variant.CONFIRM_FIRST
+            if confirm and a.mma is None:
+                confirm = Variant.CONFIRM_FIRST_NO_MMA
             return recommend(
                 a,
                 "R29-over-treatment",
@@ -357,9 +376,10 @@ def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
                 alternative=(
                     CATALOGUE[p.dietary_alternative] if dietary and p.dietary_alternative else None
                 ),
+                labs=_confirming_mma(a, confirm),
                 draft_id=draft_id,
                 start_on=a.as_of if dietary else None,
-                variant=None if dietary else Variant.CONFIRM_FIRST,
+                variant=confirm,
                 product=med,
             )
         if _more_than_supported(a, p, med):
