@@ -62,6 +62,7 @@ class Variant(StrEnum):
     LOW_POTASSIUM = "low_potassium"  # R7: potassium low in the first days of loading (S6)
     BASELINE_LOW_POTASSIUM = "baseline_low_potassium"  # R7: low before the first dose (S6)
     CHILD = "child"  # R7: below the adult age: the lab's flags and ranges, no adult cut-off
+    CHILD_PANCYTOPENIA = "child_pancytopenia"  # R7: a child with pancytopenia (lab's ranges)
     PANCYTOPENIA = "pancytopenia"  # R7: an adult with pancytopenia (else: severe anaemia)
     THOUSANDFOLD = "thousandfold"  # R28: mg written where micrograms are meant
     VOLUME = "volume"  # R28: a volume written where a mass is meant

@@ -40,6 +40,10 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
     ("R7-severe-anaemia", Variant.LOW_POTASSIUM): {"kind": Kind.URGENT_ASSESSMENT},
     ("R7-severe-anaemia", Variant.BASELINE_LOW_POTASSIUM): {"kind": Kind.URGENT_ASSESSMENT},
     ("R7-severe-anaemia", Variant.CHILD): {"kind": Kind.URGENT_ASSESSMENT, "facts": {"age": 9}},
+    ("R7-severe-anaemia", Variant.CHILD_PANCYTOPENIA): {
+        "kind": Kind.URGENT_ASSESSMENT,
+        "facts": {"age": 8},
+    },
     ("R7-severe-anaemia", Variant.PANCYTOPENIA): {"kind": Kind.URGENT_ASSESSMENT},
     ("R4-medication-cause", Variant.METFORMIN): {},
     ("R4-medication-cause", Variant.NO_METFORMIN): {},

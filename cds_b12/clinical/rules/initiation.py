@@ -244,6 +244,7 @@ def _severe_anaemia_labs(a: Assessment, p: Profile) -> tuple[LabOrder, ...]:
     "US-2",
     "UK-5",
     child=("UK-8", "US-4", "US-2", "UK-5"),
+    child_pancytopenia=("UK-8", "US-4", "US-2", "UK-5"),
     low_potassium=("US-2", "UK-5", "US-4"),
     baseline_low_potassium=("US-2", "UK-5", "US-4"),
     pancytopenia=("US-4", "US-2", "UK-5"),
@@ -262,7 +263,8 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     or pancytopenia by the lab's own ranges, with wording that names no adult cut-off
     (the KB gives no paediatric Hb number). An adult with pancytopenia gets the
     pancytopenia wording (with or without severe anaemia), so the card names the finding;
-    it rests on US-4, US-2 and UK-5, not on the WHO cut-off (variant pancytopenia).
+    it rests on US-4, US-2 and UK-5, not on the WHO cut-off (variant pancytopenia); a child
+    with pancytopenia likewise (variant child_pancytopenia, sourced as variant child).
     Sources: WHO-2.6 (severity), US-4 (BMJ BP: pancytopenia needs urgent treatment),
     US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia. A child (variant child) rests on
     the lab's own flag and UK-8 (NICE NG239 is for over-16s: paediatric advice, as R23)
@@ -274,8 +276,8 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     if a.anaemia is not Anaemia.SEVERE and not a.pancytopenia and low_k is None:
         return None
     variant = None if a.is_adult else Variant.CHILD
-    if a.is_adult and a.pancytopenia:  # the card names the finding the patient has
-        variant = Variant.PANCYTOPENIA
+    if a.pancytopenia:  # the card names the finding the patient has
+        variant = Variant.PANCYTOPENIA if a.is_adult else Variant.CHILD_PANCYTOPENIA
     if low_k is not None:
         variant = Variant.LOW_POTASSIUM
     elif a.baseline_hypokalaemia is not None:
