@@ -51,6 +51,7 @@ class Course:
     span_days: int = 0
     interval: float | None = None  # typical gap between doses in this course
     before_loading: float | None = None  # the maintenance interval before its last loading run
+    reload_start: date | None = None  # that loading run's first dose (a re-load), if so
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class CourseFindings:
     # S1: loading again after maintenance (a re-load after a relapse): the interval the
     # maintenance doses were given at before it, which maintenance after it must not exceed
     reloaded_from_days: float | None
+    reload_start: date | None  # the re-load course's first dose
     grace_days: int | None
     adherent: bool
     neuro_recurrence: tuple[ClinicalFinding, ...]  # new neuro signs since the course began
@@ -162,6 +164,7 @@ def assess_course(
         undated_since=undated_since,
         interval_days=interval,
         reloaded_from_days=course.before_loading if phase is PHASE_LOADING else None,
+        reload_start=course.reload_start if phase is PHASE_LOADING else None,
         grace_days=grace,
         adherent=_adherent(doses, interval, grace, p, as_of),
         neuro_recurrence=recurrence,
@@ -208,7 +211,9 @@ def _course(doses: tuple[date, ...], p: Profile) -> Course:
     course = doses[start_index:]
     gaps = [(b - a).days for a, b in itertools.pairwise(course)]
     span = (course[-1] - course[0]).days
-    return Course(course[0], len(course), span, _median(gaps, p), _before_loading(gaps, p))
+    before, run = _before_loading(gaps, p)
+    reload_start = course[run] if before is not None else None
+    return Course(course[0], len(course), span, _median(gaps, p), before, reload_start)
 
 
 def _median(gaps: list[int], p: Profile) -> float | None:
@@ -217,17 +222,18 @@ def _median(gaps: list[int], p: Profile) -> float | None:
     return recent[len(recent) // 2] if recent else None
 
 
-def _before_loading(gaps: list[int], p: Profile) -> float | None:
+def _before_loading(gaps: list[int], p: Profile) -> tuple[float | None, int]:
     """S1: when the course ends in a loading run after maintenance doses, the interval
-    those maintenance doses were given at; the gap into the loading run is left out
-    (doses missed, or symptoms back early, are not the interval the patient was on)."""
+    those maintenance doses were given at (the gap into the loading run left out: doses
+    missed, or symptoms back early, are not the interval the patient was on), and the
+    index of the run's first dose."""
     run = len(gaps)
     while run and gaps[run - 1] <= p.loading_gap_days:
         run -= 1
     before = [g for g in gaps[: max(run - 1, 0)] if g > p.loading_gap_days]
     if run == len(gaps) or not before:
-        return None  # not loading now, or no maintenance gap before the gap into it
-    return _median(before, p)
+        return None, run  # not loading now, or no maintenance gap before the gap into it
+    return _median(before, p), run
 
 
 def _phase(

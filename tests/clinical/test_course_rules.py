@@ -218,7 +218,7 @@ def _reloaded(profile, every: int = 30, *items, active: bool = True):
         course = (*range(70, 57, -2),)
         ingredient, relapse = H, 75
     else:
-        maintenance = range(100 + 5 * every, 99, -every)
+        maintenance = range(120 + 5 * every, 119, -every)
         course = (*range(99, 85, -1), 79, 72, 65, 58)
         ingredient, relapse = "cyanocobalamin", 100
     return record(
@@ -251,6 +251,13 @@ def test_after_the_re_load_course_maintenance_is_no_longer_than_before(profile, 
     suggested = [r for r in recs if r.regimen is not None]
     assert suggested, [r.rule for r in recs]
     assert all(_longest_maintenance(r.regimen) <= every + 1 for r in suggested)
+
+
+def test_the_card_after_a_re_load_counts_that_course_alone():
+    """Not the maintenance doses before it: the course the card says is complete."""
+    r = rules(_reloaded(US, 21), US)["R10-start-maintenance"]
+    assert r.variant is Variant.AFTER_RELOAD
+    assert r.facts["loading_start"] == ago(99) and r.facts["doses_given"] == 18
 
 
 @pytest.mark.parametrize(("profile", "every", "timing"), [(UK, 30, TWO_MONTHLY), (US, 21, MONTHLY)])
