@@ -1,0 +1,85 @@
+"""S1 after a re-load: once the loading course given again after a relapse on maintenance
+has ended, maintenance is never longer than the interval the symptoms came back on (R10,
+R26), in both profiles, on hand-built records."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_b12.clinical import evaluate
+from cds_b12.clinical.assess import assess
+from cds_b12.clinical.profiles import UK, US
+from cds_b12.clinical.recommendation import Indicator, Variant
+from cds_b12.clinical.record import Finding
+from cds_b12.clinical.regimens import follow_on
+
+from .records import AS_OF, MONTHLY, Timing, ago, doses, draft_med, finding, order, record
+
+PA = finding(Finding.PERNICIOUS_ANAEMIA)
+H = "hydroxocobalamin"
+TWO_MONTHLY = Timing(1, 2, None, "mo")
+
+
+def rules(rec, profile) -> dict[str, object]:
+    return {r.rule: r for r in evaluate(rec, profile, AS_OF).recommendations}
+
+
+def _reloaded(profile, every: int = 30, *items, active: bool = True):
+    """Maintenance every ``every`` days, neurological signs back, the profile's re-load
+    course given (UK alternate days for 2 weeks; US daily 2 weeks, weekly 4) and ended;
+    ``active=False``: the signs no longer improving are recorded resolved (UK-2)."""
+    if profile is UK:
+        maintenance = range(90 + 5 * every, 89, -every)
+        course = (*range(70, 57, -2),)
+        ingredient, relapse = H, 75
+    else:
+        maintenance = range(120 + 5 * every, 119, -every)
+        course = (*range(99, 85, -1), 79, 72, 65, 58)
+        ingredient, relapse = "cyanocobalamin", 100
+    return record(
+        PA,
+        *doses(*maintenance, *course, ingredient=ingredient),
+        finding(Finding.NEURO, days=relapse, active=active),
+        *items,
+    )
+
+
+def _longest_maintenance(regimen) -> float:
+    """The interval of the maintenance ``regimen`` hands over to, or its own."""
+    while follow_on(regimen) is not None:
+        regimen = follow_on(regimen)
+    return regimen.steps[-1].interval_max_days
+
+
+@pytest.mark.parametrize(("profile", "every"), [(UK, 30), (US, 30), (US, 21)])
+def test_the_course_history_carries_the_interval_before_the_re_load(profile, every):
+    assert assess(_reloaded(profile, every), profile, AS_OF).reloaded_from_days == every
+
+
+def test_a_first_loading_course_has_no_interval_before_it():
+    assert assess(record(PA, *doses(20, 18, 16, 14, 12, 10)), UK, AS_OF).reloaded_from_days is None
+
+
+@pytest.mark.parametrize(("profile", "every"), [(UK, 30), (US, 30), (US, 21)])
+def test_after_the_re_load_course_maintenance_is_no_longer_than_before(profile, every):
+    recs = evaluate(_reloaded(profile, every), profile, AS_OF).recommendations
+    suggested = [r for r in recs if r.regimen is not None]
+    assert suggested, [r.rule for r in recs]
+    assert all(_longest_maintenance(r.regimen) <= every + 1 for r in suggested)
+
+
+def test_the_card_after_a_re_load_counts_that_course_alone():
+    """Not the maintenance doses before it: the course the card says is complete."""
+    r = rules(_reloaded(US, 21), US)["R10-start-maintenance"]
+    assert r.variant is Variant.AFTER_RELOAD
+    assert r.facts["loading_start"] == ago(99) and r.facts["doses_given"] == 18
+
+
+@pytest.mark.parametrize(("profile", "every", "timing"), [(UK, 30, TWO_MONTHLY), (US, 21, MONTHLY)])
+def test_signing_maintenance_longer_than_before_the_re_load_gets_a_card(profile, every, timing):
+    ingredient = H if profile is UK else "cyanocobalamin"
+    draft = draft_med(order(timing, days=0, ingredient=ingredient))
+    r = rules(_reloaded(profile, every, draft, active=False), profile)["R10-start-maintenance"]
+    assert r.draft_id == draft.resource_id and r.indicator is Indicator.WARNING
+    assert r.regimen.steps[-1].interval_max_days <= every + 1
+    assert r.regimen.drug.ingredient == ingredient
