@@ -61,6 +61,31 @@ def test_an_only_b12_that_cannot_be_read_gets_a_card_with_its_note(value, drafts
     assert "B12 of 2025-12-20:" in card["detail"]
 
 
+@pytest.mark.parametrize("drafts", [None, [DRAFT]], ids=["patient-view", "order-select"])
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_an_hb_no_living_patient_can_have_is_said_and_not_read_as_no_anaemia(drafts, profile):
+    """75 "g/dL" (the lab meant g/L: 7.5 g/dL, severe anaemia) was read as not anaemic."""
+    data = bundle('{"value": 150, "unit": "pg/mL"}')
+    data["entry"].append(
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "id": "hb",
+                "status": "final",
+                "code": {"coding": [{"system": LOINC, "code": "718-7"}]},
+                "effectiveDateTime": "2025-12-20",
+                "valueQuantity": {"value": 75, "unit": "g/dL"},
+            }
+        }
+    )
+    result = respond(data, profile=get_profile(profile), as_of=AS_OF, draft_orders=drafts)
+    assert result.evaluation.assessment.hb is None
+    said = "Hb of 2025-12-20: 75 g/dL is outside what a living patient can have; check the unit"
+    (card,) = [c for c in result.body["cards"] if "could not be read" in c["summary"]]
+    assert f"not used: {said}." in card["detail"]
+    assert all(f"Observation/hb: {said}" in c["detail"] for c in result.body["cards"])
+
+
 def test_a_censored_b12_is_shown_with_its_comparator_and_the_undecided_note():
     result = respond(
         bundle('{"value": 200, "comparator": "<", "unit": "pg/mL"}'),

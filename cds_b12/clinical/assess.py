@@ -41,6 +41,7 @@ from .course import (
     injection_dates,
 )
 from .markers import Confounded, confounded_markers, raised
+from .plausible import set_aside
 from .profiles import Profile
 from .record import (
     ClinicalFinding,
@@ -52,6 +53,7 @@ from .record import (
     Note,
     PatientRecord,
     UndecidedResult,
+    UnreadableResult,
 )
 
 __all__ = [
@@ -78,7 +80,9 @@ class Assessment:
     profile: Profile
     record: PatientRecord
     notes: tuple[Note, ...]  # the reader's, then the results the assessment set aside
-    labs: tuple[Lab, ...]  # the record's results up to as_of, oldest first
+    labs: tuple[Lab, ...]  # the record's plausible results up to as_of, oldest first
+    # the reader's unreadable results, then those outside the profile's plausible_limits
+    unreadable: tuple[UnreadableResult, ...]
     by_kind: Mapping[LabKind, tuple[Lab, ...]]  # the same, each kind's (``bands.by_kind``)
 
     age_years: int | None
@@ -265,6 +269,7 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     doses = injection_dates(meds, as_of)
     age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
     of = {kind: tuple(results) for kind, results in by_kind(labs).items()}
+    labs, of, implausible = set_aside(labs, of, profile)  # no patient's values: R25
     raised_by = injection_dates(meds, as_of, B12_RAISING)  # S2, with Cyanokit (S10)
     lab_findings = assess_labs(
         labs, of, raised_by, patient, pregnant, profile, as_of, adult=_adult(age, profile)
@@ -286,8 +291,9 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         as_of=as_of,
         profile=profile,
         record=record,
-        notes=(*record.notes, *ignored, *undecided),
+        notes=(*record.notes, *implausible, *ignored, *undecided),
         labs=labs,
+        unreadable=(*record.unreadable, *implausible),
         by_kind=of,
         age_years=age,
         pregnant=pregnant,

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from .plausible import PLAUSIBLE_LIMITS
+from .record import LabKind
 from .regimens import Step
 from .sources import Region
 
@@ -101,6 +103,11 @@ class Profile:
     # judgement (S6 gives no age): the newest potassium this recent is the baseline.
     baseline_potassium_days: int = field(
         default=7, metadata=judgement("S6 (US-2): a potassium this recent is the baseline")
+    )
+    # A result outside its analyte's limits is no living patient's (a unit slip): R25.
+    # judgement (physiological limits, not guideline numbers): plausible.PLAUSIBLE_LIMITS.
+    plausible_limits: tuple[tuple[LabKind, float, float], ...] = field(
+        default=PLAUSIBLE_LIMITS, metadata=judgement("physiological limits (no KB value)")
     )
     raised_b12_above_ng_l: float = field(
         default=1000, metadata=sourced("US-6 (AFP 2025): persistently >1000 pg/mL")

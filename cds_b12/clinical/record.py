@@ -277,19 +277,26 @@ class Unreadable(StrEnum):
     NO_VALUE = "NO_VALUE"
     NOT_A_NUMBER = "NOT_A_NUMBER"  # NaN, Infinity, 1e400 or text that is not a number
     UNITS_DISAGREE = "UNITS_DISAGREE"  # the unit in words and the UCUM code are two units
+    IMPLAUSIBLE = "IMPLAUSIBLE"  # outside the profile's plausible_limits: no patient's value
 
 
 @dataclass(frozen=True, slots=True)
 class UnreadableResult:
-    """A final result of an analyte the rules use that could not be read (R25)."""
+    """A final result of an analyte the rules use that could not be read (R25).
+
+    The reader's come with a ``DataNote``; an IMPLAUSIBLE one, set aside by the
+    assessment, is its own note and keeps the result as read (``lab``) for the card to
+    quote as the lab sent it.
+    """
 
     kind: LabKind
     resource: str
     on: date
     reason: Unreadable
+    lab: Lab | None = None  # IMPLAUSIBLE: the result as read, quoted, never used
 
 
-Note = DataNote | IgnoredResult | UndecidedResult
+Note = DataNote | IgnoredResult | UndecidedResult | UnreadableResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,4 +318,4 @@ class PatientRecord:
     findings: tuple[ClinicalFinding, ...] = ()
     drafts: tuple[DraftOrder, ...] = ()
     notes: tuple[DataNote, ...] = field(default=())
-    unreadable: tuple[UnreadableResult, ...] = ()  # each also has a DataNote
+    unreadable: tuple[UnreadableResult, ...] = ()  # the reader's: each also has a DataNote

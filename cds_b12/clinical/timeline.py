@@ -16,6 +16,7 @@ from .assess import PHASE_LOADING, PHASE_MAINTENANCE, Assessment, Phase
 from .bands import anaemia_below
 from .evaluate import Evaluation
 from .plan import PlannedDose, plan
+from .plausible import plausible
 from .profiles import Profile
 from .record import LabKind, PatientRecord
 
@@ -73,7 +74,15 @@ def timeline(
 
 
 def _series(record: PatientRecord, a: Assessment, profile: Profile, kind: LabKind) -> Series:
-    points = tuple(sorted({(lab.on, lab.value) for lab in record.labs if lab.kind is kind}))
+    points = tuple(
+        sorted(
+            {
+                (lab.on, lab.value)
+                for lab in record.labs
+                if lab.kind is kind and plausible(lab, profile)  # R25's: never drawn
+            }
+        )
+    )
     low, high = {
         LabKind.B12: (profile.b12_indeterminate_below_ng_l, None),
         LabKind.MMA: (None, profile.mma_upper_umol_l),

@@ -45,6 +45,7 @@ from cds_b12.clinical.record import (
     Note,
     Route,
     UndecidedResult,
+    UnreadableResult,
 )
 
 from .errors import RenderError
@@ -167,39 +168,45 @@ class FactWords:
             )
         if isinstance(value, Unreadables):
             return Markup.joined(
-                self._phrase("list_separator"),
-                (
-                    self._phrase(
-                        "unreadable_result",
-                        analyte=self._name(u.kind),
-                        date=u.on.isoformat(),
-                        reason=self._name(u.reason),
-                    )
-                    for u in value.items
-                ),
+                self._phrase("list_separator"), (self.unreadable(u) for u in value.items)
             )
         raise RenderError(f"fact {name!r}: no wording for {type(value).__name__}")
+
+    def unreadable(self, u: UnreadableResult) -> str:
+        """R25 and the data-quality note: "Hb of 2026-11-30: no unit given"; an implausible
+        one quotes the value as the lab reported it ("75 g/dL is outside ...")."""
+        analyte, on = self._name(u.kind), u.on.isoformat()
+        if u.lab is None:
+            return self._phrase(
+                "unreadable_result", analyte=analyte, date=on, reason=self._name(u.reason)
+            )
+        value, unit = self._as_reported(u.lab)
+        return self._phrase("implausible_result", analyte=analyte, date=on, value=value, unit=unit)
+
+    def _as_reported(self, lab: Lab) -> tuple[str, str]:
+        """The value and unit as the lab sent them, else as the rules hold them."""
+        sign = _COMPARATOR_SIGNS.get(lab.comparator or "", "")
+        if lab.reported is None:
+            return sign + number(_round(lab.value)), self.unit(lab.kind)
+        return sign + number(lab.reported.value), lab.reported.unit
 
     def lab(self, lab: Lab) -> str:
         """A result as the lab reported it, with its unit; the value in the profile's unit
         beside it only when it is a different number ("190 pmol/L (257 ng/L)")."""
-        sign = _COMPARATOR_SIGNS.get(lab.comparator or "", "")
-        shown = sign + number(_round(lab.value))
-        reported = lab.reported
-        if reported is None:
-            return self._phrase(
-                "lab", value=shown, unit=self.unit(lab.kind), date=lab.on.isoformat()
-            )
-        value = sign + number(reported.value)
+        value, unit = self._as_reported(lab)
+        on = lab.on.isoformat()
+        if lab.reported is None:
+            return self._phrase("lab", value=value, unit=unit, date=on)
+        shown = _COMPARATOR_SIGNS.get(lab.comparator or "", "") + number(_round(lab.value))
         if value == shown:
-            return self._phrase("lab", value=value, unit=reported.unit, date=lab.on.isoformat())
+            return self._phrase("lab", value=value, unit=unit, date=on)
         return self._phrase(
             "lab_converted",
             value=value,
-            unit=reported.unit,
+            unit=unit,
             converted_value=shown,
             converted_unit=self.unit(lab.kind),
-            date=lab.on.isoformat(),
+            date=on,
         )
 
     def confounded(self, c: Confounded) -> str:
@@ -305,6 +312,8 @@ class FactWords:
             )
         if isinstance(note, DataNote):
             return note.resource, note.message
+        if isinstance(note, UnreadableResult):  # the assessment's own: IMPLAUSIBLE
+            return note.resource, self.unreadable(note)
         raise RenderError(f"no wording for a note of type {type(note).__name__}")
 
 

@@ -23,7 +23,12 @@ from .records import AS_OF, dose, record
 KINDS = (LabKind.B12, LabKind.HOLOTC, LabKind.HB, LabKind.MMA)
 labs = st.lists(
     st.builds(
-        lambda i, kind, days, value: Lab(kind, value, AS_OF - timedelta(days), f"Observation/{i}"),
+        lambda i, kind, days, value: Lab(
+            kind,
+            value / 100 if kind is LabKind.HB else value,  # a plausible Hb: 1.5-12 g/dL
+            AS_OF - timedelta(days),
+            f"Observation/{i}",
+        ),
         st.integers(0, 10**6),
         st.sampled_from(KINDS),
         st.integers(-30, 60),  # a few days in the future too

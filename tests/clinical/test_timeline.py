@@ -136,3 +136,9 @@ def test_no_adult_hb_line_is_drawn_for_a_child():
     assert child["HB"].points and child["HB"].normal_low is None
     adult = {s.kind.value: s for s in _timeline("r14-hb-falling").series}
     assert adult["HB"].normal_low is not None
+
+
+def test_a_result_no_patient_can_have_is_not_drawn():
+    """The newest Hb, 75 "g/dL" (meant g/L), is R25's: the picture shows only the older one."""
+    hb = next(s for s in _timeline("r25-hb-g-per-l").series if s.kind.value == "HB")
+    assert [value for _, value in hb.points] == [12.4]

@@ -92,6 +92,23 @@ def test_a_value_string_that_is_not_a_number_is_unreadable():
 
 
 @pytest.mark.parametrize(
+    ("quantity", "value"),
+    [({"value": 75, "unit": "g/dL"}, 75), ({"value": 750, "unit": "g/L"}, 75)],
+)
+def test_an_impossible_value_is_read_as_sent_for_the_core_to_judge(quantity, value):
+    """Tolerant reading: "75 g/dL" is a well-formed Hb; whether a patient can have it is
+    the profile's judgement (clinical.plausible), so the reader keeps the value and its
+    unit as sent, with no note of its own, for the card to quote."""
+    hb = b12(valueQuantity=quantity)
+    hb["code"] = {"coding": [{"system": LOINC, "code": "718-7"}]}
+    record = read(hb)
+    (lab,) = record.labs
+    assert (lab.kind, lab.value) == (LabKind.HB, value)
+    assert (lab.reported.value, lab.reported.unit) == (quantity["value"], quantity["unit"])
+    assert record.unreadable == () and record.notes == ()
+
+
+@pytest.mark.parametrize(
     "unit", ["mL/min/{1.73_m2}", "mL/min/1.73m2", "mL/min/1.73 m²", "ml/min/1.73m^2"]
 )
 def test_egfr_is_read_per_body_surface(unit):

@@ -198,6 +198,27 @@ def test_an_ignored_result_is_worded_as_a_data_quality_note(library: CardLibrary
     )
 
 
+IMPLAUSIBLE_HB = UnreadableResult(
+    LabKind.HB,
+    "Observation/hb",
+    date(2026, 11, 30),
+    Unreadable.IMPLAUSIBLE,
+    Lab(LabKind.HB, 75, date(2026, 11, 30), "Observation/hb", reported=Quantity(75, "g/dL")),
+)
+SAID = "Hb of 2026-11-30: 75 g/dL is outside what a living patient can have; check the unit"
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_an_implausible_result_is_said_with_its_value_as_reported(library, profile) -> None:
+    words = FactWords(library, profile)
+    assert words.word("unreadable", f.Unreadables((IMPLAUSIBLE_HB,))) == SAID
+    assert words.note(IMPLAUSIBLE_HB) == ("Observation/hb", SAID)  # the data-quality note
+    as_sent = replace(IMPLAUSIBLE_HB.lab, value=75, reported=Quantity(750, "g/L"))
+    assert words.unreadable(replace(IMPLAUSIBLE_HB, lab=as_sent)).startswith(
+        "Hb of 2026-11-30: 750 g/L is outside"
+    )
+
+
 @pytest.mark.parametrize("fact", ["152 ng/L on 2026-01-03", True, object()])
 def test_text_or_an_unknown_type_from_the_core_is_refused(fact) -> None:
     rec = make_rec("R2-start-standard-loading", US)

@@ -66,13 +66,12 @@ def unread_results(a: Assessment, p: Profile) -> tuple[UnreadableResult, ...]:
         return B12_KINDS if kind in B12_KINDS else (kind,)
 
     found = []
-    for u in a.record.unreadable:
+    for u in a.unreadable:  # the reader's, then those outside the plausible limits
         if u.kind not in REPEAT_TEST or u.on > a.as_of:
             continue
         if (a.as_of - u.on).days > p.current_lab_days:
             continue
-        newer = [lab for lab in a.record.labs if lab.kind in same(u.kind) and u.on <= lab.on]
-        if not any(lab.on <= a.as_of for lab in newer):
+        if not any(lab.kind in same(u.kind) and u.on <= lab.on for lab in a.labs):
             found.append(u)
     return tuple(sorted(found, key=lambda u: (u.on, u.resource)))
 

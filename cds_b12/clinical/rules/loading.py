@@ -44,7 +44,7 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
     if a.phase is not PHASE_LOADING or a.course_start is None or a.interrupted:
         return None  # an interrupted course is R26's: not enough given to judge a response
     day = (a.as_of - a.course_start).days
-    since = [lab for lab in a.record.labs if a.course_start <= lab.on <= a.as_of]
+    since = [lab for lab in a.labs if a.course_start <= lab.on]
     retics = [
         lab
         for lab in since
@@ -58,7 +58,7 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
             for lab in retics
         )
     )
-    before = [lab for lab in a.record.labs if lab.kind is LabKind.HB and lab.on < a.course_start]
+    before = [lab for lab in a.labs if lab.kind is LabKind.HB and lab.on < a.course_start]
     hbs = [lab for lab in since if lab.kind is LabKind.HB]
     hb_flat = (
         day >= p.hb_response_day
@@ -232,7 +232,7 @@ def _treated_for_deficiency(a: Assessment, p: Profile) -> tuple[Lab | None, bool
     borderline B12 before it, a low one now, an abnormal MMA, a coded deficiency,
     an irreversible cause or neurological signs."""
     start = a.course_start or a.as_of
-    before, band = b12_before(a.record.labs, start, p)
+    before, band = b12_before(a.labs, start, p)
     reason = (
         band in (Band.DEFICIENT, Band.INDETERMINATE)
         or a.is_deficient

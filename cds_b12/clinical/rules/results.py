@@ -2,8 +2,9 @@
 
 Imports only ``cds_b12.clinical``. R24 says when a raised MMA or homocysteine
 with a normal B12 has another cause on file (``markers.py``); R25 when a result
-that decides a card could not be read (``PatientRecord.unreadable``), so an
-unusable value is never dropped in silence.
+that decides a card could not be read (``Assessment.unreadable``: the reader's, and
+those outside the profile's plausible limits), so an unusable value is never dropped
+in silence.
 """
 
 from __future__ import annotations
@@ -72,10 +73,12 @@ def r25_unreadable_result(a: Assessment, p: Profile) -> Recommendation | None:
 
     Fires: the newest B12, active B12, MMA, homocysteine or Hb result, taken within
     the profile's ``current_lab_days``, has no unit, a unit not known for the analyte,
-    a unit whose words and UCUM code are two units, no value, or a value that is not a
-    usable number (NaN, Infinity, 1e400, negative, text such as "1,250"), and no
-    readable result of that analyte is as new. Warning when the missing value
-    could matter now (macrocytosis, anaemia or neurological signs), else info.
+    a unit whose words and UCUM code are two units, no value, a value that is not a
+    usable number (NaN, Infinity, 1e400, negative, text such as "1,250"), or a value
+    outside the profile's ``plausible_limits`` (no living patient's: an Hb of 75 g/dL
+    is a unit slip), and no readable result of that analyte is as new: an older one
+    is still read, and this card says the newest could not be. Warning when the
+    missing value could matter now (macrocytosis, anaemia or neurological signs), else info.
     Silent: a readable result on the same day or later. The bands it could not be
     placed in are stated per unit by UK-8 (NICE NG239) and US-6 (AFP 2025) for B12
     and MMA, and WHO-2.6 for Hb: a value without a known unit fits none of them.
