@@ -34,8 +34,11 @@ def test_no_id_comes_twice_across_refills_and_threads():
 
 
 def test_a_forked_child_does_not_draw_from_its_parents_pool():
-    new_id()  # the parent's pool is full: the child would inherit it without the fork hook
-    assert ids._pool.ids
+    # the parent's pool holds ids: the child would inherit them without the fork hook (a
+    # draw that takes the pool's last id leaves it empty, so draw until one refills it)
+    new_id()
+    while not ids._pool.ids:
+        new_id()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: send its next ids, then leave without running pytest's exit
