@@ -6,6 +6,7 @@ Imports only the standard library and ``cds_b12.clinical``.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Container
 from datetime import date, timedelta
 from operator import attrgetter
 
@@ -56,8 +57,11 @@ REPEAT_TEST = {
 }
 
 
-def unread_results(a: Assessment, p: Profile) -> tuple[UnreadableResult, ...]:
-    """Current unreadable results of a deciding analyte with no readable one as new.
+def unread_results(
+    a: Assessment, p: Profile, kinds: Container[LabKind] = REPEAT_TEST
+) -> tuple[UnreadableResult, ...]:
+    """Current unreadable results of ``kinds`` (the deciding analytes) with no readable one
+    as new.
 
     Total and active B12 count as one analyte: either result reads the B12 status.
     """
@@ -67,7 +71,7 @@ def unread_results(a: Assessment, p: Profile) -> tuple[UnreadableResult, ...]:
 
     found = []
     for u in a.unreadable:  # the reader's, then those outside the plausible limits
-        if u.kind not in REPEAT_TEST or u.on > a.as_of:
+        if u.kind not in kinds or u.on > a.as_of:
             continue
         if (a.as_of - u.on).days > p.current_lab_days:
             continue
