@@ -110,7 +110,7 @@ def _before_unreadable(a: Assessment, b12: Lab | None) -> BeforeUnreadable | Non
     """The current B12 when a newer B12 or active B12 on file could not be read (R25)."""
     if b12 is None:
         return None
-    newer = tuple(u for u in unread_results(a, a.profile) if u.kind in B12_KINDS and u.on > b12.on)
+    newer = tuple(u for u in unread_results(a, a.profile, B12_KINDS) if u.on > b12.on)
     return BeforeUnreadable(b12, Unreadables(newer)) if newer else None
 
 

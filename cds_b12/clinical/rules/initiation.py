@@ -86,9 +86,10 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
     """
     if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
-    if a.cause not in _IM_CAUSES and not _injections_only(a, p):
+    severity_open = _severity_open(a, p)
+    if a.cause not in _IM_CAUSES and not (a.needs_injections or severity_open):
         return None
-    severe = a.anaemia is Anaemia.SEVERE or a.pancytopenia or _severity_open(a, p)
+    severe = a.anaemia is Anaemia.SEVERE or a.pancytopenia or severity_open
     oral_ok = p.oral_alternative_to_loading and not severe and not a.pregnant
     return recommend(
         a,
