@@ -21,6 +21,7 @@ from .profiles import Profile
 from .recommendation import Indicator, Kind, LabNote, Recommendation, Variant
 from .record import Finding, Product, Route
 from .regimens import CATALOGUE, HYDROXOCOBALAMIN_INJ, Regimen, with_drug
+from .rules.common import severity_open
 from .sources import Region, cite
 
 # the cards that start, continue or change B12 treatment: the rails qualify these
@@ -117,17 +118,22 @@ def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
     is low); a low potassium in the first days of such a course, or before it, makes the
     assessment and any treatment card critical. The S-ID names the situation, so the
     card's line agrees with its labs: ``S6-low-loading`` (low since the first dose: correct
-    and monitor it), ``S6-low-baseline`` (low before it: correct it, recheck within 48 h)."""
+    and monitor it), ``S6-low-baseline`` (low before it: correct it, recheck within 48 h),
+    ``S6-severity-open`` (a newer blood count could not be read, so severe anaemia is not
+    ruled out: the same checks, and S9's advice, as a condition, without claiming it)."""
     urgent = r.kind in TREATMENT_KINDS | {Kind.URGENT_ASSESSMENT}
     if a.early_hypokalaemia is not None and urgent:
         return r.with_safety("S6-low-loading", indicator=Indicator.CRITICAL)
     sid = "S6" if a.baseline_hypokalaemia is None else "S6-low-baseline"
     if a.baseline_hypokalaemia is not None and urgent:
         r = r.with_safety(sid, indicator=Indicator.CRITICAL)
-    if r.kind is not Kind.START_LOADING or a.hb is None:
+    if r.kind is not Kind.START_LOADING:
         return r
-    if a.hb.value >= p.hypokalaemia_risk_hb_below_g_dl and not a.pancytopenia:
-        return r
+    severe = a.pancytopenia or (a.hb is not None and a.hb.value < p.hypokalaemia_risk_hb_below_g_dl)
+    if not severe:
+        if not severity_open(a, p):
+            return r
+        sid = "S6-severity-open"  # not ruled out: the checks, said as a condition
     start = r.start_on or a.as_of
     labs = potassium_labs(start, p, baseline=a.baseline_hypokalaemia is None)
     return r.with_safety(sid, labs=merge(r.labs, labs))
@@ -153,11 +159,17 @@ def s8_neurological(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
 
 
 def s9_severe_anaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
-    """Severe anaemia (Hb below 8 g/dL) or pancytopenia makes starting treatment critical."""
-    severe = a.anaemia is Anaemia.SEVERE or a.pancytopenia
-    if not severe or r.kind not in _STARTS | {Kind.URGENT_ASSESSMENT}:
+    """Severe anaemia (Hb below 8 g/dL) or pancytopenia makes starting treatment critical.
+    When a newer blood count could not be read (``severity_open``) the card says the
+    urgent-assessment advice as a condition (``S9-severity-open``, or in the loading card's
+    ``S6-severity-open`` line) and its indicator stays as it is."""
+    if r.kind not in _STARTS | {Kind.URGENT_ASSESSMENT}:
         return r
-    return r.with_safety("S9", indicator=Indicator.CRITICAL)
+    if a.anaemia is Anaemia.SEVERE or a.pancytopenia:
+        return r.with_safety("S9", indicator=Indicator.CRITICAL)
+    if "S6-severity-open" not in r.safety and severity_open(a, p):  # that line says it too
+        return r.with_safety("S9-severity-open")
+    return r
 
 
 def s10_cyanokit(r: Recommendation, a: Assessment, p: Profile) -> Recommendation:
@@ -237,9 +249,11 @@ SAFETY_SOURCES: dict[str, tuple[str, ...]] = {
     "S6": ("US-2",),  # label monitoring: potassium in the first 48 hours
     "S6-low-baseline": ("US-2",),
     "S6-low-loading": ("US-2",),
+    "S6-severity-open": ("US-2", "WHO-2.6", "US-4"),  # S9's advice as a condition too
     "S7": ("SP-5", "SP-6"),
     "S8": ("UK-6", "SP-7"),
     "S9": ("WHO-2.6", "US-4"),
+    "S9-severity-open": ("WHO-2.6", "US-4"),
     "S10": (),
     "S11": ("UK-8",),  # NG239: review at 1 month if pregnant or breastfeeding
     "S11-breastfeeding": ("UK-8",),
@@ -257,6 +271,7 @@ REGION_SAFETY_SOURCES: dict[Region, dict[str, tuple[str, ...]]] = {
         "S6": ("UK-5",),
         "S6-low-baseline": ("UK-5",),
         "S6-low-loading": ("UK-5",),
+        "S6-severity-open": ("UK-5", "WHO-2.6", "US-4"),
         "S11": ("UK-8", "UK-5"),  # SmPC: not for megaloblastic anaemia of pregnancy
     },
 }

@@ -33,6 +33,8 @@ SAFETY_IDS = [
     *(f"S{i}" for i in range(1, 17)),
     "S6-low-baseline",
     "S6-low-loading",
+    "S6-severity-open",
+    "S9-severity-open",
     "S11-breastfeeding",
 ]
 

@@ -80,6 +80,18 @@ def unread_results(
     return tuple(sorted(found, key=lambda u: (u.on, u.resource)))
 
 
+_COUNTS = (LabKind.HB, LabKind.WBC, LabKind.NEUTROPHILS, LabKind.PLATELETS)  # S9's
+
+
+def severity_open(a: Assessment, p: Profile) -> bool:
+    """A blood count newer than the one assessed could not be read (R25), so severe
+    anaemia or pancytopenia is not ruled out: an Hb always; a white cell, neutrophil or
+    platelet count with anaemia (pancytopenia needs a low Hb). An Hb "75 g/dL" was 7.5.
+    R2-R4 then choose injections, and S6/S9 say their advice as a condition."""
+    unread = {u.kind for u in unread_results(a, p, _COUNTS)}
+    return LabKind.HB in unread or (a.is_anaemic and bool(unread))
+
+
 def common_facts(a: Assessment) -> dict[str, Fact]:
     """The facts any card may quote (cards/README.md lists them)."""
     review = (

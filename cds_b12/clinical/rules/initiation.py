@@ -19,26 +19,17 @@ from ..recommendation import (
     Urgency,
     Variant,
 )
-from ..record import Finding, LabKind, Product
+from ..record import Finding, Product
 from ..regimens import CATALOGUE
 from ..sources import cites
-from .common import recommend, unread_results
+from .common import recommend, severity_open
 
 _IM_CAUSES = (Cause.IRREVERSIBLE_MALABSORPTION, Cause.UNKNOWN, Cause.POSSIBLY_REVERSIBLE_GI)
-_COUNTS = (LabKind.HB, LabKind.WBC, LabKind.NEUTROPHILS, LabKind.PLATELETS)  # S9's
-
-
-def _severity_open(a: Assessment, p: Profile) -> bool:
-    """A blood count newer than the one assessed could not be read (R25), so severe
-    anaemia or pancytopenia is not ruled out: an Hb always; a white cell, neutrophil or
-    platelet count with anaemia (pancytopenia needs a low Hb). An Hb "75 g/dL" was 7.5."""
-    unread = {u.kind for u in unread_results(a, p, _COUNTS)}
-    return LabKind.HB in unread or (a.is_anaemic and bool(unread))
 
 
 def _injections_only(a: Assessment, p: Profile) -> bool:
     """No tablets first: ``needs_injections``, or a severity the record leaves open."""
-    return a.needs_injections or _severity_open(a, p)
+    return a.needs_injections or severity_open(a, p)
 
 
 def _neuro_loading(
@@ -78,18 +69,18 @@ def r2_start_standard_loading(a: Assessment, p: Profile) -> Recommendation | Non
 
     Fires: no B12 therapy in 12 months; deficient; cause irreversible, GI,
     unknown, or dietary/drug-related with moderate or severe anaemia or pancytopenia (or
-    a severity an unreadable newer blood count leaves open, ``_severity_open``).
+    a severity an unreadable newer blood count leaves open, ``severity_open``).
     Silent: neuro signs (R1), dietary (R3) or drug (R4) cause with mild or no anaemia.
     US option: oral 1000 micrograms daily unless anaemia is severe or there is
-    pancytopenia (US-4), or a newer blood count could not be read (``_severity_open``).
+    pancytopenia (US-4), or a newer blood count could not be read (``severity_open``).
     Sources: UK-1 (BNF), UK-5 (SmPC), US-3 (Stabler), US-5 (AFP 2017).
     """
     if a.phase is not PHASE_NONE or a.has_neuro or not a.is_deficient:
         return None
-    severity_open = _severity_open(a, p)
-    if a.cause not in _IM_CAUSES and not (a.needs_injections or severity_open):
+    left_open = severity_open(a, p)
+    if a.cause not in _IM_CAUSES and not (a.needs_injections or left_open):
         return None
-    severe = a.anaemia is Anaemia.SEVERE or a.pancytopenia or severity_open
+    severe = a.anaemia is Anaemia.SEVERE or a.pancytopenia or left_open
     oral_ok = p.oral_alternative_to_loading and not severe and not a.pregnant
     return recommend(
         a,
