@@ -128,3 +128,53 @@ def test_a_card_resting_on_an_older_b12_names_the_newer_implausible_one():
     assert [(u.resource, u.reason) for u in fact.unread.items] == [
         (newest.resource_id, Unreadable.IMPLAUSIBLE)
     ]
+
+
+# A card resting on an MCV or a potassium says when a newer one could not be read.
+
+
+def _card(rec, rule, profile=US):
+    return next(r for r in evaluate(rec, profile, AS_OF).recommendations if r.rule == rule)
+
+
+@PROFILES
+def test_a_card_resting_on_an_older_mcv_names_the_newer_implausible_one(profile):
+    """b12-clinical.md §2.6: "MCV: macrocytosis >100 fL". The older readable MCV still
+    decides macrocytosis; an MCV of 9 fL since is no patient's, and the card that quotes
+    the older one says a newer one could not be read, as for a B12 (§2.8)."""
+    older, newest = lab(LabKind.MCV, 108, days=20), lab(LabKind.MCV, 9, days=3)
+    rec = record(lab(LabKind.B12, 150, days=5), lab(LabKind.HB, 12.5, days=5), older, newest)
+    fact = _card(rec, "R2-start-standard-loading", profile).facts["mcv"]
+    assert fact.lab == older
+    assert [(u.resource, u.reason) for u in fact.unread.items] == [
+        (newest.resource_id, Unreadable.IMPLAUSIBLE)
+    ]
+
+
+@PROFILES
+def test_a_card_with_only_an_implausible_mcv_says_it_could_not_be_read(profile):
+    """§2.6: a normal MCV does not exclude deficiency, so the card cannot say "none on
+    file" when there is one it could not trust: it names it."""
+    newest = lab(LabKind.MCV, 250, days=3)
+    rec = record(lab(LabKind.B12, 150, days=5), lab(LabKind.HB, 12.5, days=5), newest)
+    fact = _card(rec, "R2-start-standard-loading", profile).facts["mcv"]
+    assert [(u.resource, u.reason) for u in fact.items] == [
+        (newest.resource_id, Unreadable.IMPLAUSIBLE)
+    ]
+
+
+@PROFILES
+def test_r7_resting_on_an_older_low_potassium_names_the_newer_implausible_one(profile):
+    """§5 S6: "suggest K⁺ at baseline and within 48 h"; the low baseline R7 quotes is the
+    newest readable one: a potassium of 35 mmol/L since is no patient's, and R7 says so."""
+    low, newest = lab(LabKind.POTASSIUM, 3.1, days=2), lab(LabKind.POTASSIUM, 35, days=1)
+    untreated = (
+        finding(Finding.PERNICIOUS_ANAEMIA),
+        lab(LabKind.B12, 90, days=3),
+        lab(LabKind.HB, 7.2, days=3),
+    )
+    fact = _card(record(*untreated, low, newest), "R7-severe-anaemia", profile).facts["potassium"]
+    assert fact.lab == low
+    assert [(u.resource, u.reason) for u in fact.unread.items] == [
+        (newest.resource_id, Unreadable.IMPLAUSIBLE)
+    ]

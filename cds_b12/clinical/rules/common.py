@@ -104,9 +104,9 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
     hcy = a.hcy or _too_old(a, LabKind.HCY)
     return {
         "as_of": a.as_of,
-        "b12": _before_unreadable(a, a.b12) or a.b12 or b12_on_file(a),
+        "b12": before_unreadable(a, a.b12, B12_KINDS) or a.b12 or b12_on_file(a),
         "hb": a.hb or _too_old(a, LabKind.HB),
-        "mcv": a.mcv or _too_old(a, LabKind.MCV),
+        "mcv": _said(a, a.mcv, LabKind.MCV) or _too_old(a, LabKind.MCV),
         "mma": mma,
         "hcy": hcy,
         "markers": Markers(tuple(m for m in (mma, hcy) if m is not None)),
@@ -118,12 +118,25 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
     }
 
 
-def _before_unreadable(a: Assessment, b12: Lab | None) -> BeforeUnreadable | None:
-    """The current B12 when a newer B12 or active B12 on file could not be read (R25)."""
-    if b12 is None:
+def before_unreadable(
+    a: Assessment, lab: Lab | None, kinds: Container[LabKind]
+) -> BeforeUnreadable | None:
+    """``lab`` (the current result of ``kinds``) when a newer one of those kinds on file
+    could not be read (R25's reasons, or outside the plausible limits)."""
+    if lab is None:
         return None
-    newer = tuple(u for u in unread_results(a, a.profile, B12_KINDS) if u.on > b12.on)
-    return BeforeUnreadable(b12, Unreadables(newer)) if newer else None
+    newer = tuple(u for u in unread_results(a, a.profile, kinds) if u.on > lab.on)
+    return BeforeUnreadable(lab, Unreadables(newer)) if newer else None
+
+
+def _said(a: Assessment, lab: Lab | None, kind: LabKind) -> Fact | None:
+    """The current result of ``kind`` as a card quotes it: with the newer ones that could
+    not be read, or, with none readable, those (never "none on file" over a value that
+    could not be trusted); None when there is neither."""
+    if lab is not None:
+        return before_unreadable(a, lab, (kind,)) or lab
+    unread = unread_results(a, a.profile, (kind,))
+    return Unreadables(unread) if unread else None
 
 
 def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:

@@ -19,10 +19,10 @@ from ..recommendation import (
     Urgency,
     Variant,
 )
-from ..record import Finding, Product
+from ..record import Finding, LabKind, Product
 from ..regimens import CATALOGUE
 from ..sources import cites
-from .common import recommend, severity_open
+from .common import before_unreadable, recommend, severity_open
 
 _IM_CAUSES = (Cause.IRREVERSIBLE_MALABSORPTION, Cause.UNKNOWN, Cause.POSSIBLY_REVERSIBLE_GI)
 
@@ -301,7 +301,7 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         wbc=a.wbc,
         neutrophils=a.neutrophils,
         platelets=a.platelets,
-        potassium=low_k,
+        potassium=before_unreadable(a, low_k, (LabKind.POTASSIUM,)) or low_k,
         loading_start=a.treatment_start,
         age=a.age_years,
     )
