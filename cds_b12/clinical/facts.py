@@ -171,6 +171,16 @@ class BeforeUnreadable:
 
 
 @dataclass(frozen=True, slots=True)
+class AdultLimit:
+    """A child's result judged low by the profile's adult cut-off ``below`` (in the
+    analyte's unit): the lab gave no range or flag, and the KB gives no paediatric value,
+    so the card says which limit was used (R7's potassium)."""
+
+    lab: Lab
+    below: float
+
+
+@dataclass(frozen=True, slots=True)
 class Confoundings:
     """R24: raised functional markers and the other cause on file for each."""
 
@@ -210,6 +220,7 @@ Fact = (
     | Ordered
     | Unreadables
     | BeforeUnreadable
+    | AdultLimit
     | Confoundings
     | Markers
     | None

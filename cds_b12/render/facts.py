@@ -15,6 +15,7 @@ from datetime import date
 from enum import Enum
 
 from cds_b12.clinical.facts import (
+    AdultLimit,
     Agents,
     BeforeUnreadable,
     CauseFact,
@@ -165,6 +166,11 @@ class FactWords:
                 "before_unreadable",
                 lab=self.lab(value.lab),
                 unreadable=self.word(name, value.unread),
+            )
+        if isinstance(value, AdultLimit):
+            unit = self.unit(value.lab.kind)
+            return self._phrase(
+                "adult_limit", lab=self.lab(value.lab), below=number(value.below), unit=unit
             )
         if isinstance(value, Unreadables):
             return Markup.joined(

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from cds_b12.clinical import evaluate
+from cds_b12.clinical.facts import AdultLimit
 from cds_b12.clinical.plan import plan
 from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator, Kind, Variant
@@ -217,3 +218,32 @@ def test_a_child_whose_hb_the_lab_flags_critically_low_gets_urgent_assessment():
 @pytest.mark.parametrize("flag", [None, "L"])
 def test_no_adult_cut_off_makes_a_childs_hb_severe(flag):
     assert "R7-severe-anaemia" not in _r7_child(lab(LabKind.HB, 7.5, interpretation=flag))
+
+
+# ---- R7 potassium in a child: the lab's range or flag; else the adult limit, said so ----
+# b12-clinical.md gives no paediatric potassium or Hb value: WHO's Hb cut-offs are for
+# "Men ≥15 y" and "Non-pregnant women ≥15 y" (§2.6), and NICE NG239 is for over-16s (UK-9:
+# "vitamin-b12-deficiency-in-over-16s"). §5 S6 names no potassium number.
+
+
+def test_a_childs_potassium_judged_by_the_adult_limit_says_so():
+    low_k = lab(LabKind.POTASSIUM, 3.2, days=1)
+    r7 = _r7_child(lab(LabKind.HB, 5.8, interpretation="LL"), low_k)["R7-severe-anaemia"]
+    assert r7.variant is Variant.BASELINE_LOW_POTASSIUM
+    assert r7.facts["potassium"] == AdultLimit(low_k, US.hypokalaemia_below_mmol_l)
+
+
+@pytest.mark.parametrize(
+    "kw", [{"ref_low": 3.4}, {"interpretation": "L"}], ids=["lab-range", "lab-flag"]
+)
+def test_a_childs_potassium_below_the_labs_range_or_flagged_is_quoted_as_the_lab_judged(kw):
+    low_k = lab(LabKind.POTASSIUM, 3.2, days=1, **kw)
+    r7 = _r7_child(lab(LabKind.HB, 5.8, interpretation="LL"), low_k)["R7-severe-anaemia"]
+    assert r7.facts["potassium"] == low_k
+
+
+def test_an_adults_potassium_judged_by_the_profile_limit_is_quoted_plainly():
+    low_k = lab(LabKind.POTASSIUM, 3.2, days=1)
+    rec = record(lab(LabKind.B12, 110), lab(LabKind.HB, 6.8), low_k)
+    (r7,) = [r for r in evaluate(rec, US, AS_OF).recommendations if r.rule.startswith("R7")]
+    assert r7.facts["potassium"] == low_k

@@ -7,7 +7,8 @@ Imports only ``cds_b12.clinical``. Recommendations of ``b12-clinical.md``
 from __future__ import annotations
 
 from ..assess import PHASE_NONE, Anaemia, Assessment, Band, Cause, Functional
-from ..facts import Agents
+from ..codes import LOW_INTERPRETATIONS
+from ..facts import AdultLimit, Agents, Fact
 from ..followup import baseline_labs, merge, on, potassium_labs, response_labs, window
 from ..profiles import Profile
 from ..recommendation import (
@@ -19,7 +20,7 @@ from ..recommendation import (
     Urgency,
     Variant,
 )
-from ..record import Finding, LabKind, Product
+from ..record import Finding, Lab, LabKind, Product
 from ..regimens import CATALOGUE
 from ..sources import cites
 from .common import before_unreadable, recommend, severity_open
@@ -246,6 +247,16 @@ def _severe_anaemia_labs(a: Assessment, p: Profile) -> tuple[LabOrder, ...]:
     return (on(a.as_of, "POTASSIUM", LabNote.NOW), retic)
 
 
+def _potassium(a: Assessment, low: Lab | None, p: Profile) -> Fact:
+    """R7's low potassium as the card quotes it: a child's judged by the adult cut-off
+    (no lab range or flag; the KB gives no paediatric value) says so (``AdultLimit``);
+    otherwise with any newer one that could not be read."""
+    adult_limit = low is not None and low.ref_low is None
+    if adult_limit and not a.is_adult and low.interpretation not in LOW_INTERPRETATIONS:
+        return AdultLimit(low, p.hypokalaemia_below_mmol_l)
+    return before_unreadable(a, low, (LabKind.POTASSIUM,)) or low
+
+
 @cites(
     "WHO-2.6",
     "US-4",
@@ -269,7 +280,8 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     none since) is said too: correct it, recheck within 48 h (no second baseline).
     Below the adult age (an ANY_AGE rule): an Hb the lab flags critically low ("LL"),
     or pancytopenia by the lab's own ranges, with wording that names no adult cut-off
-    (the KB gives no paediatric Hb number). An adult with pancytopenia gets the
+    (the KB gives no paediatric Hb number); a child's low potassium judged by the adult
+    cut-off (no lab range or flag; nor a paediatric K number) says so. An adult with pancytopenia gets the
     pancytopenia wording (with or without severe anaemia), so the card names the finding;
     it rests on US-4, US-2 and UK-5, not on the WHO cut-off (variant pancytopenia); a child
     with pancytopenia likewise (variant child_pancytopenia, sourced as variant child).
@@ -301,7 +313,7 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         wbc=a.wbc,
         neutrophils=a.neutrophils,
         platelets=a.platelets,
-        potassium=before_unreadable(a, low_k, (LabKind.POTASSIUM,)) or low_k,
+        potassium=_potassium(a, low_k, p),
         loading_start=a.treatment_start,
         age=a.age_years,
     )
