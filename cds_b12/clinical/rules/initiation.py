@@ -278,13 +278,14 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     (S6: below the lab's range, else the profile's judgement cut-off): the card says so.
     A low baseline potassium (``bands.baseline_hypokalaemia``: before the first dose,
     none since) is said too: correct it, recheck within 48 h (no second baseline).
-    Below the adult age (an ANY_AGE rule): an Hb the lab flags critically low ("LL"),
-    or pancytopenia by the lab's own ranges, with wording that names no adult cut-off
-    (the KB gives no paediatric Hb number); a child's low potassium judged by the adult
-    cut-off (no lab range or flag; nor a paediatric K number) says so. An adult with pancytopenia gets the
-    pancytopenia wording (with or without severe anaemia), so the card names the finding;
-    it rests on US-4, US-2 and UK-5, not on the WHO cut-off (variant pancytopenia); a child
-    with pancytopenia likewise (variant child_pancytopenia, sourced as variant child).
+    Below the adult age (an ANY_AGE rule): an Hb the lab flags critically low ("LL"), or
+    pancytopenia by the lab's own ranges, with wording that names no adult cut-off (the KB
+    gives no paediatric Hb number); a child's low potassium judged by the adult cut-off (no
+    lab range or flag; nor a paediatric K number) says so. An adult with pancytopenia gets
+    the pancytopenia wording (with or without severe anaemia), so the card names the
+    finding; it rests on US-4, US-2 and UK-5, not on the WHO cut-off (variant pancytopenia);
+    a child with pancytopenia likewise (variant child_pancytopenia, sourced as variant
+    child).
     Sources: WHO-2.6 (severity), US-4 (BMJ BP: pancytopenia needs urgent treatment),
     US-2 (FDA label) and UK-5 (SmPC) on hypokalaemia. A child (variant child) rests on
     the lab's own flag and UK-8 (NICE NG239 is for over-16s: paediatric advice, as R23)
