@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from ..api.support import scenario_named, scenario_request
 from ..serving import CDS_B12, ServeProcess
-from ..store.support import overridden
+from ..store.support import now_iso, overridden
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def answered(service: ServeProcess) -> ServeProcess:
         response = requests.post(f"{service.base}/cds-services/{path}", json=body, timeout=30)
         assert response.status_code == 200
     card = response.json()["cards"][0]
-    entry = overridden(card["uuid"], code="clinical-judgement", when=datetime.now(UTC).isoformat())
+    entry = overridden(card["uuid"], code="clinical-judgement", when=now_iso())
     feedback = requests.post(
         f"{service.base}/cds-services/{path}/feedback", json={"feedback": [entry]}, timeout=30
     )

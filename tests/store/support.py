@@ -6,6 +6,7 @@ import contextlib
 import os
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
@@ -71,6 +72,11 @@ def dump(db: Database) -> str:
             if path.exists():
                 parts.append(path.read_bytes().decode("latin-1"))
     return "\n".join(parts)
+
+
+def now_iso() -> str:
+    """A feedback time of now on the service's clock: the hold it starts is still running."""
+    return datetime.now(UTC).isoformat()
 
 
 def accepted(card: str, suggestion: str, when: str = LONG_AGO) -> dict:

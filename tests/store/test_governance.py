@@ -17,15 +17,11 @@ from cds_b12.store.governance import LOCAL, governance
 
 from ..api.support import make_app
 from ..auth.support import ISS, auth_app, make_token
-from .support import accepted, overridden
+from .support import accepted, now_iso, overridden
 from .test_sites import SiteChart
 from .test_snooze import SEVERE, Chart, with_lab
 
 TOKEN = "report-token-0123456789abcdef"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from cds_b12.api.fatigue import HELD_EXTENSION
 from cds_b12.fatigue import sites
 
 from ..auth.support import FEEDBACK_AUD, SERVICE_AUD, auth_app, make_token
-from .support import overridden
+from .support import now_iso, overridden
 from .test_snooze import METFORMIN, Chart
 
 SETTINGS = """
@@ -85,8 +85,7 @@ def test_a_site_s_snooze_period_is_its_own(app):
     charts = {tenant: SiteChart(app, tenant) for tenant in ("site-b", "site-c")}
     for chart in charts.values():
         (card,) = chart.open()["cards"]
-        when = datetime.now(UTC).isoformat()
-        chart.answer(overridden(card["uuid"], code="already-addressed", when=when))
+        chart.answer(overridden(card["uuid"], code="already-addressed", when=now_iso()))
         assert chart.open()["cards"] == []
     charts["site-b"].backdate(timedelta(days=2, hours=1))  # every row, both sites' too
     assert len(charts["site-b"].open()["cards"]) == 1  # its own 2 days are over

@@ -17,7 +17,7 @@ from cds_b12.store.schema import Feedback, HeldCard, HookCall
 
 from ..api.support import TODAY, make_app, scenario_named, scenario_request
 from ..api.test_metrics import scrape, value
-from .support import accepted, overridden
+from .support import accepted, now_iso, overridden
 
 METFORMIN = "R17-metformin-screening/metformin-no-b12-fires"
 SEVERE = "R7-severe-anaemia/severe-anaemia-fires"
@@ -59,10 +59,6 @@ class Chart:
                 for row in session.scalars(select(table)):
                     for column in columns:  # in Python: SQLite has no date arithmetic
                         setattr(row, column, getattr(row, column) - by)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def held(response: dict) -> list[dict]:
