@@ -33,6 +33,11 @@ FOREIGN = {
         re.IGNORECASE,
     ),
 }
+# A number the wording itself gives (not a patient's result) in the other profile's unit.
+FOREIGN_UNITS = {
+    "UK": re.compile(r"\d\s*(?:g/dL|pg/mL)\b"),
+    "US": re.compile(r"\d\s*(?:g/L|ng/L)\b"),
+}
 # Titles in a Sources line are the publisher's own words: a link's label is not ours.
 _LINK = re.compile(r"\[[^\]]*\]\([^)]*\)")
 
@@ -145,7 +150,8 @@ def test_no_card_says_injections_continue_for_life_on_an_oral_plan():
 
 
 def test_every_wording_of_every_card_is_in_its_profiles_spelling():
-    """Also the variants and profile tables no fixture happens to render."""
+    """Also the variants and profile tables no fixture happens to render; a threshold the
+    wording states is in the profile's unit (UK Hb in g/L, US B12 in pg/mL)."""
     library = load_card_library()
     found = []
     for rule in library.rules():
@@ -158,12 +164,17 @@ def test_every_wording_of_every_card_is_in_its_profiles_spelling():
                 for text in texts:
                     found += [
                         (rule, profile, variant, m.group(0))
-                        for m in FOREIGN[profile].finditer(_LINK.sub("", text))
+                        for pattern in (FOREIGN[profile], FOREIGN_UNITS[profile])
+                        for m in pattern.finditer(_LINK.sub("", text))
                     ]
     for profile in ("UK", "US"):
         for sid in library.safety:
             if sid in ("uk", "us"):
                 continue
             text = library.safety.get(profile.lower(), {}).get(sid) or library.safety[sid]
-            found += [("safety", profile, sid, m.group(0)) for m in FOREIGN[profile].finditer(text)]
+            found += [
+                ("safety", profile, sid, m.group(0))
+                for pattern in (FOREIGN[profile], FOREIGN_UNITS[profile])
+                for m in pattern.finditer(text)
+            ]
     assert not found, found
