@@ -20,7 +20,7 @@ from typing import cast
 
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.clinical.profiles import Profile
-from cds_b12.clinical.recommendation import Indicator, LabOrder, Recommendation
+from cds_b12.clinical.recommendation import Indicator, LabNote, LabOrder, Recommendation
 from cds_b12.clinical.record import Note
 from cds_b12.clinical.regimens import Regimen
 from cds_b12.clinical.safety import SAFETY_SOURCES, safety_sources
@@ -352,13 +352,14 @@ class _Renderer:
         )
 
     def _lab_item(self, group: Sequence[LabOrder]) -> str:
-        """Tests due in the same window for the same reason, as one item."""
+        """Tests due in the same window for the same reason, as one item; a test due "now"
+        is due today, and the window already says so ("FBC today", not "FBC today (now)")."""
         lab = group[0]
         name = Markup.joined(
             ", ", (self.library.lab_name(g.test, self.profile.name, short=True) for g in group)
         )
         window = self._lab_window(lab)
-        if lab.note:
+        if lab.note and lab.note is not LabNote.NOW:
             note = self.library.lab_note(lab.note, self.profile.name)
             return self._section("lab_item_note", lab=name, window=window, note=note)
         return self._section("lab_item", lab=name, window=window)

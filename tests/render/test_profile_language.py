@@ -178,3 +178,18 @@ def test_every_wording_of_every_card_is_in_its_profiles_spelling():
                 for m in pattern.finditer(text)
             ]
     assert not found, found
+
+
+# A word said twice in a row ("check check"), or a test due "today (now)": the reason
+# repeats the window.
+_SAID_TWICE = re.compile(r"\b([a-z]+)\s+\1\b|\btoday \(now\)", re.IGNORECASE)
+
+
+def test_no_card_says_a_word_twice():
+    found = {
+        (where, profile, text[max(0, m.start() - 30) : m.end() + 10])
+        for where, profile, card in all_cards()
+        for text in clinician_texts(card)
+        for m in _SAID_TWICE.finditer(text)
+    }
+    assert not found, sorted(found)
