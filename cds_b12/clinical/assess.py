@@ -135,7 +135,6 @@ class Assessment:
     undated_since: date | None
     interval_days: float | None
     reloaded_from_days: float | None
-    reload_start: date | None
     grace_days: int | None
     adherent: bool
     neuro_recurrence: tuple[ClinicalFinding, ...]

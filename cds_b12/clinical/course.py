@@ -44,14 +44,14 @@ GIVEN = frozenset({"completed", "in-progress", "stopped"})  # administration sta
 
 @dataclass(frozen=True, slots=True)
 class Course:
-    """The current course: the doses since the last gap long enough to start afresh."""
+    """The current course: the doses since the last gap long enough to start afresh, or
+    since a re-load's first dose when it ends in loading again after maintenance."""
 
     start: date | None = None
     count: int = 0
     span_days: int = 0
     interval: float | None = None  # typical gap between doses in this course
     before_loading: float | None = None  # the maintenance interval before its last loading run
-    reload_start: date | None = None  # that loading run's first dose (a re-load), if so
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,6 @@ class CourseFindings:
     # S1: loading again after maintenance (a re-load after a relapse): the interval the
     # maintenance doses were given at before it, which maintenance after it must not exceed
     reloaded_from_days: float | None
-    reload_start: date | None  # the re-load course's first dose
     grace_days: int | None
     adherent: bool
     neuro_recurrence: tuple[ClinicalFinding, ...]  # new neuro signs since the course began
@@ -164,7 +163,6 @@ def assess_course(
         undated_since=undated_since,
         interval_days=interval,
         reloaded_from_days=course.before_loading if phase is PHASE_LOADING else None,
-        reload_start=course.reload_start if phase is PHASE_LOADING else None,
         grace_days=grace,
         adherent=_adherent(doses, interval, grace, p, as_of),
         neuro_recurrence=recurrence,
@@ -210,10 +208,14 @@ def _course(doses: tuple[date, ...], p: Profile) -> Course:
             start_index = i
     course = doses[start_index:]
     gaps = [(b - a).days for a, b in itertools.pairwise(course)]
-    span = (course[-1] - course[0]).days
     before, run = _before_loading(gaps, p)
-    reload_start = course[run] if before is not None else None
-    return Course(course[0], len(course), span, _median(gaps, p), before, reload_start)
+    if before is None:
+        return Course(course[0], len(course), (course[-1] - course[0]).days, _median(gaps, p))
+    # a re-load is a course of its own: its doses, span and interval count from its first
+    # dose (R10, R26), not from the maintenance doses before it
+    reload = course[run:]
+    span = (reload[-1] - reload[0]).days
+    return Course(reload[0], len(reload), span, _median(gaps[run:], p), before)
 
 
 def _median(gaps: list[int], p: Profile) -> float | None:

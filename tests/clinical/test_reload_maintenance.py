@@ -83,3 +83,49 @@ def test_signing_maintenance_longer_than_before_the_re_load_gets_a_card(profile,
     assert r.draft_id == draft.resource_id and r.indicator is Indicator.WARNING
     assert r.regimen.steps[-1].interval_max_days <= every + 1
     assert r.regimen.drug.ingredient == ingredient
+
+
+# ---- the re-load is a course of its own: its doses, its start, its follow-on ----
+
+MONTHLY_THEN = range(300, 89, -30)  # monthly maintenance, the last dose 90 days ago
+
+
+def _monthly_then_reload(given: int, profile):
+    """Monthly maintenance, neurological signs back, then ``given`` re-load doses on
+    alternate days from 70 days ago."""
+    ingredient = H if profile is UK else "cyanocobalamin"
+    course = range(70, 70 - 2 * given, -2)
+    return record(
+        PA, *doses(*MONTHLY_THEN, *course, ingredient=ingredient), finding(Finding.NEURO, days=75)
+    )
+
+
+def test_a_re_load_course_counts_its_own_doses_from_its_own_first_dose():
+    """§6.1 phase: ``LOADING``: "start <14 days ago ... or inside US weekly weeks 1-8": a
+    loading course begins at its own first dose, not at the maintenance doses before it."""
+    a = assess(_monthly_then_reload(3, US), US, AS_OF)
+    assert a.course_start == ago(70) and a.course_doses == 3
+
+
+def test_three_us_re_load_doses_are_not_a_complete_loading_course():
+    """§6.2 R10: "`phase=LOADING` complete (UK: ≥6 doses in 14 days; US: weekly phase
+    done)": three doses of a re-load are not the US course, whatever came before them."""
+    rec = _monthly_then_reload(3, US)
+    assert not assess(rec, US, AS_OF).loading_complete
+    assert "R10-start-maintenance" not in rules(rec, US)
+    r = rules(rec, US)["R26-interrupted-course"]
+    assert r.facts["doses_given"] == 3 and r.facts["loading_start"] == ago(70)
+
+
+def test_maintenance_after_a_complete_re_load_counts_from_the_re_load():
+    """§6.2 R10: "CBC + retic at 8 weeks from start": the re-load's start, so the labs of a
+    re-load that began 7 weeks ago are still due; the course named is the re-load alone."""
+    ingredient = "cyanocobalamin"
+    course = (*range(49, 42, -1), 35, 28, 21, 14)  # daily a week, then weekly (US-3)
+    rec = record(
+        PA, *doses(*MONTHLY_THEN, *course, ingredient=ingredient), finding(Finding.NEURO, days=55)
+    )
+    r = rules(rec, US)["R10-start-maintenance"]
+    assert r.facts["doses_given"] == 11 and r.facts["loading_start"] == ago(49)
+    assert {lab.test for lab in r.labs} == {"CBC", "RETIC"}
+    assert _longest_maintenance(r.regimen) <= 31

@@ -144,16 +144,11 @@ def _maintenance(a: Assessment, p: Profile) -> Regimen:
 
 
 def _reload_variant(a: Assessment, regimen: Regimen, variant: Variant | None) -> dict[str, Fact]:
-    """The wording of a maintenance kept to the interval before a re-load (S1); the course
-    the card counts is the re-load alone, not the maintenance doses before it."""
+    """The wording of a maintenance kept to the interval before a re-load (S1)."""
     if a.reloaded_from_days is None or regimen.id != "MAINT_INTENSIFIED":
         return {"variant": variant}
     after = Variant.DRAFT_AFTER_RELOAD if variant else Variant.AFTER_RELOAD
-    facts: dict[str, Fact] = {"variant": after, "reloaded_from": Interval(a.reloaded_from_days)}
-    if a.reload_start is not None and not variant:
-        facts["loading_start"] = a.reload_start
-        facts["doses_given"] = sum(1 for d in a.doses if d >= a.reload_start)
-    return facts
+    return {"variant": after, "reloaded_from": Interval(a.reloaded_from_days)}
 
 
 @cites(
