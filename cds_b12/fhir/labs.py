@@ -119,14 +119,15 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
             )
             return UnreadableResult(kind, name, on, Unreadable.UNITS_DISAGREE)
         if factor is not None:
+            low, high = _range(kind, ranges, unit, factor, note)
             # in field order: keywords would cost a dict per call
             return make_lab(
                 kind,
                 scaled(value, factor),
                 on,
                 name,
-                _bound(kind, ranges.get("low"), unit, factor),  # ref_low
-                _bound(kind, ranges.get("high"), unit, factor),  # ref_high
+                low,  # ref_low
+                high,  # ref_high
                 _interpretation(resource.get("interpretation")),
                 # reported: the card quotes the result as the lab sent it, in the unit's own words
                 make_quantity(value, written or unit),
@@ -207,20 +208,52 @@ def _value_and_unit(
     return comparator, value, unit or range_unit
 
 
+def _range(
+    kind: LabKind, ranges: dict, value_unit: str, value_factor: tuple[float, float], note: Note
+) -> tuple[float | None, float | None]:
+    """The lab's reference limits in ``kind.unit``. A range with a limit in a unit we cannot
+    convert, or whose unit in words and code are two units, is set aside whole, with a
+    note: the bands then use the profile's limits, never a limit we may have misread."""
+    if not ranges:
+        return None, None
+    try:
+        return (
+            _bound(kind, ranges.get("low"), value_unit, value_factor),
+            _bound(kind, ranges.get("high"), value_unit, value_factor),
+        )
+    except _RangeUnit as doubt:
+        note(f"reference range ignored: {doubt} for {ANALYTE_NAMES[kind]}")
+        return None, None
+
+
+class _RangeUnit(Exception):
+    """A reference limit in a unit we cannot read: the message says which."""
+
+
 def _bound(
     kind: LabKind, quantity: object, value_unit: str, value_factor: tuple[float, float]
 ) -> float | None:
-    """A reference limit in ``kind.unit``; one without a unit is in the result's unit."""
+    """A reference limit in ``kind.unit``; one without a unit is in the result's unit.
+    Raises ``_RangeUnit`` for a limit in a unit we cannot convert or that disagrees."""
     if not isinstance(quantity, dict):
         return None
     value = number(quantity.get("value"))
     if value is None:
         return None
-    if quantity.get("code") == value_unit and quantity.get("system") == UCUM:
+    if (
+        quantity.get("code") == value_unit
+        and quantity.get("system") == UCUM
+        and quantity.get("unit") in (None, value_unit)
+    ):
         return scaled(value, value_factor)  # quantity_unit, said the usual way
     unit = quantity_unit(quantity) or value_unit
     factor = value_factor if unit == value_unit else conversion(kind, unit)
-    return None if factor is None else scaled(value, factor)
+    if factor is None:
+        raise _RangeUnit(f"unit '{shorten(unit)}' is not a known unit")
+    written = text(quantity.get("unit"))
+    if written != unit and _disagree(kind, written, unit, factor):
+        raise _RangeUnit(f"unit '{shorten(written)}' and its code '{shorten(unit)}' disagree")
+    return scaled(value, factor)
 
 
 # HL7's interpretation codes (R4, and the v2 table STU3 used), which the bands read.

@@ -170,6 +170,21 @@ VALUES = {
         ["Unreadable B12 NO_UNIT 2024-05-01"],
         ["value ignored: no unit given for vitamin B12"],
     ),
+    "a range in a unit we cannot convert is set aside, the value still read": (
+        b12(190, referenceRange=[{"low": quantity(200, "mg/dL"), "high": quantity(900, "pg/mL")}]),
+        ["Lab B12 190 2024-05-01"],
+        ["reference range ignored: unit 'mg/dL' is not a known unit for vitamin B12"],
+    ),
+    "a range whose unit and UCUM code disagree is set aside": (
+        b12(190, referenceRange=[{"low": {**quantity(200, "pmol/L"), "unit": "pg/mL"}}]),
+        ["Lab B12 190 2024-05-01"],
+        ["reference range ignored: unit 'pg/mL' and its code 'pmol/L' disagree for vitamin B12"],
+    ),
+    "a range in another unit we know is converted": (
+        b12(190, referenceRange=[{"low": quantity(148, "pmol/L")}]),
+        ["Lab B12 190 2024-05-01"],
+        [],
+    ),
     "dataAbsentReason": (
         b12(None, dataAbsentReason={"coding": [{"code": "error"}], "text": "Haemolysed"}),
         ["Unreadable B12 NO_VALUE 2024-05-01"],
@@ -192,6 +207,25 @@ VALUES = {
 def test_a_value_is_converted_or_said(resource, kept, notes):
     record = read(resource)
     assert (facts(record), [message for _, message in messages(record)]) == (kept, notes)
+
+
+@pytest.mark.parametrize(
+    "low",
+    [quantity(200, "mg/dL"), {**quantity(200, "pmol/L"), "unit": "pg/mL"}],
+    ids=["unknown unit", "unit and code disagree"],
+)
+def test_a_range_set_aside_gives_no_limits(low):
+    """Neither limit is used: the bands fall back to the profile's, not a misread limit."""
+    (lab,) = read(b12(190, referenceRange=[{"low": low, "high": quantity(900, "pg/mL")}])).labs
+    assert (lab.ref_low, lab.ref_high) == (None, None)
+
+
+def test_a_range_in_a_known_unit_gives_its_limits():
+    resource = b12(
+        190, referenceRange=[{"low": quantity(148, "pmol/L"), "high": quantity(900, "ng/L")}]
+    )
+    (lab,) = read(resource).labs
+    assert (lab.ref_low, lab.ref_high) == pytest.approx((200.54, 900))
 
 
 def _dated(resource: dict, drop: str, **dates) -> dict:
