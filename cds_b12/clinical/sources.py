@@ -7,7 +7,7 @@ were read, are provenance and never reach a card. Several IDs may share a page.
 
 A rule declares what it cites with ``@cites(...)`` beside its docstring's
 "Sources:" line (a test holds the two equal); a card variant that rests on other
-sources than its rule's default wording declares its own (``child=(...)``), so a
+sources than its rule's default wording declares its own (``variants={Variant.CHILD: (...)}``), so a
 card never cites a source for what it does not say. ``cite`` orders those IDs for a
 profile: its own country's sources first, then international ones, and the other
 country's only where the profile's own cover nothing, or where the card's text names
@@ -170,11 +170,15 @@ F = TypeVar("F", bound=Callable)
 
 
 def cites(
-    *ids: str, named: dict[str, tuple[str, ...]] | None = None, **variants: tuple[str, ...]
+    *ids: str,
+    variants: dict[str, tuple[str, ...]] | None = None,
+    named: dict[str, tuple[str, ...]] | None = None,
 ) -> Callable[[F], F]:
     """Declare the sources of the rule below; its name gives the rule ID (style §2).
-    ``variants`` names a card variant's own sources, when it rests on others; ``named``
-    maps a card variant ("" for the rule's own card) to the sources its text names."""
+    ``variants`` maps a card variant (a ``Variant``) to its own sources, when it rests on
+    others; ``named`` maps a card variant ("" for the rule's own card) to the sources its
+    text names. Both key by ``Variant``, as the Recommendation that looks them up does."""
+    variants = variants or {}
 
     def register(rule: F) -> F:
         name = rule.__name__

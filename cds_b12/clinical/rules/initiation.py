@@ -128,8 +128,7 @@ def r3_dietary_oral(a: Assessment, p: Profile) -> Recommendation | None:
     "SP-5",
     "SP-4",
     "SP-6",
-    metformin=("US-5", "SP-5", "SP-4"),
-    no_metformin=("US-5", "SP-6"),
+    variants={Variant.METFORMIN: ("US-5", "SP-5", "SP-4"), Variant.NO_METFORMIN: ("US-5", "SP-6")},
 )
 def r4_medication_cause(a: Assessment, p: Profile) -> Recommendation | None:
     """Treat a drug-related deficiency by severity and continue metformin.
@@ -181,7 +180,7 @@ def _has_symptom_or_risk(a: Assessment, p: Profile) -> bool:
     )
 
 
-@cites("UK-8", "US-6", "SP-9", nitrous_oxide=("SP-9",))
+@cites("UK-8", "US-6", "SP-9", variants={Variant.NITROUS_OXIDE: ("SP-9",)})
 def r5_indeterminate_order_mma(a: Assessment, p: Profile) -> Recommendation | None:
     """Order MMA (US: with homocysteine) after an indeterminate B12.
 
@@ -262,11 +261,13 @@ def _potassium(a: Assessment, low: Lab | None, p: Profile) -> Fact:
     "US-4",
     "US-2",
     "UK-5",
-    child=("UK-8", "US-4", "US-2", "UK-5"),
-    child_pancytopenia=("UK-8", "US-4", "US-2", "UK-5"),
-    low_potassium=("US-2", "UK-5", "US-4"),
-    baseline_low_potassium=("US-2", "UK-5", "US-4"),
-    pancytopenia=("US-4", "US-2", "UK-5"),
+    variants={
+        Variant.CHILD: ("UK-8", "US-4", "US-2", "UK-5"),
+        Variant.CHILD_PANCYTOPENIA: ("UK-8", "US-4", "US-2", "UK-5"),
+        Variant.LOW_POTASSIUM: ("US-2", "UK-5", "US-4"),
+        Variant.BASELINE_LOW_POTASSIUM: ("US-2", "UK-5", "US-4"),
+        Variant.PANCYTOPENIA: ("US-4", "US-2", "UK-5"),
+    },
 )
 def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
     """Urgent same-day assessment for severe anaemia or pancytopenia, with potassium monitoring.

@@ -156,9 +156,11 @@ def _reload_variant(a: Assessment, regimen: Regimen, variant: Variant | None) ->
     "UK-2",
     "US-3",
     "UK-8",
-    neuro_maintenance=("UK-1", "UK-2", "US-3"),
-    after_reload=("UK-9", "UK-10", "UK-2", "US-3"),
-    draft_after_reload=("UK-9", "UK-10", "UK-2", "US-3"),
+    variants={
+        Variant.NEURO_MAINTENANCE: ("UK-1", "UK-2", "US-3"),
+        Variant.AFTER_RELOAD: ("UK-9", "UK-10", "UK-2", "US-3"),
+        Variant.DRAFT_AFTER_RELOAD: ("UK-9", "UK-10", "UK-2", "US-3"),
+    },
 )
 def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     """Move to maintenance once the loading course is complete.

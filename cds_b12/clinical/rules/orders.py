@@ -337,8 +337,10 @@ def _not_deficient(a: Assessment) -> bool:
     "UK-4",
     "US-5",
     "US-3",
-    confirm_first=("UK-5", "LAB-2.8"),
-    confirm_first_no_mma=("UK-5", "LAB-2.8"),
+    variants={
+        Variant.CONFIRM_FIRST: ("UK-5", "LAB-2.8"),
+        Variant.CONFIRM_FIRST_NO_MMA: ("UK-5", "LAB-2.8"),
+    },
 )
 def r29_over_treatment(a: Assessment, p: Profile) -> Recommendation | None:
     """Propose the regimen the profile supports for a B12 injection order more intensive than

@@ -21,7 +21,7 @@ from .common import REPEAT_TEST, b12_on_file, recommend, unread_results
 from .orders import plain_injection_drafts
 
 
-@cites("UK-6", "LAB-2.8", draft_order=("UK-6", "LAB-2.8", "UK-5"))
+@cites("UK-6", "LAB-2.8", variants={Variant.DRAFT_ORDER: ("UK-6", "LAB-2.8", "UK-5")})
 def r24_confounded_marker(a: Assessment, p: Profile) -> Recommendation | None:
     """Say that a raised MMA or homocysteine with a normal B12 is not B12 deficiency on its
     own, name the cause on file that can explain it, and suggest the confirming step.
