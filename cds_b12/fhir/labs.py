@@ -96,6 +96,12 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
     on = _when(resource, note)
     if on is None:
         raise Skip("skipped: no date")
+    if resource.get("dataAbsentReason") is not None and _has_value(resource):
+        # FHIR obs-6: dataAbsentReason only without a value; with both, the lab said the
+        # value is not to be used, so it is not (R25), rather than read in silence
+        why = shorten(_absent_reason(resource) or "no reason given")
+        note(f"value ignored: sent with a data-absent reason ({why}) for {ANALYTE_NAMES[kind]}")
+        return UnreadableResult(kind, name, on, Unreadable.NOT_A_NUMBER)
     ranges = first_dict(resource.get("referenceRange"))
     read = _value_and_unit(resource, ranges)
     if not isinstance(read, Unreadable):
@@ -150,6 +156,11 @@ def _absent_reason(resource: dict) -> str | None:
     reason = as_dict(resource.get("dataAbsentReason"))
     coding = first_dict(reason.get("coding"))
     return text(reason.get("text")) or string(coding, "display") or string(coding, "code")
+
+
+def _has_value(resource: dict) -> bool:
+    """Whether the Observation carries a value[x] of any type."""
+    return any(key.startswith("value") and v is not None for key, v in resource.items())
 
 
 _READ_COMPARATORS = (None, "<", "<=", ">=", ">")  # FHIR's QuantityComparator, or none

@@ -195,6 +195,23 @@ VALUES = {
         ["Unreadable HB NO_VALUE 2024-05-01"],
         ["skipped: no result value (not-performed)"],
     ),
+    "a value beside a dataAbsentReason is not used": (
+        b12(245, dataAbsentReason={"coding": [{"code": "error"}], "text": "Haemolysed"}),
+        ["Unreadable B12 NOT_A_NUMBER 2024-05-01"],
+        ["value ignored: sent with a data-absent reason (Haemolysed) for vitamin B12"],
+    ),
+    "an Hb valueString beside a dataAbsentReason is not used": (
+        observation(
+            "x", LOINC_HB, valueString="9.8 g/dL", dataAbsentReason=concept(DATA_ABSENT, "error")
+        ),
+        ["Unreadable HB NOT_A_NUMBER 2024-05-01"],
+        ["value ignored: sent with a data-absent reason (error) for Hb"],
+    ),
+    "a value beside an empty dataAbsentReason is not used": (
+        b12(245, dataAbsentReason={}),
+        ["Unreadable B12 NOT_A_NUMBER 2024-05-01"],
+        ["value ignored: sent with a data-absent reason (no reason given) for vitamin B12"],
+    ),
     "dataAbsentReason with a display": (
         b12(None, dataAbsentReason=concept(DATA_ABSENT, "error", "Error")),
         ["Unreadable B12 NO_VALUE 2024-05-01"],
