@@ -75,10 +75,13 @@ def lab_kind(concept: object) -> LabKind | None:
 
 def read_observation(
     resource: dict, note: Note, name: str
-) -> Lab | UnreadableResult | ClinicalFinding | None:
+) -> Lab | UnreadableResult | ClinicalFinding | tuple[Lab | UnreadableResult, ...] | None:
     """A lab result in canonical units (or one that could not be read), a finding such as
-    pregnancy or a vegan diet, or None if unused. ``name`` is the resource's ``label``."""
+    pregnancy or a vegan diet, a panel's results, or None if unused. ``name`` is the
+    resource's ``label``."""
     kind = coded(resource.get("code"), LAB_KINDS)  # lab_kind, without its call
+    if resource.get("component") and (panel := _read_panel(resource, kind, note, name)):
+        return panel
     if kind is not None:
         OBSERVATION_STATUS.apply(resource, note)
         return _read_lab(resource, kind, note, name)
@@ -88,6 +91,42 @@ def read_observation(
     OBSERVATION_STATUS.apply(resource, note)
     finding, active = found
     return ClinicalFinding(finding, name, active, _when(resource, note))
+
+
+# what a component takes from its parent Observation: its status and dates
+_FROM_PARENT = ("status", "effectiveDateTime", "effectiveInstant", "effectivePeriod", "issued")
+_VALUES = ("valueQuantity", "valueString", "valueInteger")
+
+
+def _read_panel(
+    resource: dict, kind: LabKind | None, note: Note, name: str
+) -> tuple[Lab | UnreadableResult, ...] | None:
+    """A panel's results (a blood count, a B12 + folate panel): its own value when it has
+    one of a code we read, then each component of a code we read, as a standalone result
+    dated and withdrawn with its parent. One analyte is read once; another value for it
+    is said, never used."""
+    parts = [(kind, resource)] if kind is not None and _has_value(resource) else []
+    parent = {key: resource[key] for key in _FROM_PARENT if key in resource}
+    for given in dicts(resource.get("component")):
+        if (part := coded(given.get("code"), LAB_KINDS)) is not None:
+            parts.append((part, {**given, **parent}))
+    if not parts:
+        return None  # no result we read: perhaps a finding
+    OBSERVATION_STATUS.apply(resource, note)
+    read: dict[LabKind, dict] = {}
+    results = []
+    for part, source in parts:
+        first = read.setdefault(part, source)
+        if first is source:
+            results.append(_read_lab(source, part, note, name))
+        elif [first.get(key) for key in _VALUES] != [source.get(key) for key in _VALUES]:
+            note(f"ignored: another {ANALYTE_NAMES[part]} value in the same Observation")
+    return tuple(results)
+
+
+def _has_value(resource: dict) -> bool:
+    """Whether the Observation says its own result (a value, or why there is none)."""
+    return "dataAbsentReason" in resource or any(key in resource for key in _VALUES)
 
 
 def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | UnreadableResult:

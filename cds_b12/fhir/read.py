@@ -32,7 +32,7 @@ from cds_b12.clinical.record import (
     UnreadableResult,
 )
 
-from .accessors import as_list, codings, label, shorten, string
+from .accessors import as_dict, as_list, codings, label, shorten, string
 from .build import make_record
 from .dates import parse_date
 from .labs import lab_kind, read_observation
@@ -69,15 +69,44 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
         draft = _guarded(resource, lambda r, note: _read_draft(r, index, note), notes)
         if draft is not None:
             drafts.append(draft)
+    labs, unreadable = reader.labs, reader.unreadable
+    if reader.members:
+        labs, unreadable = (
+            _unrepeated(labs, reader.members),
+            _unrepeated(unreadable, reader.members),
+        )
     return make_record(
         patient=reader.patient,
-        labs=tuple(reader.labs),
+        labs=tuple(labs),
         medications=tuple(reader.medications),
         findings=tuple(reader.findings),
         drafts=tuple(drafts),
         notes=tuple(notes),
-        unreadable=tuple(reader.unreadable),
+        unreadable=tuple(unreadable),
     )
+
+
+R = TypeVar("R", Lab, UnreadableResult)
+
+
+def _unrepeated(results: list[R], members: dict[str, set[str | None]]) -> list[R]:
+    """The results without a panel's component that repeats one of the panel's
+    ``hasMember`` results of the same analyte and date: the member is the result itself."""
+    read = {(_name(r), r.kind, r.on) for r in results}
+    return [
+        r for r in results if not any((m, r.kind, r.on) in read for m in members.get(_name(r), ()))
+    ]
+
+
+def _name(result: Lab | UnreadableResult) -> str:
+    return result.resource_id if isinstance(result, Lab) else result.resource
+
+
+def _reference(ref: object) -> str | None:
+    """A reference as the reader names its resource ("Observation/hb"), from a relative
+    or absolute one."""
+    given = string(as_dict(ref), "reference")
+    return None if given is None else "/".join(given.strip().split("/")[-2:])
 
 
 def _walk(
@@ -165,6 +194,7 @@ class _Reader:
     findings: list[ClinicalFinding] = field(default_factory=list)
     unreadable: list[UnreadableResult] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
+    members: dict[str, set[str | None]] = field(default_factory=dict)  # a panel's hasMember
     facts: dict[type, list] = field(init=False)  # each fact's list, by its class
 
     def __post_init__(self) -> None:
@@ -201,9 +231,20 @@ class _Reader:
         else:
             self._read_other(rtype, resource, note)
             return
-        if fact is not None:
+        if fact.__class__ is tuple:  # a panel's results
+            self._read_panel(resource, name, fact)
+        elif fact is not None:
             # by exact class: the readers build each record as itself
             self.facts[fact.__class__].append(fact)
+
+    def _read_panel(self, resource: dict, name: str, results: tuple) -> None:
+        """A panel's results; a component repeating one of its ``hasMember`` results (read
+        as itself, a resource of its own) is left to that result, not counted twice."""
+        members = {_reference(ref) for ref in as_list(resource.get("hasMember"))}
+        if members:
+            self.members[name] = members
+        for result in results:
+            self.facts[result.__class__].append(result)
 
     def birth_date(self) -> date | None:
         """The patient's birth date, for a date given as an age: the Patient read already,
