@@ -79,7 +79,9 @@ def read_procedure(resource: dict, note: Note, born: Born) -> list[ClinicalFindi
 
 
 def read_allergy(resource: dict, note: Note, born: Born) -> list[ClinicalFinding]:
-    """A cobalt or B12 allergy, by RxNorm B12 ingredient or by words."""
+    """A cobalt or B12 allergy, by RxNorm B12 ingredient or by words. One coded only in
+    SNOMED CT (or dm+d) is read by its display or text alone: no SNOMED substance code for
+    cobalamin or cobalt is verified in the clinical reference, so none is matched."""
     concepts = [resource.get("code")]
     concepts.extend(reaction.get("substance") for reaction in dicts(resource.get("reaction")))
     coded = any(

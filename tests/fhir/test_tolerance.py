@@ -339,3 +339,26 @@ def test_a_code_system_written_as_its_oid_is_recognised(system):
     concept_of["coding"][0]["system"] = OIDS[system]
     record = read(resource)
     assert (facts(record), record.notes) == (expected, ())
+
+
+# An allergy coded only in SNOMED CT: no SNOMED substance code for cobalamin or cobalt is
+# verified in the clinical reference, so none is matched; the display or text decides.
+# The code below stands for any SNOMED code we do not hold.
+SCT_UNHELD = "999999999"
+SNOMED_ALLERGIES = {
+    "cyanocobalamin display": (concept(SNOMED, SCT_UNHELD, "Cyanocobalamin"), True),
+    "hydroxocobalamin display": (concept(SNOMED, SCT_UNHELD, "Hydroxocobalamin"), True),
+    "cobalt display": (concept(SNOMED, SCT_UNHELD, "Cobalt (substance)"), True),
+    "cobalamin in text": (concept(SNOMED, SCT_UNHELD, text="Allergy to cobalamin"), True),
+    "vitamin B-12 display": (concept(SNOMED, SCT_UNHELD, "Vitamin B-12"), True),
+    "negated in text": (concept(SNOMED, SCT_UNHELD, text="No known allergy to cobalt"), False),
+    "a code without words": (concept(SNOMED, SCT_UNHELD), False),
+    "another substance": (concept(SNOMED, SCT_UNHELD, "Penicillin"), False),
+}
+
+
+@pytest.mark.parametrize(("code", "found"), SNOMED_ALLERGIES.values(), ids=SNOMED_ALLERGIES)
+def test_a_snomed_only_allergy_is_read_by_its_words(code, found):
+    record = read(allergy("a1", code))
+    expected = ["Finding COBALT_B12_ALLERGY active 2010-01-01"] if found else []
+    assert (facts(record), messages(record)) == (expected, [])
