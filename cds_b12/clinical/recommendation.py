@@ -73,6 +73,7 @@ class Variant(StrEnum):
     DRAFT_ORDER = "draft_order"  # R24: a B12 injection order on a confounded marker alone
     NITROUS_OXIDE = "nitrous_oxide"  # R5/R6: a normal B12 that nitrous oxide leaves open (S12)
     METFORMIN = "metformin"  # R4: metformin alone: no acid-suppressant advice
+    RESTART = "restart"  # R26: a break too long to resume: the whole course again
     NO_METFORMIN = "no_metformin"  # R4: a PPI/H2RA or nitrous oxide, no metformin
 
 

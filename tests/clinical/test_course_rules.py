@@ -303,6 +303,7 @@ def test_a_loading_course_stopped_after_3_of_6_doses_orders_the_other_3():
     (r,) = evaluate(_uk_partial(60, 58, 56), UK, AS_OF).recommendations
     assert r.rule == "R26-interrupted-course" and r.kind is Kind.START_LOADING
     assert (r.facts["doses_given"], r.facts["doses_due"], r.facts["doses_remaining"]) == (3, 6, 3)
+    assert r.variant is None  # the rest of the course
     (step,) = r.regimen.steps
     assert step.count == 3 and step.frequency == 3 and r.regimen.then == UK.maintenance
 
@@ -316,6 +317,8 @@ def test_two_stray_doses_and_a_b12_weeks_later_are_not_repletion():
     assert r.facts["b12_before"].value == 140
     # a break longer than the profile's restart value: the whole course again
     assert r.facts["doses_remaining"] == 8 and r.regimen.steps == CATALOGUE[US.loading].steps
+    # worded as the whole course again, not "the rest of the course"
+    assert r.variant is Variant.RESTART
 
 
 def test_one_stray_dose_is_not_maintenance():

@@ -46,6 +46,7 @@ VARIANTS: dict[tuple[str, Variant], dict[str, Any]] = {
     },
     ("R7-severe-anaemia", Variant.PANCYTOPENIA): {"kind": Kind.URGENT_ASSESSMENT},
     ("R4-medication-cause", Variant.METFORMIN): {},
+    ("R26-interrupted-course", Variant.RESTART): {},
     ("R4-medication-cause", Variant.NO_METFORMIN): {},
     ("R21-cyanocobalamin-contraindicated", Variant.LEBER): {"kind": Kind.CHANGE_PRODUCT},
     **{

@@ -275,6 +275,7 @@ def r26_interrupted_course(a: Assessment, p: Profile) -> Recommendation | None:
         "R26-interrupted-course",
         Indicator.CRITICAL if a.has_neuro else Indicator.WARNING,
         Kind.START_LOADING,
+        variant=Variant.RESTART if restart else None,
         urgency=Urgency.URGENT if a.has_neuro else Urgency.ROUTINE,
         regimen=remaining(course, given),
         labs=response_labs(a.as_of, p),
