@@ -105,7 +105,8 @@ def _read_panel(
     one of a code we read, then each component of a code we read, as a standalone result
     dated and withdrawn with its parent. One analyte is read once; another value for it
     is said, never used."""
-    parts = [(kind, resource)] if kind is not None and _has_value(resource) else []
+    own = kind is not None and ("dataAbsentReason" in resource or _has_value(resource))
+    parts = [(kind, resource)] if own else []
     parent = {key: resource[key] for key in _FROM_PARENT if key in resource}
     for given in dicts(resource.get("component")):
         if (part := coded(given.get("code"), LAB_KINDS)) is not None:
@@ -122,11 +123,6 @@ def _read_panel(
         elif [first.get(key) for key in _VALUES] != [source.get(key) for key in _VALUES]:
             note(f"ignored: another {ANALYTE_NAMES[part]} value in the same Observation")
     return tuple(results)
-
-
-def _has_value(resource: dict) -> bool:
-    """Whether the Observation says its own result (a value, or why there is none)."""
-    return "dataAbsentReason" in resource or any(key in resource for key in _VALUES)
 
 
 def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | UnreadableResult:

@@ -143,3 +143,18 @@ def test_a_component_repeating_a_has_member_result_is_not_counted_twice():
         ("HB", "Observation/hb"),
         ("MCV", "Observation/fbc"),
     ]
+
+
+def test_a_panel_s_own_absent_value_is_noted_beside_its_components():
+    absent = {"text": "Haemolysed"}
+    record = read(
+        observation(
+            "b12",
+            LOINC_B12_MASS,
+            dataAbsentReason=absent,
+            component=[component(LOINC_FOLATE, 3, "ng/mL")],
+        )
+    )
+    assert [u.kind for u in record.unreadable] == [LabKind.B12]
+    assert [lab.kind for lab in record.labs] == [LabKind.FOLATE]
+    assert messages(record) == [("Observation/b12", "skipped: no result value (Haemolysed)")]

@@ -21,6 +21,7 @@ from .read_support import (
     CONDITION_VERIFICATION,
     ICD10CM,
     INTERPRETATION,
+    LOINC,
     LOINC_B12_MASS,
     LOINC_HB,
     RX_CYANOCOBALAMIN,
@@ -39,6 +40,7 @@ from .read_support import (
     messages,
     observation,
     procedure,
+    quantity,
     read,
     rx,
 )
@@ -170,6 +172,16 @@ WITHDRAWN = {
         ["skipped: marked entered-in-error"],
     ),
     "Observation cancelled": (b12(status="cancelled"), [], ["skipped: result cancelled"]),
+    "Observation panel entered-in-error, its components too": (
+        observation(
+            "fbc",
+            "58410-2",
+            status="entered-in-error",
+            component=[{"code": concept(LOINC, LOINC_HB), "valueQuantity": quantity(9, "g/dL")}],
+        ),
+        [],
+        ["skipped: marked entered-in-error"],
+    ),
     "MedicationRequest entered-in-error": (
         med_request("mr1", INJECTION, status="entered-in-error"),
         [],

@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cds_b12.clinical.record import DataNote
+from cds_b12.fhir.read import read_record
 from cds_b12.hooks.ownership import LEFT_OUT, own_data
 
-from ..fhir.read_support import LOINC_HB, bundle, observation
+from ..fhir.read_support import LOINC_HB, bundle, observation, quantity
 
 PID = "p-1"
 
@@ -89,3 +90,16 @@ def test_fetched_pages_are_filtered_page_by_page_and_the_input_is_not_changed():
 def test_any_bundle_shape_is_read_without_raising(entries):
     value, notes = own_data({"resourceType": "Bundle", "entry": entries}, PID)
     assert len(value["entry"]) + len(notes) == len(entries)
+
+
+def test_another_patient_s_panel_is_left_out_with_every_component():
+    part = {"code": {"coding": [{"system": "http://loinc.org", "code": LOINC_HB}]}}
+    theirs = observation(
+        "fbc",
+        "58410-2",
+        subject={"reference": "Patient/someone-else"},
+        component=[{**part, "valueQuantity": quantity(6.1, "g/dL")}],
+    )
+    kept, notes = own_data(bundle(theirs), "p1")
+    assert notes == [DataNote("Observation/fbc", LEFT_OUT)]
+    assert read_record(kept).labs == ()
