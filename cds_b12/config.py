@@ -96,15 +96,18 @@ class Settings(BaseSettings):
         text = value.strip()
         if not text:
             return {}
-        if not text.startswith("{"):
+        if not text.startswith(("{", "[")):  # a JSON array is a mistaken inline value, not a path
             try:
                 text = Path(text).read_text(encoding="utf-8")
             except OSError as exc:
                 raise ValueError(f"cannot read {value}: {exc.strerror or exc}") from None
         try:
-            return json.loads(text)
+            issuers = json.loads(text)
         except ValueError as exc:
             raise ValueError(f"not a JSON object: {exc}") from None
+        if not isinstance(issuers, dict):
+            raise ValueError("not a JSON object mapping each issuer to its keys")
+        return issuers
 
     @field_validator("cards_dir")
     @classmethod

@@ -188,9 +188,11 @@ def test_bad_trusted_issuers_file_is_an_error(monkeypatch, tmp_path, content, me
     assert text.startswith("CDS_B12_TRUSTED_ISSUERS: ") and message in text
 
 
-def test_bad_inline_trusted_issuers_is_an_error(monkeypatch):
+@pytest.mark.parametrize("value", ['{"https://iss.example": ', '["https://iss.example"]'])
+def test_bad_inline_trusted_issuers_is_an_error(monkeypatch, value):
+    """An inline array is read as JSON and refused as such, not taken for a missing file."""
     with pytest.raises(ValidationError) as exc:
-        settings_from(monkeypatch, trusted_issuers='{"https://iss.example": ')
+        settings_from(monkeypatch, trusted_issuers=value)
     assert "not a JSON object" in describe_error(exc.value)
 
 
