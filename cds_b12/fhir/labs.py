@@ -1,7 +1,8 @@
 """FHIR layer: Observation → ``Lab`` (or a pregnancy/diet finding). Imports cds_b12.clinical.
 
 Only results we use are read; an Observation with another code is ignored without
-a note. Values are converted to ``LabKind.unit`` by ``units.conversion``.
+a note, unless it is coded only locally and its words name one of ours (``local_labs``).
+Values are converted to ``LabKind.unit`` by ``units.conversion``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .accessors import (
 from .build import make_lab, make_quantity
 from .dates import parse_date
 from .findings import observation_finding
+from .local_labs import local_lab_label, local_lab_note
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 from .units import conversion, quantity_unit, scaled
 
@@ -87,6 +89,11 @@ def read_observation(
         return _read_lab(resource, kind, note, name)
     found = observation_finding(resource)
     if found is None:
+        # a final result named in words but coded only locally: said, never read
+        if resource.get("status") in OBSERVATION_STATUS.keep and (
+            called := local_lab_label(resource)
+        ):
+            note(local_lab_note(called))
         return None
     OBSERVATION_STATUS.apply(resource, note)
     finding, active = found

@@ -23,6 +23,7 @@ from .read_support import (
     INTERPRETATION,
     LOINC,
     LOINC_B12_MASS,
+    LOINC_GLUCOSE,
     LOINC_HB,
     RX_CYANOCOBALAMIN,
     RX_CYANOCOBALAMIN_INJ_1MG_ML,
@@ -374,3 +375,53 @@ def test_a_snomed_only_allergy_is_read_by_its_words(code, found):
     record = read(allergy("a1", code))
     expected = ["Finding COBALT_B12_ALLERGY active 2010-01-01"] if found else []
     assert (facts(record), messages(record)) == (expected, [])
+
+
+def _local_lab(label: str, *, in_text: bool = True) -> dict:
+    code = concept(LOCAL, "L1", None if in_text else label, label if in_text else None)
+    return observation("loc", code, 250, "pg/mL")
+
+
+# A lab coded only locally: one whose label names our analyte is said, never read; one
+# naming another test of the same words is left alone, as is one with a LOINC code.
+LOCAL_LABS = {
+    "Vitamin B12": (_local_lab("Vitamin B12"), True),
+    "Serum cobalamin (display)": (_local_lab("Serum cobalamin", in_text=False), True),
+    "Vit B-12": (_local_lab("Vit B-12"), True),
+    "Methylmalonic acid": (_local_lab("Methylmalonic acid"), True),
+    "Homocysteine, total": (_local_lab("Homocysteine, total"), True),
+    "Haemoglobin": (_local_lab("Haemoglobin"), True),
+    "HGB": (_local_lab("HGB"), True),
+    "MCV": (_local_lab("MCV"), True),
+    "Serum folate": (_local_lab("Serum folate"), True),
+    "Potassium": (_local_lab("Potassium"), True),
+    "B12 binding capacity": (_local_lab("B12 binding capacity"), False),
+    "Intrinsic factor antibodies": (_local_lab("Intrinsic factor antibody (B12)"), False),
+    "HbA1c": (_local_lab("HbA1c"), False),
+    "Haemoglobin A1c": (_local_lab("Haemoglobin A1c"), False),
+    "MCH": (_local_lab("MCH"), False),
+    "Mean cell haemoglobin": (_local_lab("Mean cell haemoglobin"), False),
+    "Red cell folate": (_local_lab("Red cell folate"), False),
+    "Urine potassium": (_local_lab("Urine potassium"), False),
+    "Methylmalonic acid, urine": (_local_lab("Methylmalonic acid, urine"), False),
+    "Sodium": (_local_lab("Sodium"), False),
+    "Glucose": (_local_lab("Glucose"), False),
+}
+
+
+@pytest.mark.parametrize(("resource", "said"), LOCAL_LABS.values(), ids=LOCAL_LABS)
+def test_a_locally_coded_lab_naming_ours_is_said_not_read(resource, said):
+    record = read(resource)
+    label = resource["code"].get("text") or resource["code"]["coding"][0]["display"]
+    note = f"a result labelled '{label}' is coded only locally and was not read; map it to LOINC"
+    assert (facts(record), [m for _, m in messages(record)]) == ([], [note] if said else [])
+
+
+def test_a_lab_with_a_loinc_code_we_do_not_use_is_not_said():
+    """Glucose by LOINC, whatever its words: another test, coded as it should be."""
+    resource = observation("g", concept(LOINC, LOINC_GLUCOSE, text="Glucose (not B12)"))
+    assert (facts(read(resource)), messages(read(resource))) == ([], [])
+
+
+def test_a_withdrawn_locally_coded_lab_is_not_said():
+    assert messages(read({**_local_lab("Vitamin B12"), "status": "entered-in-error"})) == []
