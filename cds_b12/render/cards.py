@@ -27,7 +27,7 @@ from cds_b12.clinical.safety import SAFETY_SOURCES, safety_sources
 from cds_b12.clinical.sources import SOURCES, Source
 
 from .errors import RenderError
-from .escape import Markup, plain
+from .escape import Markup, escape, plain
 from .facts import FactValues, FactWords
 from .ids import new_id as random_id
 from .resources import order_words
@@ -263,7 +263,7 @@ class _Renderer:
         if shown:
             lines = [self.library.safety_text(sid, self.profile.name, values) for sid in shown]
             blocks.append(self._list(self._section("safety"), lines))
-        blocks.append(self._data_quality)
+        blocks.append(self._data_quality_for(text))
         # The rule's sources, then those of the safety lines shown; each source once: not
         # the card's own source link, and a page several source IDs cite (UK-1 and UK-2 are
         # both the BNF) only once.
@@ -279,27 +279,39 @@ class _Renderer:
             blocks.append(self._section("sources", sources=Markup.joined("; ", links)))
         return "\n\n".join(block for block in blocks if block)
 
+    def _data_quality_for(self, said: str) -> str:
+        """The data-quality block ("" without notes), without the notes the card's own
+        text ``said`` already (R25 leads with the unreadable result): each thing once."""
+        listed, more = self._data_quality
+        lines = [line for message, line in listed if message not in said]
+        if not lines:
+            return ""
+        return self._list(self._section("data_quality"), [*lines, *more])
+
     @functools.cached_property
-    def _data_quality(self) -> str:
-        """The data-quality block ("" without notes): the same on every card of a request,
-        so built once, wording only the notes it lists (a long record has dozens)."""
-        listed: dict[str, None] = {}
+    def _data_quality(self) -> tuple[list[tuple[str, str]], list[str]]:
+        """Each listed note's ``(message, line)`` and the "more" line: the same on every
+        card of a request, so built once, wording only the notes it lists (a long record
+        has dozens)."""
+        listed: dict[str, str] = {}
         for note in self.notes:
             if len(listed) == MAX_DATA_NOTES:
                 break
-            listed[self._note_line(note)] = None
-        if not listed:
-            return ""
-        lines = list(listed)
-        count = self._note_count()
-        if count > MAX_DATA_NOTES:
-            lines.append(self._section("more", count=count - MAX_DATA_NOTES))
-        return self._list(self._section("data_quality"), lines)
+            message, line = self._note_line(note)
+            listed.setdefault(line, message)
+        count = self._note_count() if listed else 0
+        more = (
+            [self._section("more", count=count - MAX_DATA_NOTES)] if count > MAX_DATA_NOTES else []
+        )
+        return [(message, line) for line, message in listed.items()], more
 
-    def _note_line(self, note: Note) -> str:
+    def _note_line(self, note: Note) -> tuple[str, str]:
+        """The note's message as a card's text would hold it, and its data-quality line."""
         resource, message = self.words.note(note)
         # FHIR text: ``fill`` escapes it and collapses its whitespace.
-        return self._section("data_quality_item", resource=resource, message=message)
+        line = self._section("data_quality_item", resource=resource, message=message)
+        said = message if isinstance(message, Markup) else escape(message.replace("{", "("))
+        return said.replace("}", ")"), line
 
     def _note_count(self) -> int:
         """How many notes read differently, wording only notes on a shared resource: when
@@ -313,12 +325,13 @@ class _Renderer:
             and after[0] not in _RESOURCE_CHARS
             and all(plain(note.resource) for note in self.notes)
         ):
-            return len(set(map(self._note_line, self.notes)))
+            return len({self._note_line(n)[1] for n in self.notes})
         on: dict[str, list[Note]] = {}
         for note in self.notes:
             on.setdefault(note.resource, []).append(note)
         return sum(
-            len(set(map(self._note_line, same))) if len(same) > 1 else 1 for same in on.values()
+            len({self._note_line(n)[1] for n in same}) if len(same) > 1 else 1
+            for same in on.values()
         )
 
     def _order_change(self, rec: Recommendation) -> str:
