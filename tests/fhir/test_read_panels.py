@@ -80,6 +80,20 @@ def test_a_component_that_cannot_be_read_is_noted_as_a_standalone_result_would_b
     ]
 
 
+def test_a_component_with_a_value_and_a_data_absent_reason_is_not_used():
+    """FHIR obs-6 holds for a component too: with both, the value is unreadable and the
+    lab's reason is quoted, as for a standalone result."""
+    absent = {"dataAbsentReason": {"text": "Clotted"}}
+    record = read(panel(component(LOINC_HB, 9.8, "g/dL", **absent)))
+    assert record.labs == ()
+    assert [(u.kind, u.reason) for u in record.unreadable] == [
+        (LabKind.HB, Unreadable.NOT_A_NUMBER)
+    ]
+    assert messages(record) == [
+        ("Observation/fbc", "value ignored: sent with a data-absent reason (Clotted) for Hb")
+    ]
+
+
 def test_an_entered_in_error_panel_drops_every_component():
     record = read(panel(component(LOINC_HB, 9.1, "g/dL"), status="entered-in-error"))
     assert (record.labs, record.unreadable) == ((), ())
