@@ -139,11 +139,14 @@ def assess_course(
     if phase is PHASE_MAINTENANCE and began is not None:
         recurrence = _since(neuro_findings, began, history)
         symptom_recurrence = _since(symptoms, began, history)
+    stopped = last_dose is not None and (as_of - last_dose).days > p.loading_interrupted_after_days
+    # the neuro course is given on alternate days, so its doses come sooner than 3 a week's
+    ended = neuro_course and stopped and _no_further_improvement(neuro_findings)
     complete = (
         phase is PHASE_LOADING
-        and not neuro_course
+        and (not neuro_course or ended)
         and course.count >= p.loading_complete_doses
-        and course.span_days >= p.loading_complete_days
+        and (ended or course.span_days >= p.loading_complete_days)
     )
     return _build_course_findings(
         phase=phase,
@@ -152,12 +155,7 @@ def assess_course(
         course_doses=course.count,
         neuro_course=neuro_course,
         loading_complete=complete,
-        interrupted=(
-            phase is PHASE_LOADING
-            and not complete
-            and last_dose is not None
-            and (as_of - last_dose).days > p.loading_interrupted_after_days
-        ),
+        interrupted=phase is PHASE_LOADING and not complete and stopped,
         last_dose=last_dose,
         days_since_last_dose=(as_of - last_dose).days if last_dose else None,
         undated_since=undated_since,
@@ -168,6 +166,14 @@ def assess_course(
         neuro_recurrence=recurrence,
         symptom_recurrence=symptom_recurrence,
     )
+
+
+def _no_further_improvement(neuro_findings: tuple[ClinicalFinding, ...]) -> bool:
+    """UK-2: the open-ended neuro course runs "until no further improvement", which the
+    clinician documents (§1.4 UK_LOAD_NEURO) by recording the signs resolved: once it has
+    stopped after at least the standard course, it is finished, not interrupted (R10,
+    R26). With a sign still active nothing says improvement stopped."""
+    return not any(f.active for f in neuro_findings)
 
 
 def _since(

@@ -129,3 +129,32 @@ def test_maintenance_after_a_complete_re_load_counts_from_the_re_load():
     assert r.facts["doses_given"] == 11 and r.facts["loading_start"] == ago(49)
     assert {lab.test for lab in r.labs} == {"CBC", "RETIC"}
     assert _longest_maintenance(r.regimen) <= 31
+
+
+def test_a_finished_uk_re_load_is_due_maintenance_not_a_restart():
+    """UK-2: "hydroxocobalamin 1 mg IM on alternate days until there is no further
+    improvement, then 1 mg every 2 months"; §1.4 UK_LOAD_NEURO: "until 'no further
+    improvement' (clinician-documented)". Six alternate-day doses after monthly
+    maintenance, the signs then recorded resolved, the next dose due: maintenance (R10),
+    not a course interrupted (R26)."""
+    rec = record(
+        PA,
+        *doses(*range(150 + 5 * 30, 149, -30), *range(120, 109, -2), ingredient=H),
+        finding(Finding.NEURO, days=125, active=False),
+    )
+    found = rules(rec, UK)
+    assert "R26-interrupted-course" not in found
+    r = found["R10-start-maintenance"]
+    assert r.facts["doses_given"] == 6 and r.facts["loading_start"] == ago(120)
+    assert _longest_maintenance(r.regimen) <= 31  # S1: no longer than before the re-load
+
+
+def test_a_uk_re_load_stopped_with_the_signs_still_active_is_still_interrupted():
+    """§1.4 UK_LOAD_NEURO ends on "no further improvement (clinician-documented)"; with the
+    signs still active nothing says improvement stopped, so the course is finished (R26)."""
+    rec = record(
+        PA,
+        *doses(*range(150 + 5 * 30, 149, -30), *range(120, 109, -2), ingredient=H),
+        finding(Finding.NEURO, days=125),
+    )
+    assert "R26-interrupted-course" in rules(rec, UK)
