@@ -212,11 +212,15 @@ def test_monthly_doses_without_an_order_are_monthly_maintenance():
 
 
 def test_the_suggested_interval_is_the_one_the_order_carries():
-    rec = record(PA, order(MONTHLY), *doses(20, 50, 80, 110), finding(Finding.NEURO, days=10))
-    (r,) = evaluate(rec, US, AS_OF).recommendations
+    rec = record(
+        PA,
+        order(THREE_MONTHLY, ingredient=H),
+        *doses(60, 145, 230, 315, ingredient=H),
+        finding(Finding.NEURO, days=20),
+    )
+    (r,) = evaluate(rec, UK, AS_OF).recommendations
     step = r.regimen.steps[0]
     assert r.facts["new_interval"] == Interval(step.interval_days, step.interval_max_days)
-    assert r.facts["new_interval"] == Interval(14, 21)
 
 
 # ---- Seed 2: symptoms recurring before the next dose is due ----
@@ -405,3 +409,15 @@ def test_a_symptom_that_resolved_and_came_back_is_a_recurrence():
 def test_worse_signs_after_a_milder_one_at_loading_are_a_recurrence():
     rec = record(*UK_MAINT, finding(Finding.NEURO, days=400), _again(Finding.NEURO_SEVERE, 20))
     assert "R13-intensify-interval" in rules(rec, UK)
+
+
+def test_us_monthly_with_neurological_signs_back_re_loads_rather_than_every_2_3_weeks():
+    """S8: "Start or escalate to neuro loading without waiting for MMA"; §7.7: the "every
+    2-3 weeks" step "is supported only as a clinician-judged intensification ... never
+    default". Adherent monthly cyanocobalamin, paraesthesia back: the neuro loading course,
+    then monthly again (S1), not the off-label step."""
+    rec = record(PA, order(MONTHLY), *doses(10, 40, 70, 100, 130), finding(Finding.NEURO, days=5))
+    (r,) = evaluate(rec, US, AS_OF).recommendations
+    assert r.rule == "R13-intensify-interval" and r.variant is Variant.RELOAD
+    assert r.kind is Kind.START_LOADING and r.regimen.id == US.neuro_loading
+    assert not r.judged and _follow_on_days(r.regimen) == 30

@@ -228,15 +228,16 @@ def r13_intensify_interval(a: Assessment, p: Profile) -> Recommendation | None:
     default, never below 14 days (S16); the US step is ◐ opinion. Symptoms without
     neurological signs shorten the interval only down to the profile's
     ``symptom_intensify_min_days`` (judgement: UK every 2 months, US monthly, so none
-    in the US), else no card. Neurological signs with no shorter step left: re-load
-    and get specialist advice (S8).
+    in the US), else no card. Neurological signs with no shorter labelled step left
+    (US monthly: the 2-3-week step is off-label, §7.7): re-load and get specialist advice (S8).
     Sources: UK-9 (NG239: "increase the frequency ... in line with product
     information"), UK-5 (SmPC), US-3 (Stabler); UK-2, UK-3, US-4 (re-loading).
     """
     if a.phase is not PHASE_MAINTENANCE or not a.adherent:
         return None
     if a.neuro_recurrence:
-        if _shorter(a, p, p.min_interval_days) is None:
+        shorter = _shorter(a, p, p.min_interval_days)
+        if shorter is None or _off_label(shorter, p):  # S8; §7.7: never the default
             return _reload(a, p, "R13-intensify-interval")
         return _intensify(
             a,
