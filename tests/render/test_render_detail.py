@@ -36,7 +36,7 @@ def test_every_card_of_a_call_ends_with_the_same_data_quality_notes() -> None:
         start = next(i for i, p in enumerate(paragraphs) if p.startswith("**Data quality:**"))
         blocks.append(paragraphs[start : start + 2])
     assert blocks[0] == blocks[1]
-    assert blocks[0][1].count("- ") == 6 and blocks[0][1].endswith("1 more")  # o1 once
+    assert blocks[0][1].count("- ") == 6 and blocks[0][1].endswith("1 more not shown")  # o1 once
 
 
 def test_detail_sections() -> None:
@@ -66,7 +66,7 @@ def test_detail_sections() -> None:
     assert "- Neurological signs:" not in detail
     assert detail.count("- Severe anaemia or pancytopenia: check potassium") == 1
     assert "- Observation/o4: unit number 4 not recognised" in detail
-    assert "Observation/o5" not in detail and "- and 3 more" in detail
+    assert "Observation/o5" not in detail and "- 3 more not shown" in detail
     sources = detail.rsplit("\n\n", 1)[1]
     # each source once: UK-2 is the card's own source link, so the line has UK-3, then
     # the SmPC the S6 line names (UK wording)
