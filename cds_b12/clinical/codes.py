@@ -48,6 +48,21 @@ LAB_CODES: dict[LabKind, frozenset[Code]] = {
 # §3.1: B12 + folate order panel (Mayo FB12); a draft of it is a B12 order (R15).
 B12_FOLATE_PANEL = (LOINC, "96805-7")
 
+# LOINC panels (code, display) whose components fhir/labs.py reads as results. FHIR's `code`
+# search matches Observation.code, never a component's, so the labs search names them too.
+# Where each was checked: 58410-2 on loinc.org/58410-2 (its members include 718-7, 787-2,
+# 6690-2, 777-3; §3.1 ✅); 57021-8 in the LOINC forum thread "CBC panels" and a LOINC code
+# listing (healthassure.in); 24360-0 as Observation.code of HL7 Switzerland's CH LAB-Order
+# example "ObservationHbHt"; 96805-7 as the order LOINC of Mayo's FB12 test catalogue page
+# (results 2132-9, 2284-8; §3.1 ✅); its display is Mayo's test name (LOINC's unverified).
+CBC_PANEL = ("58410-2", "CBC panel - Blood by Automated count")
+RESULT_PANELS: dict[str, tuple[str, str]] = {
+    "CBC": CBC_PANEL,
+    "CBC_AUTO_DIFF": ("57021-8", "CBC W Auto Differential panel - Blood"),
+    "HB_HCT": ("24360-0", "Hemoglobin and Hematocrit panel - Blood"),
+    "B12_FOLATE": (B12_FOLATE_PANEL[1], "Vitamin B12 and Folate, Serum"),
+}
+
 # Observation codes that record pregnancy status (value 77386006 = pregnant).
 PREGNANCY_STATUS = _set(LOINC, "82810-3")
 PREGNANT_VALUE = _set(SNOMED, "77386006")
@@ -182,7 +197,7 @@ IRREVERSIBLE_FINDINGS = frozenset(
 # What we suggest ordering (LOINC, display). Order codes for panels and for
 # analytes we never read as results live here too.
 ORDERABLE_LABS: dict[str, tuple[str, str]] = {
-    "CBC": ("58410-2", "CBC panel - Blood by Automated count"),
+    "CBC": CBC_PANEL,
     "RETIC": ("17849-1", "Reticulocytes/100 erythrocytes in Blood by Automated count"),
     "POTASSIUM": ("2823-3", "Potassium [Moles/volume] in Serum or Plasma"),
     "B12": ("2132-9", "Cobalamin (Vitamin B12) [Mass/volume] in Serum or Plasma"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from ..clinical.codes import FINDING_CODES, LAB_CODES, PREGNANCY_STATUS
+from ..clinical.codes import FINDING_CODES, LAB_CODES, LOINC, PREGNANCY_STATUS, RESULT_PANELS
 from ..fhir.findings import OBSERVED
 
 # Labs and injections older than this do not change any rule's answer: the
@@ -24,12 +24,18 @@ from ..fhir.findings import OBSERVED
 LOOKBACK_DAYS = 3 * 365
 PAGE_SIZE = 200
 
-# Results, and the coded findings an Observation may record (symptoms, pregnancy,
+# Results, the panels whose components are results (a `code` search never matches a
+# component), and the coded findings an Observation may record (symptoms, pregnancy,
 # breastfeeding): a finding recorded only as an Observation must reach the rules too.
 _LAB_CODES = ",".join(
     f"{system}|{code}"
     for system, code in sorted(
-        set().union(*LAB_CODES.values(), PREGNANCY_STATUS, *(FINDING_CODES[f] for f in OBSERVED))
+        set().union(
+            *LAB_CODES.values(),
+            {(LOINC, code) for code, _ in RESULT_PANELS.values()},
+            PREGNANCY_STATUS,
+            *(FINDING_CODES[f] for f in OBSERVED),
+        )
     )
 )
 
