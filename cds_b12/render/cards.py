@@ -250,7 +250,9 @@ class _Renderer:
         head, tail = _facts_first(text)
         blocks = [head]
         if rec.regimen is not None:
-            blocks.append(self._section("plan", schedule=values["schedule"]))  # see _values
+            # §7.7: a step below the labelled interval is an option, never the plan
+            plan = "plan_judged" if rec.judged else "plan"
+            blocks.append(self._section(plan, schedule=values["schedule"]))  # see _values
             blocks.append(self._order_change(rec))
         if rec.alternative is not None:
             schedule = Markup(self._schedule(rec, rec.alternative))

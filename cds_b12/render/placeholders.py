@@ -18,6 +18,7 @@ from cds_b12.clinical.record import Finding, LabKind, Product, Route, Unreadable
 SECTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "plan": frozenset({"schedule"}),
+        "plan_judged": frozenset({"schedule"}),
         "alternative": frozenset({"schedule"}),
         "labs": frozenset({"labs"}),
         "lab_item": frozenset({"lab", "window"}),

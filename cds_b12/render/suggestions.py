@@ -25,6 +25,7 @@ from .schedule import order_text, regimen_name
 from .wording import CardLibrary
 
 _REGIMEN = "suggestion_label"  # the wording key of the suggestion ordering the regimen
+_JUDGED = "judged_label"  # ... and of one below the labelled interval (§7.7)
 
 
 def for_life(rec: Recommendation) -> bool:
@@ -63,7 +64,7 @@ class Suggester:
         candidates: list[dict | None] = []
         if rec.regimen is not None and not rec.plan_on:
             for key, regimen in (
-                (_REGIMEN, rec.regimen),
+                (_JUDGED if rec.judged else _REGIMEN, rec.regimen),
                 # An alternative replaces the same draft: at-most-one keeps them exclusive.
                 ("alternative_label", rec.alternative),
             ):
@@ -91,7 +92,7 @@ class Suggester:
             action = {"type": "delete", "description": description, "resourceId": removed}
             candidates.append(self._suggestion(label("remove_label"), [action]))
         suggestions = [s for s in candidates if s is not None]
-        if suggestions and not (rec.judged and suggestions[0]["label"] == label(_REGIMEN)):
+        if suggestions and not (rec.judged and suggestions[0]["label"] == label(_JUDGED)):
             # at-most-one: only ever the first, and never an off-label step (§7.7)
             suggestions[0]["isRecommended"] = True
         return suggestions

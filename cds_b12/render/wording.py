@@ -66,6 +66,7 @@ class CardWording:
     summary: str
     detail: str
     suggestion_label: str
+    judged_label: str
     alternative_label: str
     labs_label: str
     remove_label: str

@@ -28,7 +28,13 @@ from .placeholders import (
 
 PROFILE_TABLES = ("uk", "us")
 
-LABEL_KEYS = ("suggestion_label", "alternative_label", "labs_label", "remove_label")
+LABEL_KEYS = (
+    "suggestion_label",
+    "judged_label",
+    "alternative_label",
+    "labs_label",
+    "remove_label",
+)
 TEXT_KEYS = ("summary", "detail", *LABEL_KEYS)
 # ``safety_said``: the safety rules (S-IDs) the card's own text already says; its Safety
 # list leaves them out, so a clinician reads each qualifier once (issue 11 §4).

@@ -8,14 +8,15 @@ from __future__ import annotations
 import functools
 
 from cds_b12.clinical import get_profile
+from cds_b12.clinical.recommendation import Recommendation
 from cds_b12.hooks.response import respond
 
 from ..scenarios import AS_OF, scenarios
 
 
 @functools.cache
-def fixture_rule_cards() -> tuple[tuple[str, str, str, dict], ...]:
-    """``(scenario id, profile name, rule, card)`` for every card of every fixture patient."""
+def fixture_rec_cards() -> tuple[tuple[str, str, Recommendation, dict], ...]:
+    """``(scenario id, profile name, recommendation, card)`` for every fixture card."""
     out = []
     for s in scenarios():
         resources, drafts = s.data()
@@ -24,10 +25,18 @@ def fixture_rule_cards() -> tuple[tuple[str, str, str, dict], ...]:
         )
         recs = result.evaluation.recommendations
         out.extend(
-            (s.id, s.profile.upper(), rec.rule, card)
+            (s.id, s.profile.upper(), rec, card)
             for rec, card in zip(recs, result.body["cards"], strict=True)
         )
     return tuple(out)
+
+
+@functools.cache
+def fixture_rule_cards() -> tuple[tuple[str, str, str, dict], ...]:
+    """``(scenario id, profile name, rule, card)`` for every card of every fixture patient."""
+    return tuple(
+        (where, profile, rec.rule, card) for where, profile, rec, card in fixture_rec_cards()
+    )
 
 
 def fixture_cards() -> tuple[tuple[str, str, dict], ...]:
