@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from cds_b12.clinical import get_profile
 from cds_b12.hooks.response import respond
 
+from .scenarios import AS_OF as FIXTURES_AS_OF
 from .test_untrusted_values_respond import AS_OF, bundle
 
 
@@ -36,3 +40,21 @@ def test_a_locally_coded_b12_is_named_on_every_card(profile):
             "Observation/local-b12: a result labelled 'Vitamin B12' is coded only locally"
             " and was not read; map it to LOINC" in card["detail"]
         )
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_the_messy_fixtures_local_code_note_is_listed_before_bookkeeping(profile):
+    """Its six notes are one more than a card lists: the locally coded B12 is listed and the
+    unknown resource type is the one left to "1 more not shown"."""
+    path = Path(__file__).resolve().parent.parent / "fhir_fixtures/messy/mixed-units-messy.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    cards = respond(data, profile=get_profile(profile), as_of=FIXTURES_AS_OF).body["cards"]
+    assert cards
+    for card in cards:
+        _, _, block = card["detail"].partition("**Data quality:**")
+        assert (
+            "- Observation/messy-mixed-units-obs-local-1: a result labelled"
+            " 'B12 send-out (see scanned report)' is coded only locally" in block
+        )
+        assert "FooBar" not in block
+        assert "- 1 more not shown" in block

@@ -240,15 +240,27 @@ class DraftOrder:
     lab: LabKind | None = None  # for lab drafts we recognise
 
 
+class NoteKind(StrEnum):
+    """What a data-quality note is about, in the order the cards list them: what a
+    clinician needs first."""
+
+    DECISION = "DECISION"  # a result or dose the decisions rest on: unread, set aside, undated
+    STATUS = "STATUS"  # an entry skipped for its status (entered-in-error, cancelled, ...)
+    OTHER = "OTHER"  # bookkeeping: an unknown resource type, another patient's entry
+
+
 @dataclass(frozen=True, slots=True)
 class DataNote:
     """A resource the reader skipped or a value it ignored, and why: shown to the clinician.
 
     ``message`` is the FHIR reader's (or the fetch's) own words; the core adds none.
+    ``kind`` is set where the note is made; it orders the notes and is no part of what
+    the note says, so two notes equal in resource and message are one note.
     """
 
     resource: str  # "Observation/obs-1", or the resourceType when there is no id
     message: str
+    kind: NoteKind = field(default=NoteKind.OTHER, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from cds_b12.clinical.record import (
     ClinicalFinding,
     Lab,
     LabKind,
+    NoteKind,
     Unreadable,
     UnreadableResult,
 )
@@ -93,7 +94,7 @@ def read_observation(
         if resource.get("status") in OBSERVATION_STATUS.keep and (
             called := local_lab_label(resource)
         ):
-            note(local_lab_note(called))
+            note(local_lab_note(called), NoteKind.DECISION)
         return None
     OBSERVATION_STATUS.apply(resource, note)
     finding, active = found
@@ -128,7 +129,10 @@ def _read_panel(
         if first is source:
             results.append(_read_lab(source, part, note, name))
         elif [first.get(key) for key in _VALUES] != [source.get(key) for key in _VALUES]:
-            note(f"ignored: another {ANALYTE_NAMES[part]} value in the same Observation")
+            note(
+                f"ignored: another {ANALYTE_NAMES[part]} value in the same Observation",
+                NoteKind.DECISION,
+            )
     return tuple(results)
 
 
@@ -137,12 +141,15 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
     unreadable, with a note, so the rules can say so (R25) rather than drop it."""
     on = _when(resource, note)
     if on is None:
-        raise Skip("skipped: no date")
+        raise Skip("skipped: no date", NoteKind.DECISION)
     if resource.get("dataAbsentReason") is not None and _has_value(resource):
         # FHIR obs-6: dataAbsentReason only without a value; with both, the lab said the
         # value is not to be used, so it is not (R25), rather than read in silence
         why = shorten(_absent_reason(resource) or "no reason given")
-        note(f"value ignored: sent with a data-absent reason ({why}) for {ANALYTE_NAMES[kind]}")
+        note(
+            f"value ignored: sent with a data-absent reason ({why}) for {ANALYTE_NAMES[kind]}",
+            NoteKind.DECISION,
+        )
         return UnreadableResult(kind, name, on, Unreadable.NOT_A_NUMBER)
     ranges = first_dict(resource.get("referenceRange"))
     read = _value_and_unit(resource, ranges)
@@ -151,11 +158,12 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
         if comparator not in _READ_COMPARATORS:  # "~", "approx": not a limit we can place
             note(
                 f"value ignored: comparator '{shorten(comparator)}' not understood"
-                f" for {ANALYTE_NAMES[kind]}"
+                f" for {ANALYTE_NAMES[kind]}",
+                NoteKind.DECISION,
             )
             return UnreadableResult(kind, name, on, Unreadable.NOT_A_NUMBER)
         if value < 0:  # no analyte we read can be below zero: the value is corrupt
-            note(f"value ignored: a negative value for {ANALYTE_NAMES[kind]}")
+            note(f"value ignored: a negative value for {ANALYTE_NAMES[kind]}", NoteKind.DECISION)
             return UnreadableResult(kind, name, on, Unreadable.NOT_A_NUMBER)
         factor = None if unit is None else conversion(kind, unit)
         quantity = as_dict(resource.get("valueQuantity"))
@@ -163,7 +171,8 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
         if factor is not None and written != unit and _disagree(kind, written, unit, factor):
             note(
                 f"value ignored: unit '{shorten(written)}' and its code '{shorten(unit)}'"
-                f" disagree for {ANALYTE_NAMES[kind]}"
+                f" disagree for {ANALYTE_NAMES[kind]}",
+                NoteKind.DECISION,
             )
             return UnreadableResult(kind, name, on, Unreadable.UNITS_DISAGREE)
         if factor is not None:
@@ -183,12 +192,13 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
             )
         read = Unreadable.NO_UNIT if unit is None else Unreadable.UNKNOWN_UNIT
     analyte = ANALYTE_NAMES[kind]
+    said = NoteKind.DECISION
     if read is Unreadable.UNKNOWN_UNIT:  # the unit is the sender's text: never a template
-        note(f"value ignored: unit '{shorten(unit)}' is not a known unit for {analyte}")
+        note(f"value ignored: unit '{shorten(unit)}' is not a known unit for {analyte}", said)
     elif read is Unreadable.NO_VALUE and (why := _absent_reason(resource)):
-        note(f"{_NOTES[read]} ({shorten(why)})")  # the lab's reason, as it wrote it
+        note(f"{_NOTES[read]} ({shorten(why)})", said)  # the lab's reason, as it wrote it
     else:
-        note(_NOTES[read].format(name=analyte))
+        note(_NOTES[read].format(name=analyte), said)
     return UnreadableResult(kind, name, on, read)
 
 

@@ -32,6 +32,7 @@ from cds_b12.clinical.record import (
     Finding,
     Medication,
     MedSource,
+    NoteKind,
     Product,
     Route,
 )
@@ -228,7 +229,10 @@ def read_medication(
     )
     if on is None and source is ADMINISTRATION and product in B12_THERAPY:
         given = "effectiveDateTime" in resource or "effectivePeriod" in resource
-        note(f"{'date not understood' if given else 'no date given'}; not counted as a dose")
+        note(
+            f"{'date not understood' if given else 'no date given'}; not counted as a dose",
+            NoteKind.DECISION,
+        )
     # in field order: keywords would cost a dict per call
     return make_medication(
         source,
@@ -259,14 +263,14 @@ def _not_given(resource: dict, source: MedSource) -> None:
     active or completed."""
     if source is REQUEST:
         if resource.get("doNotPerform") is True:  # R4: an order that forbids it
-            raise Skip("skipped: an order not to give it")
+            raise Skip("skipped: an order not to give it", NoteKind.STATUS)
     elif source is ADMINISTRATION:
         if resource.get("notGiven") is True or resource.get("wasNotGiven") is True:
-            raise Skip(_STATUS[source].noted["not-done"])
+            raise Skip(_STATUS[source].noted["not-done"], NoteKind.STATUS)
     elif source is STATEMENT:
         taken = string(resource, "taken")
         if resource.get("wasNotTaken") is True or (taken is not None and taken.lower() == "n"):
-            raise Skip(_STATUS[source].noted["not-taken"])
+            raise Skip(_STATUS[source].noted["not-taken"], NoteKind.STATUS)
 
 
 def _product_concepts(resource: dict, index: MedicationIndex) -> tuple[list[object], int, str]:
@@ -345,7 +349,7 @@ def _b12_form(
         and dose_mg >= ORAL_HIGH_MIN_MG
     )
     why = "not recognised" if route_stated else "not stated"
-    note(f"route {why}; assumed {'injection' if injected else 'oral'}")
+    note(f"route {why}; assumed {'injection' if injected else 'oral'}", NoteKind.DECISION)
     return Product.B12_INJECTION if injected else _oral(dose_mg)
 
 

@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from cds_b12.clinical.codes import B12_INGREDIENTS, RXNORM
-from cds_b12.clinical.record import ClinicalFinding, Finding
+from cds_b12.clinical.record import ClinicalFinding, Finding, NoteKind
 
 from .accessors import codings, concept_text, dicts, label
 from .build import make_finding
@@ -134,7 +134,7 @@ def _verification(resource: dict) -> Assertion:
     """A record's verificationStatus as an assertion; raises Skip for one entered in error."""
     verification = _status_code(resource.get("verificationStatus"))
     if verification == "entered-in-error":
-        raise Skip(ENTERED_IN_ERROR)
+        raise Skip(ENTERED_IN_ERROR, NoteKind.STATUS)
     if verification == "refuted":
         return Assertion.ABSENT
     return Assertion.UNCERTAIN if verification in _UNCONFIRMED else Assertion.PRESENT

@@ -27,6 +27,7 @@ from cds_b12.clinical.record import (
     LabKind,
     Medication,
     MedSource,
+    NoteKind,
     Patient,
     PatientRecord,
     UnreadableResult,
@@ -61,7 +62,7 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
         try:
             reader.read(resource)
         except Skip as skip:
-            reader.note(skip.message)
+            reader.note(skip.message, skip.kind)
         except Exception:  # one unreadable resource must not cost the others (never raise)
             reader.note("skipped: unreadable resource")
     drafts = []
@@ -168,13 +169,13 @@ def _entries(
 def _guarded(resource: dict, read: Callable[[dict, Note], T], notes: list[DataNote]) -> T | None:
     """Run one resource's reader; a Skip or any error becomes a note about that resource only."""
 
-    def note(message: str) -> None:
-        notes.append(DataNote(shorten(label(resource), 100), message))
+    def note(message: str, kind: NoteKind = NoteKind.OTHER, /) -> None:
+        notes.append(DataNote(shorten(label(resource), 100), message, kind))
 
     try:
         return read(resource, note)
     except Skip as skip:
-        note(skip.message)
+        note(skip.message, skip.kind)
     except Exception:  # one unreadable resource must not cost the others (never raise)
         note("skipped: unreadable resource")
     return None
@@ -205,9 +206,9 @@ class _Reader:
             UnreadableResult: self.unreadable,
         }
 
-    def note(self, message: str) -> None:
+    def note(self, message: str, kind: NoteKind = NoteKind.OTHER, /) -> None:
         """A note about the resource being read (``current``)."""
-        self.notes.append(DataNote(shorten(label(self.current), 100), message))
+        self.notes.append(DataNote(shorten(label(self.current), 100), message, kind))
 
     def read(self, resource: dict) -> None:
         rtype = resource.get("resourceType")
@@ -300,7 +301,7 @@ def _read_draft(resource: dict, index: MedicationIndex, note: Note) -> DraftOrde
                 resource, MedSource.REQUEST, index, note, label(resource), draft=True
             )
         except Skip as skip:
-            note(skip.message.removeprefix("skipped: "))
+            note(skip.message.removeprefix("skipped: "), skip.kind)
         except Exception:  # the order is still returned so a suggestion can update it
             note("medication not recognised: unreadable order")
         else:

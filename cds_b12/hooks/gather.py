@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..clinical.record import DataNote
+from ..clinical.record import DataNote, NoteKind
 from ..net.urls import UrlRefused
 from .fetch import ANY_SERVER, FetchBusy, FetchError, FetchTimeout, FhirClient, ServerPolicy
 from .ownership import own_data
@@ -119,7 +119,11 @@ def gather(
             got.outcomes,
         )
     got.notes = [
-        DataNote(q.what, f"not available ({failures[q.key]}); advice made without it")
+        DataNote(
+            q.what,
+            f"not available ({failures[q.key]}); advice made without it",
+            NoteKind.DECISION,  # the advice rests on data it did not have: said first
+        )
         for q in QUERIES
         if q.key in failures
     ]

@@ -44,7 +44,7 @@ def respond(
     """Evaluate one patient's data (and any draft orders) and render the cards.
 
     ``missing`` names data the EHR could not supply; it leads the data-quality
-    notes on every card because it matters more than a skipped entry.
+    notes of its kind on every card (the renderer orders them by ``NoteKind``).
     ``suggestions=False`` renders the cards without their suggestions (recall).
     """
     record = read_record(data, draft_orders=draft_orders)

@@ -21,7 +21,7 @@ from typing import cast
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.clinical.profiles import Profile
 from cds_b12.clinical.recommendation import Indicator, LabNote, LabOrder, Recommendation
-from cds_b12.clinical.record import Note
+from cds_b12.clinical.record import DataNote, Note, NoteKind
 from cds_b12.clinical.regimens import Regimen
 from cds_b12.clinical.safety import SAFETY_SOURCES, safety_sources
 from cds_b12.clinical.sources import SOURCES, Source
@@ -42,6 +42,7 @@ SELECTION_BEHAVIOR = "at-most-one"  # the suggestions on a card are alternatives
 # plain resource holds, or a following placeholder might start with.
 _LEADING_RESOURCE = "{resource}"
 _RESOURCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-{}")
+_KIND_RANK = {kind: at for at, kind in enumerate(NoteKind)}  # NoteKind lists most needed first
 _CONTAINERS = (dict, list)  # a tuple: isinstance checks it faster than dict | list
 
 
@@ -64,7 +65,8 @@ def render_cards(
     orders of an order-select/order-sign request, so a suggestion can update
     or delete them; ``orders`` maps "MedicationRequest/x" to current orders as
     received, so a suggestion that replaces one can end it (``Recommendation.replaces``).
-    ``notes`` (data-quality notes) are shown on every card. ``suggestions=False`` leaves
+    ``notes`` (data-quality notes) are shown on every card, those the decisions rest on
+    first (``_in_priority``). ``suggestions=False`` leaves
     the suggestions out and nothing else (recall's worklist shows none; building them is
     about a sixth of a typical patient's reading, assessing and rendering).
     Raises ``RenderError`` for wording or data the renderer cannot honour.
@@ -73,7 +75,7 @@ def render_cards(
         profile=profile,
         as_of=as_of,
         patient_id=patient_id,
-        notes=tuple(notes),
+        notes=_in_priority(notes),
         drafts=dict(drafts or {}),
         orders=dict(orders or {}),
         library=library or load_card_library(),
@@ -86,9 +88,21 @@ def render_cards(
 def note_lines(
     notes: Sequence[Note], *, profile: Profile, library: CardLibrary | None = None
 ) -> list[tuple[str, str]]:
-    """``(resource, message)`` of each data-quality note, worded as the cards word them."""
+    """``(resource, message)`` of each data-quality note, worded and ordered as the cards
+    word and list them."""
     words = FactWords(library or load_card_library(), profile.name)
-    return [words.note(note) for note in notes]
+    return [words.note(note) for note in _in_priority(notes)]
+
+
+def _in_priority(notes: Iterable[Note]) -> tuple[Note, ...]:
+    """``notes`` in the order a clinician needs them, stable within each kind: only the
+    first few are listed, so a result set aside or coded only locally must not sit under
+    "more" behind an unknown resource type. The assessment's notes are all about results."""
+    return tuple(sorted(notes, key=_rank))
+
+
+def _rank(note: Note) -> int:
+    return _KIND_RANK[note.kind] if isinstance(note, DataNote) else 0
 
 
 def fit_summary(summary: str) -> str:

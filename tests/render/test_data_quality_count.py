@@ -12,7 +12,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cds_b12.clinical.profiles import UK, US, Profile
-from cds_b12.clinical.record import DataNote, IgnoredResult, LabKind, Note, UndecidedResult
+from cds_b12.clinical.record import (
+    DataNote,
+    IgnoredResult,
+    LabKind,
+    Note,
+    NoteKind,
+    UndecidedResult,
+)
 from cds_b12.render import load_card_library, note_lines, render_cards
 from cds_b12.render.cards import MAX_DATA_NOTES
 from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary
@@ -31,7 +38,7 @@ _messages = st.sampled_from(["unit  number", "unit number", "unit: x", "{a}", "(
 _dates = st.sampled_from([date(2025, 1, 2), date(2025, 1, 3)])
 _notes = st.lists(
     st.one_of(
-        st.builds(DataNote, _resources, _messages),
+        st.builds(DataNote, _resources, _messages, st.sampled_from(NoteKind)),
         st.builds(IgnoredResult, _resources, _dates, st.sampled_from([7, 14])),
         st.builds(UndecidedResult, _resources, _dates, st.sampled_from([LabKind.B12])),
     ),
