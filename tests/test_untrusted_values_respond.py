@@ -130,3 +130,60 @@ def test_a_dose_without_a_date_is_said_on_the_cards(administration, message):
     cards = respond(data, profile=get_profile("UK"), as_of=AS_OF).body["cards"]
     assert cards
     assert all(f"MedicationAdministration/ma1: {message}" in card["detail"] for card in cards)
+
+
+def observation(id_: str, loinc: str, on: str, quantity: dict) -> dict:
+    return {
+        "resource": {
+            "resourceType": "Observation",
+            "id": id_,
+            "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": loinc}]},
+            "effectiveDateTime": on,
+            "valueQuantity": quantity,
+        }
+    }
+
+
+RESTS_ON = "(this card rests on it until the newer one is checked: it could not be read, "
+
+
+def card_detail(data: object, profile: str, summary: str) -> str:
+    result = respond(data, profile=get_profile(profile), as_of=AS_OF)
+    (card,) = [c for c in result.body["cards"] if summary in c["summary"]]
+    return card["detail"]
+
+
+def loading_card(data: object, profile: str) -> str:
+    return card_detail(data, profile, "Start B12 loading")
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_loading_card_quoting_an_older_hb_names_the_newer_one_that_cannot_be_trusted(profile):
+    """The card quoted the older Hb as if it were the newest; the newer one (75 "g/dL", a
+    g/L slip: 7.5 g/dL, severe anaemia) reached only the data-quality note."""
+    data = bundle('{"value": 150, "unit": "pg/mL"}')
+    data["entry"] += [
+        observation("hb-older", "718-7", "2025-12-10", {"value": 12.4, "unit": "g/dL"}),
+        observation("hb", "718-7", "2025-12-20", {"value": 75, "unit": "g/dL"}),
+    ]
+    detail = loading_card(data, profile)
+    hb_line = next(line for line in detail.splitlines() if line.startswith("- Hb:"))
+    assert RESTS_ON in hb_line
+    assert "Hb of 2025-12-20: 75 g/dL is outside what a living patient can have" in hb_line
+    # R25's subject is the unreadable Hb: its own card quotes the readable one plain.
+    r25 = card_detail(data, profile, "could not be read")
+    assert "- Hb: 12.4 g/dL on 2025-12-10; MCV:" in r25
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_loading_card_quoting_an_older_mma_names_the_newer_one_that_cannot_be_read(profile):
+    """{markers} quoted the older MMA with no word of the newer one, which has no unit."""
+    data = bundle('{"value": 150, "unit": "pg/mL"}')
+    data["entry"] += [
+        observation("mma-older", "13964-2", "2025-12-10", {"value": 0.5, "unit": "umol/L"}),
+        observation("mma", "13964-2", "2025-12-20", {"value": 0.6}),
+    ]
+    detail = loading_card(data, profile)
+    b12_line = next(line for line in detail.splitlines() if line.startswith("- Serum B12:"))
+    assert f"; MMA: 0.5 umol/L on 2025-12-10 {RESTS_ON}MMA of 2025-12-20:" in b12_line

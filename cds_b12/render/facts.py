@@ -153,7 +153,7 @@ class FactWords:
                 (
                     self._phrase(
                         "marker",
-                        analyte=self._name((m.lab if isinstance(m, OnFile) else m).kind),
+                        analyte=self._name((m if isinstance(m, Lab) else m.lab).kind),
                         result=self.word(name, m),
                     )
                     for m in value.items

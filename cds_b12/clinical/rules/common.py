@@ -100,12 +100,12 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
     last_dose = None
     if a.last_dose is not None and a.days_since_last_dose is not None:
         last_dose = LastDose(a.last_dose, a.days_since_last_dose)
-    mma = a.mma or _too_old(a, LabKind.MMA)
-    hcy = a.hcy or _too_old(a, LabKind.HCY)
+    mma = _quoted(a, a.mma, LabKind.MMA)
+    hcy = _quoted(a, a.hcy, LabKind.HCY)
     return {
         "as_of": a.as_of,
         "b12": before_unreadable(a, a.b12, B12_KINDS) or a.b12 or b12_on_file(a),
-        "hb": a.hb or _too_old(a, LabKind.HB),
+        "hb": _quoted(a, a.hb, LabKind.HB),
         "mcv": _said(a, a.mcv, LabKind.MCV) or _too_old(a, LabKind.MCV),
         "mma": mma,
         "hcy": hcy,
@@ -122,8 +122,9 @@ def before_unreadable(
     a: Assessment, lab: Lab | None, kinds: Container[LabKind]
 ) -> BeforeUnreadable | None:
     """``lab`` (the current result of ``kinds``) when a newer one of those kinds on file
-    could not be read (R25's reasons, or outside the plausible limits)."""
-    if lab is None:
+    could not be read (R25's reasons, or outside the plausible limits). Most records have
+    no unreadable result: then nothing is searched."""
+    if lab is None or not a.unreadable:
         return None
     newer = tuple(u for u in unread_results(a, a.profile, kinds) if u.on > lab.on)
     return BeforeUnreadable(lab, Unreadables(newer)) if newer else None
@@ -137,6 +138,19 @@ def _said(a: Assessment, lab: Lab | None, kind: LabKind) -> Fact | None:
         return before_unreadable(a, lab, (kind,)) or lab
     unread = unread_results(a, a.profile, (kind,))
     return Unreadables(unread) if unread else None
+
+
+def current(a: Assessment, lab: Lab | None, kind: LabKind) -> Lab | OnFile | None:
+    """The current result of ``kind``, else its latest on file (too old to count)."""
+    return lab or _too_old(a, kind)
+
+
+def _quoted(
+    a: Assessment, lab: Lab | None, kind: LabKind
+) -> Lab | OnFile | BeforeUnreadable | None:
+    """``current`` as a card that rests on it quotes it: naming the newer results of
+    ``kind`` that could not be read (R25 quotes ``current`` plain: they are its subject)."""
+    return before_unreadable(a, lab, (kind,)) or current(a, lab, kind)
 
 
 def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:

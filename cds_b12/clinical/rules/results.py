@@ -17,7 +17,7 @@ from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
 from ..record import LabKind
 from ..sources import cites
-from .common import REPEAT_TEST, b12_on_file, recommend, unread_results
+from .common import REPEAT_TEST, b12_on_file, current, recommend, unread_results
 from .orders import plain_injection_drafts
 
 
@@ -96,5 +96,9 @@ def r25_unreadable_result(a: Assessment, p: Profile) -> Recommendation | None:
         Kind.ORDER_LABS,
         labs=tuple(on(a.as_of, test, LabNote.REPEAT) for test in tests),
         unreadable=Unreadables(unread),
-        b12=a.b12 or b12_on_file(a),  # the unreadable ones are this card's own subject
+        # the unreadable ones are this card's own subject: its readable results stay plain
+        b12=a.b12 or b12_on_file(a),
+        hb=current(a, a.hb, LabKind.HB),
+        mma=current(a, a.mma, LabKind.MMA),
+        hcy=current(a, a.hcy, LabKind.HCY),
     )
