@@ -27,13 +27,13 @@ from cds_b12.clinical.safety import SAFETY_SOURCES, safety_sources
 from cds_b12.clinical.sources import SOURCES, Source
 
 from .errors import RenderError
-from .escape import Markup, escape, plain
+from .escape import Markup, plain
 from .facts import FactValues, FactWords
 from .ids import new_id as random_id
 from .resources import order_words
 from .schedule import regimen_name, schedule_text
 from .suggestions import Suggester, for_life
-from .wording import CardLibrary, CardWording, fill, load_card_library
+from .wording import CardLibrary, CardWording, as_value, fill, load_card_library
 
 SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
 MAX_DATA_NOTES = 5  # more would bury the clinical message
@@ -313,21 +313,20 @@ class _Renderer:
         for note in self.notes:
             if len(listed) == MAX_DATA_NOTES:
                 break
-            message, line = self._note_line(note)
-            listed.setdefault(line, message)
+            resource, message = self.words.note(note)
+            listed.setdefault(self._item(resource, message), as_value(message))
         count = self._note_count() if listed else 0
         more = (
             [self._section("more", count=count - MAX_DATA_NOTES)] if count > MAX_DATA_NOTES else []
         )
         return [(message, line) for line, message in listed.items()], more
 
-    def _note_line(self, note: Note) -> tuple[str, str]:
-        """The note's message as a card's text would hold it, and its data-quality line."""
-        resource, message = self.words.note(note)
+    def _note_line(self, note: Note) -> str:
+        return self._item(*self.words.note(note))
+
+    def _item(self, resource: str, message: str) -> str:
         # FHIR text: ``fill`` escapes it and collapses its whitespace.
-        line = self._section("data_quality_item", resource=resource, message=message)
-        said = message if isinstance(message, Markup) else escape(message.replace("{", "("))
-        return said.replace("}", ")"), line
+        return self._section("data_quality_item", resource=resource, message=message)
 
     def _note_count(self) -> int:
         """How many notes read differently, wording only notes on a shared resource: when
@@ -341,13 +340,12 @@ class _Renderer:
             and after[0] not in _RESOURCE_CHARS
             and all(plain(note.resource) for note in self.notes)
         ):
-            return len({self._note_line(n)[1] for n in self.notes})
+            return len(set(map(self._note_line, self.notes)))
         on: dict[str, list[Note]] = {}
         for note in self.notes:
             on.setdefault(note.resource, []).append(note)
         return sum(
-            len({self._note_line(n)[1] for n in same}) if len(same) > 1 else 1
-            for same in on.values()
+            len(set(map(self._note_line, same))) if len(same) > 1 else 1 for same in on.values()
         )
 
     def _order_change(self, rec: Recommendation) -> str:

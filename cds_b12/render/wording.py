@@ -214,13 +214,19 @@ def fill(
     for literal, field, starts in parts:
         out.append(literal)
         if field is not None:
-            value = values[field]
-            if not isinstance(value, Markup):
-                value = escape(str(value).replace("{", "(").replace("}", ")"))
+            value = as_value(values[field])
             if sentences and (_SENTENCE_END.search("".join(out)) if starts is None else starts):
                 value = Markup(value[:1].upper() + value[1:])  # "Gastric bypass surgery ..."
             out.append(value)
     return Markup("".join(out))
+
+
+def as_value(value: object) -> Markup:
+    """A placeholder's value as ``fill`` puts it on a card: the renderer's own ``Markup``
+    as it is; anything else (FHIR text) escaped, its braces made parentheses."""
+    if isinstance(value, Markup):
+        return value
+    return escape(str(value).replace("{", "(").replace("}", ")"))
 
 
 @functools.lru_cache(maxsize=4096)
