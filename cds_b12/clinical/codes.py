@@ -112,6 +112,14 @@ B12_DRUGS: dict[str, tuple[Product, str, float]] = {
 }
 CYANOKIT = _set(RXNORM, "700496", "700499")
 
+# SNOMED CT substances for a B12 allergy (AllergyIntolerance.code or reaction.substance; not
+# in §3.3, checked in public value sets; cobalt has no checked code and is read by words):
+# 304111003 Cobalamin: HL7 Portugal ValueSet cpara-allergen-no-drug-vs (allergen substances);
+# 419382002 Cyanocobalamin: KBV's SNOMED CT -> ATC B03BA01 ConceptMap and an IHE Pharmacy
+# (MEOW) Medication example; 409258004 Hydroxocobalamin, inactive, replaced by 1217427007
+# Aquacobalamin: SNOMED International's termserver scripts (IHTSDO), which map one to the other.
+B12_ALLERGY_SUBSTANCES = _set(SNOMED, "304111003", "419382002", "409258004", "1217427007")
+
 METFORMIN = _set(RXNORM, "6809", "860975", "861007", "861004", "861010")
 ACID_SUPPRESSANTS = _set(
     RXNORM,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from cds_b12.clinical.codes import B12_INGREDIENTS, RXNORM
+from cds_b12.clinical.codes import B12_ALLERGY_SUBSTANCES, B12_INGREDIENTS, RXNORM
 from cds_b12.clinical.record import ClinicalFinding, Finding, NoteKind
 
 from .accessors import codings, concept_text, dicts, label
@@ -79,13 +79,12 @@ def read_procedure(resource: dict, note: Note, born: Born) -> list[ClinicalFindi
 
 
 def read_allergy(resource: dict, note: Note, born: Born) -> list[ClinicalFinding]:
-    """A cobalt or B12 allergy, by RxNorm B12 ingredient or by words. One coded only in
-    SNOMED CT (or dm+d) is read by its display or text alone: no SNOMED substance code for
-    cobalamin or cobalt is verified in the clinical reference, so none is matched."""
+    """A cobalt or B12 allergy, by RxNorm B12 ingredient, SNOMED CT cobalamin substance, or
+    words. Cobalt, and any other SNOMED (or dm+d) code, is read by its display or text."""
     concepts = [resource.get("code")]
     concepts.extend(reaction.get("substance") for reaction in dicts(resource.get("reaction")))
     coded = any(
-        system == RXNORM and code in B12_INGREDIENTS
+        (system == RXNORM and code in B12_INGREDIENTS) or (system, code) in B12_ALLERGY_SUBSTANCES
         for concept in concepts
         for system, code in codings(concept)
     )

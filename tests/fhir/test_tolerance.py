@@ -354,11 +354,16 @@ def test_a_code_system_written_as_its_oid_is_recognised(system):
     assert (facts(record), record.notes) == (expected, ())
 
 
-# An allergy coded only in SNOMED CT: no SNOMED substance code for cobalamin or cobalt is
-# verified in the clinical reference, so none is matched; the display or text decides.
-# The code below stands for any SNOMED code we do not hold.
+# An allergy coded only in SNOMED CT: a cobalamin substance code we hold is read without
+# words (clinical/codes.py names where each was checked); any other SNOMED code is read by
+# its display or text. The code below stands for any SNOMED code we do not hold.
 SCT_UNHELD = "999999999"
 SNOMED_ALLERGIES = {
+    "cobalamin code alone": (concept(SNOMED, "304111003"), True),
+    "cyanocobalamin code alone": (concept(SNOMED, "419382002"), True),
+    "hydroxocobalamin code alone": (concept(SNOMED, "409258004"), True),
+    "aquacobalamin code alone": (concept(SNOMED, "1217427007"), True),
+    "cyanocobalamin code by OID": (concept(OIDS["SNOMED"], "419382002"), True),
     "cyanocobalamin display": (concept(SNOMED, SCT_UNHELD, "Cyanocobalamin"), True),
     "hydroxocobalamin display": (concept(SNOMED, SCT_UNHELD, "Hydroxocobalamin"), True),
     "cobalt display": (concept(SNOMED, SCT_UNHELD, "Cobalt (substance)"), True),
@@ -371,10 +376,20 @@ SNOMED_ALLERGIES = {
 
 
 @pytest.mark.parametrize(("code", "found"), SNOMED_ALLERGIES.values(), ids=SNOMED_ALLERGIES)
-def test_a_snomed_only_allergy_is_read_by_its_words(code, found):
+def test_a_snomed_only_allergy_is_read_by_its_code_or_words(code, found):
     record = read(allergy("a1", code))
     expected = ["Finding COBALT_B12_ALLERGY active 2010-01-01"] if found else []
     assert (facts(record), messages(record)) == (expected, [])
+
+
+def test_a_snomed_cobalamin_code_in_a_reaction_substance_is_an_allergy():
+    resource = allergy("a1", {"text": "Drug allergy"})
+    resource["reaction"] = [{"substance": concept(SNOMED, "419382002")}]
+    record = read(resource)
+    assert (facts(record), messages(record)) == (
+        ["Finding COBALT_B12_ALLERGY active 2010-01-01"],
+        [],
+    )
 
 
 def _local_lab(label: str, *, in_text: bool = True) -> dict:
