@@ -35,7 +35,7 @@ def test_request_is_what_the_service_answers_like_evaluate(scenario, capsys, mon
 
     Every data-quality note is listed (no "N more not shown"): the bundle's note of an unknown
     resource type, which no prefetch carries, would otherwise shift which notes are listed."""
-    monkeypatch.setattr("cds_b12.render.cards.MAX_DATA_NOTES", 100)
+    monkeypatch.setattr("cds_b12.render.data_quality.MAX_DATA_NOTES", 100)
     args = ["--bundle", str(scenario.path), "--hook", scenario.hook, "--as-of", TODAY.isoformat()]
     assert main(["request", *args]) == 0
     request = capsys.readouterr().out  # sent as printed, as curl would (1e400 stays a number)

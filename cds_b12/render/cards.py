@@ -21,28 +21,23 @@ from typing import cast
 from cds_b12.clinical.codes import OVERRIDE_REASON_SYSTEM
 from cds_b12.clinical.profiles import Profile
 from cds_b12.clinical.recommendation import Indicator, LabNote, LabOrder, Recommendation
-from cds_b12.clinical.record import DataNote, Note, NoteKind
+from cds_b12.clinical.record import Note
 from cds_b12.clinical.regimens import Regimen
 from cds_b12.clinical.safety import SAFETY_SOURCES, safety_sources
 from cds_b12.clinical.sources import SOURCES, Source
 
+from .data_quality import DataQuality, in_priority
 from .errors import RenderError
-from .escape import Markup, plain
+from .escape import Markup
 from .facts import FactValues, FactWords
 from .ids import new_id as random_id
 from .resources import order_words
 from .schedule import regimen_name, schedule_text
 from .suggestions import Suggester, for_life
-from .wording import CardLibrary, CardWording, as_value, fill, load_card_library
+from .wording import CardLibrary, CardWording, fill, load_card_library
 
 SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
-MAX_DATA_NOTES = 5  # more would bury the clinical message
 SELECTION_BEHAVIOR = "at-most-one"  # the suggestions on a card are alternatives
-# A data-quality line that starts with its resource (see _Renderer._note_count), and what a
-# plain resource holds, or a following placeholder might start with.
-_LEADING_RESOURCE = "{resource}"
-_RESOURCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/-{}")
-_KIND_RANK = {kind: at for at, kind in enumerate(NoteKind)}  # NoteKind lists most needed first
 _CONTAINERS = (dict, list)  # a tuple: isinstance checks it faster than dict | list
 
 
@@ -66,7 +61,7 @@ def render_cards(
     or delete them; ``orders`` maps "MedicationRequest/x" to current orders as
     received, so a suggestion that replaces one can end it (``Recommendation.replaces``).
     ``notes`` (data-quality notes) are shown on every card, those the decisions rest on
-    first (``_in_priority``). ``suggestions=False`` leaves
+    first (``data_quality.in_priority``). ``suggestions=False`` leaves
     the suggestions out and nothing else (recall's worklist shows none; building them is
     about a sixth of a typical patient's reading, assessing and rendering).
     Raises ``RenderError`` for wording or data the renderer cannot honour.
@@ -75,7 +70,7 @@ def render_cards(
         profile=profile,
         as_of=as_of,
         patient_id=patient_id,
-        notes=_in_priority(notes),
+        notes=in_priority(notes),
         drafts=dict(drafts or {}),
         orders=dict(orders or {}),
         library=library or load_card_library(),
@@ -91,18 +86,7 @@ def note_lines(
     """``(resource, message)`` of each data-quality note, worded and ordered as the cards
     word and list them."""
     words = FactWords(library or load_card_library(), profile.name)
-    return [words.note(note) for note in _in_priority(notes)]
-
-
-def _in_priority(notes: Iterable[Note]) -> tuple[Note, ...]:
-    """``notes`` in the order a clinician needs them, stable within each kind: only the
-    first few are listed, so a result set aside or coded only locally must not sit under
-    "more" behind an unknown resource type. The assessment's notes are all about results."""
-    return tuple(sorted(notes, key=_rank))
-
-
-def _rank(note: Note) -> int:
-    return _KIND_RANK[note.kind] if isinstance(note, DataNote) else 0
+    return [words.note(note) for note in in_priority(notes)]
 
 
 def fit_summary(summary: str) -> str:
@@ -241,6 +225,10 @@ class _Renderer:
     def words(self) -> FactWords:
         return FactWords(self.library, self.profile.name)
 
+    @functools.cached_property
+    def data_quality(self) -> DataQuality:
+        return DataQuality(self.notes, self.words, self.library, self.profile.name)
+
     def _values(self, rec: Recommendation, **more: Markup) -> FactValues:
         """Placeholders: the rule's facts, worded on use, plus the automatic ones
         (see cards/README.md)."""
@@ -279,7 +267,9 @@ class _Renderer:
         if shown:
             lines = [self.library.safety_text(sid, self.profile.name, values) for sid in shown]
             blocks.append(self._list(self._section("safety"), lines))
-        blocks.append(self._data_quality_for(text))
+        notes = self.data_quality.lines(text)
+        if notes:
+            blocks.append(self._list(self._section("data_quality"), notes))
         # The rule's sources, then those of the safety lines shown; each source once: not
         # the card's own source link, and a page several source IDs cite (UK-1 and UK-2 are
         # both the BNF) only once.
@@ -294,59 +284,6 @@ class _Renderer:
         if links:
             blocks.append(self._section("sources", sources=Markup.joined("; ", links)))
         return "\n\n".join(block for block in blocks if block)
-
-    def _data_quality_for(self, said: str) -> str:
-        """The data-quality block ("" without notes), without the notes the card's own
-        text ``said`` already (R25 leads with the unreadable result): each thing once."""
-        listed, more = self._data_quality
-        lines = [line for message, line in listed if message not in said]
-        if not lines:
-            return ""
-        return self._list(self._section("data_quality"), [*lines, *more])
-
-    @functools.cached_property
-    def _data_quality(self) -> tuple[list[tuple[str, str]], list[str]]:
-        """Each listed note's ``(message, line)`` and the "more" line: the same on every
-        card of a request, so built once, wording only the notes it lists (a long record
-        has dozens)."""
-        listed: dict[str, str] = {}
-        for note in self.notes:
-            if len(listed) == MAX_DATA_NOTES:
-                break
-            resource, message = self.words.note(note)
-            listed.setdefault(self._item(resource, message), as_value(message))
-        count = self._note_count() if listed else 0
-        more = (
-            [self._section("more", count=count - MAX_DATA_NOTES)] if count > MAX_DATA_NOTES else []
-        )
-        return [(message, line) for line, message in listed.items()], more
-
-    def _note_line(self, note: Note) -> str:
-        return self._item(*self.words.note(note))
-
-    def _item(self, resource: str, message: str) -> str:
-        # FHIR text: ``fill`` escapes it and collapses its whitespace.
-        return self._section("data_quality_item", resource=resource, message=message)
-
-    def _note_count(self) -> int:
-        """How many notes read differently, wording only notes on a shared resource: when
-        a line starts with its resource as it is and then a character no such resource
-        holds, the resource is the line's start, so notes on different ones differ."""
-        template = self.library.table("sections", self.profile.name)["data_quality_item"]
-        head, after = template[: len(_LEADING_RESOURCE)], template[len(_LEADING_RESOURCE) :]
-        if not (
-            head == _LEADING_RESOURCE
-            and after[:1]
-            and after[0] not in _RESOURCE_CHARS
-            and all(plain(note.resource) for note in self.notes)
-        ):
-            return len(set(map(self._note_line, self.notes)))
-        on: dict[str, list[Note]] = {}
-        for note in self.notes:
-            on.setdefault(note.resource, []).append(note)
-        return sum(
-            len(set(map(self._note_line, same))) if len(same) > 1 else 1 for same in on.values()
-        )
 
     def _order_change(self, rec: Recommendation) -> str:
         """Which order accepting the plan changes: the draft it updates, the current order it

@@ -131,7 +131,7 @@ def test_unqueried_entries_are_not_prefetched(prefetch_of, as_of):
 def test_unqueried_entries_change_only_their_own_data_quality_notes(as_of, monkeypatch):
     """So leaving them out of the CLI comparison hides nothing else. Every note is listed
     (no "N more not shown"), so each entry's own line can be taken out."""
-    monkeypatch.setattr("cds_b12.render.cards.MAX_DATA_NOTES", 100)
+    monkeypatch.setattr("cds_b12.render.data_quality.MAX_DATA_NOTES", 100)
     for scenario in SCENARIOS:
         resources, drafts = scenario.data(as_of)
         refs = {ref(r) for r in resources} & NOT_QUERIED.keys()

@@ -21,7 +21,7 @@ from cds_b12.clinical.record import (
     UndecidedResult,
 )
 from cds_b12.render import load_card_library, note_lines, render_cards
-from cds_b12.render.cards import MAX_DATA_NOTES
+from cds_b12.render.data_quality import MAX_DATA_NOTES
 from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary
 
 from .render_support import AS_OF, PATIENT
