@@ -35,6 +35,7 @@ from .build import make_lab, make_quantity
 from .dates import parse_date
 from .findings import observation_finding
 from .local_labs import local_lab_label, local_lab_note
+from .ranges import Who, applicable
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 from .units import conversion, quantity_unit, scaled
 
@@ -77,17 +78,18 @@ def lab_kind(concept: object) -> LabKind | None:
 
 
 def read_observation(
-    resource: dict, note: Note, name: str
+    resource: dict, note: Note, name: str, who: Who | None = None
 ) -> Lab | UnreadableResult | ClinicalFinding | tuple[Lab | UnreadableResult, ...] | None:
     """A lab result in canonical units (or one that could not be read), a finding such as
     pregnancy or a vegan diet, a panel's results, or None if unused. ``name`` is the
-    resource's ``label``."""
+    resource's ``label``; ``who`` the patient's sex and birth date, for a reference range
+    given per sex or age."""
     kind = coded(resource.get("code"), LAB_KINDS)  # lab_kind, without its call
-    if resource.get("component") and (panel := _read_panel(resource, kind, note, name)):
+    if resource.get("component") and (panel := _read_panel(resource, kind, note, name, who)):
         return panel
     if kind is not None:
         OBSERVATION_STATUS.apply(resource, note)
-        return _read_lab(resource, kind, note, name)
+        return _read_lab(resource, kind, note, name, who)
     found = observation_finding(resource)
     if found is None:
         # a final result named in words but coded only locally: said, never read
@@ -107,7 +109,7 @@ _VALUES = ("valueQuantity", "valueString", "valueInteger")
 
 
 def _read_panel(
-    resource: dict, kind: LabKind | None, note: Note, name: str
+    resource: dict, kind: LabKind | None, note: Note, name: str, who: Who | None
 ) -> tuple[Lab | UnreadableResult, ...] | None:
     """A panel's results (a blood count, a B12 + folate panel): its own value when it has
     one of a code we read, then each component of a code we read, as a standalone result
@@ -127,7 +129,7 @@ def _read_panel(
     for part, source in parts:
         first = read.setdefault(part, source)
         if first is source:
-            results.append(_read_lab(source, part, note, name))
+            results.append(_read_lab(source, part, note, name, who))
         elif [first.get(key) for key in _VALUES] != [source.get(key) for key in _VALUES]:
             note(
                 f"ignored: another {ANALYTE_NAMES[part]} value in the same Observation",
@@ -136,7 +138,9 @@ def _read_panel(
     return tuple(results)
 
 
-def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | UnreadableResult:
+def _read_lab(
+    resource: dict, kind: LabKind, note: Note, name: str, who: Who | None
+) -> Lab | UnreadableResult:
     """The result in canonical units; one without a usable value or unit is kept as
     unreadable, with a note, so the rules can say so (R25) rather than drop it."""
     on = _when(resource, note)
@@ -176,7 +180,8 @@ def _read_lab(resource: dict, kind: LabKind, note: Note, name: str) -> Lab | Unr
             )
             return UnreadableResult(kind, name, on, Unreadable.UNITS_DISAGREE)
         if factor is not None:
-            low, high = _range(kind, ranges, unit, factor, note)
+            given = applicable(resource.get("referenceRange"), who, on)
+            low, high = _range(kind, given, scaled(value, factor), unit, factor, note)
             # in field order: keywords would cost a dict per call
             return make_lab(
                 kind,
@@ -272,25 +277,49 @@ def _value_and_unit(
 
 
 def _range(
-    kind: LabKind, ranges: dict, value_unit: str, value_factor: tuple[float, float], note: Note
+    kind: LabKind,
+    ranges: list[dict] | None,
+    value: float,
+    value_unit: str,
+    value_factor: tuple[float, float],
+    note: Note,
 ) -> tuple[float | None, float | None]:
-    """The lab's reference limits in ``kind.unit``. A range with a limit in a unit we cannot
-    convert, or whose unit in words and code are two units, is set aside whole, with a
-    note: the bands then use the profile's limits, never a limit we may have misread."""
+    """The lab's reference limits in ``kind.unit``, from the ranges that apply (``ranges``,
+    None when none does). A range with a limit in a unit we cannot convert, or whose unit in
+    words and code are two units, is set aside whole, with a note, as are ranges that apply
+    and place ``value`` (canonical) on two sides of a limit: the bands then use the
+    profile's limits, never a limit we may have misread or chosen at random."""
     if not ranges:
+        if ranges is None:
+            note(f"reference range ignored: none applies to this patient for {ANALYTE_NAMES[kind]}")
         return None, None
     try:
-        return (
-            _bound(kind, ranges.get("low"), value_unit, value_factor),
-            _bound(kind, ranges.get("high"), value_unit, value_factor),
-        )
+        limits = [
+            (
+                _bound(kind, r.get("low"), value_unit, value_factor),
+                _bound(kind, r.get("high"), value_unit, value_factor),
+            )
+            for r in ranges
+        ]
+        if len(limits) > 1 and _disagree_on(value, limits):
+            raise _RangeUnit("the ranges that apply disagree")
     except _RangeUnit as doubt:
         note(f"reference range ignored: {doubt} for {ANALYTE_NAMES[kind]}")
         return None, None
+    return limits[0]
+
+
+def _disagree_on(value: float, limits: list[tuple[float | None, float | None]]) -> bool:
+    """Whether ranges put ``value`` below one's lower limit and not another's, or above one's
+    upper limit and not another's: then which range is used changes the result's band."""
+    below = {value < low for low, _ in limits if low is not None}
+    above = {value > high for _, high in limits if high is not None}
+    return len(below) > 1 or len(above) > 1
 
 
 class _RangeUnit(Exception):
-    """A reference limit in a unit we cannot read: the message says which."""
+    """A reference range we cannot read (a limit's unit), or cannot choose: the message
+    says why."""
 
 
 def _bound(

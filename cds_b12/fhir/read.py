@@ -226,7 +226,7 @@ class _Reader:
             name = rtype
         note = self.note
         if rtype == "Observation":  # the commonest types first
-            fact = read_observation(resource, note, name)
+            fact = read_observation(resource, note, name, self.who)
         elif (source := MEDICATION_SOURCES.get(rtype)) is not None:
             fact = read_medication(resource, source, self.index, note, name)
         else:
@@ -256,6 +256,17 @@ class _Reader:
             if resource.get("resourceType") == "Patient":
                 return parse_date(resource.get("birthDate"))
         return None
+
+    def who(self) -> tuple[str | None, date | None]:
+        """The patient's sex and birth date, for a reference range given per sex or age: the
+        Patient read already, else the first in the data, as ``birth_date``."""
+        if self.patient is not None:
+            return self.patient.sex, self.patient.birth_date
+        for resource, _ in self.entries:
+            if resource.get("resourceType") == "Patient":
+                gender = string(resource, "gender")
+                return (gender.lower() if gender else None), parse_date(resource.get("birthDate"))
+        return None, None
 
     def _read_other(self, rtype: str, resource: dict, note: Note) -> None:
         if rtype == "Condition":

@@ -143,7 +143,7 @@ def test_the_reader_hands_each_reader_the_label(resource):
     """``read`` names the resource from the type and id it has read, as ``label`` would."""
     handed = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(read_module, "read_observation", lambda r, n, name: handed.append(name))
+        patch.setattr(read_module, "read_observation", lambda r, n, name, who: handed.append(name))
         patch.setattr(read_module, "read_medication", lambda r, s, i, n, name: handed.append(name))
         read_module.read_record([resource])
     assert handed == [label(resource)]

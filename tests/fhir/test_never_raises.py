@@ -29,7 +29,8 @@ RX_CYANOKIT = "700496"
 FHIR_KEYS = [
     "resourceType", "id", "entry", "resource", "fullUrl", "status", "code", "coding", "system",
     "display", "text", "valueQuantity", "value", "unit", "comparator", "valueString",
-    "valueCodeableConcept", "referenceRange", "low", "high", "interpretation",
+    "valueCodeableConcept", "referenceRange", "low", "high", "interpretation", "appliesTo", "age",
+    "type",
     "effectiveDateTime", "effectivePeriod", "start", "end", "issued", "medicationCodeableConcept",
     "medicationReference", "reference", "contained", "ingredient", "itemCodeableConcept",
     "dosageInstruction", "dosage", "doseAndRate", "doseQuantity", "dose", "route", "timing",
@@ -48,6 +49,7 @@ FHIR_STRINGS = [
     "final", "entered-in-error", "active", "draft", "completed", "not-done", "refuted",
     "2024-01-01", "2024", "2024-01-01T08:00:00", "not a date", "#m1", "Medication/m1", "m1",
     "<150", "1e999", "nan", "-0", "vegan", "cyanokit", "multivitamin", "hydroxocobalamin",
+    "normal", "therapeutic", "male", "female", "248152002",
 ]  # fmt: skip
 
 scalars = (

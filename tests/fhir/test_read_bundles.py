@@ -46,10 +46,10 @@ from .read_support import (
 def test_bad_resource_noted_while_others_still_read(monkeypatch):
     real = read_module.read_observation
 
-    def exploding(resource, note, name):
+    def exploding(resource, note, name, who):
         if resource.get("id") == "boom":
             raise ValueError("boom")
-        return real(resource, note, name)
+        return real(resource, note, name, who)
 
     monkeypatch.setattr(read_module, "read_observation", exploding)
     record = read(
