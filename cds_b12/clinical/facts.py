@@ -194,7 +194,7 @@ class Markers:
     the card shows it; empty when none is on file, and the card then says nothing of them
     (a line of "none on file" would crowd the card a clinician has seconds for)."""
 
-    items: tuple[Lab | OnFile | BeforeUnreadable, ...]
+    items: tuple[Lab | OnFile | BeforeUnreadable | Unreadables, ...]
 
 
 # What a fact may be: the renderer words each of these, and refuses anything else.

@@ -63,6 +63,13 @@ _YEAR = DAYS_PER_UNIT["a"]
 _TABLE_OF: dict[type, str] = {e: t for t, e in reversed(list(NAME_TABLES.items()))}
 
 
+def _kind(marker: Lab | OnFile | BeforeUnreadable | Unreadables) -> LabKind:
+    """The analyte a marker quotes: its result's, or the first that could not be read."""
+    if isinstance(marker, Unreadables):
+        return marker.items[0].kind
+    return (marker if isinstance(marker, Lab) else marker.lab).kind
+
+
 def _round(value: float) -> float:
     """A converted value to the precision a lab reports: 257.45 -> 257, 0.5534 -> 0.553."""
     if abs(value) >= 100:
@@ -153,7 +160,7 @@ class FactWords:
                 (
                     self._phrase(
                         "marker",
-                        analyte=self._name((m if isinstance(m, Lab) else m.lab).kind),
+                        analyte=self._name(_kind(m)),
                         result=self.word(name, m),
                     )
                     for m in value.items

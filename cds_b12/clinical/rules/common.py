@@ -58,10 +58,14 @@ REPEAT_TEST = {
 
 
 def unread_results(
-    a: Assessment, p: Profile, kinds: Container[LabKind] = REPEAT_TEST
+    a: Assessment,
+    p: Profile,
+    kinds: Container[LabKind] = REPEAT_TEST,
+    *,
+    before: date | None = None,
 ) -> tuple[UnreadableResult, ...]:
     """Current unreadable results of ``kinds`` (the deciding analytes) with no readable one
-    as new.
+    as new; with ``before`` (a course's first dose), those before that day, current then.
 
     Total and active B12 count as one analyte: either result reads the B12 status.
     """
@@ -69,13 +73,13 @@ def unread_results(
     def same(kind: LabKind) -> tuple[LabKind, ...]:
         return B12_KINDS if kind in B12_KINDS else (kind,)
 
+    at = a.as_of if before is None else before
+    last = a.as_of if before is None else before - timedelta(days=1)
     found = []
     for u in a.unreadable:  # the reader's, then those outside the plausible limits
-        if u.kind not in kinds or u.on > a.as_of:
+        if u.kind not in kinds or u.on > last or (at - u.on).days > p.current_lab_days:
             continue
-        if (a.as_of - u.on).days > p.current_lab_days:
-            continue
-        if not any(lab.kind in same(u.kind) and u.on <= lab.on for lab in a.labs):
+        if not any(lab.kind in same(u.kind) and u.on <= lab.on <= last for lab in a.labs):
             found.append(u)
     return tuple(sorted(found, key=lambda u: (u.on, u.resource)))
 
@@ -100,13 +104,13 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
     last_dose = None
     if a.last_dose is not None and a.days_since_last_dose is not None:
         last_dose = LastDose(a.last_dose, a.days_since_last_dose)
-    mma = _quoted(a, a.mma, LabKind.MMA)
-    hcy = _quoted(a, a.hcy, LabKind.HCY)
+    mma = said(a, a.mma, (LabKind.MMA,))
+    hcy = said(a, a.hcy, (LabKind.HCY,))
     return {
         "as_of": a.as_of,
-        "b12": before_unreadable(a, a.b12, B12_KINDS) or a.b12 or b12_on_file(a),
-        "hb": _quoted(a, a.hb, LabKind.HB),
-        "mcv": _said(a, a.mcv, LabKind.MCV) or _too_old(a, LabKind.MCV),
+        "b12": said(a, a.b12, B12_KINDS),
+        "hb": said(a, a.hb, (LabKind.HB,)),
+        "mcv": said(a, a.mcv, (LabKind.MCV,)),
         "mma": mma,
         "hcy": hcy,
         "markers": Markers(tuple(m for m in (mma, hcy) if m is not None)),
@@ -119,38 +123,49 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
 
 
 def before_unreadable(
-    a: Assessment, lab: Lab | None, kinds: Container[LabKind]
+    a: Assessment, lab: Lab | None, kinds: Container[LabKind], *, before: date | None = None
 ) -> BeforeUnreadable | None:
     """``lab`` (the current result of ``kinds``) when a newer one of those kinds on file
     could not be read (R25's reasons, or outside the plausible limits). Most records have
     no unreadable result: then nothing is searched."""
     if lab is None or not a.unreadable:
         return None
-    newer = tuple(u for u in unread_results(a, a.profile, kinds) if u.on > lab.on)
+    unread = unread_results(a, a.profile, kinds, before=before)
+    newer = tuple(u for u in unread if u.on > lab.on)
     return BeforeUnreadable(lab, Unreadables(newer)) if newer else None
 
 
-def _said(a: Assessment, lab: Lab | None, kind: LabKind) -> Fact | None:
-    """The current result of ``kind`` as a card quotes it: with the newer ones that could
-    not be read, or, with none readable, those (never "none on file" over a value that
-    could not be trusted); None when there is neither."""
+def said(
+    a: Assessment, lab: Lab | None, kinds: tuple[LabKind, ...], *, before: date | None = None
+) -> Lab | OnFile | BeforeUnreadable | Unreadables | None:
+    """How a card quotes a result of ``kinds``, one rule for every lab value: ``lab`` (the
+    one the card rests on), naming newer ones that could not be read; with no ``lab``, the
+    current ones that could not be read, else the latest on file and why it does not count
+    (``on_file``; with ``before``, a course's first dose, only results before it). None
+    ("none on file") only when the record holds none: never over an untrusted value."""
     if lab is not None:
-        return before_unreadable(a, lab, (kind,)) or lab
-    unread = unread_results(a, a.profile, (kind,))
-    return Unreadables(unread) if unread else None
+        return before_unreadable(a, lab, kinds, before=before) or lab
+    unread = unread_results(a, a.profile, kinds, before=before) if a.unreadable else ()
+    if unread:
+        return Unreadables(unread)
+    if before is not None:
+        return None
+    return on_file(a, kinds) or _unreadable_on_file(a, kinds)
 
 
-def current(a: Assessment, lab: Lab | None, kind: LabKind) -> Lab | OnFile | None:
-    """The current result of ``kind``, else its latest on file (too old to count)."""
-    return lab or _too_old(a, kind)
+def current(a: Assessment, lab: Lab | None, kinds: tuple[LabKind, ...]) -> Lab | OnFile | None:
+    """``lab``, else the latest readable result of ``kinds`` on file and why it does not
+    count: R25's plain quote (the unreadable ones are its own subject)."""
+    return lab or on_file(a, kinds)
 
 
-def _quoted(
-    a: Assessment, lab: Lab | None, kind: LabKind
-) -> Lab | OnFile | BeforeUnreadable | None:
-    """``current`` as a card that rests on it quotes it: naming the newer results of
-    ``kind`` that could not be read (R25 quotes ``current`` plain: they are its subject)."""
-    return before_unreadable(a, lab, (kind,)) or current(a, lab, kind)
+def _unreadable_on_file(a: Assessment, kinds: tuple[LabKind, ...]) -> Unreadables | None:
+    """The results of ``kinds`` on file, none readable, too old to be current."""
+    old = sorted(
+        (u for u in a.unreadable if u.kind in kinds and u.on <= a.as_of),
+        key=lambda u: (u.on, u.resource),
+    )
+    return Unreadables(tuple(old)) if old else None
 
 
 def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:
@@ -166,10 +181,16 @@ def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:
     return next(lab for lab in a.labs[bisect_left(a.labs, day, key=_ON) :] if lab.kind in kinds)
 
 
-def _too_old(a: Assessment, kind: LabKind) -> OnFile | None:
-    """The latest result of ``kind`` in the record when it is too old to be current."""
-    latest = latest_on_file(a, kind)
-    return None if latest is None else OnFile(latest, Unused.TOO_OLD, a.profile.current_lab_days)
+def on_file(a: Assessment, kinds: tuple[LabKind, ...]) -> OnFile | None:
+    """The latest result of ``kinds`` in the record when none is current: set aside as a
+    B12 taken soon after an injection (S2), or older than the profile's current-result
+    limit (issue 11 §5)."""
+    latest = latest_on_file(a, *kinds)
+    if latest is None:
+        return None
+    if latest in a.ignored_b12:
+        return OnFile(latest, Unused.AFTER_DOSE, a.profile.post_injection_b12_invalid_days)
+    return OnFile(latest, Unused.TOO_OLD, a.profile.current_lab_days)
 
 
 def next_dose_on(a: Assessment, regimen: Regimen) -> date | None:
@@ -179,17 +200,6 @@ def next_dose_on(a: Assessment, regimen: Regimen) -> date | None:
         return None
     due = a.last_dose + timedelta(days=round(regimen.steps[0].interval_days))
     return max(due, a.as_of)
-
-
-def b12_on_file(a: Assessment) -> OnFile | None:
-    """The latest B12 in the record when none is current: set aside as taken soon after an
-    injection (S2), or older than the profile's current-result limit (issue 11 §5)."""
-    latest = latest_on_file(a, *B12_KINDS)
-    if latest is None:
-        return None
-    if latest in a.ignored_b12:
-        return OnFile(latest, Unused.AFTER_DOSE, a.profile.post_injection_b12_invalid_days)
-    return OnFile(latest, Unused.TOO_OLD, a.profile.current_lab_days)
 
 
 def recommend(

@@ -23,7 +23,7 @@ from ..recommendation import (
 from ..record import Finding, Lab, LabKind, Product
 from ..regimens import CATALOGUE
 from ..sources import cites
-from .common import before_unreadable, recommend, severity_open
+from .common import recommend, said, severity_open
 
 _IM_CAUSES = (Cause.IRREVERSIBLE_MALABSORPTION, Cause.UNKNOWN, Cause.POSSIBLY_REVERSIBLE_GI)
 
@@ -253,7 +253,7 @@ def _potassium(a: Assessment, low: Lab | None, p: Profile) -> Fact:
     adult_limit = low is not None and low.ref_low is None
     if adult_limit and not a.is_adult and low.interpretation not in LOW_INTERPRETATIONS:
         return AdultLimit(low, p.hypokalaemia_below_mmol_l)
-    return before_unreadable(a, low, (LabKind.POTASSIUM,)) or low
+    return said(a, low, (LabKind.POTASSIUM,))
 
 
 @cites(
@@ -312,9 +312,9 @@ def r7_severe_anaemia(a: Assessment, p: Profile) -> Recommendation | None:
         urgency=Urgency.URGENT,
         labs=_severe_anaemia_labs(a, p),
         variant=variant,
-        wbc=a.wbc,
-        neutrophils=a.neutrophils,
-        platelets=a.platelets,
+        wbc=said(a, a.wbc, (LabKind.WBC,)),
+        neutrophils=said(a, a.neutrophils, (LabKind.NEUTROPHILS,)),
+        platelets=said(a, a.platelets, (LabKind.PLATELETS,)),
         potassium=_potassium(a, low_k, p),
         loading_start=a.treatment_start,
         age=a.age_years,

@@ -21,6 +21,7 @@ from ..assess import (
     Functional,
     is_current,
 )
+from ..bands import B12_KINDS
 from ..facts import Fact, OnFile, Ordered, Unused
 from ..followup import on
 from ..profiles import Profile
@@ -36,7 +37,7 @@ from ..regimens import (
     with_drug,
 )
 from ..sources import cites
-from .common import b12_on_file, recommend
+from .common import recommend, said
 
 
 def _current(a: Assessment, wanted) -> list[tuple[Medication, str | None]]:
@@ -91,8 +92,8 @@ def r20_folate_without_b12(a: Assessment, p: Profile) -> Recommendation | None:
 def _b12_not_excluding(a: Assessment, p: Profile, days_ago: int | None) -> Fact:
     """The B12 on file and why it does not exclude deficiency before folic acid (S3)."""
     if a.b12 is None:
-        on_file = b12_on_file(a)
-        if on_file is not None and on_file.why is Unused.TOO_OLD:
+        on_file = said(a, None, B12_KINDS)  # or the ones on file that could not be read
+        if isinstance(on_file, OnFile) and on_file.why is Unused.TOO_OLD:
             return OnFile(on_file.lab, Unused.TOO_OLD, p.folate_b12_lookback_days)
         return on_file
     if days_ago is not None and days_ago > p.folate_b12_lookback_days:

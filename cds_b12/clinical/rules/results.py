@@ -10,6 +10,7 @@ in silence.
 from __future__ import annotations
 
 from ..assess import PHASE_NONE, Assessment
+from ..bands import B12_KINDS
 from ..facts import Confoundings, Unreadables
 from ..followup import on
 from ..markers import Confounder
@@ -17,7 +18,7 @@ from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
 from ..record import LabKind
 from ..sources import cites
-from .common import REPEAT_TEST, b12_on_file, current, recommend, unread_results
+from .common import REPEAT_TEST, current, recommend, unread_results
 from .orders import plain_injection_drafts
 
 
@@ -97,8 +98,8 @@ def r25_unreadable_result(a: Assessment, p: Profile) -> Recommendation | None:
         labs=tuple(on(a.as_of, test, LabNote.REPEAT) for test in tests),
         unreadable=Unreadables(unread),
         # the unreadable ones are this card's own subject: its readable results stay plain
-        b12=a.b12 or b12_on_file(a),
-        hb=current(a, a.hb, LabKind.HB),
-        mma=current(a, a.mma, LabKind.MMA),
-        hcy=current(a, a.hcy, LabKind.HCY),
+        b12=current(a, a.b12, B12_KINDS),
+        hb=current(a, a.hb, (LabKind.HB,)),
+        mma=current(a, a.mma, (LabKind.MMA,)),
+        hcy=current(a, a.hcy, (LabKind.HCY,)),
     )

@@ -1,0 +1,84 @@
+"""Every lab value a card quotes follows one rule: the current readable result, naming newer
+ones that could not be read; with none readable, the unreadable ones on file; "none on
+file" only when the record holds no result of it at all (a value that cannot be trusted is
+said, never silently dropped)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_b12.clinical import get_profile
+from cds_b12.hooks.response import respond
+
+from .test_untrusted_values_respond import AS_OF, bundle, observation
+
+HB, MMA, B12, WBC, PLATELETS = "718-7", "13964-2", "2132-9", "6690-2", "777-3"
+
+
+def cards(data: object, profile: str) -> list[dict]:
+    return respond(data, profile=get_profile(profile), as_of=AS_OF).body["cards"]
+
+
+def card(data: object, profile: str, summary: str) -> str:
+    (found,) = [c for c in cards(data, profile) if summary in c["summary"]]
+    return found["detail"]
+
+
+def line(detail: str, start: str) -> str:
+    return next(row for row in detail.splitlines() if row.startswith(start))
+
+
+def low_b12_with(*extra: dict) -> dict:
+    data = bundle('{"value": 150, "unit": "pg/mL"}')
+    data["entry"] += list(extra)
+    return data
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_loading_card_names_the_only_hb_on_file_that_cannot_be_read(profile):
+    """The card said "Hb: none on file" over an Hb with no unit."""
+    data = low_b12_with(observation("hb", HB, "2025-12-20", {"value": 12.4}))
+    hb = line(card(data, profile, "Start B12 loading"), "- Hb:")
+    assert hb.startswith("- Hb: Hb of 2025-12-20: no unit given; MCV:")
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_loading_card_names_the_only_mma_on_file_that_cannot_be_read(profile):
+    """{markers} said nothing of an MMA with no unit, as if none were on file."""
+    data = low_b12_with(observation("mma", MMA, "2025-12-20", {"value": 0.6}))
+    b12 = line(card(data, profile, "Start B12 loading"), "- Serum B12:")
+    assert b12.endswith("on 2025-12-20; MMA: MMA of 2025-12-20: no unit given")
+
+
+def severe_anaemia(b12: dict, *extra: dict) -> dict:
+    data = bundle("{}")
+    data["entry"] = [data["entry"][0], data["entry"][2]]  # the patient and the MCV
+    data["entry"] += [
+        observation("b12", B12, "2025-12-20", b12),
+        observation("hb", HB, "2025-12-20", {"value": 6.5, "unit": "g/dL"}),
+        *extra,
+    ]
+    return data
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_severe_anaemia_card_names_the_only_b12_on_file_that_cannot_be_read(profile):
+    detail = card(severe_anaemia({"value": 150}), profile, "same-day assessment")
+    assert line(detail, "- Serum B12:") == "- Serum B12: B12 of 2025-12-20: no unit given"
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_severe_anaemia_card_names_counts_that_cannot_be_read_or_are_too_old(profile):
+    """White cells and platelets were quoted only when current and readable: a count with
+    no unit, or one too old to count, read "none on file"."""
+    data = severe_anaemia(
+        {"value": 150, "unit": "pg/mL"},
+        observation("wbc", WBC, "2025-12-20", {"value": 3.1}),
+        observation("plt", PLATELETS, "2024-06-01", {"value": 90, "unit": "10^9/L"}),
+    )
+    counts = line(card(data, profile, "same-day assessment"), "- White cells:")
+    assert counts.startswith("- White cells: white cell count of 2025-12-20: no unit given;")
+    assert counts.endswith(
+        "neutrophils: none on file; platelets: 90 10^9/L on 2024-06-01, more than 12 months"
+        " old, so it does not count"
+    )
