@@ -24,7 +24,7 @@ from gunicorn.app.base import BaseApplication
 from .config import Settings
 from .hooks.response import respond
 from .hooks.services import discovery_document
-from .net.worker import HeadFirstWorker
+from .net.worker import ErrorLog, HeadFirstWorker
 
 # Objects allocated, net, between collections of the youngest generation (Python's default
 # is 700). A hook call builds a few thousand containers that live until it answers: at 700,
@@ -155,6 +155,7 @@ def run_gunicorn(
             "keepalive": 5,
             "accesslog": None,  # the app logs one JSON line per request itself
             "errorlog": "-",
+            "logger_class": ErrorLog,  # no JWT or SMART code from a refused request
             "proc_name": name,
             "control_socket_disable": True,  # several instances may run on one host
             "child_exit": _worker_gone,

@@ -13,7 +13,8 @@ connection is closed. Over TLS (which gunicorn terminates in the thread) the
 worker behaves as gthread does.
 
 Errors gunicorn answers itself (400 for a malformed request line or header,
-414, 431, 500) are sent as a FHIR OperationOutcome, like the service's own.
+414, 431, 500) are sent as a FHIR OperationOutcome, like the service's own, and
+logged by ``ErrorLog`` without the request line or header they quote.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from functools import partial
 from typing import Any
 
 from gunicorn import util
+from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
 HEAD_SECONDS = 15.0  # from the first byte (or the connection) to the end of the head
@@ -37,6 +39,7 @@ BODY_BUFFER = 1024 * 1024  # larger bodies are read by the thread, as gthread do
 _CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\d+)[ \t]*\r?$", re.I | re.M)
 _STREAMED = re.compile(rb"^(transfer-encoding|expect)[ \t]*:", re.I | re.M)
 _ISSUE = {400: "invalid", 403: "forbidden", 408: "timeout", 414: "too-long", 431: "too-long"}
+_REFUSED = re.compile(r"^(Invalid request from ip=\S*: [^:'\"]*)")  # up to what it quotes
 
 
 def operation_outcome(status: int, reason: str, diagnostics: str) -> bytes:
@@ -79,6 +82,26 @@ class _Captured:
 
     def sendall(self, data: bytes) -> None:
         self.data += data
+
+
+class ErrorLog(Logger):
+    """gunicorn's error log, without what a refused or failed request carried.
+
+    Its warning for a malformed request quotes the offending request line or header line,
+    and its error for a failed one names the URI: either may hold a JWT (``Authorization``
+    without its colon, say) or a SMART callback's ``code`` and ``state``. Only the kind of
+    refusal and the path are kept.
+    """
+
+    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        if isinstance(msg, str) and (kept := _REFUSED.match(msg)):
+            msg = kept.group(1).rstrip()
+        super().warning(msg, *args, **kwargs)
+
+    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        if isinstance(msg, str) and msg.startswith("Error handling request"):
+            args = tuple(a.split("?", 1)[0] if isinstance(a, str) else a for a in args)
+        super().exception(msg, *args, **kwargs)
 
 
 class HeadFirstWorker(ThreadWorker):
