@@ -56,7 +56,11 @@ class Verifier:
                 audience=[audience, audience + "/"],  # one trailing slash is tolerated
                 issuer=issuer.iss,
                 leeway=LEEWAY,
-                options={"require": ["iss", "aud", "exp", "iat", "jti"]},
+                options={
+                    "require": ["iss", "aud", "exp", "iat", "jti"],
+                    # an RSA key under 2048 bits (NIST SP 800-131A) is refused, not warned about
+                    "enforce_minimum_key_length": True,
+                },
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"{type(exc).__name__}: {exc}") from None

@@ -61,6 +61,7 @@ ISS_JWKS_URL = "https://fetched-keys-ehr.example.com"
 TENANT = "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"
 
 RSA_KID, P256_KID, ENC_KID, JKU_KID = "rsa-kid", "p256-kid", "enc-kid", "jku-kid"
+WEAK_RSA_KID = "rsa-1024-kid"
 
 ISSUER_KEY = ec.generate_private_key(ec.SECP384R1())
 OTHER_KEY, OTHER_KID = ec.generate_private_key(ec.SECP384R1()), "other-ehr-kid"
@@ -70,6 +71,7 @@ ENC_KEY = ec.generate_private_key(ec.SECP384R1())  # published with use "enc", n
 JKU_KEY = ec.generate_private_key(ec.SECP384R1())  # published only at an allow-listed jku
 ATTACKER_EC_KEY = ec.generate_private_key(ec.SECP384R1())
 ATTACKER_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+WEAK_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # factorable
 KEY_FOR_ALG = {"ES384": ISSUER_KEY, "RS384": RSA_KEY, "ES256": P256_KEY}
 
 
@@ -94,9 +96,12 @@ P256_JWK = public_jwk(P256_KEY, P256_KID, "ES256")
 ENC_JWK = public_jwk(ENC_KEY, ENC_KID, "ES384", use="enc")
 JKU_JWK = public_jwk(JKU_KEY, JKU_KID, "ES384")
 # The issuer's keys as configured out of band: its ES384 key and an RSA key, plus a P-256
-# key (so an ES256 token is refused for its algorithm, not for a missing key) and an
-# encryption key (so a token it verifies is refused for the key's use).
-ISSUER_JWKS = jwks(ISSUER_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK)
+# key (so an ES256 token is refused for its algorithm, not for a missing key), an
+# encryption key (so a token it verifies is refused for the key's use) and a 1024-bit RSA
+# key (refused for its size).
+ISSUER_JWKS = jwks(
+    ISSUER_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK, public_jwk(WEAK_RSA_KEY, WEAK_RSA_KID, "RS384")
+)
 ISSUER_PUBLIC_PEM = ISSUER_KEY.public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
 )
