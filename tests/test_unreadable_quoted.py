@@ -10,6 +10,8 @@ import pytest
 from cds_b12.clinical import get_profile
 from cds_b12.hooks.response import respond
 
+from .scenarios import AS_OF as SCENARIO_AS_OF
+from .scenarios import scenarios
 from .test_untrusted_values_respond import AS_OF, bundle, observation
 
 HB, MMA, B12, WBC, PLATELETS = "718-7", "13964-2", "2132-9", "6690-2", "777-3"
@@ -82,3 +84,45 @@ def test_a_severe_anaemia_card_names_counts_that_cannot_be_read_or_are_too_old(p
         "neutrophils: none on file; platelets: 90 10^9/L on 2024-06-01, more than 12 months"
         " old, so it does not count"
     )
+
+
+def interrupted_course() -> tuple[list[dict], dict]:
+    """The R26 fixture's record (its B12 before the first dose is also the latest one)."""
+    (scenario,) = [
+        s
+        for s in scenarios()
+        if s.path.name == "three-of-six-fires.json"
+        and s.path.parent.name.startswith("R26")
+        and s.profile == "uk"
+    ]
+    resources, _ = scenario.data()
+    (b12,) = [r for r in resources if r.get("code", {}).get("text") == "Vitamin B12"]
+    return resources, b12
+
+
+def interrupted_card(resources: list[dict], profile: str) -> str:
+    result = respond(resources, profile=get_profile(profile), as_of=SCENARIO_AS_OF)
+    (found,) = [c for c in result.body["cards"] if "stopped part-way" in c["summary"]]
+    return found["detail"]
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_an_interrupted_course_card_says_the_b12_before_it_once_when_it_is_the_latest(profile):
+    """R26 quoted the same B12 twice, as the one before the first dose and as the latest."""
+    resources, b12 = interrupted_course()
+    on = b12["effectiveDateTime"][:10]
+    detail = interrupted_card(resources, profile)
+    assert detail.count(f" on {on}") == 1
+    assert f"- B12 before the first dose: 110 pg/mL on {on}\n" in detail
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_an_interrupted_course_card_names_a_b12_before_it_that_cannot_be_read(profile):
+    """R26 said "no result before the first dose" over a B12 with no unit drawn then."""
+    resources, b12 = interrupted_course()
+    del b12["valueQuantity"]["unit"], b12["valueQuantity"]["code"]
+    on = b12["effectiveDateTime"][:10]
+    detail = interrupted_card(resources, profile)
+    said = f"- B12 before the first dose: B12 of {on}: no unit given\n"
+    assert said in detail
+    assert detail.count(f"B12 of {on}: no unit given") == 1

@@ -171,6 +171,14 @@ class BeforeUnreadable:
 
 
 @dataclass(frozen=True, slots=True)
+class Latest:
+    """R26: the latest B12 beside the one before the first dose; ``None`` when it is that
+    one (said once) or the record holds no B12 ("no result before the first dose")."""
+
+    result: Lab | OnFile | BeforeUnreadable | Unreadables | None
+
+
+@dataclass(frozen=True, slots=True)
 class AdultLimit:
     """A child's result judged low by the profile's adult cut-off ``below`` (in the
     analyte's unit): the lab gave no range or flag, and the KB gives no paediatric value,
@@ -220,6 +228,7 @@ Fact = (
     | Ordered
     | Unreadables
     | BeforeUnreadable
+    | Latest
     | AdultLimit
     | Confoundings
     | Markers

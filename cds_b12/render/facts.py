@@ -27,6 +27,7 @@ from cds_b12.clinical.facts import (
     Interval,
     LabTrend,
     LastDose,
+    Latest,
     Markers,
     OnFile,
     Ordered,
@@ -174,6 +175,10 @@ class FactWords:
                 lab=self.lab(value.lab),
                 unreadable=self.word(name, value.unread),
             )
+        if isinstance(value, Latest):  # None: said with the B12 before the first dose
+            if value.result is None:
+                return Markup("")
+            return self._phrase("latest", result=self.word(name, value.result))
         if isinstance(value, AdultLimit):
             unit = self.unit(value.lab.kind)
             return self._phrase(

@@ -94,6 +94,7 @@ FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "confounded_renal": frozenset({"analyte", "marker", "evidence"}),
     "confounded_folate": frozenset({"analyte", "marker", "evidence"}),
     "marker": frozenset({"analyte", "result"}),
+    "latest": frozenset({"result"}),
 }
 # Name tables: every member of the enum needs words (checked when cards/ is loaded).
 NAME_TABLES: Mapping[str, type[Enum]] = {

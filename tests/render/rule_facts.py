@@ -21,6 +21,7 @@ from cds_b12.clinical.facts import (
     Interval,
     LabTrend,
     LastDose,
+    Latest,
     Markers,
     Since,
     Stopped,
@@ -174,6 +175,7 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
         "doses_remaining": 3,
         "loading_start": date(2025, 12, 1),
         "b12_before": _lab(LabKind.B12, 112.0, date(2025, 11, 20), Quantity(82.6, "pmol/L")),
+        "latest_b12": Latest(None),
         "restart_after_days": 90,
     },
     "R27-oral-relapse": {

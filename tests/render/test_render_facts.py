@@ -93,6 +93,7 @@ SAMPLES: dict[type, object] = {
         ),
     ),
     f.Markers: f.Markers((Lab(LabKind.MMA, 0.62, date(2026, 1, 3), "Observation/mma"),)),
+    f.Latest: f.Latest(B12),
     f.AdultLimit: f.AdultLimit(Lab(LabKind.POTASSIUM, 3.2, date(2026, 1, 3), "Observation/k"), 3.5),
 }
 
@@ -126,6 +127,8 @@ def test_every_kind_of_fact_has_words(library: CardLibrary) -> None:
         (f.Years(2374), "6.5"),
         (f.Agents((Product.METFORMIN,), nitrous_oxide=True), "metformin and nitrous oxide"),
         (SAMPLES[f.Unreadables], "B12 of 2026-01-03: no unit given"),
+        (f.Latest(B12), "; latest: 190 pmol/L (257 pg/mL) on 2026-01-03"),
+        (f.Latest(None), ""),
         (
             SAMPLES[f.AdultLimit],
             "3.2 mmol/L on 2026-01-03, below 3.5 mmol/L, the adult limit: the lab gave no range"

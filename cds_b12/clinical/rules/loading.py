@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..assess import PHASE_LOADING, Assessment, Band
-from ..bands import b12_before
+from ..bands import B12_KINDS, b12_before
 from ..cause import NEURO_FINDINGS
-from ..facts import Fact, Findings, Interval
+from ..facts import BeforeUnreadable, Fact, Findings, Interval, Latest, OnFile
 from ..followup import after, on, response_labs, window
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Urgency, Variant
@@ -28,7 +28,7 @@ from ..regimens import (
     with_drug,
 )
 from ..sources import cites
-from .common import recommend
+from .common import recommend, said
 
 
 @cites("US-2", "UK-6")
@@ -224,6 +224,19 @@ def r10_start_maintenance(a: Assessment, p: Profile) -> Recommendation | None:
     )
 
 
+def _b12_course_facts(a: Assessment, before: Lab | None) -> dict[str, Fact]:
+    """R26's B12s: the one before the first dose (or those then that could not be read) and
+    the latest, said once when they are the same result (the latest's words, which say
+    whether it still counts)."""
+    latest = said(a, a.b12, B12_KINDS)
+    start = a.course_start or a.as_of
+    shown = said(a, before, B12_KINDS, before=start)
+    lab = latest.lab if isinstance(latest, OnFile | BeforeUnreadable) else latest
+    if latest == shown or (before is not None and lab == before):
+        return {"b12_before": latest, "latest_b12": Latest(None)}
+    return {"b12_before": shown, "latest_b12": Latest(latest)}
+
+
 def _treated_for_deficiency(a: Assessment, p: Profile) -> tuple[Lab | None, bool]:
     """The B12 before the course began, and whether the course had a reason: a low or
     borderline B12 before it, a low one now, an abnormal MMA, a coded deficiency,
@@ -284,6 +297,6 @@ def r26_interrupted_course(a: Assessment, p: Profile) -> Recommendation | None:
         doses_due=due,
         doses_remaining=None if due is None else due - given,
         loading_start=a.course_start,
-        b12_before=before,
+        **_b12_course_facts(a, before),
         restart_after_days=p.interrupted_course_restart_days,
     )
