@@ -60,3 +60,19 @@ def test_a_card_quotes_the_b12_and_hb_of_panels():
     assert "118 pg/mL" in text
     assert "7.4 g/dL" in text
     assert "could not be read" not in text
+
+
+def test_a_b12_whose_panel_copy_disagrees_is_said_and_not_used():
+    """The B12 member says 118 pg/mL, the panel's copy 480: neither decides the cards (no
+    loading card from 118), and the cards say which two disagree."""
+    b12 = {**panel("b12", "2132-9"), "valueQuantity": part("2132-9", 118, "pg/mL")["valueQuantity"]}
+    grouper = {
+        **panel("b12-folate", "96805-7", part("2132-9", 480, "pg/mL")),
+        "hasMember": [{"reference": "Observation/b12"}],
+    }
+    data = {"resourceType": "Bundle", "type": "collection"}
+    data["entry"] = [{"resource": r} for r in (PATIENT, grouper, b12)]
+    cards = respond(data, profile=get_profile("US"), as_of=AS_OF).body["cards"]
+    text = " ".join(f"{c['summary']} {c.get('detail', '')}" for c in cards)
+    assert "vitamin B12 and Observation/b12's disagree" in text
+    assert "118 pg/mL" not in text

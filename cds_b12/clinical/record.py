@@ -290,6 +290,7 @@ class Unreadable(StrEnum):
     NOT_A_NUMBER = "NOT_A_NUMBER"  # NaN, Infinity, 1e400 or text that is not a number
     UNITS_DISAGREE = "UNITS_DISAGREE"  # the unit in words and the UCUM code are two units
     IMPLAUSIBLE = "IMPLAUSIBLE"  # outside the profile's plausible_limits: no patient's value
+    SOURCES_DISAGREE = "SOURCES_DISAGREE"  # a panel's copy of the result gives another value
 
 
 @dataclass(frozen=True, slots=True)

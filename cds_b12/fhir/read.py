@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from math import isclose
 from typing import TypeVar
 
 from cds_b12.clinical.codes import B12_FOLATE_PANEL
@@ -30,13 +31,14 @@ from cds_b12.clinical.record import (
     NoteKind,
     Patient,
     PatientRecord,
+    Unreadable,
     UnreadableResult,
 )
 
 from .accessors import as_dict, as_list, codings, label, shorten, string
 from .build import make_record
 from .dates import parse_date
-from .labs import lab_kind, read_observation
+from .labs import ANALYTE_NAMES, lab_kind, read_observation
 from .medications import MEDICATION_SOURCES, MedicationIndex, read_medication
 from .problems import read_allergy, read_condition, read_procedure
 from .resource_types import R4_RESOURCE_TYPES
@@ -72,10 +74,7 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
             drafts.append(draft)
     labs, unreadable = reader.labs, reader.unreadable
     if reader.members:
-        labs, unreadable = (
-            _unrepeated(labs, reader.members),
-            _unrepeated(unreadable, reader.members),
-        )
+        labs, unreadable = _unrepeated(labs, unreadable, reader.members, notes)
     return make_record(
         patient=reader.patient,
         labs=tuple(labs),
@@ -87,16 +86,49 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
     )
 
 
-R = TypeVar("R", Lab, UnreadableResult)
-
-
-def _unrepeated(results: list[R], members: dict[str, set[str | None]]) -> list[R]:
+def _unrepeated(
+    labs: list[Lab],
+    unreadable: list[UnreadableResult],
+    members: dict[str, set[str | None]],
+    notes: list[DataNote],
+) -> tuple[list[Lab], list[UnreadableResult]]:
     """The results without a panel's component that repeats one of the panel's
-    ``hasMember`` results of the same analyte and date: the member is the result itself."""
-    read = {(_name(r), r.kind, r.on) for r in results}
-    return [
-        r for r in results if not any((m, r.kind, r.on) in read for m in members.get(_name(r), ()))
-    ]
+    ``hasMember`` results of the same analyte and date: the member is the result itself.
+    A copy whose value disagrees with the member's leaves neither to be trusted: the member
+    is kept as unreadable (R25), with a note on the panel saying which two disagree."""
+    read = {(_name(r), r.kind, r.on): r for r in (*labs, *unreadable)}
+    disputed: set[tuple[str, LabKind, date]] = set()
+
+    def repeats(result: Lab | UnreadableResult) -> bool:
+        for m in members.get(_name(result), ()):
+            key = (m, result.kind, result.on)
+            member = read.get(key)
+            if member is None:
+                continue
+            if _disagree(result, member) and key not in disputed:
+                disputed.add(key)
+                said = f"value ignored: its {ANALYTE_NAMES[result.kind]} and {m}'s disagree"
+                notes.append(DataNote(_name(result), said, NoteKind.DECISION))
+            return True
+        return False
+
+    kept = [lab for lab in labs if not repeats(lab)]
+    unread = [u for u in unreadable if not repeats(u)]
+    if disputed:
+        unread.extend(
+            UnreadableResult(lab.kind, lab.resource_id, lab.on, Unreadable.SOURCES_DISAGREE)
+            for lab in kept
+            if (lab.resource_id, lab.kind, lab.on) in disputed
+        )
+        kept = [lab for lab in kept if (lab.resource_id, lab.kind, lab.on) not in disputed]
+    return kept, unread
+
+
+def _disagree(copy: Lab | UnreadableResult, member: Lab | UnreadableResult) -> bool:
+    """Whether two readable copies of one result give two values (in canonical units)."""
+    if not (isinstance(copy, Lab) and isinstance(member, Lab)):
+        return False
+    return copy.comparator != member.comparator or not isclose(copy.value, member.value)
 
 
 def _name(result: Lab | UnreadableResult) -> str:

@@ -3,7 +3,7 @@
 with its parent, noted as a standalone result would be; a ``hasMember`` is read once, as
 itself."""
 
-from cds_b12.clinical.record import LabKind, Unreadable
+from cds_b12.clinical.record import LabKind, NoteKind, Unreadable
 
 from .read_support import (
     DATA_ABSENT,
@@ -172,3 +172,31 @@ def test_a_panel_s_own_absent_value_is_noted_beside_its_components():
     assert [u.kind for u in record.unreadable] == [LabKind.B12]
     assert [lab.kind for lab in record.labs] == [LabKind.FOLATE]
     assert messages(record) == [("Observation/b12", "skipped: no result value (Haemolysed)")]
+
+
+def test_a_component_disagreeing_with_its_has_member_result_makes_both_untrusted():
+    """Two copies of one result that disagree: neither is used; the member is kept as
+    unreadable (R25), and the panel's note says which two disagree."""
+    hb = observation("hb", LOINC_HB, 9.1, "g/dL")
+    grouper = panel(
+        component(LOINC_HB, 13.2, "g/dL"),
+        component(LOINC_MCV, 108, "fL"),
+        hasMember=[{"reference": "Observation/hb"}],
+    )
+    record = read(grouper, hb)
+    assert [(lab.kind.name, lab.resource_id) for lab in record.labs] == [("MCV", "Observation/fbc")]
+    assert [(u.kind, u.resource, u.reason) for u in record.unreadable] == [
+        (LabKind.HB, "Observation/hb", Unreadable.SOURCES_DISAGREE)
+    ]
+    assert messages(record) == [
+        ("Observation/fbc", "value ignored: its Hb and Observation/hb's disagree")
+    ]
+    assert [n.kind for n in record.notes] == [NoteKind.DECISION]
+
+
+def test_a_component_repeating_its_member_in_another_unit_agrees():
+    hb = observation("hb", LOINC_HB, 91, "g/L")
+    grouper = panel(component(LOINC_HB, 9.1, "g/dL"), hasMember=[{"reference": "Observation/hb"}])
+    record = read(grouper, hb)
+    assert [lab.resource_id for lab in record.labs] == ["Observation/hb"]
+    assert (record.unreadable, record.notes) == ((), ())
