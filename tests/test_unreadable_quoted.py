@@ -126,3 +126,42 @@ def test_an_interrupted_course_card_names_a_b12_before_it_that_cannot_be_read(pr
     said = f"- B12 before the first dose: B12 of {on}: no unit given\n"
     assert said in detail
     assert detail.count(f"B12 of {on}: no unit given") == 1
+
+
+def fixture(rule: str, name: str) -> list[dict]:
+    (scenario,) = [
+        s
+        for s in scenarios()
+        if s.path.name == name and s.path.parent.name.startswith(rule) and s.profile == "uk"
+    ]
+    return scenario.data()[0]
+
+
+def unitless(id_: str, loinc: str, value: float) -> dict:
+    """A result of today with no unit: it cannot be read."""
+    return observation(id_, loinc, SCENARIO_AS_OF.isoformat(), {"value": value})["resource"]
+
+
+def detail_of(resources: list[dict], profile: str, summary: str) -> str:
+    result = respond(resources, profile=get_profile(profile), as_of=SCENARIO_AS_OF)
+    (found,) = [c for c in result.body["cards"] if summary in c["summary"]]
+    return found["detail"]
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_screening_card_names_a_b12_on_file_that_cannot_be_read(profile):
+    """R17 said "Last B12 test: none on file" over a B12 with no unit."""
+    resources = [*fixture("R17", "metformin-no-b12-fires.json"), unitless("b12", B12, 150)]
+    detail = detail_of(resources, profile, "long-term metformin")
+    on = SCENARIO_AS_OF.isoformat()
+    assert line(detail, "- Last B12 test:") == f"- Last B12 test: B12 of {on}: no unit given"
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_poor_response_card_names_a_newer_retic_that_cannot_be_read(profile):
+    """R8 quoted the older reticulocyte count with no word of a newer one with no unit."""
+    resources = [*fixture("R8", "no-retic-rise-fires.json"), unitless("retic", "17849-1", 1.1)]
+    retic = line(detail_of(resources, profile, "poor response"), "- Reticulocytes:")
+    on = SCENARIO_AS_OF.isoformat()
+    assert "(this card rests on it until the newer one is checked: it could not be read" in retic
+    assert f"of {on}: no unit given)" in retic

@@ -181,15 +181,17 @@ def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:
     return next(lab for lab in a.labs[bisect_left(a.labs, day, key=_ON) :] if lab.kind in kinds)
 
 
-def on_file(a: Assessment, kinds: tuple[LabKind, ...]) -> OnFile | None:
-    """The latest result of ``kinds`` in the record when none is current: set aside as a
-    B12 taken soon after an injection (S2), or older than the profile's current-result
-    limit (issue 11 §5)."""
+def on_file(a: Assessment, kinds: tuple[LabKind, ...]) -> Lab | OnFile | None:
+    """The latest result of ``kinds`` in the record, when the card rests on none: set aside
+    as a B12 taken soon after an injection (S2), or older than the profile's current-result
+    limit (issue 11 §5); plain when current (R8's retic before the response day)."""
     latest = latest_on_file(a, *kinds)
     if latest is None:
         return None
     if latest in a.ignored_b12:
         return OnFile(latest, Unused.AFTER_DOSE, a.profile.post_injection_b12_invalid_days)
+    if (a.as_of - latest.on).days <= a.profile.current_lab_days:
+        return latest
     return OnFile(latest, Unused.TOO_OLD, a.profile.current_lab_days)
 
 

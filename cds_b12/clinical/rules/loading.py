@@ -82,7 +82,7 @@ def r8_suboptimal_response(a: Assessment, p: Profile) -> Recommendation | None:
             window(a.as_of, p.suboptimal_repeat_days, "RETIC", LabNote.REPEAT),
         ),
         course_day=day,
-        retic=retic,
+        retic=said(a, retic, (LabKind.RETIC,)),
     )
 
 

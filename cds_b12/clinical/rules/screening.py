@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from ..assess import PHASE_NONE, Assessment
 from ..bands import B12_KINDS
-from ..facts import DailyDose, Findings, OnFile, Unused, Years
+from ..facts import DailyDose, Fact, Findings, OnFile, Unused, Years
 from ..followup import after, on
 from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation
-from ..record import Finding, Product
+from ..record import Finding, Lab, Product
 from ..regimens import CATALOGUE
 from ..sources import cites
-from .common import latest_on_file, recommend
+from .common import recommend, said
 
 _SURGERY = (Finding.BARIATRIC_BYPASS, Finding.GASTRECTOMY, Finding.SLEEVE_GASTRECTOMY)
 
@@ -25,10 +25,14 @@ def _no_recent_b12(a: Assessment, p: Profile) -> bool:
     return days is None or days > p.screening_b12_lookback_days
 
 
-def _last_b12(a: Assessment, p: Profile) -> OnFile | None:
-    """The last B12 on file, which screening does not count: older than its look-back."""
-    latest = latest_on_file(a, *B12_KINDS)
-    return None if latest is None else OnFile(latest, Unused.TOO_OLD, p.screening_b12_lookback_days)
+def _last_b12(a: Assessment, p: Profile) -> Fact:
+    """The last B12 on file, which screening does not count: older than its look-back; or
+    the newer ones that could not be read."""
+    last = said(a, None, B12_KINDS)
+    if isinstance(last, Lab | OnFile):
+        lab = last if isinstance(last, Lab) else last.lab
+        return OnFile(lab, Unused.TOO_OLD, p.screening_b12_lookback_days)
+    return last
 
 
 def _years(days: int | None) -> Years | None:
