@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 from cds_b12.commands.serve import SERVE_THREADS
+from tests.serving import StartError
 
 from . import fallback, faults, inprocess, startup
 from .http_bench import HttpPlan, run_http, run_memory
@@ -44,7 +45,6 @@ from .report import (
     render,
     startup_rows,
 )
-from .servers import StartError
 
 PARTS = ("inprocess", "http", "fallback", "memory", "faults", "startup")
 MODES = {

@@ -23,11 +23,11 @@ from cds_b12.hooks.invoke import invoke
 from cds_b12.hooks.prefetch import QUERIES, expand, templates
 from cds_b12.hooks.request import parse_call
 from cds_b12.hooks.services import SERVICE_BY_ID
+from tests.serving import start_fhir_server
 
 from .inprocess import BrokenPath, quiet_stderr, without_service_env
 from .patients import record, transaction
 from .resources import PATIENT_ID
-from .servers import start_fhir_server
 from .stats import Timing, time_calls
 
 SERVICE = "b12-patient-view"
@@ -75,12 +75,12 @@ def run(
 ) -> FallbackResult:
     server = start_fhir_server(log_dir / "fhir-server.log")
     try:
-        _load(f"{server.root}/fhir", record("typical", as_of))
+        _load(server.base, record("typical", as_of))
         with without_service_env():
             app = create_app(Settings(data_dir=data_dir), today=lambda: as_of)
         rt = app.extensions["cds_b12"]
         client = app.test_client()
-        delayed = f"{server.root}/fault/delay={delay_ms}/fhir"
+        delayed = server.fault(f"delay={delay_ms}")
         context = {"userId": "Practitioner/example", "patientId": PATIENT_ID}
 
         def body(fhir_server: str) -> bytes:
@@ -120,9 +120,7 @@ def run(
         single: dict[str, Timing] = {}
         with quiet_stderr():
             total = time_calls(lambda: call(body(delayed)), iterations=runs, warmup=1)
-            undelayed = time_calls(
-                lambda: call(body(f"{server.root}/fhir")), iterations=runs, warmup=1
-            )
+            undelayed = time_calls(lambda: call(body(server.base)), iterations=runs, warmup=1)
             for query in QUERIES:
                 relative = expand(wanted[query.key], context)
                 assert relative is not None

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from tests.serving import ServeProcess
+
 from .load import LoadResult, python_load, wrk_for
 from .patients import hook_request
-from .servers import Managed, cpu_seconds, start_service, wait_workers
+from .servers import cpu_seconds, start_service, wait_workers
 from .stats import percentile
 
 SERVICE_PATH = "/cds-services/b12-patient-view"
@@ -215,27 +217,27 @@ def run(
     stuck_request.pop("prefetch")
     stuck_request["fhirServer"] = fhir.base
     healthy, stuck = json.dumps(healthy_body).encode(), json.dumps(stuck_request).encode()
-    server: Managed = start_service(
+    server: ServeProcess = start_service(
         workers=2, threads=threads, data_dir=work / "faults-data", log_path=work / "faults.log"
     )
     try:
         pids = wait_workers(server.pid, 2)
-        _healthy(tool, server.root, healthy, work, connections=connections, seconds=1.0)  # warm-up
+        _healthy(tool, server.base, healthy, work, connections=connections, seconds=1.0)  # warm-up
         alone, alone_cpu = _cpu_ms_per_request(
             pids,
             lambda: _healthy(
-                tool, server.root, healthy, work, connections=connections, seconds=seconds
+                tool, server.base, healthy, work, connections=connections, seconds=seconds
             ),
             lambda: 0,
         )
         stop = threading.Event()
-        callers, answers = _stuck_callers(server.root, stuck, stop)
+        callers, answers = _stuck_callers(server.base, stuck, stop)
         time.sleep(2.0)  # every stuck call is in flight (or has been refused) by now
         answers.clear()
         with_stuck, with_stuck_cpu = _cpu_ms_per_request(
             pids,
             lambda: _healthy(
-                tool, server.root, healthy, work, connections=connections, seconds=seconds
+                tool, server.base, healthy, work, connections=connections, seconds=seconds
             ),
             lambda: len(answers),
         )
@@ -243,10 +245,10 @@ def run(
         fhir.stop()  # the calls still stuck end now
         for caller in callers:
             caller.join(timeout=30)
-        probes = tuple(_probe(server.root, n, seconds) for n in (0, 32, 256))
+        probes = tuple(_probe(server.base, n, seconds) for n in (0, 32, 256))
     finally:
         fhir.stop()
-        server.stop()
+        server.close()
     done = list(answers)
     return FaultResult(
         threads=threads,

@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.serving import ServeProcess
+
 from .inprocess import BrokenPath
 from .load import LoadResult, python_load, wrk_count, wrk_for
 from .patients import fresh_calls
 from .servers import (
-    Managed,
     cpu_seconds,
     machine_busy_seconds,
     memory_kb,
@@ -192,9 +193,9 @@ class MemoryResult:
         return max(self.peak_kb.values()) / 1024
 
 
-def check_answers(server: Managed, body: bytes, *, want_cards: bool) -> None:
+def check_answers(server: ServeProcess, body: bytes, *, want_cards: bool) -> None:
     req = urllib.request.Request(
-        server.root + SERVICE_PATH,
+        server.base + SERVICE_PATH,
         data=fresh_calls(body)(),
         method="POST",
         headers={"Content-Type": "application/json"},
@@ -206,9 +207,9 @@ def check_answers(server: Managed, body: bytes, *, want_cards: bool) -> None:
 
 
 def _drive(
-    plan: HttpPlan, server: Managed, body: bytes, body_file: Path, seconds: float
+    plan: HttpPlan, server: ServeProcess, body: bytes, body_file: Path, seconds: float
 ) -> LoadResult:
-    url = server.root + SERVICE_PATH
+    url = server.base + SERVICE_PATH
     if plan.tool == "wrk":
         return wrk_for(
             url,
@@ -229,7 +230,7 @@ def _driver_cpu() -> float:
 def _round(
     plan: HttpPlan,
     name: str,
-    server: Managed,
+    server: ServeProcess,
     workers: list[int],
     body: bytes,
     body_file: Path,
@@ -303,7 +304,7 @@ def run_http(plan: HttpPlan, work_dir: Path, body: bytes) -> HttpResult:
     finally:
         for server in (service, echo, quiet):
             if server is not None:
-                server.stop()
+                server.close()
 
 
 def _warm_every_worker(pids: list[int], warm: Callable[[], int]) -> int:
@@ -336,7 +337,7 @@ def run_memory(
         pids = wait_workers(service.pid, plan.workers)
         if len(pids) != plan.workers:
             raise RuntimeError(f"expected {plan.workers} gunicorn workers, found {pids}")
-        url = service.root + SERVICE_PATH
+        url = service.base + SERVICE_PATH
 
         def load(count: int) -> LoadResult:
             if plan.tool == "wrk":
@@ -361,4 +362,4 @@ def run_memory(
             plan.tool, measured.requests, warmed, start, base, after, peak, measured
         )
     finally:
-        service.stop()
+        service.close()

@@ -15,13 +15,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..integration.conftest import (
-    FhirTestServer,
-    post_transaction,
-    record_bundle,
-    start_fhir_server,
-)
-from ..serving import ServeProcess, service_env, started
+from ..integration.conftest import post_transaction, record_bundle
+from ..serving import FhirTestServer, ServeProcess, service_env, start_fhir_server, started
 from .conftest import ROOT
 
 PATIENT = "r11-monthly-overdue"

