@@ -291,7 +291,10 @@ def _range(
     profile's limits, never a limit we may have misread or chosen at random."""
     if not ranges:
         if ranges is None:
-            note(f"reference range ignored: none applies to this patient for {ANALYTE_NAMES[kind]}")
+            note(
+                f"reference range ignored: none applies to this patient for {ANALYTE_NAMES[kind]}",
+                NoteKind.DECISION,  # the bands use the profile's limits, not the lab's
+            )
         return None, None
     try:
         limits = [
@@ -304,7 +307,7 @@ def _range(
         if len(limits) > 1 and _disagree_on(value, limits):
             raise _RangeUnit("the ranges that apply disagree")
     except _RangeUnit as doubt:
-        note(f"reference range ignored: {doubt} for {ANALYTE_NAMES[kind]}")
+        note(f"reference range ignored: {doubt} for {ANALYTE_NAMES[kind]}", NoteKind.DECISION)
         return None, None
     return limits[0]
 

@@ -321,7 +321,8 @@ class _Reader:
         if born is None:
             given = "birthDate" in resource
             missing = "birth date not understood" if given else "no birth date"
-            note(f"{missing}: adult guidance applied; check the patient's age")
+            # what the guidance rests on: adult advice, as no age is known (R23)
+            note(f"{missing}: adult guidance applied; check the patient's age", NoteKind.DECISION)
         died = resource.get("deceasedDateTime")
         self.patient = Patient(
             resource_id=label(resource),
