@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from uuid import uuid4
 
 import pytest
 import redis
 
-from cds_b12.auth.replay import MAX_KEEP, RedisReplayStore, ReplayStoreDown, replay_key
+from cds_b12.auth.replay import MAX_KEEP, RedisReplayStore, replay_key
 from cds_b12.auth.verify import LEEWAY, MAX_LIFETIME
 
+from .replay_contract import (
+    CHECKS,
+    down_raises_replay_store_down,
+    jti,
+    replayed_across_workers_is_refused,
+    reused_once_expired,
+)
 from .support import (
     ATTACKER_EC_KEY,
     ISS,
@@ -54,46 +60,18 @@ def store(raw_redis):
     return RedisReplayStore(REDIS_URL)
 
 
-def jti() -> str:
-    return f"replay-test-{uuid4()}"
-
-
 def redis_key(scope: str, value: str) -> str:
     return "cds-b12:jti:" + replay_key(scope, value)
 
 
-def test_a_jti_is_accepted_once(store):
-    token_id, expires = jti(), time.time() + 300
-    assert store.first_use(ISS, token_id, expires) is True
-    assert store.first_use(ISS, token_id, expires) is False
-    assert store.first_use(ISS, token_id, expires + 600) is False
-
-
-def test_the_same_jti_from_another_issuer_is_another_token(store):
-    token_id, expires = jti(), time.time() + 300
-    assert store.first_use(ISS, token_id, expires) is True
-    assert store.first_use(ISS_TENANTED, token_id, expires) is True
-    assert store.first_use(ISS_TENANTED, token_id, expires) is False
-
-
-def test_issuer_and_jti_are_not_confused_by_concatenation(store):
-    token_id, expires = jti(), time.time() + 300
-    assert store.first_use("https://ehr.example/a", f"b{token_id}", expires) is True
-    assert store.first_use("https://ehr.example/ab", token_id, expires) is True
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
+def test_the_single_use_contract(store, check):
+    check(store)
 
 
 def test_an_expired_entry_can_be_used_again(store):
     """Not before it expires (Redis keeps whole seconds, so it may be up to a second late)."""
-    token_id, expires = jti(), time.time() + 0.3
-    assert store.first_use(ISS, token_id, expires) is True
-    assert store.first_use(ISS, token_id, expires) is False
-    deadline = time.time() + 3
-    while not store.first_use(ISS, token_id, expires):
-        assert time.time() < deadline, "the entry never expired"
-        time.sleep(0.05)
-    accepted_at = time.time()
-    assert accepted_at >= expires
-    assert accepted_at < expires + 2
+    assert reused_once_expired(store) < 2
 
 
 def test_redis_entries_expire_with_the_token(raw_redis):
@@ -115,25 +93,12 @@ def test_nothing_is_kept_longer_than_the_longest_token_may_live(raw_redis):
 
 
 def test_redis_unreachable_raises_replay_store_down():
-    with pytest.raises(ReplayStoreDown):
-        RedisReplayStore(UNREACHABLE_REDIS_URL).first_use(ISS, jti(), time.time() + 300)
+    down_raises_replay_store_down(RedisReplayStore(UNREACHABLE_REDIS_URL))
 
 
 def test_two_workers_sharing_redis_refuse_a_token_replayed_across_them(raw_redis, logs):
-    worker_a, worker_b = (auth_app(redis_url=REDIS_URL).test_client() for _ in range(2))
-    token = make_token()
-    assert (
-        worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)).status_code
-        == 200
-    )
-    assert_bare_401(worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)))
-    assert_bare_401(worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)))
+    replayed_across_workers_is_refused(lambda: auth_app(redis_url=REDIS_URL).test_client())
     assert [r.split(" ", 2)[:2] for r in refusals(logs)] == [["replayed", "jti"]] * 2
-    fresh = make_token()  # a new jti still goes through on either worker
-    assert (
-        worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(fresh)).status_code
-        == 200
-    )
 
 
 def test_redis_unreachable_is_503_not_200_and_not_500(logs):

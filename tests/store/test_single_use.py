@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import threading
 import time
-from uuid import uuid4
 
 import pytest
 from sqlalchemy import select
 
-from cds_b12.auth.replay import MAX_KEEP, ReplayStoreDown, replay_key
+from cds_b12.auth.replay import MAX_KEEP, replay_key
 from cds_b12.store import single_use
 from cds_b12.store.db import Database
 from cds_b12.store.schema import SingleUse
 from cds_b12.store.single_use import DatabaseReplayStore
 
+from ..auth.replay_contract import (
+    CHECKS,
+    down_raises_replay_store_down,
+    jti,
+    replayed_across_workers_is_refused,
+    reused_once_expired,
+)
 from ..auth.support import (
     ATTACKER_EC_KEY,
     ISS,
-    ISS_TENANTED,
     SERVICE_PATH,
     assert_bare_401,
     auth_app,
@@ -38,52 +43,18 @@ def replay(store: Database) -> DatabaseReplayStore:
     return DatabaseReplayStore(store)
 
 
-def jti() -> str:
-    return f"replay-test-{uuid4()}"
-
-
 def rows(db: Database) -> dict[str, float]:
     with db.session() as session:
         return {k: u for k, u in session.execute(select(SingleUse.key, SingleUse.expires_at))}
 
 
-def test_a_jti_is_accepted_once(replay):
-    token_id, expires = jti(), time.time() + 300
-    assert replay.first_use(ISS, token_id, expires) is True
-    assert replay.first_use(ISS, token_id, expires) is False
-    assert replay.first_use(ISS, token_id, expires + 600) is False
-
-
-def test_the_same_jti_from_another_issuer_is_another_token(replay):
-    token_id, expires = jti(), time.time() + 300
-    assert replay.first_use(ISS, token_id, expires) is True
-    assert replay.first_use(ISS_TENANTED, token_id, expires) is True
-    assert replay.first_use(ISS_TENANTED, token_id, expires) is False
-
-
-def test_scope_and_value_are_not_confused_by_concatenation(replay):
-    token_id, expires = jti(), time.time() + 300
-    assert replay.first_use("https://ehr.example/a", f"b{token_id}", expires) is True
-    assert replay.first_use("https://ehr.example/ab", token_id, expires) is True
-
-
-def test_another_kind_of_one_time_value_has_a_scope_of_its_own(replay):
-    """The same store serves any single-use check (a SMART launch's state, say)."""
-    value, expires = jti(), time.time() + 600
-    assert replay.first_use("smart-state", value, expires) is True
-    assert replay.first_use(ISS, value, expires) is True
-    assert replay.first_use("smart-state", value, expires) is False
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
+def test_the_single_use_contract(replay, check):
+    check(replay)
 
 
 def test_an_expired_entry_can_be_used_again(replay):
-    token_id, expires = jti(), time.time() + 0.3
-    assert replay.first_use(ISS, token_id, expires) is True
-    assert replay.first_use(ISS, token_id, expires) is False
-    deadline = time.time() + 5
-    while not replay.first_use(ISS, token_id, expires):
-        assert time.time() < deadline, "the entry never expired"
-        time.sleep(0.05)
-    assert time.time() >= expires
+    reused_once_expired(replay)
 
 
 def test_the_caller_text_is_hashed_and_kept_no_longer_than_a_token_may_live(replay, store):
@@ -131,24 +102,13 @@ def test_racing_threads_accept_a_token_exactly_once(store):
 
 
 def test_an_unreachable_database_raises_replay_store_down():
-    with pytest.raises(ReplayStoreDown):
-        DatabaseReplayStore(Database(UNREACHABLE)).first_use(ISS, jti(), time.time() + 300)
+    down_raises_replay_store_down(DatabaseReplayStore(Database(UNREACHABLE)))
 
 
 def test_two_app_instances_on_one_database_refuse_a_token_replayed_across_them(db_url):
     """Two workers without Redis: the token is accepted once, whichever gets it first."""
-    worker_a, worker_b = (
-        auth_app({ISS: issuer_config()}, database_url=db_url).test_client() for _ in range(2)
-    )
-    token = make_token()
-    first = worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token))
-    assert first.status_code == 200
-    assert_bare_401(worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)))
-    assert_bare_401(worker_a.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(token)))
-    fresh = make_token()
-    assert (
-        worker_b.post(SERVICE_PATH, json=prefetched_body(), headers=bearer(fresh)).status_code
-        == 200
+    replayed_across_workers_is_refused(
+        lambda: auth_app({ISS: issuer_config()}, database_url=db_url).test_client()
     )
 
 
