@@ -298,12 +298,18 @@ class FactWords:
         return self._phrase("interval_days", count=f"{number(days)}–{number(max_days)}")
 
     def trend(self, t: LabTrend) -> str:
+        """R14: the two results as the lab reported them; in the profile's unit when the lab
+        reported them in two units, so the numbers compare."""
+        (start, unit), (end, end_unit) = self._as_reported(t.start), self._as_reported(t.end)
+        if unit != end_unit:
+            start, end = number(_round(t.start.value)), number(_round(t.end.value))
+            unit = self.unit(t.kind)
         return self._phrase(
             f"trend_{t.direction.value.lower()}",
             analyte=self._name(t.kind),
-            start=number(_round(t.start.value)),
-            end=number(_round(t.end.value)),
-            unit=self.unit(t.kind),
+            start=start,
+            end=end,
+            unit=unit,
             since=t.start.on.isoformat(),
             until=t.end.on.isoformat(),
         )

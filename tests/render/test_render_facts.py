@@ -256,3 +256,23 @@ def test_a_b12_a_newer_unreadable_one_may_supersede_says_the_card_rests_on_it(
 ) -> None:
     said = FactWords(library, "US").word("b12", SAMPLES[f.BeforeUnreadable])
     assert "rests on it" in said and "B12 of 2026-01-09" in said and "no unit" in said
+
+
+def _hb(value: float, on: date, reported: Quantity) -> Lab:
+    return Lab(LabKind.HB, value, on, "O/h", reported=reported)
+
+
+@pytest.mark.parametrize(
+    ("reported", "expected"),
+    [
+        # as the lab reported them: the trend once read "from 13.8 to 11.4 g/dL" over g/L
+        ((Quantity(138, "g/L"), Quantity(114, "g/L")), "Hb fell from 138 to 114 g/L"),
+        # two units: both in the profile's, so the two numbers compare
+        ((Quantity(138, "g/L"), Quantity(11.4, "g/dL")), "Hb fell from 13.8 to 11.4 g/dL"),
+    ],
+)
+def test_a_trend_quotes_its_values_as_the_lab_reported_them(library, reported, expected):
+    start = _hb(13.8, date(2026, 5, 15), reported[0])
+    end = _hb(11.4, date(2026, 11, 28), reported[1])
+    trend = f.LabTrend(LabKind.HB, f.Direction.FELL, start, end)
+    assert FactWords(library, "UK").trend(trend) == f"{expected} (2026-05-15 to 2026-11-28)"
