@@ -180,12 +180,13 @@ def _read_lab(
             )
             return UnreadableResult(kind, name, on, Unreadable.UNITS_DISAGREE)
         if factor is not None:
+            canonical = scaled(value, factor)
             given = applicable(resource.get("referenceRange"), who, on)
-            low, high = _range(kind, given, scaled(value, factor), unit, factor, note)
+            low, high = _range(kind, given, canonical, unit, factor, note)
             # in field order: keywords would cost a dict per call
             return make_lab(
                 kind,
-                scaled(value, factor),
+                canonical,
                 on,
                 name,
                 low,  # ref_low

@@ -1,5 +1,5 @@
 """FHIR layer: which of an Observation's reference ranges apply to the patient. Imports
-cds_b12.clinical's code systems only.
+cds_b12.clinical.codes.
 
 A lab may send several ranges: one per sex or age (``appliesTo``, ``age``), or a normal
 range beside a therapeutic one (``type``). A range for another sex or age, or a target
