@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
+from tests.net.support import Scripted, drip
 from tests.serving import ServeProcess
 
 from .load import LoadResult, python_load, wrk_for
@@ -76,44 +79,6 @@ class FaultResult:
     @property
     def ratio(self) -> float:
         return self.with_stuck.rps / self.alone.rps if self.alone.rps else 0.0
-
-
-class _DrippingFhirServer:
-    """Answers 200 and then a byte a second until the service hangs up."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0), backlog=256)
-        self.sock.settimeout(0.2)
-        self.stopping = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/fhir"
-
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
-
-    def _drip(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n\r\n")
-                while not self.stopping.wait(1.0):
-                    conn.sendall(b" ")
-            except OSError:
-                return
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.sock.close()
 
 
 def _stuck_callers(root: str, body: bytes, stop: threading.Event) -> tuple[list, list]:
@@ -212,10 +177,11 @@ def run(
     work: Path, as_of: date, *, tool: str, connections: int, seconds: float, threads: int
 ) -> FaultResult:
     healthy_body = hook_request("typical", as_of)
-    fhir = _DrippingFhirServer()
+    # headers, then a byte a second until stopped: a read timeout never fires
+    fhir = Scripted(partial(drip, every=1.0, for_s=math.inf))
     stuck_request = dict(healthy_body)
     stuck_request.pop("prefetch")
-    stuck_request["fhirServer"] = fhir.base
+    stuck_request["fhirServer"] = fhir.url("/fhir")
     healthy, stuck = json.dumps(healthy_body).encode(), json.dumps(stuck_request).encode()
     server: ServeProcess = start_service(
         workers=2, threads=threads, data_dir=work / "faults-data", log_path=work / "faults.log"
@@ -242,12 +208,12 @@ def run(
             lambda: len(answers),
         )
         stop.set()
-        fhir.stop()  # the calls still stuck end now
+        fhir.close()  # the calls still stuck end now
         for caller in callers:
             caller.join(timeout=30)
         probes = tuple(_probe(server.base, n, seconds) for n in (0, 32, 256))
     finally:
-        fhir.stop()
+        fhir.close()
         server.close()
     done = list(answers)
     return FaultResult(

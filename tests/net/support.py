@@ -173,10 +173,12 @@ def truncated(conn: socket.socket, _stopping: threading.Event) -> None:
     )
 
 
-def drip(conn: socket.socket, stopping: threading.Event, *, every: float = 0.2) -> None:
-    """A 200 whose body comes one byte at a time until the server is stopped (or 60 s)."""
+def drip(
+    conn: socket.socket, stopping: threading.Event, *, every: float = 0.2, for_s: float = 60
+) -> None:
+    """A 200 whose body comes one byte at a time until the server is stopped (or ``for_s``)."""
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
-    end = time.monotonic() + 60
+    end = time.monotonic() + for_s
     while not stopping.is_set() and time.monotonic() < end:
         conn.sendall(b" ")
         stopping.wait(every)
