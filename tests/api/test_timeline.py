@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,7 +14,7 @@ from cds_b12.api.timeline import script_json
 from cds_b12.hooks.fixtures import find_fixture
 
 from ..net.support import Listener
-from ..scenarios import as_patient
+from ..scenarios import as_patient, serve_record
 from .support import TODAY, assert_operation_outcome, make_app
 
 ISSUERS = {
@@ -76,28 +75,7 @@ def _fake_ehr(httpserver, patient: str = MAINTENANCE, token_patient: str | None 
     resources, _ = find_fixture(patient).data(TODAY)
     if token_patient:
         resources = as_patient(resources, patient, token_patient)
-    by_type: dict[str, list[dict]] = {}
-    for r in resources:
-        by_type.setdefault(r["resourceType"], []).append(r)
-    httpserver.expect_request(re.compile(r"/fhir/Patient/.+")).respond_with_json(
-        {**by_type["Patient"][0], "id": token_patient or patient}
-    )
-    for kind in (
-        "Observation",
-        "MedicationRequest",
-        "MedicationAdministration",
-        "MedicationStatement",
-        "Condition",
-        "Procedure",
-        "AllergyIntolerance",
-    ):
-        httpserver.expect_request(f"/fhir/{kind}").respond_with_json(
-            {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": [{"resource": r} for r in by_type.get(kind, [])],
-            }
-        )
+    serve_record(httpserver, resources, token_patient or patient)
     return base
 
 

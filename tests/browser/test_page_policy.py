@@ -5,7 +5,6 @@ timeline (the embedded data cannot change how the page is parsed)."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from datetime import date
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -17,7 +16,7 @@ from werkzeug import Request, Response
 
 from cds_b12.hooks.fixtures import find_fixture
 
-from ..scenarios import as_patient
+from ..scenarios import as_patient, serve_record
 from ..serving import ServeProcess, service_env, started
 from .conftest import choose, get_cards
 
@@ -91,28 +90,7 @@ def hostile_ehr(server: HTTPServer) -> str:
     )
     resources, _ = find_fixture(PATIENT).data(date.today())
     resources = as_patient(resources, PATIENT, HOSTILE)
-    by_type: dict[str, list[dict]] = {}
-    for r in resources:
-        by_type.setdefault(r["resourceType"], []).append(r)
-    server.expect_request(re.compile(r"/fhir/Patient/.+")).respond_with_json(
-        {**by_type.pop("Patient")[0], "id": HOSTILE}
-    )
-    for kind in (
-        "Observation",
-        "MedicationRequest",
-        "MedicationAdministration",
-        "MedicationStatement",
-        "Condition",
-        "Procedure",
-        "AllergyIntolerance",
-    ):
-        server.expect_request(f"/fhir/{kind}").respond_with_json(
-            {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": [{"resource": r} for r in by_type.get(kind, [])],
-            }
-        )
+    serve_record(server, resources, HOSTILE)
     return base
 
 
