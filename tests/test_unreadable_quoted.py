@@ -165,3 +165,19 @@ def test_a_poor_response_card_names_a_newer_retic_that_cannot_be_read(profile):
     on = SCENARIO_AS_OF.isoformat()
     assert "(this card rests on it until the newer one is checked: it could not be read" in retic
     assert f"of {on}: no unit given)" in retic
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_confounded_marker_card_names_a_newer_folate_that_cannot_be_read(profile):
+    """R24 explained the homocysteine by the older low folate with no word of a newer folate
+    with no unit."""
+    resources = [
+        *fixture("R24", "raised-homocysteine-low-folate-fires.json"),
+        unitless("folate", "2284-8", 9.0),
+    ]
+    detail = detail_of(resources, profile, "another likely cause")
+    on = SCENARIO_AS_OF.isoformat()
+    assert (
+        "with a low folate: 2.1 ng/mL on 2026-11-05 (this card rests on it until the newer one"
+        f" is checked: it could not be read, folate of {on}: no unit given)" in detail
+    )

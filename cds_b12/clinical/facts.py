@@ -190,9 +190,12 @@ class AdultLimit:
 
 @dataclass(frozen=True, slots=True)
 class Confoundings:
-    """R24: raised functional markers and the other cause on file for each."""
+    """R24: raised functional markers and the other cause on file for each; ``results``:
+    each item's eGFR or folate as the card quotes it, naming newer ones that could not be
+    read (``rules.common.said``)."""
 
     items: tuple[Confounded, ...]
+    results: tuple[Lab | BeforeUnreadable | None, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,7 +168,9 @@ class FactWords:
                 ),
             )
         if isinstance(value, Confoundings):
-            return Markup.joined(self._phrase("list_separator"), map(self.confounded, value.items))
+            return Markup.joined(
+                self._phrase("list_separator"), map(self.confounded, value.items, value.results)
+            )
         if isinstance(value, BeforeUnreadable):
             return self._phrase(
                 "before_unreadable",
@@ -227,9 +229,10 @@ class FactWords:
             date=on,
         )
 
-    def confounded(self, c: Confounded) -> str:
-        """R24: "A raised MMA (0.62 µmol/L on ...) with reduced kidney function: 34 ..."."""
-        shown = [self.lab(c.result)] if c.result is not None else []
+    def confounded(self, c: Confounded, result: Lab | BeforeUnreadable | None) -> str:
+        """R24: "A raised MMA (0.62 µmol/L on ...) with reduced kidney function: 34 ..."
+        (``result``: the eGFR or folate, as ``Confoundings.results`` quotes it)."""
+        shown = [self.word("confounded", result)] if result is not None else []
         if c.findings:
             shown.append(self.findings(Findings.of(c.findings)))
         return self._phrase(

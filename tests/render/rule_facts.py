@@ -199,7 +199,8 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
                     Confounder.RENAL,
                     _lab(LabKind.EGFR, 34, date(2026, 1, 5)),
                 ),
-            )
+            ),
+            (_lab(LabKind.EGFR, 34, date(2026, 1, 5)),),
         ),
         "hcy": None,
     },

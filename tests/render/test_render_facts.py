@@ -77,7 +77,8 @@ SAMPLES: dict[type, object] = {
                 Confounder.FOLATE,
                 Lab(LabKind.FOLATE, 2.1, date(2026, 1, 3), "Observation/folate"),
             ),
-        )
+        ),
+        (Lab(LabKind.FOLATE, 2.1, date(2026, 1, 3), "Observation/folate"),),
     ),
     f.Unreadables: f.Unreadables(
         (UnreadableResult(LabKind.B12, "Observation/b12", date(2026, 1, 3), Unreadable.NO_UNIT),)

@@ -18,7 +18,7 @@ from ..profiles import Profile
 from ..recommendation import Indicator, Kind, LabNote, Recommendation, Variant
 from ..record import LabKind
 from ..sources import cites
-from .common import REPEAT_TEST, current, recommend, unread_results
+from .common import REPEAT_TEST, current, recommend, said, unread_results
 from .orders import plain_injection_drafts
 
 
@@ -63,7 +63,10 @@ def r24_confounded_marker(a: Assessment, p: Profile) -> Recommendation | None:
         labs=tuple(on(a.as_of, test, LabNote.CONFIRM) for test in tests),
         draft_id=draft_id,
         variant=None if med is None else Variant.DRAFT_ORDER,
-        confounded=Confoundings(a.confounded),
+        confounded=Confoundings(
+            a.confounded,
+            tuple(c.result and said(a, c.result, (c.result.kind,)) for c in a.confounded),
+        ),
         **({} if med is None else {"product": med}),
     )
 
