@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from .db import Database
 from .report import FOR_ITS_CARD, NO_REASON, UNKNOWN_CARD, _rule_order
@@ -71,44 +71,21 @@ def governance(db: Database, since: datetime | None = None) -> list[SiteRow]:
 
     with db.session() as session:
         called = _day(HookCall.received_at, db.is_sqlite)
-        issued = (
-            select(IssuedCard.rule_id, HookCall.tenant, HookCall.issuer, called, func.count())
-            .join(HookCall, IssuedCard.call_id == HookCall.id)
-            .group_by(IssuedCard.rule_id, HookCall.tenant, HookCall.issuer, called)
+        issued = _counts(IssuedCard.rule_id, HookCall.tenant, HookCall.issuer, called).join(
+            HookCall, IssuedCard.call_id == HookCall.id
         )
-        held = (
-            select(
-                HeldCard.rule_id,
-                HookCall.tenant,
-                HookCall.issuer,
-                called,
-                HeldCard.why,
-                func.count(),
-            )
-            .join(HookCall, HeldCard.call_id == HookCall.id)
-            .group_by(HeldCard.rule_id, HookCall.tenant, HookCall.issuer, called, HeldCard.why)
-        )
+        held = _counts(
+            HeldCard.rule_id, HookCall.tenant, HookCall.issuer, called, HeldCard.why
+        ).join(HookCall, HeldCard.call_id == HookCall.id)
         arrived = _day(Feedback.received_at, db.is_sqlite)
-        answers = (
-            select(
-                IssuedCard.rule_id,
-                Feedback.tenant,
-                Feedback.issuer,
-                arrived,
-                Feedback.outcome,
-                Feedback.override_code,
-                func.count(),
-            )
-            .outerjoin(IssuedCard, FOR_ITS_CARD)
-            .group_by(
-                IssuedCard.rule_id,
-                Feedback.tenant,
-                Feedback.issuer,
-                arrived,
-                Feedback.outcome,
-                Feedback.override_code,
-            )
-        )
+        answers = _counts(
+            IssuedCard.rule_id,
+            Feedback.tenant,
+            Feedback.issuer,
+            arrived,
+            Feedback.outcome,
+            Feedback.override_code,
+        ).outerjoin(IssuedCard, FOR_ITS_CARD)
         if since is not None:
             issued = issued.where(HookCall.received_at >= since)
             held = held.where(HookCall.received_at >= since)
@@ -128,6 +105,11 @@ def governance(db: Database, since: datetime | None = None) -> list[SiteRow]:
         row.override_reasons = dict(sorted(row.override_reasons.items(), key=lambda kv: -kv[1]))
         row.weeks = dict(sorted(row.weeks.items()))
     return sorted(rows.values(), key=_worst_first)
+
+
+def _counts(*by: ColumnElement[object]) -> Select:
+    """How many rows share each combination of ``by``: ``by``, then the count."""
+    return select(*by, func.count()).group_by(*by)
 
 
 def _day(column: ColumnElement[datetime], sqlite: bool) -> ColumnElement[object]:
