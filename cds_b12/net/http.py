@@ -25,13 +25,14 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
+from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from .urls import Target
+from .urls import Target, loopback_address
 
 GRACE_SECONDS = 1.0  # how long a cancelled fetch thread may take to notice
+LOCALHOST_ELSEWHERE = "localhost is not this machine"
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
@@ -106,6 +107,13 @@ class _Cancellable:
         _enter(self)  # type: ignore[arg-type]
         super().connect()  # type: ignore[misc]
         self._cds_b12_sock = self.sock  # type: ignore[attr-defined]
+        # the URL policy takes ``localhost`` for this machine (plain http may go there): the
+        # address actually connected must be, whatever the resolver said
+        peer = self.sock.getpeername()[0]  # type: ignore[attr-defined]
+        if self.host == "localhost" and not loopback_address(peer):  # type: ignore[attr-defined]
+            self.close()  # type: ignore[attr-defined]
+            reason = f"{LOCALHOST_ELSEWHERE}: it resolved off loopback"
+            raise NewConnectionError(self, reason)  # type: ignore[arg-type]
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _enter(self)  # type: ignore[arg-type]
@@ -304,6 +312,8 @@ def _problem(exc: Exception) -> str:
         return "timed out"
     if not isinstance(exc, requests.ConnectionError):
         return "the answer was cut short"
+    if LOCALHOST_ELSEWHERE in text:
+        return LOCALHOST_ELSEWHERE
     if "timeout" in text:
         return "timed out"
     if any(s in text for s in ("name or service not known", "nodename nor servname")) or any(

@@ -64,12 +64,7 @@ class Target:
     @property
     def loopback(self) -> bool:
         """This machine: ``localhost`` or a loopback address (127.0.0.0/8, ``::1``)."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
-        except ValueError:
-            return False
+        return self.host == "localhost" or loopback_address(self.host.strip("[]"))
 
     def under(self, base: Target) -> bool:
         """The same origin as ``base``, at ``base``'s path or below it, by whole segments."""
@@ -78,6 +73,17 @@ class Target:
     def join(self, relative: str) -> str:
         """``relative`` below this base, as a string still to be checked by ``parse``."""
         return self.url.rstrip("/") + "/" + relative.lstrip("/")
+
+
+def loopback_address(text: str) -> bool:
+    """An address on this machine's loopback: 127.0.0.0/8, ``::1``, or either IPv4-mapped."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def parse(url: object) -> Target:

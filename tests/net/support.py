@@ -12,16 +12,17 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Listener:
-    """A TCP server on 127.0.0.1 that counts the connections it accepts and the requests it
-    reads, and answers each with ``{}``; the forbidden host in SSRF tests."""
+    """A TCP server on 127.0.0.1 (or ``host``) that counts the connections it accepts and the
+    requests it reads, and answers each with ``{}``; the forbidden host in SSRF tests."""
 
+    host: str = "127.0.0.1"
     sock: socket.socket = field(default_factory=socket.socket)
     connections: int = 0
     requests: list[bytes] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((self.host, 0))
         self.sock.listen(64)
         self.sock.settimeout(0.2)
         threading.Thread(target=self._serve, daemon=True, name="test-listener").start()
