@@ -54,6 +54,19 @@ def service_env(data_dir: Path | str | None = None, **settings: str) -> dict[str
     return env
 
 
+def refused_serve(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``cds-b12 serve`` run where it must refuse to start (a bad setting, an unreachable
+    store): its exit code and output. It refuses before it listens, so nothing is stopped."""
+    return subprocess.run(
+        [CDS_B12, "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 class ServeProcess:
     """gunicorn's master and its workers, in a process group of their own so that all of
     them can be killed at once. The port is kept across restarts. ``args`` and

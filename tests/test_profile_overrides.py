@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from cds_b12.clinical.profiles import UK, US
 from cds_b12.config import Settings, describe_error
 
 from .scenarios import FIXTURES
+from .serving import refused_serve
 
 OVERDUE = FIXTURES / "R11-maintenance-overdue" / "monthly-overdue-fires.json"  # 15 days late
 ENV = "CDS_B12_PROFILE_OVERRIDES"
@@ -77,13 +76,7 @@ def test_a_bad_file_stops_start_up_in_one_line(tmp_path, monkeypatch, capsys, te
 
 def test_serve_refuses_a_bad_file_without_a_traceback(tmp_path):
     path = write(tmp_path, "[us]\ngrace = 20\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "cds_b12.cli", "serve", "--port", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", ENV: str(path)},
-    )
+    proc = refused_serve({"PATH": "/usr/bin:/bin", ENV: str(path)})
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "us.grace: no such profile value" in proc.stderr
 

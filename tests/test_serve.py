@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,7 +17,7 @@ from cds_b12.fhir.redate import redate
 
 from .conformance import assert_valid_response
 from .fhir.read_support import bundle
-from .serving import CDS_B12, ServeProcess, free_port, service_env, started
+from .serving import ServeProcess, refused_serve, service_env, started
 
 ROOT = Path(__file__).resolve().parents[1]
 R1 = ROOT / "fhir_fixtures" / "R1-start-neuro-loading" / "pa-neuro-low-b12-fires.json"
@@ -116,14 +115,7 @@ def test_serve_logs_each_call_and_stops_cleanly_on_sigterm(server):
 
 def test_serve_with_a_bad_setting_is_one_line_and_exit_2():
     env = {**os.environ, "CDS_B12_PROFILE": "fr"}
-    proc = subprocess.run(
-        [CDS_B12, "serve", "--port", str(free_port())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    proc = refused_serve(env, timeout=30)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "cds-b12: error: CDS_B12_PROFILE: Input should be 'us' or 'uk'"

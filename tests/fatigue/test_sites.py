@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from pydantic import ValidationError
@@ -17,6 +15,8 @@ from cds_b12.config import Settings, describe_error
 from cds_b12.fatigue import sites
 from cds_b12.fatigue.policy import DEFAULT_ACCEPTED_DAYS, DEFAULT_SNOOZE_DAYS
 from cds_b12.fatigue.sites import SiteSettings, load_sites
+
+from ..serving import refused_serve
 
 ENV = "CDS_B12_SITE_SETTINGS"
 GOOD = """
@@ -126,13 +126,7 @@ def test_a_bad_file_stops_start_up_in_one_line(tmp_path, monkeypatch, capsys, te
 
 def test_serve_refuses_a_file_that_switches_a_rail_off_without_a_traceback(tmp_path):
     path = write(tmp_path, '[sites.a]\nrules_off = ["R1-start-neuro-loading"]\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "cds_b12.cli", "serve", "--port", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", ENV: str(path)},
-    )
+    proc = refused_serve({"PATH": "/usr/bin:/bin", ENV: str(path)})
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1
     assert "R1-start-neuro-loading is a critical safety card" in proc.stderr

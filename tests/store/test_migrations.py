@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from cds_b12.store.db import MIGRATIONS, Database, _config
 from cds_b12.store.history import history
 from cds_b12.store.schema import Base, Feedback, HookCall, IssuedCard
 
-from ..serving import CDS_B12, free_port, service_env
+from ..serving import refused_serve, service_env
 from .support import UNREACHABLE
 
 TABLES = {"hook_call", "issued_card", "feedback"}
@@ -89,14 +88,7 @@ def test_an_unreachable_store_is_one_line_and_exit_2(argv, monkeypatch, capsys):
 
 def test_serve_with_an_unreachable_store_exits_2_without_a_traceback(tmp_path):
     env = service_env(database_url=UNREACHABLE, data_dir=str(tmp_path))
-    proc = subprocess.run(
-        [CDS_B12, "serve", "--port", str(free_port())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = refused_serve(env)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines()[-1].startswith(ERROR), proc.stderr
     assert "Traceback" not in proc.stderr
