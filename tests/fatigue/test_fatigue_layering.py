@@ -1,6 +1,7 @@
 """``cds_b12.fatigue`` decides from clinical types and the store's history alone: it imports
-the standard library, pydantic (the site settings file) and the clinical core, never Flask,
-SQLAlchemy or another layer, so its decisions can be tested and benchmarked without either."""
+the standard library, pydantic (the site settings file), orjson (the facts' hash text) and the
+clinical core, never Flask, SQLAlchemy or another layer, so its decisions can be tested and
+benchmarked without either."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ def _allowed(name: str) -> bool:
     top = name.split(".")[0]
     if top == "cds_b12":
         return matches(name, ("cds_b12.clinical", PACKAGE))
-    return top in sys.stdlib_module_names or top in ("__future__", "pydantic")
+    return top in sys.stdlib_module_names or top in ("__future__", "orjson", "pydantic")
 
 
-def test_fatigue_imports_only_stdlib_pydantic_and_clinical() -> None:
+def test_fatigue_imports_only_stdlib_pydantic_orjson_and_clinical() -> None:
     assert violations(FATIGUE, PACKAGE, _allowed) == []
 
 
