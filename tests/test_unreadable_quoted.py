@@ -45,6 +45,14 @@ def test_a_loading_card_names_the_only_hb_on_file_that_cannot_be_read(profile):
 
 
 @pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_loading_card_names_an_old_hb_that_cannot_be_read_when_it_is_the_only_one(profile):
+    """Too old to be current, but on file: never "none on file"."""
+    data = low_b12_with(observation("hb", HB, "2023-06-01", {"value": 12.4}))
+    hb = line(card(data, profile, "Start B12 loading"), "- Hb:")
+    assert hb.startswith("- Hb: Hb of 2023-06-01: no unit given; MCV:")
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
 def test_a_loading_card_names_the_only_mma_on_file_that_cannot_be_read(profile):
     """{markers} said nothing of an MMA with no unit, as if none were on file."""
     data = low_b12_with(observation("mma", MMA, "2025-12-20", {"value": 0.6}))
@@ -181,3 +189,15 @@ def test_a_confounded_marker_card_names_a_newer_folate_that_cannot_be_read(profi
         "with a low folate: 2.1 ng/mL on 2026-11-05 (this card rests on it until the newer one"
         f" is checked: it could not be read, folate of {on}: no unit given)" in detail
     )
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_a_folate_card_names_a_newer_b12_that_cannot_be_read(profile):
+    """R20 quoted the older B12 alone as the one on file, over a newer B12 with no unit."""
+    resources = [
+        *fixture("R20", "active-folate-neuro-fires.json"),
+        unitless("b12", B12, 150),
+    ]
+    detail = detail_of(resources, profile, "Check B12 before or with folic acid")
+    on = SCENARIO_AS_OF.isoformat()
+    assert line(detail, "- Serum B12:") == f"- Serum B12: B12 of {on}: no unit given"
