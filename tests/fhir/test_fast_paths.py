@@ -29,6 +29,7 @@ from cds_b12.fhir.accessors import (
     as_list,
     coded,
     codings,
+    dicts,
     dig,
     first_dict,
     label,
@@ -47,6 +48,7 @@ from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
 from cds_b12.fhir.labs import LAB_KINDS, OBSERVATION_STATUS, _bound, _interpretation, _RangeUnit
 from cds_b12.fhir.medications import _STATUS as MEDICATION_STATUS
 from cds_b12.fhir.problems import PROCEDURE_STATUS
+from cds_b12.fhir.ranges import _Fit, _fit, applicable
 from cds_b12.fhir.read import _walk
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
 from cds_b12.fhir.units import conversion, quantity_unit, to_canonical
@@ -348,3 +350,29 @@ def test_walk_agrees_with_the_general_walk(data, prefetch):
     general = general_walk(data, prefetch=prefetch, junk=general_notes)
     assert [(id(r), id(e)) for r, e in walked] == [(id(r), id(e)) for r, e in general]
     assert notes == general_notes
+
+
+def general_applicable(given: object, who, on: date) -> list[dict] | None:
+    """``ranges.applicable`` without its shortcut for one range without qualifiers."""
+    found = dicts(given)
+    if not found:
+        return []
+    fits = [_fit(r, who, on) for r in found]
+    best = min(fits)
+    return (
+        None if best is _Fit.NOT else [r for r, fit in zip(found, fits, strict=True) if fit is best]
+    )
+
+
+one_range = st.dictionaries(
+    st.sampled_from(["low", "high", "type", "appliesTo", "age", "text"]), json_values(4), max_size=4
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(one_range, max_size=2) | json_values(4))
+def test_applicable_agrees_with_the_general_choice(given_value):
+    """The usual lone range without a qualifier is taken as it is: the general choice's."""
+    for who in (None, lambda: ("female", date(1960, 1, 1))):
+        expected = general_applicable(given_value, who, date(2026, 1, 1))
+        assert applicable(given_value, who, date(2026, 1, 1)) == expected
