@@ -2,7 +2,7 @@
 
 May import ``cds_b12.clinical``. ``CDS_B12_PROFILE_OVERRIDES`` names a TOML file of
 ``[us]`` / ``[uk]`` tables; ``config.Settings`` reads it at start and applies it
-here. Only the values ``Profile`` marks as judgement (``profiles.judgement``) may
+here. Only the values ``Profile`` marks as judgement (``profile_fields.judgement``) may
 change, each as its field's type; anything else is refused in one line.
 """
 
@@ -13,7 +13,8 @@ import typing
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .clinical.profiles import PROFILES, SOURCE, Profile
+from .clinical.profile_fields import SOURCE
+from .clinical.profiles import PROFILES, Profile
 
 
 class OverrideError(ValueError):

@@ -15,6 +15,7 @@ from cds_b12.clinical.sources import SOURCES, rule_sources
 from cds_b12.render import load_card_library
 from cds_b12.render.wording_checks import PROFILE_TABLES
 
+from .render.render_support import shared_values
 from .render.rule_specs import VARIANTS
 
 # How card text names a source -> a part of the §9 labels it names (sources.SOURCES).
@@ -87,7 +88,8 @@ def test_a_card_cites_every_source_its_text_names(rule, variant, profile):
 
 @pytest.mark.parametrize(("sid", "profile"), [(s, p) for s in SAFETY_SOURCES for p in ("UK", "US")])
 def test_a_safety_line_cites_every_source_its_text_names(sid, profile):
-    text = load_card_library().safety_text(sid, profile, {"profile": profile})
+    library = load_card_library()
+    text = library.safety_text(sid, profile, shared_values(library, profile))
     region = get_profile(profile.lower()).citation_region
     cited = [SOURCES[s].label for s in safety_sources(sid, region)]
     assert not _uncited(text, cited), (sid, profile, cited)

@@ -1,9 +1,11 @@
-"""Clinical core: every number and every UK/US difference the rules use (``b12-clinical.md`` §6.3).
+"""Clinical core: every number and every UK/US difference the rules use and the cards state
+(``b12-clinical.md`` §6.3).
 
 Imports only the standard library and ``cds_b12.clinical``. A rule reads a named
 field (``p.overdue_grace_monthly_days``, ``p.oral_alternative_to_loading``), never
-a bare number and never the profile's name. Each field carries its source in its
-metadata (``sourced``), and the values the knowledge base marks unverified (❌) or
+a bare number and never the profile's name; a card quotes one through a placeholder
+(``cds_b12.render.thresholds``). Each field carries its source in its metadata
+(``profile_fields.sourced``), and the values the knowledge base marks unverified (❌) or
 expert opinion are ``judgement`` values, with a ``# judgement:`` comment so a
 reviewer finds them first. Only judgement values may be changed by a deployment
 (``cds_b12.overrides``: ``CDS_B12_PROFILE_OVERRIDES`` names a TOML file of them).
@@ -15,27 +17,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
 
 from .plausible import PLAUSIBLE_LIMITS
+from .profile_fields import JUDGEMENT, judgement, sourced
 from .record import LabKind
 from .regimens import Step
 from .sources import Region
-
-SOURCE = "source"  # field metadata: the source ID or knowledge-base section of the value
-JUDGEMENT = "judgement"  # field metadata: the profiles whose value is a judgement
-BOTH = ("UK", "US")
-
-
-def sourced(source: str) -> dict[str, Any]:
-    """Field metadata of a value the knowledge base verifies: fixed in code."""
-    return {SOURCE: source}
-
-
-def judgement(source: str, *, only: tuple[str, ...] = BOTH) -> dict[str, Any]:
-    """Field metadata of an unverified or expert value (in the profiles ``only``): a
-    deployment may override it."""
-    return {SOURCE: source, JUDGEMENT: only}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,6 +245,16 @@ class Profile:
     )
     pregnancy_review_days: int = field(
         default=30, metadata=sourced("UK-8, S11: 1 month if pregnant or breastfeeding")
+    )
+    # Follow-up the cards advise and no rule times (R9, R12, R13).
+    neuro_reassess_days: tuple[int, int] = field(
+        default=(7, 14), metadata=sourced("§6.2 R9: neuro reassessment each 1-2 weeks")
+    )
+    missed_doses_review_days: tuple[int, int] = field(
+        default=(28, 56), metadata=sourced("§6.2 R12: review at 4-8 weeks")
+    )
+    intensified_review_days: tuple[int, int] = field(
+        default=(30, 90), metadata=sourced("§6.2 R13: review 1-3 months after the change")
     )
 
     # ---- §6.1 cause and §6.2 R17-R18 risk drugs ----

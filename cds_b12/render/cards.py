@@ -34,6 +34,7 @@ from .ids import new_id as random_id
 from .resources import order_words
 from .schedule import regimen_name, schedule_text
 from .suggestions import Suggester, for_life
+from .thresholds import ProfileValues
 from .wording import CardLibrary, CardWording, fill, load_card_library
 
 SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
@@ -226,6 +227,10 @@ class _Renderer:
         return FactWords(self.library, self.profile.name)
 
     @functools.cached_property
+    def profile_values(self) -> ProfileValues:
+        return ProfileValues(self.profile, self.words)
+
+    @functools.cached_property
     def data_quality(self) -> DataQuality:
         return DataQuality(self.notes, self.words, self.library, self.profile.name)
 
@@ -239,7 +244,7 @@ class _Renderer:
             extra["schedule"] = Markup(self._schedule(rec, rec.regimen))
         if rec.alternative is not None:
             extra["alternative"] = Markup(regimen_name(rec.alternative))
-        return FactValues(rec.facts, self.words, extra)
+        return FactValues(rec.facts, self.words, extra, self.profile_values)
 
     def _schedule(self, rec: Recommendation, regimen: Regimen) -> str:
         return schedule_text(regimen, for_life=for_life(rec))

@@ -10,9 +10,10 @@ not know, or plain text, raises ``RenderError``: the core must not send prose.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from enum import Enum
+from types import MappingProxyType
 
 from cds_b12.clinical.facts import (
     AdultLimit,
@@ -292,6 +293,24 @@ class FactWords:
             return self._phrase("span_week" if count == 1 else "span_weeks", count=count)
         return self._phrase("span_days", count=days)
 
+    def steps(self, days: Iterable[float]) -> str:
+        """Maintenance intervals, one step after another: "3-monthly, 2-monthly, monthly"."""
+        return Markup.joined(self._phrase("list_separator"), map(self._step, days))
+
+    def _step(self, days: float) -> str:
+        months = round(days / _MONTH)
+        if months >= 1 and abs(days / _MONTH - months) < 0.2:
+            return self._phrase("step_month" if months == 1 else "step_months", count=months)
+        return self.interval(days)
+
+    def span_range(self, days: int, max_days: int) -> str:
+        """A range of time as ``span`` words its end: "3–6 months", "2–4 weeks"."""
+        for size, key in ((_MONTH, "span_months"), (_WEEK, "span_weeks")):
+            low, high = round(days / size, 1), round(max_days / size, 1)
+            if low >= 1 and low.is_integer() and high.is_integer():
+                return self._phrase(key, count=f"{int(low)}–{int(high)}")
+        return self._phrase("span_days", count=f"{days}–{max_days}")
+
     def interval_range(self, days: float, max_days: float) -> str:
         """A range as the order states it (period to periodMax): "every 2–3 weeks"."""
         for size, key in ((_MONTH, "interval_months"), (_WEEK, "interval_weeks")):
@@ -346,23 +365,33 @@ class FactWords:
 
 class FactValues(Mapping[str, object]):
     """A card's placeholders: ``extra`` as given, each fact worded when a template uses it
-    (a fact no template of this card quotes is never worded)."""
+    (a fact no template of this card quotes is never worded), then the ``shared`` ones
+    every card may quote (the profile's values, ``thresholds.ProfileValues``)."""
 
-    def __init__(self, facts: Mapping[str, Fact], words: FactWords, extra: Mapping[str, object]):
+    def __init__(
+        self,
+        facts: Mapping[str, Fact],
+        words: FactWords,
+        extra: Mapping[str, object],
+        shared: Mapping[str, object] = MappingProxyType({}),
+    ):
         self._facts = facts
         self._words = words
         self._extra = extra
+        self._shared = shared
 
     def __getitem__(self, key: str) -> object:
         if key in self._extra:
             return self._extra[key]
-        return self._words.word(key, self._facts[key])
+        if key in self._facts:
+            return self._words.word(key, self._facts[key])
+        return self._shared[key]
 
     def __contains__(self, key: object) -> bool:
-        return key in self._extra or key in self._facts
+        return key in self._extra or key in self._facts or key in self._shared
 
     def __iter__(self) -> Iterator[str]:
-        return iter({**self._facts, **self._extra})
+        return iter({**self._shared, **self._facts, **self._extra})
 
     def __len__(self) -> int:
-        return len({**self._facts, **self._extra})
+        return len({**self._shared, **self._facts, **self._extra})

@@ -84,6 +84,8 @@ FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "span_week": frozenset({"count"}),
     "span_weeks": frozenset({"count"}),
     "span_days": frozenset({"count"}),
+    "step_month": frozenset(),
+    "step_months": frozenset({"count"}),
     "ordered_draft": frozenset({"medication"}),
     "ordered_current": frozenset({"medication"}),
     "undecided_result": frozenset({"analyte", "date"}),

@@ -15,14 +15,8 @@ import pytest
 import cds_b12.clinical
 from cds_b12.clinical import assess as assess_module
 from cds_b12.clinical import profiles, regimens
-from cds_b12.clinical.profiles import (
-    JUDGEMENT,
-    SOURCE,
-    UK,
-    US,
-    Profile,
-    overridden,
-)
+from cds_b12.clinical.profile_fields import JUDGEMENT, SOURCE
+from cds_b12.clinical.profiles import UK, US, Profile, overridden
 from cds_b12.clinical.record import Timing
 from cds_b12.clinical.regimens import Step
 from cds_b12.overrides import OverrideError, with_overrides

@@ -14,13 +14,22 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
-from cds_b12.clinical.profiles import UK, US, Profile
+from cds_b12.clinical.profiles import UK, US, Profile, get_profile
 from cds_b12.clinical.recommendation import Recommendation
 from cds_b12.render import render_cards
+from cds_b12.render.facts import FactWords
+from cds_b12.render.thresholds import ProfileValues
+from cds_b12.render.wording import CardLibrary
 
 AS_OF = date(2026, 1, 15)
 PATIENT = "pat-42"
 PROFILES = (UK, US)
+
+
+def shared_values(library: CardLibrary, profile: str) -> dict[str, object]:
+    """The placeholders every card and safety line may use, for the built-in ``profile``."""
+    words = FactWords(library, profile)
+    return {"profile": profile, **ProfileValues(get_profile(profile), words)}
 
 
 def medication_draft(draft_id: str = "draft-maint") -> dict:

@@ -42,6 +42,7 @@ from cds_b12.clinical.record import (
     Unreadable,
     UnreadableResult,
 )
+from cds_b12.render.thresholds import PROFILE_PLACEHOLDERS
 
 from .render_support import AS_OF
 
@@ -218,7 +219,7 @@ RULE_FACTS: dict[str, dict[str, Fact]] = {
 }
 RULES = tuple(RULE_FACTS)
 
-AUTOMATIC = frozenset({"profile"})
+AUTOMATIC = frozenset({"profile", *PROFILE_PLACEHOLDERS})  # the profile's values: every card
 REGIMEN_PLACEHOLDERS = frozenset({"regimen", "schedule", "alternative"})
 
 

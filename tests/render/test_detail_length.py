@@ -10,6 +10,7 @@ import statistics
 from cds_b12.render import load_card_library
 
 from .profile_cards import fixture_cards, fixture_rule_cards
+from .render_support import shared_values
 
 MEDIAN_MAX = 800
 LONGEST = 1500
@@ -38,7 +39,7 @@ def test_each_source_once_and_no_safety_line_the_card_already_says():
         assert len(urls) == len(set(urls)) and card["source"]["url"] not in urls, where
         said = library.card(rule, profile).safety_said
         for sid in said:
-            sentence = library.safety_text(sid, profile, {"profile": profile})
+            sentence = library.safety_text(sid, profile, shared_values(library, profile))
             assert sentence not in card["detail"], (where, sid)
 
 

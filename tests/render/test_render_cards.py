@@ -21,7 +21,16 @@ from cds_b12.render import RenderError, load_card_library, render_cards
 from cds_b12.render.cards import SUMMARY_MAX_CHARS, fit_summary
 from cds_b12.render.wording import DEFAULT_CARDS_DIR, CardLibrary, fill
 
-from .render_support import AS_OF, PATIENT, PROFILES, all_drafts, render_one, validate_fhir, walk
+from .render_support import (
+    AS_OF,
+    PATIENT,
+    PROFILES,
+    all_drafts,
+    render_one,
+    shared_values,
+    validate_fhir,
+    walk,
+)
 from .rule_facts import RULES
 from .rule_specs import SPECS, VARIANTS, make_rec, make_variant
 
@@ -71,7 +80,7 @@ def test_every_card_renders_to_spec(
     assert_spec_card(card)
     assert card["indicator"] == rec.indicator.value
     # The summary fits without the safety-net truncation.
-    values = {**rec.facts, "profile": profile.name}
+    values = {**rec.facts, **shared_values(library, profile.name)}
     raw = fill(library.card(rule, profile.name).summary, values, rule)
     assert len(raw) <= SUMMARY_MAX_CHARS and card["summary"] == raw
 
@@ -85,7 +94,8 @@ def test_every_card_variant_renders_to_spec(
     rec = make_variant(rule, variant, profile)
     card = render_one(rec, profile, drafts=all_drafts(), library=library)
     assert_spec_card(card)
-    raw = fill(library.card(rule, profile.name, variant).summary, rec.facts, rule)
+    values = {**rec.facts, **shared_values(library, profile.name)}
+    raw = fill(library.card(rule, profile.name, variant).summary, values, rule)
     assert len(raw) <= SUMMARY_MAX_CHARS and card["summary"] == raw
     assert card["summary"] != library.card(rule, profile.name).summary
 
@@ -169,8 +179,9 @@ def test_ids_are_unique_and_come_from_new_id(new_id: Callable[[], str]) -> None:
     ]
     assert ids and len(ids) == len(set(ids))
     assert all(i.startswith("id-") for i in ids)
+    library = load_card_library()
     assert [c["summary"] for c in cards] == [
-        load_card_library().card(rule, "UK").summary for rule in RULES
+        fill(library.card(rule, "UK").summary, shared_values(library, "UK"), rule) for rule in RULES
     ]
 
 

@@ -25,7 +25,7 @@ from cds_b12.render.wording import (
     sentence_start,
 )
 
-from .render_support import PATIENT, PROFILES
+from .render_support import PATIENT, PROFILES, shared_values
 from .rule_facts import ALWAYS_FACTS, AUTOMATIC, REGIMEN_PLACEHOLDERS, RULE_FACTS, RULES
 from .rule_specs import VARIANTS, make_rec
 
@@ -52,7 +52,7 @@ def test_default_directory_is_the_repo_cards_folder() -> None:
 def test_every_safety_rule_has_wording(library: CardLibrary) -> None:
     for profile in PROFILES:
         for sid in SAFETY_IDS:
-            text = library.safety_text(sid, profile.name, {})
+            text = library.safety_text(sid, profile.name, shared_values(library, profile.name))
             assert text.endswith(".") and len(text) < 240, sid
 
 
