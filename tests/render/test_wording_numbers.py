@@ -23,9 +23,9 @@ from cds_b12.render.wording import DEFAULT_CARDS_DIR
 from .render_support import PATIENT
 from .rule_specs import make_rec
 
-# A number standing alone, or a range of two ("180–350"); not part of a name such as
+# A number standing alone, or a range of two ("180–350", "2-3"); not part of a name such as
 # B12, NG239, H2, S6 or US-6.
-_NUMBER = re.compile(r"(?<![\w.–-])\d+(?:\.\d+)?(?:–\d+(?:\.\d+)?)?(?![\w.]|[–-]\d)")
+_NUMBER = re.compile(r"(?<![\w.–-])\d+(?:\.\d+)?(?:[–-]\d+(?:\.\d+)?)?(?![\w.]|[–-]\d)")
 _PLACEHOLDER = re.compile(r"\{\w+\}")
 # A citation's year after its publisher: "MHRA 2022", "MHRA (2022)", "JAMA 2013".
 _CITED_YEAR = re.compile(r"(?<=[A-Z]{2} )(?:19|20)\d\d\b|(?<=[A-Z]{2} \()(?:19|20)\d\d\)")
@@ -86,6 +86,7 @@ TEMPLATES = sorted(
         ("in the indeterminate range (180–350 ng/L)", ["180–350"]),
         ("steps: 3-monthly, 2-monthly, monthly", ["3", "2"]),
         ("recheck B12 in 3–6 months", ["3–6"]),
+        ("every 2-3 weeks, 1.5 mg, 1,000 micrograms", ["2-3", "1.5", "1", "000"]),
         ("FBC on {date} (week 8)", ["8"]),
         ("NICE NG239 (UK-8, US-6); B12, H2 blocker, S6, 1.73 m²", ["1.73"]),
         ("low B12 (MHRA 2022); MHRA (2022); Lam, JAMA 2013; since 2022", ["2022"]),
