@@ -1,28 +1,16 @@
 """FHIR layer: MedicationRequest/Administration/Statement → Medication. Imports cds_b12.clinical.
 
-A product is identified by RxNorm first (§3.2: a clinical drug fixes the form; an
-ingredient leaves the form to route and dose), then by words, because statements
-are often free text. Multivitamins are never B12 therapy (§3.2 notes), and
-Cyanokit is recognised so that it can be excluded (S10). Nitrous oxide becomes a
-finding, not a medication. Products we do not use are ignored without a note.
+A product is identified by RxNorm first, then by words, because statements are often
+free text (``products``); a B12 ingredient's form follows route and dose, here. Nitrous
+oxide becomes a finding, not a medication. Products we do not use are ignored without a
+note.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import NamedTuple
 
-from cds_b12.clinical.codes import (
-    ACID_SUPPRESSANTS,
-    B12_DRUGS,
-    B12_INGREDIENTS,
-    CYANOKIT,
-    FOLIC_ACID,
-    METFORMIN,
-    NITROUS_OXIDE_DRUG,
-    RXNORM,
-)
 from cds_b12.clinical.record import (
     ADMINISTRATION,
     B12_THERAPY,
@@ -39,7 +27,6 @@ from cds_b12.clinical.record import (
 
 from .accessors import (
     as_dict,
-    codings,
     concept_text,
     dicts,
     first_dict,
@@ -49,6 +36,7 @@ from .accessors import (
 )
 from .build import make_medication, make_quantity
 from .dates import parse_date
+from .products import NITROUS_RX, Match, identify, rxnorm_codes
 from .routes import read_route
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 from .timings import read_timing
@@ -75,49 +63,8 @@ _STATUS = {
 _ENDED = frozenset({"completed", "stopped"})
 
 
-def _rxnorm(codes: frozenset[tuple[str, str]]) -> frozenset[str]:
-    """The RxNorm codes of a code set, to test a product's RxNorm codes against in one step."""
-    return frozenset(code for system, code in codes if system == RXNORM)
-
-
-_NITROUS_RX = _rxnorm(NITROUS_OXIDE_DRUG)
-_CYANOKIT_RX = _rxnorm(CYANOKIT)
-
 ORAL_HIGH_MIN_MG = 0.5  # Product.B12_ORAL_HIGH: >= 0.5 mg per dose
 CYANOKIT_MIN_MG = 1000.0  # Cyanokit is 5 g; B12 therapy is at most a few mg (S10)
-
-_MULTIVITAMIN_WORDS = ("multivitamin", "multiple vitamins", "b complex", "b-complex")
-_B12_WORDS = (  # more specific first: "cobalamin" is part of every ingredient name
-    ("hydroxocobalamin", "hydroxocobalamin"),
-    ("cyanocobalamin", "cyanocobalamin"),
-    ("methylcobalamin", "methylcobalamin"),
-    ("mecobalamin", "methylcobalamin"),  # RxNorm's name for methylcobalamin (§3.2)
-    ("vitamin b12", None),
-    ("cobalamin", None),
-)
-_ACID_SUPPRESSANT_WORDS = (
-    "omeprazole",
-    "esomeprazole",
-    "pantoprazole",
-    "lansoprazole",
-    "rabeprazole",
-    "dexlansoprazole",
-    "famotidine",
-    "cimetidine",
-    "nizatidine",
-    "ranitidine",
-)
-_OTHER_WORDS = (
-    ("metformin", Product.METFORMIN),
-    *((word, Product.ACID_SUPPRESSANT) for word in _ACID_SUPPRESSANT_WORDS),
-    ("folic acid", Product.FOLIC_ACID),
-    ("folate", Product.FOLIC_ACID),
-)
-_OTHER_CODES = (
-    (_rxnorm(METFORMIN), Product.METFORMIN),
-    (_rxnorm(ACID_SUPPRESSANTS), Product.ACID_SUPPRESSANT),
-    (_rxnorm(FOLIC_ACID), Product.FOLIC_ACID),
-)
 
 # Dose units that count tablets, sprays or vials of a known clinical drug.
 _COUNT_UNITS = frozenset(
@@ -176,12 +123,6 @@ class MedicationIndex:
         return found
 
 
-class _Match(NamedTuple):
-    product: Product | None  # None: a B12 ingredient whose form follows route and dose
-    ingredient: str | None = None
-    strength_mg: float | None = None  # per mL for injectables, per unit otherwise (B12_DRUGS)
-
-
 def read_medication(
     resource: dict,
     source: MedSource,
@@ -197,10 +138,10 @@ def read_medication(
     is kept whatever it is.
     """
     concepts, ingredient_count, unresolved = _product_concepts(resource, index)
-    rx_codes = [code for c in concepts for system, code in codings(c) if system == RXNORM]
+    rx_codes = rxnorm_codes(concepts)
     text = concept_text(concepts)
-    nitrous = "nitrous oxide" in text or not _NITROUS_RX.isdisjoint(rx_codes)
-    match = None if nitrous else _identify(rx_codes, text, ingredient_count)
+    nitrous = "nitrous oxide" in text or not NITROUS_RX.isdisjoint(rx_codes)
+    match = None if nitrous else identify(rx_codes, text, ingredient_count)
     if not nitrous and match is None:
         if unresolved:
             raise Skip(f"skipped: medication '{shorten(unresolved)}' is not in the data")
@@ -294,34 +235,6 @@ def _product_concepts(resource: dict, index: MedicationIndex) -> tuple[list[obje
     return concepts, len(ingredients), ""
 
 
-def _identify(rx_codes: list[str], text: str, ingredient_count: int) -> _Match | None:
-    if not _CYANOKIT_RX.isdisjoint(rx_codes):
-        return _Match(Product.CYANOKIT, "hydroxocobalamin")
-    for code in rx_codes:
-        if code in B12_DRUGS:
-            return _Match(*B12_DRUGS[code])
-    if "cyanokit" in text:
-        return _Match(Product.CYANOKIT, "hydroxocobalamin")
-    for word in _MULTIVITAMIN_WORDS:  # a loop, not any(): no generator to resume per word
-        if word in text:
-            return None
-    # a combination product (more than one ingredient) is not B12 therapy (§3.2 notes)
-    b12_ingredient = ingredient_count <= 1
-    for code in rx_codes:
-        if code in B12_INGREDIENTS:
-            return _Match(None, B12_INGREDIENTS[code]) if b12_ingredient else None
-    for codes, product in _OTHER_CODES:
-        if not codes.isdisjoint(rx_codes):
-            return _Match(product)
-    for word, ingredient in _B12_WORDS:
-        if word in text:
-            return _Match(None, ingredient) if b12_ingredient else None
-    for word, product in _OTHER_WORDS:
-        if word in text:
-            return _Match(product)
-    return None
-
-
 def _b12_form(
     ingredient: str | None,
     route: Route,
@@ -370,7 +283,7 @@ def _dosage(resource: dict, source: MedSource) -> tuple[dict, object]:
     return dosage, dose
 
 
-def _dose_mg(value: float | None, unit: str | None, match: _Match) -> float | None:
+def _dose_mg(value: float | None, unit: str | None, match: Match) -> float | None:
     """The dose in mg; volumes and counts only for a clinical drug of known strength."""
     if value is None:
         return None

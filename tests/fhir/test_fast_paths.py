@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cds_b12.clinical.codes import B12_DRUGS
 from cds_b12.clinical.record import (
     ClinicalFinding,
     DataNote,
@@ -48,6 +49,7 @@ from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
 from cds_b12.fhir.labs import LAB_KINDS, OBSERVATION_STATUS, _bound, _interpretation, _RangeUnit
 from cds_b12.fhir.medications import _STATUS as MEDICATION_STATUS
 from cds_b12.fhir.problems import PROCEDURE_STATUS
+from cds_b12.fhir.products import _CYANOKIT_RX, Match, identify, rxnorm_codes
 from cds_b12.fhir.ranges import _Fit, _fit, applicable
 from cds_b12.fhir.read import _walk
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
@@ -57,6 +59,8 @@ from .test_never_raises import FHIR_STRINGS, json_values, resource_like
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+RXNORM_OID = "urn:oid:2.16.840.1.113883.6.88"
 V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 ODD_STRINGS = [LOINC, f"{LOINC}/", f" {LOINC} ", "/", " ", "", "2132-9", " 2132-9 ", "14685-2"]
@@ -376,3 +380,39 @@ def test_applicable_agrees_with_the_general_choice(given_value):
     for who in (None, lambda: ("female", date(1960, 1, 1))):
         expected = general_applicable(given_value, who, date(2026, 1, 1))
         assert applicable(given_value, who, date(2026, 1, 1)) == expected
+
+
+rxnorm_concepts = st.fixed_dictionaries(
+    {},
+    optional={
+        "coding": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "system": st.sampled_from([RXNORM, f"{RXNORM}/", f" {RXNORM}", RXNORM_OID])
+                    | odd_values,
+                    "code": st.sampled_from(["309594", " 309594", "", " "]) | odd_values,
+                },
+            )
+            | odd_values,
+            max_size=2,
+        )
+        | odd_values,
+        "text": odd_values,
+    },
+)
+
+
+@settings(max_examples=500)
+@given(st.lists(rxnorm_concepts | concepts, max_size=2))
+def test_rxnorm_codes_agree_with_codings(given_concepts):
+    """One concept with one clean RxNorm coding, the usual order, is read without ``codings``."""
+    expected = [code for c in given_concepts for system, code in codings(c) if system == RXNORM]
+    assert rxnorm_codes(given_concepts) == expected
+
+
+def test_each_clinical_drug_match_is_the_code_table():
+    """The matches built once at import are the ones the RxNorm table gives."""
+    for code, drug in B12_DRUGS.items():
+        cyanokit = Match(Product.CYANOKIT, "hydroxocobalamin")
+        assert identify([code], "", 0) == (cyanokit if code in _CYANOKIT_RX else Match(*drug))
