@@ -45,6 +45,7 @@ from .runtime import Runtime, runtime
 bp = Blueprint("timeline", __name__)
 STATE_COOKIE = "cds_b12_smart"
 STATE_SECONDS = 600
+MAX_SAID = 200  # characters of the EHR's error code said back (RFC 6749 codes are short)
 SCOPES = (
     "launch patient/Patient.read patient/Observation.read "
     "patient/MedicationRequest.read patient/MedicationAdministration.read "
@@ -163,7 +164,9 @@ def callback() -> Response:
         raise BadRequest("state does not match this launch")
     code = request.args.get("code")
     if not code:
-        raise BadRequest(f"the EHR did not authorize: {request.args.get('error', 'no code')}")
+        raise BadRequest(
+            f"the EHR did not authorize: {_said(request.args.get('error', 'no code'))}"
+        )
     try:
         smart.use_state(rt.replay, state, time.time() + STATE_SECONDS)
         ehr = rt.launch_policy().check(FhirServer(saved["iss"]))
@@ -187,6 +190,12 @@ def callback() -> Response:
     response = _page(_timeline(rt, patient_id, resources))
     response.delete_cookie(STATE_COOKIE)
     return response
+
+
+def _said(value: str) -> str:
+    """The browser's ``error`` parameter as the answer and the log may say it: anyone can
+    put anything there, so printable characters only, and at most ``MAX_SAID`` of them."""
+    return "".join(c for c in value if c.isprintable())[:MAX_SAID]
 
 
 def _endpoint_policy(rt: Runtime) -> smart.EndpointPolicy:

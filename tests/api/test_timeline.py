@@ -162,6 +162,26 @@ def test_smart_callback_refuses_a_foreign_state_or_a_bad_code(httpserver):
     )
 
 
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        ("access_denied" + "x" * 5000, "access_denied" + "x" * 187),
+        ('access_denied\r\n{"forged": 1}\x1b[2J\x00', 'access_denied{"forged": 1}[2J'),
+    ],
+    ids=["long", "control-characters"],
+)
+def test_the_ehrs_error_is_said_capped_and_printable_in_the_answer_and_the_log(
+    httpserver, logs, error, shown
+):
+    client = make_app(smart_client_id="cds-b12-test").test_client()
+    state = _launch(client, _fake_ehr(httpserver))[0]["state"][0]
+    response = client.get("/timeline/callback", query_string={"state": state, "error": error})
+    said = f"the EHR did not authorize: {shown}"
+    assert assert_operation_outcome(response, 400) == said
+    (line,) = [r for r in logs.requests() if r["path"] == "/timeline/callback"]
+    assert line["reason"] == said
+
+
 def test_smart_launch_needs_a_client_id_and_an_allowed_iss(httpserver):
     assert make_app().test_client().get("/timeline/launch?iss=x&launch=y").status_code == 404
     client = make_app(
