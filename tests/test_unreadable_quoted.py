@@ -201,3 +201,36 @@ def test_a_folate_card_names_a_newer_b12_that_cannot_be_read(profile):
     detail = detail_of(resources, profile, "Check B12 before or with folic acid")
     on = SCENARIO_AS_OF.isoformat()
     assert line(detail, "- Serum B12:") == f"- Serum B12: B12 of {on}: no unit given"
+
+
+R25 = "a result on file could not be read"
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_the_unreadable_result_card_never_says_none_on_file_over_the_mma_it_lists(profile):
+    """R25 listed an MMA with no unit as unreadable, then "MMA: none on file" below it."""
+    data = low_b12_with(observation("mma", MMA, "2025-12-20", {"value": 0.6}))
+    detail = card(data, profile, R25)
+    assert "MMA of 2025-12-20: no unit given" in detail
+    assert line(detail, "- Readable results:").endswith("; MMA: none readable")
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_the_unreadable_result_card_never_says_none_on_file_over_the_hb_it_lists(profile):
+    data = low_b12_with(observation("hb", HB, "2025-12-20", {"value": 12.4}))
+    detail = card(data, profile, R25)
+    assert "Hb of 2025-12-20: no unit given" in detail
+    assert line(detail, "- Hb:").startswith("- Hb: none readable; MCV:")
+
+
+@pytest.mark.parametrize("profile", ["US", "UK"])
+def test_the_unreadable_result_card_says_none_on_file_only_for_a_test_not_in_the_record(profile):
+    """An old unreadable Hb is on file too (not R25's subject, but not "none on file");
+    no MMA at all is "none on file"."""
+    data = low_b12_with(
+        observation("b12-new", B12, "2025-12-28", {"value": 150}),
+        observation("hb", HB, "2023-06-01", {"value": 12.4}),
+    )
+    detail = card(data, profile, R25)
+    assert line(detail, "- Readable results:").endswith("; MMA: none on file")
+    assert line(detail, "- Hb:").startswith("- Hb: none readable; MCV:")

@@ -162,6 +162,14 @@ class Unreadables:
 
 
 @dataclass(frozen=True, slots=True)
+class NoneReadable:
+    """R25's readable results for a test whose results on file could none be read
+    (``unread``, which the card lists as its subject): never "none on file"."""
+
+    unread: Unreadables
+
+
+@dataclass(frozen=True, slots=True)
 class BeforeUnreadable:
     """A result a card rests on, with newer ones of the analyte that could not be read
     (R25): the card says it rests on the older result and names the newer ones (§6)."""
@@ -230,6 +238,7 @@ Fact = (
     | OnFile
     | Ordered
     | Unreadables
+    | NoneReadable
     | BeforeUnreadable
     | Latest
     | AdultLimit

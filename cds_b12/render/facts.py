@@ -30,6 +30,7 @@ from cds_b12.clinical.facts import (
     LastDose,
     Latest,
     Markers,
+    NoneReadable,
     OnFile,
     Ordered,
     Stopped,
@@ -187,6 +188,8 @@ class FactWords:
             return self._phrase(
                 "adult_limit", lab=self.lab(value.lab), below=number(value.below), unit=unit
             )
+        if isinstance(value, NoneReadable):  # R25 lists them: said once, there
+            return self._phrase("none_readable")
         if isinstance(value, Unreadables):
             return Markup.joined(
                 self._phrase("list_separator"), (self.unreadable(u) for u in value.items)

@@ -91,6 +91,7 @@ FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "undecided_result": frozenset({"analyte", "date"}),
     "unreadable_result": frozenset({"analyte", "date", "reason"}),
     "before_unreadable": frozenset({"lab", "unreadable"}),
+    "none_readable": frozenset(),
     "adult_limit": frozenset({"lab", "below", "unit"}),
     "implausible_result": frozenset({"analyte", "date", "value", "unit"}),
     "confounded_renal": frozenset({"analyte", "marker", "evidence"}),

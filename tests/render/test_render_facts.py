@@ -83,6 +83,15 @@ SAMPLES: dict[type, object] = {
     f.Unreadables: f.Unreadables(
         (UnreadableResult(LabKind.B12, "Observation/b12", date(2026, 1, 3), Unreadable.NO_UNIT),)
     ),
+    f.NoneReadable: f.NoneReadable(
+        f.Unreadables(
+            (
+                UnreadableResult(
+                    LabKind.MMA, "Observation/mma", date(2026, 1, 3), Unreadable.NO_UNIT
+                ),
+            )
+        )
+    ),
     f.BeforeUnreadable: f.BeforeUnreadable(
         B12,
         f.Unreadables(

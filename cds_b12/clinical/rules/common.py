@@ -20,6 +20,7 @@ from ..facts import (
     Interval,
     LastDose,
     Markers,
+    NoneReadable,
     OnFile,
     Unreadables,
     Unused,
@@ -153,14 +154,21 @@ def said(
     return on_file(a, kinds) or _unreadable_on_file(a, kinds)
 
 
-def current(a: Assessment, lab: Lab | None, kinds: tuple[LabKind, ...]) -> Lab | OnFile | None:
+def current(
+    a: Assessment, lab: Lab | None, kinds: tuple[LabKind, ...]
+) -> Lab | OnFile | NoneReadable | None:
     """``lab``, else the latest readable result of ``kinds`` on file and why it does not
-    count: R25's plain quote (the unreadable ones are its own subject)."""
-    return lab or on_file(a, kinds)
+    count, else the unreadable ones on file as "none readable": R25's plain quote (the
+    unreadable ones are its own subject, listed once). None only with none on file."""
+    if found := lab or on_file(a, kinds):
+        return found
+    unread = _unreadable_on_file(a, kinds)
+    return NoneReadable(unread) if unread else None
 
 
 def _unreadable_on_file(a: Assessment, kinds: tuple[LabKind, ...]) -> Unreadables | None:
-    """The results of ``kinds`` on file, none readable, too old to be current."""
+    """The results of ``kinds`` on file that could not be read, oldest first: ``said``'s
+    when none is current, ``current``'s (R25) when none is readable."""
     old = sorted(
         (u for u in a.unreadable if u.kind in kinds and u.on <= a.as_of),
         key=lambda u: (u.on, u.resource),
