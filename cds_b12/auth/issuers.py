@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .keys import NoKey, fetchable, jwk_set
+from .keys import NoKey, fetchable, jwk_set, unusable
 
 # ES384 and RS384 are what CDS Hooks recommends; an issuer may add the others.
 DEFAULT_ALGORITHMS = frozenset({"ES384", "RS384"})
@@ -44,9 +44,12 @@ def parse_issuers(raw: Mapping[str, Any]) -> dict[str, Issuer]:
                 raise IssuerConfigError(f"{iss}: {url} must be https (http only on loopback)")
         if jwks is not None:
             try:
-                jwk_set(jwks)
+                keys = jwk_set(jwks)
             except NoKey as exc:
                 raise IssuerConfigError(f"{iss}: jwks: {exc}") from None
+            for kid, key in keys.items():
+                if why := unusable(key):
+                    raise IssuerConfigError(f"{iss}: jwks: key {kid!r:.80} {why}")
         algorithms = frozenset(_strings(entry, "algorithms", iss) or DEFAULT_ALGORITHMS)
         unknown = algorithms - DEFAULT_ALGORITHMS - OPTIONAL_ALGORITHMS
         if unknown:

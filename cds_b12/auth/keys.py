@@ -9,19 +9,24 @@ issuer's calls, never another issuer's, an inline-key issuer's or ``/healthz``.
 A fetch has a total deadline (a server sending a byte a second is cut off),
 a size cap and no redirects, and is sent once more only when an idle kept-alive connection
 was dropped unanswered; only loopback URLs may be plain http. Any failure
-to get keys is a ``NoKey``, which the caller turns into a bare 401.
+to get keys is a ``NoKey``, which the caller turns into a bare 401. A fetched key
+that must never verify a token (``unusable``) is left out of its set with a warning;
+in an inline ``jwks`` the same key stops start-up (``issuers.py``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import requests
+from jwt.algorithms import RSAAlgorithm
 
 from ..net.http import GetRetry, HttpClient, HttpError, deadline_in
 from ..net.urls import Target, UrlPolicy, UrlRefused
@@ -38,6 +43,9 @@ MAX_WAITING = 4  # calls per URL waiting for a fetch in progress, per process
 RETRY = GetRetry(total=1, connect=1, read=0, status=0, allowed_methods=frozenset({"GET"}))
 # https anywhere; plain http only to this machine (local development and tests)
 JWKS_POLICY = UrlPolicy(https_only=True, http_loopback=True)
+_RSA = RSAAlgorithm(RSAAlgorithm.SHA256)  # reads an RSA JWK and knows PyJWT's minimum size
+
+log = logging.getLogger("cds_b12.auth")
 
 
 class NoKey(Exception):
@@ -109,7 +117,7 @@ class KeyStore:
     def _fetch_into_cache(self, url: str, entry: _Cached | None) -> _Cached:
         now = time.monotonic()
         try:
-            keys = jwk_set(self._fetch(url))
+            keys = _usable(jwk_set(self._fetch(url)), url)
         except NoKey:
             if entry is None:
                 self._cache[url] = _Cached({}, -CACHE_SECONDS, tried_at=now, failed=True)
@@ -158,6 +166,34 @@ def jwk_set(data: object) -> dict[str, Mapping[str, Any]]:
     if not all(isinstance(kid, str) and kid for kid in kids) or len(set(kids)) != len(kids):
         raise NoKey("every key in a JWK Set needs a unique kid")
     return {k["kid"]: k for k in keys}
+
+
+def unusable(jwk: Mapping[str, Any]) -> str | None:
+    """Why this key must never verify a token, or None: a shared secret (whoever holds it
+    can sign), or an RSA key that is not one or is shorter than PyJWT allows (2048 bits)."""
+    if jwk.get("kty") == "oct":
+        return "is a symmetric (kty oct) key; only public keys may verify tokens"
+    if jwk.get("kty") != "RSA":
+        return None
+    public = {name: jwk[name] for name in ("kty", "n", "e") if name in jwk}  # never a "d"
+    try:
+        short = _RSA.check_key_length(_RSA.from_jwk(public))
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return "is not a usable RSA public key"
+    return f"is refused: {short}" if short else None
+
+
+def _usable(keys: dict[str, Mapping[str, Any]], url: str) -> dict[str, Mapping[str, Any]]:
+    """The fetched keys that may verify a token; each one left out is logged (kid, why)."""
+    kept = {}
+    for kid, key in keys.items():
+        if (why := unusable(key)) is None:
+            kept[kid] = key
+        else:
+            log.warning(
+                "JWKS key ignored", extra={"fields": {"url": url, "kid": kid[:80], "reason": why}}
+            )
+    return kept
 
 
 def fetchable(url: str) -> bool:

@@ -58,7 +58,8 @@ class Verifier:
                 leeway=LEEWAY,
                 options={
                     "require": ["iss", "aud", "exp", "iat", "jti"],
-                    # an RSA key under 2048 bits (NIST SP 800-131A) is refused, not warned about
+                    # an RSA key under 2048 bits (NIST SP 800-131A) is refused, not warned
+                    # about; keys.unusable already keeps such keys out of every key set
                     "enforce_minimum_key_length": True,
                 },
             )

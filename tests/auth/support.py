@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any
 from uuid import uuid4
@@ -96,12 +97,11 @@ P256_JWK = public_jwk(P256_KEY, P256_KID, "ES256")
 ENC_JWK = public_jwk(ENC_KEY, ENC_KID, "ES384", use="enc")
 JKU_JWK = public_jwk(JKU_KEY, JKU_KID, "ES384")
 # The issuer's keys as configured out of band: its ES384 key and an RSA key, plus a P-256
-# key (so an ES256 token is refused for its algorithm, not for a missing key), an
-# encryption key (so a token it verifies is refused for the key's use) and a 1024-bit RSA
-# key (refused for its size).
-ISSUER_JWKS = jwks(
-    ISSUER_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK, public_jwk(WEAK_RSA_KEY, WEAK_RSA_KID, "RS384")
-)
+# key (so an ES256 token is refused for its algorithm, not for a missing key) and an
+# encryption key (so a token it verifies is refused for the key's use).
+ISSUER_JWKS = jwks(ISSUER_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK)
+# A key that must never verify a token, configured or fetched (and OCT_JWK below).
+WEAK_RSA_JWK = public_jwk(WEAK_RSA_KEY, WEAK_RSA_KID, "RS384")
 ISSUER_PUBLIC_PEM = ISSUER_KEY.public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
 )
@@ -154,8 +154,21 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+# a shared secret: whoever holds it can sign, so it may never verify a token either
+OCT_SECRET = b"a secret the EHR shares with whoever reads its configuration"
+OCT_JWK = {"kty": "oct", "kid": "shared-secret-kid", "alg": "HS256", "k": b64url(OCT_SECRET)}
+
+
 def segment(value: Mapping[str, Any]) -> str:
     return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def weak_key_token(aud: str = SERVICE_AUD) -> str:
+    """Signed with a 1024-bit key: PyJWT signs it with a warning, which is the point here,
+    not a test failure."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
+        return make_token(aud, alg="RS384", key=WEAK_RSA_KEY, kid=WEAK_RSA_KID)
 
 
 def unsigned_token(header: Mapping[str, Any], payload: Mapping[str, Any]) -> str:

@@ -29,7 +29,9 @@ from .support import (
     JKU_JWK,
     JKU_KEY,
     JKU_KID,
+    OCT_JWK,
     SERVICE_PATH,
+    WEAK_RSA_JWK,
     FirstUseOnly,
     assert_bare_401,
     auth_app,
@@ -40,6 +42,7 @@ from .support import (
     make_token,
     prefetched_body,
     refusals,
+    weak_key_token,
 )
 
 SLOW, FAST, INLINE = "https://slow-keys.example", "https://fast-keys.example", ISS
@@ -176,6 +179,28 @@ def test_a_jku_is_used_only_for_a_kid_that_is_not_configured_and_only_if_allowed
     )
     assert allowed.verify(f"Bearer {token()}", "aud").issuer.iss == ISS
     assert len(httpserver.log) == 1
+
+
+def test_a_fetched_key_that_must_never_verify_a_token_is_ignored_and_logged(httpserver, logs):
+    """A shared secret or a 1024-bit RSA key in an issuer's JWKS is left out of its keys
+    (a warning names each), and the rest of the set still serves."""
+    httpserver.expect_request("/jwks.json").respond_with_json(jwks(OCT_JWK, WEAK_RSA_JWK, JKU_JWK))
+    issuers = parse_issuers({ISS: {"jwks_url": httpserver.url_for("/jwks.json")}})
+    verifier = Verifier(issuers, KeyStore(), FirstUseOnly())
+    good = make_token("aud", key=JKU_KEY, kid=JKU_KID)
+    assert verifier.verify(f"Bearer {good}", "aud").issuer.iss == ISS
+    weak = weak_key_token("aud")
+    with pytest.raises(Unauthorized, match=f"no key '{WEAK_RSA_JWK['kid']}'"):
+        verifier.verify(f"Bearer {weak}", "aud")
+    assert len(httpserver.log) == 1  # the unknown kid is not refetched within the minute
+    ignored = [r for r in logs.records() if r["message"] == "JWKS key ignored"]
+    assert [(r["kid"], r["url"]) for r in ignored] == [
+        (OCT_JWK["kid"], httpserver.url_for("/jwks.json")),
+        (WEAK_RSA_JWK["kid"], httpserver.url_for("/jwks.json")),
+    ]
+    assert "symmetric" in ignored[0]["reason"] and "1024 bits" in ignored[1]["reason"]
+    for secret in (OCT_JWK["k"], good, weak):
+        assert secret not in logs.text
 
 
 class _Recording(requests.Session):

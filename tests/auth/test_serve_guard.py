@@ -1,5 +1,6 @@
 """``cds-b12 serve`` refuses to listen beyond loopback unless callers are authenticated,
-and refuses issuers without the public URL their tokens' ``aud`` is checked against."""
+refuses issuers without the public URL their tokens' ``aud`` is checked against, and
+refuses an inline key that must never verify a token."""
 
 from __future__ import annotations
 
@@ -9,7 +10,23 @@ import pytest
 
 from cds_b12 import cli, serve
 
-from .support import ISS, issuer_config
+from ..serving import refused_serve, service_env
+from .support import (
+    ISS,
+    ISSUER_PUBLIC_JWK,
+    OCT_JWK,
+    PUBLIC_URL,
+    WEAK_RSA_JWK,
+    issuer_config,
+    jwks,
+)
+
+# keys that must never verify a token, and what the refusal must say of each
+UNUSABLE_KEYS = [
+    (OCT_JWK, "symmetric"),
+    (WEAK_RSA_JWK, "1024 bits"),
+    ({"kty": "RSA", "kid": "no-modulus-kid", "e": "AQAB"}, "not a usable RSA public key"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +70,26 @@ def test_a_bad_issuer_entry_is_refused_naming_the_issuer(monkeypatch, capsys):
     line = error_line(capsys)
     assert line.startswith("cds-b12: error: CDS_B12_TRUSTED_ISSUERS")
     assert ISS in line and "HS256" in line
+
+
+@pytest.mark.parametrize(("key", "said"), UNUSABLE_KEYS, ids=[k["kid"] for k, _ in UNUSABLE_KEYS])
+def test_an_inline_key_that_must_never_verify_a_token_is_refused(monkeypatch, capsys, key, said):
+    monkeypatch.setenv("CDS_B12_PUBLIC_URL", PUBLIC_URL)
+    monkeypatch.setenv(
+        "CDS_B12_TRUSTED_ISSUERS", json.dumps({ISS: {"jwks": jwks(ISSUER_PUBLIC_JWK, key)}})
+    )
+    assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
+    line = error_line(capsys)
+    assert line.startswith("cds-b12: error: CDS_B12_TRUSTED_ISSUERS")
+    assert ISS in line and key["kid"] in line and said in line
+    assert OCT_JWK["k"] not in line  # the secret is not said back
+
+
+def test_serve_refuses_a_shared_secret_in_one_line_and_exit_2():
+    """Through the real command: no traceback, nothing but the one line."""
+    issuers = json.dumps({ISS: {"jwks": jwks(ISSUER_PUBLIC_JWK, OCT_JWK)}})
+    proc = refused_serve(service_env(public_url=PUBLIC_URL, trusted_issuers=issuers), timeout=30)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("cds-b12: error: CDS_B12_TRUSTED_ISSUERS")
+    assert OCT_JWK["kid"] in line and "symmetric" in line and OCT_JWK["k"] not in line
