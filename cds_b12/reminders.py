@@ -19,11 +19,13 @@ from icalendar import Alarm, Calendar, Event
 
 from .clinical import Profile
 from .clinical.plan import PlannedDose, PlannedLab, plan
+from .clinical.recommendation import LabNote
 from .hooks.response import HookResult, respond
 from .render import CardLibrary, load_card_library, schedule_text
 from .render.escape import Markup
 from .render.facts import FactWords
 from .render.suggestions import for_life
+from .render.thresholds import ProfileValues
 
 PRODID = "-//cds-b12//B12 reminders//EN"
 ALARM_BEFORE = timedelta(days=1)
@@ -39,7 +41,7 @@ def calendar(
     library: CardLibrary | None = None,
 ) -> Calendar:
     """The reminder calendar of one hook answer (its evaluation and its cards)."""
-    words = _Words(library or load_card_library(), profile.name)
+    words = _Words(library or load_card_library(), profile)
     summaries = _summaries(result)
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -78,15 +80,20 @@ class _Words:
     """The calendar's words. An iCalendar file is plain text (``icalendar`` escapes it for
     RFC 5545), not Markdown, so values go in as they are rather than Markdown-escaped."""
 
-    def __init__(self, library: CardLibrary, profile: str) -> None:
-        self.library, self.profile = library, profile
-        self.facts = FactWords(library, profile)
+    def __init__(self, library: CardLibrary, profile: Profile) -> None:
+        self.library, self.profile = library, profile.name
+        self.facts = FactWords(library, profile.name)
+        self.values = ProfileValues(profile, self.facts)
 
     def __call__(self, key: str, **values: object) -> str:
         return self.library.text("calendar", key, self.profile, _plain(values))
 
     def section(self, key: str, **values: object) -> str:
         return self.library.text("sections", key, self.profile, _plain(values))
+
+    def note(self, note: LabNote) -> str:
+        """Why a lab is due, the profile's numbers in it as the card states them."""
+        return self.library.lab_note(note, self.profile, self.values)
 
 
 def _plain(values: dict[str, object]) -> dict[str, Markup]:
@@ -165,7 +172,7 @@ def _lab_event(
         window = words.section(
             "lab_window", start=lab.due_from.isoformat(), end=lab.due_to.isoformat()
         )
-    note = words.library.lab_note(lab.note, words.profile) if lab.note else ""
+    note = words.note(lab.note) if lab.note else ""
     if lab.overdue(as_of):
         title, start, end = words("lab_overdue", lab=name), as_of, as_of + DAY
         when = words("lab_was_due", window=window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from icalendar import Calendar
@@ -67,6 +68,23 @@ def test_an_overdue_lab_window_is_on_today(monkeypatch):
     assert f"Was due {missed.due_from.isoformat()} to {missed.due_to.isoformat()}" in str(
         event["description"]
     )
+
+
+def test_a_lab_events_note_states_the_profile_value(monkeypatch):
+    """The potassium recheck reads the profile's hours, as the card does."""
+    profile = replace(get_profile("us"), potassium_recheck_days=(1, 3))
+    resources, _ = find_fixture("r2-pa-low-b12").data(AS_OF)
+    result = respond(resources, profile=profile, as_of=AS_OF)
+    recheck = PlannedLab(
+        "POTASSIUM",
+        AS_OF + timedelta(days=1),
+        AS_OF + timedelta(days=3),
+        LabNote.AT_48_HOURS,
+        "R1-start-neuro-loading",
+    )
+    monkeypatch.setattr(reminders, "plan", lambda evaluation, as_of: Plan(as_of, (), (recheck,)))
+    (event,) = reminders.calendar(result, profile, AS_OF, patient_id="p").events
+    assert "72 hours after the first dose: hypokalemia risk" in str(event["description"])
 
 
 def test_the_calendar_says_for_life_only_for_an_irreversible_cause():

@@ -189,6 +189,7 @@ class _Renderer:
             self.library,
             self.new_id,
             self._lab_window,
+            self._lab_note,
         )
 
     def card(self, rec: Recommendation) -> dict:
@@ -329,9 +330,12 @@ class _Renderer:
         )
         window = self._lab_window(lab)
         if lab.note and lab.note is not LabNote.NOW:
-            note = self.library.lab_note(lab.note, self.profile.name)
+            note = self._lab_note(lab.note)
             return self._section("lab_item_note", lab=name, window=window, note=note)
         return self._section("lab_item", lab=name, window=window)
+
+    def _lab_note(self, note: LabNote) -> Markup:
+        return self.library.lab_note(note, self.profile.name, self.profile_values)
 
     def _source(self, rec: Recommendation, sid: str) -> Source:
         if sid not in SOURCES:

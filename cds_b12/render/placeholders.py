@@ -53,6 +53,14 @@ ACTION_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
         "stop_reason_withheld": frozenset(),
     }
 )
+# [lab_notes] entries that quote a profile value (thresholds.PROFILE_PLACEHOLDERS); the
+# others may use none.
+LAB_NOTE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "48h": frozenset({"potassium_recheck_hours"}),
+        "eight_weeks": frozenset({"cbc_response_weeks"}),
+    }
+)
 # [facts] entries and the placeholders each may use (checked when cards/ is loaded).
 FACT_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "lab": frozenset({"value", "unit", "date"}),

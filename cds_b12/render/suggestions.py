@@ -16,7 +16,7 @@ from datetime import date
 
 from cds_b12.clinical.followup import lab_priority
 from cds_b12.clinical.profiles import Profile
-from cds_b12.clinical.recommendation import Kind, LabOrder, Recommendation
+from cds_b12.clinical.recommendation import Kind, LabNote, LabOrder, Recommendation
 from cds_b12.clinical.regimens import Regimen
 
 from .escape import Markup
@@ -47,6 +47,7 @@ class Suggester:
     library: CardLibrary
     new_id: Callable[[], str]
     lab_window: Callable[[LabOrder], str]  # the card's words for a lab's due window
+    lab_note: Callable[[LabNote], str]  # the card's words for why a lab is due
 
     def draft(self, rec: Recommendation, resource_type: str) -> dict | None:
         """The draft order ``rec`` concerns, if it is of ``resource_type`` and was sent."""
@@ -173,7 +174,7 @@ class Suggester:
         actions = []
         for lab in rec.labs:
             name = self.library.lab_name(lab.test, self.profile.name)
-            note = self.library.lab_note(lab.note, self.profile.name) if lab.note else None
+            note = self.lab_note(lab.note) if lab.note else None
             resource = service_request(
                 lab,
                 patient_id=self.patient_id,

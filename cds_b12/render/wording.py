@@ -175,9 +175,11 @@ class CardLibrary:
             raise RenderError(f"lab test {test!r} is not in codes.ORDERABLE_LABS")
         return Markup(ORDERABLE_LABS[test][1])
 
-    def lab_note(self, note: LabNote, profile: str) -> Markup:
-        """Words for why a test is due (``LabOrder.note``); every LabNote has some."""
-        return Markup(self.table("lab_notes", profile)[note.value])
+    def lab_note(self, note: LabNote, profile: str, values: Mapping[str, object]) -> Markup:
+        """Words for why a test is due (``LabOrder.note``); every LabNote has some, and
+        ``values`` fills the profile numbers they quote ("48 hours", "week 8")."""
+        template = self.table("lab_notes", profile)[note.value]
+        return fill(template, values, f"cards/{DEFAULTS_FILE} lab_notes.{note.value}")
 
     def name(self, table: str, member: Enum, profile: str) -> Markup:
         """The words for an enum member in one of the NAME_TABLES."""

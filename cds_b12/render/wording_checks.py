@@ -21,6 +21,7 @@ from .placeholders import (
     ACTION_PLACEHOLDERS,
     CALENDAR_PLACEHOLDERS,
     FACT_PLACEHOLDERS,
+    LAB_NOTE_PLACEHOLDERS,
     NAME_TABLES,
     SECTION_PLACEHOLDERS,
     UNNAMED,
@@ -185,7 +186,9 @@ def _check_default_tables(raw: Mapping[str, Any], where: str, *, complete: bool)
         "calendar": CALENDAR_PLACEHOLDERS,
         "lab_names": None,
         "lab_short_names": None,
-        "lab_notes": {note.value: frozenset() for note in LabNote},
+        "lab_notes": {
+            note.value: LAB_NOTE_PLACEHOLDERS.get(note.value, frozenset()) for note in LabNote
+        },
         "facts": FACT_PLACEHOLDERS,
         **{
             table: {m.name: frozenset() for m in enum if m.name not in UNNAMED.get(enum, ())}

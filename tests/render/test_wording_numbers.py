@@ -33,15 +33,11 @@ _NOT_WORDING = {"rule", "code", "url", "safety_said"}
 
 # (file, key) -> the numbers it may state, each with why it is no threshold of the service's.
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
-    # names: a product's strength, a unit, and the lab notes keyed by their number
-    # (recommendation.LabNote: "48h", "eight_weeks", the baseline "before dose 1")
+    # names: a product's strength, a unit, and the baseline lab note ("before dose 1")
     ("_defaults.toml", "product_names.CYANOKIT"): ("5",),
     ("safety.toml", "S10"): ("5",),
     ("_defaults.toml", "unit_names.EGFR"): ("1.73",),
     ("_defaults.toml", "lab_notes.baseline"): ("1",),
-    ("_defaults.toml", "lab_notes.48h"): ("48",),
-    ("_defaults.toml", "us.lab_notes.48h"): ("48",),
-    ("_defaults.toml", "lab_notes.eight_weeks"): ("8",),
     # the strength of the 1 mg/mL products the volume is read in
     ("R28-order-dose-error.toml", "variants.volume.detail"): ("1",),
     # a source's regimen, quoted with its source (regimens.CATALOGUE)
@@ -140,3 +136,27 @@ def test_an_overridden_value_changes_the_cards_words(tmp_path, monkeypatch) -> N
 )
 def test_a_changed_profile_value_is_the_one_the_card_states(rule, profile, change, said) -> None:
     assert said in _detail(rule, replace(profile, **change))
+
+
+@pytest.mark.parametrize(
+    ("rule", "profile", "change", "said"),
+    [
+        ("R1-start-neuro-loading", UK, {"potassium_recheck_days": (1, 3)}, "72 hours after"),
+        ("R7-severe-anaemia", US, {"potassium_recheck_days": (1, 3)}, "72 hours after"),
+        ("R10-start-maintenance", UK, {"cbc_response_days": 84}, "week 12"),
+    ],
+)
+def test_a_lab_note_states_the_profile_value(rule, profile, change, said) -> None:
+    """Why a test is due, as the detail and the order's note say it ("48 hours after the
+    first dose", "week 8"), follows the profile's recheck and response days."""
+    changed = replace(profile, **change)
+    rec = make_rec(rule, changed)
+    (card,) = render_cards([rec], profile=changed, as_of=date(2026, 1, 15), patient_id=PATIENT)
+    notes = [
+        note["text"]
+        for suggestion in card["suggestions"]
+        for action in suggestion["actions"]
+        for note in action.get("resource", {}).get("note", ())
+    ]
+    assert said in card["detail"] and any(said in note for note in notes)
+    assert "48 hours after" not in card["detail"] and "week 8" not in card["detail"]
