@@ -13,7 +13,7 @@ from cds_b12.cli import main
 from cds_b12.config import Settings
 
 from .conformance import assert_valid_response
-from .scenarios import scenarios
+from .scenarios import SEARCHED, scenarios
 from .serving import free_port
 
 TODAY = date(2026, 11, 21)
@@ -154,14 +154,9 @@ def test_evaluate_fhir_server_reads_the_patient(httpserver, capsys):
             ],
         }
     )
-    for kind in (
-        "MedicationRequest",
-        "MedicationAdministration",
-        "MedicationStatement",
-        "Condition",
-        "Procedure",
-        "AllergyIntolerance",
-    ):
+    for kind in SEARCHED:
+        if kind == "Observation":  # answered above, with the B12
+            continue
         httpserver.expect_request(f"/fhir/{kind}").respond_with_json(
             {"resourceType": "Bundle", "type": "searchset"}
         )
