@@ -26,7 +26,7 @@ from typing import Any
 
 import jwt
 import requests
-from jwt.algorithms import RSAAlgorithm
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from ..net.http import GetRetry, HttpClient, HttpError, deadline_in
 from ..net.urls import Target, UrlPolicy, UrlRefused
@@ -44,6 +44,7 @@ RETRY = GetRetry(total=1, connect=1, read=0, status=0, allowed_methods=frozenset
 # https anywhere; plain http only to this machine (local development and tests)
 JWKS_POLICY = UrlPolicy(https_only=True, http_loopback=True)
 _RSA = RSAAlgorithm(RSAAlgorithm.SHA256)  # reads an RSA JWK and knows PyJWT's minimum size
+_EC_ALGORITHMS = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}  # curve -> its one alg
 
 log = logging.getLogger("cds_b12.auth")
 
@@ -169,18 +170,41 @@ def jwk_set(data: object) -> dict[str, Mapping[str, Any]]:
 
 
 def unusable(jwk: Mapping[str, Any]) -> str | None:
-    """Why this key must never verify a token, or None: a shared secret (whoever holds it
-    can sign), or an RSA key that is not one or is shorter than PyJWT allows (2048 bits)."""
-    if jwk.get("kty") == "oct":
+    """Why this key must never verify a token, or None. Only public RSA and EC keys verify
+    tokens (the algorithms allowed are ES*, RS* and PS*): a shared secret (whoever holds it
+    can sign), an RSA key shorter than PyJWT allows (2048 bits), an EC key off the curve of
+    ES256, ES384 or ES512 or naming another alg than its curve's, and any other kty are
+    refused. The reason names no key material."""
+    kty = jwk.get("kty")
+    if kty == "oct":
         return "is a symmetric (kty oct) key; only public keys may verify tokens"
-    if jwk.get("kty") != "RSA":
-        return None
+    if kty == "EC":
+        return _ec_unusable(jwk)
+    if kty != "RSA":
+        return f"has kty {kty!r:.20}; only RSA and EC public keys may verify tokens"
     public = {name: jwk[name] for name in ("kty", "n", "e") if name in jwk}  # never a "d"
     try:
         short = _RSA.check_key_length(_RSA.from_jwk(public))
     except (jwt.PyJWTError, ValueError, TypeError):
         return "is not a usable RSA public key"
     return f"is refused: {short}" if short else None
+
+
+def _ec_unusable(jwk: Mapping[str, Any]) -> str | None:
+    """JWA (RFC 7518 §3.4) gives each ES algorithm one curve; PyJWT refuses a token whose
+    ``alg`` is not its key's curve's, so a key on any other curve, or naming another
+    ``alg``, could never verify one."""
+    crv, alg = jwk.get("crv"), jwk.get("alg")
+    if crv not in _EC_ALGORITHMS:
+        return f"has crv {crv!r:.20}: ES256, ES384 and ES512 allow only P-256, P-384 and P-521"
+    if alg is not None and alg != _EC_ALGORITHMS[crv]:
+        return f"names alg {alg!r:.20}: a {crv} key signs {_EC_ALGORITHMS[crv]} only"
+    public = {name: jwk[name] for name in ("kty", "crv", "x", "y") if name in jwk}  # never a "d"
+    try:
+        ECAlgorithm.from_jwk(public)  # the point must be on the curve
+    except (jwt.PyJWTError, ValueError, TypeError):
+        return "is not a usable EC public key"
+    return None
 
 
 def _usable(keys: dict[str, Mapping[str, Any]], url: str) -> dict[str, Mapping[str, Any]]:

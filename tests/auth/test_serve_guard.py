@@ -15,6 +15,7 @@ from .support import (
     ISS,
     ISSUER_PUBLIC_JWK,
     OCT_JWK,
+    P256_JWK,
     PUBLIC_URL,
     WEAK_RSA_JWK,
     issuer_config,
@@ -26,6 +27,9 @@ UNUSABLE_KEYS = [
     (OCT_JWK, "symmetric"),
     (WEAK_RSA_JWK, "1024 bits"),
     ({"kty": "RSA", "kid": "no-modulus-kid", "e": "AQAB"}, "not a usable RSA public key"),
+    ({**P256_JWK, "kid": "p256-as-es384-kid", "alg": "ES384"}, "a P-256 key signs ES256 only"),
+    ({**P256_JWK, "kid": "secp256k1-kid", "crv": "secp256k1", "alg": "ES256K"}, "secp256k1"),
+    ({"kty": "OKP", "kid": "ed25519-kid", "crv": "Ed25519", "x": P256_JWK["x"]}, "kty 'OKP'"),
 ]
 
 
