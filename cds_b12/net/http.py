@@ -107,13 +107,18 @@ class _Cancellable:
         _enter(self)  # type: ignore[arg-type]
         super().connect()  # type: ignore[misc]
         self._cds_b12_sock = self.sock  # type: ignore[attr-defined]
-        # the URL policy takes ``localhost`` for this machine (plain http may go there): the
-        # address actually connected must be, whatever the resolver said
-        peer = self.sock.getpeername()[0]  # type: ignore[attr-defined]
+
+    def _new_conn(self) -> socket.socket:
+        """The URL policy takes ``localhost`` for this machine (plain http may go there): the
+        address connected must be, whatever the resolver said. Checked on the plain socket,
+        before TLS, whose ClientHello would already name the host."""
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        peer = sock.getpeername()[0]
         if self.host == "localhost" and not loopback_address(peer):  # type: ignore[attr-defined]
-            self.close()  # type: ignore[attr-defined]
+            sock.close()
             reason = f"{LOCALHOST_ELSEWHERE}: it resolved off loopback"
             raise NewConnectionError(self, reason)  # type: ignore[arg-type]
+        return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _enter(self)  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ before a byte, a bearer token least of all, is sent."""
 from __future__ import annotations
 
 import socket
+import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -37,7 +39,9 @@ def get(url: str) -> bytes:
     return answer.body
 
 
-def test_localhost_resolving_off_this_machine_is_not_sent_anything(monkeypatch):
+@pytest.fixture
+def elsewhere(monkeypatch: pytest.MonkeyPatch) -> Iterator[Listener]:
+    """A listener on this machine's other address, where ``localhost`` now resolves."""
     address = this_machines_other_address()
     assert not address.startswith("127.")
     listener = Listener(host=address)
@@ -47,14 +51,28 @@ def test_localhost_resolving_off_this_machine_is_not_sent_anything(monkeypatch):
         return real(address if host == "localhost" else host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    try:
-        with pytest.raises(HttpError, match="localhost is not this machine"):
-            get(f"http://localhost:{listener.port}/fhir/metadata")
-        assert get(f"http://{address}:{listener.port}/fhir/metadata") == b"{}"  # it serves
-    finally:
-        listener.close()
-    assert listener.requests[-1].startswith(b"GET /fhir/metadata")
-    assert not any(b"secret-token-1234" in r for r in listener.requests[:-1])
+    yield listener
+    listener.close()
+
+
+def test_localhost_resolving_off_this_machine_is_not_sent_anything(elsewhere):
+    with pytest.raises(HttpError, match="localhost is not this machine"):
+        get(f"http://localhost:{elsewhere.port}/fhir/metadata")
+    assert get(f"http://{elsewhere.host}:{elsewhere.port}/fhir/metadata") == b"{}"  # it serves
+    assert elsewhere.requests[-1].startswith(b"GET /fhir/metadata")
+    assert not any(b"secret-token-1234" in r for r in elsewhere.requests[:-1])
+
+
+def test_https_to_localhost_off_this_machine_sends_no_client_hello(elsewhere):
+    """The TLS ClientHello names the host (SNI): the address is checked on the plain socket,
+    before the handshake, so the listener reads nothing at all."""
+    with pytest.raises(HttpError, match="localhost is not this machine"):
+        get(f"https://localhost:{elsewhere.port}/fhir/metadata")
+    deadline = time.monotonic() + 5
+    while len(elsewhere.requests) < elsewhere.connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert elsewhere.connections >= 1
+    assert elsewhere.requests == [b""] * elsewhere.connections
 
 
 def test_localhost_on_this_machine_is_reached():
