@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Hashable, Mapping
@@ -25,7 +26,12 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import (
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -100,6 +106,10 @@ def _enter(conn: HTTPConnection) -> None:
         scope.add(conn)
 
 
+class _OffLoopback(NewConnectionError):
+    """``localhost`` resolved to an address off this machine."""
+
+
 class _Cancellable:
     """Mixed into urllib3's connections: each joins the running task's scope while in use."""
 
@@ -117,7 +127,7 @@ class _Cancellable:
         if self.host == "localhost" and not loopback_address(peer):  # type: ignore[attr-defined]
             sock.close()
             reason = f"{LOCALHOST_ELSEWHERE}: it resolved off loopback"
-            raise NewConnectionError(self, reason)  # type: ignore[arg-type]
+            raise _OffLoopback(self, reason)  # type: ignore[arg-type]
         return sock
 
     def request(self, *args: Any, **kwargs: Any) -> None:
@@ -311,22 +321,45 @@ class HttpClient:
 
 
 def _problem(exc: Exception) -> str:
-    """What went wrong, in a few words that name no URL, header or body."""
-    text = str(exc).lower()
-    if isinstance(exc, requests.Timeout) or "timed out" in text:
+    """What went wrong, in a few words that name no URL, header or body: chosen by the
+    exceptions' types, never their messages, which quote the URL."""
+    chain = _wrapped(exc)
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(link, types) for link in chain)
+
+    if has(_OffLoopback):
+        return LOCALHOST_ELSEWHERE
+    timeouts = (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)
+    # urllib3's NewConnectionError is a ConnectTimeoutError, for old callers' sake
+    if any(isinstance(e, timeouts) and not isinstance(e, NewConnectionError) for e in chain):
         return "timed out"
     if not isinstance(exc, requests.ConnectionError):
         return "the answer was cut short"
-    if LOCALHOST_ELSEWHERE in text:
-        return LOCALHOST_ELSEWHERE
-    if "timeout" in text:
-        return "timed out"
-    if any(s in text for s in ("name or service not known", "nodename nor servname")) or any(
-        s in text for s in ("failed to resolve", "name resolution")
-    ):
+    if has(NameResolutionError):
         return "host name not found"
-    if "refused" in text:
+    if has(ConnectionRefusedError):
         return "connection refused"
-    if "certificate" in text:
+    # OpenSSL's reason code: the server's certificate refused here (CERTIFICATE_VERIFY_FAILED,
+    # a wrong host name too), or a server's alert that it wants one of ours
+    if any(isinstance(e, ssl.SSLError) and "CERTIFICATE" in (e.reason or "") for e in chain):
         return "the TLS certificate was not accepted"
     return "cannot connect"
+
+
+def _wrapped(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every error it wraps: requests keeps urllib3's in ``args``, a
+    ``MaxRetryError`` its ``reason``, and urllib3 raises each ``from`` the OSError beneath."""
+    chain: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        link = todo.pop()
+        if any(link is seen for seen in chain):  # an error may be wrapped twice
+            continue
+        chain.append(link)
+        todo += [
+            inner
+            for inner in (*link.args, getattr(link, "reason", None), link.__cause__)
+            if isinstance(inner, BaseException)
+        ]
+    return chain
