@@ -276,9 +276,16 @@ class _Renderer:
         notes = self.data_quality.lines(text)
         if notes:
             blocks.append(self._list(self._section("data_quality"), notes))
-        # The rule's sources, then those of the safety lines shown; each source once: not
-        # the card's own source link, and a page several source IDs cite (UK-1 and UK-2 are
-        # both the BNF) only once.
+        p = self.profile
+        key = ("sources", rec.rule, rec.variant, p.name, p.citation_region, rec.sources, *shown)
+        blocks.append(self.library.composed(key, lambda: self._sources(rec, wording, shown)))
+        return "\n\n".join(block for block in blocks if block)
+
+    def _sources(self, rec: Recommendation, wording: CardWording, shown: Sequence[str]) -> str:
+        """The "Sources:" line: the rule's sources, then those of the safety lines shown;
+        each source once: not the card's own source link, and a page several source IDs
+        cite (UK-1 and UK-2 are both the BNF) only once. No patient's value decides it, so
+        the library keeps it (``CardLibrary.composed``)."""
         card_source = self._card_source(rec, wording)
         cited = [*rec.sources, *(s for sid in shown for s in self._safety_sources(rec, sid))]
         sources = dict.fromkeys(self._source(rec, sid) for sid in cited)
@@ -287,9 +294,7 @@ class _Renderer:
             for s in sources
             if (s.label, s.url) != (card_source["label"], card_source["url"])
         ]
-        if links:
-            blocks.append(self._section("sources", sources=Markup.joined("; ", links)))
-        return "\n\n".join(block for block in blocks if block)
+        return self._section("sources", sources=Markup.joined("; ", links)) if links else ""
 
     def _order_change(self, rec: Recommendation) -> str:
         """Which order accepting the plan changes: the draft it updates, the current order it

@@ -17,7 +17,7 @@ import os
 import re
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
@@ -98,6 +98,9 @@ class CardLibrary:
     _texts: dict[tuple[str, str, str], tuple[str, str]] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _composed: dict[tuple[object, ...], str] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def rules(self) -> list[str]:
         """Rule IDs that have a card file."""
@@ -143,6 +146,15 @@ class CardLibrary:
             override_reasons=tuple(OverrideReason(r["code"], r["display"]) for r in reasons),
             safety_said=frozenset(merged.get("safety_said", ())),
         )
+
+    def composed(self, key: tuple[object, ...], compose: Callable[[], str]) -> str:
+        """``compose()``, once per ``key``: for text the renderer composes from this wording
+        and the code's own tables alone, no patient's value in it, ``key`` being all that
+        decides it (a few per rule, so the store stays small)."""
+        found = self._composed.get(key)
+        if found is None:
+            found = self._composed[key] = compose()
+        return found
 
     def table(self, name: str, profile: str) -> Mapping[str, Any]:
         """A ``_defaults.toml`` table with its ``[uk.<name>]``/``[us.<name>]`` overrides."""
