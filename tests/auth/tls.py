@@ -32,8 +32,9 @@ def _usage(**flags: bool) -> x509.KeyUsage:
     return x509.KeyUsage(**{name: flags.get(name, False) for name in names})
 
 
-def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
-    """A server context for 127.0.0.1 and localhost, and the CA file a client must trust."""
+def make_tls(directory: Path, *names: str) -> tuple[ssl.SSLContext, Path]:
+    """A server context for 127.0.0.1, localhost and ``names``, and the CA file a client
+    must trust."""
     now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -64,7 +65,10 @@ def make_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
         .not_valid_after(now + timedelta(days=1))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                [
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    *(x509.DNSName(name) for name in ("localhost", *names)),
+                ]
             ),
             critical=False,
         )
