@@ -45,6 +45,7 @@ RETRY = GetRetry(total=1, connect=1, read=0, status=0, allowed_methods=frozenset
 JWKS_POLICY = UrlPolicy(https_only=True, http_loopback=True)
 _RSA = RSAAlgorithm(RSAAlgorithm.SHA256)  # reads an RSA JWK and knows PyJWT's minimum size
 _EC_ALGORITHMS = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}  # curve -> its one alg
+_RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 
 log = logging.getLogger("cds_b12.auth")
 
@@ -172,9 +173,9 @@ def jwk_set(data: object) -> dict[str, Mapping[str, Any]]:
 def unusable(jwk: Mapping[str, Any]) -> str | None:
     """Why this key must never verify a token, or None. Only public RSA and EC keys verify
     tokens (the algorithms allowed are ES*, RS* and PS*): a shared secret (whoever holds it
-    can sign), an RSA key shorter than PyJWT allows (2048 bits), an EC key off the curve of
-    ES256, ES384 or ES512 or naming another alg than its curve's, and any other kty are
-    refused. The reason names no key material."""
+    can sign), an RSA key shorter than PyJWT allows (2048 bits) or naming an alg but RS* and
+    PS*, an EC key off the curve of ES256, ES384 or ES512 or naming another alg than its
+    curve's, and any other kty are refused. The reason names no key material."""
     kty = jwk.get("kty")
     if kty == "oct":
         return "is a symmetric (kty oct) key; only public keys may verify tokens"
@@ -182,6 +183,8 @@ def unusable(jwk: Mapping[str, Any]) -> str | None:
         return _ec_unusable(jwk)
     if kty != "RSA":
         return f"has kty {kty!r:.20}; only RSA and EC public keys may verify tokens"
+    if (alg := jwk.get("alg")) is not None and alg not in _RSA_ALGORITHMS:
+        return f"names alg {alg!r:.20}: an RSA key signs {', '.join(_RSA_ALGORITHMS)} only"
     public = {name: jwk[name] for name in ("kty", "n", "e") if name in jwk}  # never a "d"
     try:
         short = _RSA.check_key_length(_RSA.from_jwk(public))

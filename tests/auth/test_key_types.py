@@ -1,5 +1,6 @@
-"""Which public keys may verify a token: RSA of 2048 bits or more, and EC on the curve its
-algorithm names (P-256 for ES256, P-384 for ES384, P-521 for ES512). Any other key, in an
+"""Which public keys may verify a token: RSA of 2048 bits or more naming an RS* or PS* alg
+(or none), and EC on the curve its algorithm names (P-256 for ES256, P-384 for ES384, P-521
+for ES512). Any other key, in an
 inline ``jwks``, stops start-up naming the issuer and kid; in a fetched JWKS it is left out
 with a warning that says why and never quotes the key. A token is refused if the key its
 ``kid`` names is on another curve than its ``alg`` signs with."""
@@ -22,6 +23,7 @@ from .support import (
     JKU_JWK,
     JKU_KEY,
     JKU_KID,
+    RSA_JWK,
     FirstUseOnly,
     b64url,
     claims,
@@ -50,6 +52,7 @@ ED25519_JWK = {
 }
 UNKNOWN_KTY = {"kty": "PQC", "kid": "unknown-kty-kid", "pub": b64url(b"\x02" * 32)}
 NO_KTY = {"kid": "no-kty-kid", "x": b64url(b"\x03" * 32)}
+RSA_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
 
 # keys that must never verify a token, and what the refusal must say of each
 UNUSABLE = [
@@ -58,6 +61,9 @@ UNUSABLE = [
     (without({**JKU_JWK, "kid": "no-crv-kid"}, "crv"), "crv None"),
     (P256_AS_ES384, "alg 'ES384': a P-256 key signs ES256 only"),
     (P384_AS_RS384, "alg 'RS384': a P-384 key signs ES384 only"),
+    ({**RSA_JWK, "kid": "rsa-es256-kid", "alg": "ES256"}, "alg 'ES256': an RSA key signs RS"),
+    ({**RSA_JWK, "kid": "rsa-hs256-kid", "alg": "HS256"}, "alg 'HS256': an RSA key signs RS"),
+    ({**RSA_JWK, "kid": "rsa-none-kid", "alg": "none"}, "alg 'none': an RSA key signs RS"),
     (OFF_CURVE, "not a usable EC public key"),
     (SHORT_X, "not a usable EC public key"),
     (NO_Y, "not a usable EC public key"),
@@ -65,7 +71,7 @@ UNUSABLE = [
     (UNKNOWN_KTY, "kty 'PQC'"),
     (NO_KTY, "kty None"),
 ]
-KEY_MATERIAL = ("x", "y", "pub")
+KEY_MATERIAL = ("n", "x", "y", "pub")
 
 
 @pytest.mark.parametrize(("key", "said"), UNUSABLE, ids=[k["kid"] for k, _ in UNUSABLE])
@@ -85,6 +91,12 @@ def test_an_ec_key_on_the_curve_of_its_alg_is_accepted(curve, alg):
     jwk = public_jwk(ec.generate_private_key(curve()), "kid", alg)
     for given in (jwk, without(jwk, "alg")):
         assert parse_issuers({ISS: {"jwks": jwks(given)}})[ISS].jwks == jwks(given)
+
+
+@pytest.mark.parametrize("alg", [*RSA_ALGORITHMS, None])
+def test_an_rsa_key_naming_an_rsa_alg_or_none_is_accepted(alg):
+    given = {**RSA_JWK, "alg": alg} if alg else without(RSA_JWK, "alg")
+    assert parse_issuers({ISS: {"jwks": jwks(given)}})[ISS].jwks == jwks(given)
 
 
 def test_a_fetched_key_that_cannot_verify_a_token_is_left_out_and_never_logged(httpserver, logs):

@@ -17,6 +17,7 @@ from .support import (
     OCT_JWK,
     P256_JWK,
     PUBLIC_URL,
+    RSA_JWK,
     WEAK_RSA_JWK,
     issuer_config,
     jwks,
@@ -30,6 +31,7 @@ UNUSABLE_KEYS = [
     ({**P256_JWK, "kid": "p256-as-es384-kid", "alg": "ES384"}, "a P-256 key signs ES256 only"),
     ({**P256_JWK, "kid": "secp256k1-kid", "crv": "secp256k1", "alg": "ES256K"}, "secp256k1"),
     ({"kty": "OKP", "kid": "ed25519-kid", "crv": "Ed25519", "x": P256_JWK["x"]}, "kty 'OKP'"),
+    ({**RSA_JWK, "kid": "rsa-as-es256-kid", "alg": "ES256"}, "alg 'ES256': an RSA key signs RS"),
 ]
 
 
