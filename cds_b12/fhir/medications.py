@@ -76,19 +76,22 @@ _COUNT_UNITS = frozenset(
 
 
 class MedicationIndex:
-    """The Medication resources in the data, by ``Medication/<id>`` and by Bundle ``fullUrl``.
+    """The Medication resources in the data, by ``Medication/<id>`` and by Bundle ``fullUrl``,
+    and the products one read has identified.
 
     Built at the first reference looked up: most records name each product in the order
     itself (``medicationCodeableConcept``), and going through every resource for none
     cost about 20 K instructions of a typical read's 2.19 M.
     """
 
-    __slots__ = ("_by_reference", "_entries")
+    __slots__ = ("_by_reference", "_entries", "products")
 
     def __init__(self, entries: Iterable[tuple[dict, dict | None]]) -> None:
         """``entries``: each resource with the Bundle entry holding it, if any."""
         self._entries = entries
         self._by_reference: dict[str, dict] | None = None
+        # (nitrous oxide, match) by a one-coding concept's strings (``_product``)
+        self.products: dict[tuple, tuple[bool, Match | None]] = {}
 
     def _index(self) -> dict[str, dict]:
         by_reference: dict[str, dict] = {}
@@ -137,11 +140,7 @@ def read_medication(
     ``name`` is the resource's ``label``; ``draft`` reads an order being signed: its status
     is kept whatever it is.
     """
-    concepts, ingredient_count, unresolved = _product_concepts(resource, index)
-    rx_codes = rxnorm_codes(concepts)
-    text = concept_text(concepts)
-    nitrous = "nitrous oxide" in text or not NITROUS_RX.isdisjoint(rx_codes)
-    match = None if nitrous else identify(rx_codes, text, ingredient_count)
+    nitrous, match, unresolved = _product(resource, index)
     if not nitrous and match is None:
         if unresolved:
             raise Skip(f"skipped: medication '{shorten(unresolved)}' is not in the data")
@@ -212,6 +211,42 @@ def _not_given(resource: dict, source: MedSource) -> None:
         taken = string(resource, "taken")
         if resource.get("wasNotTaken") is True or (taken is not None and taken.lower() == "n"):
             raise Skip(_STATUS[source].noted["not-taken"], NoteKind.STATUS)
+
+
+def _product(resource: dict, index: MedicationIndex) -> tuple[bool, Match | None, str]:
+    """Whether the resource names nitrous oxide, else the product it names, and an
+    unresolvable reference (``_product_concepts``).
+
+    A concept with one coding is read once per read: a patient's doses name one product
+    again and again. Its text and coding's strings are all ``concept_text`` and
+    ``rxnorm_codes`` read of it; other values are ignored by both, and those that cannot
+    be a key (lists, objects) go the general way.
+    """
+    concept = resource.get("medicationCodeableConcept")
+    if concept.__class__ is dict:
+        coding = concept.get("coding")
+        if coding.__class__ is list and len(coding) == 1 and coding[0].__class__ is dict:
+            only = coding[0]
+            key = (concept.get("text"), only.get("system"), only.get("code"), only.get("display"))
+            try:
+                found = index.products.get(key)
+            except TypeError:  # an unhashable value
+                pass
+            else:
+                if found is None:
+                    found = index.products[key] = _identified([concept], 0)
+                return (*found, "")
+    concepts, ingredient_count, unresolved = _product_concepts(resource, index)
+    return (*_identified(concepts, ingredient_count), unresolved)
+
+
+def _identified(concepts: list[object], ingredient_count: int) -> tuple[bool, Match | None]:
+    """Whether the concepts name nitrous oxide, else the product they name (``identify``)."""
+    rx_codes = rxnorm_codes(concepts)
+    text = concept_text(concepts)
+    if "nitrous oxide" in text or not NITROUS_RX.isdisjoint(rx_codes):
+        return True, None
+    return False, identify(rx_codes, text, ingredient_count)
 
 
 def _product_concepts(resource: dict, index: MedicationIndex) -> tuple[list[object], int, str]:
