@@ -35,7 +35,7 @@ from .resources import order_words
 from .schedule import regimen_name, schedule_text
 from .suggestions import Suggester, for_life
 from .thresholds import ProfileValues
-from .wording import CardLibrary, CardWording, fill, load_card_library
+from .wording import CardLibrary, CardWording, load_card_library
 
 SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
 SELECTION_BEHAVIOR = "at-most-one"  # the suggestions on a card are alternatives
@@ -198,8 +198,8 @@ class _Renderer:
         if rec.variant is not None:
             # A variant's summary may quote the card's own: "Leber's disease recorded: {summary}"
             wording = self.library.card(rec.rule, self.profile.name, rec.variant)
-            values = self._values(rec, summary=fill(base.summary, values, base.where("summary")))
-        summary = fill(wording.summary, values, wording.where("summary"), sentences=True)
+            values = self._values(rec, summary=base.fill("summary", values, sentences=False))
+        summary = wording.fill("summary", values)
         card: dict = {
             "uuid": self.new_id(),
             "summary": fit_summary(summary),
@@ -209,7 +209,7 @@ class _Renderer:
         }
 
         def label(key: str) -> str:
-            return fill(getattr(wording, key), values, wording.where(key), sentences=True)
+            return wording.fill(key, values)
 
         suggestions = self.suggester.suggestions(rec, label) if self.suggest else []
         if suggestions:
@@ -254,7 +254,7 @@ class _Renderer:
         return self.library.text("sections", key, self.profile.name, values)
 
     def _detail(self, rec: Recommendation, wording: CardWording, values: FactValues) -> str:
-        text = fill(wording.detail, values, wording.where("detail"), sentences=True).strip()
+        text = wording.fill("detail", values).strip()
         head, tail = _facts_first(text)
         blocks = [head]
         if rec.regimen is not None:

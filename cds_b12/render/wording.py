@@ -73,10 +73,21 @@ class CardWording:
     source: Source | None
     override_reasons: tuple[OverrideReason, ...]
     safety_said: frozenset[str] = frozenset()
+    _templates: dict[str, Template] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def where(self, field: str) -> str:
         """Where a template came from, for error messages."""
         return f"{self.file} ({self.profile}) {field}"
+
+    def fill(self, field: str, values: Mapping[str, object], *, sentences: bool = True) -> Markup:
+        """``fill`` of the template ``field`` ("summary", "detail", a label key), worked out
+        on first use."""
+        found = self._templates.get(field)
+        if found is None:
+            found = self._templates[field] = compiled(getattr(self, field), self.where(field))
+        return found.fill(values, sentences)
 
 
 @dataclass(frozen=True)
@@ -88,14 +99,15 @@ class CardLibrary:
     defaults: Mapping[str, Any]
     safety: Mapping[str, Any]
     # Merged once, as the wording does not change while the service runs: each (table,
-    # profile), each card's wording, and each _defaults.toml template with its place.
+    # profile), each card's wording, and each _defaults.toml and safety.toml template
+    # worked out.
     _tables: dict[tuple[str, str], Mapping[str, Any]] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _cards: dict[tuple[str, str, str | None], CardWording] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _texts: dict[tuple[str, str, str], tuple[str, str]] = dataclasses.field(
+    _texts: dict[tuple[str, str, str], Template] = dataclasses.field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _composed: dict[tuple[object, ...], str] = dataclasses.field(
@@ -169,11 +181,9 @@ class CardLibrary:
         found = self._texts.get((table, key, profile))
         if found is None:
             template = self.table(table, profile)[key]
-            found = self._texts[(table, key, profile)] = (
-                template,
-                f"cards/{DEFAULTS_FILE} {table}.{key}",
-            )
-        return fill(found[0], values, found[1])
+            where = f"cards/{DEFAULTS_FILE} {table}.{key}"
+            found = self._texts[(table, key, profile)] = compiled(template, where)
+        return found.fill(values)
 
     def lab_name(self, test: str, profile: str, *, short: bool = False) -> Markup:
         """Clinician-facing test name, falling back to the LOINC display; ``short``: the
@@ -190,8 +200,7 @@ class CardLibrary:
     def lab_note(self, note: LabNote, profile: str, values: Mapping[str, object]) -> Markup:
         """Words for why a test is due (``LabOrder.note``); every LabNote has some, and
         ``values`` fills the profile numbers they quote ("48 hours", "week 8")."""
-        template = self.table("lab_notes", profile)[note.value]
-        return fill(template, values, f"cards/{DEFAULTS_FILE} lab_notes.{note.value}")
+        return self.text("lab_notes", note.value, profile, values)
 
     def name(self, table: str, member: Enum, profile: str) -> Markup:
         """The words for an enum member in one of the NAME_TABLES."""
@@ -199,10 +208,14 @@ class CardLibrary:
 
     def safety_text(self, sid: str, profile: str, values: Mapping[str, object]) -> Markup:
         """The qualifier sentence for safety rule ``sid`` (cards/safety.toml)."""
-        text = self.safety.get(profile.lower(), {}).get(sid) or self.safety.get(sid)
-        if not text:
-            raise RenderError(f"no wording for safety rule {sid!r} in cards/{SAFETY_FILE}")
-        return fill(text, values, f"cards/{SAFETY_FILE} {sid}")
+        found = self._texts.get((SAFETY_FILE, sid, profile))
+        if found is None:
+            text = self.safety.get(profile.lower(), {}).get(sid) or self.safety.get(sid)
+            if not text:
+                raise RenderError(f"no wording for safety rule {sid!r} in cards/{SAFETY_FILE}")
+            where = f"cards/{SAFETY_FILE} {sid}"
+            found = self._texts[(SAFETY_FILE, sid, profile)] = compiled(text, where)
+        return found.fill(values)
 
 
 def fill(
@@ -217,22 +230,7 @@ def fill(
     made from templates, so a FHIR string can never add markup to a card. Braces
     inside values become parentheses, so no brace ever reaches a card.
     """
-    names, parts, constant = _compiled(template, where)
-    if constant is not None:
-        return constant
-    for name in names:
-        if name not in values:
-            known = ", ".join(sorted(values))
-            raise RenderError(f"{where}: unknown placeholder {{{name}}} (available: {known})")
-    out: list[str] = []
-    for literal, field, starts in parts:
-        out.append(literal)
-        if field is not None:
-            value = as_value(values[field])
-            if sentences and (_SENTENCE_END.search("".join(out)) if starts is None else starts):
-                value = Markup(value[:1].upper() + value[1:])  # "Gastric bypass surgery ..."
-            out.append(value)
-    return Markup("".join(out))
+    return compiled(template, where).fill(values, sentences)
 
 
 def as_value(value: object) -> Markup:
@@ -243,14 +241,47 @@ def as_value(value: object) -> Markup:
     return escape(str(value).replace("{", "(").replace("}", ")"))
 
 
-@functools.lru_cache(maxsize=4096)
-def _compiled(
-    template: str, where: str
-) -> tuple[tuple[str, ...], tuple[tuple[str, str | None, bool | None], ...], Markup | None]:
-    """A template's placeholders (checked) and its parts, worked out once: templates come
-    from ``cards/``, which does not change while the service runs. Each part says whether
-    a placeholder after its literal starts a sentence, where the literal alone decides.
-    A template without placeholders is also its text, ready (many headings and separators)."""
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A template worked out once (``compiled``): ``cards/`` does not change while the
+    service runs, and a card fills some twenty. Each part is a literal, then the
+    placeholder after it (None after the last) and whether that placeholder starts a
+    sentence, where the literal alone decides (``sentence_start``)."""
+
+    where: str
+    names: tuple[str, ...]
+    parts: tuple[tuple[str, str | None, bool | None], ...]
+    constant: Markup | None  # the text of a template without placeholders, ready
+
+    def fill(self, values: Mapping[str, object], sentences: bool = False) -> Markup:
+        """``fill`` of this template."""
+        if self.constant is not None:
+            return self.constant
+        out: list[str] = []
+        try:
+            for literal, field, starts in self.parts:
+                out.append(literal)
+                if field is None:
+                    continue
+                value = values[field]
+                if type(value) is not Markup:
+                    value = as_value(value)
+                if sentences and (_SENTENCE_END.search("".join(out)) if starts is None else starts):
+                    value = Markup(value[:1].upper() + value[1:])  # "Gastric bypass surgery ..."
+                out.append(value)
+        except KeyError:
+            missing = [name for name in self.names if name not in values]
+            if not missing:
+                raise
+            known = ", ".join(sorted(values))
+            raise RenderError(
+                f"{self.where}: unknown placeholder {{{missing[0]}}} (available: {known})"
+            ) from None
+        return Markup("".join(out))
+
+
+def compiled(template: str, where: str) -> Template:
+    """``template`` worked out, its placeholders checked (``wording_checks.placeholders``)."""
     names = tuple(placeholders(template, where))
     parts = tuple(
         (literal, field, sentence_start(literal))
@@ -258,7 +289,7 @@ def _compiled(
     )
     fixed = all(field is None for _, field, _ in parts)
     constant = Markup("".join(literal for literal, _, _ in parts)) if fixed else None
-    return names, parts, constant
+    return Template(where, names, parts, constant)
 
 
 def sentence_start(literal: str) -> bool | None:
