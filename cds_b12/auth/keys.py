@@ -46,6 +46,8 @@ JWKS_POLICY = UrlPolicy(https_only=True, http_loopback=True)
 _RSA = RSAAlgorithm(RSAAlgorithm.SHA256)  # reads an RSA JWK and knows PyJWT's minimum size
 _EC_ALGORITHMS = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}  # curve -> its one alg
 _RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+# the members only a private key has (RSA: RFC 7518 §6.3.2; EC: §6.2.2; OKP: RFC 8037 §2)
+_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth")
 
 log = logging.getLogger("cds_b12.auth")
 
@@ -172,10 +174,16 @@ def jwk_set(data: object) -> dict[str, Mapping[str, Any]]:
 
 def unusable(jwk: Mapping[str, Any]) -> str | None:
     """Why this key must never verify a token, or None. Only public RSA and EC keys verify
-    tokens (the algorithms allowed are ES*, RS* and PS*): a shared secret (whoever holds it
-    can sign), an RSA key shorter than PyJWT allows (2048 bits) or naming an alg but RS* and
-    PS*, an EC key off the curve of ES256, ES384 or ES512 or naming another alg than its
-    curve's, and any other kty are refused. The reason names no key material."""
+    tokens (the algorithms allowed are ES*, RS* and PS*): a private key (it was leaked, and
+    PyJWT cannot verify with one), a shared secret (whoever holds it can sign), an RSA key
+    shorter than PyJWT allows (2048 bits) or naming an alg but RS* and PS*, an EC key off the
+    curve of ES256, ES384 or ES512 or naming another alg than its curve's, and any other kty
+    are refused. The reason names no key material, only the names of private members."""
+    if private := [name for name in _PRIVATE_MEMBERS if name in jwk]:
+        return (
+            f"is a private key ({', '.join(private)}): the private part must be removed;"
+            " a JWKS publishes public keys only"
+        )
     kty = jwk.get("kty")
     if kty == "oct":
         return "is a symmetric (kty oct) key; only public keys may verify tokens"

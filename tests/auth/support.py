@@ -77,13 +77,31 @@ KEY_FOR_ALG = {"ES384": ISSUER_KEY, "RS384": RSA_KEY, "ES256": P256_KEY}
 
 
 def public_jwk(private_key: Any, kid: str, alg: str, use: str = "sig") -> dict:
-    public = private_key.public_key()
-    family = (
-        jwt.algorithms.RSAAlgorithm
-        if isinstance(public, rsa.RSAPublicKey)
-        else jwt.algorithms.ECAlgorithm
-    )
-    return {**family.to_jwk(public, as_dict=True), "kid": kid, "use": use, "alg": alg}
+    return _jwk(private_key.public_key(), kid, alg, use)
+
+
+def private_jwk(private_key: Any, kid: str, alg: str) -> dict:
+    """The whole key pair as a JWK, private members and all: what an EHR leaks when it
+    publishes the wrong export."""
+    return _jwk(private_key, kid, alg, "sig")
+
+
+def _jwk(key: Any, kid: str, alg: str, use: str) -> dict:
+    rsa_key = isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey)
+    family = jwt.algorithms.RSAAlgorithm if rsa_key else jwt.algorithms.ECAlgorithm
+    return {**family.to_jwk(key, as_dict=True), "kid": kid, "use": use, "alg": alg}
+
+
+# the members only a private key has (RFC 7518 §6.3.2, §6.2.2; RFC 8037 §2)
+PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth")
+
+
+def private_prefixes(jwk: Mapping[str, Any]) -> list[str]:
+    """The first 12 characters of each private member's value (``oth``'s too): no message
+    may hold one, so neither a whole value nor a truncated one is ever said."""
+    values = [jwk[name] for name in PRIVATE_MEMBERS if name in jwk]
+    values += [v for other in jwk.get("oth", []) for v in other.values()]
+    return [v[:12] for v in values if isinstance(v, str)]
 
 
 def jwks(*keys: dict) -> dict:
@@ -102,6 +120,12 @@ JKU_JWK = public_jwk(JKU_KEY, JKU_KID, "ES384")
 ISSUER_JWKS = jwks(ISSUER_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK)
 # A key that must never verify a token, configured or fetched (and OCT_JWK below).
 WEAK_RSA_JWK = public_jwk(WEAK_RSA_KEY, WEAK_RSA_KID, "RS384")
+# Key pairs published whole, private part and all (what a wrong export leaks): such a key
+# must never verify a token, and no message may say any of its private members back.
+LEAKED_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+LEAKED_EC_KEY = ec.generate_private_key(ec.SECP384R1())
+LEAKED_RSA_JWK = private_jwk(LEAKED_RSA_KEY, "leaked-rsa-kid", "RS384")
+LEAKED_EC_JWK = private_jwk(LEAKED_EC_KEY, "leaked-ec-kid", "ES384")
 ISSUER_PUBLIC_PEM = ISSUER_KEY.public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
 )

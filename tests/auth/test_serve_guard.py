@@ -14,6 +14,8 @@ from ..serving import refused_serve, service_env
 from .support import (
     ISS,
     ISSUER_PUBLIC_JWK,
+    LEAKED_EC_JWK,
+    LEAKED_RSA_JWK,
     OCT_JWK,
     P256_JWK,
     PUBLIC_URL,
@@ -21,6 +23,7 @@ from .support import (
     WEAK_RSA_JWK,
     issuer_config,
     jwks,
+    private_prefixes,
 )
 
 # keys that must never verify a token, and what the refusal must say of each
@@ -32,6 +35,8 @@ UNUSABLE_KEYS = [
     ({**P256_JWK, "kid": "secp256k1-kid", "crv": "secp256k1", "alg": "ES256K"}, "secp256k1"),
     ({"kty": "OKP", "kid": "ed25519-kid", "crv": "Ed25519", "x": P256_JWK["x"]}, "kty 'OKP'"),
     ({**RSA_JWK, "kid": "rsa-as-es256-kid", "alg": "ES256"}, "alg 'ES256': an RSA key signs RS"),
+    (LEAKED_RSA_JWK, "private key (d, p, q, dp, dq, qi): the private part must be removed"),
+    (LEAKED_EC_JWK, "private key (d): the private part must be removed"),
 ]
 
 
@@ -89,13 +94,20 @@ def test_an_inline_key_that_must_never_verify_a_token_is_refused(monkeypatch, ca
     assert line.startswith("cds-b12: error: CDS_B12_TRUSTED_ISSUERS")
     assert ISS in line and key["kid"] in line and said in line
     assert OCT_JWK["k"] not in line  # the secret is not said back
+    assert not any(prefix in line for prefix in private_prefixes(key))
 
 
-def test_serve_refuses_a_shared_secret_in_one_line_and_exit_2():
-    """Through the real command: no traceback, nothing but the one line."""
-    issuers = json.dumps({ISS: {"jwks": jwks(ISSUER_PUBLIC_JWK, OCT_JWK)}})
+@pytest.mark.parametrize(
+    ("key", "said"),
+    [(OCT_JWK, "symmetric"), (LEAKED_RSA_JWK, "the private part must be removed")],
+    ids=["shared-secret", "private-key"],
+)
+def test_serve_refuses_a_secret_in_one_line_and_exit_2(key, said):
+    """Through the real command: no traceback, nothing but the one line, no secret."""
+    issuers = json.dumps({ISS: {"jwks": jwks(ISSUER_PUBLIC_JWK, key)}})
     proc = refused_serve(service_env(public_url=PUBLIC_URL, trusted_issuers=issuers), timeout=30)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("cds-b12: error: CDS_B12_TRUSTED_ISSUERS")
-    assert OCT_JWK["kid"] in line and "symmetric" in line and OCT_JWK["k"] not in line
+    assert key["kid"] in line and said in line and OCT_JWK["k"] not in line
+    assert not any(prefix in proc.stderr + proc.stdout for prefix in private_prefixes(key))
