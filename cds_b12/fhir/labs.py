@@ -38,6 +38,7 @@ from .local_labs import local_lab_label, local_lab_note
 from .ranges import Who, applicable
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 from .units import conversion, quantity_unit, scaled
+from .usual_labs import interpretation, usual_lab
 
 LAB_KINDS: dict[tuple[str, str], LabKind] = {
     pair: kind for kind, pairs in LAB_CODES.items() for pair in pairs
@@ -143,6 +144,8 @@ def _read_lab(
 ) -> Lab | UnreadableResult:
     """The result in canonical units; one without a usable value or unit is kept as
     unreadable, with a note, so the rules can say so (R25) rather than drop it."""
+    if (usual := usual_lab(resource, kind, name)) is not None:
+        return usual  # the shape EHRs send most, read in few steps
     on = _when(resource, note)
     if on is None:
         raise Skip("skipped: no date", NoteKind.DECISION)
@@ -191,7 +194,7 @@ def _read_lab(
                 name,
                 low,  # ref_low
                 high,  # ref_high
-                _interpretation(resource.get("interpretation")),
+                interpretation(resource.get("interpretation")),
                 # reported: the card quotes the result as the lab sent it, in the unit's own words
                 make_quantity(value, written or unit),
                 comparator,
@@ -350,28 +353,6 @@ def _bound(
     if written != unit and _disagree(kind, written, unit, factor):
         raise _RangeUnit(f"unit '{shorten(written)}' and its code '{shorten(unit)}' disagree")
     return scaled(value, factor)
-
-
-# HL7's interpretation codes (R4, and the v2 table STU3 used), which the bands read.
-_INTERPRETATION_SYSTEMS = frozenset(
-    {
-        "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
-        "http://hl7.org/fhir/v2/0078",
-    }
-)
-
-
-def _interpretation(given: object) -> str | None:
-    """The code of the first interpretation (``"L"``, ``"H"``): its HL7 coding wherever
-    it stands (an EHR's own may come first), else its first coding."""
-    try:  # the usual shape, one coding, without the general reading's calls
-        (coding,) = given[0]["coding"]
-        return text(coding["code"])
-    except (KeyError, IndexError, TypeError, ValueError):  # a lone object, or other codings
-        pass
-    found = dicts(first_dict(given).get("coding"))
-    hl7 = next((c for c in found if string(c, "system") in _INTERPRETATION_SYSTEMS), None)
-    return text((hl7 or first_dict(found)).get("code"))
 
 
 def _when(resource: dict, note: Note) -> date | None:

@@ -46,7 +46,7 @@ from cds_b12.fhir.build import (
     make_timing,
 )
 from cds_b12.fhir.dates import _DATE, USUAL_SHAPES, parse_date
-from cds_b12.fhir.labs import LAB_KINDS, OBSERVATION_STATUS, _bound, _interpretation, _RangeUnit
+from cds_b12.fhir.labs import LAB_KINDS, OBSERVATION_STATUS, _bound, _RangeUnit
 from cds_b12.fhir.medications import _STATUS as MEDICATION_STATUS
 from cds_b12.fhir.problems import PROCEDURE_STATUS
 from cds_b12.fhir.products import _CYANOKIT_RX, Match, identify, rxnorm_codes
@@ -54,6 +54,7 @@ from cds_b12.fhir.ranges import _Fit, _fit, applicable
 from cds_b12.fhir.read import _walk
 from cds_b12.fhir.routes import _CODED as ROUTE_CODES
 from cds_b12.fhir.units import conversion, quantity_unit, to_canonical
+from cds_b12.fhir.usual_labs import interpretation
 
 from .test_never_raises import FHIR_STRINGS, json_values, resource_like
 
@@ -299,7 +300,7 @@ def test_interpretation_agrees_with_the_general_reading(given_value):
     found = [c for c in as_list(first_dict(given_value).get("coding")) if isinstance(c, dict)]
     hl7 = [c for c in found if c.get("system") == V3_INTERPRETATION]
     general = text((hl7 or found or [{}])[0].get("code"))
-    assert _interpretation(given_value) == general
+    assert interpretation(given_value) == general
 
 
 def general_walk(data: object, *, prefetch: bool, junk: list | None = None) -> list[tuple]:
