@@ -173,12 +173,13 @@ def jwk_set(data: object) -> dict[str, Mapping[str, Any]]:
 
 
 def unusable(jwk: Mapping[str, Any]) -> str | None:
-    """Why this key must never verify a token, or None. Only public RSA and EC keys verify
-    tokens (the algorithms allowed are ES*, RS* and PS*): a private key (it was leaked, and
-    PyJWT cannot verify with one), a shared secret (whoever holds it can sign), an RSA key
-    shorter than PyJWT allows (2048 bits) or naming an alg but RS* and PS*, an EC key off the
-    curve of ES256, ES384 or ES512 or naming another alg than its curve's, and any other kty
-    are refused. The reason names no key material, only the names of private members."""
+    """Why this key must never verify a token, or None. Only public RSA and EC keys for
+    signatures verify tokens (the algorithms allowed are ES*, RS* and PS*): a private key (it
+    was leaked, and PyJWT cannot verify with one), a shared secret (whoever holds it can
+    sign), a key published for anything but signatures, an RSA key shorter than PyJWT allows
+    (2048 bits) or naming an alg but RS* and PS*, an EC key off the curve of ES256, ES384 or
+    ES512 or naming another alg than its curve's, and any other kty are refused. The reason
+    names no key material, only the names of private members."""
     if private := [name for name in _PRIVATE_MEMBERS if name in jwk]:
         return (
             f"is a private key ({', '.join(private)}): the private part must be removed;"
@@ -187,13 +188,31 @@ def unusable(jwk: Mapping[str, Any]) -> str | None:
     kty = jwk.get("kty")
     if kty == "oct":
         return "is a symmetric (kty oct) key; only public keys may verify tokens"
+    if why := _purpose_unusable(jwk):
+        return why
     if kty == "EC":
         return _ec_unusable(jwk)
-    if kty != "RSA":
-        return f"has kty {kty!r:.20}; only RSA and EC public keys may verify tokens"
+    if kty == "RSA":
+        return _rsa_unusable(jwk)
+    return f"has kty {kty!r:.20}; only RSA and EC public keys may verify tokens"
+
+
+def _purpose_unusable(jwk: Mapping[str, Any]) -> str | None:
+    """``use`` and ``key_ops`` (RFC 7517 §4.2, §4.3) say what a key is for: one published for
+    encryption, or for operations that leave out ``verify``, must not verify a token."""
+    if (use := jwk.get("use", "sig")) != "sig":
+        return f"has use {use!r:.20}: only a key for signatures (use sig) may verify tokens"
+    ops = jwk.get("key_ops")
+    if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+        return "has key_ops without 'verify': only a key for verifying may verify tokens"
+    return None
+
+
+def _rsa_unusable(jwk: Mapping[str, Any]) -> str | None:
+    """An RSA key verifies RS* and PS* tokens only, and only at 2048 bits or more."""
     if (alg := jwk.get("alg")) is not None and alg not in _RSA_ALGORITHMS:
         return f"names alg {alg!r:.20}: an RSA key signs {', '.join(_RSA_ALGORITHMS)} only"
-    public = {name: jwk[name] for name in ("kty", "n", "e") if name in jwk}  # never a "d"
+    public = {name: jwk[name] for name in ("kty", "n", "e") if name in jwk}
     try:
         short = _RSA.check_key_length(_RSA.from_jwk(public))
     except (jwt.PyJWTError, ValueError, TypeError):
@@ -210,7 +229,7 @@ def _ec_unusable(jwk: Mapping[str, Any]) -> str | None:
         return f"has crv {crv!r:.20}: ES256, ES384 and ES512 allow only P-256, P-384 and P-521"
     if alg is not None and alg != _EC_ALGORITHMS[crv]:
         return f"names alg {alg!r:.20}: a {crv} key signs {_EC_ALGORITHMS[crv]} only"
-    public = {name: jwk[name] for name in ("kty", "crv", "x", "y") if name in jwk}  # never a "d"
+    public = {name: jwk[name] for name in ("kty", "crv", "x", "y") if name in jwk}
     try:
         ECAlgorithm.from_jwk(public)  # the point must be on the curve
     except (jwt.PyJWTError, ValueError, TypeError):

@@ -101,9 +101,7 @@ class Verifier:
                 raise Unauthorized(str(exc)) from None
         if key is None:
             raise Unauthorized(problem)
-        if key.get("use", "sig") != "sig":
-            raise Unauthorized(f"key {kid!r:.80} is not a signing key")
-        return key
+        return key  # one published for anything but signatures is in no key set (keys.unusable)
 
     def _configured_key(self, issuer: Issuer, kid: str) -> Mapping[str, Any] | None:
         """From the inline ``jwks`` (None if it has no such kid) or fetched from ``jwks_url``."""

@@ -115,10 +115,9 @@ P256_JWK = public_jwk(P256_KEY, P256_KID, "ES256")
 ENC_JWK = public_jwk(ENC_KEY, ENC_KID, "ES384", use="enc")
 JKU_JWK = public_jwk(JKU_KEY, JKU_KID, "ES384")
 # The issuer's keys as configured out of band: its ES384 key and an RSA key, plus a P-256
-# key (so an ES256 token is refused for its algorithm, not for a missing key) and an
-# encryption key (so a token it verifies is refused for the key's use).
-ISSUER_JWKS = jwks(ISSUER_PUBLIC_JWK, RSA_JWK, P256_JWK, ENC_JWK)
-# A key that must never verify a token, configured or fetched (and OCT_JWK below).
+# key (so an ES256 token is refused for its algorithm, not for a missing key).
+ISSUER_JWKS = jwks(ISSUER_PUBLIC_JWK, RSA_JWK, P256_JWK)
+# Keys that must never verify a token, configured or fetched (ENC_JWK, and OCT_JWK below).
 WEAK_RSA_JWK = public_jwk(WEAK_RSA_KEY, WEAK_RSA_KID, "RS384")
 # Key pairs published whole, private part and all (what a wrong export leaks): such a key
 # must never verify a token, and no message may say any of its private members back.

@@ -1,6 +1,7 @@
 """Which public keys may verify a token: RSA of 2048 bits or more naming an RS* or PS* alg
 (or none), and EC on the curve its algorithm names (P-256 for ES256, P-384 for ES384, P-521
-for ES512). Any other key, in an
+for ES512), either published for signatures (``use`` ``sig`` or none; ``key_ops``, if given,
+naming ``verify``). Any other key, in an
 inline ``jwks``, stops start-up naming the issuer and kid; in a fetched JWKS it is left out
 with a warning that says why and never quotes the key. A token is refused if the key its
 ``kid`` names is on another curve than its ``alg`` signs with."""
@@ -18,6 +19,9 @@ from cds_b12.auth.keys import KeyStore
 from cds_b12.auth.verify import Unauthorized, Verifier
 
 from .support import (
+    ENC_JWK,
+    ENC_KEY,
+    ENC_KID,
     ISS,
     ISSUER_PUBLIC_JWK,
     JKU_JWK,
@@ -67,6 +71,13 @@ UNUSABLE = [
     (OFF_CURVE, "not a usable EC public key"),
     (SHORT_X, "not a usable EC public key"),
     (NO_Y, "not a usable EC public key"),
+    (ENC_JWK, "has use 'enc': only a key for signatures (use sig) may verify tokens"),
+    ({**RSA_JWK, "kid": "rsa-enc-kid", "use": "enc"}, "has use 'enc'"),
+    ({**RSA_JWK, "kid": "rsa-use-list-kid", "use": ["sig"]}, "has use ['sig']"),
+    ({**RSA_JWK, "kid": "rsa-encrypt-kid", "key_ops": ["encrypt"]}, "key_ops without 'verify'"),
+    ({**JKU_JWK, "kid": "ec-sign-only-kid", "key_ops": ["sign"]}, "key_ops without 'verify'"),
+    ({**JKU_JWK, "kid": "ec-no-ops-kid", "key_ops": []}, "key_ops without 'verify'"),
+    ({**JKU_JWK, "kid": "ec-ops-string-kid", "key_ops": "verify"}, "key_ops without 'verify'"),
     (ED25519_JWK, "kty 'OKP'"),
     (UNKNOWN_KTY, "kty 'PQC'"),
     (NO_KTY, "kty None"),
@@ -99,6 +110,17 @@ def test_an_rsa_key_naming_an_rsa_alg_or_none_is_accepted(alg):
     assert parse_issuers({ISS: {"jwks": jwks(given)}})[ISS].jwks == jwks(given)
 
 
+@pytest.mark.parametrize(
+    "published",
+    [{"use": "sig"}, {"key_ops": ["verify"]}, {"use": "sig", "key_ops": ["sign", "verify"]}, {}],
+    ids=["use-sig", "key-ops-verify", "both", "neither"],
+)
+def test_a_key_published_for_signatures_is_accepted(published):
+    for key in (RSA_JWK, JKU_JWK):
+        given = {**without(key, "use"), **published}
+        assert parse_issuers({ISS: {"jwks": jwks(given)}})[ISS].jwks == jwks(given)
+
+
 def test_a_fetched_key_that_cannot_verify_a_token_is_left_out_and_never_logged(httpserver, logs):
     bad = [key for key, _ in UNUSABLE]
     httpserver.expect_request("/jwks.json").respond_with_json(jwks(*bad, JKU_JWK))
@@ -106,6 +128,9 @@ def test_a_fetched_key_that_cannot_verify_a_token_is_left_out_and_never_logged(h
     verifier = Verifier(parse_issuers({ISS: {"jwks_url": url}}), KeyStore(), FirstUseOnly())
     good = make_token("aud", key=JKU_KEY, kid=JKU_KID)
     assert verifier.verify(f"Bearer {good}", "aud").issuer.iss == ISS
+    encryption_key = make_token("aud", key=ENC_KEY, kid=ENC_KID)
+    with pytest.raises(Unauthorized, match=f"no key '{ENC_KID}'"):
+        verifier.verify(f"Bearer {encryption_key}", "aud")
     ignored = [r for r in logs.records() if r["message"] == "JWKS key ignored"]
     assert [(r["kid"], r["url"]) for r in ignored] == [(key["kid"], url) for key in bad]
     for record, (_, said) in zip(ignored, UNUSABLE, strict=True):

@@ -12,6 +12,7 @@ from cds_b12 import cli, serve
 
 from ..serving import refused_serve, service_env
 from .support import (
+    ENC_JWK,
     ISS,
     ISSUER_PUBLIC_JWK,
     LEAKED_EC_JWK,
@@ -35,6 +36,8 @@ UNUSABLE_KEYS = [
     ({**P256_JWK, "kid": "secp256k1-kid", "crv": "secp256k1", "alg": "ES256K"}, "secp256k1"),
     ({"kty": "OKP", "kid": "ed25519-kid", "crv": "Ed25519", "x": P256_JWK["x"]}, "kty 'OKP'"),
     ({**RSA_JWK, "kid": "rsa-as-es256-kid", "alg": "ES256"}, "alg 'ES256': an RSA key signs RS"),
+    (ENC_JWK, "has use 'enc'"),
+    ({**RSA_JWK, "kid": "rsa-encrypt-kid", "key_ops": ["encrypt"]}, "key_ops without 'verify'"),
     (LEAKED_RSA_JWK, "private key (d, p, q, dp, dq, qi): the private part must be removed"),
     (LEAKED_EC_JWK, "private key (d): the private part must be removed"),
 ]

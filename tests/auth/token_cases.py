@@ -16,8 +16,6 @@ from .support import (
     ATTACKER_EC_KEY,
     ATTACKER_RSA_KEY,
     DISCOVERY_AUD,
-    ENC_KEY,
-    ENC_KID,
     FEEDBACK_AUD,
     ISS_ES256,
     ISS_OTHER,
@@ -200,11 +198,6 @@ ATTACKS = [
             "Bearer " + make_token(key=ATTACKER_EC_KEY, kid="attacker-kid", jku=u.attacker_jku)
         ),
         "is not on the issuer's allowlist",
-    ),
-    Case(
-        "key-published-for-encryption-not-signing",
-        signed(key=ENC_KEY, kid=ENC_KID),
-        "is not a signing key",
     ),
     Case(
         "es256-where-the-issuer-allows-only-es384-rs384",
