@@ -155,8 +155,13 @@ def _has_error(bundle: dict) -> bool:
     if not isinstance(entries, list):
         return False
     for entry in entries:
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(resource, dict) and resource.get("resourceType") == "OperationOutcome":
+        try:  # a lookup chain rather than type checks: every search entry passes here
+            resource = entry["resource"]
+            if resource["resourceType"] != "OperationOutcome":
+                continue
+        except (KeyError, TypeError, IndexError):  # no resource: not an outcome
+            continue
+        if isinstance(resource, dict):
             issues = resource.get("issue")
             if isinstance(issues, list) and any(
                 isinstance(i, dict) and i.get("severity") in ("error", "fatal") for i in issues

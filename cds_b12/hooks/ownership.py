@@ -40,7 +40,18 @@ def _own_bundle(bundle: object, own: str, patient_id: str) -> tuple[object, list
     entries = bundle.get("entry")
     if not isinstance(entries, list):
         return bundle, []
-    theirs = [i for i, entry in enumerate(entries) if _names_another(entry, own, patient_id)]
+    theirs = []
+    for i, entry in enumerate(entries):
+        # a lookup chain rather than type checks or a call: every search entry passes here;
+        # every other shape (no resource, no reference) is not another patient's
+        try:
+            resource = entry["resource"]
+            rtype = resource["resourceType"]
+            ref = resource["patient" if rtype == "AllergyIntolerance" else "subject"]["reference"]
+        except (KeyError, TypeError, IndexError):
+            continue
+        if ref != own and _names_another(ref, patient_id):  # the usual case: one compare
+            theirs.append(i)
     if not theirs:
         return bundle, []
     left_out = set(theirs)
@@ -49,16 +60,10 @@ def _own_bundle(bundle: object, own: str, patient_id: str) -> tuple[object, list
     return {**bundle, "entry": kept}, notes
 
 
-def _names_another(entry: object, own: str, patient_id: str) -> bool:
-    """Whether the entry's resource names a Patient other than ``own``; every other shape
-    (no resource, no reference, not a Patient's) is not another patient's."""
-    try:  # a lookup chain rather than type checks: every search entry passes here
-        resource = entry["resource"]  # type: ignore[index]
-        field = "patient" if resource["resourceType"] == "AllergyIntolerance" else "subject"
-        ref = resource[field]["reference"]
-    except (KeyError, TypeError, IndexError):
-        return False
-    if ref == own or not isinstance(ref, str):  # the usual case: one compare
+def _names_another(ref: object, patient_id: str) -> bool:
+    """Whether a reference names a Patient other than ``patient_id``; one that names no
+    Patient id is not another patient's."""
+    if not isinstance(ref, str):
         return False
     match = _PATIENT_REFERENCE.search(ref.strip())
     return match is not None and match[1] != patient_id
