@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from operator import attrgetter
 
+from .builder import builder
 from .facts import Fact
 from .regimens import Regimen
 
@@ -153,7 +154,7 @@ class Recommendation:
         values = list(_field_values(self))
         for name, value in changes.items():
             values[_FIELD_INDEX[name]] = value
-        return Recommendation(*values)
+        return build_recommendation(*values)
 
     @property
     def due(self) -> date | None:
@@ -183,6 +184,9 @@ class Recommendation:
         return indicator if indicator.rank > self.indicator.rank else self.indicator
 
 
+# a frozen record's stores, cheaply: a card is built once by its rule and copied by the
+# rails and ``reconcile``, and a frozen 20-field __init__ was the most of each copy
+build_recommendation = builder(Recommendation)
 _FIELD_NAMES = tuple(f.name for f in fields(Recommendation))
 _FIELD_INDEX = {name: i for i, name in enumerate(_FIELD_NAMES)}
 _field_values = attrgetter(*_FIELD_NAMES)

@@ -9,7 +9,9 @@ import pytest
 from cds_b12.clinical.assess import Assessment, assess
 from cds_b12.clinical.bands import LabFindings, assess_labs, by_kind
 from cds_b12.clinical.course import CourseFindings, assess_course, injection_dates
+from cds_b12.clinical.evaluate import evaluate
 from cds_b12.clinical.profiles import PROFILES
+from cds_b12.clinical.recommendation import Recommendation
 from cds_b12.fhir.read import read_record
 
 from ..scenarios import AS_OF, scenarios
@@ -39,3 +41,12 @@ def test_assessment_and_its_parts_are_built_as_their_classes(scenario):
     doses = injection_dates(meds, AS_OF)
     course = assess_course(meds, doses, (), (), False, profile, AS_OF, record.findings)
     same_as_constructed(course, CourseFindings)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.id for s in SCENARIOS])
+def test_recommendations_are_built_as_their_class(scenario):
+    """A rule's card and every copy the rails and ``reconcile`` make of it."""
+    resources, drafts = scenario.data()
+    record = read_record(resources, draft_orders=drafts)
+    for rec in evaluate(record, PROFILES[scenario.profile], AS_OF).recommendations:
+        same_as_constructed(rec, Recommendation)

@@ -26,7 +26,15 @@ from ..facts import (
     Unused,
 )
 from ..profiles import Profile
-from ..recommendation import Indicator, Kind, LabOrder, Recommendation, Urgency, Variant
+from ..recommendation import (
+    Indicator,
+    Kind,
+    LabOrder,
+    Recommendation,
+    Urgency,
+    Variant,
+    build_recommendation,
+)
 from ..record import Lab, LabKind, Medication, UnreadableResult
 from ..regimens import Regimen
 from ..sources import rule_sources
@@ -239,7 +247,7 @@ def recommend(
     and the timeline's planned dose are then the same day (issue 11 §5)."""
     if regimen is not None and start_on is None and a.phase is PHASE_MAINTENANCE:
         start_on = next_dose_on(a, regimen)
-    return Recommendation(
+    return build_recommendation(
         rule=rule,
         indicator=indicator,
         kind=kind,
