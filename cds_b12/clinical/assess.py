@@ -76,6 +76,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
+    # Each concern's findings in its own order, one block each: ``assess`` builds the
+    # record positionally, from the blocks (``_values``).
     as_of: date
     profile: Profile
     record: PatientRecord
@@ -113,12 +115,12 @@ class Assessment:
     # cause.CauseFindings
     neuro: Neuro
     neuro_findings: tuple[ClinicalFinding, ...]
-    neuro_history: bool
     cause: Cause
     cause_findings: tuple[ClinicalFinding, ...]
     metformin: Exposure | None
     acid_suppressant: Exposure | None
     nitrous_oxide: tuple[ClinicalFinding, ...]
+    neuro_history: bool
     confounded: tuple[Confounded, ...]  # raised MMA/Hcy another cause can explain (R24)
 
     # course.CourseFindings
@@ -287,25 +289,25 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         UndecidedResult(lab.resource_id, lab.on, lab.kind) for lab in lab_findings.undecided
     )
     return _build_assessment(
-        as_of=as_of,
-        profile=profile,
-        record=record,
-        notes=(*record.notes, *implausible, *ignored, *undecided),
-        labs=labs,
-        unreadable=(*record.unreadable, *implausible),
-        by_kind=of,
-        age_years=age,
-        pregnant=pregnant,
-        breastfeeding=breastfeeding,
-        neuro_history=neuro_history,
-        doses=doses,
-        **_hypokalaemia(of, lab_findings, course, profile, as_of),
-        **_spread(lab_findings),
-        confounded=confounded_markers(
+        as_of,
+        profile,
+        record,
+        (*record.notes, *implausible, *ignored, *undecided),
+        labs,
+        (*record.unreadable, *implausible),
+        of,
+        age,
+        pregnant,
+        breastfeeding,
+        *_LAB_VALUES(lab_findings),
+        *_CAUSE_VALUES(cause),
+        neuro_history,
+        confounded_markers(
             of, record.findings, (lab_findings.mma, lab_findings.hcy), profile, as_of
         ),
-        **_spread(cause),
-        **_spread(course),
+        doses,
+        *_COURSE_VALUES(course),
+        *_hypokalaemia(of, lab_findings, course, profile, as_of),
     )
 
 
@@ -315,19 +317,17 @@ def _hypokalaemia(
     course: CourseFindings,
     p: Profile,
     as_of: date,
-) -> dict[str, Lab | None]:
+) -> tuple[Lab | None, Lab | None]:
     """S6: a low potassium in a severe-anaemia course's first days, or before its first
-    dose (before any course: an old one does not count)."""
+    dose (before any course: an old one does not count): ``early_hypokalaemia`` and
+    ``baseline_hypokalaemia``."""
     severe = found.anaemia is Anaemia.SEVERE or found.pancytopenia
     start = _treatment_start(course)
     untreated = course.phase is PHASE_NONE
     baseline = None
     if untreated or start is not None:
         baseline = baseline_hypokalaemia(of, None if untreated else start, severe, p, as_of)
-    return {
-        "early_hypokalaemia": early_hypokalaemia(of, start, severe, p, as_of),
-        "baseline_hypokalaemia": baseline,
-    }
+    return early_hypokalaemia(of, start, severe, p, as_of), baseline
 
 
 _build_assessment = builder(Assessment)  # 55 fields: a frozen record's stores, cheaply
@@ -343,19 +343,14 @@ def _up_to(labs: tuple[Lab, ...], as_of: date) -> tuple[Lab, ...]:
     return tuple(ordered[: bisect_right(ordered, as_of, key=_ON)])
 
 
-def _spread(part: LabFindings | CauseFindings | CourseFindings) -> dict[str, object]:
-    """A concern's findings as Assessment fields (shallow: the labs and findings stay shared)."""
-    names, values = _FIELDS[type(part)]
-    return dict(zip(names, values(part), strict=True))
+def _values(concern: type) -> attrgetter:
+    """A C getter of a concern's field values, in its order: an Assessment block."""
+    return attrgetter(*(f.name for f in fields(concern)))
 
 
-def _fields(concern: type) -> tuple[tuple[str, ...], attrgetter]:
-    names = tuple(f.name for f in fields(concern))
-    return names, attrgetter(*names)
-
-
-# each concern's field names and a C getter of their values, found once
-_FIELDS = {c: _fields(c) for c in (LabFindings, CauseFindings, CourseFindings)}
+_LAB_VALUES = _values(LabFindings)
+_CAUSE_VALUES = _values(CauseFindings)
+_COURSE_VALUES = _values(CourseFindings)
 
 
 def _treatment_start(c: Assessment | CourseFindings) -> date | None:

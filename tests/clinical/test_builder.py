@@ -6,6 +6,7 @@ from dataclasses import FrozenInstanceError, fields, replace
 
 import pytest
 
+from cds_b12.clinical import assess as assess_module
 from cds_b12.clinical.assess import Assessment, assess
 from cds_b12.clinical.bands import LabFindings, assess_labs, by_kind
 from cds_b12.clinical.course import CourseFindings, assess_course, injection_dates
@@ -50,3 +51,23 @@ def test_recommendations_are_built_as_their_class(scenario):
     record = read_record(resources, draft_orders=drafts)
     for rec in evaluate(record, PROFILES[scenario.profile], AS_OF).recommendations:
         same_as_constructed(rec, Recommendation)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS[:40], ids=[s.id for s in SCENARIOS[:40]])
+def test_the_assessment_holds_each_concerns_findings_under_their_names(scenario, monkeypatch):
+    """``assess`` builds the Assessment positionally, each concern's values as one block."""
+    found = {}
+    for name in ("assess_labs", "assess_cause", "assess_course"):
+        real = getattr(assess_module, name)
+
+        def kept(*args, real=real, name=name, **kwargs):
+            found[name] = real(*args, **kwargs)
+            return found[name]
+
+        monkeypatch.setattr(assess_module, name, kept)
+    resources, drafts = scenario.data()
+    a = assess(read_record(resources, draft_orders=drafts), PROFILES[scenario.profile], AS_OF)
+    assert len(found) == 3
+    for part in found.values():
+        for f in fields(part):
+            assert getattr(a, f.name) is getattr(part, f.name), f.name
