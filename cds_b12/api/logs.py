@@ -95,18 +95,20 @@ def register_request_log(app: Flask) -> None:
         req = request._get_current_object()  # one context lookup, not one per field
         if req.method == "OPTIONS" or req.path == "/healthz":
             return response
+        now = time.perf_counter()
+        this = g._get_current_object()
         fields = {
             "method": req.method,
             "path": req.path,  # never the query string
             "client": req.remote_addr,  # behind proxies: see CDS_B12_PROXY_COUNT
             "status": response.status_code,
             "pid": os.getpid(),  # which worker answered
-            "latency_ms": round(
-                (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1
-            ),
-            **g.get("log_fields", {}),
+            "latency_ms": round((now - this.get("started", now)) * 1000, 1),
+            **this.get("log_fields", {}),
         }
-        request_id = req.headers.get("X-Request-ID")  # set by the proxy (deploy/nginx.conf)
+        # set by the proxy (deploy/nginx.conf); read from the environ, as req.headers would,
+        # without the KeyError that headers.get raises and catches for a missing header
+        request_id = req.environ.get("HTTP_X_REQUEST_ID")
         if request_id:
             fields["requestId"] = request_id[:100]
         if log.isEnabledFor(logging.INFO):

@@ -199,3 +199,24 @@ def test_every_origin_without_issuers_is_allowed_only_when_asked_and_then_warned
     assert allowed_origin(preflight) in ("https://a.example", "*")
     (warning,) = [r for r in logs.records() if r["level"] == "warning"]
     assert "authentication is off" in warning["message"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "sent"),
+    [
+        ({}, None),  # loopback origins are patterns: nothing to send unasked
+        ({"cors_origins": (ORIGIN,)}, ORIGIN),
+        ({"public_url": "https://cds.example.org", "trusted_issuers": ISSUERS}, "*"),
+    ],
+)
+def test_a_call_without_origin_gets_what_the_configured_origins_send_unasked(settings, sent):
+    """EHR servers call without an Origin header; they get the same headers as ever."""
+    client = make_app(**settings).test_client()
+    for response in (
+        client.get("/cds-services"),
+        client.post("/cds-services/b12-patient-view", json={}),
+        client.options("/cds-services/b12-patient-view"),
+    ):
+        assert allowed_origin(response) == sent
+        assert "Vary" not in response.headers
+        assert allowed_origin(client.get("/healthz")) is None

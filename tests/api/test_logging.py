@@ -195,3 +195,12 @@ def test_a_line_is_stamped_with_its_records_utc_time_to_the_millisecond(created,
     record = logging.LogRecord("cds_b12.request", logging.INFO, __file__, 1, "request", None, None)
     record.created, record.msecs = created, msecs
     assert json.loads(JsonLines().format(record))["time"] == expected
+
+
+def test_the_proxys_request_id_is_on_the_line_cut_to_100_characters(app, logs):
+    client = app.test_client()
+    client.get("/cds-services", headers={"X-Request-ID": "r" * 150})
+    client.get("/cds-services")
+    with_id, without = logs.requests()
+    assert with_id["requestId"] == "r" * 100
+    assert "requestId" not in without
