@@ -83,7 +83,8 @@ class Verifier:
 
     def _key(self, header: dict[str, Any], issuer: Issuer) -> Mapping[str, Any]:
         """The configured key with the token's kid; only when there is none, the key at the
-        token's ``jku``, and only if that URL is on the issuer's allowlist."""
+        token's ``jku``, and only if that URL is on the issuer's allowlist. A key that names
+        an ``alg`` verifies that one only (RFC 8725 §3.1): PyJWT is handed the token's."""
         kid, jku = header["kid"], header.get("jku")
         problem = f"no key {kid!r:.80} in the configured JWKS"
         try:
@@ -101,6 +102,11 @@ class Verifier:
                 raise Unauthorized(str(exc)) from None
         if key is None:
             raise Unauthorized(problem)
+        declared, alg = key.get("alg"), header["alg"]
+        if declared is not None and declared != alg:
+            raise Unauthorized(
+                f"key {kid!r:.80} is for {declared!r:.20}, not the token's {alg!r:.20}"
+            )
         return key  # one published for anything but signatures is in no key set (keys.unusable)
 
     def _configured_key(self, issuer: Issuer, kid: str) -> Mapping[str, Any] | None:

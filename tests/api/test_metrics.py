@@ -235,6 +235,7 @@ def test_jwt_refusals_are_counted_by_category_never_by_content(issuer):
         ("algorithm 'HS256' not allowed", "algorithm"),
         ("jku 'https://evil.example/jwks' is not on the issuer's allowlist", "key"),
         ("no key 'k1' in the configured JWKS", "key"),
+        ("key 'k1' is for 'RS256', not the token's 'RS384'", "key"),
         ("InvalidSignatureError: Signature verification failed", "signature"),
         ("iat is in the future", "claims"),
         ("tenant 'x' not allowed for this issuer", "tenant"),

@@ -21,8 +21,9 @@ from typing import Any
 from uuid import uuid4
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from flask import Flask
 
 from ..api.support import (
@@ -184,6 +185,26 @@ OCT_JWK = {"kty": "oct", "kid": "shared-secret-kid", "alg": "HS256", "k": b64url
 
 def segment(value: Mapping[str, Any]) -> str:
     return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+_DIGESTS = {"256": hashes.SHA256, "384": hashes.SHA384, "512": hashes.SHA512}
+
+
+def hand_signed(private_key: Any, alg: str, kid: str, aud: str = SERVICE_AUD) -> str:
+    """A good token signed by cryptography itself with ``alg``'s hash and padding, whatever
+    the key: PyJWT will not sign with an EC key off ``alg``'s curve, and the token says
+    exactly the ``alg`` it was signed with, whatever the key's JWK declares."""
+    digest = _DIGESTS[alg[2:]]()
+    signing_input = f"{segment({'alg': alg, 'typ': 'JWT', 'kid': kid})}.{segment(claims(aud))}"
+    data = signing_input.encode()
+    if alg.startswith("ES"):
+        r, s = decode_dss_signature(private_key.sign(data, ec.ECDSA(digest)))
+        size = (private_key.curve.key_size + 7) // 8
+        signature = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    else:  # RS* pads by PKCS #1 v1.5, PS* by PSS salted with the hash's length (RFC 7518 §3.5)
+        pss = padding.PSS(padding.MGF1(digest), digest.digest_size)
+        signature = private_key.sign(data, padding.PKCS1v15() if alg[0] == "R" else pss, digest)
+    return f"{signing_input}.{b64url(signature)}"
 
 
 def weak_key_token(aud: str = SERVICE_AUD) -> str:

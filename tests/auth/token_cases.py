@@ -114,7 +114,7 @@ ATTACKS = [
     Case(
         "rs384-header-naming-the-ec-key",
         signed(alg="RS384", key=ATTACKER_RSA_KEY),
-        "InvalidKeyError",
+        "key 'example-kid' is for 'ES384', not the token's 'RS384'",
     ),
     Case(
         "expired-beyond-the-leeway",
