@@ -1,8 +1,9 @@
 """Verify a CDS client's JWT (CDS Hooks 2.0 §Trusting CDS Clients; best-practices §JWT).
 
 Every check either passes or raises ``Unauthorized`` with a reason for the log.
-The caller gets a bare 401 whatever the reason, and neither the token nor any
-of its parts but ``iss``, ``kid`` and ``jti`` ever reaches a log line.
+The caller gets a bare 401 whatever the reason. The token, its signature and its
+other claims never reach a log line: a reason names at most the header's ``alg``,
+``kid`` and ``jku`` and the claims ``iss``, ``tenant`` and ``jti``, each cut short.
 """
 
 from __future__ import annotations
