@@ -26,6 +26,7 @@ from cds_b12.clinical.regimens import Regimen
 from cds_b12.clinical.safety import SAFETY_SOURCES, safety_sources
 from cds_b12.clinical.sources import SOURCES, Source
 
+from .clean import prune
 from .data_quality import DataQuality, in_priority
 from .errors import RenderError
 from .escape import Markup
@@ -39,7 +40,6 @@ from .wording import CardLibrary, CardWording, load_card_library
 
 SUMMARY_MAX_CHARS = 139  # CDS Hooks 2.0: "<140 characters"
 SELECTION_BEHAVIOR = "at-most-one"  # the suggestions on a card are alternatives
-_CONTAINERS = (dict, list)  # a tuple: isinstance checks it faster than dict | list
 
 
 def render_cards(
@@ -101,47 +101,6 @@ def fit_summary(summary: str) -> str:
     if " " in cut:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:") + "…"
-
-
-def prune(value: object) -> object:
-    """``value`` without None, "", [] or {} at any depth (CDS Hooks 2.0 §JSON).
-
-    One pass that recurses only into containers: a card has some 75 values, and a
-    call per value was a third of rendering one. Most values are text, tested first by
-    exact type (a call of ``isinstance`` costs more than the rest of the test)."""
-    if isinstance(value, dict):
-        kept_dict = {}
-        for k, v in value.items():
-            cls = type(v)
-            if cls is str or cls is Markup:
-                if v:
-                    kept_dict[k] = v
-                continue
-            if isinstance(v, _CONTAINERS):
-                v = prune(v)
-                if not v:
-                    continue
-            elif v is None or (isinstance(v, str) and not v):
-                continue
-            kept_dict[k] = v
-        return kept_dict
-    if isinstance(value, list):
-        kept_list = []
-        for v in value:
-            cls = type(v)
-            if cls is str or cls is Markup:
-                if v:
-                    kept_list.append(v)
-                continue
-            if isinstance(v, _CONTAINERS):
-                v = prune(v)
-                if not v:
-                    continue
-            elif v is None or (isinstance(v, str) and not v):
-                continue
-            kept_list.append(v)
-        return kept_list
-    return value
 
 
 def _unique(items: Iterable[str]) -> list[str]:

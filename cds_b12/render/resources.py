@@ -1,10 +1,11 @@
 """Render layer: FHIR R4 MedicationRequest and ServiceRequest builders for card suggestions.
 
-Imports only the standard library and ``cds_b12.clinical``. Resources are plain
-dicts shaped to validate against the ``fhir.resources.R4B`` models (the tests
-check every catalogue regimen); the models themselves are a test dependency
-only, so the hot path stays free of pydantic parsing. One ``Dosage`` per
-``Regimen.step`` keeps the order exactly as the catalogue states it.
+Imports only the standard library and ``cds_b12.clinical``. Resources are dicts shaped
+to validate against the ``fhir.resources.R4B`` models (the tests check every catalogue
+regimen); the models themselves are a test dependency only, so the hot path stays free
+of pydantic parsing. Each is ``Pruned``: no empty value, what a draft or current order
+brings pruned here, so a card passes it as it is. One ``Dosage`` per ``Regimen.step``
+keeps the order exactly as the catalogue states it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import date
+from typing import cast
 
 from cds_b12.clinical.codes import (
     LOINC,
@@ -26,6 +28,7 @@ from cds_b12.clinical.recommendation import LabOrder, Urgency
 from cds_b12.clinical.record import Route
 from cds_b12.clinical.regimens import Regimen, Step
 
+from .clean import Pruned, prune
 from .errors import RenderError
 from .schedule import dosage_texts
 
@@ -94,7 +97,7 @@ def medication_request(
     start_on: date | None,
     new_id: Callable[[], str],
     draft: dict | None = None,
-) -> dict:
+) -> Pruned:
     """A draft MedicationRequest for ``regimen``, or ``draft`` updated to it.
 
     With ``draft`` (an order-select/order-sign draft order) the result is the
@@ -134,16 +137,18 @@ def medication_request(
             del period["end"]  # a stale end before the new start would be invalid
         dispense["validityPeriod"] = period
         resource["dispenseRequest"] = dispense
-    return resource
+    # The draft is the EHR's, pruned as a card is; the rest comes from the catalogue and
+    # this call, and holds no empty value.
+    return Pruned(cast(dict, prune(resource)) if draft is not None else resource)
 
 
-def stopped_request(current: dict, *, reason: str) -> dict:
+def stopped_request(current: dict, *, reason: str) -> Pruned:
     """``current`` (an active MedicationRequest as received) ended: status ``stopped`` with a
     ``statusReason``, the whole resource as a CDS Hooks ``update`` requires."""
     resource = copy.deepcopy(current)
     resource["status"] = "stopped"
     resource["statusReason"] = {"text": reason}
-    return resource
+    return Pruned(cast(dict, prune(resource)))  # the EHR's order, pruned as a card is
 
 
 def order_words(order: dict) -> str:
@@ -170,7 +175,7 @@ def service_request(
     new_id: Callable[[], str],
     text: str | None = None,
     note_text: str | None = None,
-) -> dict:
+) -> Pruned:
     """A draft ServiceRequest for one follow-up test in its due window.
 
     ``text`` is the clinician-facing test name (defaults to the LOINC display);
@@ -202,7 +207,7 @@ def service_request(
     note = note_text or lab.note
     if note:
         resource["note"] = [{"text": note}]
-    return resource
+    return Pruned(resource)
 
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cds_b12.render.cards import prune
+from cds_b12.render.clean import prune
 from cds_b12.render.escape import Markup
 
 

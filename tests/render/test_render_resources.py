@@ -21,6 +21,8 @@ from cds_b12.clinical.regimens import (
     with_drug,
 )
 from cds_b12.render import RenderError, medication_request, service_request
+from cds_b12.render.clean import Pruned, prune
+from cds_b12.render.resources import stopped_request
 
 from .render_support import AS_OF, PATIENT, medication_draft, validate_fhir
 
@@ -77,6 +79,9 @@ def test_every_regimen_validates(regimen_id: str, new_id: Callable[[], str]) -> 
         assert quantity["system"] == UCUM and quantity["code"] in ("ug", "mg")
         assert quantity["value"] == regimen.dose
         assert dosage["text"]
+    # Pruned: a card passes it as it is, so it must hold no empty value of its own
+    for kept in (resource, _med(regimen, new_id, patient_id=None)):
+        assert isinstance(kept, Pruned) and prune(kept) == kept
 
 
 @pytest.mark.parametrize("regimen_id", REGIMENS)
@@ -194,6 +199,18 @@ def test_every_lab_validates(test: str, urgency: Urgency, new_id: Callable[[], s
     assert resource["occurrencePeriod"] == {"start": "2026-01-22", "end": "2026-01-25"}
     assert "occurrenceDateTime" not in resource
     assert resource["note"] == [{"text": "response"}]
+    assert isinstance(resource, Pruned) and prune(resource) == resource
+
+
+def test_an_ehr_order_with_empty_values_comes_back_pruned(new_id: Callable[[], str]) -> None:
+    """A draft updated, or a current order stopped, is the EHR's: its empty values go where
+    it is copied, as a card passes the resource as it is."""
+    order = {**medication_draft(), "note": [], "category": [{"text": ""}], "reasonCode": None}
+    updated = _med(CATALOGUE["US_MAINT"], new_id, draft=order)
+    stopped = stopped_request(order, reason="Replaced")
+    for resource in (updated, stopped):
+        assert isinstance(resource, Pruned) and prune(resource) == resource
+        assert not {"note", "category", "reasonCode"} & resource.keys()
 
 
 def test_lab_without_window_uses_a_date(new_id: Callable[[], str]) -> None:
