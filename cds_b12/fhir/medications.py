@@ -341,9 +341,12 @@ def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None,
             period = as_dict(as_dict(timing.get("repeat")).get("boundsPeriod"))
         on = parse_date(resource.get("authoredOn"))
         return on, parse_date(period.get("start")), parse_date(period.get("end"))
-    effective = as_dict(resource.get("effectivePeriod"))
-    on = parse_date(resource.get("effectiveDateTime")) or parse_date(effective.get("start"))
+    on = parse_date(resource.get("effectiveDateTime"))
     if source is ADMINISTRATION:
-        return on or parse_date(effective.get("end")), None, None
-    on = on or parse_date(resource.get("dateAsserted"))
+        if on is None:  # the Period only when there is no dateTime: a dose has one
+            effective = as_dict(resource.get("effectivePeriod"))
+            on = parse_date(effective.get("start")) or parse_date(effective.get("end"))
+        return on, None, None
+    effective = as_dict(resource.get("effectivePeriod"))
+    on = on or parse_date(effective.get("start")) or parse_date(resource.get("dateAsserted"))
     return on, parse_date(effective.get("start")), parse_date(effective.get("end"))

@@ -160,6 +160,12 @@ def _status_code(concept: object) -> str | None:
     EHR sends its own code beside HL7's, often first. Without a code, a text that is one
     in words ("Resolved", "Entered in error") is read as it.
     """
+    try:  # the usual shape: one coding, with a FHIR status code sent clean
+        (only,) = concept["coding"]  # type: ignore[index]
+        if only["code"] in _STATUS_CODES:
+            return only["code"]
+    except (KeyError, TypeError, ValueError):  # another shape: read in general
+        pass
     if not isinstance(concept, dict):
         return concept.strip().lower() if isinstance(concept, str) else None
     codes = [

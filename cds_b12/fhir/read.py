@@ -186,10 +186,12 @@ def _entries(
     else (a nested Bundle, a list, junk), that entry and the rest go through the stack,
     so document order is kept."""
     for at, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            continue
-        resource = entry.get("resource")
-        if not isinstance(resource, dict) or resource.get("resourceType") == "Bundle":
+        try:  # a lookup chain rather than type checks: the usual entry holds a resource
+            resource = entry["resource"]
+            nested = resource["resourceType"] == "Bundle"
+        except (KeyError, TypeError, IndexError):
+            nested = True
+        if nested or resource.__class__ is not dict:
             rest = [child for child in entries[at:] if isinstance(child, dict)]
             stack.extend((child.get("resource"), child) for child in reversed(rest))
             return
