@@ -30,7 +30,6 @@ from .builder import builder
 from .cause import Cause, CauseFindings, Exposure, Neuro, any_neuro, assess_cause, is_current
 from .codes import SYMPTOM_FINDINGS
 from .course import (
-    B12_RAISING,
     PHASE_LOADING,
     PHASE_MAINTENANCE,
     PHASE_NONE,
@@ -267,11 +266,10 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     patient = record.patient
     pregnant = any(f.finding is Finding.PREGNANCY and f.active for f in record.findings)
     breastfeeding = any(f.finding is Finding.BREASTFEEDING and f.active for f in record.findings)
-    doses = injection_dates(meds, as_of)
+    doses, raised_by = injection_dates(meds, as_of)  # raised_by: S2, with Cyanokit (S10)
     age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
     of = {kind: tuple(results) for kind, results in by_kind(labs).items()}
     labs, of, implausible = set_aside(labs, of, profile)  # no patient's values: R25
-    raised_by = injection_dates(meds, as_of, B12_RAISING)  # S2, with Cyanokit (S10)
     lab_findings = assess_labs(
         labs, of, raised_by, patient, pregnant, profile, as_of, adult=_adult(age, profile)
     )

@@ -79,31 +79,29 @@ class CourseFindings:
 _build_course_findings = builder(CourseFindings)  # a frozen record's stores, cheaply
 
 
-def injection_dates(
-    meds: tuple[Medication, ...],
-    as_of: date,
-    products: frozenset[Product] = frozenset({B12_INJECTION}),
-) -> tuple[date, ...]:
-    """Dates injections of ``products`` were given, oldest first; by default B12 injections
-    only, as Cyanokit is not B12 therapy (S10)."""
-    return tuple(
-        sorted(
-            {
-                m.on
-                for m in meds
-                if m.source is ADMINISTRATION
-                and m.product in products
-                and m.on is not None
-                and m.on <= as_of
-                and m.status in GIVEN
-            }
-        )
-    )
-
-
 # S2: what makes a serum B12 drawn soon after it unreadable. Cyanokit is not B12 therapy
 # (S10), but 5 g of hydroxocobalamin raises serum B12 as an injection does, and more.
 B12_RAISING = frozenset({B12_INJECTION, Product.CYANOKIT})
+
+
+def injection_dates(
+    meds: tuple[Medication, ...], as_of: date
+) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """Dates B12 injections were given, oldest first (Cyanokit is not B12 therapy, S10),
+    and the dates of those and of Cyanokit doses (``B12_RAISING``), from one pass."""
+    given = [
+        m
+        for m in meds
+        if m.source is ADMINISTRATION
+        and m.product in B12_RAISING
+        and m.on is not None
+        and m.on <= as_of
+        and m.status in GIVEN
+    ]
+    doses = tuple(sorted({m.on for m in given if m.product is B12_INJECTION}))
+    if len(doses) == len(given):  # no Cyanokit, no two doses on one day: the same dates
+        return doses, doses
+    return doses, tuple(sorted({m.on for m in given}))
 
 
 def assess_course(

@@ -39,7 +39,7 @@ def test_assessment_and_its_parts_are_built_as_their_classes(scenario):
     labs = assess_labs(a.labs, by_kind(a.labs), a.doses, record.patient, a.pregnant, profile, AS_OF)
     same_as_constructed(labs, LabFindings)
     meds = record.medications
-    doses = injection_dates(meds, AS_OF)
+    doses, _raised_by = injection_dates(meds, AS_OF)
     course = assess_course(meds, doses, (), (), False, profile, AS_OF, record.findings)
     same_as_constructed(course, CourseFindings)
 
