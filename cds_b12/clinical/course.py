@@ -12,8 +12,9 @@ Oral therapy started after the last injection evidence is the regimen in force.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from .builder import builder
@@ -116,7 +117,8 @@ def assess_course(
 ) -> CourseFindings:
     """The §6.1 ``phase``, ``interval_days`` and ``days_since_last_dose`` inputs, and more;
     ``history``: every finding, resolved ones too (what was there when the course began)."""
-    course = _course(doses, p)
+    gaps = [(b - a).days for a, b in itertools.pairwise(doses)]  # days between doses
+    course = _course(doses, gaps, p)
     phase, order = _phase(meds, doses, course, p, as_of)
     alternate_days = bool(course.interval and course.interval <= p.neuro_course_max_gap_days)
     neuro_course = alternate_days and p.neuro_course_open_ended and neuro_history
@@ -160,7 +162,7 @@ def assess_course(
         interval_days=interval,
         reloaded_from_days=course.before_loading if phase is PHASE_LOADING else None,
         grace_days=grace,
-        adherent=_adherent(doses, interval, grace, p, as_of),
+        adherent=_adherent(doses, gaps, interval, grace, p, as_of),
         neuro_recurrence=recurrence,
         symptom_recurrence=symptom_recurrence,
     )
@@ -203,15 +205,16 @@ def _already_there(f: ClinicalFinding, start: date, history: tuple[ClinicalFindi
     )
 
 
-def _course(doses: tuple[date, ...], p: Profile) -> Course:
+def _course(doses: tuple[date, ...], gaps: list[int], p: Profile) -> Course:
+    """``gaps``: the days between ``doses``; the course starts after the last one long
+    enough to start afresh."""
     if not doses:
         return Course()
-    start_index = 0
-    for i, (before, after) in enumerate(itertools.pairwise(doses), start=1):
-        if (after - before).days > p.new_course_gap_days:
-            start_index = i
+    limit = p.new_course_gap_days
+    starts = [i for i, gap in enumerate(gaps, start=1) if gap > limit]
+    start_index = starts[-1] if starts else 0
     course = doses[start_index:]
-    gaps = [(b - a).days for a, b in itertools.pairwise(course)]
+    gaps = gaps[start_index:]
     before, run = _before_loading(gaps, p)
     if before is None:
         return Course(course[0], len(course), (course[-1] - course[0]).days, _median(gaps, p))
@@ -236,9 +239,11 @@ def _before_loading(gaps: list[int], p: Profile) -> tuple[float | None, int]:
     run = len(gaps)
     while run and gaps[run - 1] <= p.loading_gap_days:
         run -= 1
+    if run == len(gaps):
+        return None, run  # not loading now
     before = [g for g in gaps[: max(run - 1, 0)] if g > p.loading_gap_days]
-    if run == len(gaps) or not before:
-        return None, run  # not loading now, or no maintenance gap before the gap into it
+    if not before:
+        return None, run  # no maintenance gap before the gap into it
     return _median(before, p), run
 
 
@@ -298,13 +303,20 @@ def _interval(phase: Phase, order: Medication | None, course: Course, p: Profile
 
 
 def _adherent(
-    doses: tuple[date, ...], interval: float | None, grace: int | None, p: Profile, as_of: date
+    doses: tuple[date, ...],
+    gaps: list[int],
+    interval: float | None,
+    grace: int | None,
+    p: Profile,
+    as_of: date,
 ) -> bool:
-    """No gap in the last year longer than the interval plus grace, including today's.
-    Adherence is confirmed only by doses on record: none recorded is not adherent."""
+    """No gap in the last year longer than the interval plus grace, including today's
+    (with no dose in the last year, every gap). ``gaps``: the days between ``doses``, oldest
+    first. Adherence is confirmed only by doses on record: none recorded is not adherent."""
     if interval is None or not doses:
         return False
     limit = interval + (grace or 0)
-    window = [d for d in doses if (as_of - d).days <= p.no_therapy_lookback_days] or list(doses)
-    points = [*window, as_of]
-    return all((b - a).days <= limit for a, b in itertools.pairwise(points))
+    first = bisect_left(doses, as_of - timedelta(days=p.no_therapy_lookback_days))
+    if first == len(doses):
+        first = 0
+    return (as_of - doses[-1]).days <= limit and max(gaps[first:], default=0) <= limit
