@@ -100,6 +100,26 @@ def test_serve_answers_a_hook_over_http(server):
     assert [c["indicator"] for c in body["cards"]] == ["critical"]
 
 
+def test_serve_reads_a_body_of_known_length_or_a_chunked_one_and_refuses_too_long_a_length(
+    server,
+):
+    url = f"{server.base}/cds-services/b12-patient-view"
+    body = json.dumps(_prefetch_request()).encode()
+    json_type = {"Content-Type": "application/json"}
+
+    def chunks(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+        yield from (data[i : i + size] for i in range(0, len(data), size))
+
+    for sent in (body, chunks(body)):  # requests sends an iterator chunked
+        response = requests.post(url, data=sent, headers=json_type, timeout=30)
+        assert response.status_code == 200 and response.json()["cards"]
+    response = requests.post(
+        url, data=b"{" + b" " * (6 << 20) + b"}", headers=json_type, timeout=30
+    )
+    assert response.status_code == 413
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
 def test_serve_logs_each_call_and_stops_cleanly_on_sigterm(server):
     base = server.base
     requests.post(f"{base}/cds-services/b12-patient-view", json=_prefetch_request(), timeout=10)
