@@ -10,7 +10,6 @@ keeps the order exactly as the catalogue states it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import date
 from typing import cast
@@ -107,7 +106,7 @@ def medication_request(
     on its own (``subject`` is 1..1); callers should not offer it.
     """
     if draft is not None:
-        resource = copy.deepcopy(draft)
+        resource = dict(draft)  # changed at the top only; the prune below copies the rest
         resource.pop("medicationReference", None)
         resource.setdefault("status", "draft")
         resource.setdefault("intent", "order")
@@ -145,7 +144,7 @@ def medication_request(
 def stopped_request(current: dict, *, reason: str) -> Pruned:
     """``current`` (an active MedicationRequest as received) ended: status ``stopped`` with a
     ``statusReason``, the whole resource as a CDS Hooks ``update`` requires."""
-    resource = copy.deepcopy(current)
+    resource = dict(current)  # changed at the top only; the prune copies the rest
     resource["status"] = "stopped"
     resource["statusReason"] = {"text": reason}
     return Pruned(cast(dict, prune(resource)))  # the EHR's order, pruned as a card is
