@@ -89,6 +89,7 @@ class Assessment:
     age_years: int | None
     pregnant: bool
     breastfeeding: bool  # NG239 (UK-8): the pregnancy review interval applies
+    active_findings: frozenset[Finding]  # what ``has`` asks of, indexed once
 
     # bands.LabFindings
     b12: Lab | None
@@ -253,7 +254,8 @@ class Assessment:
         )
 
     def has(self, *wanted: Finding) -> bool:
-        return bool(self.findings(*wanted))
+        """Any of ``wanted`` is recorded active."""
+        return not self.active_findings.isdisjoint(wanted)
 
     def days_ago(self, when: date | None) -> int | None:
         return None if when is None else (self.as_of - when).days
@@ -264,8 +266,8 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
     labs = _up_to(record.labs, as_of)
     meds = tuple(m for m in record.medications if m.on is None or m.on <= as_of)
     patient = record.patient
-    pregnant = any(f.finding is Finding.PREGNANCY and f.active for f in record.findings)
-    breastfeeding = any(f.finding is Finding.BREASTFEEDING and f.active for f in record.findings)
+    active = frozenset(f.finding for f in record.findings if f.active)
+    pregnant = Finding.PREGNANCY in active
     doses, raised_by = injection_dates(meds, as_of)  # raised_by: S2, with Cyanokit (S10)
     age = _age(patient.birth_date, as_of) if patient and patient.birth_date else None
     of = {kind: tuple(results) for kind, results in by_kind(labs).items()}
@@ -296,7 +298,8 @@ def assess(record: PatientRecord, profile: Profile, as_of: date) -> Assessment:
         of,
         age,
         pregnant,
-        breastfeeding,
+        Finding.BREASTFEEDING in active,
+        active,
         *_LAB_VALUES(lab_findings),
         *_CAUSE_VALUES(cause),
         neuro_history,

@@ -122,3 +122,22 @@ def test_each_kind_reads_its_own_results_whatever_the_order_and_the_other_kinds(
     assert a.labs == (mcv_old, hb_old, mcv_new, hb_new, same_day)
     assert a.hb is same_day and a.mcv is mcv_new
     assert a.hb_falling and a.mcv_rising
+
+
+def test_has_asks_of_active_findings_only():
+    """``has`` (the rules' and rails' question: Leber's, a B12 allergy) reads the findings
+    recorded active; a resolved one, or another finding, does not count."""
+    a = assess(
+        record(
+            finding(Finding.LEBER),
+            finding(Finding.COBALT_B12_ALLERGY, active=False),
+            finding(Finding.PREGNANCY),
+        ),
+        US,
+        AS_OF,
+    )
+    assert a.has(Finding.LEBER)
+    assert a.has(Finding.COBALT_B12_ALLERGY, Finding.LEBER)
+    assert not a.has(Finding.COBALT_B12_ALLERGY)
+    assert not a.has(Finding.BREASTFEEDING)
+    assert a.pregnant and not a.breastfeeding
