@@ -41,6 +41,8 @@ ACTIVE_ORDER = frozenset({"active", "on-hold"})
 ACTIVE_STATEMENT = frozenset({"active", "intended", "on-hold"})
 NEURO_FINDINGS = (Finding.NEURO, Finding.NEURO_SEVERE)
 _GI_REVERSIBLE = (Finding.COELIAC, Finding.CROHNS, Finding.MALABSORPTION)
+# the irreversible causes, with a sleeve gastrectomy for a profile that counts it one
+_IRREVERSIBLE_WITH_SLEEVE = IRREVERSIBLE_FINDINGS | {Finding.SLEEVE_GASTRECTOMY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +106,7 @@ def _cause(
     acid: Exposure | None,
     p: Profile,
 ) -> tuple[Cause, tuple[ClinicalFinding, ...]]:
-    irreversible = set(IRREVERSIBLE_FINDINGS)
-    if p.sleeve_is_irreversible:
-        irreversible.add(Finding.SLEEVE_GASTRECTOMY)
+    irreversible = _IRREVERSIBLE_WITH_SLEEVE if p.sleeve_is_irreversible else IRREVERSIBLE_FINDINGS
     found = tuple(f for f in findings if f.finding in irreversible)
     if found:
         return Cause.IRREVERSIBLE_MALABSORPTION, found

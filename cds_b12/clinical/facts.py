@@ -42,12 +42,17 @@ class Findings:
 
     @classmethod
     def of(cls, findings: tuple[ClinicalFinding, ...]) -> Findings:
+        if not findings:  # every card quotes the neurological signs: most have none
+            return NO_FINDINGS
         first: dict[Finding, date | None] = {}
         for f in findings:
             dates = [d for d in (first.get(f.finding), f.on) if d is not None]
             first[f.finding] = min(dates) if dates else None
         ordered = sorted(first.items(), key=lambda item: item[1] or date.max)
         return cls(tuple(Since(finding, on) for finding, on in ordered))
+
+
+NO_FINDINGS = Findings(())
 
 
 @dataclass(frozen=True, slots=True)

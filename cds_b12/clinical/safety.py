@@ -36,6 +36,10 @@ TREATMENT_KINDS = frozenset(
     }
 )
 _STARTS = frozenset({Kind.START_LOADING, Kind.START_ORAL, Kind.START_MAINTENANCE})
+_URGENT = TREATMENT_KINDS | {Kind.URGENT_ASSESSMENT}  # S6: the cards a low potassium makes critical
+_SEVERE = _STARTS | {Kind.URGENT_ASSESSMENT}  # S9: the cards severe anaemia makes critical
+# S1: the treatment cards its line qualifies (an irreversible cause: injections for life)
+_CONTINUES = frozenset({Kind.GIVE_DOSE, Kind.START_MAINTENANCE, Kind.START_LOADING, Kind.INTENSIFY})
 # the correcting cards that remove a B12 order for the confirming test first (R24, R29):
 # still the testing card for the problem, so the rails that qualify testing apply
 _CONFIRM_FIRST = frozenset(
@@ -65,7 +69,7 @@ def s1_irreversible_cause(r: Recommendation, a: Assessment, p: Profile) -> Recom
     longest = CATALOGUE[p.maintenance].steps[-1].interval_max_days
     if r.regimen and r.regimen.is_injection and r.regimen.steps[-1].interval_max_days > longest:
         return None
-    if r.kind in (Kind.GIVE_DOSE, Kind.START_MAINTENANCE, Kind.START_LOADING, Kind.INTENSIFY):
+    if r.kind in _CONTINUES:
         return r.with_safety("S1")
     return r
 
@@ -121,7 +125,7 @@ def s6_hypokalaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommendat
     and monitor it), ``S6-low-baseline`` (low before it: correct it, recheck within 48 h),
     ``S6-severity-open`` (a newer blood count could not be read, so severe anaemia is not
     ruled out: the same checks, and S9's advice, as a condition, without claiming it)."""
-    urgent = r.kind in TREATMENT_KINDS | {Kind.URGENT_ASSESSMENT}
+    urgent = r.kind in _URGENT
     if a.early_hypokalaemia is not None and urgent:
         return r.with_safety("S6-low-loading", indicator=Indicator.CRITICAL)
     sid = "S6" if a.baseline_hypokalaemia is None else "S6-low-baseline"
@@ -163,7 +167,7 @@ def s9_severe_anaemia(r: Recommendation, a: Assessment, p: Profile) -> Recommend
     When a newer blood count could not be read (``severity_open``) the card says the
     urgent-assessment advice as a condition (``S9-severity-open``, or in the loading card's
     ``S6-severity-open`` line) and its indicator stays as it is."""
-    if r.kind not in _STARTS | {Kind.URGENT_ASSESSMENT}:
+    if r.kind not in _SEVERE:
         return r
     if a.anaemia is Anaemia.SEVERE or a.pancytopenia:
         return r.with_safety("S9", indicator=Indicator.CRITICAL)

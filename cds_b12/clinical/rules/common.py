@@ -177,6 +177,8 @@ def current(
 def _unreadable_on_file(a: Assessment, kinds: tuple[LabKind, ...]) -> Unreadables | None:
     """The results of ``kinds`` on file that could not be read, oldest first: ``said``'s
     when none is current, ``current``'s (R25) when none is readable."""
+    if not a.unreadable:
+        return None
     old = sorted(
         (u for u in a.unreadable if u.kind in kinds and u.on <= a.as_of),
         key=lambda u: (u.on, u.resource),
@@ -189,7 +191,11 @@ def latest_on_file(a: Assessment, *kinds: LabKind) -> Lab | None:
     several on that day, the first the record lists).
 
     Found from each kind's newest (``Assessment.by_kind``) and the results of that day
-    alone: ``a.labs`` is a stable sort, so that day's results are in the record's order."""
+    alone: ``a.labs`` is a stable sort, so that day's results are in the record's order,
+    and so are one kind's (the first of its newest day is found in them)."""
+    if len(kinds) == 1:
+        results = a.by_kind.get(kinds[0])
+        return results[bisect_left(results, results[-1].on, key=_ON)] if results else None
     newest = [results[-1].on for kind in kinds if (results := a.by_kind.get(kind))]
     if not newest:
         return None
