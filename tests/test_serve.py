@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from cds_b12.api import MAX_BODY_BYTES
 from cds_b12.fhir.read import collect_resources
 from cds_b12.fhir.redate import redate
 
@@ -118,6 +120,38 @@ def test_serve_reads_a_body_of_known_length_or_a_chunked_one_and_refuses_too_lon
     )
     assert response.status_code == 413
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def _post_chunked(server: ServeProcess, path: str, body: bytes) -> tuple[int, dict]:
+    """POST ``body`` in 64 KiB chunks (Transfer-Encoding: chunked, no Content-Length)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        chunks = (body[i : i + 64 * 1024] for i in range(0, len(body), 64 * 1024))
+        conn.request("POST", path, body=chunks, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cds-services/b12-patient-view",
+        "/cds-services/b12-patient-view/feedback",
+        "/preview/request",
+    ],
+)
+def test_serve_refuses_a_chunked_body_over_the_limit_and_still_names_one_that_is_not_json(
+    server, path
+):
+    status, problem = _post_chunked(server, path, b"{" + b" " * MAX_BODY_BYTES + b"}")
+    assert status == 413
+    assert problem["resourceType"] == "OperationOutcome"
+    assert problem["issue"][0]["code"] == "too-costly"
+    status, problem = _post_chunked(server, path, b"not json")
+    assert status == 400
+    assert problem["issue"][0]["diagnostics"] == "the request body must be a JSON object"
 
 
 def test_serve_logs_each_call_and_stops_cleanly_on_sigterm(server):

@@ -11,8 +11,10 @@ from datetime import date
 from typing import IO
 
 from flask import Flask, Request
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 
 from ..config import Settings
 from . import metrics
@@ -35,23 +37,37 @@ from .timeline import bp as timeline_bp
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
+class _Capped(LimitedStream):
+    """A body of unknown length (chunked) up to ``limit``, and 413 past it. Werkzeug's own
+    ``LimitedStream`` ends such a body at the limit without a word, so a longer one arrived
+    cut short and was refused as broken JSON (400); one byte more tells the two apart."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        super().__init__(stream, limit + 1, is_max=True)
+        self.max_length = limit
+
+    def readinto(self, b: bytearray) -> int | None:  # type: ignore[override]
+        read = super().readinto(b)
+        if self.tell() > self.max_length:
+            raise RequestEntityTooLarge()
+        return read
+
+
 class _Request(Request):
     @cached_property
     def stream(self) -> IO[bytes]:
-        """A body of known length straight from the server's stream, when the server ends it
-        there itself (gunicorn: ``wsgi.input_terminated``). Werkzeug wraps such a stream in a
-        ``LimitedStream`` up to ``MAX_CONTENT_LENGTH`` and reads it 64 KiB at a time through
-        fresh buffers: 0.33 M instructions for a typical call's 35 KB, 0.11 M read directly.
-        A longer Content-Length is refused with 413 as before; a body without one (chunked)
-        still goes through werkzeug's limit."""
-        length, limit = self.content_length, self.max_content_length
-        if (
-            "wsgi.input_terminated" in self.environ
-            and length is not None
-            and (limit is None or length <= limit)
-            and not self.shallow
-        ):
-            return self.environ["wsgi.input"]
+        """The body, for a server that ends it itself (gunicorn, the test client:
+        ``wsgi.input_terminated``). One of known length is read straight from the server's
+        stream: werkzeug wraps it in a ``LimitedStream`` up to ``MAX_CONTENT_LENGTH`` and reads
+        it 64 KiB at a time through fresh buffers, 0.33 M instructions for a typical call's
+        35 KB, 0.11 M read directly. A longer Content-Length is refused with 413 by werkzeug,
+        and a chunked body over the limit by ``_Capped``."""
+        environ, length, limit = self.environ, self.content_length, self.max_content_length
+        if "wsgi.input_terminated" in environ and not self.shallow:
+            if length is None and limit is not None:
+                return _Capped(environ["wsgi.input"], limit)
+            if length is not None and (limit is None or length <= limit):
+                return environ["wsgi.input"]
         return super().stream
 
 
