@@ -93,9 +93,13 @@ def read_observation(
         return _read_lab(resource, kind, note, name, who)
     found = observation_finding(resource)
     if found is None:
-        # a final result named in words but coded only locally: said, never read
-        if resource.get("status") in OBSERVATION_STATUS.keep and (
-            called := local_lab_label(resource)
+        # a final result named in words but coded only locally: said, never read; a status
+        # that is not a string (a list, an object) is not final, and cannot be looked up
+        status = resource.get("status")
+        if (
+            isinstance(status, str)
+            and status in OBSERVATION_STATUS.keep
+            and (called := local_lab_label(resource))
         ):
             note(local_lab_note(called), NoteKind.DECISION)
         return None
