@@ -166,6 +166,11 @@ def _status_code(concept: object) -> str | None:
             return only["code"]
     except (KeyError, TypeError, ValueError):  # another shape: read in general
         pass
+    return _general_status_code(concept)
+
+
+def _general_status_code(concept: object) -> str | None:
+    """``_status_code`` of any shape, without the shortcut for one clean coding."""
     if not isinstance(concept, dict):
         return concept.strip().lower() if isinstance(concept, str) else None
     codes = [

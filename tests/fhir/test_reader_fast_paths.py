@@ -4,14 +4,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cds_b12.clinical.codes import B12_DRUGS, B12_INGREDIENTS
-from cds_b12.fhir.accessors import dicts
 from cds_b12.fhir.medications import (
     MedicationIndex,
     _identified,
     _product,
     _product_concepts,
 )
-from cds_b12.fhir.problems import _STATUS_CODES, _status_code
+from cds_b12.fhir.problems import _STATUS_CODES, _general_status_code, _status_code
 
 from .test_fast_paths import RXNORM, RXNORM_OID, odd_values
 
@@ -77,22 +76,6 @@ def test_a_product_read_again_is_read_as_at_first(given_orders):
         assert _product(order, index) == general_product(order)
 
 
-def general_status_code(concept: object) -> str | None:
-    """A status concept's code as read before the fast path for one clean coding."""
-    if not isinstance(concept, dict):
-        return concept.strip().lower() if isinstance(concept, str) else None
-    codes = [
-        code.strip().lower()
-        for coding in dicts(concept.get("coding"))
-        if isinstance(code := coding.get("code"), str)
-    ]
-    if not codes:
-        words = concept.get("text")
-        code = "-".join(words.lower().split()) if isinstance(words, str) else None
-        return code if code in _STATUS_CODES else None
-    return next((code for code in codes if code in _STATUS_CODES), codes[0])
-
-
 status_strings = st.sampled_from([*_STATUS_CODES, " Active", "RESOLVED", "x", ""]) | odd_values
 status_codings = st.fixed_dictionaries({}, optional={"code": status_strings, "system": odd_values})
 status_concepts = (
@@ -111,4 +94,4 @@ status_concepts = (
 @given(status_concepts)
 def test_a_status_code_agrees_with_the_general_reading(concept):
     """One coding with a FHIR status code sent clean, the usual status, is taken as it is."""
-    assert _status_code(concept) == general_status_code(concept)
+    assert _status_code(concept) == _general_status_code(concept)
