@@ -20,10 +20,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from hypothesis import HealthCheck, settings
 from hypothesis.errors import InvalidArgument
 
 from .api.support import LogCapture
+from .auth.support import close
 from .ci_gate import in_ci, pytest_runtest_makereport  # noqa: F401 (the hook: a skip fails in CI)
 from .conformance import MISSING, find_examples
 
@@ -137,3 +139,13 @@ def everything_logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixt
     the root logger (urllib3 logs each connection and request)."""
     caplog.set_level(logging.DEBUG)
     return caplog
+
+
+@pytest.fixture
+def apps() -> Iterator[list[Flask]]:
+    """Apps a test builds and appends here; their pools of connections to FHIR servers are
+    closed afterwards."""
+    built: list[Flask] = []
+    yield built
+    for app in built:
+        close(app)

@@ -4,7 +4,6 @@ token goes to that server and nowhere else (notes §8.5)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from .support import (
     SERVICE_PATH,
     auth_app,
     bearer,
-    close,
     fetching_body,
     issuer_config,
     jwks,
@@ -30,15 +28,6 @@ from .support import (
 )
 
 ACCESS_TOKEN = "at-secret-xyz"
-
-
-@pytest.fixture
-def apps() -> Iterator[list[Flask]]:
-    """Apps built by a test, their FHIR client trusting the test CA; closed afterwards."""
-    built: list[Flask] = []
-    yield built
-    for app in built:
-        close(app)
 
 
 def make(apps: list[Flask], ca_file: Path, issuers: dict, **settings: object) -> Flask:

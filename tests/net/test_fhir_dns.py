@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
 from ..api.support import assert_operation_outcome, make_app
 from ..auth.support import (
@@ -26,7 +25,6 @@ from ..auth.support import (
     assert_bare_401,
     auth_app,
     bearer,
-    close,
     fetching_body,
     issuer_config,
     make_token,
@@ -126,14 +124,6 @@ def server(tmp_path: Path) -> Iterator[tuple[TlsServer, Path]]:
     server = TlsServer(context)
     yield server, ca_file
     server.close()
-
-
-@pytest.fixture
-def apps() -> Iterator[list[Flask]]:
-    built: list[Flask] = []
-    yield built
-    for app in built:
-        close(app)
 
 
 def allowed_base(server: TlsServer) -> str:
