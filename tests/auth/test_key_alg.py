@@ -1,7 +1,8 @@
 """A key that declares an ``alg`` verifies tokens of that algorithm only (RFC 8725 §3.1:
 one algorithm per key), even when the issuer allows others the key could verify: an RSA
 key for RS256 refuses an RS384 or PS256 token signed with it, with the bare 401 of every
-refused token. A key that declares none verifies any allowed algorithm it fits.
+refused token. A key that declares none verifies any allowed algorithm it fits. The same
+holds for keys configured inline and for keys fetched from the issuer's ``jwks_url``.
 
 Tokens are signed by hand with a real key pair, so each says exactly the ``alg`` it was
 signed with."""
@@ -40,9 +41,16 @@ ANY_ALG_JWK = {**RSAAlgorithm.to_jwk(RSA_KEY.public_key(), as_dict=True), "kid":
 ALLOWED = ["RS256", "RS384", "PS256", "ES256", "ES384"]
 
 
-@pytest.fixture
-def app() -> Iterator[Flask]:
-    app = auth_app({ISS: {"jwks": jwks(RS256_JWK, ANY_ALG_JWK, P256_JWK), "algorithms": ALLOWED}})
+@pytest.fixture(params=["inline", "fetched"])
+def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    keys = jwks(RS256_JWK, ANY_ALG_JWK, P256_JWK)
+    if request.param == "inline":
+        issuer = {"jwks": keys}
+    else:
+        server = request.getfixturevalue("httpserver")
+        server.expect_request("/jwks.json").respond_with_json(keys)
+        issuer = {"jwks_url": server.url_for("/jwks.json")}
+    app = auth_app({ISS: {**issuer, "algorithms": ALLOWED}})
     yield app
     close(app)
 
