@@ -45,6 +45,9 @@ def finding(f: Finding, days: int = 400, active: bool = True, **kw) -> ClinicalF
     return ClinicalFinding(f, f"Condition/{f.value.lower()}", active, ago(days), **kw)
 
 
+PA = finding(Finding.PERNICIOUS_ANAEMIA)  # the usual cause in these tests: active, 400 days old
+
+
 def dose(
     days: int, ingredient: str = "cyanocobalamin", product: Product = Product.B12_INJECTION
 ) -> Medication:

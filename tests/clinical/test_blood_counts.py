@@ -9,9 +9,8 @@ from cds_b12.clinical.profiles import UK, US
 from cds_b12.clinical.recommendation import Indicator, Kind
 from cds_b12.clinical.record import Finding, LabKind
 
-from .records import AS_OF, finding, lab, record
+from .records import AS_OF, PA, finding, lab, record
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 LOW_B12 = lab(LabKind.B12, 120)
 HB = lab(LabKind.HB, 9.6)
 WBC = lab(LabKind.WBC, 2.3)

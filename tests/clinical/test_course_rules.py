@@ -27,6 +27,7 @@ from cds_b12.clinical.regimens import CATALOGUE
 from .records import (
     AS_OF,
     MONTHLY,
+    PA,
     THREE_MONTHLY,
     Timing,
     ago,
@@ -38,7 +39,6 @@ from .records import (
     record,
 )
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 DAILY = Timing(1, 1, None, "d")
 TWO_MONTHLY = Timing(1, 2, None, "mo")
 H = "hydroxocobalamin"

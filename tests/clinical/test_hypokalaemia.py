@@ -13,6 +13,7 @@ from cds_b12.clinical.record import Finding, LabKind
 from .records import (
     ALTERNATE_DAYS,
     AS_OF,
+    PA,
     THREE_A_WEEK,
     Timing,
     ago,
@@ -24,7 +25,6 @@ from .records import (
     record,
 )
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 LOADING = (PA, lab(LabKind.B12, 90, days=5), order(THREE_A_WEEK, days=3), *doses(2))
 SEVERE_BEFORE = lab(LabKind.HB, 7.2, days=3)
 LOW_K = lab(LabKind.POTASSIUM, 3.1, days=1)

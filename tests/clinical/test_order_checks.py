@@ -13,6 +13,7 @@ from cds_b12.clinical.record import Finding, LabKind, Quantity
 from .records import (
     AS_OF,
     MONTHLY,
+    PA,
     Timing,
     doses,
     draft_med,
@@ -22,7 +23,6 @@ from .records import (
     record,
 )
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 DAILY = Timing(1, 1, None, "d")
 EVERY_2_WEEKS = Timing(1, 2, None, "wk")
 EVERY_3_WEEKS = Timing(1, 3, None, "wk")

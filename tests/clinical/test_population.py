@@ -17,6 +17,7 @@ from cds_b12.clinical.record import Finding, LabKind, MedSource, Product, Route
 from .records import (
     AS_OF,
     MONTHLY,
+    PA,
     ago,
     dose,
     draft_med,
@@ -26,7 +27,6 @@ from .records import (
     record,
 )
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 LOW_B12 = lab(LabKind.B12, 120)
 
 

@@ -13,9 +13,8 @@ from cds_b12.clinical.recommendation import Indicator, Variant
 from cds_b12.clinical.record import Finding
 from cds_b12.clinical.regimens import follow_on
 
-from .records import AS_OF, MONTHLY, Timing, ago, doses, draft_med, finding, order, record
+from .records import AS_OF, MONTHLY, PA, Timing, ago, doses, draft_med, finding, order, record
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 H = "hydroxocobalamin"
 TWO_MONTHLY = Timing(1, 2, None, "mo")
 

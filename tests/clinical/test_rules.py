@@ -14,6 +14,7 @@ from .records import (
     ALTERNATE_DAYS,
     AS_OF,
     MONTHLY,
+    PA,
     THREE_A_WEEK,
     THREE_MONTHLY,
     Timing,
@@ -28,7 +29,6 @@ from .records import (
     record,
 )
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 NEURO = finding(Finding.NEURO, days=30)
 LOW_B12 = lab(LabKind.B12, 120)
 

@@ -30,9 +30,20 @@ from cds_b12.clinical.record import (
 from cds_b12.clinical.regimens import CATALOGUE
 from cds_b12.clinical.safety import apply_safety
 
-from .records import AS_OF, MONTHLY, ago, doses, draft_med, finding, lab, metformin, order, record
+from .records import (
+    AS_OF,
+    MONTHLY,
+    PA,
+    ago,
+    doses,
+    draft_med,
+    finding,
+    lab,
+    metformin,
+    order,
+    record,
+)
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 LOW_B12 = lab(LabKind.B12, 120)
 
 

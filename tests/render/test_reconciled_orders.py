@@ -13,6 +13,7 @@ from cds_b12.render.cards import render_cards
 from ..clinical.records import (
     AS_OF,
     MONTHLY,
+    PA,
     THREE_MONTHLY,
     Timing,
     doses,
@@ -24,7 +25,6 @@ from ..clinical.records import (
     record,
 )
 
-PA = finding(Finding.PERNICIOUS_ANAEMIA)
 LOW_B12 = lab(LabKind.B12, 120)
 DRAFT_ID = "MedicationRequest/draft-1"
 
