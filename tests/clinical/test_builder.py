@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError, fields, replace
+from dataclasses import FrozenInstanceError, dataclass, field, fields, replace
 
 import pytest
 
 from cds_b12.clinical import assess as assess_module
 from cds_b12.clinical.assess import Assessment, assess
 from cds_b12.clinical.bands import LabFindings, assess_labs, by_kind
+from cds_b12.clinical.builder import builder
 from cds_b12.clinical.course import CourseFindings, assess_course, injection_dates
 from cds_b12.clinical.evaluate import evaluate
 from cds_b12.clinical.profiles import PROFILES
@@ -71,3 +72,27 @@ def test_the_assessment_holds_each_concerns_findings_under_their_names(scenario,
     for part in found.values():
         for f in fields(part):
             assert getattr(a, f.name) is getattr(part, f.name), f.name
+
+
+def test_a_default_factory_gives_each_built_record_its_own_value():
+    @dataclass(frozen=True, slots=True)
+    class Held:
+        name: str
+        tags: list = field(default_factory=list)
+
+    build = builder(Held)
+    first, second = build("a"), build("b")
+    assert first == Held("a") and first.tags is not second.tags
+    assert build("a", ["x"]) == Held("a", ["x"])
+
+
+def test_a_builder_refuses_an_init_that_does_more_than_store():
+    @dataclass(frozen=True, slots=True)
+    class Checked:
+        name: str
+
+        def __post_init__(self) -> None:
+            pass
+
+    with pytest.raises(TypeError):
+        builder(Checked)
