@@ -297,12 +297,15 @@ def sentence_start(literal: str) -> bool | None:
     None when the text before the literal can change that.
 
     A match ends in spaces and asterisks only, after ". ", "\n- " or "\n\n"; so once the
-    literal holds two characters before its trailing spaces and asterisks, the match (or
-    its absence) lies wholly inside the literal."""
+    literal holds a character before its trailing spaces and asterisks, the match (or its
+    absence) lies wholly inside the literal, unless that character is a lone "-", whose
+    "\n" would come before it (": **{days}**" is decided: no search on each fill)."""
     end = len(literal)
     while end and (literal[end - 1].isspace() or literal[end - 1] == "*"):
         end -= 1
-    return None if end < 2 else bool(_SENTENCE_END.search(literal))
+    if end == 0 or (end == 1 and literal[0] == "-"):
+        return None
+    return bool(_SENTENCE_END.search(literal))
 
 
 def load_card_library(cards_dir: Path | None = None) -> CardLibrary:

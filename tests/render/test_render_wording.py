@@ -139,6 +139,9 @@ def test_a_literal_that_decides_a_sentence_start_alone_decides_it_for_any_text_b
                 continue
             for before in befores:
                 assert decided == bool(_SENTENCE_END.search(before + literal)), (before, literal)
+    # only a literal of spaces and asterisks, or a "-" after them, is left to each fill
+    assert sentence_start(": **") is False and sentence_start(".  ") is True
+    assert sentence_start("- ") is None and sentence_start(" **") is None
 
 
 @pytest.mark.parametrize(
