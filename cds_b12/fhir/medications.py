@@ -36,11 +36,21 @@ from .accessors import (
 )
 from .build import make_medication, make_quantity
 from .dates import parse_date
-from .products import NITROUS_RX, Match, identify, rxnorm_codes
+from .products import (
+    NITROUS_RX,
+    ORAL_HIGH_MIN_MG,
+    Match,
+    dose_in_mg,
+    identify,
+    oral_form,
+    rxnorm_codes,
+    stated_form,
+)
 from .routes import read_route
 from .skips import ENTERED_IN_ERROR, Note, Skip, StatusPolicy
 from .timings import read_timing
-from .units import mass_mg, normalise_unit, quantity_unit
+from .units import quantity_unit
+from .usual_meds import usual_medication
 
 MEDICATION_SOURCES = {source.value: source for source in MedSource}
 
@@ -61,18 +71,6 @@ _STATUS = {
     ),
 }
 _ENDED = frozenset({"completed", "stopped"})
-
-
-ORAL_HIGH_MIN_MG = 0.5  # Product.B12_ORAL_HIGH: >= 0.5 mg per dose
-CYANOKIT_MIN_MG = 1000.0  # Cyanokit is 5 g; B12 therapy is at most a few mg (S10)
-
-# Dose units that count tablets, sprays or vials of a known clinical drug.
-_COUNT_UNITS = frozenset(
-    {
-        "1", "{tbl}", "{tablet}", "tablet", "tablets", "tab", "{capsule}", "capsule", "cap",
-        "{spray}", "spray", "sprays", "{actuat}", "actuat", "actuation", "puff", "{vial}", "vial",
-    }
-)  # fmt: skip
 
 
 class MedicationIndex:
@@ -153,6 +151,10 @@ def read_medication(
         return None
     if not draft and not _NOT_GIVEN_FLAGS.isdisjoint(resource):  # a set test: rarely sent
         _not_given(resource, source)
+    if match is not None:
+        usual = usual_medication(resource, source, match, name, status)
+        if usual is not None:
+            return usual
     on, start, end = _dates(resource, source)
     if match is None:
         # an administration is exposure that happened; an order or statement may have ended
@@ -163,7 +165,7 @@ def read_medication(
     route = read_route(route_concept)
     dose = number(quantity.get("value")) if isinstance(quantity, dict) else None
     unit = quantity_unit(quantity)
-    dose_mg = _dose_mg(dose, unit, match)
+    dose_mg = dose_in_mg(dose, unit, match)
     product = match.product or _b12_form(
         match.ingredient, route, dose_mg, source, route_concept is not None, note
     )
@@ -278,17 +280,11 @@ def _b12_form(
     route_stated: bool,
     note: Note,
 ) -> Product:
-    """The form of a B12 product known only by ingredient, from route and dose."""
-    if ingredient == "hydroxocobalamin" and dose_mg is not None and dose_mg >= CYANOKIT_MIN_MG:
-        return Product.CYANOKIT
-    if ingredient == "hydroxocobalamin" and route is Route.IV:
-        return Product.CYANOKIT  # S10: IV hydroxocobalamin is the cyanide antidote
-    if route in (Route.IM, Route.SC):
-        return Product.B12_INJECTION
-    if route is Route.NASAL:
-        return Product.B12_NASAL
-    if route is Route.ORAL:
-        return _oral(dose_mg)
+    """The form of a B12 product known only by ingredient: from route and dose, else assumed
+    (noted)."""
+    form = stated_form(ingredient, route, dose_mg)
+    if form is not None:
+        return form
     # hydroxocobalamin is only injectable at B12 doses; a clinic gives cyanocobalamin 1 mg by IM
     injected = ingredient == "hydroxocobalamin" or (
         source is ADMINISTRATION
@@ -298,13 +294,7 @@ def _b12_form(
     )
     why = "not recognised" if route_stated else "not stated"
     note(f"route {why}; assumed {'injection' if injected else 'oral'}", NoteKind.DECISION)
-    return Product.B12_INJECTION if injected else _oral(dose_mg)
-
-
-def _oral(dose_mg: float | None) -> Product:
-    if dose_mg is None or dose_mg >= ORAL_HIGH_MIN_MG:
-        return Product.B12_ORAL_HIGH
-    return Product.B12_ORAL_LOW
+    return Product.B12_INJECTION if injected else oral_form(dose_mg)
 
 
 def _dosage(resource: dict, source: MedSource) -> tuple[dict, object]:
@@ -316,20 +306,6 @@ def _dosage(resource: dict, source: MedSource) -> tuple[dict, object]:
     # STU3-style doseQuantity directly on the dosage, as in the CDS Hooks examples (§5.4)
     dose = first_dict(dosage.get("doseAndRate")).get("doseQuantity") or dosage.get("doseQuantity")
     return dosage, dose
-
-
-def _dose_mg(value: float | None, unit: str | None, match: Match) -> float | None:
-    """The dose in mg; volumes and counts only for a clinical drug of known strength."""
-    if value is None:
-        return None
-    dose = mass_mg(value, unit)
-    if dose is not None or match.strength_mg is None or unit is None:
-        return dose
-    unit = normalise_unit(unit)
-    injectable = match.product is Product.B12_INJECTION
-    if (unit == "ml" and injectable) or (unit in _COUNT_UNITS and not injectable):
-        return value * match.strength_mg
-    return None
 
 
 def _dates(resource: dict, source: MedSource) -> tuple[date | None, date | None, date | None]:

@@ -1,9 +1,10 @@
 """FHIR layer: the product a medication names, by RxNorm code, then by words. Imports
 cds_b12.clinical.
 
-A clinical drug fixes the form (§3.2); an ingredient leaves it to route and dose, which
-``medications`` reads. Multivitamins and combination products are never B12 therapy (§3.2
-notes), and Cyanokit is recognised so that it can be excluded (S10).
+A clinical drug fixes the form (§3.2); an ingredient leaves it to route and dose
+(``stated_form``), which ``medications`` reads. Multivitamins and combination products
+are never B12 therapy (§3.2 notes), and Cyanokit is recognised so that it can be
+excluded (S10).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from cds_b12.clinical.codes import (
     NITROUS_OXIDE_DRUG,
     RXNORM,
 )
-from cds_b12.clinical.record import Product
+from cds_b12.clinical.record import Product, Route
 
 from .accessors import codings
+from .units import mass_mg, normalise_unit
 
 
 class Match(NamedTuple):
@@ -116,3 +118,51 @@ def identify(rx_codes: list[str], text: str, ingredient_count: int) -> Match | N
         if word in text:
             return Match(product)
     return None
+
+
+ORAL_HIGH_MIN_MG = 0.5  # Product.B12_ORAL_HIGH: >= 0.5 mg per dose
+CYANOKIT_MIN_MG = 1000.0  # Cyanokit is 5 g; B12 therapy is at most a few mg (S10)
+
+# Dose units that count tablets, sprays or vials of a known clinical drug.
+_COUNT_UNITS = frozenset(
+    {
+        "1", "{tbl}", "{tablet}", "tablet", "tablets", "tab", "{capsule}", "capsule", "cap",
+        "{spray}", "spray", "sprays", "{actuat}", "actuat", "actuation", "puff", "{vial}", "vial",
+    }
+)  # fmt: skip
+
+
+def dose_in_mg(value: float | None, unit: str | None, match: Match) -> float | None:
+    """The dose in mg; volumes and counts only for a clinical drug of known strength."""
+    if value is None:
+        return None
+    dose = mass_mg(value, unit)
+    if dose is not None or match.strength_mg is None or unit is None:
+        return dose
+    unit = normalise_unit(unit)
+    injectable = match.product is Product.B12_INJECTION
+    if (unit == "ml" and injectable) or (unit in _COUNT_UNITS and not injectable):
+        return value * match.strength_mg
+    return None
+
+
+def stated_form(ingredient: str | None, route: Route, dose_mg: float | None) -> Product | None:
+    """The form of a B12 product known only by ingredient, when route or dose says it;
+    None when ``medications`` must assume one (and say so)."""
+    if ingredient == "hydroxocobalamin" and dose_mg is not None and dose_mg >= CYANOKIT_MIN_MG:
+        return Product.CYANOKIT
+    if ingredient == "hydroxocobalamin" and route is Route.IV:
+        return Product.CYANOKIT  # S10: IV hydroxocobalamin is the cyanide antidote
+    if route in (Route.IM, Route.SC):
+        return Product.B12_INJECTION
+    if route is Route.NASAL:
+        return Product.B12_NASAL
+    if route is Route.ORAL:
+        return oral_form(dose_mg)
+    return None
+
+
+def oral_form(dose_mg: float | None) -> Product:
+    if dose_mg is None or dose_mg >= ORAL_HIGH_MIN_MG:
+        return Product.B12_ORAL_HIGH
+    return Product.B12_ORAL_LOW

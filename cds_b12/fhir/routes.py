@@ -49,6 +49,16 @@ _WORDS = (
 )
 
 
+def usual_route(concept: object) -> Route | None:
+    """The route a ``Dosage.route``'s first coding names, sent clean (a known code as it
+    is, the usual case); None for any other concept, which ``read_route`` reads."""
+    try:
+        first = concept["coding"][0]  # type: ignore[index]
+        return _CODED.get((first["system"], first["code"]))
+    except (KeyError, IndexError, TypeError):  # another shape, or unhashable values
+        return None
+
+
 def read_route(concept: object) -> Route:
     """The route of a ``Dosage.route`` CodeableConcept; UNKNOWN when absent or not recognised."""
     route = coded(concept, _CODED)
