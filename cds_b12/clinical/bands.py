@@ -12,6 +12,7 @@ when the lab flags it critically low.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -222,10 +223,11 @@ def _current(lab: Lab, as_of: date, p: Profile) -> bool:
 
 def by_kind(labs: Iterable[Lab]) -> dict[LabKind, list[Lab]]:
     """Each kind's results in the order given, in one pass: most derivations read one
-    kind, and a scan of every result for each was most of assessing a long record."""
-    of: dict[LabKind, list[Lab]] = {}
+    kind, and a scan of every result for each was most of assessing a long record. A
+    defaultdict makes a kind's list once, not an empty list per result for setdefault."""
+    of: defaultdict[LabKind, list[Lab]] = defaultdict(list)
     for lab in labs:
-        of.setdefault(lab.kind, []).append(lab)
+        of[lab.kind].append(lab)
     return of
 
 
