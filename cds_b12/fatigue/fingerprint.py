@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import attrgetter
 
 import orjson
@@ -143,17 +143,13 @@ class _Shapes(dict[type, Callable[[object], object]]):
     """Each type's ``_shape``, learnt on first sight (a dict: ``functools.cache`` costs some
     400 instructions a value more, and a typical call has some 60 values)."""
 
-    def __init__(self, fast: bool) -> None:
+    def __init__(self, shape: Callable[[type], Callable[[object], object]]) -> None:
         super().__init__()
-        self.fast = fast
+        self.shape = shape
 
     def __missing__(self, cls: type) -> Callable[[object], object]:
-        shape = self[cls] = _shape(cls, self.fast)
+        shape = self[cls] = self.shape(cls)
         return shape
-
-
-_SHAPES = _Shapes(fast=False)
-_FAST_SHAPES = _Shapes(fast=True)
 
 
 def _shape(cls: type, fast: bool) -> Callable[[object], object]:
@@ -174,21 +170,20 @@ def _as_list(cls: type, fast: bool) -> Callable[[object], object]:
     """[class name, field values...] by a function written for the class, as ``dataclasses``
     writes ``__init__``: it reads each slot directly, where an ``attrgetter`` of the names
     looks each one up (0.03 M instructions of a typical call's 0.73). For orjson (``fast``)
-    a float that it writes otherwise than the standard library, or a container, which may
-    hold one, goes through ``_written``; a value of a class ``_written`` has seen to need no
-    check (``_UNCHECKED``) is passed on after one set look-up (four ``is`` tests a value
-    before: 0.056 M instructions of the 0.64 M of a typical call's fingerprints)."""
+    a value of a class seen to need no check (``_UNCHECKED``) is passed on after one set
+    look-up (four ``is`` tests a value before: 0.056 M instructions of the 0.64 M of a
+    typical call's fingerprints); any other goes by its class's ``_field_shape``."""
     if fast:
         values = ", ".join(
             f"(x if (t := (x := value.{f.name}).__class__) in UNCHECKED "
-            f"or t is float and {_SAME_FLOAT} else written(x))"
+            f"or t is float and {_SAME_FLOAT} else FIELD[t](x))"
             for f in fields(cls)
         )
     else:
         values = ", ".join(f"value.{f.name}" for f in fields(cls))
     scope = {
         "name": cls.__qualname__,
-        "written": _written,
+        "FIELD": _FIELD_SHAPES,
         "UNCHECKED": _UNCHECKED,
         "INF": math.inf,
     }
@@ -222,14 +217,33 @@ def _written(value: object) -> object:
     elif cls is dict:
         for item in value.values():  # type: ignore[attr-defined]
             _written(item)
-    else:
-        _UNCHECKED.add(cls)
     return value
 
 
-# the classes seen whose values hold no float orjson could write otherwise (not float, tuple,
-# list or dict itself: a subclass of one is written by orjson or handed to ``_fast``, as before)
+def _field_shape(cls: type) -> Callable[[object], object]:
+    """A dataclass field's value for orjson: a float orjson writes otherwise than the standard
+    library (which ``_written`` refuses) or a container through ``_written``; a dataclass or a
+    date made plain here (orjson would call ``_fast`` for it, from C: 0.022 M instructions of a
+    typical call); any other class is left to orjson, as it is, and is unchecked from now on."""
+    if cls is float or cls is tuple or cls is list or cls is dict:
+        return _written
+    if is_dataclass(cls) or issubclass(cls, date):
+        return _FAST_SHAPES[cls]
+    _UNCHECKED.add(cls)
+    return _unchanged
+
+
+def _unchanged(value: object) -> object:
+    return value
+
+
+# the classes seen whose values hold no float orjson could write otherwise and are left to
+# orjson as they are (``_field_shape``): a float, tuple, list or dict subclass is written by
+# orjson or handed to ``_fast``, as it was before
 _UNCHECKED: set[type] = set()
+_SHAPES = _Shapes(partial(_shape, fast=False))
+_FAST_SHAPES = _Shapes(partial(_shape, fast=True))
+_FIELD_SHAPES = _Shapes(_field_shape)
 
 
 def _float_subclass(value: float) -> object:
