@@ -12,9 +12,7 @@ anywhere.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
@@ -123,30 +121,52 @@ def _same_window(labs: Iterable[LabOrder]) -> list[list[LabOrder]]:
     return list(groups.values())
 
 
-@dataclass(frozen=True)
 class _Renderer:
-    """The per-request context every card shares."""
+    """The per-request context every card shares, and the helpers built on it: built with
+    it rather than on first use, as ``functools.cached_property`` takes a lock for each (the
+    four of them and a frozen dataclass's ``__init__`` were some 4% of a typical card)."""
 
-    profile: Profile
-    as_of: date
-    patient_id: str | None
-    notes: tuple[Note, ...]
-    drafts: Mapping[str, dict]
-    orders: Mapping[str, dict]
-    library: CardLibrary
-    new_id: Callable[[], str]
-    suggest: bool = True
+    __slots__ = (
+        "as_of",
+        "data_quality",
+        "library",
+        "new_id",
+        "profile",
+        "profile_values",
+        "suggest",
+        "suggester",
+        "words",
+    )
 
-    @functools.cached_property
-    def suggester(self) -> Suggester:
-        return Suggester(
-            self.profile,
-            self.as_of,
-            self.patient_id,
-            self.drafts,
-            self.orders,
-            self.library,
-            self.new_id,
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        as_of: date,
+        patient_id: str | None,
+        notes: tuple[Note, ...],
+        drafts: Mapping[str, dict],
+        orders: Mapping[str, dict],
+        library: CardLibrary,
+        new_id: Callable[[], str],
+        suggest: bool = True,
+    ) -> None:
+        self.profile = profile
+        self.as_of = as_of
+        self.library = library
+        self.new_id = new_id
+        self.suggest = suggest
+        self.words = FactWords(library, profile.name)
+        self.profile_values = ProfileValues(profile, self.words)
+        self.data_quality = DataQuality(notes, self.words, library, profile.name)
+        self.suggester = Suggester(
+            profile,
+            as_of,
+            patient_id,
+            drafts,
+            orders,
+            library,
+            new_id,
             self._lab_window,
             self._lab_note,
         )
@@ -181,18 +201,6 @@ class _Renderer:
         return cast(dict, prune(card))
 
     # -- wording -----------------------------------------------------------
-
-    @functools.cached_property
-    def words(self) -> FactWords:
-        return FactWords(self.library, self.profile.name)
-
-    @functools.cached_property
-    def profile_values(self) -> ProfileValues:
-        return ProfileValues(self.profile, self.words)
-
-    @functools.cached_property
-    def data_quality(self) -> DataQuality:
-        return DataQuality(self.notes, self.words, self.library, self.profile.name)
 
     def _values(self, rec: Recommendation, **more: Markup) -> FactValues:
         """Placeholders: the rule's facts, worded on use, plus the automatic ones
