@@ -3,13 +3,26 @@ is unreadable (IMPLAUSIBLE): said by R25 and in the notes, never used by a rule.
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from cds_b12.clinical import evaluate
 from cds_b12.clinical.assess import assess
-from cds_b12.clinical.bands import Anaemia
+from cds_b12.clinical.bands import Anaemia, by_kind
+from cds_b12.clinical.plausible import plausible, set_aside
 from cds_b12.clinical.profiles import UK, US
-from cds_b12.clinical.record import Finding, LabKind, Timing, Unreadable, UnreadableResult
+from cds_b12.clinical.record import (
+    Finding,
+    Lab,
+    LabKind,
+    Timing,
+    Unreadable,
+    UnreadableResult,
+)
 
 from .records import AS_OF, doses, finding, lab, order, record
 
@@ -178,3 +191,34 @@ def test_r7_resting_on_an_older_low_potassium_names_the_newer_implausible_one(pr
     assert [(u.resource, u.reason) for u in fact.unread.items] == [
         (newest.resource_id, Unreadable.IMPLAUSIBLE)
     ]
+
+
+_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**7), 10**7),
+    st.sampled_from([0, 0.0, 0.5, 30, 30.0, 10**6, 1e6, 1_000_000.5, -0.0]),  # at the limits
+)
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(list(LabKind)), _VALUES, st.integers(0, 30)), max_size=8),
+    st.sampled_from((US, UK)),
+)
+@example([(LabKind.HB, math.nan, 0)], US)  # no number: not within any limits
+def test_set_aside_agrees_with_asking_each_result(rows, profile):
+    """The whole-record check (float limits, one loop) sets aside exactly the results that
+    ``plausible`` refuses one by one, and returns the record as it came when none."""
+    labs = tuple(
+        Lab(k, v, AS_OF - timedelta(d), f"Observation/{i}") for i, (k, v, d) in enumerate(rows)
+    )
+    of = {kind: tuple(results) for kind, results in by_kind(labs).items()}
+    kept, kept_of, unread = set_aside(labs, of, profile)
+    outside = [lab for lab in labs if not plausible(lab, profile)]
+    assert [u.lab for u in unread] == outside
+    assert kept == tuple(lab for lab in labs if lab not in outside)
+    if not outside:
+        assert kept is labs and kept_of is of
+    limits = {k: (low, high) for k, low, high in profile.plausible_limits}  # as declared
+    for result in labs:
+        low, high = limits.get(result.kind, (-math.inf, math.inf))
+        assert plausible(result, profile) is (low <= result.value <= high)
