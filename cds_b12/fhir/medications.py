@@ -74,22 +74,19 @@ _ENDED = frozenset({"completed", "stopped"})
 
 
 class MedicationIndex:
-    """The Medication resources in the data, by ``Medication/<id>`` and by Bundle ``fullUrl``,
-    and the products one read has identified.
+    """The Medication resources in the data, by ``Medication/<id>`` and by Bundle ``fullUrl``.
 
     Built at the first reference looked up: most records name each product in the order
     itself (``medicationCodeableConcept``), and going through every resource for none
     cost about 20 K instructions of a typical read's 2.19 M.
     """
 
-    __slots__ = ("_by_reference", "_entries", "products")
+    __slots__ = ("_by_reference", "_entries")
 
     def __init__(self, entries: Iterable[tuple[dict, dict | None]]) -> None:
         """``entries``: each resource with the Bundle entry holding it, if any."""
         self._entries = entries
         self._by_reference: dict[str, dict] | None = None
-        # (nitrous oxide, match) by a one-coding concept's strings (``_product``)
-        self.products: dict[tuple, tuple[bool, Match | None]] = {}
 
     def _index(self) -> dict[str, dict]:
         by_reference: dict[str, dict] = {}
@@ -219,10 +216,10 @@ def _product(resource: dict, index: MedicationIndex) -> tuple[bool, Match | None
     """Whether the resource names nitrous oxide, else the product it names, and an
     unresolvable reference (``_product_concepts``).
 
-    A concept with one coding is read once per read: a patient's doses name one product
-    again and again. Its text and coding's strings are all ``concept_text`` and
-    ``rxnorm_codes`` read of it; other values are ignored by both, and those that cannot
-    be a key (lists, objects) go the general way.
+    A concept with one coding is identified once (``_PRODUCTS``): a patient's doses name
+    one product again and again, and patients the same products. Its text and coding's
+    strings are all ``concept_text`` and ``rxnorm_codes`` read of it; other values are
+    ignored by both, and those that cannot be a key (lists, objects) go the general way.
     """
     concept = resource.get("medicationCodeableConcept")
     if concept.__class__ is dict:
@@ -231,15 +228,33 @@ def _product(resource: dict, index: MedicationIndex) -> tuple[bool, Match | None
             only = coding[0]
             key = (concept.get("text"), only.get("system"), only.get("code"), only.get("display"))
             try:
-                found = index.products.get(key)
+                found = _PRODUCTS.get(key)
             except TypeError:  # an unhashable value
                 pass
             else:
                 if found is None:
-                    found = index.products[key] = _identified([concept], 0)
+                    found = _identified([concept], 0)
+                    _keep(key, found)
                 return (*found, "")
     concepts, ingredient_count, unresolved = _product_concepts(resource, index)
     return (*_identified(concepts, ingredient_count), unresolved)
+
+
+# (nitrous oxide, match) by a one-coding concept's strings (``_product``), kept across
+# reads: every patient's orders name the same formulary's products, and identifying one
+# cost some 21 K instructions, 6 times a typical call. Bounded: at most _PRODUCTS_HELD
+# concepts (then it starts again), each of short strings only.
+_PRODUCTS: dict[tuple, tuple[bool, Match | None]] = {}
+_PRODUCTS_HELD = 4096
+_LONGEST = 200  # characters
+
+
+def _keep(key: tuple, found: tuple[bool, Match | None]) -> None:
+    """Keeps a concept's product for later reads, if the concept's strings are short."""
+    if all(value is None or (value.__class__ is str and len(value) <= _LONGEST) for value in key):
+        if len(_PRODUCTS) >= _PRODUCTS_HELD:
+            _PRODUCTS.clear()
+        _PRODUCTS[key] = found
 
 
 def _identified(concepts: list[object], ingredient_count: int) -> tuple[bool, Match | None]:

@@ -9,6 +9,7 @@ risk drugs feed the screening rules.
 import pytest
 
 from cds_b12.clinical.record import Finding, PatientRecord, Product
+from cds_b12.fhir import medications
 from cds_b12.fhir.read import read_record
 
 from .read_support import (
@@ -250,3 +251,20 @@ def test_intravenous_hydroxocobalamin_is_cyanokit_not_therapy():
     }
     (med,) = read_record([admin]).medications
     assert med.product is Product.CYANOKIT and not med.is_b12_therapy
+
+
+def test_products_kept_across_reads_are_bounded(monkeypatch):
+    """A concept's product is kept for later reads only if its strings are short, and
+    the store starts again when full: a request cannot grow it without end."""
+    monkeypatch.setattr(medications, "_PRODUCTS", {})
+    monkeypatch.setattr(medications, "_PRODUCTS_HELD", 2)
+    index = medications.MedicationIndex([])
+
+    def order(text: str) -> dict:
+        return {"medicationCodeableConcept": concept(RXNORM, RX_METFORMIN, text=text)}
+
+    assert medications._product(order("x" * 201), index)[1].product is Product.METFORMIN
+    assert medications._PRODUCTS == {}
+    for text in ("a", "b", "c"):
+        medications._product(order(text), index)
+    assert [key[0] for key in medications._PRODUCTS] == ["c"]
