@@ -7,9 +7,8 @@ worded once per request here; the words come from ``cards/`` (``FactWords.note``
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cds_b12.clinical.record import DataNote, Note, NoteKind
 
@@ -36,7 +35,7 @@ def _rank(note: Note) -> int:
     return _KIND_RANK[note.kind] if isinstance(note, DataNote) else 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DataQuality:
     """One request's data-quality notes (already ``in_priority``) as card list items."""
 
@@ -44,17 +43,22 @@ class DataQuality:
     words: FactWords
     library: CardLibrary
     profile: str
+    # ``_list()``, kept by the first card (not a functools.cached_property: it takes a lock)
+    _listed: tuple[list[tuple[str, str]], list[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def lines(self, said: str) -> list[str]:
         """The items of the data-quality list ([] without notes), without the notes the
         card's own text ``said`` already (R25 leads with the unreadable result): each thing
         once."""
+        if self._listed is None:
+            self._listed = self._list()
         listed, more = self._listed
         lines = [line for message, line in listed if message not in said]
         return [*lines, *more] if lines else []
 
-    @functools.cached_property
-    def _listed(self) -> tuple[list[tuple[str, str]], list[str]]:
+    def _list(self) -> tuple[list[tuple[str, str]], list[str]]:
         """Each listed note's ``(message, line)`` and the "more" line: the same on every
         card of a request, so built once, wording only the notes it lists (a long record
         has dozens)."""

@@ -35,9 +35,11 @@ def for_life(rec: Recommendation) -> bool:
     return rec.lifelong
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Suggester:
-    """The per-request context a card's suggestions need: the orders they may change."""
+    """The per-request context a card's suggestions need: the orders they may change (not
+    frozen: a frozen dataclass's ``__init__`` sets each of its nine fields through
+    ``object.__setattr__``, on every request)."""
 
     profile: Profile
     as_of: date
