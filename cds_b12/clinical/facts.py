@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from .builder import builder
 from .cause import Cause
 from .markers import Confounded
 from .record import ClinicalFinding, Finding, Lab, LabKind, Medication, Product, UnreadableResult
@@ -44,12 +45,16 @@ class Findings:
     def of(cls, findings: tuple[ClinicalFinding, ...]) -> Findings:
         if not findings:  # every card quotes the neurological signs: most have none
             return NO_FINDINGS
+        # every card quotes the cause, most of one finding: its own earliest date, with no
+        # merge (test_facts_built pins it to the merge's answer)
+        if len(findings) == 1:
+            return build_findings((build_since(findings[0].finding, findings[0].on),))
         first: dict[Finding, date | None] = {}
         for f in findings:
             dates = [d for d in (first.get(f.finding), f.on) if d is not None]
             first[f.finding] = min(dates) if dates else None
         ordered = sorted(first.items(), key=lambda item: item[1] or date.max)
-        return cls(tuple(Since(finding, on) for finding, on in ordered))
+        return build_findings(tuple(build_since(finding, on) for finding, on in ordered))
 
 
 NO_FINDINGS = Findings(())
@@ -220,6 +225,16 @@ class Markers:
 
     items: tuple[Lab | OnFile | BeforeUnreadable | Unreadables, ...]
 
+
+# The records every card's common facts hold (``rules/common.py``), built cheaply: the
+# same frozen records, without a frozen __init__'s stores on every card (``builder``).
+build_since = builder(Since)
+build_findings = builder(Findings)
+build_cause_fact = builder(CauseFact)
+build_last_dose = builder(LastDose)
+build_interval = builder(Interval)
+build_on_file = builder(OnFile)
+build_markers = builder(Markers)
 
 # What a fact may be: the renderer words each of these, and refuses anything else.
 Fact = (

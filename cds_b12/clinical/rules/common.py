@@ -14,16 +14,17 @@ from ..assess import PHASE_MAINTENANCE, Assessment
 from ..bands import B12_KINDS
 from ..facts import (
     BeforeUnreadable,
-    CauseFact,
     Fact,
     Findings,
-    Interval,
-    LastDose,
-    Markers,
     NoneReadable,
     OnFile,
     Unreadables,
     Unused,
+    build_cause_fact,
+    build_interval,
+    build_last_dose,
+    build_markers,
+    build_on_file,
 )
 from ..profiles import Profile
 from ..recommendation import (
@@ -112,7 +113,7 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
     )
     last_dose = None
     if a.last_dose is not None and a.days_since_last_dose is not None:
-        last_dose = LastDose(a.last_dose, a.days_since_last_dose)
+        last_dose = build_last_dose(a.last_dose, a.days_since_last_dose)
     mma = said(a, a.mma, (LabKind.MMA,))
     hcy = said(a, a.hcy, (LabKind.HCY,))
     return {
@@ -122,11 +123,11 @@ def common_facts(a: Assessment) -> dict[str, Fact]:
         "mcv": said(a, a.mcv, (LabKind.MCV,)),
         "mma": mma,
         "hcy": hcy,
-        "markers": Markers(tuple(m for m in (mma, hcy) if m is not None)),
-        "cause": CauseFact(a.cause, Findings.of(a.cause_findings)),
+        "markers": build_markers(tuple(m for m in (mma, hcy) if m is not None)),
+        "cause": build_cause_fact(a.cause, Findings.of(a.cause_findings)),
         "neuro": Findings.of(a.neuro_findings),
         "last_dose": last_dose,
-        "interval": Interval(a.interval_days) if a.interval_days is not None else None,
+        "interval": build_interval(a.interval_days) if a.interval_days is not None else None,
         "review_date": a.as_of + timedelta(days=review),
     }
 
@@ -211,10 +212,10 @@ def on_file(a: Assessment, kinds: tuple[LabKind, ...]) -> Lab | OnFile | None:
     if latest is None:
         return None
     if latest in a.ignored_b12:
-        return OnFile(latest, Unused.AFTER_DOSE, a.profile.post_injection_b12_invalid_days)
+        return build_on_file(latest, Unused.AFTER_DOSE, a.profile.post_injection_b12_invalid_days)
     if (a.as_of - latest.on).days <= a.profile.current_lab_days:
         return latest
-    return OnFile(latest, Unused.TOO_OLD, a.profile.current_lab_days)
+    return build_on_file(latest, Unused.TOO_OLD, a.profile.current_lab_days)
 
 
 def next_dose_on(a: Assessment, regimen: Regimen) -> date | None:
