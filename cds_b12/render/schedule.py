@@ -10,6 +10,7 @@ drift from what the order encodes. Doses are written "micrograms", never
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from cds_b12.clinical.record import Route
 from cds_b12.clinical.regimens import CATALOGUE, Regimen, Step, Until, follow_on
@@ -40,8 +41,16 @@ def _unit(code: str, value: float) -> str:
 
 def dose_text(regimen: Regimen) -> str:
     """The dose, e.g. "1 mg" or "1000 micrograms"."""
-    singular, plural = _DOSE_UNITS.get(regimen.dose_unit, (regimen.dose_unit, regimen.dose_unit))
-    return f"{number(regimen.dose)} {singular if regimen.dose == 1 else plural}"
+    return _dose_words(regimen.dose, regimen.dose_unit)
+
+
+@lru_cache(maxsize=64)
+def _dose_words(dose: float, unit: str) -> str:
+    """``dose_text`` worked out once per dose: a card names its regimen some five times
+    (label, schedule, order, dosage text), and the doses in use are a handful. Equal
+    numbers read the same (``number``), so 1 and 1.0 may share an entry."""
+    singular, plural = _DOSE_UNITS.get(unit, (unit, unit))
+    return f"{number(dose)} {singular if dose == 1 else plural}"
 
 
 def regimen_name(regimen: Regimen) -> str:
