@@ -28,8 +28,9 @@ PROSE = re.compile(r"[A-Za-z]{2,}[ ,;:]+[A-Za-z]{2,}")
 # Calls whose string arguments are data, not card wording: terminology displays, citation
 # labels (shown as the link text of a source), and the source notes of profile values.
 DATA_CALLS = frozenset({"Drug", "Source", "sourced", "judgement"})
-# codes.py holds code displays exactly as the terminologies spell them.
-DATA_MODULES = frozenset({"codes.py"})
+# codes.py holds code displays exactly as the terminologies spell them; builder.py writes
+# Python source (each record's constructor, as dataclasses writes an __init__), not wording.
+DATA_MODULES = frozenset({"codes.py", "builder.py"})
 
 
 def _prose_in(path: Path) -> list[tuple[int, str]]:
