@@ -156,3 +156,16 @@ def test_r29_silent_when_symptoms_recur_before_the_next_dose():
 
 def test_nothing_fires_on_patient_view_without_drafts():
     assert not {"R28", "R29"} & set(_recs(record(*ON_MONTHLY)))
+
+
+@pytest.mark.parametrize("profile", [US, UK], ids=["US", "UK"])
+def test_a_draft_timing_of_no_doses_per_period_is_no_schedule_to_keep(profile):
+    """``Timing.frequency`` below 1 gives no interval (``to_days``); the reader never makes
+    one, but the core must not divide by it: the profile's own schedule is offered instead."""
+    never = Timing(0, 1, None, "wk")
+    draft = draft_med(order(never, days=0, dose_mg=1000, dose_written=Quantity(1000, "mg")))
+    recs = _recs(record(*ON_MONTHLY, draft), profile)
+    assert recs["R28"].variant is Variant.THOUSANDFOLD
+    assert all(step.frequency >= 1 for step in recs["R28"].regimen.steps)
+    # the over-treatment check reads the same draft schedule
+    assert "R29" not in _recs(record(*ON_MONTHLY, draft_med(order(never, days=0))), profile)

@@ -104,7 +104,8 @@ def _b12_not_excluding(a: Assessment, p: Profile, days_ago: int | None) -> Fact:
 def _draft_schedule(m: Medication, fallback: Regimen) -> Regimen:
     """The prescriber's own schedule, kept when only the product must change (S4)."""
     t = m.timing
-    if t is None or t.period is None or t.period_unit not in ("d", "wk", "mo"):
+    # interval_days is None for no period or under one dose a period (to_days)
+    if t is None or t.interval_days is None or t.period_unit not in ("d", "wk", "mo"):
         return fallback
     step = Step(t.frequency, t.period, t.period_unit, period_max=t.period_max)
     return Regimen(
