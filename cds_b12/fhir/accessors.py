@@ -88,6 +88,8 @@ def number(value: object) -> float | None:
     Text after the number may only be a unit's letters (``"245 pg/mL"``): ``"1,250"``,
     ``"7,5"`` or ``"150-200"`` are not 1, 7 or 150, so they give None.
     """
+    if value is None:  # an absent element, the commonest call
+        return None
     if value.__class__ is int:  # the usual cases first
         try:
             return float(value)

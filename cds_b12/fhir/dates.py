@@ -33,23 +33,27 @@ USUAL_SHAPES = frozenset(
 )
 
 
+_from_isoformat = date.fromisoformat  # bound once: ``date.fromisoformat`` binds it each call
+
+
 def parse_date(value: object) -> date | None:
     """The calendar date of a FHIR date/dateTime/instant; ``YYYY-MM`` → day 1, ``YYYY`` → 1 Jan."""
     if not isinstance(value, str):
         return None
-    value = value.strip()
-    ascii_only = value.isascii()
-    if ascii_only and value.encode().translate(_DIGITS_AS_ZERO) in USUAL_SHAPES:
+    # a usual shape as sent (one with blanks around it is read below)
+    if value.isascii() and value.encode().translate(_DIGITS_AS_ZERO) in USUAL_SHAPES:
         try:  # every usual shape starts with the full date
-            return date.fromisoformat(value[:10])
+            return _from_isoformat(value[:10])
         except ValueError:
             return None
+    value = value.strip()
+    ascii_only = value.isascii()
     match = (_ASCII_DATE if ascii_only else _DATE).fullmatch(value)
     if match is None:
         return None
     try:
         if ascii_only and len(value) >= 10:  # a full date, "YYYY-MM-DD..."
-            return date.fromisoformat(value[:10])
+            return _from_isoformat(value[:10])
         year, month, day = match.groups()
         return date(int(year), int(month or 1), int(day or 1))
     except ValueError:
