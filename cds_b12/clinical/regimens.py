@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType
 
+from .builder import builder
 from .record import DAYS_PER_UNIT, Route
 
 
@@ -283,10 +284,15 @@ def capped(maintenance: Regimen, interval_days: float | None, steps: tuple[Step,
     return replace(maintenance, id="MAINT_INTENSIFIED", steps=(step,), sources=("UK-9",))
 
 
+# a frozen record's stores, cheaply: with_drug and single_dose build a regimen for most
+# cards (reconcile gives a missed dose as one dose of the current order's product)
+_build_regimen = builder(Regimen)
+
+
 def with_drug(regimen: Regimen, drug: Drug) -> Regimen:
     """The same schedule with another product (S4: hydroxocobalamin for Leber's)."""
     dose, unit = drug.dose or (regimen.dose, regimen.dose_unit)
-    return Regimen(
+    return _build_regimen(
         regimen.id,
         drug,
         dose,
@@ -325,17 +331,18 @@ def remaining(regimen: Regimen, given: int) -> Regimen:
 
 
 SINGLE_DOSE = "DOSE_NOW"  # the regimen ID of ``single_dose``
+_ONE_DOSE = (Step(1, 1, "d", count=1),)  # its one step, built once (a Step is frozen)
 
 
 def single_dose(regimen: Regimen) -> Regimen:
     """One dose of ``regimen``'s product, today: a missed dose given now (R11, R12), as a
     one-off order an EHR can sign, leaving the current schedule running."""
-    return Regimen(
+    return _build_regimen(
         SINGLE_DOSE,
         regimen.drug,
         regimen.dose,
         regimen.dose_unit,
         regimen.route,
-        (Step(1, 1, "d", count=1),),
+        _ONE_DOSE,
         regimen.sources,
     )
