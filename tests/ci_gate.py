@@ -22,7 +22,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     outcome = yield
     report = outcome.get_result()
     if report.skipped and not hasattr(report, "wasxfail") and in_ci():
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        reason = str(reason).removeprefix("Skipped: ")
-        report.outcome = "failed"
-        report.longrepr = f"skipped under CI=true, where every test must run: {reason}"
+        _fail(report)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    """A module skipped as it is collected (``importorskip``, ``allow_module_level``):
+    every test in it silently did not run, so under CI it is a collection error."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and in_ci():
+        _fail(report)
+
+
+def _fail(report: pytest.TestReport | pytest.CollectReport) -> None:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+    reason = str(reason).removeprefix("Skipped: ")
+    report.outcome = "failed"
+    report.longrepr = f"skipped under CI=true, where every test must run: {reason}"

@@ -1,4 +1,5 @@
-"""A skip under CI=true fails the run; elsewhere it stays a skip."""
+"""A skip under CI=true fails the run; elsewhere it stays a skip. So does a whole module
+skipped as it is collected (``pytest.importorskip``, ``allow_module_level``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_skipping_test(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "test_skips.py").write_text(
-        "import pytest\n\n\ndef test_needs_a_server():\n    pytest.skip('no server here')\n"
-    )
+IN_A_TEST = "import pytest\n\n\ndef test_needs_a_server():\n    pytest.skip('no server here')\n"
+AT_COLLECTION = (
+    "import pytest\n\npytest.skip('no server here', allow_module_level=True)\n\n\n"
+    "def test_needs_a_server():\n    pass\n"
+)
+
+
+def run_skipping_test(
+    tmp_path: Path, ci: str | None, source: str = IN_A_TEST
+) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_skips.py").write_text(source)
     # only the gate as a plugin: the installed ones (hypothesis, schemathesis, ...) take
     # seconds to import and play no part in how a skip is reported
     env = {k: v for k, v in os.environ.items() if k != "CI"} | {
@@ -53,7 +61,17 @@ def test_a_skip_under_ci_is_a_failure_naming_its_reason(tmp_path, ci):
     assert "skipped under CI=true, where every test must run: no server here" in run.stdout
 
 
-def test_a_skip_outside_ci_stays_a_skip(tmp_path):
-    run = run_skipping_test(tmp_path, None)
-    assert run.returncode == 0, run.stdout + run.stderr
+def test_a_module_skipped_at_collection_under_ci_is_an_error_naming_its_reason(tmp_path):
+    run = run_skipping_test(tmp_path, "true", AT_COLLECTION)
+    assert run.returncode != 0, run.stdout + run.stderr
+    assert "1 error" in run.stdout
+    assert "skipped under CI=true, where every test must run: no server here" in run.stdout
+
+
+@pytest.mark.parametrize("source", [IN_A_TEST, AT_COLLECTION], ids=["in-a-test", "at-collection"])
+def test_a_skip_outside_ci_stays_a_skip(tmp_path, source):
+    run = run_skipping_test(tmp_path, None, source)
+    # a file whose one module is skipped collects no test: pytest's own exit code for that
+    ok = (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    assert run.returncode in ok, run.stdout + run.stderr
     assert "1 skipped" in run.stdout
