@@ -25,7 +25,7 @@ from cds_b12.hooks.invoke import invoke
 from cds_b12.hooks.request import parse_call
 from cds_b12.hooks.services import SERVICE_BY_ID
 
-from .inprocess import quiet_stderr, without_service_env
+from .inprocess import as_serve_runs_it, quiet_stderr, without_service_env
 from .patients import SIZES, fresh_calls, hook_request, service_path
 
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
                     as_of=as_of,
                 )
 
-        with quiet_stderr():
+        with quiet_stderr(), as_serve_runs_it(app):
             for _ in range(min(50, args.calls)):
                 one()
             if args.pyinstrument:

@@ -17,6 +17,7 @@ Three timings per patient size, each over the same request bytes:
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -35,6 +36,7 @@ from cds_b12.hooks.feedback import parse_feedback
 from cds_b12.hooks.invoke import invoke
 from cds_b12.hooks.request import parse_call
 from cds_b12.hooks.services import SERVICE_BY_ID
+from cds_b12.serve import GC_YOUNG_THRESHOLD, warm_up
 from cds_b12.store.history import history
 from cds_b12.store.pseudonym import patient_key
 from cds_b12.store.records import CallRecord, record_calls, record_feedback
@@ -119,6 +121,21 @@ def without_service_env() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def as_serve_runs_it(app: Flask) -> Iterator[None]:
+    """The heap as a ``serve`` worker has it: warmed up and frozen (``serve.warm_up``), with
+    ``serve``'s young-generation threshold. Both are put back afterwards: the smoke test
+    runs this inside pytest."""
+    threshold = gc.get_threshold()
+    warm_up(app)
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
 def quiet_stderr() -> Iterator[None]:
     """The service logs one JSON line per request to stderr; send them to /dev/null
     (still formatted and written, as in production) so the table stays readable."""
@@ -141,7 +158,7 @@ def run(
         # as `cds-b12 serve` runs it: the audit row is written by the writer thread
         app = create_app(Settings(data_dir=data_dir), today=lambda: as_of, background_audit=True)
     try:
-        with quiet_stderr():
+        with quiet_stderr(), as_serve_runs_it(app):
             return [measure(app, size, as_of, PLANS[plan][size]) for size in sizes]
     finally:
         app.extensions["cds_b12"].audit.flush()

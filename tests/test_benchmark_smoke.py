@@ -60,3 +60,26 @@ def test_memory_warm_up_reaches_every_worker(monkeypatch) -> None:
 
     monkeypatch.setattr(http_bench, "cpu_seconds", lambda pid: stuck[pid])
     assert http_bench._warm_every_worker([1, 2], lopsided) == 100 * http_bench.ATTEMPTS
+
+
+def test_in_process_part_runs_on_the_heap_serve_gives_its_workers(tmp_path) -> None:
+    """Part 1 stands for a ``serve`` worker: warmed up, its heap frozen and ``serve``'s
+    young-generation threshold set (the collector's walks were a tenth of a heavy call
+    without them); and it leaves the process as it found it, since this runs in pytest."""
+    import gc
+    from datetime import date
+
+    from benchmarks.inprocess import as_serve_runs_it, without_service_env
+    from cds_b12.api import create_app
+    from cds_b12.config import Settings
+    from cds_b12.serve import GC_YOUNG_THRESHOLD
+
+    with without_service_env():
+        app = create_app(Settings(data_dir=tmp_path), today=lambda: date(2026, 12, 1))
+    before = gc.get_threshold()
+    with as_serve_runs_it(app):
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+    app.extensions["cds_b12"].db.dispose()
