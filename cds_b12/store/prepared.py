@@ -37,7 +37,7 @@ class Pooled:
     dialect: Dialect
     connection: PoolProxiedConnection
 
-    def invalidate(self, exception: BaseException) -> None:
+    def invalidate(self, exception: BaseException | None = None) -> None:
         self.connection.invalidate(exception)
 
 
@@ -48,20 +48,29 @@ def pooled(engine: Engine, *, commit: bool = False) -> Iterator[Pooled]:
     the pool as the connection goes back. Errors are SQLAlchemy's, as from ``engine.begin()``.
     A typical call's audit rows on SQLite: 0.515 M instructions in ``engine.begin()``, 0.465 M
     here; its history read 14 K fewer than in ``engine.connect()``."""
-    dialect = engine.dialect
-    try:
-        conn = Pooled(dialect, engine.raw_connection())
-    except dialect.loaded_dbapi.Error as exc:  # the database is down: as Connection raises it
-        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error) from exc
+    conn = checkout(engine)
     try:
         yield conn
         if commit:
-            try:
-                conn.connection.commit()
-            except dialect.loaded_dbapi.Error as exc:
-                raise _as_sqlalchemy_error(conn, "COMMIT", exc) from exc
+            commit_pooled(conn)
     finally:
         conn.connection.close()
+
+
+def checkout(engine: Engine) -> Pooled:
+    """A connection from ``engine``'s pool, to go back with ``conn.connection.close()``."""
+    dialect = engine.dialect
+    try:
+        return Pooled(dialect, engine.raw_connection())
+    except dialect.loaded_dbapi.Error as exc:  # the database is down: as Connection raises it
+        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error) from exc
+
+
+def commit_pooled(conn: Pooled) -> None:
+    try:
+        conn.connection.commit()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy_error(conn, "COMMIT", exc) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +149,10 @@ def _bound(compiled: _Compiled, given: Mapping[str, Any]) -> tuple | dict:
 def _cursor(conn: Connection | Pooled, sql: str) -> Iterator[Any]:
     dbapi_connection = conn.connection.dbapi_connection
     assert dbapi_connection is not None
-    cursor = dbapi_connection.cursor()
+    try:
+        cursor = dbapi_connection.cursor()  # a closed connection refuses already here
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy_error(conn, sql, exc) from exc
     try:
         yield cursor
     except conn.dialect.loaded_dbapi.Error as exc:

@@ -51,6 +51,19 @@ class CallRecord:
 def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
     """Several hook calls and their cards in one transaction: each statement built and
     compiled once (``prepared``: no ORM session, and none of Core's per-execution work)."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        # on a pooled connection, with no Connection around it (``prepared.pooled``)
+        with pooled(engine, commit=True) as conn:
+            write_calls(conn, calls)
+        return
+    with engine.begin() as conn:
+        write_calls(conn, calls)
+
+
+def write_calls(conn: Connection | Pooled, calls: Sequence[CallRecord]) -> None:
+    """``record_calls`` in the transaction the caller ends: on SQLite a ``Pooled``
+    connection, on PostgreSQL a ``Connection`` (``KeptConnection`` keeps either)."""
     rows = [
         {
             "received_at": call.received_at,
@@ -65,17 +78,12 @@ def record_calls(db: Database, calls: Sequence[CallRecord]) -> None:
         }
         for call in calls
     ]
-    engine = db.engine
-    if engine.dialect.name == "sqlite":
-        # one row at a time: on this connection's own file no round trip is saved by more;
-        # on a pooled connection, with no Connection around it (``prepared.pooled``)
-        with pooled(engine, commit=True) as conn:
-            ids = [_INSERT_CALL.rows(conn, row)[0][0] for row in rows]
-            _record_cards(conn, ids, calls)
-        return
-    with engine.begin() as conn:
+    if isinstance(conn, Pooled):
+        # one row at a time: on this connection's own file no round trip is saved by more
+        ids = [_INSERT_CALL.rows(conn, row)[0][0] for row in rows]
+    else:
         ids = conn.execute(_INSERT_CALL_IN_ORDER, rows).scalars().all()
-        _record_cards(conn, ids, calls)
+    _record_cards(conn, ids, calls)
 
 
 def _record_cards(

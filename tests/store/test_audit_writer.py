@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import event
 
 from cds_b12.api import create_app
 from cds_b12.config import Settings
@@ -123,15 +124,15 @@ def test_feedback_right_after_the_call_counts_for_its_card(db_url):
 def test_an_unexpected_error_in_a_write_is_logged_and_the_writer_goes_on(store, logs, monkeypatch):
     """Not only SQLAlchemy errors: a bug in a record (here a RuntimeError) loses that batch,
     with its traceback in the log, and nothing after it."""
-    real = audit_writer.record_calls
+    real = audit_writer.write_calls
     failures = iter([RuntimeError("a bad record")])
 
-    def flaky(db, batch):
+    def flaky(conn, batch):
         for failure in failures:
             raise failure
-        real(db, batch)
+        real(conn, batch)
 
-    monkeypatch.setattr(audit_writer, "record_calls", flaky)
+    monkeypatch.setattr(audit_writer, "write_calls", flaky)
     writer = AuditWriter(store)
     writer.submit(_record(1))
     assert writer.flush(timeout=10) is True
@@ -181,16 +182,16 @@ def test_feedback_returns_while_the_audit_writer_is_stuck_or_dead(db_url, monkey
     """The writer thread died on a non-database error (or is stuck on a slow store): every
     feedback request used to wait for it, for ever."""
     gate = threading.Event()
-    real = audit_writer.record_calls
+    real = audit_writer.write_calls
     refused: list[int] = []  # records the broken writer has dropped
 
-    def broken(db, batch):
+    def broken(conn, batch):
         if not gate.is_set():
             refused.append(len(batch))
             raise KeyError("uuid")
-        real(db, batch)
+        real(conn, batch)
 
-    monkeypatch.setattr(audit_writer, "record_calls", broken)
+    monkeypatch.setattr(audit_writer, "write_calls", broken)
     app = serve_like_app(db_url)
     service, call = scenario_request(scenario_named("R1-start-neuro-loading/pa-neuro"))
     client = app.test_client()
@@ -232,3 +233,54 @@ def test_audit_writes_do_not_wait_for_the_disk_but_feedback_still_does(store):
     writer.submit(_record(1))
     assert writer.flush() is True
     assert counts(store)["hook_call"] == 1  # the same database all the same
+
+
+def _checkouts(writer: AuditWriter) -> list:
+    """The DBAPI connections the writer's pool hands out, in order."""
+    handed: list = []
+    event.listen(writer.db.engine, "checkout", lambda dbapi, _record, _proxy: handed.append(dbapi))
+    return handed
+
+
+def test_the_writer_thread_keeps_one_connection_from_batch_to_batch(store):
+    writer = AuditWriter(store)
+    handed = _checkouts(writer)
+    for n in range(3):
+        writer.submit(_record(n))
+        assert writer.flush() is True
+    assert len(handed) == 1
+    assert counts(store)["hook_call"] == 3
+
+
+def test_a_kept_connection_found_lost_is_replaced_and_the_batch_written(store, logs):
+    """As the pool's pre-ping found a connection lost before a batch, the writer finds it
+    lost in the batch: the batch goes again on a new connection, nothing is lost."""
+    writer = AuditWriter(store)
+    handed = _checkouts(writer)
+    writer.submit(_record(1))
+    assert writer.flush() is True
+    if store.is_sqlite:
+        handed[0].close()
+    else:  # the server ends it, as on a restart
+        with store.engine.connect() as conn:
+            pid = conn.exec_driver_sql(f"SELECT pg_terminate_backend({handed[0].info.backend_pid})")
+            assert pid.scalar() is True
+    writer.submit(_record(2))
+    assert writer.flush() is True
+    assert len(handed) == 2
+    assert counts(store)["hook_call"] == 2
+    assert not [r for r in logs.records() if r["message"] == "audit not stored"]
+
+
+def test_an_idle_writer_gives_its_connection_back(store, monkeypatch):
+    monkeypatch.setattr(audit_writer, "IDLE_SECONDS", 0.05)
+    writer = AuditWriter(store)
+    writer.submit(_record(1))
+    assert writer.flush() is True
+    deadline = time.monotonic() + 10
+    while writer.db.engine.pool.checkedout():
+        assert time.monotonic() < deadline, "the idle writer kept its connection"
+        time.sleep(0.01)
+    writer.submit(_record(2))
+    assert writer.flush() is True
+    assert counts(store)["hook_call"] == 2
