@@ -45,17 +45,22 @@ def usual_lab(resource: dict, kind: LabKind, name: str) -> Lab | None:
             or "dataAbsentReason" in resource
         ):
             return None
-        value = _plain(quantity["value"])
+        value = quantity["value"]  # a JSON number as accessors.number reads one, in line
+        if value.__class__ is int:
+            value = float(value)  # OverflowError: read in general
+        elif value.__class__ is not float:
+            return None  # a numeric string, which may carry a comparator, or junk
         on = parse_date(resource["effectiveDateTime"])
         factor = conversion(kind, unit)
         given = resource.get("referenceRange")
         only = {} if given is None else plain_only(given)
-        if value is None or value < 0 or on is None or factor is None or only is None:
+        # not finite (nan fails both tests) or negative: the general reading says so
+        if not 0 <= value < _INF or on is None or factor is None or only is None:
             return None
         num, den = factor  # each value as units.scaled takes it: multiplied first
         low = _limit(only.get("low"), said, num, den)
         high = _limit(only.get("high"), said, num, den)
-    except (_Unusual, KeyError, TypeError, AttributeError):
+    except (_Unusual, KeyError, TypeError, AttributeError, OverflowError):
         return None
     return make_lab(
         kind,
@@ -70,28 +75,24 @@ def usual_lab(resource: dict, kind: LabKind, name: str) -> Lab | None:
     )
 
 
-def _plain(value: object) -> float | None:
-    """A JSON number as ``accessors.number`` reads one (None if not finite); raises
-    ``_Unusual`` for anything else, such as a numeric string, which may carry a comparator."""
-    if value.__class__ is float:
-        return value if -_INF < value < _INF else None
-    if value.__class__ is int:
-        try:
-            return float(value)
-        except OverflowError:
-            return None
-    raise _Unusual
-
-
 def _limit(limit: object, said: tuple, num: float, den: float) -> float | None:
     """A reference limit said in the result's unit, in ``kind.unit``, as ``labs`` reads
-    one; raises ``_Unusual`` for a limit said otherwise."""
+    one (None if its number is not finite); raises ``_Unusual`` for a limit said otherwise
+    or whose value is not a JSON number (a numeric string may carry a comparator). The
+    number is read in line, as in ``usual_lab``: a call less a limit."""
     if limit is None:
         return None
     if limit.__class__ is not dict or _UNIT(limit) != said:
         raise _Unusual
-    value = _plain(limit.get("value"))
-    return None if value is None else value * num / den
+    value = limit.get("value")
+    if value.__class__ is float:
+        return value * num / den if -_INF < value < _INF else None
+    if value.__class__ is not int:
+        raise _Unusual
+    try:
+        return float(value) * num / den
+    except OverflowError:
+        return None
 
 
 # HL7's interpretation codes (R4, and the v2 table STU3 used), which the bands read.
@@ -108,7 +109,8 @@ def interpretation(given: object) -> str | None:
     it stands (an EHR's own may come first), else its first coding."""
     try:  # the usual shape, one coding, without the general reading's calls
         (coding,) = given[0]["coding"]
-        return text(coding["code"])
+        code = coding["code"]
+        return (code.strip() or None) if isinstance(code, str) else None  # text, in line
     except (KeyError, IndexError, TypeError, ValueError):  # a lone object, or other codings
         pass
     found = dicts(first_dict(given).get("coding"))
