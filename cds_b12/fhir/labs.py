@@ -71,6 +71,7 @@ OBSERVATION_STATUS = StatusPolicy(
         "unknown": "skipped: result status unknown",
     },
 )
+_KEEP = OBSERVATION_STATUS.keep
 
 
 def lab_kind(concept: object) -> LabKind | None:
@@ -89,8 +90,14 @@ def read_observation(
     if resource.get("component") and (panel := _read_panel(resource, kind, note, name, who)):
         return panel
     if kind is not None:
-        OBSERVATION_STATUS.apply(resource, note)
-        return _read_lab(resource, kind, note, name, who)
+        # _read_lab in line, and the status policy only for a status not sent clean: the
+        # usual result is read in two calls fewer (some 1 K instructions)
+        status = resource.get("status")
+        if status.__class__ is not str or status not in _KEEP:
+            OBSERVATION_STATUS.apply(resource, note)
+        if (usual := usual_lab(resource, kind, name)) is not None:
+            return usual
+        return _general_lab(resource, kind, note, name, who)
     found = observation_finding(resource)
     if found is None:
         # a final result named in words but coded only locally: said, never read; a status
@@ -150,6 +157,13 @@ def _read_lab(
     unreadable, with a note, so the rules can say so (R25) rather than drop it."""
     if (usual := usual_lab(resource, kind, name)) is not None:
         return usual  # the shape EHRs send most, read in few steps
+    return _general_lab(resource, kind, note, name, who)
+
+
+def _general_lab(
+    resource: dict, kind: LabKind, note: Note, name: str, who: Who | None
+) -> Lab | UnreadableResult:
+    """``_read_lab`` for a result ``usual_lab`` does not read: every shape, with its notes."""
     on = _when(resource, note)
     if on is None:
         raise Skip("skipped: no date", NoteKind.DECISION)

@@ -118,6 +118,17 @@ def test_the_shortcut_reads_as_the_general_reading(resource):
     assert read(resource) == general
 
 
+@settings(max_examples=400)
+@given(observations())
+def test_a_status_sent_clean_is_read_as_the_status_policy_reads_it(resource):
+    """read_observation applies the status policy only to a status not sent clean: with
+    every status through the policy, each result and note is the same."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(labs, "_KEEP", frozenset())
+        through_policy = read(resource)
+    assert read(resource) == through_policy
+
+
 def test_the_usual_shape_takes_the_shortcut():
     """A result as EHRs send it most is read by the shortcut, in its own unit or another."""
     limit = {"value": 150, "unit": "pmol/L", "system": UCUM, "code": "pmol/L"}
