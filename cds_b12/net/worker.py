@@ -121,23 +121,35 @@ class HeadFirstWorker(ThreadWorker):
         conn.buffered = bytearray(seed)
         conn.read_by = time.monotonic() + HEAD_SECONDS
         conn.body_timed = False
+        conn.polled = False  # whether this worker registered it with the poller
         self.reading.append(conn)
-        if not self._complete(conn):
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
+        # A kept-alive connection comes here once the poller has seen it readable, and a new
+        # one mostly with its request already sent: read now rather than register, wait for
+        # the poller to report it readable again and unregister it (two epoll_ctl calls and a
+        # turn of the event loop, which must take the GIL back from the request threads).
+        if self._complete(conn) or not self._received(conn) or self._complete(conn):
+            return
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
+        conn.polled = True
 
     def _readable(self, conn: Any, _sock: Any) -> None:
+        if self._received(conn):
+            self._complete(conn)
+
+    def _received(self, conn: Any) -> bool:
+        """Add what has arrived to the buffer; False if the client went away (then closed)."""
         try:
             chunk = conn.sock.recv(256 * 1024)
         except (BlockingIOError, InterruptedError):
-            return
+            return True
         except OSError:
             chunk = b""
-        if not chunk:  # the client went away
+        if not chunk:
             self._unregister(conn)
             self._close(conn)
-            return
+            return False
         conn.buffered += chunk
-        self._complete(conn)
+        return True
 
     def _complete(self, conn: Any) -> bool:
         """Hand the request to a thread if it is all here; True if it was handed over."""
@@ -197,8 +209,12 @@ class HeadFirstWorker(ThreadWorker):
         return self.cfg.is_ssl or self.cfg.http2_cleartext in ("prior-knowledge", "both")
 
     def _unregister(self, conn: Any) -> None:
-        with contextlib.suppress(KeyError, ValueError, OSError):  # not registered
-            self.poller.unregister(conn.sock)
+        """Only what this worker registered: asking the poller about any other connection
+        raises, and formats the socket into the KeyError's message."""
+        if conn.polled:
+            conn.polled = False
+            with contextlib.suppress(KeyError, ValueError, OSError):  # closed meanwhile
+                self.poller.unregister(conn.sock)
 
     def _close(self, conn: Any) -> None:
         if conn in self.reading:

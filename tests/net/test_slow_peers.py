@@ -244,3 +244,32 @@ def test_a_slow_jwks_leaves_health_probes_and_other_issuers_answered(authenticat
 def test_a_head_ended_by_bare_newlines_goes_to_the_parser_at_once():
     data = b"GET / HTTP/1.1\nHost: x\n\n"
     assert wanted(data) == len(data)  # gunicorn's parser answers it (400), not a 408 later
+
+
+def test_requests_kept_alive_or_pipelined_on_one_connection_are_each_answered(service):
+    """The worker reads a kept-alive connection's next request as soon as the poller has
+    seen it readable, and one sent right behind another (pipelined) is answered after it."""
+    port = int(service.base.rsplit(":", 1)[1])
+    probe = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        statuses = []
+        for data in (probe, probe, probe * 2):
+            sock.sendall(data)
+            statuses += _responses(sock, data.count(b"GET "))
+    assert statuses == [b"200"] * 4
+
+
+def _responses(sock: socket.socket, count: int) -> list[bytes]:
+    """The status codes of the next ``count`` responses on ``sock`` (each with a length)."""
+    data, statuses = b"", []
+    while len(statuses) < count:
+        head, found, rest = data.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n")[0]) if found else 0
+        if found and len(rest) >= length:
+            statuses.append(head.split(b" ", 2)[1])
+            data = rest[length:]
+            continue
+        chunk = sock.recv(65536)
+        assert chunk, "the service closed the connection"
+        data += chunk
+    return statuses
