@@ -101,8 +101,12 @@ def history(
         "hook_instance": hook_instance[:200],
         "encounter": encounter,
     }
-    with pooled(db.engine) as conn:
-        rows = _PREPARED.rows(conn, params)
+    reader = db.kept_reader()
+    if reader is not None:
+        rows = _PREPARED.rows(reader, params)
+    else:
+        with pooled(db.engine) as conn:
+            rows = _PREPARED.rows(conn, params)
     return [
         Past(
             rule=rule,
