@@ -41,6 +41,7 @@ from .dates import parse_date
 from .labs import ANALYTE_NAMES, lab_kind, read_observation
 from .medications import MEDICATION_SOURCES, MedicationIndex, read_medication
 from .problems import read_allergy, read_condition, read_procedure
+from .ranges import Who
 from .resource_types import R4_RESOURCE_TYPES
 from .skips import Note, Skip
 
@@ -59,10 +60,13 @@ def read_record(data: object, *, draft_orders: object = None) -> PatientRecord:
     drafts_in = _walk(draft_orders, prefetch=False, junk=notes)
     index = MedicationIndex([*entries, *drafts_in])
     reader = _Reader(index, notes, entries)
+    # bound once a read, not once a resource (some 400 instructions each); held here, not
+    # by the reader, which would then be a reference cycle
+    note, who = reader.note, reader.who
     for resource, _ in entries:
         reader.current = resource
         try:
-            reader.read(resource)
+            reader.read(resource, note, who)
         except Skip as skip:
             reader.note(skip.message, skip.kind)
         except Exception:  # one unreadable resource must not cost the others (never raise)
@@ -244,7 +248,8 @@ class _Reader:
         """A note about the resource being read (``current``)."""
         self.notes.append(DataNote(shorten(label(self.current), 100), message, kind))
 
-    def read(self, resource: dict) -> None:
+    def read(self, resource: dict, note: Note, who: Who) -> None:
+        """One resource's facts; ``note`` and ``who`` are this reader's, bound once."""
         rtype = resource.get("resourceType")
         if not isinstance(rtype, str) or not rtype.strip():
             raise Skip("skipped: resource has no resourceType")
@@ -258,9 +263,8 @@ class _Reader:
             name = f"{rtype}/{rid}"  # label(resource), from what is read here already
         else:
             name = rtype
-        note = self.note
         if rtype == "Observation":  # the commonest types first
-            fact = read_observation(resource, note, name, self.who)
+            fact = read_observation(resource, note, name, who)
         elif (source := MEDICATION_SOURCES.get(rtype)) is not None:
             fact = read_medication(resource, source, self.index, note, name)
         else:
