@@ -22,7 +22,8 @@ from .units import quantity_unit
 
 Who = Callable[[], tuple[str | None, date | None]]  # sex and birth date, looked up when needed
 
-_QUALIFIERS = frozenset({"type", "appliesTo", "age"})
+# a range with none of these applies to every patient as it is (usual_labs reads it)
+QUALIFIERS = frozenset({"type", "appliesTo", "age"})
 
 # referencerange-meaning: a target, not the reference interval ("normal" and the
 # abstract "type" are; a phase such as "luteal" may apply)
@@ -59,8 +60,6 @@ def applicable(given: object, who: Who | None, on: date) -> list[dict] | None:
     """The reference ranges that apply to the patient on ``on``, in the lab's order, of the
     best fit; [] when none was sent, None when every range sent is another population's
     or a target range."""
-    if (only := plain_only(given)) is not None:
-        return [only]
     ranges = dicts(given)
     if not ranges:
         return []
@@ -69,15 +68,6 @@ def applicable(given: object, who: Who | None, on: date) -> list[dict] | None:
     if best is _Fit.NOT:
         return None
     return [r for r, fit in zip(ranges, fits, strict=True) if fit is best]
-
-
-def plain_only(given: object) -> dict | None:
-    """The one range sent, if it has no qualifier (the usual shape): it applies as it is."""
-    if given.__class__ is list and len(given) == 1:
-        only = given[0]
-        if only.__class__ is dict and _QUALIFIERS.isdisjoint(only):  # a set test, at C speed
-            return only
-    return None
 
 
 def _fit(range_: dict, who: Who | None, on: date) -> _Fit:

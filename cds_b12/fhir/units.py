@@ -53,7 +53,7 @@ _CELL_COUNTS = {
 }
 
 # Canonical value = value * numerator / denominator, keyed by normalised unit.
-_LAB_FACTORS: dict[LabKind, dict[str, tuple[float, float]]] = {
+FACTORS: dict[LabKind, dict[str, tuple[float, float]]] = {
     # §2.1: 1 pg/mL = 1 ng/L; pmol/L × 1.355 = pg/mL (MW 1355.4)
     LabKind.B12: {"pg/ml": (1, 1), "ng/l": (1, 1), "pmol/l": (1.355, 1), "ng/ml": (1000, 1)},
     LabKind.HOLOTC: {"pmol/l": (1, 1)},
@@ -118,7 +118,7 @@ def conversion(kind: LabKind, unit: str) -> tuple[float, float] | None:
 
     A result and its reference range usually share a unit: the reader looks it up once.
     """
-    return _LAB_FACTORS[kind].get(normalise_unit(unit))
+    return FACTORS[kind].get(normalise_unit(unit))
 
 
 def scaled(value: float, factor: tuple[float, float]) -> float:

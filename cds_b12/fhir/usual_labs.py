@@ -20,11 +20,12 @@ from cds_b12.clinical.record import Lab, LabKind
 from .accessors import dicts, first_dict, string, text
 from .build import make_lab, make_quantity
 from .dates import parse_date
-from .ranges import plain_only
-from .units import conversion
+from .ranges import QUALIFIERS
+from .units import FACTORS, normalise_unit
 
 _UNIT = itemgetter("code", "system", "unit")  # a Quantity's unit: code, system, in words
 _INF = float("inf")
+_NO_RANGE: dict = {}  # no referenceRange: no limits
 
 
 class _Unusual(Exception):
@@ -51,16 +52,29 @@ def usual_lab(resource: dict, kind: LabKind, name: str) -> Lab | None:
         elif value.__class__ is not float:
             return None  # a numeric string, which may carry a comparator, or junk
         on = parse_date(resource["effectiveDateTime"])
-        factor = conversion(kind, unit)
+        factor = FACTORS[kind].get(normalise_unit(unit))  # units.conversion, in line
         given = resource.get("referenceRange")
-        only = {} if given is None else plain_only(given)
+        if given is None:
+            only = _NO_RANGE
+        else:  # one range, without a qualifier: it applies as it is (ValueError if not one)
+            (only,) = given
+            if given.__class__ is not list or only.__class__ is not dict:
+                return None
+            if not QUALIFIERS.isdisjoint(only):  # a set test, at C speed
+                return None
         # not finite (nan fails both tests) or negative: the general reading says so
-        if not 0 <= value < _INF or on is None or factor is None or only is None:
+        if not 0 <= value < _INF or on is None or factor is None:
             return None
+        try:  # the usual interpretation, one coding, without the general reading's calls
+            (coding,) = resource["interpretation"][0]["coding"]
+            code = coding["code"]
+            said_as = (code.strip() or None) if isinstance(code, str) else None
+        except (KeyError, IndexError, TypeError, ValueError):  # a lone object, other codings
+            said_as = interpretation(resource.get("interpretation"))
         num, den = factor  # each value as units.scaled takes it: multiplied first
         low = _limit(only.get("low"), said, num, den)
         high = _limit(only.get("high"), said, num, den)
-    except (_Unusual, KeyError, TypeError, AttributeError, OverflowError):
+    except (_Unusual, KeyError, TypeError, AttributeError, OverflowError, ValueError):
         return None
     return make_lab(
         kind,
@@ -69,7 +83,7 @@ def usual_lab(resource: dict, kind: LabKind, name: str) -> Lab | None:
         name,
         low,
         high,
-        interpretation(resource.get("interpretation")),
+        said_as,  # interpretation
         make_quantity(value, unit),
         None,  # comparator
     )
@@ -107,12 +121,6 @@ _INTERPRETATION_SYSTEMS = frozenset(
 def interpretation(given: object) -> str | None:
     """The code of the first interpretation (``"L"``, ``"H"``): its HL7 coding wherever
     it stands (an EHR's own may come first), else its first coding."""
-    try:  # the usual shape, one coding, without the general reading's calls
-        (coding,) = given[0]["coding"]
-        code = coding["code"]
-        return (code.strip() or None) if isinstance(code, str) else None  # text, in line
-    except (KeyError, IndexError, TypeError, ValueError):  # a lone object, or other codings
-        pass
     found = dicts(first_dict(given).get("coding"))
     hl7 = next((c for c in found if string(c, "system") in _INTERPRETATION_SYSTEMS), None)
     return text((hl7 or first_dict(found)).get("code"))

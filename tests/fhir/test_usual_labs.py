@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from cds_b12.clinical.record import Lab, LabKind, Quantity
 from cds_b12.fhir import labs
 from cds_b12.fhir.skips import Skip
-from cds_b12.fhir.usual_labs import usual_lab
+from cds_b12.fhir.usual_labs import interpretation, usual_lab
 
 from .test_never_raises import json_values
 
@@ -49,6 +49,19 @@ def quantities(draw: st.DrawFn, unit: str, known: list[str]) -> object:
     return draw(odd) if now_and_then(draw, 16) else fields
 
 
+_HL7 = {"system": V3_INTERPRETATION, "code": "H"}
+# interpretations not of the usual shape: an EHR's own coding first, a lone object, a code
+# to strip, a lone coding, no code, none
+INTERPRETATIONS = [
+    [{"coding": [{"system": "urn:local", "code": "HI"}, _HL7]}],
+    {"coding": [_HL7]},
+    [{"coding": [{"code": " L "}]}],
+    [{"coding": _HL7}],
+    [{"coding": [{"system": V3_INTERPRETATION}]}],
+    [],
+]
+
+
 @st.composite
 def observations(draw: st.DrawFn) -> dict:
     """An Observation of the usual shape, or one with a part missing, odd or unusual."""
@@ -81,6 +94,8 @@ def observations(draw: st.DrawFn) -> dict:
     if now_and_then(draw):
         dates = ["2026-10-20", "2026-02-30", " 2026", "2026-10-20T08:15"]
         resource["effectiveDateTime"] = draw(st.sampled_from(dates))
+    if now_and_then(draw):
+        resource["interpretation"] = draw(st.sampled_from(INTERPRETATIONS))
     if now_and_then(draw):
         ranges = [[], [plain, plain], [qualified], plain, [plain, 1], None]
         resource["referenceRange"] = draw(st.sampled_from(ranges))
@@ -118,7 +133,6 @@ def test_the_shortcut_reads_as_the_general_reading(resource):
     assert read(resource) == general
 
 
-@settings(max_examples=400)
 @given(observations())
 def test_a_status_sent_clean_is_read_as_the_status_policy_reads_it(resource):
     """read_observation applies the status policy only to a status not sent clean: with
@@ -153,6 +167,14 @@ def test_the_usual_shape_takes_the_shortcut():
 
 
 PG_ML = {"value": 150, "unit": "pg/mL", "system": UCUM, "code": "pg/mL"}
+
+
+@pytest.mark.parametrize("given_value", INTERPRETATIONS)
+def test_the_shortcut_reads_any_interpretation_as_the_general_reading(given_value):
+    """The shortcut reads the usual interpretation itself, and any other as ``interpretation``."""
+    resource = {"effectiveDateTime": "2026-10-20", "valueQuantity": PG_ML}
+    found = usual_lab({**resource, "interpretation": given_value}, LabKind.B12, "Observation/o")
+    assert found.interpretation == interpretation(given_value)
 
 
 @pytest.mark.parametrize(
