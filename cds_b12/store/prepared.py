@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
-from weakref import WeakKeyDictionary
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary, ref
 
 from sqlalchemy import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
@@ -28,6 +28,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.expression import Executable
 
 Processor = Callable[[Any], Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +90,12 @@ class Prepared:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._compiled: WeakKeyDictionary[Dialect, _Compiled] = WeakKeyDictionary()
+        self._last: tuple[ref[Dialect], _Compiled] | None = None
 
     def rows(self, conn: Connection | Pooled, params: Mapping[str, Any]) -> list[tuple]:
         """The rows the statement returns, each value as its column type reads it."""
         compiled = self._for(conn.dialect)
-        with _cursor(conn, compiled.sql) as cursor:
-            cursor.execute(compiled.sql, _bound(compiled, params))
-            rows = cursor.fetchall()
+        rows = _on_cursor(conn, compiled.sql, _fetch_all, _bound(compiled, params))
         if not compiled.results:
             return rows
         converted = []
@@ -109,13 +109,17 @@ class Prepared:
     def run_many(self, conn: Connection | Pooled, rows: Sequence[Mapping[str, Any]]) -> None:
         """The statement once per row, in one DBAPI ``executemany``."""
         compiled = self._for(conn.dialect)
-        with _cursor(conn, compiled.sql) as cursor:
-            cursor.executemany(compiled.sql, [_bound(compiled, row) for row in rows])
+        _on_cursor(conn, compiled.sql, _execute_many, [_bound(compiled, row) for row in rows])
 
     def _for(self, dialect: Dialect) -> _Compiled:
+        # the last dialect's first: a weak key's look-up makes a weak reference every time
+        last = self._last  # read once: another thread may set it meanwhile
+        if last is not None and last[0]() is dialect:
+            return last[1]
         found = self._compiled.get(dialect)
         if found is None:
             found = self._compiled[dialect] = _compile(self.statement, dialect, self.column_keys)
+        self._last = (ref(dialect), found)
         return found
 
 
@@ -145,20 +149,31 @@ def _bound(compiled: _Compiled, given: Mapping[str, Any]) -> tuple | dict:
     return tuple(params[name] for name in compiled.positions)
 
 
-@contextmanager
-def _cursor(conn: Connection | Pooled, sql: str) -> Iterator[Any]:
+def _on_cursor(
+    conn: Connection | Pooled, sql: str, use: Callable[[Any, str, Any], T], params: Any
+) -> T:
+    """``use(cursor, sql, params)`` on a new cursor of ``conn``, its DBAPI errors raised as
+    SQLAlchemy's (a plain function: a ``contextmanager`` cost some 8 K instructions a use)."""
     dbapi_connection = conn.connection.dbapi_connection
     assert dbapi_connection is not None
+    cursor = None
     try:
         cursor = dbapi_connection.cursor()  # a closed connection refuses already here
-    except conn.dialect.loaded_dbapi.Error as exc:
-        raise _as_sqlalchemy_error(conn, sql, exc) from exc
-    try:
-        yield cursor
+        return use(cursor, sql, params)
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _as_sqlalchemy_error(conn, sql, exc, cursor) from exc
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
+
+
+def _fetch_all(cursor: Any, sql: str, params: Any) -> list[tuple]:
+    cursor.execute(sql, params)
+    return cursor.fetchall()
+
+
+def _execute_many(cursor: Any, sql: str, params: Any) -> None:
+    cursor.executemany(sql, params)
 
 
 def _as_sqlalchemy_error(
