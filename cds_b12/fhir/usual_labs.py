@@ -56,9 +56,11 @@ def usual_lab(resource: dict, kind: LabKind, name: str) -> Lab | None:
         given = resource.get("referenceRange")
         if given is None:
             only = _NO_RANGE
-        else:  # one range, without a qualifier: it applies as it is (ValueError if not one)
-            (only,) = given
-            if given.__class__ is not list or only.__class__ is not dict:
+        else:  # one range, without a qualifier: it applies as it is
+            if given.__class__ is not list or len(given) != 1:
+                return None
+            only = given[0]
+            if only.__class__ is not dict:
                 return None
             if not QUALIFIERS.isdisjoint(only):  # a set test, at C speed
                 return None
@@ -67,8 +69,7 @@ def usual_lab(resource: dict, kind: LabKind, name: str) -> Lab | None:
             return None
         try:  # the usual interpretation, one coding, without the general reading's calls
             (coding,) = resource["interpretation"][0]["coding"]
-            code = coding["code"]
-            said_as = (code.strip() or None) if isinstance(code, str) else None
+            said_as = text(coding["code"])
         except (KeyError, IndexError, TypeError, ValueError):  # a lone object, other codings
             said_as = interpretation(resource.get("interpretation"))
         num, den = factor  # each value as units.scaled takes it: multiplied first

@@ -123,11 +123,13 @@ class HeadFirstWorker(ThreadWorker):
         conn.body_timed = False
         conn.polled = False  # whether this worker registered it with the poller
         self.reading.append(conn)
+        if self._complete(conn):
+            return
         # A kept-alive connection comes here once the poller has seen it readable, and a new
         # one mostly with its request already sent: read now rather than register, wait for
         # the poller to report it readable again and unregister it (two epoll_ctl calls and a
         # turn of the event loop, which must take the GIL back from the request threads).
-        if self._complete(conn) or not self._received(conn) or self._complete(conn):
+        if not self._received(conn) or self._complete(conn):
             return
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, conn))
         conn.polled = True
